@@ -1,0 +1,109 @@
+"""HTA Tracker: the application factory.
+
+`create_app()` only wires: config, extensions, blueprints, error pages, template helpers and
+CLI commands. It never touches the database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_for
+
+
+def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
+    instance_dir = (test_config or {}).get("INSTANCE_DIR") or os.environ.get("HTA_INSTANCE_DIR")
+    app = Flask(__name__, instance_path=instance_dir and str(Path(instance_dir).resolve()))
+    app.config.from_object(config_for(config_name))
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _resolve_database_url(app)
+    _resolve_secret_key(app)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    return app
+
+
+def _resolve_database_url(app: Flask) -> None:
+    url = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        url = f"sqlite:///{Path(app.instance_path) / 'hta.sqlite3'}"
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("postgres://"):  # the old Heroku-style scheme SQLAlchemy refuses
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if (
+        app.config["ENV_NAME"] == "production"
+        and url.startswith("sqlite")
+        and not app.config.get("ALLOW_SQLITE_IN_PRODUCTION")
+    ):
+        raise RuntimeError(
+            "Production refuses SQLite: set DATABASE_URL to PostgreSQL, "
+            "or ALLOW_SQLITE_IN_PRODUCTION=1 for a single-machine deployment."
+        )
+
+
+def _resolve_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["ENV_NAME"] == "production":
+        raise RuntimeError("Production refuses to start without SECRET_KEY.")
+    # Development: generate once and keep it, so sessions survive a restart.
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        os.chmod(key_file, 0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (registers the tables on the metadata)
+    from app.auth.session import configure_login
+    from app.extensions import babel, csrf, db, migrate
+    from app.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    configure_login(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.errors import register_error_handlers
+    from app.main import bp as main_bp
+    from app.requests import bp as requests_bp
+    from app.workqueue import bp as workqueue_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(requests_bp, url_prefix="/requests")
+    app.register_blueprint(workqueue_bp, url_prefix="/work")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    register_error_handlers(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from app.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)
+
+
+__all__ = ["Config", "create_app"]

@@ -1,0 +1,88 @@
+"""Who may do what, on which object: small `can_<verb>(actor, obj)` predicates.
+
+Pure functions over plain attributes (`actor.role`, `actor.organisation_id`,
+`request.manufacturer_id`, `request.state`, `request.assigned_body_id` ...), so they work on
+model instances, snapshots and test doubles alike. Views, templates, the API and the services
+all ask these same predicates; the list queries in `app.services.requests` mirror them in SQL
+(and a test checks both agree).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.workflow.states import POSITIVE_OUTCOMES
+
+# States in which the manufacturer may edit its dossier: the draft, and while completing the
+# file after intake found it incomplete (those edits are audit-logged field by field).
+EDITABLE_STATES = frozenset({"draft", "incomplete"})
+
+# Once a positive recommendation is published the request is visible to every IRCCS.
+PUBLISHED_STATES = frozenset({"adoption_monitoring", "reassessment_due", "archived"})
+
+
+class Actor(Protocol):
+    id: int
+    role: str
+    organisation_id: int | None
+
+
+class RequestLike(Protocol):
+    manufacturer_id: int
+    state: str
+    assigned_body_id: int | None
+
+
+def is_manufacturer_of(actor: Actor, request: RequestLike) -> bool:
+    return actor.role == "manufacturer" and actor.organisation_id == request.manufacturer_id
+
+
+def is_assessor_of(actor: Actor, request: RequestLike) -> bool:
+    return (
+        actor.role == "assessor"
+        and request.assigned_body_id is not None
+        and actor.organisation_id == request.assigned_body_id
+    )
+
+
+def is_published_positive(request: RequestLike, outcome: str | None) -> bool:
+    return request.state in PUBLISHED_STATES and outcome in POSITIVE_OUTCOMES
+
+
+def can_create_request(actor: Actor) -> bool:
+    return actor.role == "manufacturer" and actor.organisation_id is not None
+
+
+def can_view_request(actor: Actor, request: RequestLike, outcome: str | None = None) -> bool:
+    """The manufacturer its own; the agency anything submitted; an assessor what its body is
+    assigned; an IRCCS published positive recommendations. Admins manage users, not dossiers."""
+    if is_manufacturer_of(actor, request):
+        return True
+    if actor.role == "agency":
+        return request.state != "draft"
+    if actor.role == "assessor":
+        return is_assessor_of(actor, request)
+    if actor.role == "irccs":
+        return is_published_positive(request, outcome)
+    return False
+
+
+def can_edit_dossier(actor: Actor, request: RequestLike) -> bool:
+    return is_manufacturer_of(actor, request) and request.state in EDITABLE_STATES
+
+
+def can_see_confidential(actor: Actor, request: RequestLike) -> bool:
+    """Confidential dossier fields: only the parties (manufacturer, agency, assigned body)."""
+    return (
+        is_manufacturer_of(actor, request)
+        or (actor.role == "agency" and request.state != "draft")
+        or is_assessor_of(actor, request)
+    )
+
+
+def can_manage_users(actor: Actor) -> bool:
+    return actor.role == "admin"
+
+
+def can_configure(actor: Actor) -> bool:
+    return actor.role == "admin"

@@ -1,0 +1,21 @@
+"""The models, one module per aggregate. Importing this package registers them all."""
+
+from app.models.adoption import Adoption, Recommendation
+from app.models.audit import AuditChainHead, AuditEntry
+from app.models.organisations import Organisation, User
+from app.models.requests import Comparator, DeviceRequest, EvidenceItem
+from app.models.workflow import DeadlineSetting, StageRecord
+
+__all__ = [
+    "Adoption",
+    "AuditChainHead",
+    "AuditEntry",
+    "Comparator",
+    "DeadlineSetting",
+    "DeviceRequest",
+    "EvidenceItem",
+    "Organisation",
+    "Recommendation",
+    "StageRecord",
+    "User",
+]

@@ -1,0 +1,80 @@
+"""The recommendation of a request and the IRCCS adoption records it leads to."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.organisations import Organisation
+from app.models.requests import DeviceRequest
+from app.models.types import UTCDateTime, utcnow
+from app.workflow.states import ADOPTION_STATES, DECLINE_REASONS, OUTCOMES, sql_in_list
+
+
+class Recommendation(db.Model):
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({sql_in_list(OUTCOMES)})", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("device_requests.id", ondelete="CASCADE"), unique=True
+    )
+    outcome: Mapped[str] = mapped_column(String(40))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    evidence_requirements: Mapped[str] = mapped_column(Text, default="")
+    review_date: Mapped[date | None] = mapped_column(Date)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[DeviceRequest] = relationship(
+        backref=db.backref("recommendation", uselist=False)
+    )
+
+
+class Adoption(db.Model):
+    """One IRCCS's adoption of one published recommendation."""
+
+    __tablename__ = "adoptions"
+    __table_args__ = (
+        UniqueConstraint("request_id", "irccs_id"),
+        CheckConstraint(f"state IN ({sql_in_list(ADOPTION_STATES)})", name="state"),
+        CheckConstraint(
+            f"decline_reason IS NULL OR decline_reason IN ({sql_in_list(DECLINE_REASONS)})",
+            name="decline_reason",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("device_requests.id", ondelete="CASCADE"), index=True
+    )
+    irccs_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(30), default="not_started", index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    decline_reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Timing anchors for the adoption report.
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_use_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    request: Mapped[DeviceRequest] = relationship()
+    irccs: Mapped[Organisation] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,71 @@
+"""Jinja filters and globals: dates in Europe/Rome, money and numbers per locale, labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app import labels
+from app.state_labels import adoption_state_label, state_label
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    # Flask-Babel converts the aware UTC value to the configured Europe/Rome zone.
+    return format_datetime(value, "short") if value else ""
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "medium")
+
+
+def fmt_money(value: Decimal | float | None) -> str:
+    if value is None:
+        return ""
+    from babel.numbers import format_currency
+
+    return format_currency(value, "EUR", locale=str(get_locale()))
+
+
+def fmt_number(value: int | float | Decimal | None) -> str:
+    return "" if value is None else format_decimal(value)
+
+
+# (endpoint, label, roles that see it); None means every logged-in user.
+NAV_ITEMS = (
+    ("main.home", _l("Home"), None),
+    ("workqueue.queue", _l("My work"), ("manufacturer", "agency", "assessor", "irccs")),
+    ("requests.index", _l("Requests"), ("manufacturer", "agency", "assessor")),
+    ("workqueue.workflow_diagram", _l("Workflow"), None),
+    ("admin.users", _l("Users"), ("admin",)),
+    ("admin.organisations", _l("Organisations"), ("admin",)),
+    ("admin.deadlines", _l("Deadlines"), ("admin",)),
+)
+
+
+def nav_items() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    return [
+        (endpoint, label)
+        for endpoint, label, roles in NAV_ITEMS
+        if roles is None or current_user.role in roles
+    ]
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(fmt_datetime, "datetime")
+    app.add_template_filter(fmt_date, "date")
+    app.add_template_filter(fmt_money, "money")
+    app.add_template_filter(fmt_number, "number")
+    app.add_template_global(labels, "labels")
+    app.add_template_global(get_locale, "get_locale")
+    app.add_template_global(nav_items, "nav_items")
+    app.add_template_global(state_label, "state_label")
+    app.add_template_global(adoption_state_label, "adoption_state_label")

@@ -1,0 +1,7 @@
+"""Work queues ("what needs my action") and the workflow diagram."""
+
+from flask import Blueprint
+
+bp = Blueprint("workqueue", __name__)
+
+from app.workqueue import views  # noqa: E402, F401

@@ -1,0 +1,121 @@
+"""Test data factories: plain functions that add rows and flush (the test owns the commit)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from app.models import Comparator, DeviceRequest, EvidenceItem, Organisation, User
+from app.services.passwords import hash_password
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+_counter = itertools.count(1)
+
+# Valid sample identifiers (checked by python-stdnum in the dossier validation).
+VALID_VAT = "IT00743110157"
+VALID_GTIN = "08001234567895"
+
+ORG_KIND_FOR_ROLE = {
+    "manufacturer": "manufacturer",
+    "agency": "agency",
+    "assessor": "regional_body",
+    "irccs": "irccs",
+}
+
+
+class Factories:
+    def __init__(self, session):
+        self.session = session
+        self._password_hash: str | None = None
+
+    def org(self, kind: str = "manufacturer", **fields) -> Organisation:
+        n = next(_counter)
+        defaults = {"name": f"{kind.title()} {n}", "kind": kind}
+        if kind in ("regional_body", "irccs"):
+            defaults["region"] = "lombardia"
+        if kind == "manufacturer":
+            defaults["vat_number"] = VALID_VAT
+        org = Organisation(**(defaults | fields))
+        self.session.add(org)
+        self.session.flush()
+        return org
+
+    def user(self, role: str = "manufacturer", organisation: Organisation | None = None, **fields):
+        n = next(_counter)
+        if organisation is None and role != "admin":
+            organisation = self.org(ORG_KIND_FOR_ROLE[role])
+        if self._password_hash is None:
+            self._password_hash = hash_password(DEFAULT_PASSWORD)
+        defaults = {
+            "email": f"user{n}@example.org",
+            "full_name": f"{role.title()} User {n}",
+            "password_hash": self._password_hash,
+            "role": role,
+            "organisation": organisation,
+        }
+        user = User(**(defaults | fields))
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def request(self, manufacturer: Organisation | None = None, complete: bool = False, **fields):
+        """A draft request; `complete=True` fills every field the submission needs."""
+        if manufacturer is None:
+            manufacturer = self.org("manufacturer")
+        values = {"manufacturer": manufacturer, "trade_name": f"Device {next(_counter)}"}
+        if complete:
+            values |= complete_dossier_fields()
+        request = DeviceRequest(**(values | fields))
+        if complete and not fields.get("comparators"):
+            request.comparators = [Comparator(position=1, description="Standard surgical care")]
+        if complete and not fields.get("evidence"):
+            request.evidence = [
+                EvidenceItem(
+                    position=1,
+                    design="rct",
+                    patients=120,
+                    follow_up_months=12,
+                    reference="Rossi et al. 2024, Lancet",
+                )
+            ]
+        self.session.add(request)
+        self.session.flush()
+        return request
+
+
+def complete_dossier_fields() -> dict:
+    return {
+        "trade_name": "CardioValve X",
+        "model": "CVX-23",
+        "intended_purpose": "Transcatheter replacement of the aortic valve.",
+        "regulation": "mdr",
+        "risk_class": "III",
+        "basic_udi_di": "8001234CVX23QK",
+        "udi_di": VALID_GTIN,
+        "emdn_code": "P0703",
+        "repertorio_number": "1234567",
+        "notified_body_number": "0123",
+        "ce_certificate_number": "CE-2024-001",
+        "ce_certificate_issued_on": date(2024, 1, 15),
+        "ce_certificate_expires_on": date(2029, 1, 14),
+        "is_implantable": True,
+        "condition": "Severe aortic stenosis",
+        "severity": "severe",
+        "population": "Adults at high surgical risk",
+        "eligible_patients_per_year": 4000,
+        "intervention": "Transcatheter valve implantation",
+        "care_setting": "inpatient",
+        "outcomes": "All-cause mortality at 1 year; stroke",
+        "claimed_benefits": "Lower mortality than surgery in high-risk patients",
+        "unmet_need": "Patients unfit for open surgery",
+        "list_price": Decimal("18500.00"),
+        "acquisition_cost": Decimal("18500.00"),
+        "running_costs_per_year": Decimal("1200.00"),
+        "budget_impact_3y": Decimal("2500000.00"),
+        "expected_volume_per_year": 150,
+        "consent_to_publication": True,
+        "coi_declared": True,
+        "coi_declaration": "No conflicts.",
+    }
