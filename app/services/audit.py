@@ -1,0 +1,125 @@
+"""Appending to and verifying the audit trail.
+
+`record_audit` takes the chain position under a lock (SELECT ... FOR UPDATE on the chain head
+row; on SQLite the write transaction is already exclusive thanks to BEGIN IMMEDIATE), so two
+concurrent writers can never fork the chain. It flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.domain.audit_chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    ChainReport,
+    check_chain,
+    entry_hash,
+    jsonable,
+)
+from app.extensions import db
+from app.models import AuditChainHead, AuditEntry
+
+HEAD_ID = 1
+SYSTEM_ACTOR_NAME = "system"
+
+
+def _locked_head() -> AuditChainHead:
+    head = db.session.scalars(
+        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
+    ).one_or_none()
+    if head is None:
+        head = AuditChainHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
+        db.session.add(head)
+        db.session.flush()
+    return head
+
+
+def actor_fields(actor) -> dict:
+    """Who did it, frozen at the time (the user row may change later). None is the system."""
+    if actor is None:
+        return {
+            "actor_id": None,
+            "actor_name": SYSTEM_ACTOR_NAME,
+            "actor_role": "system",
+            "actor_org_id": None,
+        }
+    return {
+        "actor_id": actor.id,
+        "actor_name": actor.email,
+        "actor_role": actor.role,
+        "actor_org_id": actor.organisation_id,
+    }
+
+
+def record_audit(
+    actor,
+    *,
+    entity_type: str,
+    entity_id: int,
+    action: str,
+    now: datetime,
+    request_id: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str = "",
+    data: dict | None = None,
+    changes: dict | None = None,
+    ip: str | None = None,
+) -> AuditEntry:
+    head = _locked_head()
+    fields = {
+        "seq": head.last_seq + 1,
+        "occurred_at": now,
+        **actor_fields(actor),
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "request_id": request_id,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason or "",
+        "data": jsonable(data or {}),
+        "changes": jsonable(changes or {}),
+        "ip": ip,
+        "prev_hash": head.last_hash,
+    }
+    fields["hash"] = entry_hash(fields)
+    entry = AuditEntry(**fields)
+    db.session.add(entry)
+    head.last_seq = fields["seq"]
+    head.last_hash = fields["hash"]
+    db.session.flush()
+    return entry
+
+
+ENTRY_COLUMNS = [getattr(AuditEntry, name) for name in ("hash", *HASHED_FIELDS)]
+
+
+def _stream_entries(batch_size: int = 2000) -> Iterator[dict]:
+    result = db.session.execute(
+        select(*ENTRY_COLUMNS).order_by(AuditEntry.seq).execution_options(yield_per=batch_size)
+    )
+    for row in result:
+        yield row._asdict()
+
+
+def verify_chain() -> ChainReport:
+    """Check the whole chain in the database (streamed; flat memory)."""
+    head = db.session.get(AuditChainHead, HEAD_ID)
+    return check_chain(
+        _stream_entries(),
+        head_seq=head.last_seq if head else 0,
+        head_hash=head.last_hash if head else None,
+    )
+
+
+def entries_for_request(request_id: int) -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry).where(AuditEntry.request_id == request_id).order_by(AuditEntry.seq)
+        )
+    )
