@@ -1,0 +1,219 @@
+"""The two workflows of HTA Tracker, declared as data (DOMAIN.md "Request lifecycle" and
+"IRCCS adoption"). Changing the process means changing these tables, not code."""
+
+from __future__ import annotations
+
+from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
+from app.workflow.states import (
+    ADOPTION_STATES,
+    DECLINE_REASONS,
+    OUTCOMES,
+    REQUEST_STATES,
+    TERMINAL_REQUEST_STATES,
+)
+
+MANUFACTURER = frozenset({"manufacturer"})
+AGENCY = frozenset({"agency"})
+ASSESSOR = frozenset({"assessor"})
+IRCCS = frozenset({"irccs"})
+SYSTEM = frozenset({"system"})  # `flask deadlines check`
+
+# States a request can be withdrawn from by its manufacturer: anything before appraisal.
+PRE_APPRAISAL_STATES = (
+    "draft",
+    "intake_review",
+    "incomplete",
+    "awaiting_prioritisation",
+    "prioritisation",
+    "assignment",
+    "assessment",
+    "information_requested",
+    "factual_accuracy_check",
+)
+
+# States the agency can suspend (on a safety signal or a suspended CE certificate).
+SUSPENDABLE_STATES = tuple(
+    s for s in REQUEST_STATES if s not in TERMINAL_REQUEST_STATES | {"draft", "suspended"}
+)
+
+ROUTES = ("eu_joint_clinical_assessment", "other_programme")
+
+RECOMMENDATION_FIELDS = (
+    DataField("outcome", "choice", choices=OUTCOMES),
+    DataField("rationale", "textarea"),
+    DataField("conditions", "textarea", required=False),
+    DataField("evidence_requirements", "textarea", required=False),
+    DataField("review_date", "date", required=False),
+)
+
+
+def _resume_transitions() -> tuple[TransitionSpec, ...]:
+    """`resume` returns to the state the request left: one transition per possible origin,
+    chosen by the "resumes_to_dest" condition."""
+    return tuple(
+        TransitionSpec(
+            "resume",
+            ("suspended",),
+            origin,
+            AGENCY,
+            reason_required=True,
+            condition="resumes_to_dest",
+        )
+        for origin in SUSPENDABLE_STATES
+    )
+
+
+REQUEST_WORKFLOW = WorkflowSpec(
+    name="request",
+    states=REQUEST_STATES,
+    initial="draft",
+    transitions=(
+        TransitionSpec(
+            "submit", ("draft",), "intake_review", MANUFACTURER, guard="dossier_complete"
+        ),
+        TransitionSpec(
+            "mark_incomplete",
+            ("intake_review",),
+            "incomplete",
+            AGENCY,
+            reason_required=True,
+            fields=(DataField("missing_items", "lines"),),
+        ),
+        TransitionSpec(
+            "resubmit", ("incomplete",), "intake_review", MANUFACTURER, guard="dossier_complete"
+        ),
+        TransitionSpec("lapse_incomplete", ("incomplete",), "inadmissible", SYSTEM, lapse=True),
+        TransitionSpec(
+            "declare_inadmissible", ("intake_review",), "inadmissible", AGENCY, reason_required=True
+        ),
+        TransitionSpec("admit", ("intake_review",), "awaiting_prioritisation", AGENCY),
+        TransitionSpec(
+            "start_prioritisation", ("awaiting_prioritisation",), "prioritisation", AGENCY
+        ),
+        TransitionSpec(
+            "prioritise", ("prioritisation",), "assignment", AGENCY, reason_required=True
+        ),
+        TransitionSpec(
+            "defer", ("prioritisation",), "awaiting_prioritisation", AGENCY, reason_required=True
+        ),
+        TransitionSpec(
+            "not_prioritise", ("prioritisation",), "not_prioritised", AGENCY, reason_required=True
+        ),
+        TransitionSpec(
+            "route",
+            ("prioritisation",),
+            "routed",
+            AGENCY,
+            reason_required=True,
+            fields=(DataField("route_to", "choice", choices=ROUTES),),
+        ),
+        TransitionSpec(
+            "assign_body",
+            ("assignment",),
+            "assignment",
+            AGENCY,
+            internal=True,
+            fields=(DataField("regional_body", "regional_body"),),
+        ),
+        TransitionSpec(
+            "accept_assignment", ("assignment",), "assessment", ASSESSOR, guard="body_assigned"
+        ),
+        TransitionSpec(
+            "decline_assignment",
+            ("assignment",),
+            "assignment",
+            ASSESSOR,
+            reason_required=True,
+            internal=True,
+            guard="body_assigned",
+        ),
+        TransitionSpec(
+            "request_information",
+            ("assessment",),
+            "information_requested",
+            ASSESSOR,
+            fields=(DataField("questions", "lines"),),
+        ),
+        TransitionSpec(
+            "answer_information",
+            ("information_requested",),
+            "assessment",
+            MANUFACTURER,
+            fields=(DataField("answers", "textarea"),),
+        ),
+        TransitionSpec(
+            "lapse_information", ("information_requested",), "discontinued", SYSTEM, lapse=True
+        ),
+        TransitionSpec("send_draft_report", ("assessment",), "factual_accuracy_check", ASSESSOR),
+        TransitionSpec(
+            "return_factual_comments",
+            ("factual_accuracy_check",),
+            "factual_accuracy_check",
+            MANUFACTURER,
+            internal=True,
+            fields=(DataField("comments", "textarea"),),
+        ),
+        TransitionSpec("finalise_report", ("factual_accuracy_check",), "appraisal", ASSESSOR),
+        TransitionSpec(
+            "open_consultation",
+            ("appraisal",),
+            "consultation",
+            AGENCY,
+            fields=RECOMMENDATION_FIELDS,
+        ),
+        TransitionSpec(
+            "publish",
+            ("consultation",),
+            "adoption_monitoring",
+            AGENCY,
+            fields=RECOMMENDATION_FIELDS,
+            condition="positive_outcome",
+        ),
+        TransitionSpec(
+            "publish",
+            ("consultation",),
+            "not_recommended",
+            AGENCY,
+            fields=RECOMMENDATION_FIELDS,
+            condition="negative_outcome",
+        ),
+        TransitionSpec(
+            "review_due", ("adoption_monitoring",), "reassessment_due", AGENCY | SYSTEM, lapse=True
+        ),
+        TransitionSpec(
+            "reassess",
+            ("reassessment_due",),
+            "assessment",
+            AGENCY,
+            reason_required=True,
+            guard="body_assigned",
+        ),
+        TransitionSpec("archive", ("reassessment_due",), "archived", AGENCY, reason_required=True),
+        TransitionSpec(
+            "withdraw", PRE_APPRAISAL_STATES, "withdrawn", MANUFACTURER, reason_required=True
+        ),
+        TransitionSpec("suspend", SUSPENDABLE_STATES, "suspended", AGENCY, reason_required=True),
+        *_resume_transitions(),
+    ),
+)
+
+ADOPTION_WORKFLOW = WorkflowSpec(
+    name="adoption",
+    states=ADOPTION_STATES,
+    initial="not_started",
+    transitions=(
+        TransitionSpec("start_evaluation", ("not_started",), "local_evaluation", IRCCS),
+        TransitionSpec("approve_for_use", ("local_evaluation",), "approved_for_use", IRCCS),
+        TransitionSpec(
+            "decline",
+            ("local_evaluation",),
+            "declined",
+            IRCCS,
+            reason_required=True,
+            fields=(DataField("decline_reason", "choice", choices=DECLINE_REASONS),),
+        ),
+        TransitionSpec("start_procurement", ("approved_for_use",), "procurement", IRCCS),
+        TransitionSpec("start_use", ("approved_for_use", "procurement"), "in_use", IRCCS),
+        TransitionSpec("discontinue_use", ("in_use",), "discontinued", IRCCS, reason_required=True),
+    ),
+)

@@ -1,0 +1,60 @@
+"""The vocabulary for declaring a workflow as data: transitions and the data they carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DataField:
+    """A piece of data a transition carries, e.g. the missing-items list or the chosen body.
+
+    kind: "text" (one line), "textarea", "lines" (a list, one item per line), "choice" (one of
+    `choices`), "date", "regional_body" (an organisation id of kind regional_body).
+    """
+
+    name: str
+    kind: str = "text"
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """One transition: who may fire it, from where to where, and what it needs.
+
+    `condition` names a predicate in the engine (e.g. "positive_outcome") that picks between
+    transitions sharing a trigger; `guard` names a check the service runs against the object
+    (e.g. "dossier_complete") that refuses the trigger with a message when it fails.
+    `internal` transitions record data without starting a new stage (the clock runs on).
+    """
+
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: frozenset[str]
+    reason_required: bool = False
+    fields: tuple[DataField, ...] = ()
+    condition: str | None = None
+    guard: str | None = None
+    internal: bool = False
+    # Fired by `flask deadlines check` when the stage's due date has passed.
+    lapse: bool = False
+
+    def may_be_fired_by(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    name: str
+    states: tuple[str, ...]
+    initial: str
+    transitions: tuple[TransitionSpec, ...] = field(default_factory=tuple)
+
+    def by_trigger(self, trigger: str) -> tuple[TransitionSpec, ...]:
+        return tuple(t for t in self.transitions if t.trigger == trigger)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.trigger for t in self.transitions))
