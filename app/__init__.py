@@ -24,6 +24,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _resolve_database_url(app)
     _resolve_secret_key(app)
+    _trust_proxies(app)
     _register_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -65,6 +66,16 @@ def _resolve_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Behind a load balancer, take the client address and scheme from X-Forwarded-* headers
+    (the audit trail records the client IP). TRUSTED_PROXY_HOPS says how many proxies to trust."""
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def _register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (registers the tables on the metadata)
     from app.auth.session import configure_login
@@ -72,7 +83,13 @@ def _register_extensions(app: Flask) -> None:
     from app.i18n import select_locale, select_timezone
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent.parent / "migrations"),
+        render_as_batch=True,  # SQLite can only ALTER tables by copying them
+        compare_type=True,
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     configure_login(app)

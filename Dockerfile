@@ -1,0 +1,33 @@
+# HTA Tracker production image: multi-stage, non-root, gunicorn serving wsgi:app.
+# Build: docker build -t hta-tracker .
+# Run:   docker run -e SECRET_KEY=... -e DATABASE_URL=postgresql+psycopg://user:pw@db/hta -p 8000:8000 hta-tracker
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml ./
+COPY app ./app
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --upgrade pip \
+    && /opt/venv/bin/pip install . \
+    && /opt/venv/bin/pybabel compile --use-fuzzy -d app/translations
+
+FROM python:3.11-slim AS runtime
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HTA_ENV=production \
+    FLASK_APP=wsgi \
+    HTA_INSTANCE_DIR=/var/lib/hta
+RUN groupadd --system hta && useradd --system --gid hta --home /app hta \
+    && mkdir -p /var/lib/hta && chown hta:hta /var/lib/hta
+WORKDIR /app
+COPY --from=build /opt/venv /opt/venv
+COPY --chown=hta:hta app ./app
+COPY --from=build --chown=hta:hta /src/app/translations ./app/translations
+COPY --chown=hta:hta config.py wsgi.py boot.sh ./
+COPY --chown=hta:hta migrations ./migrations
+USER hta
+EXPOSE 8000
+VOLUME ["/var/lib/hta"]
+ENTRYPOINT ["./boot.sh"]
