@@ -15,7 +15,7 @@ _counter = itertools.count(1)
 
 # Valid sample identifiers (checked by python-stdnum in the dossier validation).
 VALID_VAT = "IT00743110157"
-VALID_GTIN = "08001234567895"
+VALID_GTIN = "08001234567897"
 
 ORG_KIND_FOR_ROLE = {
     "manufacturer": "manufacturer",
@@ -92,7 +92,7 @@ def complete_dossier_fields() -> dict:
         "intended_purpose": "Transcatheter replacement of the aortic valve.",
         "regulation": "mdr",
         "risk_class": "III",
-        "basic_udi_di": "8001234CVX23QK",
+        "basic_udi_di": "8001234CVX23MG",
         "udi_di": VALID_GTIN,
         "emdn_code": "P0703",
         "repertorio_number": "1234567",

@@ -103,7 +103,8 @@ class DeviceRequest(db.Model):
     expected_volume_per_year: Mapped[int | None] = mapped_column(Integer)
 
     # --- Administration
-    consent_to_publication: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None until the manufacturer answers (yes or no); unanswered blocks the submission.
+    consent_to_publication: Mapped[bool | None] = mapped_column(Boolean, default=None)
     confidential_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     coi_declaration: Mapped[str] = mapped_column(Text, default="")
     coi_declared: Mapped[bool] = mapped_column(Boolean, default=False)
