@@ -4,6 +4,7 @@ from app.models.adoption import Adoption, Recommendation
 from app.models.audit import AuditChainHead, AuditEntry
 from app.models.organisations import Organisation, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
+from app.models.usage import UsageReport
 from app.models.workflow import DeadlineSetting, StageRecord
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "Organisation",
     "Recommendation",
     "StageRecord",
+    "UsageReport",
     "User",
 ]
