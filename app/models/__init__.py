@@ -2,6 +2,7 @@
 
 from app.models.adoption import Adoption, Recommendation
 from app.models.audit import AuditChainHead, AuditEntry
+from app.models.consultation import ConsultationComment
 from app.models.organisations import Organisation, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.usage import UsageReport
@@ -12,6 +13,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "Comparator",
+    "ConsultationComment",
     "DeadlineSetting",
     "DeviceRequest",
     "EvidenceItem",
