@@ -3,7 +3,7 @@ the password rotates the token server-side, so a copied cookie stops working."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db, login_manager
@@ -15,6 +15,18 @@ def configure_login(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.before_request(_forget_the_previous_requests_user)
+
+
+def _forget_the_previous_requests_user() -> None:
+    """Make every request load its user from its own session cookie.
+
+    Flask-Login caches the user in `g`, which lives as long as the app context. Normally that
+    is one request; but when one app context spans several requests (the test suite keeps one
+    pushed while several test clients, i.e. several browsers, make requests) the cached user
+    of one request would be reused by the next, skipping the session-token check.
+    """
+    g.pop("_login_user", None)
 
 
 @login_manager.user_loader

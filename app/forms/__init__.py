@@ -1,0 +1,1 @@
+"""WTForms classes, one module per area: validation only (no writes, no permission checks)."""
