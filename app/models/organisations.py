@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.vocab import LANGUAGES, REGIONS, OrgKind, Role
@@ -51,7 +51,7 @@ class User(UserMixin, db.Model):
         CheckConstraint(f"role IN ({sql_in_list(Role)})", name="role"),
         CheckConstraint(f"language IN ({sql_in_list(LANGUAGES)})", name="language"),
         # Emails are unique whatever their case.
-        Index("uq_users_email_lower", func.lower("email"), unique=True),
+        Index("uq_users_email_lower", func.lower(text("email")), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
