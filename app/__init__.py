@@ -96,6 +96,8 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.actions import adoptions_bp
+    from app.actions import bp as actions_bp
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.errors import register_error_handlers
@@ -108,6 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(requests_bp, url_prefix="/requests")
     app.register_blueprint(workqueue_bp, url_prefix="/work")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(actions_bp, url_prefix="/requests")
+    app.register_blueprint(adoptions_bp, url_prefix="/adoptions")
     register_error_handlers(app)
 
 

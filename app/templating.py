@@ -42,6 +42,7 @@ NAV_ITEMS = (
     ("main.home", _l("Home"), None),
     ("workqueue.queue", _l("My work"), ("manufacturer", "agency", "assessor", "irccs")),
     ("requests.index", _l("Requests"), ("manufacturer", "agency", "assessor")),
+    ("adoptions.index", _l("Adoption"), ("irccs", "agency")),
     ("workqueue.workflow_diagram", _l("Workflow"), None),
     ("admin.users", _l("Users"), ("admin",)),
     ("admin.organisations", _l("Organisations"), ("admin",)),

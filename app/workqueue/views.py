@@ -1,13 +1,75 @@
-"""Work queue views (placeholder until the workflow work lands)."""
+"""Work queue ("what needs my action") and the workflow page (diagrams drawn from the
+definitions). Thin views: read the filters, ask the service, render."""
 
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.action_labels import action_label, field_label
+from app.models.types import utcnow
+from app.services.action_panel import role_label
+from app.services.diagram import mermaid_state_diagram, transition_rows
+from app.services.workqueue import QueueFilters, queue_states, work_queue
+from app.state_labels import adoption_state_label, state_label
+from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 from app.workqueue import bp
 
 
+def _filters() -> QueueFilters:
+    args = request.args
+    return QueueFilters(
+        state=args.get("state") or None,
+        overdue_only=args.get("overdue") in ("1", "on", "true"),
+        text=(args.get("q") or "").strip()[:100],
+        page=args.get("page", 1, type=int) or 1,
+    )
+
+
 @bp.get("/")
+@login_required
 def queue():
-    return "queue"
+    filters = _filters()
+    role = current_user.role
+    page = work_queue(current_user, utcnow(), filters, current_app.config["PAGE_SIZE"])
+    label = adoption_state_label if role == "irccs" else (lambda s: state_label(s, role))
+    return render_template(
+        "workqueue/queue.html",
+        page=page,
+        filters=filters,
+        states=queue_states(role),
+        label=label,
+    )
+
+
+def _diagram_context(workflow, label) -> dict:
+    return {
+        "name": workflow.name,
+        "mermaid": mermaid_state_diagram(
+            workflow,
+            state_labels=label,
+            previous_state_text=_("previous state"),
+            condition_texts={
+                "positive_outcome": _("positive"),
+                "negative_outcome": _("negative"),
+            },
+        ),
+        "rows": transition_rows(workflow),
+        "label": label,
+    }
 
 
 @bp.get("/workflow")
+@login_required
 def workflow_diagram():
-    return "workflow"
+    return render_template(
+        "workqueue/workflow.html",
+        workflows=[
+            (_("Request"), _diagram_context(REQUEST_WORKFLOW, state_label)),
+            (_("IRCCS adoption"), _diagram_context(ADOPTION_WORKFLOW, adoption_state_label)),
+        ],
+        action_label=action_label,
+        field_label=field_label,
+        role_label=role_label,
+    )
