@@ -1,18 +1,311 @@
-"""Admin views (placeholder until the admin work lands)."""
+"""Administration views: users, organisations and deadlines. Administrators only.
 
+Thin: form -> `app.services.accounts` / `app.services.deadline_settings` -> one commit.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app import labels
 from app.admin import bp
+from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from app.domain.permissions import can_manage_users
+from app.extensions import db
+from app.forms.admin import (
+    NewUserForm,
+    OrganisationForm,
+    UserForm,
+    days_field_name,
+    deadlines_form_class,
+    working_field_name,
+)
+from app.models.types import utcnow
+from app.services import accounts
+from app.services.accounts import OrganisationData, UserData
+from app.services.deadline_settings import (
+    CONFIGURABLE_STATES,
+    effective_deadlines,
+    save_deadline,
+)
+
+
+@bp.before_request
+def require_admin():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not can_manage_users(current_user):
+        abort(403)
+    return None
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _audit_context() -> dict:
+    return {"now": utcnow(), "ip": request.remote_addr}
+
+
+def _show_field_errors(form: FlaskForm, error: ValidationFailed) -> None:
+    """Put the service's per-field messages next to the fields (or above the form).
+
+    Made plain `str` here: a lazy string counts as safe HTML in Jinja (flask_babel's
+    LazyString has `__html__`), and these messages may quote names people typed.
+    """
+    db.session.rollback()
+    for name, message in error.details.get("fields", {}).items():
+        if name in form:
+            form[name].errors = [*form[name].errors, str(message)]
+        else:
+            form.form_errors.append(str(message))
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int)
+
+
+# --- users ---------------------------------------------------------------------------------
 
 
 @bp.get("/users")
 def users():
-    return "users"
+    search = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    if role not in labels.ROLE_LABELS:
+        role = ""
+    page = accounts.list_users(_actor(), search=search, role=role, page=_page())
+    return render_template("admin/users.html", page=page, search=search, role=role)
+
+
+def _user_data(form: UserForm) -> UserData:
+    return UserData(
+        email=form.email.data,
+        full_name=form.full_name.data,
+        role=form.role.data,
+        organisation_id=form.organisation_id.data,
+        language=form.language.data,
+    )
+
+
+def _load_user(user_id: int):
+    try:
+        return accounts.get_user(_actor(), user_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = NewUserForm()
+    form.set_organisation_choices(accounts.organisation_choices())
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                _actor(), _user_data(form), form.password.data, **_audit_context()
+            )
+        except ValidationFailed as error:
+            _show_field_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users", q=user.email))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = _load_user(user_id)
+    form = UserForm(obj=user)
+    form.set_organisation_choices(accounts.organisation_choices(include_id=user.organisation_id))
+    if form.validate_on_submit():
+        try:
+            changes = accounts.update_user(
+                _actor(),
+                user,
+                _user_data(form),
+                new_password=form.password.data or None,
+                **_audit_context(),
+            )
+        except ValidationFailed as error:
+            _show_field_errors(form, error)
+        else:
+            db.session.commit()
+            if changes or form.password.data:
+                flash(_("Changes to %(email)s saved.", email=user.email), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+def _set_user_active(user_id: int, active: bool):
+    user = _load_user(user_id)
+    try:
+        changed = accounts.set_user_active(_actor(), user, active, **_audit_context())
+    except PermissionDenied as error:
+        flash(str(error.message), "danger")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    db.session.commit()
+    if changed:
+        message = (
+            _("%(email)s can log in again.", email=user.email)
+            if active
+            else _("%(email)s is deactivated and has been logged out.", email=user.email)
+        )
+        flash(message, "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def user_deactivate(user_id: int):
+    return _set_user_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def user_reactivate(user_id: int):
+    return _set_user_active(user_id, True)
+
+
+# --- organisations -------------------------------------------------------------------------
 
 
 @bp.get("/organisations")
 def organisations():
-    return "organisations"
+    search = request.args.get("q", "").strip()
+    kind = request.args.get("kind", "")
+    if kind not in labels.ORG_KIND_LABELS:
+        kind = ""
+    page = accounts.list_organisations(_actor(), search=search, kind=kind, page=_page())
+    counts = accounts.user_counts([org.id for org in page.items])
+    return render_template(
+        "admin/organisations.html", page=page, counts=counts, search=search, kind=kind
+    )
 
 
-@bp.get("/deadlines")
+def _organisation_data(form: OrganisationForm) -> OrganisationData:
+    return OrganisationData(
+        name=form.name.data,
+        kind=form.kind.data,
+        region=form.region.data or None,
+        vat_number=form.vat_number.data,
+        eudamed_srn=form.eudamed_srn.data,
+    )
+
+
+def _load_organisation(organisation_id: int):
+    try:
+        return accounts.get_organisation(_actor(), organisation_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def organisation_new():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = accounts.create_organisation(
+                _actor(), _organisation_data(form), **_audit_context()
+            )
+        except ValidationFailed as error:
+            _show_field_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Organisation %(name)s created.", name=organisation.name), "success")
+            return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
+    return render_template("admin/organisation_form.html", form=form, organisation=None)
+
+
+@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+def organisation_edit(organisation_id: int):
+    organisation = _load_organisation(organisation_id)
+    form = OrganisationForm(obj=organisation)
+    if form.validate_on_submit():
+        try:
+            changes = accounts.update_organisation(
+                _actor(), organisation, _organisation_data(form), **_audit_context()
+            )
+        except ValidationFailed as error:
+            _show_field_errors(form, error)
+        else:
+            db.session.commit()
+            if changes:
+                flash(_("Changes to %(name)s saved.", name=organisation.name), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("admin.organisation_edit", organisation_id=organisation_id))
+    return render_template("admin/organisation_form.html", form=form, organisation=organisation)
+
+
+def _set_organisation_active(organisation_id: int, active: bool):
+    organisation = _load_organisation(organisation_id)
+    changed = accounts.set_organisation_active(_actor(), organisation, active, **_audit_context())
+    db.session.commit()
+    if changed:
+        message = (
+            _("%(name)s is active again; its users can log in.", name=organisation.name)
+            if active
+            else _(
+                "%(name)s is deactivated; its users cannot log in any more.",
+                name=organisation.name,
+            )
+        )
+        flash(message, "success")
+    return redirect(url_for("admin.organisation_edit", organisation_id=organisation_id))
+
+
+@bp.post("/organisations/<int:organisation_id>/deactivate")
+def organisation_deactivate(organisation_id: int):
+    return _set_organisation_active(organisation_id, False)
+
+
+@bp.post("/organisations/<int:organisation_id>/reactivate")
+def organisation_reactivate(organisation_id: int):
+    return _set_organisation_active(organisation_id, True)
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+
+@bp.route("/deadlines", methods=["GET", "POST"])
 def deadlines():
-    return "deadlines"
+    rules = effective_deadlines(db.session)
+    form_class = deadlines_form_class(CONFIGURABLE_STATES)
+    form = form_class(data=_deadline_form_data(rules))  # a POST's form data takes precedence
+    if form.validate_on_submit():
+        context = _audit_context()
+        changed = [
+            state
+            for state in CONFIGURABLE_STATES
+            if save_deadline(
+                state,
+                form[days_field_name(state)].data,
+                form[working_field_name(state)].data,
+                actor=_actor(),
+                **context,
+            )
+        ]
+        db.session.commit()
+        if changed:
+            flash(_("Deadlines saved (%(count)d changed).", count=len(changed)), "success")
+        else:
+            flash(_("Nothing was changed."), "info")
+        return redirect(url_for("admin.deadlines"))
+    rows = [
+        (state, form[days_field_name(state)], form[working_field_name(state)])
+        for state in CONFIGURABLE_STATES
+    ]
+    return render_template("admin/deadlines.html", form=form, rows=rows)
+
+
+def _deadline_form_data(rules) -> dict:
+    data = {}
+    for state in CONFIGURABLE_STATES:
+        rule = rules.get(state)
+        data[days_field_name(state)] = rule.days if rule else None
+        data[working_field_name(state)] = bool(rule and rule.working_days)
+    return data

@@ -63,7 +63,7 @@ def change_password():
         except ValidationFailed as error:
             db.session.rollback()
             for name, message in error.details.get("fields", {}).items():
-                form[name].errors = [*form[name].errors, message]
+                form[name].errors = [*form[name].errors, str(message)]
         else:
             db.session.commit()
             login_user(user)  # this session carries the new token; every other one has ended

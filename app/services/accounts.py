@@ -201,7 +201,7 @@ def user_counts(organisation_ids: list[int]) -> dict[int, int]:
         .where(User.organisation_id.in_(organisation_ids))
         .group_by(User.organisation_id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def organisation_choices(include_id: int | None = None) -> list[Organisation]:
