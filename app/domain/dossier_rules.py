@@ -442,6 +442,10 @@ REQUIRED_FOR_SUBMISSION: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("administration", ("consent_to_publication", "coi_declaration", "coi_declared")),
 )
 CERTIFICATE_FIELDS = ("notified_body_number", "ce_certificate_number", "ce_certificate_expires_on")
+# Every field that can appear in the checklist (for "needed to submit" marks on the form).
+SUBMISSION_FIELDS = frozenset(
+    [name for _, fields in REQUIRED_FOR_SUBMISSION for name in fields] + list(CERTIFICATE_FIELDS)
+)
 
 
 def _is_missing(field: str, value: Any) -> bool:

@@ -1,18 +1,181 @@
-"""Request views (placeholder until the dossier work lands)."""
+"""Request dossier views: list, create, edit, view. Thin: form -> service -> commit once.
 
+Every URL needs a login. A request the user may not see answers 404 everywhere (never
+revealing that it exists); one they can see but not change answers 403.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.domain import permissions
+from app.domain.dossier_rules import SUBMISSION_FIELDS
+from app.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.extensions import db, login_manager
+from app.forms.dossier import FIELD_LABELS, MESSAGES, SECTION_LABELS, DossierForm
+from app.models import DeviceRequest
+from app.models.types import utcnow
 from app.requests import bp
+from app.services.dossier import create_draft, local_today, missing_by_section, update_dossier
+from app.services.request_page import workflow_panel_context
+from app.services.requests import get_request_for, search_filter, visible_requests
+from app.state_labels import state_label
+from app.workflow.states import REQUEST_STATES
+
+DOSSIER_TEMPLATE_GLOBALS = {"field_labels": FIELD_LABELS, "section_labels": SECTION_LABELS}
+
+
+@bp.before_request
+def require_login():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
 
 
 @bp.get("/")
 def index():
-    return "requests"
+    text = request.args.get("q", "").strip()
+    state = request.args.get("state", "")
+    page = request.args.get("page", 1, type=int)
+    query = search_filter(visible_requests(current_user), text)
+    if state in REQUEST_STATES:
+        query = query.where(DeviceRequest.state == state)
+    query = query.options(joinedload(DeviceRequest.manufacturer)).order_by(
+        DeviceRequest.updated_at.desc(), DeviceRequest.id.desc()
+    )
+    pagination = db.paginate(
+        query, page=page, per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
+    return render_template(
+        "requests/index.html",
+        pagination=pagination,
+        requests=pagination.items,
+        q=text,
+        state=state if state in REQUEST_STATES else "",
+        state_options=[(code, state_label(code, current_user.role)) for code in REQUEST_STATES],
+        can_create=permissions.can_create_request(current_user),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    return "new"
+    if not permissions.can_create_request(current_user):
+        abort(403)
+    now = utcnow()
+    form = DossierForm(today=local_today(now))
+    if request.method == "GET" or form.apply_row_action(request.form.get("row_action")):
+        return _render_form(form, None)
+    if not form.validate():
+        return _render_form(form, None, status=422)
+    try:
+        draft = create_draft(current_user, form.dossier_data(), now)
+    except ValidationFailed as error:
+        return _render_form(form, None, status=422, domain_errors=error.details.get("fields"))
+    db.session.commit()
+    flash(_("Draft saved. You can complete it later."), "success")
+    return redirect(url_for("requests.detail", request_id=draft.id))
+
+
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+def edit(request_id: int):
+    device_request = _load(request_id)
+    if not permissions.can_edit_dossier(current_user, device_request):
+        abort(403)
+    now = utcnow()
+    if request.method == "GET":
+        return _render_form(
+            DossierForm.for_request(device_request, today=local_today(now)), device_request
+        )
+    form = DossierForm(today=local_today(now))
+    if form.apply_row_action(request.form.get("row_action")):
+        return _render_form(form, device_request)
+    if not form.validate():
+        return _render_form(form, device_request, status=422)
+    try:
+        changes = update_dossier(
+            current_user,
+            device_request,
+            form.dossier_data(),
+            now,
+            expected_version=_int_or_none(form.version.data),
+            ip=request.remote_addr,
+        )
+        db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        return _render_form(
+            form, device_request, status=422, domain_errors=error.details.get("fields")
+        )
+    except (Conflict, StaleDataError):
+        db.session.rollback()
+        form.form_errors.append(
+            _(
+                "Someone else saved this dossier while you were editing it. Your changes are "
+                "still in the form below: open the request in a new tab to compare, then save "
+                "again."
+            )
+        )
+        form.version.data = str(db.session.get(DeviceRequest, request_id).version)
+        form.version.raw_data = None
+        return _render_form(form, device_request, status=409)
+    except PermissionDenied:
+        abort(403)
+    flash(_("Dossier saved.") if changes else _("No changes to save."), "success")
+    return redirect(url_for("requests.detail", request_id=device_request.id))
 
 
 @bp.get("/<int:request_id>")
 def detail(request_id: int):
-    return "detail"
+    device_request = _load(request_id)
+    is_owner = permissions.is_manufacturer_of(current_user, device_request)
+    context = {
+        "req": device_request,
+        "device_request": device_request,
+        "show_confidential": permissions.can_see_confidential(current_user, device_request),
+        "can_edit": permissions.can_edit_dossier(current_user, device_request),
+        "missing": (
+            missing_by_section(device_request)
+            if is_owner and device_request.state in permissions.EDITABLE_STATES
+            else None
+        ),
+        **DOSSIER_TEMPLATE_GLOBALS,
+    }
+    context |= workflow_panel_context(current_user, device_request)
+    return render_template("requests/detail.html", **context)
+
+
+def _load(request_id: int) -> DeviceRequest:
+    try:
+        return get_request_for(current_user, request_id)
+    except NotFound:
+        abort(404)
+
+
+def _render_form(form: DossierForm, device_request, status: int = 200, domain_errors=None):
+    for name, code in (domain_errors or {}).items():
+        # Only reached when the form let through what the domain refuses: show it anyway.
+        form.form_errors.append(f"{FIELD_LABELS.get(name.split('-')[0], name)}: {MESSAGES[code]}")
+    missing = missing_by_section(device_request) if device_request is not None else None
+    return (
+        render_template(
+            "requests/form.html",
+            form=form,
+            req=device_request,
+            missing=missing,
+            in_form=True,
+            submission_fields=SUBMISSION_FIELDS,
+            **DOSSIER_TEMPLATE_GLOBALS,
+        ),
+        status,
+    )
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
