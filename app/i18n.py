@@ -8,12 +8,14 @@ Europe/Rome.
 
 from __future__ import annotations
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and background jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
@@ -24,3 +26,11 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["DISPLAY_TIMEZONE"]
+
+
+def forget_cached_locale() -> None:
+    """Flask-Babel caches the locale on `g`; when an app context outlives one request (tests
+    keep one open), the next request must choose again."""
+    from flask_babel import refresh
+
+    refresh()
