@@ -473,6 +473,21 @@ class DossierForm(FlaskForm):
                 valid = self._fail(row.reference, rules.E_REQUIRED)
         return valid
 
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(field id, label, first message) of every field in error, in page order."""
+        summary = []
+        for field in self:
+            if isinstance(field, FieldList):
+                for entry in field:
+                    summary += [
+                        (sub.id, f"{field_label_of(field)}: {sub.label.text}", sub.errors[0])
+                        for sub in entry.form
+                        if sub.errors
+                    ]
+            elif field.errors and isinstance(field.errors, list | tuple):
+                summary.append((field.id, field_label_of(field), field.errors[0]))
+        return summary
+
     # --- repeatable rows without JavaScript
     def apply_row_action(self, action: str | None) -> bool:
         """Handle an "add-<list>" or "remove-<list>-<index>" button; True if one was pressed."""
@@ -516,6 +531,10 @@ class DossierForm(FlaskForm):
         ]
         data["evidence"] = [_evidence_row(e.form) for e in self.evidence if not e.form.is_blank()]
         return data
+
+
+def field_label_of(field) -> str:
+    return str(FIELD_LABELS.get(field.short_name, field.label.text))
 
 
 def _evidence_row(row: EvidenceRow) -> dict[str, Any]:

@@ -115,6 +115,9 @@ def test_bad_input_is_explained_and_everything_typed_is_kept(client, manufacture
     assert "The check digit does not match" in html
     assert "Enter an amount in euro, e.g. 1234.50 or 1.234,50." in html
     assert "Nothing was saved yet." in html
+    # The summary at the top links to each field in error.
+    assert '<a class="alert-link" href="#udi_di">UDI-DI</a>' in html
+    assert 'href="#list_price"' in html
     # What the user typed is still there, wrong values included.
     assert 'value="08001234567895"' in html
     assert 'value="12,34,56"' in html
