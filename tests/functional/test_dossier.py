@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select
 
+from app.domain.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, Recommendation
+from app.models.types import utcnow
+from app.services.dossier import create_draft, update_dossier
 
 # What a browser sends for a complete, valid dossier.
 COMPLETE_FORM = {
@@ -420,3 +424,40 @@ def test_login_is_required(client, make):
         response = client.get(url)
         assert response.status_code == 302
         assert "/auth/login" in response.headers["Location"]
+
+
+# --- The services behind the pages (also used by other callers, e.g. an API) ---
+def test_the_service_refuses_what_the_rules_refuse(make):
+
+    owner = make.user("manufacturer")
+    draft = make.request(manufacturer=owner.organisation, complete=True)
+    with pytest.raises(ValidationFailed) as error:
+        update_dossier(owner, draft, {"udi_di": "123", "list_price": Decimal("-1")}, utcnow())
+    assert error.value.details["fields"] == {
+        "udi_di": "udi_di_length",
+        "list_price": "money_negative",
+    }
+    with pytest.raises(PermissionDenied):
+        create_draft(make.user("agency"), {"trade_name": "X"}, utcnow())
+
+
+def test_the_service_returns_json_safe_changes(make):
+
+    owner = make.user("manufacturer")
+    draft = make.request(manufacturer=owner.organisation, complete=True)
+    changes = update_dossier(
+        owner,
+        draft,
+        {
+            "list_price": Decimal("19000"),
+            "ce_certificate_expires_on": date(2030, 1, 1),
+            "comparators": [{"description": "Medical therapy"}],
+            "trade_name": "CardioValve X",  # unchanged: not reported
+        },
+        utcnow(),
+    )
+    assert changes == {
+        "list_price": ["18500.00", "19000.00"],
+        "ce_certificate_expires_on": ["2029-01-14", "2030-01-01"],
+        "comparators": [["Standard surgical care"], ["Medical therapy"]],
+    }
