@@ -91,6 +91,13 @@ FIELD_LABELS = {
     "decline_reason": _l("Reason for declining"),
 }
 
+# Data the workflow service adds to an audit entry beyond the form's fields.
+AUDIT_DATA_LABELS = {
+    "receipt_number": _l("Receipt number"),
+    "declined_body": _l("Declining body"),
+    "adoption_records_created": _l("Adoption records created"),
+}
+
 ROUTE_LABELS = {
     "eu_joint_clinical_assessment": _l("EU joint clinical assessment"),
     "other_programme": _l("Another programme"),
@@ -153,7 +160,7 @@ def action_label(trigger: str) -> str:
 
 
 def field_label(name: str) -> str:
-    return str(FIELD_LABELS.get(name, name))
+    return str(FIELD_LABELS.get(name) or AUDIT_DATA_LABELS.get(name) or name)
 
 
 def choice_label(field_name: str, code: str) -> str:

@@ -37,6 +37,9 @@ DANGER_TRIGGERS = frozenset(
 
 FAILED_ACTION_KEY = "workflow_failed_action"
 
+# Audit data keys that hold an organisation id (shown as its name).
+ORGANISATION_KEYS = frozenset({"regional_body", "declined_body"})
+
 
 @dataclass
 class FailedAction:
@@ -157,7 +160,7 @@ def _organisation_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
         value
         for e in entries
         for key, value in (e.data or {}).items()
-        if key == "regional_body" and isinstance(value, int)
+        if key in ORGANISATION_KEYS and isinstance(value, int)
     }
     if not ids:
         return {}
@@ -175,7 +178,7 @@ def display_value(name: str, value: Any, organisations: dict[int, str]) -> str:
         return "; ".join(display_value(name, v, organisations) for v in value)
     if isinstance(value, bool):
         return "✓" if value else "✗"
-    if name == "regional_body" and isinstance(value, int):
+    if name in ORGANISATION_KEYS and isinstance(value, int):
         return organisations.get(value, f"#{value}")
     if isinstance(value, str):
         return _choice_label(name, value)

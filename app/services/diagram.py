@@ -18,6 +18,10 @@ from app.workflow.spec import TransitionSpec, WorkflowSpec
 # Triggers whose destination is "where the object came from": drawn as one note.
 RETURN_TRIGGERS = frozenset({"resume"})
 
+# A transition leaving this many states or more (withdraw, suspend) is drawn as a note on its
+# destination instead of a fan of arrows that would tangle the whole diagram.
+FAN_IN_THRESHOLD = 5
+
 START_END = "[*]"
 _UNSAFE_LABEL = re.compile(r'[:;#"{}<>\[\]|`]')
 _STATE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -74,10 +78,14 @@ def mermaid_state_diagram(
     *,
     state_labels: Mapping[str, str] | Callable[[str], str] | None = None,
     previous_state_text: str = "previous state",
+    fan_in_text: Callable[[int], str] = lambda count: f"from {count} states",
     condition_texts: Mapping[str, str] | None = None,
     direction: str = "TB",
 ) -> str:
-    """The Mermaid stateDiagram-v2 text of one workflow."""
+    """The Mermaid stateDiagram-v2 text of one workflow.
+
+    `fan_in_text(count)` words the note that replaces a fan of arrows.
+    """
     label_of = _labeller(state_labels)
     lines = ["stateDiagram-v2", f"    direction {direction}"]
     for state in spec.states:
@@ -86,10 +94,16 @@ def mermaid_state_diagram(
             lines.append(f'    state "{label}" as {_check_state_id(state)}')
     lines.append(f"    {START_END} --> {_check_state_id(spec.initial)}")
     seen: set[tuple[str, str, str]] = set()
+    notes: list[str] = []
     for transition in spec.transitions:
         if transition.trigger in RETURN_TRIGGERS:
             continue
         label = _safe(edge_label(transition, condition_texts))
+        if len(transition.sources) >= FAN_IN_THRESHOLD:
+            wording = _safe(fan_in_text(len(transition.sources)))
+            dest = _check_state_id(transition.dest)
+            notes.append(f"    note left of {dest} : {label} {wording}")
+            continue
         for source in transition.sources:
             dest = source if transition.internal else transition.dest
             edge = (source, dest, label)
@@ -97,6 +111,7 @@ def mermaid_state_diagram(
                 continue
             seen.add(edge)
             lines.append(f"    {_check_state_id(source)} --> {_check_state_id(dest)} : {label}")
+    lines += notes
     lines += _return_notes(spec, previous_state_text)
     lines += [f"    {_check_state_id(state)} --> {START_END}" for state in final_states(spec)]
     return "\n".join(lines) + "\n"

@@ -50,6 +50,7 @@ def _diagram_context(workflow, label) -> dict:
             workflow,
             state_labels=label,
             previous_state_text=_("previous state"),
+            fan_in_text=lambda count: _("from %(count)d states (see the table)", count=count),
             condition_texts={
                 "positive_outcome": _("positive"),
                 "negative_outcome": _("negative"),

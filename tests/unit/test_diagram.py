@@ -28,6 +28,7 @@ def test_every_state_and_trigger_appears(workflow):
     text = mermaid_state_diagram(workflow)
     assert text.startswith("stateDiagram-v2\n")
     drawn_states = {s for source, dest, _ in edges(text) for s in (source, dest)}
+    drawn_states |= set(re.findall(r"note (?:left|right) of (\S+) :", text))
     assert set(workflow.states) <= drawn_states
     for trigger in workflow.triggers:
         assert re.search(rf"\b{trigger} \(", text), trigger
@@ -56,8 +57,15 @@ def test_edges_are_labelled_with_trigger_and_role():
 def test_resume_edges_collapse_into_one_note():
     text = mermaid_state_diagram(REQUEST_WORKFLOW, previous_state_text="previous state")
     assert not [e for e in edges(text) if e[2].startswith("resume")]
-    notes = [line for line in text.splitlines() if "note" in line]
+    notes = [line for line in text.splitlines() if "resume" in line]
     assert notes == ["    note right of suspended : resume (agency) → previous state"]
+
+
+def test_wide_fans_of_arrows_become_a_note_on_their_destination():
+    text = mermaid_state_diagram(REQUEST_WORKFLOW, fan_in_text=lambda n: f"from {n} states")
+    assert not [e for e in edges(text) if e[2].startswith(("withdraw", "suspend"))]
+    assert "    note left of withdrawn : withdraw (manufacturer) from 9 states" in text
+    assert "    note left of suspended : suspend (agency) from 12 states" in text
 
 
 def test_start_and_final_states_are_marked():

@@ -1,0 +1,272 @@
+"""The work queue: what needs my action, per role, soonest due first, overdue rows
+highlighted, filterable, paginated, and at a constant number of SQL statements."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import Adoption, DeviceRequest, StageRecord
+from app.services.workqueue import deadline_status
+from app.workflow.states import CLOCK_STOP_STATES
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def as_user(app, login):
+    def make_client(user):
+        client = app.test_client()
+        login(user, test_client=client)
+        return client
+
+    return make_client
+
+
+@pytest.fixture
+def cast(make):
+    manufacturer_org = make.org("manufacturer")
+    body = make.org("regional_body")
+    irccs_org = make.org("irccs")
+    people = {
+        "manufacturer_org": manufacturer_org,
+        "manufacturer": make.user("manufacturer", organisation=manufacturer_org, language="en"),
+        "agency": make.user("agency", language="en"),
+        "body": body,
+        "assessor": make.user("assessor", organisation=body, language="en"),
+        "irccs_org": irccs_org,
+        "irccs": make.user("irccs", organisation=irccs_org, language="en"),
+    }
+    db.session.commit()
+    return people
+
+
+def in_state(make, cast, state, *, name=None, due_in=None, entered_ago=10, body=None, org=None):
+    """A request in `state` with its open stage (test set-up; no action is taken)."""
+    request = make.request(
+        manufacturer=org or cast["manufacturer_org"], trade_name=name or f"Device {state}"
+    )
+    request.state = state
+    if body is not None:
+        request.assigned_body_id = body.id
+    if state != "draft":
+        db.session.add(
+            StageRecord(
+                request_id=request.id,
+                state=state,
+                entered_at=NOW - timedelta(days=entered_ago),
+                due_at=None if due_in is None else NOW + timedelta(days=due_in),
+                clock_stopped=state in CLOCK_STOP_STATES,
+            )
+        )
+    db.session.commit()
+    return request
+
+
+def queue_names(client, query: str = "") -> list[str]:
+    page = client.get(f"/work/{query}").get_data(as_text=True)
+    return re.findall(r'<a href="/(?:requests|adoptions)/\d+">([^<]+)</a>', page)
+
+
+def queue_rows(client, query: str = "") -> list[tuple[str, str]]:
+    """(row class, device name) of each queue row."""
+    page = client.get(f"/work/{query}").get_data(as_text=True)
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    return re.findall(
+        r'<tr class="([^"]*)" data-request-id="\d+">\s*<td>\s*<a href="[^"]+">([^<]+)</a>', body
+    )
+
+
+def test_agency_sees_the_stages_it_acts_in(cast, make, as_user):
+    for state in ("draft", "intake_review", "incomplete", "assessment", "consultation"):
+        in_state(make, cast, state, body=cast["body"])
+    names = queue_names(as_user(cast["agency"]))
+    assert sorted(names) == ["Device consultation", "Device intake_review"]
+
+
+def test_manufacturer_sees_its_own_requests_waiting_for_it(cast, make, as_user):
+    for state in ("draft", "intake_review", "incomplete", "information_requested"):
+        in_state(make, cast, state)
+    in_state(make, cast, "incomplete", name="Competitor device", org=make.org("manufacturer"))
+    names = queue_names(as_user(cast["manufacturer"]))
+    assert sorted(names) == ["Device draft", "Device incomplete", "Device information_requested"]
+
+
+def test_assessor_sees_its_bodys_work_and_the_report_once_comments_are_back(cast, make, as_user):
+    for state in ("assignment", "assessment", "appraisal"):
+        in_state(make, cast, state, body=cast["body"])
+    in_state(make, cast, "assessment", name="Other body's device", body=make.org("regional_body"))
+    report = in_state(make, cast, "factual_accuracy_check", name="Draft report", body=cast["body"])
+    assessor = as_user(cast["assessor"])
+    manufacturer = as_user(cast["manufacturer"])
+    assert sorted(queue_names(assessor)) == ["Device assessment", "Device assignment"]
+    assert "Draft report" in queue_names(manufacturer)
+
+    db.session.refresh(report)
+    response = manufacturer.post(
+        f"/requests/{report.id}/actions/return_factual_comments",
+        data={
+            "return_factual_comments-expected_version": str(report.version),
+            "return_factual_comments-comments": "Table 2: the follow-up is 24 months.",
+        },
+    )
+    assert response.status_code == 302
+
+    assert "Draft report" in queue_names(assessor)
+    assert "Draft report" not in queue_names(manufacturer)
+
+
+def test_irccs_sees_its_open_adoption_records(cast, make, as_user):
+    other_irccs = make.org("irccs")
+    for n, state in enumerate(("not_started", "in_use", "declined", "discontinued")):
+        request = in_state(make, cast, "adoption_monitoring", name=f"Device {state}")
+        db.session.add(Adoption(request_id=request.id, irccs_id=cast["irccs_org"].id, state=state))
+        if n == 0:
+            db.session.add(Adoption(request_id=request.id, irccs_id=other_irccs.id))
+    db.session.commit()
+    page = as_user(cast["irccs"]).get("/work/").get_data(as_text=True)
+    names = re.findall(r'<a href="/adoptions/\d+">([^<]+)</a>', page)
+    assert sorted(names) == ["Device in_use", "Device not_started"]
+
+
+def test_rows_are_sorted_by_due_date_with_overdue_and_near_due_highlighted(cast, make, as_user):
+    in_state(make, cast, "intake_review", name="No deadline")
+    in_state(make, cast, "intake_review", name="Due in ten days", due_in=10, entered_ago=5)
+    in_state(make, cast, "intake_review", name="Overdue", due_in=-3, entered_ago=20)
+    in_state(make, cast, "intake_review", name="Due tomorrow", due_in=1, entered_ago=14)
+
+    rows = queue_rows(as_user(cast["agency"]))
+
+    assert rows == [
+        ("table-overdue", "Overdue"),
+        ("table-neardue", "Due tomorrow"),
+        ("", "Due in ten days"),
+        ("", "No deadline"),
+    ]
+
+
+def test_filters_by_state_overdue_and_text(cast, make, as_user):
+    in_state(make, cast, "intake_review", name="CardioValve", due_in=-1)
+    in_state(make, cast, "intake_review", name="NeuroStim", due_in=5)
+    in_state(make, cast, "appraisal", name="CardioPatch", due_in=5)
+    agency = as_user(cast["agency"])
+
+    assert sorted(queue_names(agency, "?state=intake_review")) == ["CardioValve", "NeuroStim"]
+    assert queue_names(agency, "?overdue=1") == ["CardioValve"]
+    assert sorted(queue_names(agency, "?q=cardio")) == ["CardioPatch", "CardioValve"]
+    assert queue_names(agency, "?q=cardio&state=appraisal") == ["CardioPatch"]
+    page = agency.get("/work/?q=nothing-like-this").get_data(as_text=True)
+    assert "Nothing matches these filters." in page
+
+
+def test_pagination(app, cast, make, as_user):
+    app.config["PAGE_SIZE"] = 2
+    for day in range(5):
+        in_state(make, cast, "intake_review", name=f"Device due in {day + 1}", due_in=day + 1)
+    agency = as_user(cast["agency"])
+
+    first = agency.get("/work/").get_data(as_text=True)
+    assert "Page 1 of 3" in first
+    assert queue_names(agency) == ["Device due in 1", "Device due in 2"]
+    assert queue_names(agency, "?page=3") == ["Device due in 5"]
+    assert queue_names(agency, "?page=99") == ["Device due in 5"]  # past the end: last page
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *args, **kwargs):
+        self.count += 1
+
+
+def statements_for_queue(client, rows: int) -> int:
+    """SQL statements of one queue page showing `rows` rows, from a fresh session."""
+    db.session.expire_all()  # nothing cached from the set-up: every load is counted
+    with StatementCounter(db.engine) as counter:
+        response = client.get("/work/")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("data-request-id=") == rows
+    return counter.count
+
+
+@pytest.mark.parametrize("role", ["agency", "assessor", "manufacturer"])
+def test_the_queue_costs_the_same_statements_for_3_or_30_rows(app, cast, make, as_user, role):
+    app.config["PAGE_SIZE"] = 50
+    client = as_user(cast[role])
+    state = {"agency": "intake_review", "assessor": "assessment", "manufacturer": "incomplete"}
+    manufacturers = [make.org("manufacturer", name=f"Maker {n}") for n in range(30)]
+
+    def add(n):
+        for i in range(n):
+            in_state(make, cast, state[role], body=cast["body"], due_in=i)
+            # Each row has its own manufacturer for the agency and assessor (lazy loads show).
+            if role != "manufacturer":
+                request = db.session.scalars(
+                    db.select(DeviceRequest).order_by(DeviceRequest.id.desc()).limit(1)
+                ).one()
+                request.manufacturer_id = manufacturers[i].id
+        db.session.commit()
+
+    add(3)
+    with_3 = statements_for_queue(client, 3)
+    add(27)
+    assert statements_for_queue(client, 30) == with_3
+
+
+def test_the_irccs_queue_costs_the_same_statements_for_3_or_30_rows(app, cast, make, as_user):
+    app.config["PAGE_SIZE"] = 50
+    client = as_user(cast["irccs"])
+
+    def add(n):
+        for _ in range(n):
+            maker = make.org("manufacturer")
+            request = in_state(make, cast, "adoption_monitoring", org=maker)
+            db.session.add(Adoption(request_id=request.id, irccs_id=cast["irccs_org"].id))
+        db.session.commit()
+
+    add(3)
+    with_3 = statements_for_queue(client, 3)
+    add(27)
+    assert statements_for_queue(client, 30) == with_3
+
+
+def test_deadline_status_in_the_last_fifth_is_near_due():
+    entered = datetime(2026, 1, 1, tzinfo=UTC)
+    due = entered + timedelta(days=10)
+    assert deadline_status(entered, None, entered) is None
+    assert deadline_status(entered, due, entered + timedelta(days=7)) == "on_time"
+    assert deadline_status(entered, due, entered + timedelta(days=8)) == "near_due"
+    assert deadline_status(entered, due, due) == "overdue"
+
+
+@pytest.mark.parametrize("role", ["manufacturer", "agency", "assessor", "irccs"])
+def test_the_workflow_page_draws_both_machines_for_any_user(cast, as_user, role):
+    page = as_user(cast[role]).get("/work/workflow").get_data(as_text=True)
+    assert page.count('<pre class="mermaid') == 2
+    assert "stateDiagram-v2" in page
+    assert "draft --&gt; intake_review : submit (manufacturer)" in page
+    assert "not_started --&gt; local_evaluation : start_evaluation (irccs)" in page
+    assert "/static/vendor/mermaid/mermaid.min.js" in page
+    assert "cdn" not in page.lower()
+    # The tables list each action with its roles, reason and data.
+    assert 'data-trigger="mark_incomplete"' in page
+    assert "Missing items (one per line)" in page
+
+
+def test_the_workflow_page_needs_a_login(client):
+    response = client.get("/work/workflow")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
