@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
+    from app.public import bp as public_bp
     from app.requests import bp as requests_bp
     from app.workqueue import bp as workqueue_bp
 
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(requests_bp, url_prefix="/requests")
     app.register_blueprint(workqueue_bp, url_prefix="/work")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(public_bp, url_prefix="/register")
     app.register_blueprint(actions_bp, url_prefix="/requests")
     app.register_blueprint(adoptions_bp, url_prefix="/adoptions")
     register_error_handlers(app)

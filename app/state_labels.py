@@ -63,3 +63,32 @@ def state_label(state: str, role: str | None = None) -> str:
 
 def adoption_state_label(state: str) -> str:
     return str(ADOPTION_STATE_LABELS.get(state, state))
+
+
+# What the public register shows: plain words for a reader outside the process, revealing no
+# internal detail (who is waiting on whom is said neutrally; reasons are never shown).
+PUBLIC_STATE_LABELS = {
+    "intake_review": _l("Admissibility check"),
+    "incomplete": _l("File being completed by the manufacturer"),
+    "awaiting_prioritisation": _l("Admitted: waiting for prioritisation"),
+    "prioritisation": _l("Prioritisation"),
+    "assignment": _l("Assignment to a regional HTA body"),
+    "assessment": _l("Assessment"),
+    "information_requested": _l("Questions to the manufacturer"),
+    "factual_accuracy_check": _l("Factual accuracy check of the draft report"),
+    "appraisal": _l("Appraisal by the committee"),
+    "consultation": _l("Public consultation"),
+    "adoption_monitoring": _l("Recommendation published: adoption monitoring"),
+    "reassessment_due": _l("Reassessment due"),
+    "suspended": _l("Suspended"),
+    "not_prioritised": _l("Not prioritised"),
+    "routed": _l("Routed to another programme"),
+    "not_recommended": _l("Not recommended"),
+    "discontinued": _l("Discontinued"),
+    "withdrawn": _l("Withdrawn by the manufacturer"),
+    "archived": _l("Archived"),
+}
+
+
+def public_state_label(state: str) -> str:
+    return str(PUBLIC_STATE_LABELS.get(state) or REQUEST_STATE_LABELS.get(state, state))

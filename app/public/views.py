@@ -1,0 +1,171 @@
+"""Public register views (no login): the list, a request's page with its consultation, the
+aggregate figures, the CSV download and the Atom feed.
+
+Templates receive only the dicts of `app.services.public_register` (never a model object), so
+nothing outside the `PUBLIC_FIELDS` allow-list can reach a public page.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app.domain.errors import Conflict, NotFound, ValidationFailed
+from app.domain.vocab import RISK_CLASSES
+from app.extensions import db
+from app.forms.consultation import CommentForm
+from app.models.types import utcnow
+from app.public import bp
+from app.public.exports import FeedInfo, atom_bytes, csv_bytes
+from app.public.presenters import (
+    DEADLINE_LABELS,
+    csv_header,
+    csv_record,
+    feed_entry,
+    page_url_for,
+)
+from app.services import public_register as register
+from app.services.consultation import CommentData, submit_comment
+
+CSV_FILENAME = "hta-public-register.csv"
+
+
+def _filters() -> register.RegisterFilters:
+    args = request.args
+    return register.RegisterFilters(
+        search=args.get("q", ""),
+        stage=args.get("stage", ""),
+        outcome=args.get("outcome", ""),
+        risk_class=args.get("risk_class", ""),
+    ).cleaned()
+
+
+def _filter_context() -> dict:
+    return {
+        "stage_choices": [(s, register.public_state_label(s)) for s in register.REGISTER_STATES],
+        "outcome_choices": list(register.PUBLIC_OUTCOME_LABELS.items()),
+        "risk_classes": RISK_CLASSES,
+        "deadline_labels": DEADLINE_LABELS,
+    }
+
+
+@bp.get("/")
+def index():
+    filters = _filters()
+    pagination, rows = register.list_register(
+        filters,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"],
+        now=utcnow(),
+    )
+    return render_template(
+        "public/index.html",
+        pagination=pagination,
+        rows=rows,
+        filters=filters,
+        preview=register.preview,
+        **_filter_context(),
+    )
+
+
+def _render_detail(request_id: int, form: CommentForm | None = None):
+    try:
+        public = register.get_public_request(request_id, now=utcnow())
+    except NotFound:
+        abort(404)
+    if form is None and public["consultation"]["open"]:
+        form = CommentForm()
+    return render_template(
+        "public/detail.html",
+        r=public,
+        comments=register.published_comments(request_id),
+        form=form,
+        honeypot_field="website",
+        deadline_labels=DEADLINE_LABELS,
+    )
+
+
+@bp.get("/<int:request_id>")
+def detail(request_id: int):
+    return _render_detail(request_id)
+
+
+@bp.post("/<int:request_id>/comments")
+def comment(request_id: int):
+    form = CommentForm()
+    thanks = _("Thank you. Your comment will appear here once the agency has reviewed it.")
+    if not form.validate_on_submit():
+        return _render_detail(request_id, form)
+    if form.is_bot():
+        flash(thanks, "success")  # say nothing different to a bot
+        return redirect(url_for("public.detail", request_id=request_id))
+    data = CommentData(
+        text=form.text.data,
+        author_name=form.author_name.data or "",
+        author_email=form.author_email.data or "",
+    )
+    try:
+        submit_comment(request_id, data, now=utcnow())
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        db.session.rollback()
+        flash(str(error.message), "warning")
+        return redirect(url_for("public.detail", request_id=request_id))
+    except ValidationFailed as error:
+        db.session.rollback()
+        for name, message in error.details.get("fields", {}).items():
+            form[name].errors = [*form[name].errors, message]
+        return _render_detail(request_id, form)
+    db.session.commit()
+    flash(thanks, "success")
+    return redirect(url_for("public.detail", request_id=request_id, _anchor="consultation"))
+
+
+@bp.get("/figures")
+def figures():
+    return render_template("public/figures.html", figures=register.register_figures(utcnow()))
+
+
+@bp.get("/register.csv")
+def download_csv():
+    rows = register.export_rows(_filters(), now=utcnow())
+    link = page_url_for(url_for)
+    body = csv_bytes(csv_header(), (csv_record(row, link(row)) for row in rows))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{CSV_FILENAME}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
+@bp.get("/feed.atom")
+def feed():
+    now = utcnow()
+    rows = register.latest_recommendations(now=now)
+    link = page_url_for(url_for)
+    entries = [feed_entry(row, link(row)) for row in rows]
+    info = FeedInfo(
+        id=url_for("public.feed", _external=True),
+        title=_("HTA Tracker: published recommendations"),
+        subtitle=_("Recommendations on innovative medical devices, newest first."),
+        self_url=url_for("public.feed", _external=True),
+        alternate_url=url_for("public.index", _external=True),
+        author=_("HTA Tracker public register"),
+        updated=entries[0].updated if entries else now,
+        language=str(get_locale() or "it"),
+    )
+    return Response(atom_bytes(info, entries), mimetype="application/atom+xml")
