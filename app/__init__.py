@@ -80,7 +80,8 @@ def _register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (registers the tables on the metadata)
     from app.auth.session import configure_login
     from app.extensions import babel, csrf, db, migrate
-    from app.i18n import select_locale, select_timezone
+    from app.i18n import forget_cached_locale, select_locale, select_timezone
+    from app.services.transition_hooks import load_hook_modules
 
     db.init_app(app)
     migrate.init_app(
@@ -92,7 +93,9 @@ def _register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.before_request(forget_cached_locale)
     configure_login(app)
+    load_hook_modules()
 
 
 def _register_blueprints(app: Flask) -> None:
