@@ -77,10 +77,10 @@ OPTIONAL_REASON_LABEL = _l("Note (optional)")
 
 FIELD_LABELS = {
     "reason": REASON_LABEL,
-    "missing_items": _l("Missing items (one per line)"),
+    "missing_items": _l("Missing items"),
     "route_to": _l("Route to"),
     "regional_body": _l("Regional HTA body"),
-    "questions": _l("Questions (one per line)"),
+    "questions": _l("Questions"),
     "answers": _l("Answers"),
     "comments": _l("Comments on the draft report"),
     "outcome": _l("Outcome"),
@@ -126,6 +126,9 @@ CHOICE_LABELS = {
     "decline_reason": DECLINE_REASON_LABELS,
     "outcome": OUTCOME_LABELS,
 }
+
+# Help under a "lines" field (a list typed one item per line).
+LINES_HELP = _l("One item per line.")
 
 SYSTEM_ROLE_LABEL = _l("System")
 

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.action_labels import (
     CHOICE_LABELS,
     FIELD_LABELS,
+    LINES_HELP,
     OPTIONAL_REASON_LABEL,
     REASON_LABEL,
     field_error_message,
@@ -60,6 +61,7 @@ def _field_for(data_field: DataField):
         return TextAreaField(
             label,
             validators=[presence, Length(max=TEXT_MAX_LENGTH)],
+            description=LINES_HELP if data_field.kind == "lines" else "",
             render_kw={"rows": 4},
         )
     if data_field.kind == "choice":

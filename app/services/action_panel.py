@@ -137,7 +137,7 @@ class AuditRow:
     from_state: str | None
     to_state: str | None
     reason: str
-    data: list[tuple[str, str]]
+    data: list[tuple[str, str | list[str]]]
     changes: list[tuple[str, str, str]]
 
 
@@ -170,12 +170,12 @@ def _organisation_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
     return dict(rows.all())
 
 
-def display_value(name: str, value: Any, organisations: dict[int, str]) -> str:
-    """One data value as a person reads it."""
+def display_value(name: str, value: Any, organisations: dict[int, str]) -> str | list[str]:
+    """One data value as a person reads it (a list stays a list: shown as bullet points)."""
     if value is None or value == "":
         return ""
     if isinstance(value, list | tuple):
-        return "; ".join(display_value(name, v, organisations) for v in value)
+        return [str(display_value(name, v, organisations)) for v in value]
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if name in ORGANISATION_KEYS and isinstance(value, int):

@@ -85,10 +85,11 @@ class QueueRow:
 def deadline_status(
     entered_at: datetime | None, due_at: datetime | None, now: datetime
 ) -> str | None:
-    """overdue past the due date; near_due in the last NEAR_DUE_SHARE of the allowed time."""
+    """overdue past the due date; near_due in the last NEAR_DUE_SHARE of the allowed time
+    (the rule of `app.domain.deadlines.stage_timing`, for one open stage)."""
     if due_at is None:
         return None
-    if now >= due_at:
+    if now > due_at:
         return "overdue"
     if entered_at is not None and due_at > entered_at:
         allowed = due_at - entered_at
@@ -142,7 +143,7 @@ def request_queue_query(actor, now: datetime, filters: QueueFilters):
     if filters.state in queue_states(actor.role):
         query = query.where(DeviceRequest.state == filters.state)
     if filters.overdue_only:
-        query = query.where(StageRecord.due_at <= now)
+        query = query.where(StageRecord.due_at < now)
     query = search_filter(query, filters.text)
     return query.order_by(
         case((StageRecord.due_at.is_(None), 1), else_=0),

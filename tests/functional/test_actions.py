@@ -128,7 +128,7 @@ def test_intake_journey_through_the_request_page(cast, make, as_user):
     assert offered(page) == {"resubmit", "withdraw"}
     # The audit trail shows who did what, why, and the missing items.
     assert "Two documents are missing." in page
-    assert "Instructions for use; Declaration of conformity" in page
+    assert "<li>Instructions for use</li><li>Declaration of conformity</li>" in page
     assert cast["agency"].full_name in page
 
     assert post_action(manufacturer, request, "resubmit").status_code == 302
@@ -271,6 +271,8 @@ def test_submitting_an_incomplete_dossier_lists_what_is_missing(cast, make, as_u
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "The dossier is not complete yet" in page
+    alert = page.split("The dossier is not complete yet")[1].split("</div>")[1]
+    assert "<li>Model</li>" in alert
     assert "Ready</textarea>" in page
     assert state_of(request) == "draft"
 
@@ -322,3 +324,30 @@ def test_timeline_marks_late_and_near_due_stages(cast, make, as_user):
     timeline = page.split("stage-timeline")[1].split("</table>")[0]
     assert "table-overdue" in timeline
     assert "Late" in timeline
+
+
+def test_action_forms_carry_their_csrf_token(app, cast, make, as_user):
+    request = put_in(make.request(manufacturer=cast["manufacturer_org"]), "intake_review")
+    agency = as_user(cast["agency"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = agency.get(f"/requests/{request.id}").get_data(as_text=True)
+        token = re.search(r'name="admit-csrf_token" type="hidden" value="([^"]+)"', page)
+        assert token, "the admit form has no CSRF token"
+        forged = agency.post(
+            action_url(request.id, "admit"),
+            data={"admit-expected_version": str(request.version)},
+        )
+        assert forged.status_code == 400
+        assert state_of(request) == "intake_review"
+        response = agency.post(
+            action_url(request.id, "admit"),
+            data={
+                "admit-csrf_token": token.group(1),
+                "admit-expected_version": str(request.version),
+            },
+        )
+        assert response.status_code == 302
+        assert state_of(request) == "awaiting_prioritisation"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
