@@ -33,6 +33,7 @@ from app.domain.errors import (
 )
 from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
+from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.models.types import utcnow
 from app.services import workflow as workflow_service
 from app.services.action_panel import FailedAction, regional_body_choices, remember_failed_action
@@ -157,8 +158,6 @@ def _show_failure(target: ActionTarget, trigger: str, form: ActionForm, message=
 
 def _missing(error: GuardFailed) -> list[str]:
     """The missing dossier items of a refused submission, labelled as the dossier form does."""
-    from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
-
     items = (error.details or {}).get("missing") or []
     names = [getattr(item, "field", item) for item in items]
     return [str(DOSSIER_FIELD_LABELS.get(name) or field_label(name)) for name in names]
