@@ -103,18 +103,26 @@ def _stream_entries(batch_size: int = 2000) -> Iterator[dict]:
     result = db.session.execute(
         select(*ENTRY_COLUMNS).order_by(AuditEntry.seq).execution_options(yield_per=batch_size)
     )
-    for row in result:
-        yield row._asdict()
+    try:
+        for row in result:
+            yield row._asdict()
+    finally:
+        # On PostgreSQL this is a server-side cursor: close it even when the check stops early.
+        result.close()
 
 
 def verify_chain() -> ChainReport:
     """Check the whole chain in the database (streamed; flat memory)."""
     head = db.session.get(AuditChainHead, HEAD_ID)
-    return check_chain(
-        _stream_entries(),
-        head_seq=head.last_seq if head else 0,
-        head_hash=head.last_hash if head else None,
-    )
+    entries = _stream_entries()
+    try:
+        return check_chain(
+            entries,
+            head_seq=head.last_seq if head else 0,
+            head_hash=head.last_hash if head else None,
+        )
+    finally:
+        entries.close()
 
 
 def entries_for_request(request_id: int) -> list[AuditEntry]:
