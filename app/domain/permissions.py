@@ -86,3 +86,53 @@ def can_manage_users(actor: Actor) -> bool:
 
 def can_configure(actor: Actor) -> bool:
     return actor.role == "admin"
+
+
+# --- Adoption records and workflow actions ----------------------------------------------------
+
+
+class AdoptionLike(Protocol):
+    request_id: int
+    irccs_id: int
+
+
+class TransitionLike(Protocol):
+    roles: frozenset[str]
+
+
+SYSTEM_ROLE = "system"
+
+
+def is_irccs_of(actor: Actor, adoption: AdoptionLike) -> bool:
+    return actor.role == "irccs" and actor.organisation_id == adoption.irccs_id
+
+
+def can_view_adoption(actor: Actor, adoption: AdoptionLike) -> bool:
+    """The agency sees every adoption record; an IRCCS only its own (usage and spend figures are
+    that hospital's business). Manufacturers and assessors see adoption only in reports."""
+    return actor.role == "agency" or is_irccs_of(actor, adoption)
+
+
+def is_adoption(obj: object) -> bool:
+    return hasattr(obj, "irccs_id")
+
+
+def is_party_to(actor: Actor, obj: RequestLike | AdoptionLike) -> bool:
+    """Whether the actor, in its role, is the right party to act on this request or adoption
+    record: the manufacturer of the request, the assessor of the assigned body, the agency, or
+    the IRCCS of the adoption record."""
+    if actor.role == "agency":
+        return True
+    if is_adoption(obj):
+        return is_irccs_of(actor, obj)
+    return is_manufacturer_of(actor, obj) or is_assessor_of(actor, obj)
+
+
+def can_fire(actor: Actor | None, obj: RequestLike | AdoptionLike, spec: TransitionLike) -> bool:
+    """May `actor` fire this transition on `obj` (ignoring its current state and guards)?
+
+    `actor` None is the system (`flask deadlines check`): only SYSTEM-role transitions.
+    """
+    if actor is None:
+        return SYSTEM_ROLE in spec.roles
+    return actor.role in spec.roles and is_party_to(actor, obj)

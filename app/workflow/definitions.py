@@ -1,5 +1,12 @@
 """The two workflows of HTA Tracker, declared as data (DOMAIN.md "Request lifecycle" and
-"IRCCS adoption"). Changing the process means changing these tables, not code."""
+"IRCCS adoption"). Changing the process means changing these tables, not code.
+
+Guards (checked by `app.services.workflow` against the object):
+- "dossier_complete": nothing is missing for submission (`app.domain.dossier_rules`);
+- "body_assigned": a regional body is assigned to the request;
+- "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
+  not move towards use while the agency has suspended the device; it may still stop).
+"""
 
 from __future__ import annotations
 
@@ -43,7 +50,7 @@ RECOMMENDATION_FIELDS = (
     DataField("rationale", "textarea"),
     DataField("conditions", "textarea", required=False),
     DataField("evidence_requirements", "textarea", required=False),
-    DataField("review_date", "date", required=False),
+    DataField("review_date", "date", required=False, future_only=True),
 )
 
 
@@ -58,6 +65,7 @@ def _resume_transitions() -> tuple[TransitionSpec, ...]:
             AGENCY,
             reason_required=True,
             condition="resumes_to_dest",
+            continues_clock=True,
         )
         for origin in SUSPENDABLE_STATES
     )
@@ -140,6 +148,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "assessment",
             MANUFACTURER,
             fields=(DataField("answers", "textarea"),),
+            continues_clock=True,
         ),
         TransitionSpec(
             "lapse_information", ("information_requested",), "discontinued", SYSTEM, lapse=True
@@ -202,8 +211,20 @@ ADOPTION_WORKFLOW = WorkflowSpec(
     states=ADOPTION_STATES,
     initial="not_started",
     transitions=(
-        TransitionSpec("start_evaluation", ("not_started",), "local_evaluation", IRCCS),
-        TransitionSpec("approve_for_use", ("local_evaluation",), "approved_for_use", IRCCS),
+        TransitionSpec(
+            "start_evaluation",
+            ("not_started",),
+            "local_evaluation",
+            IRCCS,
+            guard="recommendation_in_force",
+        ),
+        TransitionSpec(
+            "approve_for_use",
+            ("local_evaluation",),
+            "approved_for_use",
+            IRCCS,
+            guard="recommendation_in_force",
+        ),
         TransitionSpec(
             "decline",
             ("local_evaluation",),
@@ -212,8 +233,20 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             reason_required=True,
             fields=(DataField("decline_reason", "choice", choices=DECLINE_REASONS),),
         ),
-        TransitionSpec("start_procurement", ("approved_for_use",), "procurement", IRCCS),
-        TransitionSpec("start_use", ("approved_for_use", "procurement"), "in_use", IRCCS),
+        TransitionSpec(
+            "start_procurement",
+            ("approved_for_use",),
+            "procurement",
+            IRCCS,
+            guard="recommendation_in_force",
+        ),
+        TransitionSpec(
+            "start_use",
+            ("approved_for_use", "procurement"),
+            "in_use",
+            IRCCS,
+            guard="recommendation_in_force",
+        ),
         TransitionSpec("discontinue_use", ("in_use",), "discontinued", IRCCS, reason_required=True),
     ),
 )

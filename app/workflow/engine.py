@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from transitions import Machine, MachineError
 
 from app.domain.errors import InvalidTransition, ValidationFailed
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
-from app.workflow.spec import TransitionSpec, WorkflowSpec
+from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
 from app.workflow.states import POSITIVE_OUTCOMES
 
 
@@ -104,29 +105,91 @@ class WorkflowEngine:
         raise InvalidTransition("no matching transition", trigger=trigger, state=origin)
 
 
+def _normalise_value(kind: str, value: Any) -> Any:
+    """Turn what a form or a caller gives into the value the workflow stores and audits."""
+    if value is None:
+        return None
+    if kind == "lines":
+        items = value.splitlines() if isinstance(value, str) else list(value)
+        return [str(item).strip() for item in items if str(item).strip()]
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                return text  # refused by validation as "invalid_date"
+        return value
+    if kind == "regional_body":
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return getattr(value, "id", value)
+    return str(value).strip()
+
+
+def normalise_transition_data(spec: TransitionSpec, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the fields the transition declares, cleaned (lines split, dates parsed, ids as int).
+
+    Absent optional fields are left out, so the audit entry carries what was actually given.
+    """
+    cleaned: dict[str, Any] = {}
+    for field in spec.fields:
+        value = _normalise_value(field.kind, data.get(field.name))
+        if not _is_empty(value):
+            cleaned[field.name] = value
+    return cleaned
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def _field_error(field: DataField, value: Any, today: date | None) -> str | None:
+    if field.kind == "choice" and value not in field.choices:
+        return "invalid_choice"
+    if field.kind == "lines" and not all(str(v).strip() for v in value):
+        return "empty_line"
+    if field.kind == "date":
+        if not isinstance(value, date) or isinstance(value, datetime):
+            return "invalid_date"
+        if field.future_only and today is not None and value <= today:
+            return "not_in_future"
+    if field.kind == "regional_body" and (not isinstance(value, int) or isinstance(value, bool)):
+        return "invalid_choice"
+    return None
+
+
 def validate_transition_data(
-    spec: TransitionSpec, reason: str, data: Mapping[str, Any]
+    spec: TransitionSpec, reason: str, data: Mapping[str, Any], today: date | None = None
 ) -> dict[str, str]:
-    """Field errors as codes: {"reason": "required", "outcome": "invalid_choice", ...}."""
+    """Field errors as codes: {"reason": "required", "outcome": "invalid_choice", ...}.
+
+    Codes: required, invalid_choice, empty_line, invalid_date, not_in_future (a `future_only`
+    date on or before `today`). Give it normalised data (`normalise_transition_data`).
+    """
     errors: dict[str, str] = {}
     if spec.reason_required and not (reason or "").strip():
         errors["reason"] = "required"
     for field in spec.fields:
         value = data.get(field.name)
-        empty = value is None or value == "" or value == [] or value == ()
-        if empty:
+        if _is_empty(value):
             if field.required:
                 errors[field.name] = "required"
             continue
-        if field.kind == "choice" and value not in field.choices:
-            errors[field.name] = "invalid_choice"
-        elif field.kind == "lines" and not all(str(v).strip() for v in value):
-            errors[field.name] = "empty_line"
+        error = _field_error(field, value, today)
+        if error:
+            errors[field.name] = error
     return errors
 
 
-def check_data(spec: TransitionSpec, reason: str, data: Mapping[str, Any]) -> None:
-    errors = validate_transition_data(spec, reason, data)
+def check_data(
+    spec: TransitionSpec, reason: str, data: Mapping[str, Any], today: date | None = None
+) -> None:
+    errors = validate_transition_data(spec, reason, data, today)
     if errors:
         raise ValidationFailed("the action's data is not valid", fields=errors)
 

@@ -11,12 +11,14 @@ class DataField:
 
     kind: "text" (one line), "textarea", "lines" (a list, one item per line), "choice" (one of
     `choices`), "date", "regional_body" (an organisation id of kind regional_body).
+    `future_only` dates must fall after the day of the transition.
     """
 
     name: str
     kind: str = "text"
     required: bool = True
     choices: tuple[str, ...] = ()
+    future_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class TransitionSpec:
     transitions sharing a trigger; `guard` names a check the service runs against the object
     (e.g. "dossier_complete") that refuses the trigger with a message when it fails.
     `internal` transitions record data without starting a new stage (the clock runs on).
+    `continues_clock` transitions return to a stage that was paused (by a clock stop or a
+    suspension): the new visit is due after the time that was left, not a fresh deadline.
     """
 
     trigger: str
@@ -38,6 +42,7 @@ class TransitionSpec:
     condition: str | None = None
     guard: str | None = None
     internal: bool = False
+    continues_clock: bool = False
     # Fired by `flask deadlines check` when the stage's due date has passed.
     lapse: bool = False
 

@@ -1,0 +1,49 @@
+"""Loading IRCCS adoption records the actor may see: the SQL twin of `can_view_adoption`."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import joinedload
+
+from app.domain import permissions
+from app.domain.errors import NotFound
+from app.extensions import db
+from app.models import Adoption
+
+
+def visible_adoptions(actor) -> Select:
+    """SELECT of the adoption records `actor` may see (agency: all; IRCCS: its own).
+
+    The request and the IRCCS are eager-loaded, so list pages make one query.
+    """
+    query = select(Adoption).options(joinedload(Adoption.request), joinedload(Adoption.irccs))
+    if actor.role == "agency":
+        return query
+    if actor.role == "irccs":
+        return query.where(Adoption.irccs_id == actor.organisation_id)
+    return query.where(false())
+
+
+def get_adoption_for(actor, adoption_id: int, *, for_update: bool = False) -> Adoption:
+    """The adoption record if `actor` may see it; NotFound otherwise (also when it does not
+    exist: never reveal which)."""
+    query = select(Adoption).where(Adoption.id == adoption_id)
+    if for_update:
+        query = query.with_for_update()
+    adoption = db.session.scalars(query).one_or_none()
+    if adoption is None or not permissions.can_view_adoption(actor, adoption):
+        raise NotFound("adoption record not found")
+    return adoption
+
+
+def adoptions_of_request(actor, request_id: int) -> list[Adoption]:
+    """The adoption records of one request that `actor` may see, by IRCCS name."""
+    from app.models import Organisation
+
+    query = (
+        visible_adoptions(actor)
+        .join(Organisation, Adoption.irccs_id == Organisation.id)
+        .where(Adoption.request_id == request_id)
+        .order_by(Organisation.name)
+    )
+    return list(db.session.scalars(query).unique())

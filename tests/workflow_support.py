@@ -1,0 +1,217 @@
+"""Shared by the workflow tests: a cast of actors around one request, and `walk_to(state)`,
+which brings a request to any state through `fire` along the usual path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord, User
+from app.services.workflow import fire
+from app.workflow.definitions import ADOPTION_WORKFLOW
+from app.workflow.spec import TransitionSpec
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+STEP = timedelta(days=1)
+
+
+@dataclass
+class Cast:
+    """Everybody who might try to act on `request`: the right parties and the wrong ones."""
+
+    manufacturer_org: Organisation
+    manufacturer: User
+    other_manufacturer: User
+    agency: User
+    body: Organisation
+    assessor: User
+    other_assessor: User
+    irccs_org: Organisation
+    irccs: User
+    other_irccs: User
+    admin: User
+
+    def everyone(self) -> dict[str, User | None]:
+        return {
+            "manufacturer": self.manufacturer,
+            "other_manufacturer": self.other_manufacturer,
+            "agency": self.agency,
+            "assessor": self.assessor,
+            "other_assessor": self.other_assessor,
+            "irccs": self.irccs,
+            "other_irccs": self.other_irccs,
+            "admin": self.admin,
+            "system": None,
+        }
+
+
+def make_cast(make) -> Cast:
+    manufacturer_org = make.org("manufacturer")
+    body = make.org("regional_body")
+    irccs_org = make.org("irccs")
+    return Cast(
+        manufacturer_org=manufacturer_org,
+        manufacturer=make.user("manufacturer", organisation=manufacturer_org),
+        other_manufacturer=make.user("manufacturer"),
+        agency=make.user("agency"),
+        body=body,
+        assessor=make.user("assessor", organisation=body),
+        other_assessor=make.user("assessor"),
+        irccs_org=irccs_org,
+        irccs=make.user("irccs", organisation=irccs_org),
+        other_irccs=make.user("irccs"),
+        admin=make.user("admin"),
+    )
+
+
+RECOMMENDATION = {"outcome": "recommended", "rationale": "Clear benefit in high-risk patients."}
+
+
+def steps_to(state: str, cast: Cast) -> list[tuple[str, str, dict]]:
+    """(trigger, who, data) from a complete draft to `state`; who is a Cast attribute or
+    "system"."""
+    m, a, r = "manufacturer", "agency", "assessor"
+    submitted = [("submit", m, {})]
+    admitted = [*submitted, ("admit", a, {})]
+    prioritising = [*admitted, ("start_prioritisation", a, {"reason": ""})]
+    assigning = [*prioritising, ("prioritise", a, {"reason": "High unmet need."})]
+    assessing = [
+        *assigning,
+        ("assign_body", a, {"regional_body": cast.body.id}),
+        ("accept_assignment", r, {}),
+    ]
+    checking = [*assessing, ("send_draft_report", r, {})]
+    appraising = [*checking, ("finalise_report", r, {})]
+    consulting = [*appraising, ("open_consultation", a, dict(RECOMMENDATION))]
+    monitoring = [*consulting, ("publish", a, dict(RECOMMENDATION))]
+    paths = {
+        "draft": [],
+        "intake_review": submitted,
+        "incomplete": [
+            *submitted,
+            ("mark_incomplete", a, {"reason": "Missing studies.", "missing_items": ["IFU"]}),
+        ],
+        "awaiting_prioritisation": admitted,
+        "prioritisation": prioritising,
+        "assignment": assigning,
+        "assessment": assessing,
+        "information_requested": [
+            *assessing,
+            ("request_information", r, {"questions": ["Follow-up data?"]}),
+        ],
+        "factual_accuracy_check": checking,
+        "appraisal": appraising,
+        "consultation": consulting,
+        "adoption_monitoring": monitoring,
+        "reassessment_due": [*monitoring, ("review_due", a, {})],
+    }
+    return paths[state]
+
+
+def walk_to(request: DeviceRequest, state: str, cast: Cast, start: datetime = T0) -> datetime:
+    """Fire the usual path to `state` (a "suspended:<origin>" state suspends at <origin>).
+
+    Returns the moment of the last step."""
+    moment = start
+    origin, _, suspended_at = state.partition(":")
+    target = suspended_at if origin == "suspended" else origin
+    steps = steps_to(target, cast)
+    if origin == "suspended":
+        steps = [*steps, ("suspend", "agency", {"reason": "CE certificate suspended."})]
+    for trigger, who, data in steps:
+        moment += STEP
+        values = dict(data)
+        reason = values.pop("reason", "")
+        actor = None if who == "system" else getattr(cast, who)
+        fire(request, trigger, actor, moment, reason=reason, **values)
+    return moment
+
+
+def adoption_of(request: DeviceRequest, irccs_org: Organisation) -> Adoption:
+    return db.session.scalars(
+        select(Adoption).where(Adoption.request_id == request.id, Adoption.irccs_id == irccs_org.id)
+    ).one()
+
+
+def audit_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEntry))
+
+
+# --- Valid data for any transition, and the parties who may fire it ---------------------------
+
+FUTURE_DATE = date(2031, 1, 15)
+ROLE_ACTOR = {
+    "manufacturer": "manufacturer",
+    "agency": "agency",
+    "assessor": "assessor",
+    "irccs": "irccs",
+    "system": "system",
+}
+# Cast members who are of a right role but the wrong party: they must not even see the object.
+WRONG_PARTIES = ("other_manufacturer", "other_assessor", "other_irccs")
+
+
+def valid_data(spec: TransitionSpec, cast: Cast) -> tuple[str, dict]:
+    """A reason and data that satisfy `spec` (positive or negative outcome per its condition)."""
+    reason = "Because the file says so." if spec.reason_required else ""
+    data: dict = {}
+    for field in spec.fields:
+        if field.name == "outcome":
+            positive = spec.condition != "negative_outcome"
+            data["outcome"] = "recommended" if positive else "not_recommended"
+        elif field.kind == "choice":
+            data[field.name] = field.choices[0]
+        elif field.kind == "lines":
+            data[field.name] = ["One item", "Another item"]
+        elif field.kind == "date":
+            data[field.name] = FUTURE_DATE
+        elif field.kind == "regional_body":
+            data[field.name] = cast.body.id
+        else:
+            data[field.name] = f"Some {field.name}."
+    return reason, data
+
+
+def actor_named(cast: Cast, name: str) -> User | None:
+    return cast.everyone()[name]
+
+
+ADOPTION_STEPS = {
+    "not_started": [],
+    "local_evaluation": ["start_evaluation"],
+    "approved_for_use": ["start_evaluation", "approve_for_use"],
+    "procurement": ["start_evaluation", "approve_for_use", "start_procurement"],
+    "in_use": ["start_evaluation", "approve_for_use", "start_use"],
+}
+
+
+def arrange(spec: TransitionSpec, source: str, cast: Cast, make) -> tuple[object, datetime]:
+    """A request (or adoption record) in `source`, ready for `spec` to fire on; and the moment
+    of its last change."""
+    request = make.request(manufacturer=cast.manufacturer_org, complete=True)
+    if spec in ADOPTION_WORKFLOW.transitions:
+        moment = walk_to(request, "adoption_monitoring", cast)
+        adoption = adoption_of(request, cast.irccs_org)
+        for trigger in ADOPTION_STEPS[source]:
+            moment += STEP
+            fire(adoption, trigger, cast.irccs, moment)
+        return adoption, moment
+    target = f"suspended:{spec.dest}" if source == "suspended" else source
+    moment = walk_to(request, target, cast)
+    if spec.trigger in ("accept_assignment", "decline_assignment"):
+        moment += STEP
+        fire(request, "assign_body", cast.agency, moment, regional_body=cast.body.id)
+    return request, moment
+
+
+def observe(obj) -> tuple:
+    """What a refused action must leave alone: state and version (in memory and in the
+    database), audit entries, stage records."""
+    model = type(obj)
+    row = db.session.execute(select(model.state, model.version).where(model.id == obj.id)).one()
+    stages = db.session.scalar(select(func.count()).select_from(StageRecord))
+    return (obj.state, obj.version, tuple(row), audit_count(), stages)
