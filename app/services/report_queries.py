@@ -18,7 +18,11 @@ allows, and confidential dossier figures of others are left out (`can_see_confid
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import threading
+import time as _time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -103,6 +107,63 @@ ANCHORS = (
     Anchor("lombardy", 187, "prioritisation"),  # Lombardy: observed days to prioritise
 )
 ANCHOR_DAYS = {anchor.measure: anchor.days for anchor in ANCHORS}
+
+
+# --- A short-lived cache of the aggregate figures -----------------------------------------
+#
+# Exact percentiles over every stage visit need a sort of all of them: with a million stage
+# records that takes seconds on either database. The aggregates do not depend on who reads
+# them (only the per-request tables do), so each process keeps the last figures per filter set
+# for REPORT_CACHE_SECONDS (0 disables it), and drops them as soon as the data changes: the key
+# includes the audit chain head and the highest ids of the tables the reports read.
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_ENTRIES = 32
+
+
+def data_version() -> tuple:
+    """Changes whenever anything the reports read changes (one cheap statement)."""
+    from app.models import AuditChainHead
+
+    def highest(column):
+        return select(func.max(column)).scalar_subquery()
+
+    return tuple(
+        db.session.execute(
+            select(
+                select(AuditChainHead.last_seq).where(AuditChainHead.id == 1).scalar_subquery(),
+                highest(StageRecord.id),
+                highest(Recommendation.id),
+                highest(Adoption.id),
+                highest(UsageReport.id),
+            )
+        ).one()
+    )
+
+
+def cached(kind: str, key: tuple, compute: Callable[[], object], seconds: float):
+    """compute() or a copy kept from less than `seconds` ago for the same data."""
+    if seconds <= 0:
+        return compute()
+    full_key = (kind, key, data_version())
+    moment = _time.monotonic()
+    with _CACHE_LOCK:
+        hit = _CACHE.get(full_key)
+        if hit is not None and moment - hit[0] < seconds:
+            _CACHE.move_to_end(full_key)
+            return hit[1]
+    value = compute()
+    with _CACHE_LOCK:
+        _CACHE[full_key] = (moment, value)
+        while len(_CACHE) > CACHE_ENTRIES:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 # --- Dialect helpers ---------------------------------------------------------------------
@@ -524,16 +585,30 @@ def timing_figures(
     dimensions: Sequence[str] = DIMENSIONS,
     slowest_limit: int = 20,
     method: str | None = None,
+    cache_seconds: float = 0,
 ) -> TimingFigures:
-    """Every figure of the timing report (five statements whatever the volume)."""
+    """Every figure of the timing report: the aggregates (three statements, or none when
+    cached), the slowest open requests (one) and the per-request rows as a row factory."""
+    aggregates = cached(
+        "timing",
+        (filters, tuple(dimensions), method),
+        lambda: timing_aggregates(filters, now, dimensions, method),
+        cache_seconds,
+    )
+    figures = dataclasses.replace(aggregates)
+    figures.slowest = slowest_open_requests(actor, filters, now, slowest_limit)
+    figures.request_rows = lambda: request_rows(actor, filters, now)
+    return figures
+
+
+def timing_aggregates(filters, now, dimensions, method=None) -> TimingFigures:
+    """The figures that name no request: the same for every reader (three statements)."""
     sql = _sql()
     req = requests_cte(filters, sql)
     figures = TimingFigures(now=now)
     _count_requests(figures, req, now)
     _stage_figures(figures, req, sql, now, dimensions, method)
     _span_figures(figures, req, sql, now, dimensions, method)
-    figures.slowest = slowest_open_requests(actor, filters, now, slowest_limit)
-    figures.request_rows = lambda: request_rows(actor, filters, now)
     return figures
 
 
@@ -845,6 +920,7 @@ class QuarterFigures:
 
 @dataclass
 class AdoptionSummary:
+    now: datetime | None = None  # when these figures were computed
     recommendations: int = 0
     records: int = 0
     by_state: dict[str, int] = field(default_factory=dict)
@@ -1010,18 +1086,20 @@ def _visible_figure(actor, recs, field_name: str):
 
 
 def adoption_figures(
-    actor, filters: ReportFilters, now: datetime, method: str | None = None
+    actor,
+    filters: ReportFilters,
+    now: datetime,
+    method: str | None = None,
+    cache_seconds: float = 0,
 ) -> AdoptionFigures:
-    """Every figure of the adoption report: the summary now (five statements), the tables as
-    row factories (one statement each when called)."""
-    sql = _sql()
-    summary = AdoptionSummary()
-    recs = recommendations_cte(filters, sql)
-    pairs = pairs_cte(recs, sql, now)
-    _adoption_counts(summary, actor, recs, pairs, sql)
-    _adoption_distributions(summary, pairs, method)
-    _adoption_curve(summary, pairs, sql)
-    _adoption_quarters(summary, pairs)
+    """Every figure of the adoption report: the summary now (five statements, or none when
+    cached), the tables as row factories (one statement each when called)."""
+    summary = cached(
+        "adoption",
+        (filters, _party_key(actor), method),
+        lambda: adoption_summary(actor, filters, now, method),
+        cache_seconds,
+    )
     return AdoptionFigures(
         now=now,
         summary=summary,
@@ -1037,6 +1115,28 @@ def adoption_figures(
             else None
         ),
     )
+
+
+def _party_key(actor) -> tuple:
+    """What the adoption summary depends on about its reader: which budgets it may see."""
+    if actor is None or actor.role == "agency":
+        return ("all",)
+    if actor.role in ("manufacturer", "assessor"):
+        return (actor.role, actor.organisation_id)
+    return ("none",)
+
+
+def adoption_summary(actor, filters, now, method=None) -> AdoptionSummary:
+    """The summary across recommendations (five statements)."""
+    sql = _sql()
+    summary = AdoptionSummary(now=now)
+    recs = recommendations_cte(filters, sql)
+    pairs = pairs_cte(recs, sql, now)
+    _adoption_counts(summary, actor, recs, pairs, sql)
+    _adoption_distributions(summary, pairs, method)
+    _adoption_curve(summary, pairs, sql)
+    _adoption_quarters(summary, pairs)
+    return summary
 
 
 def _adoption_counts(summary, actor, recs, pairs, sql) -> None:
@@ -1515,3 +1615,71 @@ def own_adoption_rows(actor, filters, now: datetime, limit: int | None = None) -
             float(row[11] or 0),
             int(row[12] or 0),
         )
+
+
+# --- The per-request record ---------------------------------------------------------------
+
+
+@dataclass
+class RequestRecordData:
+    """Everything the filed record of one request shows (a handful of rows: ORM is fine)."""
+
+    request: DeviceRequest
+    show_confidential: bool
+    stages: list
+    recommendation: Recommendation | None
+    entries: list
+    entry_checks: dict[int, bool]
+    chain: object  # app.domain.audit_chain.ChainReport
+
+
+def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
+    """The request (NotFound unless the actor may see it), its timeline, recommendation, audit
+    trail with each entry's own check, and the verification of the whole chain."""
+    from app.domain.errors import NotFound
+    from app.domain.permissions import can_see_confidential
+    from app.services.audit import entries_for_request, verify_chain
+    from app.services.requests import get_request_for
+    from app.services.workflow import stage_timeline
+
+    if actor is None:
+        request = db.session.get(DeviceRequest, request_id)
+        if request is None:
+            raise NotFound("request not found")
+    else:
+        request = get_request_for(actor, request_id)
+    entries = entries_for_request(request.id)
+    return RequestRecordData(
+        request=request,
+        show_confidential=actor is None or can_see_confidential(actor, request),
+        stages=stage_timeline(request, now),
+        recommendation=db.session.scalars(
+            select(Recommendation).where(Recommendation.request_id == request.id)
+        ).one_or_none(),
+        entries=entries,
+        entry_checks=_entry_checks(entries),
+        chain=verify_chain(),
+    )
+
+
+def _entry_checks(entries) -> dict[int, bool]:
+    """Each entry's hash recomputed from its content, and its link to the entry before it."""
+    from app.domain.audit_chain import GENESIS_HASH, HASHED_FIELDS, entry_hash
+    from app.models import AuditEntry
+
+    previous_seqs = [e.seq - 1 for e in entries if e.seq > 1]
+    previous = (
+        dict(
+            db.session.execute(
+                select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.in_(previous_seqs))
+            ).all()
+        )
+        if previous_seqs
+        else {}
+    )
+    checks = {}
+    for entry in entries:
+        fields = {name: getattr(entry, name) for name in HASHED_FIELDS}
+        expected_prev = GENESIS_HASH if entry.seq == 1 else previous.get(entry.seq - 1)
+        checks[entry.seq] = entry_hash(fields) == entry.hash and entry.prev_hash == expected_prev
+    return checks

@@ -1,0 +1,286 @@
+"""The record of one request, suitable to file: dossier summary, timeline with stage durations
+and deadlines, the recommendation, and the full audit trail with each entry's hash and the
+verification of the hash chain.
+
+Confidential dossier fields are shown only to the parties (`can_see_confidential`); for anyone
+else they read "Confidential", in the dossier and in the changes recorded by the audit trail.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from app import labels
+from app.domain.vocab import CONFIDENTIAL_CAPABLE_FIELDS
+from app.forms.dossier import FIELD_LABELS
+from app.reports import texts
+from app.reports.model import (
+    DATETIME,
+    DAYS,
+    INTEGER,
+    MONEY,
+    TEXT,
+    Column,
+    KeyFigures,
+    Note,
+    Report,
+    Section,
+    Table,
+)
+from app.reports.timing import ReportContext
+from app.services.report_queries import RequestRecordData
+
+DOSSIER_FIELDS = (
+    "trade_name",
+    "model",
+    "regulation",
+    "risk_class",
+    "emdn_code",
+    "basic_udi_di",
+    "udi_di",
+    "repertorio_number",
+    "notified_body_number",
+    "ce_certificate_number",
+    "ce_certificate_issued_on",
+    "ce_certificate_expires_on",
+    "is_software",
+    "uses_ai",
+    "is_implantable",
+    "intended_purpose",
+    "condition",
+    "severity",
+    "population",
+    "eligible_patients_per_year",
+    "intervention",
+    "care_setting",
+    "comparators",
+    "outcomes",
+    "claimed_benefits",
+    "unmet_need",
+    "evidence",
+    "list_price",
+    "acquisition_cost",
+    "running_costs_per_year",
+    "budget_impact_3y",
+    "expected_volume_per_year",
+    "consent_to_publication",
+)
+CHOICE_LABELS = {
+    "regulation": labels.REGULATION_LABELS,
+    "severity": labels.SEVERITY_LABELS,
+    "care_setting": labels.CARE_SETTING_LABELS,
+}
+MAX_CHANGE_TEXT = 400
+RecordData = RequestRecordData
+
+
+def _value_text(name: str, value, report_format) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if name in CHOICE_LABELS:
+        return str(CHOICE_LABELS[name].get(value, value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, Decimal):
+        return report_format(float(value), MONEY)
+    if isinstance(value, date | datetime):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def _evidence_text(request) -> str:
+    return "\n".join(
+        f"{labels.EVIDENCE_DESIGN_LABELS.get(e.design, e.design)}: {e.reference}"
+        + (f" ({e.patients} {_('patients')})" if e.patients else "")
+        for e in request.evidence
+    )
+
+
+def _dossier_rows(data: RecordData, report_format) -> list[list[str]]:
+    request = data.request
+    confidential = set(request.confidential_fields or [])
+    rows = [
+        [_("Receipt number"), request.receipt_number or ""],
+        [_("State"), texts.stage_label(request.state)],
+        [_("Manufacturer"), request.manufacturer.name],
+        [
+            _("Submitted"),
+            report_format(request.submitted_at, DATETIME) if request.submitted_at else "",
+        ],
+        [_("Regional body"), request.assigned_body.name if request.assigned_body else ""],
+    ]
+    for name in DOSSIER_FIELDS:
+        label = str(FIELD_LABELS.get(name, name))
+        if name in confidential and name in CONFIDENTIAL_CAPABLE_FIELDS:
+            if not data.show_confidential:
+                rows.append([label, _("Confidential")])
+                continue
+            label = _("%(field)s (marked confidential)", field=label)
+        if name == "comparators":
+            value = "\n".join(c.description for c in request.comparators)
+        elif name == "evidence":
+            value = _evidence_text(request)
+        else:
+            value = _value_text(name, getattr(request, name), report_format)
+        rows.append([label, value])
+    return rows
+
+
+def _timeline_table(data: RecordData) -> Table:
+    columns = [
+        Column("stage", _("Stage"), TEXT, 24),
+        Column("entered", _("Entered"), DATETIME, 15),
+        Column("left", _("Left"), DATETIME, 15),
+        Column("gross", _("Gross days"), DAYS, 9),
+        Column("net", _("Net days"), DAYS, 9),
+        Column("due", _("Due"), DATETIME, 15),
+        Column("late", _("Late"), TEXT, 7),
+        Column("days_late", _("Days late"), DAYS, 9),
+    ]
+    rows = [
+        [
+            texts.stage_label(s.state) + (f" ({_('clock stopped')})" if s.clock_stopped else ""),
+            s.entered_at,
+            s.left_at,
+            s.gross_days,
+            s.net_days,
+            s.due_at,
+            (_("Yes") if s.late else _("No")) if s.due_at else "",
+            s.days_late if s.late else None,
+        ]
+        for s in data.stages
+    ]
+    return Table("timeline", _("Timeline"), columns, rows, empty_text=_("Not submitted yet."))
+
+
+def _recommendation_block(data: RecordData, report_format):
+    recommendation = data.recommendation
+    if recommendation is None:
+        return Note(_("No recommendation yet."))
+    items = [
+        (_("Outcome"), texts.outcome_label(recommendation.outcome), TEXT),
+        (_("Published"), recommendation.published_at, DATETIME),
+        (_("Rationale"), recommendation.rationale, TEXT),
+        (_("Conditions"), recommendation.conditions, TEXT),
+        (_("Evidence requirements"), recommendation.evidence_requirements, TEXT),
+        (
+            _("Review date"),
+            recommendation.review_date.isoformat() if recommendation.review_date else "",
+            TEXT,
+        ),
+    ]
+    return KeyFigures(_("Recommendation"), items)
+
+
+def _masked(values: dict, hidden: set[str]) -> dict:
+    return {k: (_("Confidential") if k in hidden else v) for k, v in (values or {}).items()}
+
+
+def _changes_text(entry, hidden: set[str]) -> str:
+    parts = []
+    for name, change in _masked(entry.changes, hidden).items():
+        if isinstance(change, list) and len(change) == 2 and name not in hidden:
+            parts.append(f"{name}: {change[0]} → {change[1]}")
+        else:
+            parts.append(f"{name}: {change}")
+    for name, value in _masked(entry.data, hidden).items():
+        parts.append(f"{name}={value}")
+    text = "; ".join(parts)
+    return text if len(text) <= MAX_CHANGE_TEXT else text[: MAX_CHANGE_TEXT - 1] + "…"
+
+
+def _audit_table(data: RecordData) -> Table:
+    hidden = set() if data.show_confidential else set(data.request.confidential_fields or [])
+    columns = [
+        Column("seq", _("No."), INTEGER, 6),
+        Column("when", _("When"), DATETIME, 15),
+        Column("who", _("Who"), TEXT, 20),
+        Column("action", _("Action"), TEXT, 16),
+        Column("states", _("From → to"), TEXT, 22),
+        Column("details", _("Reason and changes"), TEXT, 30),
+        Column("check", _("Check"), TEXT, 7),
+        Column("hash", _("SHA-256 hash"), TEXT, 44, mono=True),
+    ]
+    rows = []
+    for entry in data.entries:
+        states = ""
+        if entry.from_state or entry.to_state:
+            states = (
+                f"{texts.stage_label(entry.from_state or '') if entry.from_state else ''} → "
+                + (texts.stage_label(entry.to_state) if entry.to_state else "")
+            )
+        details = " ".join(p for p in (entry.reason, _changes_text(entry, hidden)) if p)
+        rows.append(
+            [
+                entry.seq,
+                entry.occurred_at,
+                f"{entry.actor_name} ({entry.actor_role})",
+                entry.action,
+                states,
+                details,
+                _("OK") if data.entry_checks.get(entry.seq) else _("FAILED"),
+                entry.hash,
+            ]
+        )
+    return Table("audit", _("Audit trail"), columns, rows, empty_text=_("No audit entry."))
+
+
+def _chain_note(data: RecordData) -> Note:
+    chain = data.chain
+    own_ok = all(data.entry_checks.values())
+    if chain.ok and own_ok:
+        return Note(
+            _(
+                "Hash chain verified: all %(count)s entries of the audit trail are intact, "
+                "including the %(own)s entries of this request.",
+                count=chain.checked,
+                own=len(data.entries),
+            )
+        )
+    if not own_ok:
+        failed = ", ".join(str(seq) for seq, ok in data.entry_checks.items() if not ok)
+        return Note(
+            _(
+                "Hash chain BROKEN: entries %(entries)s of this request fail their check.",
+                entries=failed,
+            )
+        )
+    return Note(
+        _(
+            "Hash chain BROKEN at entry %(seq)s (%(problem)s); %(count)s entries verified "
+            "before it.",
+            seq=chain.broken_seq,
+            problem=chain.problem,
+            count=chain.checked,
+        )
+    )
+
+
+def request_record_report(data: RecordData, context: ReportContext) -> Report:
+    request = data.request
+    report = Report(
+        key="record",
+        title=_("Request record %(receipt)s", receipt=request.receipt_number or f"#{request.id}"),
+        subtitle=request.title,
+        generated_at=context.generated_at,
+        generated_by=context.generated_by,
+        texts=texts.fixed_texts(),
+        format=texts.format_value,
+        landscape=True,
+    )
+    dossier = Table(
+        "dossier",
+        _("Dossier summary"),
+        [Column("field", _("Field"), TEXT, 18), Column("value", _("Value"), TEXT, 60)],
+        _dossier_rows(data, report.format),
+    )
+    report.sections = [
+        Section(_("Dossier summary"), [dossier]),
+        Section(_("Timeline"), [_timeline_table(data)]),
+        Section(_("Recommendation"), [_recommendation_block(data, report.format)]),
+        Section(_("Audit trail"), [_chain_note(data), _audit_table(data)]),
+    ]
+    return report
