@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
     from app.public import bp as public_bp
+    from app.reports_views import bp as reports_bp
     from app.requests import bp as requests_bp
     from app.workqueue import bp as workqueue_bp
 
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp, url_prefix="/register")
     app.register_blueprint(actions_bp, url_prefix="/requests")
     app.register_blueprint(adoptions_bp, url_prefix="/adoptions")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
     register_error_handlers(app)
 
 

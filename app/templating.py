@@ -43,6 +43,7 @@ NAV_ITEMS = (
     ("workqueue.queue", _l("My work"), ("manufacturer", "agency", "assessor", "irccs")),
     ("requests.index", _l("Requests"), ("manufacturer", "agency", "assessor")),
     ("adoptions.index", _l("Adoption"), ("irccs", "agency")),
+    ("reports.index", _l("Reports"), ("agency", "assessor", "manufacturer", "irccs")),
     ("workqueue.workflow_diagram", _l("Workflow"), None),
     ("admin.users", _l("Users"), ("admin",)),
     ("admin.organisations", _l("Organisations"), ("admin",)),

@@ -288,10 +288,14 @@ def drawing_for(block, width: float = 720, no_data: str = "No data") -> Drawing:
     return bar_chart(block, width, height, no_data=no_data)
 
 
+SVG_FONTS = "Helvetica, Arial, sans-serif"
 XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 
 def to_svg(drawing: Drawing) -> str:
-    """The drawing as an inline <svg> element (no XML prologue, scales to its container)."""
+    """The drawing as an inline <svg> element (no XML prologue). reportlab names its PDF fonts
+    ("Helvetica-Bold"); browsers want a family and a weight."""
     svg = XML_PROLOGUE.sub("", renderSVG.drawToString(drawing))
+    svg = svg.replace("font-family: Helvetica-Bold", f"font-family: {SVG_FONTS}; font-weight: bold")
+    svg = svg.replace("font-family: Helvetica;", f"font-family: {SVG_FONTS};")
     return svg.replace("<svg ", '<svg role="img" ', 1)
