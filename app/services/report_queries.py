@@ -1066,7 +1066,7 @@ def _quarter_index(sql: _Sql, moment):
         month = cast(extract("month", local), Integer)
     else:
         month = cast(func.strftime("%m", moment, "+1 hour"), Integer)
-    return sql.year(moment) * 4 + (month - 1) / 3
+    return sql.year(moment) * 4 + (month - 1) // 3
 
 
 def _within_three_years(sql: _Sql, usage, published_at):
@@ -1279,7 +1279,7 @@ def median_subquery(source, key: str, measure: str, name: str, method: str | Non
         .subquery()
     )
     # The one or two middle ranks; lower + 0.5 * (upper - lower) as percentile_cont does.
-    middle = and_(inner.c.rn >= (inner.c.n + 1) / 2, inner.c.rn <= (inner.c.n + 2) / 2)
+    middle = and_(inner.c.rn >= (inner.c.n + 1) // 2, inner.c.rn <= (inner.c.n + 2) // 2)
     low, high = func.min(inner.c.v), func.max(inner.c.v)
     return (
         select(inner.c.key, (low + 0.5 * (high - low)).label("median"))
