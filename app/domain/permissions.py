@@ -53,15 +53,25 @@ def can_create_request(actor: Actor) -> bool:
     return actor.role == "manufacturer" and actor.organisation_id is not None
 
 
-def can_view_request(actor: Actor, request: RequestLike, outcome: str | None = None) -> bool:
+def can_view_request(
+    actor: Actor,
+    request: RequestLike,
+    outcome: str | None = None,
+    coi_cleared: bool | None = None,
+) -> bool:
     """The manufacturer its own; the agency anything submitted; an assessor what its body is
-    assigned; an IRCCS published positive recommendations. Admins manage users, not dossiers."""
+    assigned, once cleared of conflicts of interest; an IRCCS published positive
+    recommendations. Admins manage users, not dossiers.
+
+    `coi_cleared` is the assessor's clearance for this request (`coi_status(...) == COI_CLEARED`):
+    False keeps the assessor out. None means the caller did not look it up (the scoped loaders
+    in `app.services.requests` always do; pages load requests through them)."""
     if is_manufacturer_of(actor, request):
         return True
     if actor.role == "agency":
         return request.state != "draft"
     if actor.role == "assessor":
-        return is_assessor_of(actor, request)
+        return is_assessor_of(actor, request) and coi_cleared is not False
     if actor.role == "irccs":
         return is_published_positive(request, outcome)
     return False
@@ -136,3 +146,107 @@ def can_fire(actor: Actor | None, obj: RequestLike | AdoptionLike, spec: Transit
     if actor is None:
         return SYSTEM_ROLE in spec.roles
     return actor.role in spec.roles and is_party_to(actor, obj)
+
+
+# --- Conflicts of interest, prioritisation, assessment and usage ------------------------------
+
+# An assessor's conflict-of-interest status for one request.
+COI_MISSING = "missing"  # not declared yet: the assessor must declare before seeing the dossier
+COI_CLEARED = "cleared"  # declared "none", or a declared conflict the agency overrode
+COI_EXCLUDED = "excluded"  # declared a conflict, not overridden
+
+
+class CoiDeclarationLike(Protocol):
+    has_conflict: bool
+    overridden_at: object | None
+
+
+def coi_status(declaration: CoiDeclarationLike | None) -> str:
+    if declaration is None:
+        return COI_MISSING
+    if not declaration.has_conflict or declaration.overridden_at is not None:
+        return COI_CLEARED
+    return COI_EXCLUDED
+
+
+def can_declare_coi(actor: Actor, request: RequestLike) -> bool:
+    """Every assessor of the assigned body declares for themselves."""
+    return is_assessor_of(actor, request)
+
+
+def can_override_coi(actor: Actor) -> bool:
+    return actor.role == "agency"
+
+
+PRIORITISATION_STATES = frozenset({"awaiting_prioritisation", "prioritisation"})
+ASSESSMENT_EDITABLE_STATES = frozenset(
+    {"assessment", "information_requested", "factual_accuracy_check"}
+)
+# From the assessment on, the agency follows the assessment (and later appraises it).
+ASSESSMENT_VISIBLE_STATES = frozenset(
+    {
+        "assessment",
+        "information_requested",
+        "factual_accuracy_check",
+        "appraisal",
+        "consultation",
+        "adoption_monitoring",
+        "reassessment_due",
+        "not_recommended",
+        "archived",
+        "suspended",
+        "withdrawn",
+        "discontinued",
+    }
+)
+APPRAISAL_STATES = frozenset({"appraisal", "consultation"})
+USAGE_REPORTING_STATES = frozenset({"in_use", "discontinued"})
+
+
+def can_score_priority(actor: Actor, request: RequestLike) -> bool:
+    return actor.role == "agency" and request.state in PRIORITISATION_STATES
+
+
+def can_view_priority(actor: Actor, request: RequestLike) -> bool:
+    return actor.role == "agency" and request.state != "draft"
+
+
+def can_set_priority_weights(actor: Actor) -> bool:
+    return can_configure(actor)
+
+
+def can_view_assessment(actor: Actor, request: RequestLike, coi_cleared: bool | None) -> bool:
+    """The cleared assessors of the assigned body, and the agency once the assessment began."""
+    if actor.role == "agency":
+        return request.state in ASSESSMENT_VISIBLE_STATES
+    return is_assessor_of(actor, request) and coi_cleared is True
+
+
+def can_edit_assessment(actor: Actor, request: RequestLike, coi_cleared: bool | None) -> bool:
+    return (
+        is_assessor_of(actor, request)
+        and coi_cleared is True
+        and request.state in ASSESSMENT_EDITABLE_STATES
+    )
+
+
+def can_return_factual_comments(actor: Actor, request: RequestLike) -> bool:
+    return is_manufacturer_of(actor, request) and request.state == "factual_accuracy_check"
+
+
+def can_appraise(actor: Actor, request: RequestLike) -> bool:
+    return actor.role == "agency" and request.state in APPRAISAL_STATES
+
+
+class UsageAdoptionLike(AdoptionLike, Protocol):
+    state: str
+    first_use_at: object | None
+
+
+def can_report_usage(actor: Actor, adoption: UsageAdoptionLike) -> bool:
+    """The IRCCS of the record, once the device is in use (or was, before it stopped)."""
+    return (
+        is_irccs_of(actor, adoption)
+        and adoption.state in USAGE_REPORTING_STATES
+        and (adoption.state == "in_use" or adoption.first_use_at is not None)
+    )

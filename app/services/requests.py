@@ -1,4 +1,9 @@
-"""Loading requests the actor may see: one scoped query, mirroring `domain.permissions`."""
+"""Loading requests the actor may see: one scoped query, mirroring `domain.permissions`.
+
+Conflicts of interest: an assessor who declared a conflict for a request (not overridden by the
+agency) no longer sees it anywhere; one who has not declared yet still finds it in lists, but
+`get_request_for` refuses to open it (CoiDeclarationRequired, a NotFound) until they declare.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from sqlalchemy import Select, false, or_, select
 from app.domain import permissions
 from app.domain.errors import NotFound
 from app.extensions import db
-from app.models import DeviceRequest, Recommendation
+from app.models import CoiDeclaration, DeviceRequest, Recommendation
 from app.workflow.states import POSITIVE_OUTCOMES
 
 
@@ -19,7 +24,15 @@ def visible_requests(actor) -> Select:
     if actor.role == "agency":
         return query.where(DeviceRequest.state != "draft")
     if actor.role == "assessor":
-        return query.where(DeviceRequest.assigned_body_id == actor.organisation_id)
+        excluded = select(CoiDeclaration.request_id).where(
+            CoiDeclaration.user_id == actor.id,
+            CoiDeclaration.has_conflict.is_(True),
+            CoiDeclaration.overridden_at.is_(None),
+        )
+        return query.where(
+            DeviceRequest.assigned_body_id == actor.organisation_id,
+            DeviceRequest.id.not_in(excluded),
+        )
     if actor.role == "irccs":
         return query.where(
             DeviceRequest.state.in_(permissions.PUBLISHED_STATES),
@@ -37,13 +50,40 @@ def outcome_of(request: DeviceRequest) -> str | None:
     return recommendation.outcome if recommendation is not None else None
 
 
+class CoiDeclarationRequired(NotFound):
+    """An assessor of the assigned body has not declared conflicts of interest for this request
+    yet: a 404 like any request they may not see, unless the page sends them to declare."""
+
+
+def coi_status_for(actor, request: DeviceRequest) -> str | None:
+    """The assessor's conflict-of-interest status for `request` (permissions.COI_*); None for
+    anyone who is not an assessor of its assigned body."""
+    if not permissions.is_assessor_of(actor, request):
+        return None
+    declaration = db.session.scalars(
+        select(CoiDeclaration).where(
+            CoiDeclaration.request_id == request.id, CoiDeclaration.user_id == actor.id
+        )
+    ).one_or_none()
+    return permissions.coi_status(declaration)
+
+
 def get_request_for(actor, request_id: int, *, for_update: bool = False) -> DeviceRequest:
-    """The request if `actor` may see it; NotFound otherwise (also when it does not exist)."""
+    """The request if `actor` may see it; NotFound otherwise (also when it does not exist).
+
+    An assessor must be cleared of conflicts of interest: CoiDeclarationRequired before they
+    declared, NotFound after declaring a conflict the agency has not overridden."""
     query = select(DeviceRequest).where(DeviceRequest.id == request_id)
     if for_update:
         query = query.with_for_update()
     request = db.session.scalars(query).one_or_none()
-    if request is None or not permissions.can_view_request(actor, request, outcome_of(request)):
+    if request is None:
+        raise NotFound("request not found")
+    status = coi_status_for(actor, request)
+    if status == permissions.COI_MISSING:
+        raise CoiDeclarationRequired("declare conflicts of interest first", request_id=request.id)
+    cleared = None if status is None else status == permissions.COI_CLEARED
+    if not permissions.can_view_request(actor, request, outcome_of(request), cleared):
         raise NotFound("request not found")
     return request
 
