@@ -59,6 +59,7 @@ from app.domain.errors import (
 )
 from app.extensions import db
 from app.models import Adoption, AuditEntry, Organisation, Recommendation, StageRecord
+from app.services import transition_hooks
 from app.services.audit import record_audit
 from app.services.deadline_settings import effective_deadlines
 from app.services.requests import outcome_of
@@ -214,6 +215,8 @@ def fire(
                 data=plan.data | extra,
                 ip=ip,
             )
+            workflow_name = engine_for(obj).spec.name
+            transition_hooks.run_after(workflow_name, obj, plan.spec, actor, now, plan.data, entry)
     except StaleDataError as error:
         _restore(obj, saved)
         raise Conflict(f"someone else changed this {_noun(obj)}; reload") from error
@@ -257,6 +260,7 @@ def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:
     failure = guard_failure(obj, spec)
     if failure is not None:
         raise failure
+    transition_hooks.run_before(engine.spec.name, obj, spec, actor, now, cleaned)
     return _Plan(spec, obj.state, snapshot.state, cleaned)
 
 
