@@ -177,6 +177,7 @@ def _summary_tables(figures: AdoptionFigures) -> Section:
         ],
         note=_("Only the latest version of each quarterly report counts (corrections replace it)."),
         empty_text=_("No usage reported yet."),
+        sheet=_("Use per quarter"),
     )
     curve = Table(
         "curve",
@@ -304,6 +305,7 @@ def _per_recommendation(figures: AdoptionFigures, detail: bool, context: ReportC
             empty_text=_("No IRCCS adoption record."),
             in_page=detail,
             in_pdf=detail,
+            sheet=_("Regions by recommendation"),
         )
     )
     blocks.append(

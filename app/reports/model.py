@@ -56,6 +56,7 @@ class Table:
     preview_limit: int | None = None
     in_pdf: bool = True
     in_page: bool = True
+    sheet: str = ""  # a short spreadsheet tab name (31 characters at most); default the title
 
     def iter_rows(self, limit: int | None = None) -> Iterator[Sequence]:
         if callable(self.rows):

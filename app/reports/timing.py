@@ -264,6 +264,7 @@ def _end_to_end_section(figures: TimingFigures, dimensions) -> Section:
                 _span_columns(Column(dimension, label, TEXT, 22)),
                 rows,
                 empty_text=_("No recommendation has been published for these requests."),
+                sheet=_("End to end by %(dimension)s", dimension=label.lower()),
             )
         )
     return Section(_("End to end"), blocks)
@@ -295,6 +296,7 @@ def _stages_by_section(figures: TimingFigures, deadlines: dict, dimensions) -> S
                 columns,
                 rows,
                 empty_text=_("No stage matches these filters."),
+                sheet=_("Stages by %(dimension)s", dimension=label.lower()),
             )
         )
     return Section(_("Stages by breakdown"), blocks)

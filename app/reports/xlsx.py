@@ -175,7 +175,7 @@ def write_xlsx(report: Report, target) -> None:
     workbook = Workbook(write_only=True)
     used: set[str] = {report.text("summary", "Summary").lower()[:SHEET_NAME_MAX]}
     tables = report.tables()
-    names = [(_sheet_name(t.title, used), t.title) for t in tables]
+    names = [(_sheet_name(t.sheet or t.title, used), t.title) for t in tables]
     _write_summary(workbook, report, names)
     for table, (name, _) in zip(tables, names, strict=True):
         _write_table(workbook, table, name)

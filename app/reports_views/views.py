@@ -17,7 +17,6 @@ from flask import (
     current_app,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -202,6 +201,15 @@ def export(kind: str, fmt: str):
     return _download(report, fmt, table=request.args.get("table"))
 
 
+def _chunks(handle, size: int = 64 * 1024):
+    """Stream a file and close it at the end (or when the client goes away)."""
+    try:
+        while chunk := handle.read(size):
+            yield chunk
+    finally:
+        handle.close()
+
+
 def _download(report, fmt: str, table: str | None = None):
     if fmt == "pdf":
         response = Response(render_pdf(report), mimetype=FORMATS["pdf"])
@@ -210,15 +218,14 @@ def _download(report, fmt: str, table: str | None = None):
         )
         return response
     if fmt == "xlsx":
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed by _chunks)
         write_xlsx(report, spool)
         spool.seek(0)
-        return send_file(
-            spool,
-            mimetype=FORMATS["xlsx"],
-            as_attachment=True,
-            download_name=_filename(report, "xlsx"),
+        response = Response(_chunks(spool), mimetype=FORMATS["xlsx"])
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{_filename(report, "xlsx")}"'
         )
+        return response
     if table is not None and table not in {t.key for t in report.tables()}:
         abort(404)
     name = _filename(report, "csv") if table is None else f"{report.key}-{table}.csv"

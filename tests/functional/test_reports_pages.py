@@ -1,0 +1,306 @@
+"""The report pages and downloads as each role sees them (tests/report_history.py data)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from contextlib import contextmanager
+
+import openpyxl
+import pypdf
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.services import report_queries
+from tests.report_history import M2_NAME, NOW, SECRET_DEVICE, build_history
+
+# Figures of the known history, as the English locale shows them.
+TIMING_FIGURES = ("12.5", "17.0", "76.0", "81.8", "86.7", "311.0", "320.6", "271.5", "25.0%")
+SECRETS = (SECRET_DEVICE, M2_NAME, "987654", "987,654")
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(monkeypatch, app):
+    monkeypatch.setattr("app.reports_views.views.utcnow", lambda: NOW)
+    app.config["REPORT_CACHE_SECONDS"] = 0
+    report_queries.clear_cache()
+    yield
+    report_queries.clear_cache()
+
+
+@pytest.fixture
+def history(app, make):
+    built = build_history(make, db.session)
+    db.session.commit()
+    return built
+
+
+@contextmanager
+def count_statements():
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def csv_lines(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def all_xlsx_text(data: bytes) -> str:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return "\n".join(
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    )
+
+
+# --- Figures on screen and in every format ---------------------------------------------
+
+
+def test_timing_page_shows_the_figures_and_charts(client, login, history):
+    login(history.agency)
+    page = client.get("/reports/timing?by=region").get_data(as_text=True)
+    for figure in TIMING_FIGURES:
+        assert figure in page
+    assert page.count("<svg") >= 2
+    assert "G-BA §137h: 90 days" in page
+    assert "HTA-2024-0003" in page  # the slowest open request, 30 days late
+    assert "30.0" in page
+    assert "Days per stage by region of the regional body" in page
+
+
+def test_the_same_figures_in_pdf_xlsx_and_csv(client, login, history):
+    login(history.agency)
+    pdf = client.get("/reports/timing.pdf?by=region")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = pdf_text(pdf.data)
+    for figure in TIMING_FIGURES:
+        assert figure in text
+    assert "Page 1 of" in text
+
+    xlsx = client.get("/reports/timing.xlsx?by=region")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    assert {"Summary", "Days per stage", "Requests"} <= set(book.sheetnames)
+    stages = {row[0]: row for row in book["Days per stage"].iter_rows(min_row=2, values_only=True)}
+    assessment = stages["Assessment"]
+    assert assessment[1] == 4
+    assert assessment[2:6] == pytest.approx((76, 81.75, 86.7, 70.5))
+    assert stages["Intake review"][-1] == pytest.approx(0.25)
+    requests = list(book["Requests"].iter_rows(min_row=2, values_only=True))
+    assert len(requests) == 3
+
+    lines = csv_lines(client.get("/reports/timing.csv?by=region").data)
+    assessment_line = next(line for line in lines if line and line[0] == "Assessment")
+    assert assessment_line[1:6] == ["4", "76.0", "81.8", "86.7", "70.5"]
+    assert any(line[:1] == ["HTA-2024-0003"] for line in lines)
+
+
+def test_adoption_page_and_downloads(client, login, history):
+    login(history.agency)
+    page = client.get("/reports/adoption").get_data(as_text=True)
+    assert "IRCCS Firenze" in page  # not started
+    assert "50.0" in page  # median days to first use
+    assert "40.0%" in page  # two of five records in use at month 2
+    assert page.count("<svg") >= 2
+    assert "HTA-2024-0001" in page
+    text = pdf_text(client.get("/reports/adoption.pdf").data)
+    assert "IRCCS Firenze" in text and "50.0" in text
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/adoption.xlsx").data))
+    quarters = list(book["Use per quarter"].iter_rows(min_row=2, values_only=True))
+    assert quarters == [("2024 Q4", 1, 5, 5, 9250, 0), ("2025 Q1", 2, 16, 13, 29600, 1)]
+    lines = csv_lines(client.get("/reports/adoption.csv").data)
+    assert ["2025 Q1", "2", "16", "13", "29600.00", "1"] in lines
+
+
+def test_adoption_of_one_recommendation_shows_every_table(client, login, history):
+    login(history.agency)
+    page = client.get(f"/reports/adoption?request_id={history.a.id}").get_data(as_text=True)
+    assert "Use per recommendation and quarter" in page
+    assert "37.5" in page  # expected units per quarter: 150 / 4
+    assert "in the XLSX and CSV downloads only" not in page
+
+
+# --- Who sees what ----------------------------------------------------------------------
+
+
+def test_anonymous_readers_are_sent_to_log_in(client, history):
+    response = client.get("/reports/timing")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/reports/", "/reports/timing", "/reports/adoption.xlsx", "/reports/requests/1.pdf"],
+)
+def test_administrators_have_no_reports(client, login, history, url):
+    login(history.admin)
+    assert client.get(url).status_code == 403
+
+
+def test_irccs_sees_adoption_not_timing(client, login, history):
+    login(history.irccs1)
+    assert client.get("/reports/timing").status_code == 403
+    assert client.get("/reports/timing.csv").status_code == 403
+    page = client.get("/reports/adoption").get_data(as_text=True)
+    assert "My adoption records" in page
+    assert "IRCCS Firenze" not in page  # another IRCCS's records are not named
+    assert "Timing report" not in client.get("/reports/").get_data(as_text=True)
+
+
+def test_manufacturer_never_sees_another_manufacturers_requests(client, login, history):
+    login(history.maker1)
+    outputs = []
+    for kind in ("timing", "adoption"):
+        outputs.append(client.get(f"/reports/{kind}?by=all").get_data(as_text=True))
+        outputs.append(pdf_text(client.get(f"/reports/{kind}.pdf?by=all").data))
+        outputs.append(all_xlsx_text(client.get(f"/reports/{kind}.xlsx?by=all").data))
+        outputs.append(client.get(f"/reports/{kind}.csv?by=all").data.decode("utf-8-sig"))
+    for output in outputs:
+        for secret in SECRETS:
+            assert secret not in output
+    # ...but its own requests are there, and the anonymous aggregates cover everyone.
+    assert "HTA-2024-0003" in outputs[0]
+    assert "311.0" in outputs[0]
+
+
+def test_assessor_sees_its_bodys_requests_only(client, login, history):
+    login(history.assessor_l)
+    data = client.get("/reports/timing.csv").data.decode("utf-8-sig")
+    assert "HTA-2024-0001" in data and "HTA-2024-0003" in data
+    assert "HTA-2024-0002" not in data and SECRET_DEVICE not in data
+
+
+# --- Filters ---------------------------------------------------------------------------
+
+
+def test_filters_apply_and_downloads_keep_them(client, login, history):
+    login(history.agency)
+    page = client.get("/reports/timing?region=lombardia&by=year").get_data(as_text=True)
+    assert "299.0" in page and "323.0" not in page
+    assert "/reports/timing.pdf?region=lombardia&amp;by=year" in page
+    assert "/reports/timing.xlsx?region=lombardia&amp;by=year" in page
+    text = pdf_text(client.get("/reports/timing.pdf?region=lombardia").data)
+    assert "Lombardia" in text and "323.0" not in text
+
+
+def test_bad_filters_are_explained_and_kept(client, login, history):
+    login(history.agency)
+    response = client.get("/reports/timing?submitted_from=2024-31-12&region=atlantis")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Enter a date as YYYY-MM-DD." in page
+    assert "Choose a value from the list." in page
+    assert 'value="2024-31-12"' in page
+    assert "311.0" in page  # the report ignores the bad filters
+
+
+# --- Empty data ------------------------------------------------------------------------
+
+
+def test_empty_data_gives_a_clear_empty_report(client, login, make):
+    agency = make.user("agency", language="en")
+    db.session.commit()
+    login(agency)
+    for kind, message in (
+        ("timing", "No submitted request matches these filters"),
+        ("adoption", "No published positive recommendation matches these filters"),
+    ):
+        page = client.get(f"/reports/{kind}")
+        assert page.status_code == 200 and message in page.get_data(as_text=True)
+        assert message in pdf_text(client.get(f"/reports/{kind}.pdf").data)
+        assert message in all_xlsx_text(client.get(f"/reports/{kind}.xlsx").data)
+        assert message in client.get(f"/reports/{kind}.csv").data.decode("utf-8-sig")
+
+
+# --- Statements ------------------------------------------------------------------------
+
+
+def test_report_pages_run_a_constant_number_of_statements(client, login, history, make):
+    login(history.agency)
+    client.get("/reports/timing")  # warm up (the session's first queries)
+
+    def statements(url):
+        db.session.commit()  # every request starts from a fresh transaction
+        with count_statements() as seen:
+            assert client.get(url).status_code == 200
+        return len(seen)
+
+    before = {url: statements(url) for url in ("/reports/timing?by=all", "/reports/adoption")}
+    for i in range(5):
+        request = make.request(
+            manufacturer=history.m1, submitted_at=NOW, state="intake_review", trade_name=f"X{i}"
+        )
+        assert request.id
+    db.session.commit()
+    after = {url: statements(url) for url in before}
+    assert after == before
+
+
+def test_cached_page_answers_with_fewer_statements(client, login, history, app):
+    app.config["REPORT_CACHE_SECONDS"] = 300
+    login(history.agency)
+    client.get("/reports/timing")
+    with count_statements() as cold_run:
+        report_queries.clear_cache()
+        client.get("/reports/timing")
+    with count_statements() as warm_run:
+        client.get("/reports/timing")
+    assert len(warm_run) < len(cold_run)
+
+
+# --- The per-request record --------------------------------------------------------------
+
+
+def test_request_record_has_timeline_recommendation_and_verified_audit_trail(
+    client, login, history
+):
+    login(history.agency)
+    response = client.get(f"/reports/requests/{history.b.id}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    compact = "".join(text.split())
+    from app.services.audit import entries_for_request
+
+    for entry in entries_for_request(history.b.id):
+        assert entry.hash in compact
+    assert "Hash chain verified" in text
+    assert "Factual accuracy check" in text and "Recommended with restrictions" in text
+    assert "987,654.32" in text  # the agency is a party
+
+
+def test_request_record_hides_confidential_fields_from_non_parties(client, login, history):
+    login(history.irccs1)  # may see a published positive recommendation, is not a party
+    text = pdf_text(client.get(f"/reports/requests/{history.b.id}.pdf").data)
+    assert "Confidential" in text
+    assert "987,654.32" not in text and "987654.32" not in text
+
+
+def test_request_record_of_an_invisible_request_is_not_found(client, login, history):
+    login(history.maker1)
+    assert client.get(f"/reports/requests/{history.b.id}.pdf").status_code == 404
+    assert client.get(f"/reports/requests/{history.a.id}.pdf").status_code == 200
+    assert client.get("/reports/requests/999999.pdf").status_code == 404
+
+
+def test_italian_numbers(client, login, history):
+    history.agency.language = "it"
+    db.session.commit()
+    login(history.agency)
+    page = client.get("/reports/timing").get_data(as_text=True)
+    assert "76,0" in page and "25,0%" in page
