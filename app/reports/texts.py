@@ -38,6 +38,16 @@ DIMENSION_LABELS = {
     "outcome": _l("Outcome"),
 }
 
+# Short forms for spreadsheet tab names (31 characters at most).
+DIMENSION_SHORT_LABELS = {
+    "year": _l("year"),
+    "region": _l("region"),
+    "body": _l("regional body"),
+    "risk_class": _l("risk class"),
+    "emdn": _l("EMDN"),
+    "outcome": _l("outcome"),
+}
+
 ANCHOR_TEXTS = {
     "nice": (
         _l("NICE medical technologies guidance"),

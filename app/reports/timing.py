@@ -264,7 +264,9 @@ def _end_to_end_section(figures: TimingFigures, dimensions) -> Section:
                 _span_columns(Column(dimension, label, TEXT, 22)),
                 rows,
                 empty_text=_("No recommendation has been published for these requests."),
-                sheet=_("End to end by %(dimension)s", dimension=label.lower()),
+                sheet=_(
+                    "End to end by %(dimension)s", dimension=texts.DIMENSION_SHORT_LABELS[dimension]
+                ),
             )
         )
     return Section(_("End to end"), blocks)
@@ -296,7 +298,9 @@ def _stages_by_section(figures: TimingFigures, deadlines: dict, dimensions) -> S
                 columns,
                 rows,
                 empty_text=_("No stage matches these filters."),
-                sheet=_("Stages by %(dimension)s", dimension=label.lower()),
+                sheet=_(
+                    "Stages by %(dimension)s", dimension=texts.DIMENSION_SHORT_LABELS[dimension]
+                ),
             )
         )
     return Section(_("Stages by breakdown"), blocks)
