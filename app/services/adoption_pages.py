@@ -25,6 +25,7 @@ from app.services.action_panel import (
     audit_rows,
     failed_action_for,
 )
+from app.services.adoptions import get_adoption_for, visible_adoptions
 from app.services.paging import Page, paginate
 from app.services.requests import search_filter, visible_requests
 from app.workflow.states import ADOPTION_STATES
@@ -71,8 +72,6 @@ def irccs_recommendations(actor, filters: AdoptionFilters, per_page: int) -> Pag
 
 def agency_adoptions(actor, filters: AdoptionFilters, per_page: int) -> Page:
     """Page of Adoption records (all IRCCS), filterable by IRCCS and state."""
-    from app.services.adoptions import visible_adoptions
-
     # visible_adoptions eager-loads the request and the IRCCS; the join is for the filters.
     query = (
         visible_adoptions(actor)
@@ -107,8 +106,6 @@ class AdoptionPage:
 
 def load_adoption(actor, adoption_id: int) -> Adoption:
     """The record if `actor` may see it (NotFound otherwise: another IRCCS's record too)."""
-    from app.services.adoptions import get_adoption_for
-
     return get_adoption_for(actor, adoption_id)
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from app.domain.deadlines import NEAR_DUE_SHARE
 from app.models import Adoption, AuditEntry, DeviceRequest, StageRecord
 from app.services.paging import Page, paginate
 from app.services.requests import search_filter, visible_requests
@@ -54,9 +55,6 @@ QUEUE_STATES: dict[str, tuple[str, ...]] = {
 
 # The audit action by which the manufacturer hands the draft report back to the assessor.
 FACTUAL_COMMENTS_ACTION = "return_factual_comments"
-
-# A stage is "near due" in the last fifth of the time it was given.
-NEAR_DUE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
