@@ -5,7 +5,7 @@ and the audit trail in a readable shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,17 +65,35 @@ def failed_action_for(kind: str, object_id: int) -> FailedAction | None:
     return None
 
 
+# Actions done on a page of their own (e.g. answering questions one by one with files): the
+# panel links there instead of drawing the generic form. Other areas register a function
+# obj -> URL (or None to fall back to the form) with `register_action_page`.
+_ACTION_PAGES: dict[tuple[str, str], Callable[[Any], str | None]] = {}
+
+
+def register_action_page(kind: str, trigger: str, url_for_obj: Callable[[Any], str | None]):
+    """Let the panel link `trigger` (of a "request" or "adoption") to a dedicated page."""
+    _ACTION_PAGES[(kind, trigger)] = url_for_obj
+
+
+def _action_page(kind: str, trigger: str, obj) -> str | None:
+    url_for_obj = _ACTION_PAGES.get((kind, trigger))
+    return url_for_obj(obj) if url_for_obj is not None and obj is not None else None
+
+
 @dataclass
 class ActionView:
     trigger: str
     label: str
     help: str
-    form: ActionForm
+    form: ActionForm | None
     url: str
     danger: bool = False
     is_open: bool = False
     message: str = ""
     details: list[str] = field(default_factory=list)
+    # Set when the action is done on a dedicated page: the panel links there.
+    page_url: str | None = None
 
 
 def regional_body_choices() -> list[tuple[int, str]]:
@@ -98,11 +116,17 @@ def action_views(
     version: int,
     url_for_trigger,
     failure: FailedAction | None,
+    kind: str = "request",
+    obj=None,
 ) -> list[ActionView]:
     """One view per available action; the failed one keeps its bound form and opens."""
     bodies = regional_body_choices() if _needs_bodies(specs) else []
     views = []
     for spec in specs:
+        page_url = _action_page(kind, spec.trigger, obj)
+        if page_url:
+            views.append(_linked_action(spec, page_url))
+            continue
         failed = failure is not None and failure.trigger == spec.trigger
         form = (
             failure.form
@@ -123,6 +147,18 @@ def action_views(
             )
         )
     return views
+
+
+def _linked_action(spec: TransitionSpec, page_url: str) -> ActionView:
+    return ActionView(
+        trigger=spec.trigger,
+        label=action_label(spec.trigger),
+        help=str(ACTION_HELP.get(spec.trigger, "")),
+        form=None,
+        url=page_url,
+        danger=spec.trigger in DANGER_TRIGGERS,
+        page_url=page_url,
+    )
 
 
 # --- The audit trail

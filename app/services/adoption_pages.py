@@ -118,6 +118,8 @@ def adoption_page(actor, adoption: Adoption) -> AdoptionPage:
             "adoptions.adoption_action", adoption_id=adoption.id, trigger=trigger
         ),
         failure=failed_action_for("adoption", adoption.id),
+        kind="adoption",
+        obj=adoption,
     )
     entries = db.session.scalars(
         select(AuditEntry)

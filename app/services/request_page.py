@@ -54,6 +54,8 @@ def workflow_panel_context(actor, request) -> dict:
             "actions.request_action", request_id=request.id, trigger=trigger
         ),
         failure=failed_action_for("request", request.id),
+        kind="request",
+        obj=request,
     )
     # The audit trail is for the parties to the request (it carries reasons and data).
     show_audit = permissions.can_see_confidential(actor, request)
