@@ -149,7 +149,7 @@ def _write_summary(workbook, report: Report, sheet_names: list[tuple[str, str]])
         sheet.append([_text_cell(sheet, name), _text_cell(sheet, title)])
 
 
-def _write_table(workbook, table: Table, name: str) -> None:
+def _write_table(workbook, table: Table, name: str) -> int:
     sheet = workbook.create_sheet(name)
     columns: Sequence[Column] = table.columns
     _set_widths(sheet, [c.width for c in columns])
@@ -168,18 +168,22 @@ def _write_table(workbook, table: Table, name: str) -> None:
         count += 1
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
+    return count
 
 
-def write_xlsx(report: Report, target) -> None:
-    """Write the workbook to `target` (a path or a binary file object)."""
+def write_xlsx(report: Report, target) -> int:
+    """Write the workbook to `target` (a path or a binary file object); returns the number of
+    data rows written."""
     workbook = Workbook(write_only=True)
     used: set[str] = {report.text("summary", "Summary").lower()[:SHEET_NAME_MAX]}
     tables = report.tables()
     names = [(_sheet_name(t.sheet or t.title, used), t.title) for t in tables]
     _write_summary(workbook, report, names)
+    rows = 0
     for table, (name, _) in zip(tables, names, strict=True):
-        _write_table(workbook, table, name)
+        rows += _write_table(workbook, table, name)
     workbook.save(target)
+    return rows
 
 
 def render_xlsx(report: Report) -> bytes:
