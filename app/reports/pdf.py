@@ -49,6 +49,7 @@ FONT, FONT_BOLD = "ReportSans", "ReportSans-Bold"
 HEADER_BACKGROUND = colors.HexColor("#dde5f0")
 STRIPE = colors.HexColor("#f5f7fa")
 GRID = colors.HexColor("#b8c2cc")
+CELL_FONT_SIZE = 7.5
 
 
 def _register_fonts() -> None:
@@ -201,34 +202,38 @@ def _data_table(report: Report, table: Table, styles, width: float) -> list:
         _p(c.label, styles["head_right" if n else "head"])
         for c, n in zip(table.columns, numeric, strict=True)
     ]
-    cell_styles = [
-        styles["mono" if c.mono else "cell_right" if n else "cell"]
-        for c, n in zip(table.columns, numeric, strict=True)
-    ]
-    body = [
-        [
-            _p(report.format(value, column.kind), style)
-            for value, column, style in zip(row, table.columns, cell_styles, strict=True)
-        ]
-        for row in rows
-    ]
     total = sum(c.width for c in table.columns)
     widths = [width * c.width / total for c in table.columns]
+    # Plain strings are drawn far faster than Paragraphs: only text that may need wrapping
+    # (longer than its column holds on one line) becomes a Paragraph.
+    capacity = [int(w / (CELL_FONT_SIZE * 0.55)) for w in widths]
+    styles_by_column = [styles["mono"] if c.mono else styles["cell"] for c in table.columns]
+    body = []
+    for row in rows:
+        cells = []
+        for value, column, room, style in zip(
+            row, table.columns, capacity, styles_by_column, strict=True
+        ):
+            text = report.format(value, column.kind)
+            wrap = column.mono or len(text) > room or "\n" in text
+            cells.append(_p(text, style) if wrap else text)
+        body.append(cells)
     grid = LongTable([header, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
-    grid.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), HEADER_BACKGROUND),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE]),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.5, GRID),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
+    commands = [
+        ("FONTNAME", (0, 1), (-1, -1), FONT),
+        ("FONTSIZE", (0, 1), (-1, -1), CELL_FONT_SIZE),
+        ("LEADING", (0, 1), (-1, -1), CELL_FONT_SIZE + 1.5),
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_BACKGROUND),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE]),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.5, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    commands += [("ALIGN", (i, 1), (i, -1), "RIGHT") for i, n in enumerate(numeric) if n]
+    grid.setStyle(TableStyle(commands))
     story.append(grid)
     if table.note:
         story.append(_p(table.note, styles["small"]))
