@@ -52,13 +52,23 @@ GRID = colors.HexColor("#b8c2cc")
 CELL_FONT_SIZE = 7.5
 
 
+SYSTEM_FONTS = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+)
+
+
 def _register_fonts() -> None:
-    """Bitstream Vera (shipped with reportlab): Unicode text, unlike the 14 standard fonts."""
+    """DejaVu Sans where the system has it (wide Unicode coverage), else Bitstream Vera, which
+    ships with reportlab: either way Unicode text, unlike the 14 standard PDF fonts."""
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
-    fonts = Path(reportlab.__file__).parent / "fonts"
-    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(fonts / "VeraBd.ttf")))
+    regular, bold = SYSTEM_FONTS
+    if not (regular.exists() and bold.exists()):
+        fonts = Path(reportlab.__file__).parent / "fonts"
+        regular, bold = fonts / "Vera.ttf", fonts / "VeraBd.ttf"
+    pdfmetrics.registerFont(TTFont(FONT, str(regular)))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)
 
 

@@ -179,15 +179,19 @@ def _masked(values: dict, hidden: set[str]) -> dict:
     return {k: (_("Confidential") if k in hidden else v) for k, v in (values or {}).items()}
 
 
+def _field_label(name: str) -> str:
+    return str(FIELD_LABELS.get(name, name))
+
+
 def _changes_text(entry, hidden: set[str]) -> str:
     parts = []
     for name, change in _masked(entry.changes, hidden).items():
         if isinstance(change, list) and len(change) == 2 and name not in hidden:
-            parts.append(f"{name}: {change[0]} → {change[1]}")
+            parts.append(f"{_field_label(name)}: {change[0]} -> {change[1]}")
         else:
-            parts.append(f"{name}: {change}")
+            parts.append(f"{_field_label(name)}: {change}")
     for name, value in _masked(entry.data, hidden).items():
-        parts.append(f"{name}={value}")
+        parts.append(f"{_field_label(name)}: {value}")
     text = "; ".join(parts)
     return text if len(text) <= MAX_CHANGE_TEXT else text[: MAX_CHANGE_TEXT - 1] + "…"
 
@@ -199,7 +203,7 @@ def _audit_table(data: RecordData) -> Table:
         Column("when", _("When"), DATETIME, 15),
         Column("who", _("Who"), TEXT, 20),
         Column("action", _("Action"), TEXT, 16),
-        Column("states", _("From → to"), TEXT, 22),
+        Column("states", _("From -> to"), TEXT, 22),
         Column("details", _("Reason and changes"), TEXT, 30),
         Column("check", _("Check"), TEXT, 7),
         Column("hash", _("SHA-256 hash"), TEXT, 44, mono=True),
@@ -208,10 +212,9 @@ def _audit_table(data: RecordData) -> Table:
     for entry in data.entries:
         states = ""
         if entry.from_state or entry.to_state:
-            states = (
-                f"{texts.stage_label(entry.from_state or '') if entry.from_state else ''} → "
-                + (texts.stage_label(entry.to_state) if entry.to_state else "")
-            )
+            before = texts.stage_label(entry.from_state) if entry.from_state else ""
+            after = texts.stage_label(entry.to_state) if entry.to_state else ""
+            states = f"{before} -> {after}"
         details = " ".join(p for p in (entry.reason, _changes_text(entry, hidden)) if p)
         rows.append(
             [
