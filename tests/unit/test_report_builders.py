@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 import openpyxl
 import pypdf
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.reports import stats
 from app.reports.cells import csv_value, neutralise
@@ -56,6 +58,20 @@ def test_percentiles_are_linear_interpolation_like_percentile_cont(values):
         assert stats.percentile(ordered, 0.75) == pytest.approx(quartiles[2])
         assert stats.percentile(ordered, 0.9) == pytest.approx(deciles[8])
     assert stats.percentile(ordered, 0.5) == pytest.approx(statistics.median(values))
+
+
+@given(st.lists(st.floats(min_value=0, max_value=5000, allow_nan=False), min_size=2, max_size=60))
+def test_percentiles_match_the_inclusive_quantiles_for_any_data(values):
+    deciles = statistics.quantiles(values, n=10, method="inclusive")
+    quartiles = statistics.quantiles(values, n=4, method="inclusive")
+    ordered = sorted(values)
+    assert stats.percentile(ordered, 0.9) == pytest.approx(deciles[8], abs=1e-6)
+    assert stats.percentile(ordered, 0.75) == pytest.approx(quartiles[2], abs=1e-6)
+    low, _weight = stats.rank_position(len(values), 0.9)
+    needed = {low: ordered[low], low + 1: ordered[min(low + 1, len(values) - 1)]}
+    assert stats.percentile_from_ranks(needed, len(values), 0.9) == pytest.approx(
+        deciles[8], abs=1e-6
+    )
 
 
 def test_distribution_from_ranks_needs_only_the_neighbouring_values():
