@@ -99,6 +99,19 @@ def worker_generate(url: str, size: int, instance: str) -> dict:
     return counts
 
 
+def worker_count(url: str, instance: str) -> dict:
+    from sqlalchemy import func, inspect, select
+
+    from app.extensions import db
+    from app.models import DeviceRequest
+
+    app = _app(url, instance)
+    with app.app_context():
+        if not inspect(db.engine).has_table("device_requests"):
+            return {"requests": 0}
+        return {"requests": db.session.scalar(select(func.count()).select_from(DeviceRequest))}
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -290,7 +303,14 @@ def run_size(size: int, base_url: str | None, folder: Path, trace: bool, reuse: 
     url = _database(base_url, size, folder)
     instance = str(folder / f"instance-{size}")
     results = {}
-    exists = not base_url and (folder / f"bench-{size}.sqlite3").exists()
+    if base_url:
+        exists = (
+            reuse
+            and _subprocess(["--worker", "count", "--url", url, "--instance", instance])["requests"]
+            == size
+        )
+    else:
+        exists = (folder / f"bench-{size}.sqlite3").exists()
     if reuse and exists:
         print(f"[{size:>7}] reusing {url}", flush=True)
     else:
@@ -376,9 +396,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--database-url", help="PostgreSQL URL (a database of its own)")
     parser.add_argument("--folder", help="Keep the SQLite files here (default: a temp dir)")
-    parser.add_argument("--reuse", action="store_true", help="Reuse SQLite files in --folder")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Reuse the data already there (SQLite files in --folder; a PostgreSQL database "
+        "holding exactly the size asked for)",
+    )
     parser.add_argument("--trace", action="store_true", help="Also record tracemalloc peaks")
-    parser.add_argument("--worker", choices=["generate", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", choices=["generate", "measure", "count"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--job", help=argparse.SUPPRESS)
@@ -386,6 +413,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.worker == "generate":
         print(json.dumps(worker_generate(args.url, args.size, args.instance)))
+        return
+    if args.worker == "count":
+        print(json.dumps(worker_count(args.url, args.instance)))
         return
     if args.worker == "measure":
         print(json.dumps(worker_measure(args.url, args.job, args.instance, args.trace)))
