@@ -97,7 +97,7 @@ def perform_action(target: ActionTarget, trigger: str):
     except GuardFailed as error:
         db.session.rollback()
         return _show_failure(
-            target, trigger, form, message=guard_message(spec.guard), details=_missing(error)
+            target, trigger, form, message=_guard_heading(spec, error), details=_missing(error)
         )
     except (Conflict, StaleDataError):
         db.session.rollback()
@@ -154,6 +154,13 @@ def _show_failure(target: ActionTarget, trigger: str, form: ActionForm, message=
         )
     )
     return target.rerender()
+
+
+def _guard_heading(spec: TransitionSpec, error: GuardFailed) -> str:
+    """Why the action was refused: unanswered questions, else the transition's guard."""
+    if (error.details or {}).get("unanswered"):
+        return _("Some questions have no answer yet:")
+    return guard_message(spec.guard)
 
 
 def _missing(error: GuardFailed) -> list[str]:
