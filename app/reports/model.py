@@ -57,6 +57,8 @@ class Table:
     in_pdf: bool = True
     in_page: bool = True
     sheet: str = ""  # a short spreadsheet tab name (31 characters at most); default the title
+    # For lists of requests held in memory: the request of each row (pages link to it).
+    row_request_ids: Sequence[int] = ()
 
     def iter_rows(self, limit: int | None = None) -> Iterator[Sequence]:
         if callable(self.rows):

@@ -354,6 +354,7 @@ def _slowest_section(figures: TimingFigures, context: ReportContext) -> Section:
             "current stage."
         ),
         empty_text=_("No open request."),
+        row_request_ids=[r.request_id for r in figures.slowest],
     )
     return Section(_("Slowest open requests"), [*notes, table])
 

@@ -82,6 +82,7 @@ def test_timing_page_shows_the_figures_and_charts(client, login, history):
     assert "G-BA §137h: 90 days" in page
     assert "HTA-2024-0003" in page  # the slowest open request, 30 days late
     assert "30.0" in page
+    assert f"/reports/requests/{history.c.id}.pdf" in page  # its record, one click away
     assert "Days per stage by region of the regional body" in page
 
 
