@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.actions import adoptions_bp
     from app.actions import bp as actions_bp
     from app.admin import bp as admin_bp
+    from app.assessment import bp as assessment_bp
     from app.auth import bp as auth_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(public_bp, url_prefix="/register")
     app.register_blueprint(actions_bp, url_prefix="/requests")
+    app.register_blueprint(assessment_bp, url_prefix="/requests")
     app.register_blueprint(adoptions_bp, url_prefix="/adoptions")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     register_error_handlers(app)

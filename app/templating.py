@@ -42,12 +42,14 @@ NAV_ITEMS = (
     ("main.home", _l("Home"), None),
     ("workqueue.queue", _l("My work"), ("manufacturer", "agency", "assessor", "irccs")),
     ("requests.index", _l("Requests"), ("manufacturer", "agency", "assessor")),
+    ("assessment.ranking", _l("Prioritisation"), ("agency",)),
     ("adoptions.index", _l("Adoption"), ("irccs", "agency")),
     ("reports.index", _l("Reports"), ("agency", "assessor", "manufacturer", "irccs")),
     ("workqueue.workflow_diagram", _l("Workflow"), None),
     ("admin.users", _l("Users"), ("admin",)),
     ("admin.organisations", _l("Organisations"), ("admin",)),
     ("admin.deadlines", _l("Deadlines"), ("admin",)),
+    ("assessment.weights", _l("Priority weights"), ("admin",)),
 )
 
 

@@ -1,0 +1,337 @@
+"""The assessment (Core Model checklist and report), the manufacturer's factual-accuracy check
+of the draft, and the agency's appraisal and recommendation."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask import request as http_request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.action_labels import OUTCOME_LABELS, action_label
+from app.assessment import bp
+from app.assessment.common import (
+    UNPROCESSABLE,
+    abort_for,
+    actor,
+    client_ip,
+    load_request,
+    version_of,
+)
+from app.domain import permissions
+from app.domain.core_model import progress
+from app.domain.errors import DomainError, GuardFailed, ValidationFailed
+from app.extensions import db
+from app.forms.assessment import (
+    DOMAIN_LABELS,
+    DOMAIN_STATUS_LABELS,
+    GENERAL_SECTION_LABEL,
+    RecommendationForm,
+    VersionForm,
+    checklist_form_class,
+    factual_comments_form_class,
+    field_name,
+)
+from app.models.types import utcnow
+from app.services import core_model as service
+from app.services.requests import coi_status_for
+from app.services.workflow import fire
+
+REPORT_TRIGGERS = ("send_draft_report", "finalise_report")
+REPORT_DOC_TYPE = "assessment_report"
+# Once the draft went to the manufacturer, it may read the report and its own comments.
+FACTUAL_CHECK_VISIBLE_STATES = frozenset(
+    {
+        "factual_accuracy_check",
+        "appraisal",
+        "consultation",
+        "adoption_monitoring",
+        "reassessment_due",
+        "not_recommended",
+        "archived",
+    }
+)
+
+
+def _cleared(req) -> bool | None:
+    status = coi_status_for(actor(), req)
+    return None if status is None else status == permissions.COI_CLEARED
+
+
+def _page_context(req) -> dict:
+    rows = service.domain_rows(req.id)
+    comments = service.factual_comments(req.id)
+    by_domain: dict[str | None, list] = {}
+    for comment in comments:
+        by_domain.setdefault(comment.domain, []).append(comment)
+    return {
+        "req": req,
+        "rows": rows,
+        "report": service.report_of(req.id),
+        "comments_by_domain": by_domain,
+        "comment_returns": service.comment_returns(req.id),
+        "progress": progress({r.domain: r.status for r in rows}),
+        "domain_labels": DOMAIN_LABELS,
+        "status_labels": DOMAIN_STATUS_LABELS,
+        "report_documents": _report_documents(req.id),
+        "field_name": field_name,
+    }
+
+
+def _report_documents(request_id: int) -> list:
+    """Uploaded assessment reports (the documents area's uploads of that type)."""
+    try:
+        from app.models.documents import Document
+    except ImportError:  # pragma: no cover - the documents area is not installed
+        return []
+    return list(
+        db.session.scalars(
+            select(Document)
+            .where(Document.request_id == request_id, Document.doc_type == REPORT_DOC_TYPE)
+            .options(selectinload(Document.versions))
+            .order_by(Document.created_at, Document.id)
+        )
+    )
+
+
+# --- The checklist ------------------------------------------------------------------------------
+
+
+@bp.route("/<int:request_id>/assessment", methods=["GET", "POST"])
+def checklist(request_id: int):
+    req = load_request(request_id)
+    cleared = _cleared(req)
+    if not permissions.can_view_assessment(actor(), req, cleared):
+        abort(403)
+    editable = permissions.can_edit_assessment(actor(), req, cleared)
+    form_class = checklist_form_class()
+    if http_request.method == "GET":
+        context = _page_context(req)
+        form = _filled(form_class(), context) if editable else None
+        return _render_checklist(context, form, editable)
+    if not editable:
+        abort(403)
+    form = form_class()
+    if not form.validate():
+        return _render_checklist(_page_context(req), form, editable, status=UNPROCESSABLE)
+    try:
+        changes = service.save_assessment(
+            actor(),
+            req,
+            form.entries(),
+            form.summary.data or "",
+            utcnow(),
+            coi_cleared=cleared,
+            ip=client_ip(),
+        )
+        db.session.commit()
+    except ValidationFailed:
+        db.session.rollback()
+        form.form_errors.append(_("Check the domains: a domain marked done needs a conclusion."))
+        return _render_checklist(_page_context(req), form, editable, status=UNPROCESSABLE)
+    except DomainError as error:
+        abort_for(error)
+    flash(_("Assessment saved.") if changes else _("No changes to save."), "success")
+    return redirect(url_for("assessment.checklist", request_id=req.id))
+
+
+def _filled(form, context):
+    for row in context["rows"]:
+        form[field_name("status", row.domain)].data = row.status
+        form[field_name("findings", row.domain)].data = row.findings
+        form[field_name("conclusion", row.domain)].data = row.conclusion
+    report = context["report"]
+    form.summary.data = report.summary if report else ""
+    return form
+
+
+def _render_checklist(context, form, editable, *, status=200, refusal=None):
+    req = context["req"]
+    triggers = [t for t in REPORT_TRIGGERS if _may_fire(req, t, editable)]
+    return (
+        render_template(
+            "assessment/checklist.html",
+            form=form,
+            editable=editable,
+            report_actions=[(t, action_label(t)) for t in triggers],
+            version_form=VersionForm(expected_version=str(req.version)),
+            refusal=refusal,
+            ctx=context,
+            **context,
+        ),
+        status,
+    )
+
+
+def _may_fire(req, trigger: str, editable: bool) -> bool:
+    source = {"send_draft_report": "assessment", "finalise_report": "factual_accuracy_check"}
+    return editable and req.state == source[trigger]
+
+
+@bp.post("/<int:request_id>/assessment/<trigger>")
+def assessment_action(request_id: int, trigger: str):
+    """Send the draft report to the manufacturer, or finalise it (the assessor)."""
+    if trigger not in REPORT_TRIGGERS:
+        abort(404)
+    req = load_request(request_id)
+    cleared = _cleared(req)
+    if not permissions.can_edit_assessment(actor(), req, cleared):
+        abort(403)
+    form = VersionForm()
+    try:
+        fire(req, trigger, actor(), utcnow(), expected_version=version_of(form), ip=client_ip())
+        db.session.commit()
+    except GuardFailed as error:
+        db.session.rollback()
+        refusal = {
+            "message": _("The draft report cannot be sent yet: these domains are not started."),
+            "items": (error.details or {}).get("missing") or [],
+        }
+        context = _page_context(req)
+        form = _filled(checklist_form_class()(formdata=None), context)
+        return _render_checklist(context, form, True, status=UNPROCESSABLE, refusal=refusal)
+    except DomainError as error:
+        abort_for(error)
+    flash(_("Done: %(action)s.", action=action_label(trigger)), "success")
+    return redirect(url_for("requests.detail", request_id=req.id))
+
+
+# --- The factual-accuracy check (manufacturer) ------------------------------------------------
+
+
+@bp.route("/<int:request_id>/factual-check", methods=["GET", "POST"])
+def factual_check(request_id: int):
+    req = load_request(request_id)
+    if (
+        not permissions.is_manufacturer_of(actor(), req)
+        or req.state not in FACTUAL_CHECK_VISIBLE_STATES
+    ):
+        abort(403)
+    open_for_comments = permissions.can_return_factual_comments(actor(), req)
+    form_class = factual_comments_form_class()
+    if http_request.method == "GET":
+        form = form_class(expected_version=str(req.version)) if open_for_comments else None
+        return _render_factual(req, form)
+    if not open_for_comments:
+        abort(403)
+    form = form_class()
+    if not form.validate():
+        return _render_factual(req, form, UNPROCESSABLE)
+    try:
+        service.return_factual_comments(
+            actor(),
+            req,
+            form.section_comments(),
+            form.general.data or "",
+            utcnow(),
+            section_labels={d: str(label) for d, label in DOMAIN_LABELS.items()},
+            expected_version=version_of(form),
+            ip=client_ip(),
+        )
+        db.session.commit()
+    except ValidationFailed:
+        db.session.rollback()
+        form.form_errors.append(_("Write at least one comment."))
+        return _render_factual(req, form, UNPROCESSABLE)
+    except DomainError as error:
+        abort_for(error)
+    flash(_("Your comments were sent to the assessor."), "success")
+    return redirect(url_for("requests.detail", request_id=req.id))
+
+
+def _render_factual(req, form, status=200):
+    context = _page_context(req)
+    return (
+        render_template(
+            "assessment/factual_check.html",
+            form=form,
+            general_label=GENERAL_SECTION_LABEL,
+            ctx=context,
+            **context,
+        ),
+        status,
+    )
+
+
+# --- Appraisal and recommendation (agency) ----------------------------------------------------
+
+
+@bp.route("/<int:request_id>/appraisal", methods=["GET", "POST"])
+def appraisal(request_id: int):
+    req = load_request(request_id)
+    if actor().role != "agency" or req.state not in permissions.ASSESSMENT_VISIBLE_STATES:
+        abort(403)
+    can_decide = permissions.can_appraise(actor(), req)
+    trigger = "open_consultation" if req.state == "appraisal" else "publish"
+    if http_request.method == "GET":
+        form = _recommendation_form(req) if can_decide else None
+        return _render_appraisal(req, form, trigger)
+    if not can_decide:
+        abort(403)
+    form = RecommendationForm()
+    if not form.validate():
+        return _render_appraisal(req, form, trigger, UNPROCESSABLE)
+    try:
+        fire(
+            req,
+            trigger,
+            actor(),
+            utcnow(),
+            expected_version=version_of(form),
+            ip=client_ip(),
+            **form.recommendation_data(),
+        )
+        db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        _field_errors(form, error)
+        return _render_appraisal(req, form, trigger, UNPROCESSABLE)
+    except DomainError as error:
+        abort_for(error)
+    flash(_("Done: %(action)s.", action=action_label(trigger)), "success")
+    return redirect(url_for("requests.detail", request_id=req.id))
+
+
+def _recommendation_form(req) -> RecommendationForm:
+    """Prefilled from the recommendation put to consultation, when there is one."""
+    form = RecommendationForm(formdata=None, expected_version=str(req.version))
+    recommendation = getattr(req, "recommendation", None)
+    if recommendation is not None:
+        form.outcome.data = recommendation.outcome
+        form.rationale.data = recommendation.rationale
+        form.conditions.data = recommendation.conditions
+        form.evidence_requirements.data = recommendation.evidence_requirements
+        form.review_date.data = recommendation.review_date
+    return form
+
+
+def _field_errors(form, error: ValidationFailed) -> None:
+    messages = {
+        "not_in_future": _("Choose a date after today."),
+        "invalid_choice": _("Choose one of the options."),
+        "required": _("This field is required."),
+    }
+    for name, code in (error.details.get("fields") or {}).items():
+        message = messages.get(str(code), _("This value is not valid."))
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _render_appraisal(req, form, trigger, status=200):
+    context = _page_context(req)
+    return (
+        render_template(
+            "assessment/appraisal.html",
+            form=form,
+            trigger=trigger,
+            trigger_label=action_label(trigger),
+            recommendation=getattr(req, "recommendation", None),
+            outcome_labels=OUTCOME_LABELS,
+            ctx=context,
+            **context,
+        ),
+        status,
+    )

@@ -1,0 +1,144 @@
+"""Cross-cutting pieces of the assessment blueprint.
+
+- Every page needs a login.
+- An assessor of the assigned body who has not declared conflicts of interest for a request is
+  sent to the declaration from every /requests/<request_id> URL (the dossier, the actions, the
+  documents ...), whichever blueprint serves it. The scoped loader refuses them anyway
+  (`get_request_for` raises CoiDeclarationRequired, a 404); this makes the refusal a redirect.
+- Template globals for the request page: the links to this area's pages for the current user,
+  and the usage totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.assessment import bp
+from app.domain import permissions
+from app.extensions import db, login_manager
+from app.models import DeviceRequest
+from app.services.action_panel import register_action_page
+from app.services.requests import coi_status_for
+from app.services.usage import usage_totals
+
+DECLARATION_ENDPOINTS = frozenset({"assessment.coi_declaration"})
+
+
+@bp.before_request
+def require_login():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.before_app_request
+def send_undeclared_assessors_to_declare():
+    request_id = (request.view_args or {}).get("request_id")
+    if (
+        not isinstance(request_id, int)
+        or request.endpoint in DECLARATION_ENDPOINTS
+        or not request.path.startswith("/requests/")
+    ):
+        return None
+    if not current_user.is_authenticated or current_user.role != "assessor":
+        return None
+    device_request = db.session.get(DeviceRequest, request_id)
+    if device_request is None:
+        return None
+    if coi_status_for(current_user, device_request) != permissions.COI_MISSING:
+        return None
+    flash(_("Declare your conflicts of interest for this request first."), "warning")
+    return redirect(url_for("assessment.coi_declaration", request_id=request_id))
+
+
+@dataclass(frozen=True)
+class AreaLink:
+    label: str
+    url: str
+    hint: str = ""
+
+
+def _links_for(actor, req) -> list[AreaLink]:
+    links: list[AreaLink] = []
+    rid = req.id
+    if permissions.can_view_priority(actor, req) and req.state in (
+        permissions.PRIORITISATION_STATES
+    ):
+        links.append(
+            AreaLink(_("Prioritisation scores"), url_for("assessment.scores", request_id=rid))
+        )
+    if actor.role == "agency" and req.state == "assignment":
+        links.append(
+            AreaLink(
+                _("Choose the regional HTA body"), url_for("assessment.assignment", request_id=rid)
+            )
+        )
+    elif actor.role == "agency" and req.assigned_body_id is not None:
+        links.append(
+            AreaLink(
+                _("Assignment and conflicts of interest"),
+                url_for("assessment.assignment", request_id=rid),
+            )
+        )
+    cleared = coi_status_for(actor, req) == permissions.COI_CLEARED
+    if permissions.can_view_assessment(actor, req, cleared):
+        links.append(
+            AreaLink(
+                _("Assessment (HTA Core Model)"), url_for("assessment.checklist", request_id=rid)
+            )
+        )
+    if permissions.is_manufacturer_of(actor, req) and req.state == "factual_accuracy_check":
+        links.append(
+            AreaLink(
+                _("Check the draft report"),
+                url_for("assessment.factual_check", request_id=rid),
+                _("Return your factual-accuracy comments section by section."),
+            )
+        )
+    if (
+        actor.role == "agency"
+        and req.state in permissions.ASSESSMENT_VISIBLE_STATES
+        and (req.state in permissions.APPRAISAL_STATES or getattr(req, "recommendation", None))
+    ):
+        links.append(
+            AreaLink(
+                _("Appraisal and recommendation"), url_for("assessment.appraisal", request_id=rid)
+            )
+        )
+    return links
+
+
+@bp.app_template_global("assessment_links")
+def assessment_links(req) -> list[AreaLink]:
+    """The pages of this area the current user may open for the request."""
+    if not current_user.is_authenticated or req is None or req.id is None:
+        return []
+    return _links_for(current_user, req)
+
+
+@bp.app_template_global("usage_totals_for")
+def usage_totals_for(req):
+    """Usage totals of the request for the current user (None when not theirs to see)."""
+    if not current_user.is_authenticated or req is None:
+        return None
+    return usage_totals(current_user, req)
+
+
+# --- Actions done on this area's pages --------------------------------------------------------
+
+
+def _page(endpoint: str):
+    return lambda req: url_for(endpoint, request_id=req.id)
+
+
+for _trigger, _endpoint in (
+    ("assign_body", "assessment.assignment"),
+    ("return_factual_comments", "assessment.factual_check"),
+    ("open_consultation", "assessment.appraisal"),
+    ("publish", "assessment.appraisal"),
+):
+    register_action_page("request", _trigger, _page(_endpoint))

@@ -1,0 +1,469 @@
+"""Forms of prioritisation, conflicts of interest, the assessment, appraisal and usage reports
+(validation only), and the labels of their codes (criteria, Core Model domains, statuses).
+
+Forms built per criterion or per domain name their fields `<prefix>_<code>`, so a posted form
+maps back to the codes without guessing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.action_labels import OUTCOME_LABELS, ROUTE_LABELS
+from app.domain.core_model import DOMAINS, STATUSES
+from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES
+from app.workflow.definitions import ROUTES
+from app.workflow.states import OUTCOMES
+
+TEXT_MAX = 20000
+REQUIRED = _l("This field is required.")
+
+CRITERION_LABELS = {
+    "disease_severity": _l("Disease severity"),
+    "population_size": _l("Population size"),
+    "unmet_need": _l("Unmet need"),
+    "clinical_benefit": _l("Expected clinical benefit"),
+    "safety_gain": _l("Expected safety gain"),
+    "patient_reported_gain": _l("Patient-reported / quality-of-life gain"),
+    "evidence_quality": _l("Quality and maturity of evidence"),
+    "organisational_impact": _l("Organisational impact"),
+    "budget_impact": _l("Budget impact"),
+    "inappropriate_use_risk": _l("Risk of inappropriate use"),
+    "degree_of_innovation": _l("Degree of innovation"),
+    "plan_fit": _l("Fit with national/regional plans"),
+}
+
+SCORE_LABELS = {
+    0: _l("0: none"),
+    1: _l("1: low"),
+    2: _l("2: moderate"),
+    3: _l("3: high"),
+}
+
+DOMAIN_LABELS = {
+    "health_problem": _l("Health problem and current use of technology"),
+    "technical_characteristics": _l("Description and technical characteristics"),
+    "safety": _l("Safety"),
+    "clinical_effectiveness": _l("Clinical effectiveness"),
+    "costs_economic_evaluation": _l("Costs and economic evaluation"),
+    "ethical": _l("Ethical analysis"),
+    "organisational": _l("Organisational aspects"),
+    "patient_social": _l("Patients and social aspects"),
+    "legal": _l("Legal aspects"),
+}
+
+DOMAIN_STATUS_LABELS = {
+    "not_started": _l("Not started"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "not_applicable": _l("Not applicable"),
+}
+
+DECISION_LABELS = {
+    "prioritise": _l("Prioritise for assessment"),
+    "defer": _l("Defer to a later round"),
+    "not_prioritise": _l("Do not prioritise"),
+    "route": _l("Route elsewhere"),
+}
+
+GENERAL_SECTION_LABEL = _l("The report as a whole")
+
+
+def field_name(prefix: str, code: str) -> str:
+    return f"{prefix}_{code}"
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _blank_then(pairs) -> list[SelectChoice]:
+    return _choices([("", _l("Choose…")), *pairs])
+
+
+# --- Prioritisation --------------------------------------------------------------------------
+
+
+def scores_form_class() -> type[FlaskForm]:
+    """Per criterion: a 0-3 score (empty: not scored) and its written justification."""
+    attributes = {}
+    for criterion in CRITERIA:
+        attributes[field_name("score", criterion)] = SelectField(
+            CRITERION_LABELS[criterion],
+            choices=_blank_then((str(s), SCORE_LABELS[s]) for s in SCORES),
+            validators=[Optional()],
+        )
+        attributes[field_name("justification", criterion)] = TextAreaField(
+            _l("Justification"),
+            validators=[Optional(), Length(max=TEXT_MAX)],
+            render_kw={"rows": 2},
+        )
+    return type("PriorityScoresForm", (ScoresFormBase,), attributes)
+
+
+class ScoresFormBase(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for criterion in CRITERIA:
+            score = self[field_name("score", criterion)]
+            reason = self[field_name("justification", criterion)]
+            if score.data and not (reason.data or "").strip():
+                reason.errors = [*reason.errors, _l("Write why this score was given.")]
+                valid = False
+            if not score.data and (reason.data or "").strip():
+                score.errors = [*score.errors, _l("Choose a score for this justification.")]
+                valid = False
+        return valid
+
+    def entries(self) -> dict[str, tuple[int | None, str]]:
+        """{criterion: (score or None, justification)} as typed."""
+        entries = {}
+        for c in CRITERIA:
+            score = self[field_name("score", c)].data
+            reason = (self[field_name("justification", c)].data or "").strip()
+            entries[c] = (int(score) if score else None, reason)
+        return entries
+
+
+def weights_form_class() -> type[FlaskForm]:
+    attributes = {
+        field_name("weight", criterion): DecimalField(
+            CRITERION_LABELS[criterion],
+            places=2,
+            validators=[
+                InputRequired(message=REQUIRED),
+                NumberRange(
+                    min=0,
+                    max=MAX_WEIGHT,
+                    message=_l("Enter a weight from 0 to %(max)s.", max=MAX_WEIGHT),
+                ),
+            ],
+        )
+        for criterion in CRITERIA
+    }
+    return type("PriorityWeightsForm", (WeightsFormBase,), attributes)
+
+
+class WeightsFormBase(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if all(w == 0 for w in self.weights().values()):
+            self.form_errors.append(_l("At least one criterion needs a weight above 0."))
+            return False
+        return True
+
+    def weights(self) -> dict[str, Decimal]:
+        return {c: self[field_name("weight", c)].data for c in CRITERIA}
+
+
+class DecisionForm(FlaskForm):
+    """A prioritisation decision with its reasons (required for every decision)."""
+
+    decision = SelectField(
+        _l("Decision"),
+        choices=_blank_then(DECISION_LABELS.items()),
+        validators=[DataRequired(message=_l("Choose a decision."))],
+    )
+    expected_version = HiddenField()
+    reason = TextAreaField(
+        _l("Reasons for the decision"),
+        validators=[
+            DataRequired(message=_l("Write the reasons for this decision.")),
+            Length(max=5000),
+        ],
+        render_kw={"rows": 3},
+    )
+    route_to = SelectField(
+        _l("Route to"),
+        choices=_blank_then((code, ROUTE_LABELS[code]) for code in ROUTES),
+        validators=[Optional()],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.decision.data == "route" and not self.route_to.data:
+            self.route_to.errors = [*self.route_to.errors, _l("Choose where to route it.")]
+            valid = False
+        return valid
+
+
+class VersionForm(FlaskForm):
+    """A button that fires a transition without data (the version for the optimistic lock)."""
+
+    expected_version = HiddenField()
+
+
+# --- Assignment and conflicts of interest ----------------------------------------------------
+
+
+class AssignBodyForm(FlaskForm):
+    regional_body = HiddenField(validators=[DataRequired()])
+    expected_version = HiddenField()
+
+
+class CoiDeclarationForm(FlaskForm):
+    conflict = RadioField(
+        _l("Do you have a conflict of interest with this request?"),
+        choices=_choices(
+            [
+                ("none", _l("No: I have no conflict of interest with this device or manufacturer")),
+                ("conflict", _l("Yes: I declare a conflict of interest, described below")),
+            ]
+        ),
+        validators=[InputRequired(message=_l("Choose one of the two answers."))],
+    )
+    description = TextAreaField(
+        _l("Description of the conflict"),
+        description=_l(
+            "Financial or personal interests, past work with the manufacturer or a competitor, "
+            "involvement in the studies."
+        ),
+        validators=[Optional(), Length(max=TEXT_MAX)],
+        render_kw={"rows": 4},
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.conflict.data == "conflict" and not (self.description.data or "").strip():
+            self.description.errors = [*self.description.errors, _l("Describe the conflict.")]
+            valid = False
+        return valid
+
+
+class CoiOverrideForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the assessor may take part despite the conflict"),
+        validators=[
+            DataRequired(message=_l("Write the reason for the override.")),
+            Length(max=5000),
+        ],
+        render_kw={"rows": 2},
+    )
+
+
+# --- The assessment ----------------------------------------------------------------------------
+
+
+def checklist_form_class() -> type[FlaskForm]:
+    """Per Core Model domain: status, findings, conclusion; and the report's summary."""
+    attributes = {}
+    for domain in DOMAINS:
+        attributes[field_name("status", domain)] = SelectField(
+            _l("Status"),
+            choices=_choices((s, DOMAIN_STATUS_LABELS[s]) for s in STATUSES),
+            validators=[DataRequired(message=REQUIRED)],
+        )
+        attributes[field_name("findings", domain)] = TextAreaField(
+            _l("Findings"), validators=[Optional(), Length(max=TEXT_MAX)], render_kw={"rows": 3}
+        )
+        attributes[field_name("conclusion", domain)] = TextAreaField(
+            _l("Conclusion"), validators=[Optional(), Length(max=TEXT_MAX)], render_kw={"rows": 2}
+        )
+    attributes["summary"] = TextAreaField(
+        _l("Report summary"),
+        description=_l("The assessment report's text: what the agency reads first."),
+        validators=[Optional(), Length(max=TEXT_MAX * 3)],
+        render_kw={"rows": 6},
+    )
+    return type("ChecklistForm", (ChecklistFormBase,), attributes)
+
+
+class ChecklistFormBase(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for domain in DOMAINS:
+            status = self[field_name("status", domain)].data
+            conclusion = self[field_name("conclusion", domain)]
+            if status == "done" and not (conclusion.data or "").strip():
+                conclusion.errors = [
+                    *conclusion.errors,
+                    _l("A domain marked done needs its conclusion."),
+                ]
+                valid = False
+        return valid
+
+    def entries(self) -> dict[str, dict[str, str]]:
+        return {
+            d: {
+                "status": self[field_name("status", d)].data,
+                "findings": (self[field_name("findings", d)].data or "").strip(),
+                "conclusion": (self[field_name("conclusion", d)].data or "").strip(),
+            }
+            for d in DOMAINS
+        }
+
+
+def factual_comments_form_class() -> type[FlaskForm]:
+    """One comment box per section of the draft report, and one on the report as a whole."""
+    attributes = {
+        field_name("comment", domain): TextAreaField(
+            DOMAIN_LABELS[domain],
+            validators=[Optional(), Length(max=TEXT_MAX)],
+            render_kw={"rows": 2},
+        )
+        for domain in DOMAINS
+    }
+    attributes["general"] = TextAreaField(
+        GENERAL_SECTION_LABEL,
+        validators=[Optional(), Length(max=TEXT_MAX)],
+        render_kw={"rows": 3},
+    )
+    attributes["expected_version"] = HiddenField()
+    return type("FactualCommentsForm", (FactualCommentsFormBase,), attributes)
+
+
+class FactualCommentsFormBase(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not self.general.data.strip() and not self.section_comments():
+            self.form_errors.append(
+                _l(
+                    "Write at least one comment (on a section, or on the report as a whole, "
+                    "e.g. “No factual errors found”)."
+                )
+            )
+            return False
+        return valid
+
+    def section_comments(self) -> dict[str, str]:
+        comments = {}
+        for domain in DOMAINS:
+            text = (self[field_name("comment", domain)].data or "").strip()
+            if text:
+                comments[domain] = text
+        return comments
+
+
+# --- Appraisal -------------------------------------------------------------------------------
+
+
+class RecommendationForm(FlaskForm):
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=_blank_then((code, OUTCOME_LABELS[code]) for code in OUTCOMES),
+        validators=[DataRequired(message=REQUIRED)],
+    )
+    rationale = TextAreaField(
+        _l("Rationale"),
+        validators=[DataRequired(message=REQUIRED), Length(max=TEXT_MAX)],
+        render_kw={"rows": 5},
+    )
+    conditions = TextAreaField(
+        _l("Conditions or restrictions"),
+        description=_l(
+            "The indications and the centres the use is restricted to. Required for "
+            "“Recommended with restrictions”."
+        ),
+        validators=[Optional(), Length(max=TEXT_MAX)],
+        render_kw={"rows": 3},
+    )
+    evidence_requirements = TextAreaField(
+        _l("Evidence-generation requirements"),
+        description=_l(
+            "One requirement per line, each with its due date (e.g. “12-month registry data, "
+            "by 30/06/2027”). Required for “Recommended with evidence generation”."
+        ),
+        validators=[Optional(), Length(max=TEXT_MAX)],
+        render_kw={"rows": 3},
+    )
+    review_date = DateField(
+        _l("Review date"),
+        description=_l("When the recommendation is to be reviewed (after today)."),
+        validators=[Optional()],
+    )
+    expected_version = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        outcome = self.outcome.data
+        if outcome == "recommended_restricted" and not (self.conditions.data or "").strip():
+            self.conditions.errors = [
+                *self.conditions.errors,
+                _l("Say which indications or centres the recommendation is restricted to."),
+            ]
+            valid = False
+        if (
+            outcome == "recommended_with_evidence_generation"
+            and not (self.evidence_requirements.data or "").strip()
+        ):
+            self.evidence_requirements.errors = [
+                *self.evidence_requirements.errors,
+                _l("List the evidence to be generated, with dates."),
+            ]
+            valid = False
+        return valid
+
+    def recommendation_data(self) -> dict:
+        return {
+            "outcome": self.outcome.data,
+            "rationale": (self.rationale.data or "").strip(),
+            "conditions": (self.conditions.data or "").strip(),
+            "evidence_requirements": (self.evidence_requirements.data or "").strip(),
+            "review_date": self.review_date.data,
+        }
+
+
+# --- Usage reports -----------------------------------------------------------------------------
+
+QUARTER_CHOICES = _blank_then((str(q), f"Q{q}") for q in range(1, 5))
+
+
+class UsageReportForm(FlaskForm):
+    year = IntegerField(
+        _l("Year"),
+        validators=[
+            InputRequired(message=REQUIRED),
+            NumberRange(min=2000, max=2100, message=_l("Enter a year from 2000 to 2100.")),
+        ],
+    )
+    quarter = SelectField(
+        _l("Quarter"), choices=QUARTER_CHOICES, validators=[DataRequired(REQUIRED)]
+    )
+    units = IntegerField(
+        _l("Units used"),
+        validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
+    )
+    procedures = IntegerField(
+        _l("Procedures performed"),
+        validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
+    )
+    spend = DecimalField(
+        _l("Spend (EUR)"),
+        places=2,
+        validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
+    )
+    adverse_events = IntegerField(
+        _l("Adverse events"),
+        validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
+    )
+    reason = TextAreaField(
+        _l("Reason for the correction"),
+        description=_l("Required when the quarter was already reported: what was wrong?"),
+        validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 2},
+    )
+
+    def figures(self) -> dict:
+        return {
+            "year": self.year.data,
+            "quarter": int(self.quarter.data),
+            "units": self.units.data,
+            "procedures": self.procedures.data,
+            "spend": self.spend.data,
+            "adverse_events": self.adverse_events.data,
+        }

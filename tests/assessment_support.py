@@ -1,0 +1,207 @@
+"""Shared by the prioritisation, conflict-of-interest, assessment and usage tests: a cast of
+English-speaking users around requests put directly in a state, logged-in clients, the
+assessment area's own transition hooks (without the other areas'), and a statement counter.
+
+Fixtures (import them into a test module): `cast_fixture` ("cast"), `as_user_fixture`
+("as_user") and `assessment_hooks_only`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event
+
+from app.domain.core_model import DOMAINS
+from app.extensions import db
+from app.models import (
+    Adoption,
+    CoiDeclaration,
+    DeviceRequest,
+    DomainAssessment,
+    Organisation,
+    Recommendation,
+    User,
+)
+from app.services import transition_hooks
+
+ASSESSMENT_HOOK_MODULES = ("app.services.coi", "app.services.core_model")
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def assessment_hooks_only(app, monkeypatch):
+    """Run `fire` with this area's hooks only (other areas test theirs: e.g. the mandatory
+    documents before submitting)."""
+
+    def only_ours(table):
+        kept = defaultdict(list)
+        for key, hooks in table.items():
+            kept[key] = [h for h in hooks if h.__module__ in ASSESSMENT_HOOK_MODULES]
+        return kept
+
+    monkeypatch.setattr(transition_hooks, "_before", only_ours(transition_hooks._before))
+    monkeypatch.setattr(transition_hooks, "_after", only_ours(transition_hooks._after))
+
+
+@dataclass
+class Cast:
+    manufacturer_org: Organisation
+    manufacturer: User
+    other_manufacturer: User
+    agency: User
+    admin: User
+    body: Organisation
+    assessor: User
+    colleague: User  # another assessor of the same body
+    other_body: Organisation
+    other_assessor: User
+    irccs_org: Organisation
+    irccs: User
+    other_irccs_org: Organisation
+    other_irccs: User
+
+
+def make_cast(make) -> Cast:
+    en = {"language": "en"}
+    manufacturer_org = make.org("manufacturer", name="Valvetech Srl")
+    body = make.org("regional_body", name="Lombardy HTA Unit", region="lombardia")
+    other_body = make.org("regional_body", name="Veneto HTA Unit", region="veneto")
+    irccs_org = make.org("irccs", name="IRCCS San Matteo")
+    other_irccs_org = make.org("irccs", name="IRCCS Gaslini", region="liguria")
+    cast = Cast(
+        manufacturer_org=manufacturer_org,
+        manufacturer=make.user("manufacturer", organisation=manufacturer_org, **en),
+        other_manufacturer=make.user("manufacturer", **en),
+        agency=make.user("agency", **en),
+        admin=make.user("admin", **en),
+        body=body,
+        assessor=make.user("assessor", organisation=body, **en),
+        colleague=make.user("assessor", organisation=body, **en),
+        other_body=other_body,
+        other_assessor=make.user("assessor", organisation=other_body, **en),
+        irccs_org=irccs_org,
+        irccs=make.user("irccs", organisation=irccs_org, **en),
+        other_irccs_org=other_irccs_org,
+        other_irccs=make.user("irccs", organisation=other_irccs_org, **en),
+    )
+    db.session.commit()
+    return cast
+
+
+@pytest.fixture(name="cast")
+def cast_fixture(make) -> Cast:
+    return make_cast(make)
+
+
+@pytest.fixture(name="as_user")
+def as_user_fixture(app, login):
+    """as_user(user) -> a test client logged in as that user."""
+
+    def make_client(user):
+        client = app.test_client()
+        login(user, test_client=client)
+        return client
+
+    return make_client
+
+
+def request_in(make, cast: Cast, state: str, *, assigned: bool | None = None, **fields):
+    """A complete request of the cast's manufacturer, put directly in `state` (the body is
+    assigned from the assignment on, unless `assigned` says otherwise)."""
+    if assigned is None:
+        assigned = state not in ("awaiting_prioritisation", "prioritisation", "intake_review")
+    values = {"state": state, "submitted_at": NOW}
+    if assigned:
+        values["assigned_body"] = cast.body
+    request = make.request(manufacturer=cast.manufacturer_org, complete=True, **(values | fields))
+    db.session.commit()
+    return request
+
+
+def declare(request: DeviceRequest, user: User, *, conflict: str = "", overridden=False):
+    """A declaration row ("none" when `conflict` is empty)."""
+    declaration = CoiDeclaration(
+        request_id=request.id,
+        user_id=user.id,
+        has_conflict=bool(conflict),
+        description=conflict,
+        declared_at=NOW,
+    )
+    if overridden:
+        declaration.override_reason = "Past collaboration ended years ago."
+        declaration.overridden_at = NOW
+    db.session.add(declaration)
+    db.session.commit()
+    return declaration
+
+
+def all_domains(request: DeviceRequest, status: str = "done", *, skip=()):
+    for domain in DOMAINS:
+        if domain in skip:
+            continue
+        db.session.add(
+            DomainAssessment(
+                request_id=request.id,
+                domain=domain,
+                status=status,
+                findings=f"Findings on {domain}.",
+                conclusion=f"Conclusion on {domain}.",
+            )
+        )
+    db.session.commit()
+
+
+def published_with_adoptions(make, cast: Cast, *, states=("in_use", "in_use"), **fields):
+    """A request with a published positive recommendation; the IRCCS's and the other IRCCS's
+    adoption records in `states` (first use recorded)."""
+    request = request_in(make, cast, "adoption_monitoring", **fields)
+    recommendation = Recommendation(
+        request_id=request.id, outcome="recommended", rationale="r", published_at=NOW
+    )
+    db.session.add(recommendation)
+    records = []
+    for org, state in zip((cast.irccs_org, cast.other_irccs_org), states, strict=False):
+        adoption = Adoption(request_id=request.id, irccs_id=org.id, state=state)
+        if state in ("in_use", "discontinued"):
+            adoption.first_use_at = NOW
+        records.append(adoption)
+    db.session.add_all(records)
+    db.session.commit()
+    return request, records
+
+
+def reload(obj):
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
+
+
+class StatementCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args, **kwargs):
+        self.count += 1
+
+
+@contextmanager
+def count_statements():
+    counter = StatementCounter()
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+
+
+def statements_for(client, url: str) -> int:
+    """SQL statements of one GET of `url` (from a fresh session), which must answer 200."""
+    db.session.remove()
+    with count_statements() as counter:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return counter.count
