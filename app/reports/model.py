@@ -163,6 +163,7 @@ class Report:
     empty: bool = False
     empty_message: str = ""
     landscape: bool = True
+    show_filters: bool = True  # a single request's record has none
     # Fixed words of the title page and footers, already translated.
     texts: dict[str, str] = field(default_factory=dict)
     format: Callable[[object, str], str] = _plain_format

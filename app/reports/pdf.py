@@ -172,9 +172,10 @@ def _title_page(report: Report, styles) -> list:
     ]
     story.append(_pairs_table(rows, styles, (60 * mm, 120 * mm)))
     story.append(Spacer(1, 6 * mm))
-    story.append(_p(report.text("filters", "Filters"), styles["h2"]))
-    filters = list(report.filters) or [(report.text("no_filters", "None"), "")]
-    story.append(_pairs_table(filters, styles, (60 * mm, 120 * mm)))
+    if report.show_filters:
+        story.append(_p(report.text("filters", "Filters"), styles["h2"]))
+        filters = list(report.filters) or [(report.text("no_filters", "None"), "")]
+        story.append(_pairs_table(filters, styles, (60 * mm, 120 * mm)))
     if report.empty:
         story += [Spacer(1, 8 * mm), _p(report.empty_message, styles["h2"])]
     return story

@@ -273,6 +273,7 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
         texts=texts.fixed_texts(),
         format=texts.format_value,
         landscape=True,
+        show_filters=False,
     )
     dossier = Table(
         "dossier",
