@@ -1,21 +1,39 @@
-"""Shared by the workflow tests: a cast of actors around one request, and `walk_to(state)`,
-which brings a request to any state through `fire` along the usual path.
+"""Shared by the workflow tests: a cast of actors around one request, `walk_to(state)`, which
+brings a request to any state through `fire` along the usual path, and the `no_area_hooks`
+fixture.
+
+The workflow tests check `fire` itself: the other areas' transition hooks (mandatory documents
+before submitting, answered questions, conflict-of-interest clearance, started assessment
+domains ...) are switched off with `no_area_hooks`, and each area tests its own hooks. How
+`fire` runs hooks is tested with hooks registered by the test (test_fire.py).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord, User
+from app.services import transition_hooks
 from app.services.workflow import fire
 from app.workflow.definitions import ADOPTION_WORKFLOW
 from app.workflow.spec import TransitionSpec
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture
+def no_area_hooks(monkeypatch):
+    """Run `fire` without the transition hooks registered by the other areas."""
+    monkeypatch.setattr(transition_hooks, "_before", defaultdict(list))
+    monkeypatch.setattr(transition_hooks, "_after", defaultdict(list))
+
+
 STEP = timedelta(days=1)
 
 

@@ -8,7 +8,9 @@ import sqlalchemy.exc
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.workflow_support import make_cast, walk_to
+from tests.workflow_support import make_cast, no_area_hooks, walk_to  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("no_area_hooks")
 
 
 @pytest.fixture

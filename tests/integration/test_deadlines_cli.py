@@ -14,7 +14,9 @@ from app.models import DeviceRequest, StageRecord
 from app.services import deadline_check
 from app.services.audit import entries_for_request, verify_chain
 from app.services.workflow import fire
-from tests.workflow_support import STEP, audit_count, make_cast, walk_to
+from tests.workflow_support import STEP, audit_count, make_cast, no_area_hooks, walk_to  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("no_area_hooks")
 
 NOW = "2026-09-01T08:00:00+02:00"
 

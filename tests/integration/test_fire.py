@@ -20,13 +20,14 @@ from app.domain.errors import (
 )
 from app.extensions import db
 from app.models import Adoption, DeadlineSetting, DeviceRequest, Recommendation, StageRecord
+from app.services import transition_hooks
 from app.services import workflow as workflow_service
 from app.services.adoptions import get_adoption_for, visible_adoptions
 from app.services.audit import entries_for_request, verify_chain
 from app.services.requests import visible_requests
 from app.services.workflow import available_transitions, fire, stage_timeline
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
-from tests.workflow_support import (
+from tests.workflow_support import (  # noqa: F401 (no_area_hooks is a fixture)
     ROLE_ACTOR,
     STEP,
     WRONG_PARTIES,
@@ -35,10 +36,13 @@ from tests.workflow_support import (
     arrange,
     audit_count,
     make_cast,
+    no_area_hooks,
     observe,
     valid_data,
     walk_to,
 )
+
+pytestmark = pytest.mark.usefixtures("no_area_hooks")
 
 # --- The transition table -------------------------------------------------------------------
 
@@ -553,3 +557,44 @@ def _kill_connection() -> None:
             killer.commit()
     else:
         connection.connection.dbapi_connection.close()
+
+
+# --- Transition hooks (the other areas' extension points) ----------------------------------------
+
+
+def test_fire_runs_the_hooks_before_and_after_the_move(request_, cast):
+    calls = []
+
+    @transition_hooks.before("request", "submit")
+    def before(obj, spec, actor, now, data):
+        calls.append(("before", obj.state, actor))
+
+    @transition_hooks.after("request", "submit")
+    def after(obj, spec, actor, now, data, entry):
+        calls.append(("after", obj.state, entry.action))
+
+    fire(request_, "submit", cast.manufacturer, T)
+    assert calls == [("before", "draft", cast.manufacturer), ("after", "intake_review", "submit")]
+
+
+def test_a_refusing_before_hook_changes_nothing(request_, cast):
+    @transition_hooks.before("request", "submit")
+    def refuse(obj, spec, actor, now, data):
+        raise GuardFailed("mandatory documents are missing")
+
+    before = observe(request_)
+    with pytest.raises(GuardFailed):
+        fire(request_, "submit", cast.manufacturer, T)
+    assert observe(request_) == before
+
+
+def test_a_failing_after_hook_rolls_the_whole_transition_back(request_, cast):
+    @transition_hooks.after("request", "submit")
+    def explode(obj, spec, actor, now, data, entry):
+        raise RuntimeError("could not open the question round")
+
+    before = observe(request_)
+    with pytest.raises(RuntimeError):
+        fire(request_, "submit", cast.manufacturer, T)
+    assert observe(request_) == before
+    assert request_.receipt_number is None
