@@ -3,7 +3,7 @@ of the draft, and the agency's appraisal and recommendation."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask import request as http_request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -75,6 +75,7 @@ def _page_context(req) -> dict:
         "domain_labels": DOMAIN_LABELS,
         "status_labels": DOMAIN_STATUS_LABELS,
         "report_documents": _report_documents(req.id),
+        "documents_enabled": "documents.upload" in current_app.view_functions,
         "field_name": field_name,
     }
 

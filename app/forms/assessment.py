@@ -330,7 +330,7 @@ def factual_comments_form_class() -> type[FlaskForm]:
 class FactualCommentsFormBase(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if valid and not self.general.data.strip() and not self.section_comments():
+        if valid and not (self.general.data or "").strip() and not self.section_comments():
             self.form_errors.append(
                 _l(
                     "Write at least one comment (on a section, or on the report as a whole, "
