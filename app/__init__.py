@@ -104,6 +104,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.assessment import bp as assessment_bp
     from app.auth import bp as auth_bp
+    from app.documents import bp as documents_bp
+    from app.documents import public_bp as documents_public_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
     from app.public import bp as public_bp
@@ -118,6 +120,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(public_bp, url_prefix="/register")
     app.register_blueprint(actions_bp, url_prefix="/requests")
+    app.register_blueprint(documents_bp, url_prefix="/requests")
+    app.register_blueprint(documents_public_bp, url_prefix="/register/documents")
     app.register_blueprint(assessment_bp, url_prefix="/requests")
     app.register_blueprint(adoptions_bp, url_prefix="/adoptions")
     app.register_blueprint(reports_bp, url_prefix="/reports")

@@ -11,6 +11,8 @@ from app.models.assessment import (
 )
 from app.models.audit import AuditChainHead, AuditEntry
 from app.models.consultation import ConsultationComment
+from app.models.documents import Document, DocumentVersion
+from app.models.information import Answer, AnswerAttachment, InformationRound, Question
 from app.models.organisations import Organisation, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.usage import UsageReport
@@ -18,6 +20,8 @@ from app.models.workflow import DeadlineSetting, StageRecord
 
 __all__ = [
     "Adoption",
+    "Answer",
+    "AnswerAttachment",
     "AssessmentReport",
     "AuditChainHead",
     "AuditEntry",
@@ -26,12 +30,16 @@ __all__ = [
     "ConsultationComment",
     "DeadlineSetting",
     "DeviceRequest",
+    "Document",
+    "DocumentVersion",
     "DomainAssessment",
     "EvidenceItem",
     "FactualComment",
+    "InformationRound",
     "Organisation",
     "PriorityScore",
     "PriorityWeight",
+    "Question",
     "Recommendation",
     "StageRecord",
     "UsageReport",

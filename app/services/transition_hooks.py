@@ -65,6 +65,7 @@ def load_hook_modules() -> None:
 
 # Modules that register hooks; each area adds its own line.
 HOOK_MODULES: list[str] = [
+    "app.services.document_hooks",
     "app.services.coi",
     "app.services.core_model",
 ]

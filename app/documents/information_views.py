@@ -1,0 +1,348 @@
+"""Information request pages: the rounds, the assessor's compose page, the manufacturer's
+answers (drafts until sent) and sending them, which resumes the clock.
+
+Thin: form -> service -> commit once. Not a party: 404; a party who may not act: 403; the
+request moved on meanwhile: 409 with a clear message.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import document_labels as labels
+from app.action_labels import action_label
+from app.documents import bp
+from app.documents.presenters import can_compose, round_view
+from app.documents.views import party_request
+from app.domain import information_rules as rules
+from app.domain.deadlines import rome_date
+from app.domain.errors import (
+    Conflict,
+    GuardFailed,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from app.extensions import db
+from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
+from app.forms.information import AnswerForm, ComposeRoundForm, SendAnswersForm
+from app.models.types import utcnow
+from app.services import information as service
+from app.services.documents import DocumentMeta, max_bytes
+from app.state_labels import state_label
+
+UNPROCESSABLE = 422
+
+
+def _abort_for(error: Exception):
+    db.session.rollback()
+    if isinstance(error, NotFound):
+        abort(404)
+    if isinstance(error, PermissionDenied):
+        abort(403)
+    if isinstance(error, Conflict | InvalidTransition | StaleDataError):
+        db.session.expire_all()
+        abort(409, description=_moved_on_message())
+    raise error
+
+
+def _moved_on_message() -> str:
+    return _(
+        "This request has moved on meanwhile (it is now “%(state)s”): nothing was saved. "
+        "Reload the page to see what you can do now.",
+        state=_current_state(),
+    )
+
+
+def _current_state() -> str:
+    request_id = (request.view_args or {}).get("request_id")
+    try:
+        req = party_request(request_id)
+    except Exception:
+        return ""
+    return state_label(req.state, current_user.role)
+
+
+# --- The rounds -------------------------------------------------------------------------------
+
+
+@bp.get("/<int:request_id>/information")
+def information_index(request_id: int):
+    req = party_request(request_id)
+    rounds = [round_view(current_user, req, r) for r in service.rounds_for(current_user, req)]
+    return render_template(
+        "information/index.html",
+        req=req,
+        rounds=rounds,
+        can_compose=can_compose(current_user, req),
+    )
+
+
+# --- The assessor composes a round ------------------------------------------------------------
+
+
+@bp.route("/<int:request_id>/information/new", methods=["GET", "POST"])
+def compose(request_id: int):
+    req = party_request(request_id)
+    if not can_compose(current_user, req):
+        abort(403)
+    form = ComposeRoundForm()
+    if request.method == "GET":
+        form.expected_version.data = str(req.version)
+        return _render_compose(form, req)
+    if request.form.get("row_action") == "add":
+        form.add_row()
+        return _render_compose(form, req)
+    if not form.validate():
+        form.localise_date_errors()
+        return _render_compose(form, req, UNPROCESSABLE)
+    positions, rows = _filled_rows(form)
+    try:
+        information_round = service.compose_round(
+            current_user,
+            request_id,
+            rows,
+            utcnow(),
+            expected_version=form.version(),
+            ip=request.remote_addr,
+        )
+        db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        _show_compose_errors(form, error, positions)
+        return _render_compose(form, req, UNPROCESSABLE)
+    except (NotFound, PermissionDenied, Conflict, InvalidTransition, StaleDataError) as error:
+        _abort_for(error)
+    flash(
+        _(
+            "Questions sent (round %(number)s). The clock is stopped until the manufacturer "
+            "answers.",
+            number=information_round.number,
+        ),
+        "success",
+    )
+    return redirect(
+        url_for(
+            "documents.information_round", request_id=request_id, number=information_round.number
+        )
+    )
+
+
+def _filled_rows(form: ComposeRoundForm) -> tuple[list[int], list[service.QuestionRow]]:
+    positions, rows = [], []
+    for position, (text, due_on) in enumerate(form.rows()):
+        if text.strip():
+            positions.append(position)
+            rows.append(service.QuestionRow(text=text, due_on=due_on))
+    return positions, rows
+
+
+def _show_compose_errors(form: ComposeRoundForm, error: ValidationFailed, positions) -> None:
+    deadline = error.details.get("deadline")
+    values = {"deadline": format_date(deadline, "medium") if deadline else ""}
+    for name, code in (error.details.get("fields") or {}).items():
+        message = str(labels.MESSAGES.get(code, code)) % values
+        parts = name.split("-")
+        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(positions):
+            entry = form.questions.entries[positions[int(parts[1])]]
+            entry.form.due_on.errors = [*entry.form.due_on.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _render_compose(form: ComposeRoundForm, req, status: int = 200):
+    return (
+        render_template(
+            "information/compose.html",
+            form=form,
+            req=req,
+            deadline=service.information_deadline(utcnow()),
+            max_questions=rules.MAX_QUESTIONS,
+        ),
+        status,
+    )
+
+
+# --- One round: the questions and the answers -------------------------------------------------
+
+
+@bp.get("/<int:request_id>/information/<int:number>")
+def information_round(request_id: int, number: int):
+    req, information_round = _round(request_id, number)
+    return _render_round(req, information_round)
+
+
+def _round(request_id: int, number: int):
+    req = party_request(request_id)
+    try:
+        return req, service.round_of(req, number)
+    except NotFound:
+        abort(404)
+
+
+def _render_round(req, information_round, *, failed=None, send_errors=(), status=200):
+    """The round page; `failed` is (question number, bound form) of an answer that failed."""
+    answering = service.can_answer(current_user, req, information_round)
+    forms = {}
+    if answering:
+        for question in information_round.questions:
+            if failed and failed[0] == question.number:
+                forms[question.number] = failed[1]
+            else:
+                forms[question.number] = _answer_form(question)
+    send_form = SendAnswersForm(formdata=None)
+    send_form.expected_version.data = str(req.version)
+    return (
+        render_template(
+            "information/round.html",
+            req=req,
+            round=round_view(current_user, req, information_round),
+            answering=answering,
+            forms=forms,
+            send_form=send_form,
+            send_errors=list(send_errors),
+            send_label=action_label(rules.SENDING_TRIGGER[information_round.kind]),
+            limit=labels.human_size(max_bytes()),
+            today=rome_date(utcnow()),
+        ),
+        status,
+    )
+
+
+def _missing_labels(error: GuardFailed) -> list[str]:
+    """What blocks the sending: unanswered questions, documents to upload, or (resubmitting
+    an incomplete file) dossier fields still empty, labelled as the dossier form does."""
+    items = error.details.get("missing") or []
+    names = [getattr(item, "field", item) for item in items]
+    return [str(DOSSIER_FIELD_LABELS.get(name) or name) for name in names]
+
+
+def _answer_form(question) -> AnswerForm:
+    form = AnswerForm(formdata=None, prefix=f"q{question.number}")
+    form.text.data = question.answer.text if question.answer else ""
+    return form
+
+
+@bp.post("/<int:request_id>/information/<int:number>/questions/<int:question>/answer")
+def save_answer(request_id: int, number: int, question: int):
+    req, information_round = _round(request_id, number)
+    form = AnswerForm(prefix=f"q{question}")
+    if not form.validate():
+        return _render_round(req, information_round, failed=(question, form), status=422)
+    upload = form.file.data or None
+    meta = None
+    if upload is not None:
+        meta = DocumentMeta(
+            doc_type=form.doc_type.data or "other",
+            title=form.title.data or upload.filename or "",
+            confidential=form.confidential.data,
+        )
+    try:
+        service.save_answer(
+            current_user,
+            request_id,
+            number,
+            question,
+            form.text.data or "",
+            utcnow(),
+            upload=upload,
+            meta=meta,
+            ip=request.remote_addr,
+        )
+        db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        form.apply_service_errors(
+            error.details.get("fields") or {}, limit=labels.human_size(max_bytes())
+        )
+        req, information_round = _round(request_id, number)
+        return _render_round(req, information_round, failed=(question, form), status=422)
+    except (NotFound, PermissionDenied, Conflict, InvalidTransition, StaleDataError) as error:
+        _abort_for(error)
+    except OSError:
+        db.session.rollback()
+        form.form_errors.append(
+            _("The file could not be stored. Nothing was saved: please try again.")
+        )
+        req, information_round = _round(request_id, number)
+        return _render_round(req, information_round, failed=(question, form), status=500)
+    flash(_("Draft answer to question %(number)s saved.", number=question), "success")
+    return redirect(
+        url_for(
+            "documents.information_round",
+            request_id=request_id,
+            number=number,
+            _anchor=f"question-{question}",
+        )
+    )
+
+
+@bp.post(
+    "/<int:request_id>/information/<int:number>/questions/<int:question>"
+    "/attachments/<int:attachment_id>/remove"
+)
+def remove_attachment(request_id: int, number: int, question: int, attachment_id: int):
+    party_request(request_id)
+    try:
+        service.remove_attachment(current_user, request_id, number, question, attachment_id)
+        db.session.commit()
+    except (NotFound, PermissionDenied, Conflict, InvalidTransition, StaleDataError) as error:
+        _abort_for(error)
+    flash(_("The file is no longer attached to the answer."), "success")
+    return redirect(
+        url_for(
+            "documents.information_round",
+            request_id=request_id,
+            number=number,
+            _anchor=f"question-{question}",
+        )
+    )
+
+
+@bp.post("/<int:request_id>/information/<int:number>/send")
+def send_answers(request_id: int, number: int):
+    req, information_round = _round(request_id, number)
+    form = SendAnswersForm()
+    try:
+        service.send_answers(
+            current_user,
+            request_id,
+            number,
+            utcnow(),
+            expected_version=form.version(),
+            ip=request.remote_addr,
+        )
+        db.session.commit()
+    except GuardFailed as error:
+        db.session.rollback()
+        req, information_round = _round(request_id, number)
+        return _render_round(
+            req,
+            information_round,
+            send_errors=_missing_labels(error),
+            status=UNPROCESSABLE,
+        )
+    except ValidationFailed:
+        db.session.rollback()
+        req, information_round = _round(request_id, number)
+        return _render_round(
+            req,
+            information_round,
+            send_errors=[_("The answers could not be sent: please check them.")],
+            status=UNPROCESSABLE,
+        )
+    except (NotFound, PermissionDenied, Conflict, InvalidTransition, StaleDataError) as error:
+        _abort_for(error)
+    flash(
+        _(
+            "Answers sent. The clock runs again: %(state)s.",
+            state=state_label(req.state, current_user.role),
+        ),
+        "success",
+    )
+    return redirect(url_for("requests.detail", request_id=request_id))
