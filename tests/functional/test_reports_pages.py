@@ -16,7 +16,18 @@ from app.services import report_queries
 from tests.report_history import M2_NAME, NOW, SECRET_DEVICE, build_history
 
 # Figures of the known history, as the English locale shows them.
-TIMING_FIGURES = ("12.5", "17.0", "76.0", "81.8", "86.7", "311.0", "320.6", "271.5", "25.0%")
+TIMING_FIGURES = (
+    "12.5",  # intake review P75 (5, 10, 10, 20 days)
+    "17.0",  # ... P90
+    "76.0",  # assessment median (40, 73, 79 open, 90)
+    "81.8",  # ... P75 81.75
+    "86.7",  # ... P90
+    "70.5",  # ... mean
+    "311.0",  # end to end, median gross (299, 323)
+    "320.6",  # ... P90 gross
+    "271.5",  # ... median net (265, 278)
+    "25.0%",  # share over deadline (intake review, assessment)
+)
 SECRETS = (SECRET_DEVICE, M2_NAME, "987654", "987,654")
 
 
@@ -135,6 +146,24 @@ def test_adoption_of_one_recommendation_shows_every_table(client, login, history
     assert "Use per recommendation and quarter" in page
     assert "37.5" in page  # expected units per quarter: 150 / 4
     assert "in the XLSX and CSV downloads only" not in page
+
+
+def test_formula_looking_names_stay_text_in_downloads(client, login, history, make):
+    make.request(
+        manufacturer=history.m1,
+        trade_name='=HYPERLINK("http://x")',
+        model="",
+        state="intake_review",
+        submitted_at=NOW,
+    )
+    db.session.commit()
+    login(history.agency)
+    lines = csv_lines(client.get("/reports/timing.csv?table=requests").data)
+    devices = [line[2] for line in lines if "HYPERLINK" in line[2]]
+    assert devices == ['\'=HYPERLINK("http://x")']
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/timing.xlsx").data))
+    [cell] = [c for row in book["Requests"].iter_rows() for c in row if "HYPERLINK" in str(c.value)]
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x")'
 
 
 # --- Who sees what ----------------------------------------------------------------------
