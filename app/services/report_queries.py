@@ -1343,9 +1343,18 @@ def _limited(query, limit: int | None):
 def recommendation_rows(
     actor, filters, now: datetime, limit: int | None = None, method: str | None = None
 ) -> Iterator[RecommendationRow]:
-    """One row per recommendation the actor may see, most recent first, streamed."""
+    """One row per recommendation the actor may see, most recent first, streamed.
+
+    The actor's scope and the limit are applied to the recommendations first, so a preview
+    of the first rows only computes their figures."""
     sql = _sql()
-    recs = recommendations_cte(filters, sql)
+    every = recommendations_cte(filters, sql)
+    page = (
+        select(every)
+        .where(scope_condition(actor, every.c.request_id))
+        .order_by(every.c.published_at.desc(), every.c.request_id.desc())
+    )
+    recs = (page.limit(limit) if limit else page).cte("recs_page")
     pairs = pairs_cte(recs, sql, now)
     counts = _per_recommendation_counts(pairs)
     usage_totals = _per_recommendation_usage(recs, sql)
@@ -1375,10 +1384,9 @@ def recommendation_rows(
         .outerjoin(usage_totals, usage_totals.c.request_id == recs.c.request_id)
         .outerjoin(decision, decision.c.key == recs.c.request_id)
         .outerjoin(first_use, first_use.c.key == recs.c.request_id)
-        .where(scope_condition(actor, recs.c.request_id))
         .order_by(recs.c.published_at.desc(), recs.c.request_id.desc())
     )
-    for row in _limited(query, limit):
+    for row in _limited(query, None):
         yield _recommendation_row(row, now)
 
 
