@@ -17,7 +17,22 @@ available_transitions(actor, obj) -> list[TransitionSpec]
 
 stage_timeline(request, now) -> list[StageRow]
     Each stage visit: state, entered_at, left_at, due_at, gross_days, net_days, clock_stopped,
-    late (bool), for the request page and reports.
+    late (bool), near_due, days_late, is_open, for the request page and reports (terminal
+    states: gross_days and net_days None).
+
+Also: guard_failure(obj, spec) -> GuardFailed | None (what `fire` would refuse on a guard, to
+show it next to the action); can_see(actor, obj); open_stage(request) -> StageRecord | None;
+receipt_number(request_id, submitted_at) -> "HTA-2026-000123".
+
+Errors carry details: GuardFailed.details["missing"] (list of MissingItem for "dossier_complete"),
+ValidationFailed.details["fields"] ({field: code}: required, invalid_choice, empty_line,
+invalid_date, not_in_future), InvalidTransition.details trigger/state.
+
+Deadlines: a new stage is due at the end (23:59:59 Europe/Rome) of the day given by the
+effective deadline (`app.services.deadline_settings.effective_deadlines`); adoption monitoring
+ends on the recommendation's review date when one is given; `answer_information` and `resume`
+(TransitionSpec.continues_clock) give the resumed stage the time it had left when it was
+interrupted, so a clock stop or a suspension never resets nor eats into a deadline.
 
 How `fire` stays correct under failure and concurrency:
 - the object's row is re-read under a row lock (SELECT ... FOR UPDATE; on SQLite the write
