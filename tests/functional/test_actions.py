@@ -10,11 +10,20 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEntry, DeviceRequest, StageRecord
+from app.models import AuditEntry, CoiDeclaration, DeviceRequest, StageRecord
+from app.services import action_panel, information
 from app.workflow.definitions import REQUEST_WORKFLOW
 from app.workflow.states import CLOCK_STOP_STATES
+from tests.document_support import attach_mandatory_documents
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def generic_forms_only(monkeypatch):
+    """These tests exercise the generic action forms: ignore the pages other areas register
+    for some actions (their own tests cover those pages)."""
+    monkeypatch.setattr(action_panel, "_ACTION_PAGES", {})
 
 
 @pytest.fixture
@@ -65,6 +74,11 @@ def put_in(request: DeviceRequest, state: str, *, entered=T0, due=None, body=Non
     return request
 
 
+def declare_no_conflict(assessor, request: DeviceRequest) -> None:
+    db.session.add(CoiDeclaration(request_id=request.id, user_id=assessor.id, has_conflict=False))
+    db.session.commit()
+
+
 def action_url(request_id: int, trigger: str) -> str:
     return f"/requests/{request_id}/actions/{trigger}"
 
@@ -82,8 +96,14 @@ def post_action(client, request: DeviceRequest, trigger: str, version=None, **fi
 
 
 def audit_count(request_id: int) -> int:
+    """Workflow actions recorded in the request's audit trail."""
     return db.session.scalar(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.request_id == request_id)
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.request_id == request_id,
+            AuditEntry.action.in_(REQUEST_WORKFLOW.triggers),
+        )
     )
 
 
@@ -92,8 +112,25 @@ def state_of(request: DeviceRequest) -> str:
     return db.session.get(DeviceRequest, request.id).state
 
 
+def answer_open_round(manufacturer, request: DeviceRequest) -> None:
+    """Set-up: the manufacturer drafts an answer to every open question (the answer pages
+    belong to the information work; the sending goes through the action route)."""
+    information_round = information.open_round(request.id)
+    for question in information_round.questions:
+        information.save_answer(
+            manufacturer,
+            request.id,
+            information_round.number,
+            question.number,
+            f"Uploaded: {question.text}",
+            datetime.now(UTC),
+        )
+    db.session.commit()
+
+
 def test_intake_journey_through_the_request_page(cast, make, as_user):
     request = make.request(manufacturer=cast["manufacturer_org"], complete=True)
+    attach_mandatory_documents(cast["manufacturer"], request)
     db.session.commit()
     manufacturer = as_user(cast["manufacturer"])
     agency = as_user(cast["agency"])
@@ -131,6 +168,12 @@ def test_intake_journey_through_the_request_page(cast, make, as_user):
     assert "<li>Instructions for use</li><li>Declaration of conformity</li>" in page
     assert cast["agency"].full_name in page
 
+    # Resubmitting before answering every missing item is refused with the list.
+    response = post_action(manufacturer, request, "resubmit")
+    assert response.status_code == 422
+    assert "Some questions have no answer yet:" in response.get_data(as_text=True)
+    assert "<li>Answer to question 2</li>" in response.get_data(as_text=True)
+    answer_open_round(cast["manufacturer"], request)
     assert post_action(manufacturer, request, "resubmit").status_code == 302
     assert state_of(request) == "intake_review"
     assert post_action(agency, request, "admit").status_code == 302
@@ -162,6 +205,10 @@ def test_assignment_offers_the_active_regional_bodies(cast, make, as_user):
     assert db.session.get(DeviceRequest, request.id).assigned_body_id == cast["body"].id
 
     assessor = as_user(cast["assessor"])
+    # Before declaring conflicts of interest the assessor cannot act (sent to declare, or 404).
+    assert post_action(assessor, request, "accept_assignment").status_code in (302, 404)
+    assert state_of(request) == "assignment"
+    declare_no_conflict(cast["assessor"], request)
     page = assessor.get(f"/requests/{request.id}").get_data(as_text=True)
     assert offered(page) == {"accept_assignment", "decline_assignment"}
     assert post_action(assessor, request, "accept_assignment").status_code == 302
@@ -264,6 +311,7 @@ def test_a_required_reason_is_asked_for(cast, make, as_user):
 
 def test_submitting_an_incomplete_dossier_lists_what_is_missing(cast, make, as_user):
     request = make.request(manufacturer=cast["manufacturer_org"], complete=True, model="")
+    attach_mandatory_documents(cast["manufacturer"], request)
     db.session.commit()
 
     response = post_action(as_user(cast["manufacturer"]), request, "submit", reason="Ready")
@@ -351,3 +399,14 @@ def test_action_forms_carry_their_csrf_token(app, cast, make, as_user):
         assert state_of(request) == "awaiting_prioritisation"
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_an_action_with_a_page_of_its_own_is_a_link(cast, make, as_user):
+    request = put_in(make.request(manufacturer=cast["manufacturer_org"]), "information_requested")
+    action_panel.register_action_page(
+        "request", "answer_information", lambda obj: f"/requests/{obj.id}/answers"
+    )
+    page = as_user(cast["manufacturer"]).get(f"/requests/{request.id}").get_data(as_text=True)
+    assert f'href="/requests/{request.id}/answers">Answer the questions →</a>' in page
+    assert 'name="answer_information-answers"' not in page
+    assert 'name="withdraw-reason"' in page  # the other actions keep their forms
