@@ -24,4 +24,4 @@ from flask import Blueprint
 bp = Blueprint("documents", __name__)
 public_bp = Blueprint("documents_public", __name__)
 
-from app.documents import information_views, views  # noqa: E402, F401
+from app.documents import action_pages, information_views, views  # noqa: E402, F401

@@ -203,6 +203,10 @@ def test_a_full_round_stops_the_clock_and_sending_the_answers_resumes_it(cast, m
     entry = db.session.get(AuditEntry, first.audit_entry_id)
     assert entry.action == "request_information"
 
+    # The workflow panel sends the manufacturer to the round's page to answer.
+    page = manufacturer.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert f'href="/requests/{request.id}/information/1"' in page
+
     # The manufacturer answers: drafts first, refused while a question has no answer.
     page = manufacturer.get(f"/requests/{request.id}/information/1").get_data(as_text=True)
     assert "What is the 2-year follow-up?" in page and "Save the draft" in page
