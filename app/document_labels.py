@@ -25,14 +25,37 @@ ROUND_KIND_LABELS = {
     info.ASSESSMENT: _l("Questions of the assessor"),
 }
 
+# For the audit trail (to merge into app.action_labels: ACTION_LABELS, AUDIT_DATA_LABELS and
+# CHOICE_LABELS["doc_type"]).
+AUDIT_ACTION_LABELS = {
+    "document_uploaded": _l("Document uploaded"),
+    "document_downloaded": _l("Confidential document downloaded"),
+    "document_published": _l("Document published on the public register"),
+    "document_unpublished": _l("Document withdrawn from the public register"),
+    "question_due_dates_set": _l("Due dates of the questions"),
+}
+AUDIT_DATA_LABELS = {
+    "doc_type": _l("Type of document"),
+    "title": _l("Title"),
+    "version": _l("Version"),
+    "original_filename": _l("File name"),
+    "content_type": _l("Kind of file"),
+    "size": _l("Size in bytes"),
+    "sha256": _l("SHA-256 digest"),
+    "confidential": _l("Confidential"),
+    "public": _l("Public"),
+    "round": _l("Round"),
+    "due_dates": _l("Due dates (question: date)"),
+}
+
 FILE_TYPE_LABELS = {
     "pdf": "PDF",
-    "docx": "Word (DOCX)",
-    "xlsx": "Excel (XLSX)",
-    "odt": "OpenDocument text (ODT)",
-    "ods": "OpenDocument spreadsheet (ODS)",
-    "png": "PNG",
-    "jpeg": "JPEG",
+    "docx": _l("Word document (DOCX)"),
+    "xlsx": _l("Excel workbook (XLSX)"),
+    "odt": _l("OpenDocument text (ODT)"),
+    "ods": _l("OpenDocument spreadsheet (ODS)"),
+    "png": _l("PNG image"),
+    "jpeg": _l("JPEG image"),
 }
 
 # Codes raised by the services (ValidationFailed fields) -> what the user reads.
@@ -97,16 +120,16 @@ def round_kind_label(code: str) -> str:
 def file_type_label(content_type: str) -> str:
     for file_type in file_types.ACCEPTED_TYPES:
         if file_type.content_type == content_type:
-            return FILE_TYPE_LABELS[file_type.code]
+            return str(FILE_TYPE_LABELS[file_type.code])
     return content_type
 
 
 def human_size(size: int) -> str:
-    """1234567 -> "1.2 MB" in the user's number format (decimal units, as file managers show
-    them)."""
+    """52428800 -> "50 MB" in the user's number format (units of 1024, as most file
+    managers count them)."""
     value = float(size)
     for unit in ("B", "KB", "MB"):
-        if value < 1000:
+        if value < 1024:
             return f"{size} B" if unit == "B" else f"{format_decimal(value, '#,##0.#')} {unit}"
-        value /= 1000
+        value /= 1024
     return f"{format_decimal(value, '#,##0.#')} GB"

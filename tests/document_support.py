@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.services.documents import DocumentMeta, mandatory_types, upload_document
+from app.services.documents import BytesUpload, DocumentMeta, mandatory_types, upload_document
 
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -130,14 +130,6 @@ ACCEPTED_FILES = {
 }
 
 
-class FakeUpload:
-    """What a view hands the service (werkzeug's FileStorage has the same two attributes)."""
-
-    def __init__(self, data: bytes, filename: str):
-        self.stream = io.BytesIO(data)
-        self.filename = filename
-
-
 def upload(
     actor,
     request,
@@ -156,7 +148,7 @@ def upload(
     return upload_document(
         actor,
         request.id,
-        FakeUpload(data if data is not None else pdf_bytes(doc_type), filename),
+        BytesUpload(data if data is not None else pdf_bytes(doc_type), filename),
         DocumentMeta(
             doc_type=doc_type,
             title=title or doc_type.replace("_", " ").capitalize(),

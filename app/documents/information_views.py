@@ -14,7 +14,6 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import document_labels as labels
-from app.action_labels import action_label
 from app.documents import bp
 from app.documents.presenters import can_compose, round_view
 from app.documents.views import party_request
@@ -206,12 +205,18 @@ def _render_round(req, information_round, *, failed=None, send_errors=(), status
             forms=forms,
             send_form=send_form,
             send_errors=list(send_errors),
-            send_label=action_label(rules.SENDING_TRIGGER[information_round.kind]),
+            send_label=_send_label(information_round.kind),
             limit=labels.human_size(max_bytes()),
             today=rome_date(utcnow()),
         ),
         status,
     )
+
+
+def _send_label(kind: str) -> str:
+    if kind == rules.INTAKE:
+        return _("Send the answers and resubmit the file")
+    return _("Send the answers")
 
 
 def _missing_labels(error: GuardFailed) -> list[str]:

@@ -7,6 +7,7 @@
     documents_of(request) -> [Document]            (versions and uploaders eager-loaded)
     missing_mandatory_types(request) -> [doc_type]
     public_documents_for(request) -> [dict]        (for the public register)
+    BytesUpload(data, filename)                    an in-memory upload (seeding, imports)
 
 Every refusal happens before anything is written: no row, no file. The file is put in place
 (`app.services.document_store`) before its row is added, so a failed write never leaves a row
@@ -15,6 +16,7 @@ pointing at nothing. Services flush; the view commits.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +44,14 @@ class UploadLike(Protocol):
 
     filename: str | None
     stream: BinaryIO
+
+
+class BytesUpload:
+    """An upload made of bytes in memory (seeding, imports): what `upload_document` takes."""
+
+    def __init__(self, data: bytes, filename: str):
+        self.stream = io.BytesIO(data)
+        self.filename = filename
 
 
 @dataclass(frozen=True)

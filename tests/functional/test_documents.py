@@ -222,7 +222,7 @@ def test_a_body_over_the_request_limit_answers_on_the_upload_page(app, cast, mak
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 413
-    assert "The file is too large" in page
+    assert "The file is too large: the limit is 50 MB." in page
     assert "Nothing was saved" in page
     assert 'enctype="multipart/form-data"' in page  # the form is there to try again
     assert count(DocumentVersion) == 0 and stored_files() == []
