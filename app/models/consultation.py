@@ -26,16 +26,12 @@ class ConsultationComment(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_in_list(COMMENT_STATUSES)})", name="status"),
         # A rejection always says why.
-        CheckConstraint(
-            "status != 'rejected' OR moderation_reason != ''", name="rejection_reason"
-        ),
+        CheckConstraint("status != 'rejected' OR moderation_reason != ''", name="rejection_reason"),
         Index("ix_consultation_comments_request_status", "request_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("device_requests.id", ondelete="CASCADE")
-    )
+    request_id: Mapped[int] = mapped_column(ForeignKey("device_requests.id", ondelete="CASCADE"))
     author_name: Mapped[str] = mapped_column(String(200), default="")
     # Private: never shown publicly.
     author_email: Mapped[str] = mapped_column(String(254), default="")
@@ -46,9 +42,7 @@ class ConsultationComment(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    moderated_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     request: Mapped[DeviceRequest] = relationship()
     moderated_by: Mapped[User | None] = relationship()
