@@ -11,10 +11,11 @@ from app.models.types import utcnow
 
 @click.command("seed-demo", help="Load demo organisations, users and requests (idempotent).")
 @with_appcontext
-def seed_demo_command() -> None:
+@click.option("--copies", default=2, show_default=True, help="Requests per scenario.")
+def seed_demo_command(copies: int) -> None:
     from app.services.demo_data import seed_demo
 
-    result = seed_demo(utcnow())
+    result = seed_demo(utcnow(), copies=copies)
     db.session.commit()
     if result.created:
         click.echo(f"Demo data loaded: {result.requests} requests.")

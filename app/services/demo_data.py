@@ -14,11 +14,19 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.domain.core_model import DOMAINS
 from app.domain.dossier_rules import gmn_check_pair
+from app.domain.prioritisation import CRITERIA
 from app.extensions import db
 from app.models import Adoption, Comparator, DeviceRequest, EvidenceItem, Organisation, User
 from app.services import demo_catalogue as catalogue
+from app.services.coi import declaration_of, declare
+from app.services.core_model import return_factual_comments, save_assessment
+from app.services.documents import BytesUpload, DocumentMeta, upload_document
+from app.services.information import open_round, save_answer, send_answers
 from app.services.passwords import hash_password
+from app.services.prioritisation import save_scores
+from app.services.usage import report_usage
 from app.services.workflow import fire
 
 SEED = 20261125
@@ -44,13 +52,14 @@ class Cast:
     extra: dict = field(default_factory=dict)
 
 
-def seed_demo(now: datetime) -> SeedResult:
+def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
+    """Load the demo data unless present. `copies` requests per scenario (different speeds)."""
     logins = [(role, email, password) for email, password, role, _, _ in catalogue.DEMO_LOGINS]
     if db.session.scalar(select(Organisation).where(Organisation.name == catalogue.AGENCY)):
         return SeedResult(created=False, logins=logins)
     cast = _create_people()
     rng = random.Random(SEED)
-    count = _create_requests(cast, now, rng)
+    count = _create_requests(cast, now, rng, copies)
     return SeedResult(created=True, logins=logins, requests=count)
 
 
@@ -363,6 +372,14 @@ SCENARIOS: list[tuple[str, list]] = [
     ),
 ]
 
+# Days between the last step and today: published recommendations have had time for adoption.
+IDLE_DAYS_AFTER = {
+    "adoption_monitoring": (450, 800),
+    "adoption_monitoring_evidence": (250, 450),
+    "reassessment_due": (10, 60),
+    "archived": (5, 30),
+}
+
 # Adoption histories for IRCCS, by position of the IRCCS in the list (cycled).
 ADOPTION_PATHS = [
     [],
@@ -393,17 +410,18 @@ ADOPTION_PATHS = [
 ]
 
 
-def _create_requests(cast: Cast, now: datetime, rng: random.Random) -> int:
+def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int) -> int:
     count = 0
     devices = catalogue.DEVICES
-    for copy in range(2):
-        for index, (_, steps) in enumerate(SCENARIOS):
+    for copy in range(copies):
+        for index, (target, steps) in enumerate(SCENARIOS):
             n = copy * len(SCENARIOS) + index
             manufacturer = cast.manufacturers[n % len(cast.manufacturers)]
             body = cast.bodies[n % len(cast.bodies)]
             speed = rng.uniform(0.6, 1.5) if copy else rng.uniform(0.8, 1.2)
             total_days = sum(step[2] for step in steps) * speed
-            start = now - timedelta(days=total_days + rng.uniform(5, 40))
+            idle_days = rng.uniform(*IDLE_DAYS_AFTER.get(target, (5, 40)))
+            start = now - timedelta(days=total_days + idle_days)
             request = _dossier(devices[n % len(devices)], n + 1, manufacturer, start)
             _play(request, steps, cast, manufacturer, body, start, speed, now, rng)
             count += 1
@@ -415,11 +433,92 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
     actors = {"M": manufacturer, "A": cast.agency, "S": None}
     for trigger, who, days, reason, data in steps:
         moment += timedelta(days=days * speed, hours=rng.uniform(1, 8))
+        at = min(moment, now)
         actor = cast.assessors[body.id] if who == "R" else actors[who]
         values = {k: (body.id if v == "BODY" else v) for k, v in data.items()}
-        fire(request, trigger, actor, min(moment, now), reason=reason, **values)
+        stage_content = STAGE_CONTENT.get(trigger)
+        if stage_content is not None:
+            stage_content(request, actor, at, values)
+        if trigger not in FIRED_BY_STAGE_CONTENT:
+            fire(request, trigger, actor, at, reason=reason, **values)
     if request.state == "adoption_monitoring":
         _play_adoptions(request, cast, moment, now, rng)
+
+
+# --- stage content: what people do before (or instead of) firing ------------------------------
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _upload_mandatory_documents(request, actor, now, _data) -> None:
+    for doc_type, title in (
+        ("instructions_for_use", "Istruzioni per l'uso"),
+        ("ce_certificate", "Certificato CE"),
+        ("clinical_evaluation_summary", "Sintesi della valutazione clinica"),
+    ):
+        upload = BytesUpload(MINIMAL_PDF + title.encode(), f"{doc_type}.pdf")
+        upload_document(actor, request.id, upload, DocumentMeta(doc_type, title), now)
+
+
+def _score_priorities(request, actor, now, _data) -> None:
+    rng = random.Random(request.id)
+    entries = {
+        criterion: (rng.randint(1, 3), "Scored on the dossier's evidence and the unmet need.")
+        for criterion in CRITERIA
+    }
+    save_scores(actor, request, entries, now)
+
+
+def _declare_no_conflict(request, actor, now, _data) -> None:
+    if declaration_of(request.id, actor.id) is None:
+        declare(actor, request, has_conflict=False, description="", now=now)
+
+
+def _assess_every_domain(request, actor, now, _data) -> None:
+    entries = {
+        domain: {
+            "status": "done",
+            "findings": "Evidence reviewed against the EUnetHTA Core Model.",
+            "conclusion": "No concerns that would prevent a recommendation.",
+        }
+        for domain in DOMAINS
+    }
+    summary = "Draft assessment report: benefits shown, uncertainty on long-term data."
+    save_assessment(actor, request, entries, summary, now, coi_cleared=True)
+
+
+def _answer_questions(request, actor, now, _data) -> None:
+    information_round = open_round(request.id)
+    for question in information_round.questions:
+        save_answer(
+            actor,
+            request.id,
+            information_round.number,
+            question.number,
+            "See the attached data and the updated dossier.",
+            now,
+        )
+    send_answers(actor, request.id, information_round.number, now)
+
+
+def _return_factual_comments(request, actor, now, data) -> None:
+    return_factual_comments(actor, request, {"safety": data["comments"]}, "", now)
+
+
+STAGE_CONTENT = {
+    "submit": _upload_mandatory_documents,
+    "prioritise": _score_priorities,
+    "not_prioritise": _score_priorities,
+    "accept_assignment": _declare_no_conflict,
+    "send_draft_report": _assess_every_domain,
+    "answer_information": _answer_questions,
+    "return_factual_comments": _return_factual_comments,
+}
+# These steps are fired by the stage-content service itself.
+FIRED_BY_STAGE_CONTENT = frozenset({"answer_information", "return_factual_comments"})
 
 
 def _play_adoptions(request, cast, published_at, now, rng) -> None:
@@ -440,3 +539,23 @@ def _play_adoptions(request, cast, published_at, now, rng) -> None:
                 reason=reason,
                 **data,
             )
+        if adoption.first_use_at is not None:
+            _report_quarters(adoption, cast.irccs_users[adoption.irccs_id], now, rng)
+
+
+def _report_quarters(adoption, user, now, rng) -> None:
+    """Quarterly usage from the quarter of first use to the last finished quarter."""
+    year, quarter = adoption.first_use_at.year, (adoption.first_use_at.month - 1) // 3 + 1
+    last = (now.year, (now.month - 1) // 3 + 1)
+    while (year, quarter) < last:
+        units = rng.randint(3, 25)
+        figures = {
+            "year": year,
+            "quarter": quarter,
+            "units": units,
+            "procedures": units,
+            "spend": Decimal(units) * (adoption.request.list_price or Decimal(0)),
+            "adverse_events": 1 if rng.random() < 0.15 else 0,
+        }
+        report_usage(user, adoption, figures, now)
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)

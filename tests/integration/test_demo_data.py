@@ -1,0 +1,35 @@
+"""`flask seed-demo`: every state and adoption state present, all through fire (the audit chain
+verifies), the logins printed, and a second run changes nothing."""
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, UsageReport, User
+from app.services.audit import verify_chain
+from app.workflow.states import ADOPTION_STATES, REQUEST_STATES
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
+    first = runner.invoke(args=["seed-demo", "--copies", "1"])
+    assert first.exit_code == 0, first.output
+    assert "agenzia@demo.hta" in first.output and "demo-agenzia-2026" in first.output
+
+    assert set(db.session.scalars(select(DeviceRequest.state))) == set(REQUEST_STATES)
+    assert set(db.session.scalars(select(Adoption.state))) == set(ADOPTION_STATES)
+    assert _count(UsageReport) > 0
+    roles = set(db.session.scalars(select(User.role)))
+    assert roles == {"admin", "agency", "assessor", "irccs", "manufacturer"}
+    kinds = dict(
+        db.session.execute(select(Organisation.kind, func.count()).group_by(Organisation.kind))
+    )
+    assert kinds["irccs"] >= 6 and kinds["regional_body"] == 3 and kinds["manufacturer"] == 3
+    assert verify_chain().ok
+
+    entries = _count(AuditEntry)
+    second = runner.invoke(args=["seed-demo", "--copies", "1"])
+    assert second.exit_code == 0 and "already present" in second.output
+    assert _count(AuditEntry) == entries
