@@ -12,7 +12,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Recommendation
+from app.models import CoiDeclaration, Recommendation
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -125,6 +125,10 @@ def test_an_assessor_sees_only_what_its_body_is_assigned(client, make, login):
     listing = client.get("/requests/").get_data(as_text=True)
     assert "AssignedDevice" in listing
     assert "ElsewhereDevice" not in listing
+    # Before declaring on conflicts of interest the assessor is sent to the declaration.
+    assert client.get(f"/requests/{assigned.id}").status_code == 302
+    db.session.add(CoiDeclaration(request_id=assigned.id, user_id=assessor.id, has_conflict=False))
+    db.session.commit()
     assert client.get(f"/requests/{assigned.id}").status_code == 200
     assert client.get(f"/requests/{elsewhere.id}").status_code == 404
 
