@@ -1079,30 +1079,21 @@ def pairs_cte(recs, sql: _Sql, now: datetime):
 
 
 def latest_usage_subquery():
-    """Usage reports, only the latest version of each (adoption, year, quarter)."""
-    latest = (
-        select(
-            UsageReport.adoption_id,
-            UsageReport.year,
-            UsageReport.quarter,
-            func.max(UsageReport.version).label("version"),
+    """Usage reports, only the latest version of each (adoption, year, quarter): a report with
+    no later version of the same quarter. An anti-join (NOT EXISTS on the period index), so a
+    query about a few adoption records only looks at their reports."""
+    later = aliased(UsageReport)
+    newer_exists = (
+        select(later.id)
+        .where(
+            later.adoption_id == UsageReport.adoption_id,
+            later.year == UsageReport.year,
+            later.quarter == UsageReport.quarter,
+            later.version > UsageReport.version,
         )
-        .group_by(UsageReport.adoption_id, UsageReport.year, UsageReport.quarter)
-        .subquery("latest")
+        .exists()
     )
-    return (
-        select(UsageReport)
-        .join(
-            latest,
-            and_(
-                latest.c.adoption_id == UsageReport.adoption_id,
-                latest.c.year == UsageReport.year,
-                latest.c.quarter == UsageReport.quarter,
-                latest.c.version == UsageReport.version,
-            ),
-        )
-        .subquery("usage")
-    )
+    return select(UsageReport).where(~newer_exists).subquery("usage")
 
 
 def _quarter_index(sql: _Sql, moment):
