@@ -438,8 +438,10 @@ def main(argv: list[str] | None = None) -> None:
         f"database: {args.database_url or 'SQLite files in ' + str(folder)}",
         flush=True,
     )
+    jobs = tuple(job for job in args.jobs.split(",") if job in JOBS)
     all_results = {
-        size: run_size(size, args.database_url, folder, args.trace, args.reuse) for size in sizes
+        size: run_size(size, args.database_url, folder, args.trace, args.reuse, jobs)
+        for size in sizes
     }
     print("\nTargets:")
     for line in check_targets(all_results):
