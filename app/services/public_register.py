@@ -189,11 +189,8 @@ DETAIL_EXTRACTORS: dict[str, Callable[[DeviceRequest], object]] = {
     "claimed_benefits": _attribute("claimed_benefits"),
     "unmet_need": _attribute("unmet_need"),
     "evidence": _evidence,
-    "list_price": _attribute("list_price"),
-    "acquisition_cost": _attribute("acquisition_cost"),
-    "running_costs_per_year": _attribute("running_costs_per_year"),
-    "budget_impact_3y": _attribute("budget_impact_3y"),
-    "expected_volume_per_year": _attribute("expected_volume_per_year"),
+    # Prices, costs, budget impact and volumes are commercial data: never public, whether or
+    # not the manufacturer marked them confidential.
 }
 
 # Built from the stage records (state, dates, due dates): no free text at all.

@@ -318,7 +318,7 @@ def test_request_page_marks_confidential_fields_and_shows_the_others(client, mak
     assert "Open purpose text" in html
     assert "Hidden benefits text" not in html
     assert "45,678" not in html and "45.678" not in html
-    assert "18,500.00" in html  # the acquisition cost is not confidential
+    assert "18,500.00" not in html  # commercial figures are never public
     assert "Confidential" in html
 
 

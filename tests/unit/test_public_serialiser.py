@@ -146,7 +146,24 @@ def test_summary_leaves_the_dossier_out():
     assert "list_price" not in public
 
 
-@pytest.mark.parametrize("field", CONFIDENTIAL_CAPABLE_FIELDS)
+COMMERCIAL_FIELDS = (
+    "list_price",
+    "acquisition_cost",
+    "running_costs_per_year",
+    "budget_impact_3y",
+    "expected_volume_per_year",
+)
+
+
+def test_commercial_figures_are_never_public():
+    public = to_public(make_request(), stages=ADMITTED, now=NOW, detail=True)
+    for field in COMMERCIAL_FIELDS:
+        assert field not in public
+
+
+@pytest.mark.parametrize(
+    "field", [f for f in CONFIDENTIAL_CAPABLE_FIELDS if f not in COMMERCIAL_FIELDS]
+)
 def test_each_confidential_field_is_skipped(field):
     open_request = to_public(make_request(), stages=ADMITTED, now=NOW, detail=True)
     assert field in open_request  # shown when not confidential ...
