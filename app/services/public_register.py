@@ -288,16 +288,12 @@ def public_comment(comment: ConsultationComment) -> dict:
 
 
 def public_documents(request: DeviceRequest) -> list[dict]:
-    """HOOK: the documents of `request` the public may read (the published recommendation as a
-    document, the assessment report when marked public ...).
+    """The documents of `request` the public may read: marked public by the agency and not
+    confidential, latest version only, as allow-listed dicts (title, kind, version,
+    published_at, url)."""
+    from app.services.documents import public_documents_for
 
-    Returns [] until a Document model exists. When it does, return only documents that are
-    both marked public and not confidential, as dicts with an allow-listed set of keys
-    (title, kind, version, published_at, download URL), and have the public page list them;
-    the marker test in tests/functional/test_public_register.py should then plant a
-    confidential document too.
-    """
-    return []
+    return public_documents_for(request)
 
 
 # --- queries ---------------------------------------------------------------------------------
