@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.document_labels import AUDIT_ACTION_LABELS as DOCUMENT_AUDIT_ACTION_LABELS
+from app.document_labels import AUDIT_DATA_LABELS as DOCUMENT_AUDIT_DATA_LABELS
+from app.document_labels import DOC_TYPE_LABELS
+
 ACTION_LABELS = {
     # Request workflow
     "submit": _l("Submit the request"),
@@ -172,3 +176,27 @@ def choice_label(field_name: str, code: str) -> str:
 
 def field_error_message(code: str) -> str:
     return str(FIELD_ERROR_MESSAGES.get(code, GENERIC_FIELD_ERROR))
+
+
+# --- Audit-trail entries written outside the workflow -----------------------------------------
+# (documents, questions, the dossier, the assessment, conflicts of interest, the consultation,
+# usage reports): their actions and data keys get words too.
+
+OTHER_AUDIT_ACTION_LABELS = {
+    "dossier_updated": _l("Dossier edited"),
+    "priority_scores_edited": _l("Priority scores edited"),
+    "priority_weights_edited": _l("Priority weights edited"),
+    "coi_declared": _l("Conflict of interest declaration"),
+    "coi_amended": _l("Conflict of interest declaration amended"),
+    "coi_overridden": _l("Conflict of interest overridden by the agency"),
+    "assessment_edited": _l("Assessment edited"),
+    "usage_reported": _l("Quarterly usage reported"),
+    "usage_corrected": _l("Quarterly usage corrected"),
+    "publish_comment": _l("Consultation comment published"),
+    "reject_comment": _l("Consultation comment rejected"),
+    "answer_comment": _l("Consultation comment answered"),
+    **DOCUMENT_AUDIT_ACTION_LABELS,
+}
+ACTION_LABELS.update(OTHER_AUDIT_ACTION_LABELS)
+AUDIT_DATA_LABELS.update(DOCUMENT_AUDIT_DATA_LABELS)
+CHOICE_LABELS["doc_type"] = DOC_TYPE_LABELS
