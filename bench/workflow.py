@@ -9,7 +9,9 @@ The PostgreSQL database is emptied (DROP SCHEMA public CASCADE): its name must c
 "bench". Figures:
 
 1. fires per second through `fire` (row lock, savepoint, stage records, audit chain entry)
-   with one commit per fire, as a web request would do; latency p50/p95;
+   with one commit per fire, as a web request would do; latency p50/p95; CPU time of this
+   process per fire; and, for scale, raw DB-API transactions of as many statements as a fire
+   sends (the ceiling of this database, driver and machine);
 2. the pure engine per fire (`WorkflowEngine.apply` on a snapshot, and with the data
    normalisation and validation `fire` runs) against a plain attribute assignment;
 3. memory while firing on 10,000 different requests: tracemalloc (current and peak) and RSS,
@@ -162,6 +164,32 @@ def round_trip_ms(samples: int = 300) -> float:
     return (time.perf_counter() - started) / samples * 1000
 
 
+def driver_ceiling(transactions: int = 300, statements: int = 14) -> dict:
+    """Raw DB-API transactions of `statements` one-row statements and a commit (about what one
+    fire sends): the ceiling the database and driver allow on this machine, for comparison."""
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_calibration (id INTEGER PRIMARY KEY, v INTEGER)"
+        )
+        cursor.execute("DELETE FROM bench_calibration")
+        cursor.execute("INSERT INTO bench_calibration VALUES (1, 0)")
+        connection.commit()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for _ in range(transactions):
+            for _ in range(statements):
+                cursor.execute("UPDATE bench_calibration SET v = v + 1 WHERE id = 1")
+            connection.commit()
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+        cursor.execute("DROP TABLE bench_calibration")
+        connection.commit()
+    finally:
+        connection.close()
+    return {"per_second": transactions / elapsed, "cpu_ms": cpu / transactions * 1000}
+
+
 # --- 2. Engine overhead ---------------------------------------------------------------------------
 
 
@@ -236,13 +264,15 @@ def memory(ids: list[int], agency_id: int) -> list[tuple[int, float, float, floa
 # --- Report ---------------------------------------------------------------------------------------
 
 
-def report(kind, load, rtt, speed, engine, samples) -> None:
+def report(kind, load, rtt, speed, ceiling, engine, samples) -> None:
     print(f"\nWorkflow benchmark on {kind} (load average {load:.2f}, SELECT 1 {rtt:.2f} ms)")
     print("-" * 72)
     print(f"{'fire + audit chain, commit per fire':44} {speed['per_second']:10.0f} fires/s")
     print(f"{'  latency p50 / p95':44} {speed['p50_ms']:7.2f} / {speed['p95_ms']:.2f} ms")
     print(f"{'  CPU of this process per fire':44} {speed['cpu_ms']:10.2f} ms")
     print(f"{'  fires measured':44} {speed['fires']:10d}")
+    print(f"{'raw driver: 14 statements + commit':44} {ceiling['per_second']:10.0f} tx/s")
+    print(f"{'  CPU of this process per transaction':44} {ceiling['cpu_ms']:10.2f} ms")
     print(f"{'plain attribute assignment':44} {engine['plain_us']:10.2f} µs")
     print(f"{'engine.apply, overhead per fire':44} {engine['engine_us']:10.2f} µs")
     print(f"{'  + data normalisation and validation':44} {engine['checks_us']:10.2f} µs")
@@ -275,9 +305,10 @@ def main() -> None:
         rtt = round_trip_ms()
         fire_once(fire_ids[0], agency_id, NOW)  # warm up the caches
         speed = throughput(fire_ids[1:], agency_id)
+        ceiling = driver_ceiling()
         engine = engine_overhead()
         samples = memory(memory_ids, agency_id) if memory_ids else []
-        report(kind, os.getloadavg()[0], rtt, speed, engine, samples)
+        report(kind, os.getloadavg()[0], rtt, speed, ceiling, engine, samples)
         db.session.remove()
         db.engine.dispose()
 
