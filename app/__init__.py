@@ -99,9 +99,11 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.account import bp as account_bp
     from app.actions import adoptions_bp
     from app.actions import bp as actions_bp
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.assessment import bp as assessment_bp
     from app.auth import bp as auth_bp
     from app.documents import bp as documents_bp
@@ -125,6 +127,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(assessment_bp, url_prefix="/requests")
     app.register_blueprint(adoptions_bp, url_prefix="/adoptions")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     register_error_handlers(app)
 
 

@@ -1,6 +1,7 @@
 """The models, one module per aggregate. Importing this package registers them all."""
 
 from app.models.adoption import Adoption, Recommendation
+from app.models.api import ApiRateCounter, ApiToken, IdempotencyRecord
 from app.models.assessment import (
     AssessmentReport,
     CoiDeclaration,
@@ -22,6 +23,8 @@ __all__ = [
     "Adoption",
     "Answer",
     "AnswerAttachment",
+    "ApiRateCounter",
+    "ApiToken",
     "AssessmentReport",
     "AuditChainHead",
     "AuditEntry",
@@ -35,6 +38,7 @@ __all__ = [
     "DomainAssessment",
     "EvidenceItem",
     "FactualComment",
+    "IdempotencyRecord",
     "InformationRound",
     "Organisation",
     "PriorityScore",

@@ -1,0 +1,26 @@
+"""The JSON API, /api/v1: personal-token authentication, the same permissions and services as
+the web pages, problem+json errors, idempotent POSTs, a per-token rate limit, and an OpenAPI
+3.1 document generated from the routes themselves (`app.api.registry`).
+
+The blueprint is exempt from CSRF: it reads no cookies, only `Authorization: Bearer <token>`.
+"""
+
+from flask import Blueprint
+
+from app.extensions import csrf
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)
+
+from app.api import (  # noqa: E402, F401  (modules register their routes on import)
+    adoptions,
+    auth,
+    documents,
+    errors,
+    information,
+    me,
+    openapi,
+    reports,
+    requests,
+    workflow,
+)

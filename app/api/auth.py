@@ -1,0 +1,101 @@
+"""Token authentication and rate limiting, before every API view.
+
+`Authorization: Bearer hta_...` finds the token by its hash; a missing, unknown, expired or
+revoked token, or one whose user or organisation is deactivated, answers 401 with
+`WWW-Authenticate: Bearer`. The token's user then acts exactly as on the web pages (same role,
+organisation, predicates and services); session cookies are ignored under /api/v1.
+
+The rate counter and the token's last-used time are written and committed in a short
+transaction of their own, so no lock is held while the view works.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask_babel import gettext as _
+
+from app.api import bp
+from app.api.problems import ApiError
+from app.api.ratelimit import configured_limit, hit
+from app.api.registry import PUBLIC_ENDPOINTS
+from app.extensions import db
+from app.models.types import utcnow
+from app.services import api_tokens
+
+REALM = 'Bearer realm="HTA Tracker API"'
+
+
+def _refusal_detail(problem: str) -> str:
+    return {
+        api_tokens.MISSING: _(
+            "Send your personal API token in the Authorization header: Bearer <token>."
+        ),
+        api_tokens.INVALID: _("This token is not valid."),
+        api_tokens.EXPIRED: _("This token has expired: create a new one in your profile."),
+        api_tokens.REVOKED: _("This token has been revoked."),
+        api_tokens.INACTIVE: _("The account or the organisation of this token is deactivated."),
+    }[problem]
+
+
+def _challenge(problem: str) -> str:
+    if problem == api_tokens.MISSING:
+        return REALM
+    return f'{REALM}, error="invalid_token", error_description="{problem}"'
+
+
+def bearer_credentials() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header.strip():
+        return None
+    scheme, _sep, credentials = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return credentials.strip()
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS or request.routing_exception is not None:
+        return None
+    now = utcnow()
+    credentials = bearer_credentials()
+    check = api_tokens.authenticate(credentials, now)
+    if credentials == "":  # another scheme (Basic, a cookie...): not a token
+        check = api_tokens.TokenCheck(None, None, api_tokens.INVALID)
+    if not check.ok:
+        db.session.rollback()
+        return ApiError(
+            401,
+            "unauthorized",
+            _refusal_detail(check.problem),
+            headers={"WWW-Authenticate": _challenge(check.problem)},
+        ).response()
+    token, user = check.token, check.user
+    limit = configured_limit()
+    usage = hit(token.id, now, limit) if limit else None
+    api_tokens.touch(token, now)
+    g.api_token_id = token.id
+    g.api_user_id = user.id
+    db.session.commit()
+    g.api_user = user
+    g._login_user = user  # Flask-Login's current_user, e.g. for the user's language
+    g.api_rate = usage
+    if usage is not None and usage.exceeded:
+        return ApiError(
+            429,
+            "rate-limited",
+            _("Too many requests: wait %(seconds)s seconds.", seconds=usage.reset_after),
+            headers={"Retry-After": str(usage.reset_after)},
+        ).response()
+    return None
+
+
+@bp.after_request
+def add_headers(response):
+    usage = g.get("api_rate")
+    if usage is not None:
+        for name, value in usage.headers().items():
+            response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    response.vary.add("Authorization")
+    return response

@@ -1,0 +1,81 @@
+"""HTTP errors under /api/v1 as problems, including those Flask raises before a view runs
+(an unknown URL, a wrong method) and unexpected errors (500)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RequestRedirect
+
+from app.api import bp
+from app.api.problems import ApiError
+from app.domain.errors import DomainError
+from app.extensions import db
+
+SLUG_FOR_STATUS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    429: "rate-limited",
+}
+API_PREFIX = "/api/v1"
+
+
+def problem_for_http_error(error: HTTPException) -> ApiError:
+    status = error.code or 500
+    slug = SLUG_FOR_STATUS.get(status, "server-error" if status >= 500 else "bad-request")
+    headers = {}
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 404:
+        return ApiError(404, "not-found", _("There is nothing at this URL."))
+    return ApiError(status if slug != "bad-request" else 400, slug, headers=headers)
+
+
+def is_api_path(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+@bp.before_app_request
+def unmatched_api_url():
+    """Unknown URLs and methods under /api/v1 never reach the blueprint: answer them here."""
+    error = request.routing_exception
+    if error is None or isinstance(error, RequestRedirect) or not is_api_path(request.path):
+        return None
+    if isinstance(error, HTTPException):
+        return problem_for_http_error(error).response()
+    return None
+
+
+@bp.errorhandler(ApiError)
+def api_problem(error: ApiError):
+    db.session.rollback()
+    return error.response()
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    db.session.rollback()
+    return problem_for_http_error(error).response()
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError):
+    from app.api.problems import problem_for_domain_error
+
+    db.session.rollback()
+    return problem_for_domain_error(error).response()
+
+
+@bp.errorhandler(500)
+def server_error(_error):
+    db.session.rollback()
+    return ApiError(500, "server-error").response()

@@ -1,0 +1,348 @@
+"""Requests: list (filters state and q, cursor pages), read, create a draft, update a dossier.
+
+Loaded through the same scoped queries as the pages (`visible_requests`, `get_request_for`):
+a request the caller may not see is a 404. Dossier input is validated by the web form
+(`app.api.dossier_input`) and saved by `app.services.dossier`. Confidential values are null for
+readers who are not parties to the request (as on the request page).
+"""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from app.api import schema_types as t
+from app.api.bodies import json_body
+from app.api.dossier_input import (
+    BOOLEAN,
+    DOSSIER_FIELDS,
+    EVIDENCE_KEYS,
+    NUMERIC,
+    domain_message,
+    validated_dossier,
+)
+from app.api.paging import CURSOR, LIMIT, page
+from app.api.problems import ApiError
+from app.api.registry import Param, actor, operation
+from app.domain import permissions
+from app.domain.vocab import (
+    CARE_SETTINGS,
+    CONFIDENTIAL_CAPABLE_FIELDS,
+    EVIDENCE_DESIGNS,
+    RISK_CLASSES,
+    SEVERITIES,
+    Regulation,
+)
+from app.forms import dossier as form_module
+from app.models import DeviceRequest
+from app.models.types import utcnow
+from app.services.dossier import (
+    create_draft,
+    dossier_snapshot,
+    local_today,
+    missing_by_section,
+    update_dossier,
+)
+from app.services.requests import get_request_for, search_filter, visible_requests
+from app.state_labels import state_label
+from app.workflow.states import OUTCOMES, REQUEST_STATES
+
+# --- Schemas --------------------------------------------------------------------------------
+
+_CHOICES = {
+    "regulation": [r.value for r in Regulation],
+    "risk_class": list(RISK_CLASSES),
+    "severity": list(SEVERITIES),
+    "care_setting": list(CARE_SETTINGS),
+}
+
+
+def _dossier_value_schema(name: str, *, output: bool) -> dict:
+    if name in form_module.MONEY_FIELDS:
+        return t.MONEY if output else {"type": ["string", "number"]}
+    if name in form_module.COUNT_FIELDS:
+        return t.INTEGER if output else {"type": ["integer", "string"]}
+    if name in form_module.DATE_FIELDS:
+        return t.DATE if output else t.STRING
+    if name in BOOLEAN:
+        return t.BOOLEAN
+    if name in _CHOICES and output:
+        return t.enum(_CHOICES[name] + ([""] if name in ("severity", "care_setting") else []))
+    if name == "confidential_fields":
+        return t.array(t.enum(CONFIDENTIAL_CAPABLE_FIELDS))
+    if name == "comparators":
+        row = t.obj({"description": t.STRING}, required=["description"] if output else ())
+        return t.array(row if output else {"anyOf": [t.STRING, row]})
+    if name == "evidence":
+        return t.array(_evidence_schema(output))
+    return t.STRING
+
+
+def _evidence_schema(output: bool) -> dict:
+    properties = {
+        "design": t.enum(EVIDENCE_DESIGNS) if output else t.STRING,
+        "patients": t.INTEGER if output else {"type": ["integer", "string"]},
+        "follow_up_months": t.INTEGER if output else {"type": ["integer", "string"]},
+        "published_on": t.DATE if output else t.STRING,
+        "reference": t.STRING,
+    }
+    properties = {name: t.nullable(schema) for name, schema in properties.items()}
+    if output:
+        return t.obj(properties)
+    return t.obj(properties, required=(), additionalProperties=False)
+
+
+DOSSIER = t.component(
+    "Dossier",
+    t.obj(
+        {name: t.nullable(_dossier_value_schema(name, output=True)) for name in DOSSIER_FIELDS},
+        description="Every field of the dossier. Values of confidential fields are null for "
+        "readers who are not parties to the request.",
+    ),
+)
+DOSSIER_INPUT = t.component(
+    "DossierInput",
+    t.obj(
+        {name: t.nullable(_dossier_value_schema(name, output=False)) for name in DOSSIER_FIELDS},
+        required=(),
+        additionalProperties=False,
+        description='Any subset of the dossier\'s fields (null or "" clears one). Validated '
+        "by the web form's rules: the same messages, field names like `evidence-0-design`. "
+        'Amounts as "18500.00" or a number; dates as YYYY-MM-DD.',
+        examples=[
+            {
+                "trade_name": "CardioValve X",
+                "regulation": "mdr",
+                "risk_class": "III",
+                "udi_di": "08001234567897",
+                "list_price": "18500.00",
+                "comparators": [{"description": "Surgical valve replacement"}],
+            }
+        ],
+    ),
+)
+RECOMMENDATION = t.obj(
+    {
+        "outcome": t.enum(OUTCOMES),
+        "review_date": t.nullable(t.DATE),
+        "published_at": t.nullable(t.DATETIME),
+    }
+)
+_SUMMARY_PROPERTIES = {
+    "id": t.ID,
+    "state": t.enum(REQUEST_STATES),
+    "state_label": t.STRING,
+    "title": t.STRING,
+    "version": t.INTEGER,
+    "receipt_number": t.nullable(t.STRING),
+    "manufacturer": t.NAMED,
+    "assigned_body": t.nullable(t.NAMED),
+    "submitted_at": t.nullable(t.DATETIME),
+    "created_at": t.DATETIME,
+    "updated_at": t.DATETIME,
+    "url": t.STRING,
+}
+REQUEST_SUMMARY = t.component("RequestSummary", t.obj(_SUMMARY_PROPERTIES))
+REQUEST = t.component(
+    "Request",
+    t.obj(
+        _SUMMARY_PROPERTIES
+        | {
+            "dossier": DOSSIER,
+            "recommendation": t.nullable(RECOMMENDATION),
+            "can_edit": t.BOOLEAN,
+            "missing_for_submission": t.nullable(t.array(t.STRING)),
+        }
+    ),
+)
+REQUEST_PAGE = t.component("RequestPage", t.page_of(REQUEST_SUMMARY))
+
+# --- Serialisation --------------------------------------------------------------------------
+
+
+def request_summary(req: DeviceRequest, role: str) -> dict:
+    return {
+        "id": req.id,
+        "state": req.state,
+        "state_label": state_label(req.state, role),
+        "title": req.title,
+        "version": req.version,
+        "receipt_number": req.receipt_number,
+        "manufacturer": {"id": req.manufacturer.id, "name": req.manufacturer.name},
+        "assigned_body": (
+            {"id": req.assigned_body.id, "name": req.assigned_body.name}
+            if req.assigned_body is not None
+            else None
+        ),
+        "submitted_at": req.submitted_at,
+        "created_at": req.created_at,
+        "updated_at": req.updated_at,
+        "url": url_for("api.get_request", request_id=req.id),
+    }
+
+
+def _dossier(req: DeviceRequest, show_confidential: bool) -> dict:
+    snapshot = dossier_snapshot(req)
+    values = {name: snapshot[name] for name in DOSSIER_FIELDS}
+    values["comparators"] = [{"description": text} for text in snapshot["comparators"]]
+    values["evidence"] = [{key: row[key] for key in EVIDENCE_KEYS} for row in snapshot["evidence"]]
+    for name in NUMERIC:
+        if name in form_module.COUNT_FIELDS and values[name] is not None:
+            values[name] = int(values[name])
+    if not show_confidential:
+        for name in req.confidential_fields or ():
+            values[name] = None
+    return values
+
+
+def request_detail(req: DeviceRequest, user) -> dict:
+    show_confidential = permissions.can_see_confidential(user, req)
+    recommendation = getattr(req, "recommendation", None)
+    if recommendation is not None and not (show_confidential or recommendation.published_at):
+        recommendation = None
+    owner_editing = permissions.can_edit_dossier(user, req)
+    return request_summary(req, user.role) | {
+        "dossier": _dossier(req, show_confidential),
+        "recommendation": (
+            {
+                "outcome": recommendation.outcome,
+                "review_date": recommendation.review_date,
+                "published_at": recommendation.published_at,
+            }
+            if recommendation is not None
+            else None
+        ),
+        "can_edit": owner_editing,
+        "missing_for_submission": _missing(req) if owner_editing else None,
+    }
+
+
+def _missing(req: DeviceRequest) -> list[str]:
+    return [name for fields in missing_by_section(req).values() for name in fields]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def check_if_match(version: int) -> None:
+    """412 when the client's If-Match is not the current version."""
+    if request.if_match and not request.if_match.contains(str(version)):
+        raise ApiError(412, "precondition-failed")
+
+
+# --- Views ----------------------------------------------------------------------------------
+
+STATE_PARAM = Param("state", t.enum(REQUEST_STATES), "Only requests in this state.")
+Q_PARAM = Param(
+    "q",
+    {"type": "string", "maxLength": 200},
+    "Text in the trade name, model, receipt number or EMDN code.",
+)
+IF_MATCH = Param(
+    "If-Match",
+    {"type": "string"},
+    'The request\'s ETag (its version, e.g. "3"): refused with 412 if someone changed it.',
+    location="header",
+)
+
+
+@operation(
+    "GET",
+    "/requests",
+    tag="Requests",
+    summary="List the requests you may see",
+    response="RequestPage",
+    params=(STATE_PARAM, Q_PARAM, LIMIT, CURSOR),
+    errors=(422,),
+)
+def list_requests():
+    """Newest first. A manufacturer sees its own requests, the agency every submitted one, an
+    assessor those assigned to its body, an IRCCS the published positive recommendations."""
+    user = actor()
+    state = request.args.get("state") or None
+    if state is not None and state not in REQUEST_STATES:
+        message = _("Choose a value from the list.")
+        raise ApiError(
+            422,
+            "validation",
+            errors={"state": [message]},
+            error_codes={"state": ["choice_unknown"]},
+        )
+    query = search_filter(visible_requests(user), (request.args.get("q") or "")[:200])
+    if state:
+        query = query.where(DeviceRequest.state == state)
+    query = query.options(
+        joinedload(DeviceRequest.manufacturer), joinedload(DeviceRequest.assigned_body)
+    )
+    items, cursor, headers = page(query, DeviceRequest.id, "api.list_requests")
+    payload = {"items": [request_summary(r, user.role) for r in items], "next_cursor": cursor}
+    return payload, 200, headers
+
+
+@operation(
+    "GET",
+    "/requests/<int:request_id>",
+    tag="Requests",
+    summary="Read a request and its dossier",
+    response="Request",
+    errors=(403, 404),
+)
+def get_request(request_id: int):
+    """The `ETag` header is the request's version (send it back as `If-Match` to update)."""
+    user = actor()
+    req = get_request_for(user, request_id)
+    return request_detail(req, user), 200, {"ETag": etag(req.version)}
+
+
+@operation(
+    "POST",
+    "/requests",
+    tag="Requests",
+    summary="Create a draft request",
+    response="Request",
+    status=201,
+    body="json",
+    body_schema="DossierInput",
+    errors=(403, 409, 413, 415, 422),
+    idempotent=True,
+    messages=domain_message,
+)
+def create_request():
+    """Manufacturers only. Any subset of the dossier may be sent; the draft can be completed
+    later. Send an `Idempotency-Key` to retry safely."""
+    user = actor()
+    if not permissions.can_create_request(user):
+        raise ApiError(403, "forbidden", _("Only a manufacturer can create a request."))
+    now = utcnow()
+    data = validated_dossier(json_body(), local_today(now))
+    draft = create_draft(user, data, now)
+    location = url_for("api.get_request", request_id=draft.id)
+    headers = {"Location": location, "ETag": etag(draft.version)}
+    return request_detail(draft, user), 201, headers
+
+
+@operation(
+    "PATCH",
+    "/requests/<int:request_id>",
+    tag="Requests",
+    summary="Update the dossier of a draft (or of an incomplete file)",
+    response="Request",
+    body="json",
+    body_schema="DossierInput",
+    params=(IF_MATCH,),
+    errors=(403, 404, 409, 412, 413, 415, 422),
+    messages=domain_message,
+)
+def update_request(request_id: int):
+    """Only the fields sent change. Outside the draft the changes are audit-logged."""
+    user = actor()
+    req = get_request_for(user, request_id)
+    if not permissions.can_edit_dossier(user, req):
+        raise ApiError(403, "forbidden", _("This dossier cannot be edited now."))
+    check_if_match(req.version)
+    now = utcnow()
+    data = validated_dossier(json_body(), local_today(now), stored=req)
+    update_dossier(user, req, data, now, ip=request.remote_addr)
+    return request_detail(req, user), 200, {"ETag": etag(req.version)}

@@ -1,0 +1,391 @@
+"""A request's workflow: the actions the caller may take now, firing one, the stage timeline
+and the audit trail. The same service calls as the request page (`available_transitions`,
+`fire`, `stage_timeline`, `entries_for_request`); the helpers here serve adoptions too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.action_labels import (
+    ACTION_HELP,
+    action_label,
+    choice_label,
+    field_error_message,
+    field_label,
+)
+from app.api import schema_types as t
+from app.api.bodies import json_body
+from app.api.problems import ApiError
+from app.api.registry import actor, operation
+from app.api.requests import IF_MATCH, check_if_match
+from app.domain import permissions
+from app.extensions import db
+from app.models import AuditEntry, User
+from app.models.types import utcnow
+from app.services import workflow as workflow_service
+from app.services.action_panel import regional_body_choices
+from app.services.audit import entries_for_request
+from app.services.requests import get_request_for
+from app.state_labels import state_label
+from app.workflow.definitions import REQUEST_WORKFLOW
+from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
+from app.workflow.states import REQUEST_STATES
+
+FIELD_KINDS = ("text", "textarea", "lines", "choice", "date", "regional_body")
+
+# --- Schemas --------------------------------------------------------------------------------
+
+TRANSITION_FIELD = t.obj(
+    {
+        "name": t.STRING,
+        "label": t.STRING,
+        "kind": t.enum(FIELD_KINDS),
+        "required": t.BOOLEAN,
+        "future_only": t.BOOLEAN,
+        "choices": t.array(t.obj({"value": {"type": ["string", "integer"]}, "label": t.STRING})),
+    }
+)
+t.component(
+    "Transition",
+    t.obj(
+        {
+            "trigger": t.STRING,
+            "label": t.STRING,
+            "help": t.STRING,
+            "to_state": t.STRING,
+            "reason_required": t.BOOLEAN,
+            "fields": t.array(TRANSITION_FIELD),
+            "missing": t.array(t.STRING, description="What a guard says is still missing."),
+        }
+    ),
+)
+t.component("TransitionList", t.obj({"items": t.array(t.ref("Transition"))}))
+t.component(
+    "FireInput",
+    t.obj(
+        {
+            "reason": {"type": "string", "maxLength": 10000},
+            "data": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": ["string", "integer", "array", "null"],
+                    "items": t.STRING,
+                },
+                "description": "The action's fields (see its `fields`): text as strings, "
+                "`lines` as a list of strings, dates as YYYY-MM-DD, a regional body as its id.",
+            },
+        },
+        required=(),
+        additionalProperties=False,
+        examples=[{"reason": "", "data": {"missing_items": ["CE certificate"]}}],
+    ),
+)
+AUDIT_ENTRY = t.component(
+    "AuditEntry",
+    t.obj(
+        {
+            "seq": t.INTEGER,
+            "occurred_at": t.DATETIME,
+            "actor": t.obj(
+                {
+                    "id": t.nullable(t.INTEGER),
+                    "name": t.STRING,
+                    "role": t.STRING,
+                    "organisation_id": t.nullable(t.INTEGER),
+                }
+            ),
+            "action": t.STRING,
+            "action_label": t.STRING,
+            "entity_type": t.STRING,
+            "entity_id": t.INTEGER,
+            "from_state": t.nullable(t.STRING),
+            "to_state": t.nullable(t.STRING),
+            "reason": t.STRING,
+            "data": t.ANY_OBJECT,
+            "changes": t.ANY_OBJECT,
+            "hash": t.STRING,
+            "prev_hash": t.STRING,
+        }
+    ),
+)
+t.component("AuditTrail", t.obj({"items": t.array(AUDIT_ENTRY)}))
+t.component(
+    "FireResult",
+    t.obj(
+        {
+            "state": t.STRING,
+            "state_label": t.STRING,
+            "version": t.INTEGER,
+            "audit_entry": AUDIT_ENTRY,
+        }
+    ),
+)
+STAGE = t.obj(
+    {
+        "state": t.enum(REQUEST_STATES),
+        "state_label": t.STRING,
+        "entered_at": t.DATETIME,
+        "left_at": t.nullable(t.DATETIME),
+        "due_at": t.nullable(t.DATETIME),
+        "gross_days": t.nullable(t.NUMBER),
+        "net_days": t.nullable(t.NUMBER),
+        "clock_stopped": t.BOOLEAN,
+        "late": t.BOOLEAN,
+        "near_due": t.BOOLEAN,
+        "days_late": t.NUMBER,
+    }
+)
+t.component(
+    "Timeline",
+    t.obj({"state": t.enum(REQUEST_STATES), "stages": t.array(STAGE)}),
+)
+
+# --- Transitions ----------------------------------------------------------------------------
+
+
+def _choices(data_field: DataField) -> list[dict]:
+    if data_field.kind == "regional_body":
+        return [{"value": value, "label": label} for value, label in regional_body_choices()]
+    return [
+        {"value": code, "label": choice_label(data_field.name, code)} for code in data_field.choices
+    ]
+
+
+def transition_json(spec: TransitionSpec, obj) -> dict:
+    failure = workflow_service.guard_failure(obj, spec)
+    missing = (failure.details or {}).get("missing") or [] if failure is not None else []
+    return {
+        "trigger": spec.trigger,
+        "label": action_label(spec.trigger),
+        "help": str(ACTION_HELP.get(spec.trigger, "")),
+        "to_state": spec.dest,
+        "reason_required": spec.reason_required,
+        "fields": [
+            {
+                "name": f.name,
+                "label": field_label(f.name),
+                "kind": f.kind,
+                "required": f.required,
+                "future_only": f.future_only,
+                "choices": _choices(f),
+            }
+            for f in spec.fields
+        ],
+        "missing": [str(getattr(item, "field", item)) for item in missing],
+    }
+
+
+def transitions_payload(user, obj) -> dict:
+    specs = workflow_service.available_transitions(user, obj)
+    return {"items": [transition_json(spec, obj) for spec in specs]}
+
+
+def _data_error(data_field: DataField, value: Any) -> str | None:
+    if data_field.kind == "lines":
+        ok = isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+        return None if ok else _("Expected a list of texts.")
+    if data_field.kind == "regional_body":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else _("Expected the id of a regional body (a number).")
+    return None if isinstance(value, str) else _("Expected a text (string).")
+
+
+def fire_input(workflow: WorkflowSpec, trigger: str) -> tuple[str, dict]:
+    """(reason, data) from the JSON body; 422 for unknown fields and wrong JSON types."""
+    body = json_body()
+    reason = body.get("reason") or ""
+    data = body.get("data") or {}
+    errors = {}
+    if not isinstance(reason, str):
+        errors["reason"] = [_("Expected a text (string).")]
+    unknown = set(body) - {"reason", "data"}
+    errors |= {name: [_("Unknown field.")] for name in unknown}
+    if not isinstance(data, dict):
+        errors["data"] = [_("Expected an object.")]
+        data = {}
+    fields = {f.name: f for spec in workflow.by_trigger(trigger) for f in spec.fields}
+    for name, value in data.items():
+        if name not in fields:
+            errors[name] = [_("Unknown field.")]
+        elif value is not None and (message := _data_error(fields[name], value)):
+            errors[name] = [message]
+    if errors:
+        codes = {name: ["invalid"] for name in errors}
+        raise ApiError(422, "validation", errors=errors, error_codes=codes)
+    return reason, {name: value for name, value in data.items() if value is not None}
+
+
+def check_trigger(workflow: WorkflowSpec, trigger: str, user) -> None:
+    specs = workflow.by_trigger(trigger)
+    if not specs:
+        raise ApiError(404, "not-found", _("There is no such action."))
+    if not any(spec.may_be_fired_by(user.role) for spec in specs):
+        raise ApiError(403, "forbidden", _("Your role does not take this action."))
+
+
+def fire_and_report(obj, workflow: WorkflowSpec, trigger: str, user) -> dict:
+    """Fire `trigger` with the body's reason and data; the new state and the audit entry."""
+    check_trigger(workflow, trigger, user)
+    check_if_match(obj.version)
+    reason, data = fire_input(workflow, trigger)
+    entry = workflow_service.fire(
+        obj,
+        trigger,
+        user,
+        utcnow(),
+        reason=reason,
+        ip=request.remote_addr,
+        **data,
+    )
+    label = state_label(obj.state, user.role) if workflow is REQUEST_WORKFLOW else None
+    return {
+        "state": obj.state,
+        "state_label": label or _adoption_state_label(obj.state),
+        "version": obj.version,
+        "audit_entry": audit_json(entry, actor_names([entry])),
+    }
+
+
+def _adoption_state_label(state: str) -> str:
+    from app.reports.texts import adoption_label
+
+    return adoption_label(state)
+
+
+def workflow_message(_field: str, code: str, _details=None) -> str:
+    return field_error_message(code)
+
+
+# --- Audit --------------------------------------------------------------------------------
+
+
+def actor_names(entries) -> dict[int, str]:
+    ids = {e.actor_id for e in entries if e.actor_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def audit_json(entry: AuditEntry, names: dict[int, str]) -> dict:
+    return {
+        "seq": entry.seq,
+        "occurred_at": entry.occurred_at,
+        "actor": {
+            "id": entry.actor_id,
+            "name": names.get(entry.actor_id, entry.actor_name) if entry.actor_id else "",
+            "role": entry.actor_role,
+            "organisation_id": entry.actor_org_id,
+        },
+        "action": entry.action,
+        "action_label": action_label(entry.action),
+        "entity_type": entry.entity_type,
+        "entity_id": entry.entity_id,
+        "from_state": entry.from_state,
+        "to_state": entry.to_state,
+        "reason": entry.reason,
+        "data": entry.data or {},
+        "changes": entry.changes or {},
+        "hash": entry.hash,
+        "prev_hash": entry.prev_hash,
+    }
+
+
+# --- Views ----------------------------------------------------------------------------------
+
+TRIGGER_SCHEMA = t.enum(REQUEST_WORKFLOW.triggers)
+
+
+@operation(
+    "GET",
+    "/requests/<int:request_id>/transitions",
+    tag="Workflow",
+    summary="The actions you may take on a request now",
+    response="TransitionList",
+    errors=(403, 404),
+)
+def list_request_transitions(request_id: int):
+    """Each with the data fields it takes; `missing` lists what a guard still misses (e.g. the
+    dossier items a submission needs)."""
+    user = actor()
+    return transitions_payload(user, get_request_for(user, request_id))
+
+
+@operation(
+    "POST",
+    "/requests/<int:request_id>/transitions/<trigger>",
+    tag="Workflow",
+    summary="Take an action on a request",
+    response="FireResult",
+    body="json_optional",
+    body_schema="FireInput",
+    params=(IF_MATCH,),
+    path_schemas={"trigger": TRIGGER_SCHEMA},
+    errors=(403, 404, 409, 412, 413, 415, 422),
+    idempotent=True,
+    messages=workflow_message,
+)
+def fire_request_transition(request_id: int, trigger: str):
+    """E.g. `submit` (no data), `mark_incomplete` with `missing_items`, `assign_body` with
+    `regional_body`. 409 when the action is not possible in the current state; 422 with
+    `missing` when a condition is not met. Send an `Idempotency-Key` to retry safely."""
+    user = actor()
+    return fire_and_report(get_request_for(user, request_id), REQUEST_WORKFLOW, trigger, user)
+
+
+@operation(
+    "GET",
+    "/requests/<int:request_id>/timeline",
+    tag="Workflow",
+    summary="The stages of a request with their gross and net days and deadlines",
+    response="Timeline",
+    errors=(403, 404),
+)
+def request_timeline(request_id: int):
+    """Oldest first. Net days leave out the clock stops (the manufacturer's time)."""
+    user = actor()
+    req = get_request_for(user, request_id)
+    stages = [
+        {
+            "state": row.state,
+            "state_label": state_label(row.state, user.role),
+            "entered_at": row.entered_at,
+            "left_at": row.left_at,
+            "due_at": row.due_at,
+            "gross_days": row.gross_days,
+            "net_days": row.net_days,
+            "clock_stopped": row.clock_stopped,
+            "late": row.late,
+            "near_due": row.near_due,
+            "days_late": row.days_late,
+        }
+        for row in workflow_service.stage_timeline(req, utcnow())
+    ]
+    return {"state": req.state, "stages": stages}
+
+
+@operation(
+    "GET",
+    "/requests/<int:request_id>/audit",
+    tag="Workflow",
+    summary="The audit trail of a request",
+    response="AuditTrail",
+    errors=(403, 404),
+)
+def request_audit(request_id: int):
+    """For the parties to the request (its manufacturer, the agency, the assigned body), as on
+    the request page; others get 403. Hash-chained: `prev_hash` links each entry to the one
+    before it in the whole trail."""
+    user = actor()
+    req = get_request_for(user, request_id)
+    if not permissions.can_see_confidential(user, req):
+        raise ApiError(403, "forbidden", _("The audit trail is for the parties to the request."))
+    entries = entries_for_request(req.id)
+    names = actor_names(entries)
+    return {"items": [audit_json(entry, names) for entry in entries]}
