@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from app.domain import permissions
 from app.domain.errors import NotFound
 from app.extensions import db
-from app.models import Adoption
+from app.models import Adoption, Organisation
 
 
 def visible_adoptions(actor) -> Select:
@@ -38,8 +38,6 @@ def get_adoption_for(actor, adoption_id: int, *, for_update: bool = False) -> Ad
 
 def adoptions_of_request(actor, request_id: int) -> list[Adoption]:
     """The adoption records of one request that `actor` may see, by IRCCS name."""
-    from app.models import Organisation
-
     query = (
         visible_adoptions(actor)
         .join(Organisation, Adoption.irccs_id == Organisation.id)

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import Adoption, DeadlineSetting, DeviceRequest, Recommendation, StageRecord
 from app.services import transition_hooks
 from app.services import workflow as workflow_service
-from app.services.adoptions import get_adoption_for, visible_adoptions
+from app.services.adoptions import adoptions_of_request, get_adoption_for, visible_adoptions
 from app.services.audit import entries_for_request, verify_chain
 from app.services.requests import visible_requests
 from app.services.workflow import available_transitions, fire, stage_timeline
@@ -411,6 +411,9 @@ def test_adoption_records_are_visible_to_the_agency_and_their_own_irccs(adoption
             get_adoption_for(outsider, record.id)
     with pytest.raises(NotFound):
         get_adoption_for(cast.agency, 999_999)
+    assert len(adoptions_of_request(cast.agency, record.request_id)) == 2
+    assert adoptions_of_request(cast.irccs, record.request_id) == [record]
+    assert adoptions_of_request(cast.assessor, record.request_id) == []
 
 
 # --- What the screens ask ----------------------------------------------------------------------
