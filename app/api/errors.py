@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
@@ -12,6 +12,7 @@ from app.api import bp
 from app.api.problems import ApiError
 from app.domain.errors import DomainError
 from app.extensions import db
+from app.i18n import forget_cached_locale
 
 SLUG_FOR_STATUS = {
     400: "bad-request",
@@ -44,15 +45,22 @@ def is_api_path(path: str) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-@bp.before_app_request
 def unmatched_api_url():
-    """Unknown URLs and methods under /api/v1 never reach the blueprint: answer them here."""
+    """Unknown URLs and methods under /api/v1 never reach the blueprint: answer them here,
+    before any other hook (the CSRF check would answer a POST with an HTML page)."""
     error = request.routing_exception
     if error is None or isinstance(error, RequestRedirect) or not is_api_path(request.path):
         return None
-    if isinstance(error, HTTPException):
-        return problem_for_http_error(error).response()
-    return None
+    if not isinstance(error, HTTPException):
+        return None
+    g.pop("_login_user", None)  # nobody is authenticated here (and none from before)
+    forget_cached_locale()
+    return problem_for_http_error(error).response()
+
+
+@bp.record_once
+def _answer_unmatched_urls_first(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, unmatched_api_url)
 
 
 @bp.errorhandler(ApiError)

@@ -87,3 +87,11 @@ def test_unknown_urls_and_methods_under_the_api_are_problems(client):
     assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"]
     assert wrong.mimetype == "application/problem+json"
     assert client.get("/requests/nothing-here").mimetype == "text/html"  # pages keep HTML
+
+
+def test_unknown_api_urls_are_problems_even_with_csrf_on(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post("/api/v1/nothing-here", json={})
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    wrong = client.put("/api/v1/requests", json={})
+    assert wrong.status_code == 405 and wrong.mimetype == "application/problem+json"
