@@ -37,6 +37,7 @@ from app.domain.vocab import (
 from app.forms import dossier as form_module
 from app.models import DeviceRequest
 from app.models.types import utcnow
+from app.services.documents import missing_mandatory_types
 from app.services.dossier import (
     create_draft,
     dossier_snapshot,
@@ -152,7 +153,12 @@ REQUEST = t.component(
             "dossier": DOSSIER,
             "recommendation": t.nullable(RECOMMENDATION),
             "can_edit": t.BOOLEAN,
-            "missing_for_submission": t.nullable(t.array(t.STRING)),
+            "missing_for_submission": t.nullable(
+                t.array(t.STRING, description="Dossier fields a submission still needs.")
+            ),
+            "missing_documents": t.nullable(
+                t.array(t.STRING, description="Mandatory document types not uploaded yet.")
+            ),
         }
     ),
 )
@@ -215,6 +221,7 @@ def request_detail(req: DeviceRequest, user) -> dict:
         ),
         "can_edit": owner_editing,
         "missing_for_submission": _missing(req) if owner_editing else None,
+        "missing_documents": missing_mandatory_types(req) if owner_editing else None,
     }
 
 

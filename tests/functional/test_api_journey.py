@@ -65,6 +65,7 @@ def test_manufacturer_script_from_draft_to_answered_questions(client, make):
     path = f"/requests/{request_id}"
     assert created.headers["Location"].endswith(path)
     assert created.get_json()["missing_for_submission"] == []
+    assert created.get_json()["missing_documents"] == ["instructions_for_use", "ce_certificate"]
 
     submit = manufacturer.post(f"{path}/transitions/submit", {})
     assert submit.status_code == 422
