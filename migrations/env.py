@@ -95,11 +95,6 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            # Several app servers may boot at once: only one migrates, the others wait and
-            # then find nothing to do. (Session-level lock, released when the connection closes.)
-            connection.execute(text("SELECT pg_advisory_lock(72741001)"))
-            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -107,6 +102,10 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several app servers may boot at once: one migrates, the others wait here and
+                # then find nothing to do. Released when this transaction ends.
+                connection.execute(text("SELECT pg_advisory_xact_lock(72741001)"))
             context.run_migrations()
 
 
