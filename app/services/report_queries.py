@@ -43,6 +43,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     true,
     type_coerce,
     union_all,
@@ -75,6 +76,7 @@ MONTH_DAYS = 365.25 / 12
 CURVE_MONTHS = 36
 MILESTONE_MONTHS = (6, 12, 24)
 STREAM_BATCH = 2_000
+PG_SORT_MEMORY = "64MB"
 
 # Stages the timing report measures: every state a request waits in, except the draft.
 TIMED_STATES = tuple(s for s in REQUEST_STATES if s not in TERMINAL_REQUEST_STATES and s != "draft")
@@ -603,9 +605,18 @@ def timing_figures(
     return figures
 
 
+def _sort_memory(sql: _Sql) -> None:
+    """PostgreSQL: let this transaction's sorts use more memory than the 4 MB default (the
+    percentiles sort every stage visit; in memory that is about a quarter faster)."""
+    if sql.postgres:
+        db.session.execute(text(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'"))
+
+
 def timing_aggregates(filters, now, dimensions, method=None) -> TimingFigures:
-    """The figures that name no request: the same for every reader (three statements)."""
+    """The figures that name no request: the same for every reader (three statements, and
+    one SET on PostgreSQL)."""
     sql = _sql()
+    _sort_memory(sql)
     req = requests_cte(filters, sql)
     figures = TimingFigures(now=now)
     _count_requests(figures, req, now)
@@ -884,7 +895,7 @@ def request_rows(actor, filters: ReportFilters, now: datetime) -> Iterator[tuple
         .where(scope_condition(actor, req.c.request_id))
         .order_by(req.c.request_id)
     )
-    result = db.session.connection().execution_options(yield_per=STREAM_BATCH).execute(query)
+    result = db.session.connection().execute(query.execution_options(yield_per=STREAM_BATCH))
     for row in result:
         (rid, receipt, name, model, maker, state, submitted, year, region, body, risk, emdn,
          outcome, published, gross, net, entered, due) = row  # fmt: skip
@@ -1164,8 +1175,9 @@ def _party_key(actor) -> tuple:
 
 
 def adoption_summary(actor, filters, now, method=None) -> AdoptionSummary:
-    """The summary across recommendations (five statements)."""
+    """The summary across recommendations (five statements, and one SET on PostgreSQL)."""
     sql = _sql()
+    _sort_memory(sql)
     summary = AdoptionSummary(now=now)
     recs = recommendations_cte(filters, sql)
     pairs = pairs_cte(recs, sql, now)
