@@ -535,13 +535,14 @@ def test_a_dropped_connection_mid_fire_writes_nothing(app, request_, cast, monke
     db.session.commit()
     before_db = _db_snapshot(request_)
     before = (request_.state, request_.version)
-    original_move = workflow_service._move_stage
+    original_apply = workflow_service._StageMove.apply
 
-    def drop_then_move(*args, **kwargs):
+    def drop_then_move(self, now):
+        # By now the request and its recommendation were already written (publish flushes).
         _kill_connection()
-        original_move(*args, **kwargs)
+        original_apply(self, now)
 
-    monkeypatch.setattr(workflow_service, "_move_stage", drop_then_move)
+    monkeypatch.setattr(workflow_service._StageMove, "apply", drop_then_move)
     with pytest.raises(sqlalchemy.exc.DBAPIError):
         fire(request_, "publish", cast.agency, moment, outcome="recommended", rationale="x")
     assert (request_.state, request_.version) == before
