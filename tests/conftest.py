@@ -103,9 +103,7 @@ def login(client):
 
     def do_login(user, password: str = DEFAULT_PASSWORD, test_client=None):
         target = test_client or client
-        response = target.post(
-            "/auth/login", data={"email": user.email, "password": password}
-        )
+        response = target.post("/auth/login", data={"email": user.email, "password": password})
         assert response.status_code in (302, 303), response.data[:500]
         return response
 

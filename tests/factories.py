@@ -54,6 +54,8 @@ class Factories:
             "password_hash": self._password_hash,
             "role": role,
             "organisation": organisation,
+            # Tests read the English source strings; Italian has tests of its own.
+            "language": "en",
         }
         user = User(**(defaults | fields))
         self.session.add(user)

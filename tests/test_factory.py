@@ -23,7 +23,11 @@ def test_production_refuses_sqlite_unless_allowed(tmp_path):
     with pytest.raises(RuntimeError, match="SQLite"):
         create_app(
             "production",
-            {"SECRET_KEY": "s" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_DIR": tmp_path},
+            {
+                "SECRET_KEY": "s" * 40,
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                "INSTANCE_DIR": tmp_path,
+            },
         )
     app = create_app(
         "production",

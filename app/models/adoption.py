@@ -24,9 +24,7 @@ from app.workflow.states import ADOPTION_STATES, DECLINE_REASONS, OUTCOMES, sql_
 
 class Recommendation(db.Model):
     __tablename__ = "recommendations"
-    __table_args__ = (
-        CheckConstraint(f"outcome IN ({sql_in_list(OUTCOMES)})", name="outcome"),
-    )
+    __table_args__ = (CheckConstraint(f"outcome IN ({sql_in_list(OUTCOMES)})", name="outcome"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(

@@ -244,7 +244,7 @@ def test_new_user_form_reports_each_bad_field(client, make, admin, changes, mess
 
 def test_admin_edits_a_user_and_the_change_is_audited(client, make, admin):
     body = make.org("regional_body")
-    user = make.user("assessor", organisation=body, full_name="Old Name")
+    user = make.user("assessor", organisation=body, full_name="Old Name", language="it")
     db.session.commit()
     edit = page_of(client.get(f"/admin/users/{user.id}"))
     assert 'value="Old Name"' in edit

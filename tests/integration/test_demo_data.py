@@ -24,7 +24,9 @@ def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
     roles = set(db.session.scalars(select(User.role)))
     assert roles == {"admin", "agency", "assessor", "irccs", "manufacturer"}
     kinds = dict(
-        db.session.execute(select(Organisation.kind, func.count()).group_by(Organisation.kind))
+        db.session.execute(
+            select(Organisation.kind, func.count()).group_by(Organisation.kind)
+        ).all()
     )
     assert kinds["irccs"] >= 6 and kinds["regional_body"] == 3 and kinds["manufacturer"] == 3
     assert verify_chain().ok

@@ -31,7 +31,6 @@ from app.services.public_register import (
     deadline_status,
     is_in_register,
     public_comment,
-    public_documents,
     to_public,
 )
 
@@ -273,10 +272,6 @@ def test_unpublished_comments_are_never_public(status):
     comment = ConsultationComment(id=1, request_id=7, text="Text", status=status)
     with pytest.raises(NotFound):
         public_comment(comment)
-
-
-def test_documents_hook_returns_nothing_until_documents_exist():
-    assert public_documents(make_request()) == []
 
 
 # --- CSV and Atom builders ---------------------------------------------------------------------
