@@ -30,6 +30,9 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 @pytest.fixture
 def no_area_hooks(monkeypatch):
     """Run `fire` without the transition hooks registered by the other areas."""
+    # Register them all first: a hook module imported while the registry is swapped out would
+    # lose its hooks for the rest of the test session.
+    transition_hooks.load_hook_modules()
     monkeypatch.setattr(transition_hooks, "_before", defaultdict(list))
     monkeypatch.setattr(transition_hooks, "_after", defaultdict(list))
 
