@@ -275,8 +275,8 @@ def report(kind, load, rtt, speed, ceiling, engine, samples) -> None:
     print(f"{'  CPU of this process per transaction':44} {ceiling['cpu_ms']:10.2f} ms")
     print(f"{'plain attribute assignment':44} {engine['plain_us']:10.2f} µs")
     print(f"{'engine.apply, overhead per fire':44} {engine['engine_us']:10.2f} µs")
-    print(f"{'  + data normalisation and validation':44} {engine['checks_us']:10.2f} µs")
-    print(f"{'  publish (condition on the outcome)':44} {engine['publish_us']:10.2f} µs")
+    print(f"{'  apply + data normalisation + validation':44} {engine['checks_us']:10.2f} µs")
+    print(f"{'  same for publish (condition on outcome)':44} {engine['publish_us']:10.2f} µs")
     if samples:
         print(f"{'memory while firing on N requests':44} {'traced':>10} {'peak':>9} {'RSS':>8}")
         for n, current, peak, rss in samples:
