@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from app import create_app
@@ -20,6 +21,12 @@ from app.models.schema_extras import install_schema_extras
 from tests.factories import DEFAULT_PASSWORD, Factories
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+# The suite explores the same examples on every run, so CI never turns red on a case a
+# developer never saw. Set HYPOTHESIS_PROFILE=explore to search new examples locally.
+settings.register_profile("suite", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", max_examples=500, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 def _database_url(tmp_dir: Path) -> str:
