@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from app.domain.audit_chain import (
     GENESIS_HASH,
@@ -28,15 +28,21 @@ HEAD_ID = 1
 SYSTEM_ACTOR_NAME = "system"
 
 
-def _locked_head() -> AuditChainHead:
-    head = db.session.scalars(
-        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
-    ).one_or_none()
-    if head is None:
-        head = AuditChainHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
-        db.session.add(head)
-        db.session.flush()
-    return head
+_HEAD = AuditChainHead.__table__
+
+
+def _take_chain_position() -> tuple[int, str]:
+    """Lock the chain head row and return its (last_seq, last_hash); creates it on first use.
+
+    Core statements rather than an ORM object: this runs on every transition, and the head is
+    only ever read and written here."""
+    row = db.session.execute(
+        select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+    ).first()
+    if row is None:
+        db.session.execute(insert(_HEAD).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
+        return 0, GENESIS_HASH
+    return row.last_seq, row.last_hash
 
 
 def actor_fields(actor) -> dict:
@@ -71,9 +77,9 @@ def record_audit(
     changes: dict | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
-    head = _locked_head()
+    last_seq, last_hash = _take_chain_position()
     fields = {
-        "seq": head.last_seq + 1,
+        "seq": last_seq + 1,
         "occurred_at": now,
         **actor_fields(actor),
         "entity_type": entity_type,
@@ -86,14 +92,16 @@ def record_audit(
         "data": jsonable(data or {}),
         "changes": jsonable(changes or {}),
         "ip": ip,
-        "prev_hash": head.last_hash,
+        "prev_hash": last_hash,
     }
     fields["hash"] = entry_hash(fields)
-    entry = AuditEntry(**fields)
-    db.session.add(entry)
-    head.last_seq = fields["seq"]
-    head.last_hash = fields["hash"]
-    db.session.flush()
+    # An ORM bulk INSERT ... RETURNING: one statement, and a persistent AuditEntry back.
+    entry = db.session.scalars(insert(AuditEntry).returning(AuditEntry), [fields]).one()
+    db.session.execute(
+        update(_HEAD)
+        .where(_HEAD.c.id == HEAD_ID)
+        .values(last_seq=fields["seq"], last_hash=fields["hash"])
+    )
     return entry
 
 

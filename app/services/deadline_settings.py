@@ -36,8 +36,11 @@ def effective_deadlines(session: Session | None = None) -> dict[str, DeadlineRul
     """State -> the rule in force (one query)."""
     session = session or db.session
     rules = dict(DEFAULT_DEADLINES)
-    for setting in session.scalars(select(DeadlineSetting)):
-        rules[setting.state] = DeadlineRule(setting.days, bool(setting.working_days))
+    settings = session.execute(
+        select(DeadlineSetting.state, DeadlineSetting.days, DeadlineSetting.working_days)
+    )
+    for state, days, working_days in settings:
+        rules[state] = DeadlineRule(days, bool(working_days))
     return rules
 
 

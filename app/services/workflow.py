@@ -242,13 +242,29 @@ def fire(
 
 
 def _lock(obj) -> None:
-    """Re-read the row under a lock, so the checks see what the database holds right now.
+    """Lock the row and make sure `obj` holds what the database holds right now.
 
-    Pending changes to the object are flushed first (a refresh would silently drop them).
+    Pending changes to the object are flushed first (a refresh would silently drop them). The
+    lock reads only the version: every write to the row bumps it (the mapper's
+    version_id_col), so when it matches the object already loaded, the wide dossier row is
+    not read again; relationships are expired so that guards reload what they use.
     """
     if obj in db.session.dirty:
         db.session.flush()
-    db.session.refresh(obj, with_for_update=True)
+    state = inspect(obj)
+    if "version" in state.unloaded:
+        db.session.refresh(obj, with_for_update=True)
+        return
+    table = state.mapper.local_table
+    locked_version = db.session.execute(
+        select(table.c.version).where(table.c.id == obj.id).with_for_update()
+    ).scalar_one_or_none()
+    if locked_version is None:
+        raise NotFound(f"{_noun(obj)} not found")
+    if locked_version != obj.version:
+        db.session.refresh(obj)
+        return
+    db.session.expire(obj, [rel.key for rel in state.mapper.relationships])
 
 
 def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:

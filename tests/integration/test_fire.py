@@ -478,6 +478,25 @@ def test_stale_data_at_write_time_is_a_conflict(request_, cast, monkeypatch):
     assert audit_count() == entries
 
 
+def test_a_change_made_elsewhere_is_read_again_under_the_lock(request_, cast):
+    """The lock reads the version only; a newer version in the database means the object in
+    memory is out of date, and the checks run on what the database holds."""
+    fire(request_, "submit", cast.manufacturer, T)
+    db.session.execute(
+        text(
+            "UPDATE device_requests SET state = 'awaiting_prioritisation', version = version + 1"
+            " WHERE id = :id"
+        ),
+        {"id": request_.id},
+    )
+    assert request_.state == "intake_review"  # what this session loaded before
+    with pytest.raises(InvalidTransition):
+        fire(request_, "admit", cast.agency, T + STEP)
+    assert request_.state == "awaiting_prioritisation"
+    fire(request_, "start_prioritisation", cast.agency, T + STEP)
+    assert request_.state == "prioritisation"
+
+
 def _db_snapshot(request):
     stages = db.session.execute(
         select(StageRecord.state, StageRecord.left_at).where(StageRecord.request_id == request.id)
