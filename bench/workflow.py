@@ -50,6 +50,7 @@ from app.workflow.engine import (
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BATCH = 1000
+TARGET_FIRES_PER_SECOND = 200  # on PostgreSQL, issue 3
 
 
 # --- Setup -----------------------------------------------------------------------------------
@@ -135,19 +136,27 @@ def fire_once(request_id: int, agency_id: int, moment: datetime) -> None:
     db.session.commit()
 
 
-def throughput(ids: list[int], agency_id: int) -> dict:
-    latencies = []
+def throughput(ids: list[int], agency_id: int, rounds: int = 5) -> dict:
+    """Fires per second over all `ids`, and per round of len(ids)/rounds fires: on a shared
+    machine the median round is the steadier figure, the best round the least disturbed."""
+    latencies, round_rates = [], []
+    size = max(1, len(ids) // rounds)
     started, cpu_started = time.perf_counter(), time.process_time()
-    for n, request_id in enumerate(ids):
-        begin = time.perf_counter()
-        fire_once(request_id, agency_id, NOW + timedelta(seconds=n))
-        latencies.append(time.perf_counter() - begin)
+    for first in range(0, len(ids), size):
+        round_started = time.perf_counter()
+        for n, request_id in enumerate(ids[first : first + size], start=first):
+            begin = time.perf_counter()
+            fire_once(request_id, agency_id, NOW + timedelta(seconds=n))
+            latencies.append(time.perf_counter() - begin)
+        round_rates.append(len(ids[first : first + size]) / (time.perf_counter() - round_started))
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     latencies.sort()
     return {
         "fires": len(ids),
         "per_second": len(ids) / elapsed,
+        "median_round": statistics.median(round_rates),
+        "best_round": max(round_rates),
         "cpu_ms": cpu / len(ids) * 1000,
         "p50_ms": statistics.median(latencies) * 1000,
         "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
@@ -268,6 +277,8 @@ def report(kind, load, rtt, speed, ceiling, engine, samples) -> None:
     print(f"\nWorkflow benchmark on {kind} (load average {load:.2f}, SELECT 1 {rtt:.2f} ms)")
     print("-" * 72)
     print(f"{'fire + audit chain, commit per fire':44} {speed['per_second']:10.0f} fires/s")
+    rounds = f"{speed['median_round']:.0f} / {speed['best_round']:.0f}"
+    print(f"{'  rounds of the same: median / best':44} {rounds:>10} fires/s")
     print(f"{'  latency p50 / p95':44} {speed['p50_ms']:7.2f} / {speed['p95_ms']:.2f} ms")
     print(f"{'  CPU of this process per fire':44} {speed['cpu_ms']:10.2f} ms")
     print(f"{'  fires measured':44} {speed['fires']:10d}")
@@ -285,6 +296,8 @@ def report(kind, load, rtt, speed, ceiling, engine, samples) -> None:
             )
         growth = samples[-1][1] - samples[0][1]
         print(f"{'  traced growth first -> last sample':44} {growth:8.0f} KiB")
+    verdict = "met" if speed["median_round"] >= TARGET_FIRES_PER_SECOND else "NOT met"
+    print(f"target >= {TARGET_FIRES_PER_SECOND} fires/s (median round): {verdict}")
     print("-" * 72)
 
 
