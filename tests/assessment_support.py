@@ -2,8 +2,8 @@
 English-speaking users around requests put directly in a state, logged-in clients, the
 assessment area's own transition hooks (without the other areas'), and a statement counter.
 
-Fixtures (import them into a test module): `cast_fixture` ("cast"), `as_user_fixture`
-("as_user") and `assessment_hooks_only`.
+Fixtures (import them into a test module): `cast_fixture` ("cast") and
+`assessment_hooks_only`; `as_user` comes from tests/functional/conftest.py.
 """
 
 from __future__ import annotations
@@ -96,18 +96,6 @@ def make_cast(make) -> Cast:
 @pytest.fixture(name="cast")
 def cast_fixture(make) -> Cast:
     return make_cast(make)
-
-
-@pytest.fixture(name="as_user")
-def as_user_fixture(app, login):
-    """as_user(user) -> a test client logged in as that user."""
-
-    def make_client(user):
-        client = app.test_client()
-        login(user, test_client=client)
-        return client
-
-    return make_client
 
 
 def request_in(make, cast: Cast, state: str, *, assigned: bool | None = None, **fields):

@@ -15,6 +15,7 @@ from app.services import action_panel, information
 from app.workflow.definitions import REQUEST_WORKFLOW
 from app.workflow.states import CLOCK_STOP_STATES
 from tests.document_support import attach_mandatory_documents
+from tests.workflow_support import make_cast
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -27,31 +28,10 @@ def generic_forms_only(monkeypatch):
 
 
 @pytest.fixture
-def as_user(app, login):
-    """as_user(user) -> a test client logged in as that user (one client per user)."""
-
-    def make_client(user):
-        client = app.test_client()
-        login(user, test_client=client)
-        return client
-
-    return make_client
-
-
-@pytest.fixture
 def cast(make):
-    manufacturer_org = make.org("manufacturer")
-    body = make.org("regional_body", name="Lombardy HTA Unit")
-    # English pages, so the assertions read the source strings whatever gets translated.
-    people = {
-        "manufacturer_org": manufacturer_org,
-        "manufacturer": make.user("manufacturer", organisation=manufacturer_org, language="en"),
-        "other_manufacturer": make.user("manufacturer", language="en"),
-        "agency": make.user("agency", language="en"),
-        "body": body,
-        "assessor": make.user("assessor", organisation=body, language="en"),
-        "other_assessor": make.user("assessor", language="en"),
-    }
+    """The usual cast (tests.workflow_support.make_cast) as a dict: cast["agency"] ..."""
+    people = vars(make_cast(make))
+    people["body"].name = "Lombardy HTA Unit"
     db.session.commit()
     return people
 

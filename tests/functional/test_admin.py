@@ -127,6 +127,20 @@ def user_form(**overrides) -> dict:
     } | overrides
 
 
+def edit_form(user: User, **changes) -> dict:
+    """The edit form of `user` as it stands, no new password, with `changes`."""
+    current = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "organisation_id": user.organisation_id or "",
+        "language": user.language,
+        "password": "",
+        "confirm_password": "",
+    }
+    return user_form(**(current | changes))
+
+
 def test_admin_creates_a_user_who_can_then_log_in(app, client, make, admin):
     company = make.org("manufacturer")
     db.session.commit()
@@ -251,15 +265,7 @@ def test_admin_edits_a_user_and_the_change_is_audited(client, make, admin):
 
     response = client.post(
         f"/admin/users/{user.id}",
-        data=user_form(
-            email=user.email,
-            full_name="New Name",
-            role="assessor",
-            organisation_id=body.id,
-            language="en",
-            password="",
-            confirm_password="",
-        ),
+        data=edit_form(user, full_name="New Name", language="en"),
     )
     assert response.status_code == 302
     db.session.refresh(user)
@@ -269,22 +275,16 @@ def test_admin_edits_a_user_and_the_change_is_audited(client, make, admin):
     assert entry.changes == {"full_name": ["Old Name", "New Name"], "language": ["it", "en"]}
 
 
-def test_admin_sets_a_new_password_which_ends_the_users_sessions(app, client, make, admin, login):
+def test_admin_sets_a_new_password_which_ends_the_users_sessions(
+    app, client, make, admin, login, as_user
+):
     user = make.user("agency")
     db.session.commit()
-    their_browser = app.test_client()
-    login(user, test_client=their_browser)
+    their_browser = as_user(user)
 
     response = client.post(
         f"/admin/users/{user.id}",
-        data=user_form(
-            email=user.email,
-            full_name=user.full_name,
-            role="agency",
-            organisation_id=user.organisation_id,
-            password="brand new password",
-            confirm_password="brand new password",
-        ),
+        data=edit_form(user, password="brand new password", confirm_password="brand new password"),
     )
     assert response.status_code == 302
     assert not is_logged_in(their_browser)
@@ -297,14 +297,7 @@ def test_edit_to_an_email_taken_by_someone_else_is_refused(client, make, admin):
     db.session.commit()
     response = client.post(
         f"/admin/users/{second.id}",
-        data=user_form(
-            email="First@example.org",
-            full_name="x",
-            role="agency",
-            organisation_id=second.organisation_id,
-            password="",
-            confirm_password="",
-        ),
+        data=edit_form(second, email="First@example.org"),
     )
     assert response.status_code == 200
     assert "Another user already has this email address." in page_of(response)
@@ -312,11 +305,12 @@ def test_edit_to_an_email_taken_by_someone_else_is_refused(client, make, admin):
     assert second.email == "second@example.org"
 
 
-def test_deactivating_a_user_ends_their_session_and_blocks_login(app, client, make, admin, login):
+def test_deactivating_a_user_ends_their_session_and_blocks_login(
+    app, client, make, admin, login, as_user
+):
     user = make.user("irccs")
     db.session.commit()
-    their_browser = app.test_client()
-    login(user, test_client=their_browser)
+    their_browser = as_user(user)
 
     response = client.post(f"/admin/users/{user.id}/deactivate")
     assert response.status_code == 302
@@ -344,14 +338,7 @@ def test_admin_cannot_change_their_own_role(client, make, admin):
     db.session.commit()
     response = client.post(
         f"/admin/users/{admin.id}",
-        data=user_form(
-            email=admin.email,
-            full_name="Me",
-            role="agency",
-            organisation_id=agency.id,
-            password="",
-            confirm_password="",
-        ),
+        data=edit_form(admin, role="agency", organisation_id=agency.id),
     )
     assert "You cannot change your own role." in page_of(response)
     db.session.refresh(admin)
@@ -473,12 +460,11 @@ def test_kind_of_an_organisation_with_users_cannot_change(client, make, admin):
     assert body.kind == "regional_body"
 
 
-def test_deactivating_an_organisation_locks_out_its_users(app, client, make, admin, login):
+def test_deactivating_an_organisation_locks_out_its_users(app, client, make, admin, login, as_user):
     company = make.org("manufacturer")
     user = make.user("manufacturer", organisation=company)
     db.session.commit()
-    their_browser = app.test_client()
-    login(user, test_client=their_browser)
+    their_browser = as_user(user)
 
     response = client.post(f"/admin/organisations/{company.id}/deactivate")
     assert response.status_code == 302

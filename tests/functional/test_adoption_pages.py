@@ -17,16 +17,6 @@ PUBLISHED = datetime.now(UTC) - timedelta(days=30)
 
 
 @pytest.fixture
-def as_user(app, login):
-    def make_client(user):
-        client = app.test_client()
-        login(user, test_client=client)
-        return client
-
-    return make_client
-
-
-@pytest.fixture
 def cast(make):
     irccs_org = make.org("irccs", name="IRCCS San Matteo")
     other_irccs_org = make.org("irccs", name="IRCCS Gaslini", region="liguria")

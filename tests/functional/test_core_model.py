@@ -17,7 +17,6 @@ from app.services.workflow import fire
 from tests.assessment_support import (  # noqa: F401 (fixtures)
     NOW,
     all_domains,
-    as_user_fixture,
     assessment_hooks_only,
     cast_fixture,
     declare,

@@ -34,32 +34,13 @@ from tests.document_support import (
     stored_files,
     upload,
 )
-
-
-@pytest.fixture
-def as_user(app, login):
-    def make_client(user):
-        client = app.test_client()
-        login(user, test_client=client)
-        return client
-
-    return make_client
+from tests.workflow_support import make_cast
 
 
 @pytest.fixture
 def cast(make):
-    manufacturer_org = make.org("manufacturer")
-    body = make.org("regional_body")
-    people = {
-        "manufacturer_org": manufacturer_org,
-        "manufacturer": make.user("manufacturer", organisation=manufacturer_org, language="en"),
-        "other_manufacturer": make.user("manufacturer", language="en"),
-        "agency": make.user("agency", language="en"),
-        "body": body,
-        "assessor": make.user("assessor", organisation=body, language="en"),
-        "other_assessor": make.user("assessor", language="en"),
-        "irccs": make.user("irccs", language="en"),
-    }
+    """The usual cast (tests.workflow_support.make_cast) as a dict: cast["agency"] ..."""
+    people = vars(make_cast(make))
     db.session.commit()
     return people
 

@@ -31,16 +31,6 @@ from tests.workflow_support import make_cast, walk_to
 
 
 @pytest.fixture
-def as_user(app, login):
-    def make_client(user):
-        client = app.test_client()
-        login(user, test_client=client)
-        return client
-
-    return make_client
-
-
-@pytest.fixture
 def cast(make):
     cast = make_cast(make)
     for user in (cast.manufacturer, cast.agency, cast.assessor, cast.other_manufacturer):

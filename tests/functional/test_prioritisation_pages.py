@@ -13,7 +13,6 @@ from app.domain.prioritisation import CRITERIA
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, PriorityScore, PriorityWeight
 from tests.assessment_support import (  # noqa: F401 (fixtures)
-    as_user_fixture,
     assessment_hooks_only,
     cast_fixture,
     reload,

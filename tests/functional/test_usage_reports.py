@@ -12,7 +12,6 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, UsageReport
 from tests.assessment_support import (  # noqa: F401 (fixtures)
-    as_user_fixture,
     assessment_hooks_only,
     cast_fixture,
     declare,

@@ -13,34 +13,15 @@ from app.extensions import db
 from app.models import Adoption, DeviceRequest, StageRecord
 from app.services.workqueue import deadline_status
 from app.workflow.states import CLOCK_STOP_STATES
+from tests.workflow_support import make_cast
 
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def as_user(app, login):
-    def make_client(user):
-        client = app.test_client()
-        login(user, test_client=client)
-        return client
-
-    return make_client
-
-
-@pytest.fixture
 def cast(make):
-    manufacturer_org = make.org("manufacturer")
-    body = make.org("regional_body")
-    irccs_org = make.org("irccs")
-    people = {
-        "manufacturer_org": manufacturer_org,
-        "manufacturer": make.user("manufacturer", organisation=manufacturer_org, language="en"),
-        "agency": make.user("agency", language="en"),
-        "body": body,
-        "assessor": make.user("assessor", organisation=body, language="en"),
-        "irccs_org": irccs_org,
-        "irccs": make.user("irccs", organisation=irccs_org, language="en"),
-    }
+    """The usual cast (tests.workflow_support.make_cast) as a dict: cast["agency"] ..."""
+    people = vars(make_cast(make))
     db.session.commit()
     return people
 
