@@ -68,6 +68,48 @@ def _page() -> int:
     return request.args.get("page", 1, type=int)
 
 
+def _load(get, object_id: int):
+    """The user or organisation `get` (a service getter) finds, or 404."""
+    try:
+        return get(_actor(), object_id)
+    except NotFound:
+        abort(404)
+
+
+def _submit(form: FlaskForm, save) -> tuple[bool, object]:
+    """Run `save()`, a service call, and commit: (True, its result); or roll back and show its
+    field errors on `form`: (False, None)."""
+    try:
+        result = save()
+    except ValidationFailed as error:
+        _show_field_errors(form, error)
+        return False, None
+    db.session.commit()
+    return True, result
+
+
+def _flash_saved(changed, message: str) -> None:
+    if changed:
+        flash(message, "success")
+    else:
+        flash(_("Nothing was changed."), "info")
+
+
+def _switch_active(set_active, row, active: bool, *, back: str, reactivated, deactivated):
+    """Reactivate or deactivate `row` with the service `set_active`, commit and flash what
+    happened (a refusal instead, PermissionDenied); then redirect to `back`."""
+    back = redirect(back)
+    try:
+        changed = set_active(_actor(), row, active, **_audit_context())
+    except PermissionDenied as error:
+        flash(str(error.message), "danger")
+        return back
+    db.session.commit()
+    if changed:
+        flash(reactivated if active else deactivated, "success")
+    return back
+
+
 # --- users ---------------------------------------------------------------------------------
 
 
@@ -91,26 +133,18 @@ def _user_data(form: UserForm) -> UserData:
     )
 
 
-def _load_user(user_id: int):
-    try:
-        return accounts.get_user(_actor(), user_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new():
     form = NewUserForm()
     form.set_organisation_choices(accounts.organisation_choices())
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
+        saved, user = _submit(
+            form,
+            lambda: accounts.create_user(
                 _actor(), _user_data(form), form.password.data, **_audit_context()
-            )
-        except ValidationFailed as error:
-            _show_field_errors(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved:
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users", q=user.email))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -118,46 +152,37 @@ def user_new():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id: int):
-    user = _load_user(user_id)
+    user = _load(accounts.get_user, user_id)
     form = UserForm(obj=user)
     form.set_organisation_choices(accounts.organisation_choices(include_id=user.organisation_id))
     if form.validate_on_submit():
-        try:
-            changes = accounts.update_user(
+        saved, changes = _submit(
+            form,
+            lambda: accounts.update_user(
                 _actor(),
                 user,
                 _user_data(form),
                 new_password=form.password.data or None,
                 **_audit_context(),
-            )
-        except ValidationFailed as error:
-            _show_field_errors(form, error)
-        else:
-            db.session.commit()
-            if changes or form.password.data:
-                flash(_("Changes to %(email)s saved.", email=user.email), "success")
-            else:
-                flash(_("Nothing was changed."), "info")
+            ),
+        )
+        if saved:
+            changed = changes or form.password.data
+            _flash_saved(changed, _("Changes to %(email)s saved.", email=user.email))
             return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template("admin/user_form.html", form=form, user=user)
 
 
 def _set_user_active(user_id: int, active: bool):
-    user = _load_user(user_id)
-    try:
-        changed = accounts.set_user_active(_actor(), user, active, **_audit_context())
-    except PermissionDenied as error:
-        flash(str(error.message), "danger")
-        return redirect(url_for("admin.user_edit", user_id=user_id))
-    db.session.commit()
-    if changed:
-        message = (
-            _("%(email)s can log in again.", email=user.email)
-            if active
-            else _("%(email)s is deactivated and has been logged out.", email=user.email)
-        )
-        flash(message, "success")
-    return redirect(url_for("admin.user_edit", user_id=user_id))
+    user = _load(accounts.get_user, user_id)
+    return _switch_active(
+        accounts.set_user_active,
+        user,
+        active,
+        back=url_for("admin.user_edit", user_id=user_id),
+        reactivated=_("%(email)s can log in again.", email=user.email),
+        deactivated=_("%(email)s is deactivated and has been logged out.", email=user.email),
+    )
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -196,25 +221,17 @@ def _organisation_data(form: OrganisationForm) -> OrganisationData:
     )
 
 
-def _load_organisation(organisation_id: int):
-    try:
-        return accounts.get_organisation(_actor(), organisation_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.route("/organisations/new", methods=["GET", "POST"])
 def organisation_new():
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
-            organisation = accounts.create_organisation(
+        saved, organisation = _submit(
+            form,
+            lambda: accounts.create_organisation(
                 _actor(), _organisation_data(form), **_audit_context()
-            )
-        except ValidationFailed as error:
-            _show_field_errors(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved:
             flash(_("Organisation %(name)s created.", name=organisation.name), "success")
             return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
     return render_template("admin/organisation_form.html", form=form, organisation=None)
@@ -222,40 +239,32 @@ def organisation_new():
 
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
 def organisation_edit(organisation_id: int):
-    organisation = _load_organisation(organisation_id)
+    organisation = _load(accounts.get_organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
     if form.validate_on_submit():
-        try:
-            changes = accounts.update_organisation(
+        saved, changes = _submit(
+            form,
+            lambda: accounts.update_organisation(
                 _actor(), organisation, _organisation_data(form), **_audit_context()
-            )
-        except ValidationFailed as error:
-            _show_field_errors(form, error)
-        else:
-            db.session.commit()
-            if changes:
-                flash(_("Changes to %(name)s saved.", name=organisation.name), "success")
-            else:
-                flash(_("Nothing was changed."), "info")
+            ),
+        )
+        if saved:
+            _flash_saved(changes, _("Changes to %(name)s saved.", name=organisation.name))
             return redirect(url_for("admin.organisation_edit", organisation_id=organisation_id))
     return render_template("admin/organisation_form.html", form=form, organisation=organisation)
 
 
 def _set_organisation_active(organisation_id: int, active: bool):
-    organisation = _load_organisation(organisation_id)
-    changed = accounts.set_organisation_active(_actor(), organisation, active, **_audit_context())
-    db.session.commit()
-    if changed:
-        message = (
-            _("%(name)s is active again; its users can log in.", name=organisation.name)
-            if active
-            else _(
-                "%(name)s is deactivated; its users cannot log in any more.",
-                name=organisation.name,
-            )
-        )
-        flash(message, "success")
-    return redirect(url_for("admin.organisation_edit", organisation_id=organisation_id))
+    organisation = _load(accounts.get_organisation, organisation_id)
+    name = organisation.name
+    return _switch_active(
+        accounts.set_organisation_active,
+        organisation,
+        active,
+        back=url_for("admin.organisation_edit", organisation_id=organisation_id),
+        reactivated=_("%(name)s is active again; its users can log in.", name=name),
+        deactivated=_("%(name)s is deactivated; its users cannot log in any more.", name=name),
+    )
 
 
 @bp.post("/organisations/<int:organisation_id>/deactivate")
@@ -290,10 +299,7 @@ def deadlines():
             )
         ]
         db.session.commit()
-        if changed:
-            flash(_("Deadlines saved (%(count)d changed).", count=len(changed)), "success")
-        else:
-            flash(_("Nothing was changed."), "info")
+        _flash_saved(changed, _("Deadlines saved (%(count)d changed).", count=len(changed)))
         return redirect(url_for("admin.deadlines"))
     rows = [
         (state, form[days_field_name(state)], form[working_field_name(state)])

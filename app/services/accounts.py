@@ -29,6 +29,8 @@ from app.services.audit import record_audit
 from app.services.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 
 REGIONAL_KINDS = frozenset({OrgKind.REGIONAL_BODY, OrgKind.IRCCS})
+EMAIL_TAKEN = _l("Another user already has this email address.")
+NAME_TAKEN = _l("Another organisation already has this name.")
 
 
 @dataclass
@@ -147,6 +149,15 @@ def _like(search: str) -> str:
     return f"%{escaped}%"
 
 
+def _matching(query: Select, search: str, *columns) -> Select:
+    """`query` narrowed to the rows where one of `columns` contains `search` (any case,
+    wildcards taken literally); all rows when `search` is blank."""
+    if not search.strip():
+        return query
+    pattern = _like(search)
+    return query.where(or_(*(func.lower(column).like(pattern, escape="\\") for column in columns)))
+
+
 def _paginate(query: Select, page: int, per_page: int | None) -> Pagination:
     per_page = per_page or current_app.config["PAGE_SIZE"]
     return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
@@ -158,15 +169,7 @@ def list_users(
     """Users matching `search` (email, name or organisation name), by email."""
     require_admin(actor)
     query = select(User).outerjoin(User.organisation).options(joinedload(User.organisation))
-    if search.strip():
-        pattern = _like(search)
-        query = query.where(
-            or_(
-                func.lower(User.email).like(pattern, escape="\\"),
-                func.lower(User.full_name).like(pattern, escape="\\"),
-                func.lower(Organisation.name).like(pattern, escape="\\"),
-            )
-        )
+    query = _matching(query, search, User.email, User.full_name, Organisation.name)
     if role:
         query = query.where(User.role == role)
     return _paginate(query.order_by(func.lower(User.email)), page, per_page)
@@ -177,16 +180,13 @@ def list_organisations(
 ) -> Pagination:
     """Organisations matching `search` (name, VAT number or SRN), by name."""
     require_admin(actor)
-    query = select(Organisation)
-    if search.strip():
-        pattern = _like(search)
-        query = query.where(
-            or_(
-                func.lower(Organisation.name).like(pattern, escape="\\"),
-                func.lower(Organisation.vat_number).like(pattern, escape="\\"),
-                func.lower(Organisation.eudamed_srn).like(pattern, escape="\\"),
-            )
-        )
+    query = _matching(
+        select(Organisation),
+        search,
+        Organisation.name,
+        Organisation.vat_number,
+        Organisation.eudamed_srn,
+    )
     if kind:
         query = query.where(Organisation.kind == kind)
     return _paginate(query.order_by(func.lower(Organisation.name)), page, per_page)
@@ -262,7 +262,7 @@ def _validate_user(data: UserData, *, exclude_id: int | None = None) -> Organisa
     if "organisation_id" not in errors:
         errors |= _role_org_errors(data.role, organisation)
     if _email_taken(data.email, exclude_id):
-        errors["email"] = _l("Another user already has this email address.")
+        errors["email"] = EMAIL_TAKEN
     if errors:
         raise ValidationFailed("invalid user", fields=errors)
     return organisation
@@ -275,6 +275,45 @@ def _flush_or_field_error(field: str, message) -> None:
             db.session.flush()
     except IntegrityError:
         raise ValidationFailed("duplicate", fields={field: message}) from None
+
+
+def _add_new(actor, row, entity_type: str, values: dict, *, unique_field: str, taken, now, ip):
+    """Add a new user or organisation made of `values`, flush it (a unique index hit becomes
+    an error on `unique_field`) and audit its creation."""
+    db.session.add(row)
+    _flush_or_field_error(unique_field, taken)
+    record_audit(
+        actor,
+        entity_type=entity_type,
+        entity_id=row.id,
+        action="create",
+        now=now,
+        changes={name: [None, value] for name, value in values.items()},
+        ip=ip,
+    )
+    return row
+
+
+def _set_active(actor, row, entity_type: str, active: bool, *, logged_out, now, ip) -> bool:
+    """Set `row.active`; deactivating ends the sessions of the users `logged_out()` returns.
+    False if nothing changed; otherwise the change is audited."""
+    if row.active == active:
+        return False
+    row.active = active
+    if not active:
+        for user in logged_out():
+            user.rotate_session_token()
+    db.session.flush()
+    record_audit(
+        actor,
+        entity_type=entity_type,
+        entity_id=row.id,
+        action="reactivate" if active else "deactivate",
+        now=now,
+        changes={"active": [not active, active]},
+        ip=ip,
+    )
+    return True
 
 
 def _user_values(data: UserData) -> dict:
@@ -295,18 +334,9 @@ def create_user(
     _validate_user(data)
     values = _user_values(data)
     user = User(**values, password_hash=hash_password(password), active=True)
-    db.session.add(user)
-    _flush_or_field_error("email", _l("Another user already has this email address."))
-    record_audit(
-        actor,
-        entity_type="user",
-        entity_id=user.id,
-        action="create",
-        now=now,
-        changes={name: [None, value] for name, value in values.items()},
-        ip=ip,
+    return _add_new(
+        actor, user, "user", values, unique_field="email", taken=EMAIL_TAKEN, now=now, ip=ip
     )
-    return user
 
 
 def update_user(
@@ -332,7 +362,7 @@ def update_user(
     if new_password:
         user.password_hash = hash_password(new_password)
         user.rotate_session_token()
-    _flush_or_field_error("email", _l("Another user already has this email address."))
+    _flush_or_field_error("email", EMAIL_TAKEN)
     if changes or new_password:
         record_audit(
             actor,
@@ -354,22 +384,7 @@ def set_user_active(
     require_admin(actor)
     if not active and actor is not None and actor.id == user.id:
         raise PermissionDenied(_l("You cannot deactivate your own account."))
-    if user.active == active:
-        return False
-    user.active = active
-    if not active:
-        user.rotate_session_token()
-    db.session.flush()
-    record_audit(
-        actor,
-        entity_type="user",
-        entity_id=user.id,
-        action="reactivate" if active else "deactivate",
-        now=now,
-        changes={"active": [not active, active]},
-        ip=ip,
-    )
-    return True
+    return _set_active(actor, user, "user", active, logged_out=lambda: [user], now=now, ip=ip)
 
 
 def _apply(obj, values: dict) -> dict:
@@ -410,7 +425,7 @@ def _validate_organisation(values: dict, *, existing: Organisation | None = None
         func.lower(Organisation.name) == values["name"].lower(), *exclude
     )
     if db.session.scalars(name_taken.limit(1)).first() is not None:
-        errors["name"] = _l("Another organisation already has this name.")
+        errors["name"] = NAME_TAKEN
     if values["vat_number"]:
         vat_taken = select(Organisation.name).where(
             Organisation.vat_number == values["vat_number"], *exclude
@@ -433,18 +448,16 @@ def create_organisation(
     values = _organisation_values(data)
     _validate_organisation(values)
     organisation = Organisation(**values, active=True)
-    db.session.add(organisation)
-    _flush_or_field_error("name", _l("Another organisation already has this name."))
-    record_audit(
+    return _add_new(
         actor,
-        entity_type="organisation",
-        entity_id=organisation.id,
-        action="create",
+        organisation,
+        "organisation",
+        values,
+        unique_field="name",
+        taken=NAME_TAKEN,
         now=now,
-        changes={name: [None, value] for name, value in values.items()},
         ip=ip,
     )
-    return organisation
 
 
 def update_organisation(
@@ -455,7 +468,7 @@ def update_organisation(
     values = _organisation_values(data)
     _validate_organisation(values, existing=organisation)
     changes = _apply(organisation, values)
-    _flush_or_field_error("name", _l("Another organisation already has this name."))
+    _flush_or_field_error("name", NAME_TAKEN)
     if changes:
         record_audit(
             actor,
@@ -474,20 +487,12 @@ def set_organisation_active(
 ) -> bool:
     """Deactivating an organisation locks out its users and ends their sessions."""
     require_admin(actor)
-    if organisation.active == active:
-        return False
-    organisation.active = active
-    if not active:
-        for user in organisation.users:
-            user.rotate_session_token()
-    db.session.flush()
-    record_audit(
+    return _set_active(
         actor,
-        entity_type="organisation",
-        entity_id=organisation.id,
-        action="reactivate" if active else "deactivate",
+        organisation,
+        "organisation",
+        active,
+        logged_out=lambda: organisation.users,
         now=now,
-        changes={"active": [not active, active]},
         ip=ip,
     )
-    return True
