@@ -95,6 +95,28 @@ def _blank_then(pairs) -> list[SelectChoice]:
     return _choices([("", _l("Choose…")), *pairs])
 
 
+def _text(label, rows: int, *, required=None, max_length=TEXT_MAX, description=None):
+    """A text area of at most `max_length` characters: optional, or required with the
+    message `required`."""
+    first = DataRequired(message=required) if required else Optional()
+    extra = {} if description is None else {"description": description}
+    return TextAreaField(
+        label, validators=[first, Length(max=max_length)], render_kw={"rows": rows}, **extra
+    )
+
+
+def _stripped(field) -> str:
+    return (field.data or "").strip()
+
+
+def _blank(field) -> bool:
+    return not _stripped(field)
+
+
+def _add_error(field, message) -> None:
+    field.errors = [*field.errors, message]
+
+
 # --- Prioritisation --------------------------------------------------------------------------
 
 
@@ -107,11 +129,7 @@ def scores_form_class() -> type[FlaskForm]:
             choices=_blank_then((str(s), SCORE_LABELS[s]) for s in SCORES),
             validators=[Optional()],
         )
-        attributes[field_name("justification", criterion)] = TextAreaField(
-            _l("Justification"),
-            validators=[Optional(), Length(max=TEXT_MAX)],
-            render_kw={"rows": 2},
-        )
+        attributes[field_name("justification", criterion)] = _text(_l("Justification"), 2)
     return type("PriorityScoresForm", (ScoresFormBase,), attributes)
 
 
@@ -121,11 +139,11 @@ class ScoresFormBase(FlaskForm):
         for criterion in CRITERIA:
             score = self[field_name("score", criterion)]
             reason = self[field_name("justification", criterion)]
-            if score.data and not (reason.data or "").strip():
-                reason.errors = [*reason.errors, _l("Write why this score was given.")]
+            if score.data and _blank(reason):
+                _add_error(reason, _l("Write why this score was given."))
                 valid = False
-            if not score.data and (reason.data or "").strip():
-                score.errors = [*score.errors, _l("Choose a score for this justification.")]
+            if not score.data and not _blank(reason):
+                _add_error(score, _l("Choose a score for this justification."))
                 valid = False
         return valid
 
@@ -134,7 +152,7 @@ class ScoresFormBase(FlaskForm):
         entries = {}
         for c in CRITERIA:
             score = self[field_name("score", c)].data
-            reason = (self[field_name("justification", c)].data or "").strip()
+            reason = _stripped(self[field_name("justification", c)])
             entries[c] = (int(score) if score else None, reason)
         return entries
 
@@ -180,13 +198,11 @@ class DecisionForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose a decision."))],
     )
     expected_version = HiddenField()
-    reason = TextAreaField(
+    reason = _text(
         _l("Reasons for the decision"),
-        validators=[
-            DataRequired(message=_l("Write the reasons for this decision.")),
-            Length(max=5000),
-        ],
-        render_kw={"rows": 3},
+        3,
+        required=_l("Write the reasons for this decision."),
+        max_length=5000,
     )
     route_to = SelectField(
         _l("Route to"),
@@ -197,7 +213,7 @@ class DecisionForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.decision.data == "route" and not self.route_to.data:
-            self.route_to.errors = [*self.route_to.errors, _l("Choose where to route it.")]
+            _add_error(self.route_to, _l("Choose where to route it."))
             valid = False
         return valid
 
@@ -227,32 +243,29 @@ class CoiDeclarationForm(FlaskForm):
         ),
         validators=[InputRequired(message=_l("Choose one of the two answers."))],
     )
-    description = TextAreaField(
+    description = _text(
         _l("Description of the conflict"),
+        4,
         description=_l(
             "Financial or personal interests, past work with the manufacturer or a competitor, "
             "involvement in the studies."
         ),
-        validators=[Optional(), Length(max=TEXT_MAX)],
-        render_kw={"rows": 4},
     )
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if self.conflict.data == "conflict" and not (self.description.data or "").strip():
-            self.description.errors = [*self.description.errors, _l("Describe the conflict.")]
+        if self.conflict.data == "conflict" and _blank(self.description):
+            _add_error(self.description, _l("Describe the conflict."))
             valid = False
         return valid
 
 
 class CoiOverrideForm(FlaskForm):
-    reason = TextAreaField(
+    reason = _text(
         _l("Why the assessor may take part despite the conflict"),
-        validators=[
-            DataRequired(message=_l("Write the reason for the override.")),
-            Length(max=5000),
-        ],
-        render_kw={"rows": 2},
+        2,
+        required=_l("Write the reason for the override."),
+        max_length=5000,
     )
 
 
@@ -268,17 +281,13 @@ def checklist_form_class() -> type[FlaskForm]:
             choices=_choices((s, DOMAIN_STATUS_LABELS[s]) for s in STATUSES),
             validators=[DataRequired(message=REQUIRED)],
         )
-        attributes[field_name("findings", domain)] = TextAreaField(
-            _l("Findings"), validators=[Optional(), Length(max=TEXT_MAX)], render_kw={"rows": 3}
-        )
-        attributes[field_name("conclusion", domain)] = TextAreaField(
-            _l("Conclusion"), validators=[Optional(), Length(max=TEXT_MAX)], render_kw={"rows": 2}
-        )
-    attributes["summary"] = TextAreaField(
+        attributes[field_name("findings", domain)] = _text(_l("Findings"), 3)
+        attributes[field_name("conclusion", domain)] = _text(_l("Conclusion"), 2)
+    attributes["summary"] = _text(
         _l("Report summary"),
+        6,
+        max_length=TEXT_MAX * 3,
         description=_l("The assessment report's text: what the agency reads first."),
-        validators=[Optional(), Length(max=TEXT_MAX * 3)],
-        render_kw={"rows": 6},
     )
     return type("ChecklistForm", (ChecklistFormBase,), attributes)
 
@@ -289,11 +298,8 @@ class ChecklistFormBase(FlaskForm):
         for domain in DOMAINS:
             status = self[field_name("status", domain)].data
             conclusion = self[field_name("conclusion", domain)]
-            if status == "done" and not (conclusion.data or "").strip():
-                conclusion.errors = [
-                    *conclusion.errors,
-                    _l("A domain marked done needs its conclusion."),
-                ]
+            if status == "done" and _blank(conclusion):
+                _add_error(conclusion, _l("A domain marked done needs its conclusion."))
                 valid = False
         return valid
 
@@ -301,8 +307,8 @@ class ChecklistFormBase(FlaskForm):
         return {
             d: {
                 "status": self[field_name("status", d)].data,
-                "findings": (self[field_name("findings", d)].data or "").strip(),
-                "conclusion": (self[field_name("conclusion", d)].data or "").strip(),
+                "findings": _stripped(self[field_name("findings", d)]),
+                "conclusion": _stripped(self[field_name("conclusion", d)]),
             }
             for d in DOMAINS
         }
@@ -311,18 +317,9 @@ class ChecklistFormBase(FlaskForm):
 def factual_comments_form_class() -> type[FlaskForm]:
     """One comment box per section of the draft report, and one on the report as a whole."""
     attributes = {
-        field_name("comment", domain): TextAreaField(
-            DOMAIN_LABELS[domain],
-            validators=[Optional(), Length(max=TEXT_MAX)],
-            render_kw={"rows": 2},
-        )
-        for domain in DOMAINS
+        field_name("comment", domain): _text(DOMAIN_LABELS[domain], 2) for domain in DOMAINS
     }
-    attributes["general"] = TextAreaField(
-        GENERAL_SECTION_LABEL,
-        validators=[Optional(), Length(max=TEXT_MAX)],
-        render_kw={"rows": 3},
-    )
+    attributes["general"] = _text(GENERAL_SECTION_LABEL, 3)
     attributes["expected_version"] = HiddenField()
     return type("FactualCommentsForm", (FactualCommentsFormBase,), attributes)
 
@@ -330,7 +327,7 @@ def factual_comments_form_class() -> type[FlaskForm]:
 class FactualCommentsFormBase(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if valid and not (self.general.data or "").strip() and not self.section_comments():
+        if valid and _blank(self.general) and not self.section_comments():
             self.form_errors.append(
                 _l(
                     "Write at least one comment (on a section, or on the report as a whole, "
@@ -343,7 +340,7 @@ class FactualCommentsFormBase(FlaskForm):
     def section_comments(self) -> dict[str, str]:
         comments = {}
         for domain in DOMAINS:
-            text = (self[field_name("comment", domain)].data or "").strip()
+            text = _stripped(self[field_name("comment", domain)])
             if text:
                 comments[domain] = text
         return comments
@@ -358,28 +355,22 @@ class RecommendationForm(FlaskForm):
         choices=_blank_then((code, OUTCOME_LABELS[code]) for code in OUTCOMES),
         validators=[DataRequired(message=REQUIRED)],
     )
-    rationale = TextAreaField(
-        _l("Rationale"),
-        validators=[DataRequired(message=REQUIRED), Length(max=TEXT_MAX)],
-        render_kw={"rows": 5},
-    )
-    conditions = TextAreaField(
+    rationale = _text(_l("Rationale"), 5, required=REQUIRED)
+    conditions = _text(
         _l("Conditions or restrictions"),
+        3,
         description=_l(
             "The indications and the centres the use is restricted to. Required for "
             "“Recommended with restrictions”."
         ),
-        validators=[Optional(), Length(max=TEXT_MAX)],
-        render_kw={"rows": 3},
     )
-    evidence_requirements = TextAreaField(
+    evidence_requirements = _text(
         _l("Evidence-generation requirements"),
+        3,
         description=_l(
             "One requirement per line, each with its due date (e.g. “12-month registry data, "
             "by 30/06/2027”). Required for “Recommended with evidence generation”."
         ),
-        validators=[Optional(), Length(max=TEXT_MAX)],
-        render_kw={"rows": 3},
     )
     review_date = DateField(
         _l("Review date"),
@@ -391,29 +382,25 @@ class RecommendationForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         outcome = self.outcome.data
-        if outcome == "recommended_restricted" and not (self.conditions.data or "").strip():
-            self.conditions.errors = [
-                *self.conditions.errors,
+        if outcome == "recommended_restricted" and _blank(self.conditions):
+            _add_error(
+                self.conditions,
                 _l("Say which indications or centres the recommendation is restricted to."),
-            ]
+            )
             valid = False
-        if (
-            outcome == "recommended_with_evidence_generation"
-            and not (self.evidence_requirements.data or "").strip()
-        ):
-            self.evidence_requirements.errors = [
-                *self.evidence_requirements.errors,
-                _l("List the evidence to be generated, with dates."),
-            ]
+        if outcome == "recommended_with_evidence_generation" and _blank(self.evidence_requirements):
+            _add_error(
+                self.evidence_requirements, _l("List the evidence to be generated, with dates.")
+            )
             valid = False
         return valid
 
     def recommendation_data(self) -> dict:
         return {
             "outcome": self.outcome.data,
-            "rationale": (self.rationale.data or "").strip(),
-            "conditions": (self.conditions.data or "").strip(),
-            "evidence_requirements": (self.evidence_requirements.data or "").strip(),
+            "rationale": _stripped(self.rationale),
+            "conditions": _stripped(self.conditions),
+            "evidence_requirements": _stripped(self.evidence_requirements),
             "review_date": self.review_date.data,
         }
 
@@ -451,11 +438,11 @@ class UsageReportForm(FlaskForm):
         _l("Adverse events"),
         validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
     )
-    reason = TextAreaField(
+    reason = _text(
         _l("Reason for the correction"),
+        2,
+        max_length=5000,
         description=_l("Required when the quarter was already reported: what was wrong?"),
-        validators=[Optional(), Length(max=5000)],
-        render_kw={"rows": 2},
     )
 
     def figures(self) -> dict:
