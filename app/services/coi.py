@@ -99,17 +99,14 @@ def declare(
     declaration.has_conflict = has_conflict
     declaration.description = description
     declaration.declared_at = now
-    db.session.flush()
-    record_audit(
+    _audit(
         actor,
-        entity_type="coi_declaration",
-        entity_id=declaration.id,
-        request_id=request.id,
-        action=action,
+        declaration,
+        action,
         now=now,
+        ip=ip,
         data={"has_conflict": has_conflict, "description": description},
         changes=changes,
-        ip=ip,
     )
     return declaration
 
@@ -128,20 +125,33 @@ def override(
     declaration.override_by_id = actor.id
     declaration.override_reason = reason
     declaration.overridden_at = now
+    _audit(
+        actor,
+        declaration,
+        OVERRIDDEN,
+        now=now,
+        ip=ip,
+        reason=reason,
+        data={"assessor": declaration.user_id},
+        changes={"overridden": [False, True]},
+    )
+    return declaration
+
+
+def _audit(actor, declaration: CoiDeclaration, action: str, *, now, ip, **details) -> None:
+    """Flush `declaration` (a new one gets its id), then audit `action` on it; `details` are
+    record_audit's data, changes and reason."""
     db.session.flush()
     record_audit(
         actor,
         entity_type="coi_declaration",
         entity_id=declaration.id,
         request_id=declaration.request_id,
-        action=OVERRIDDEN,
+        action=action,
         now=now,
-        reason=reason,
-        data={"assessor": declaration.user_id},
-        changes={"overridden": [False, True]},
         ip=ip,
+        **details,
     )
-    return declaration
 
 
 def declaration_for_override(actor, request: DeviceRequest, declaration_id: int):

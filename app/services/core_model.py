@@ -29,7 +29,7 @@ from app.domain.core_model import (
 from app.domain.errors import GuardFailed, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import AssessmentReport, AuditEntry, DeviceRequest, DomainAssessment, FactualComment
-from app.services.audit import record_audit
+from app.services.request_edits import audit_request_edit
 from app.services.transition_hooks import before
 from app.services.workflow import fire
 
@@ -121,19 +121,7 @@ def save_assessment(
         changes |= _write_domain(existing[domain], request.id, values, actor, now)
     if summary is not None:
         changes |= _write_summary(request.id, summary.strip(), actor, now)
-    if changes:
-        record_audit(
-            actor,
-            entity_type="request",
-            entity_id=request.id,
-            request_id=request.id,
-            action=ASSESSMENT_EDITED,
-            now=now,
-            changes=changes,
-            ip=ip,
-        )
-    db.session.flush()
-    return changes
+    return audit_request_edit(actor, request, ASSESSMENT_EDITED, changes, now=now, ip=ip)
 
 
 def _write_domain(row: DomainRow, request_id: int, values, actor, now) -> dict:

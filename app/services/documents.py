@@ -121,7 +121,7 @@ def upload_document(
     version = _add_version(document, staged, content_type, upload.filename, actor, now)
     _apply_flags(document, actor, meta)
     db.session.flush()
-    _audit_upload(actor, request, document, version, now, ip)
+    _audit_upload(actor, document, version, now, ip)
     return version
 
 
@@ -194,15 +194,25 @@ def _apply_flags(document: Document, actor, meta: DocumentMeta) -> None:
     document.public = bool(meta.public) if actor.role == "agency" else False
 
 
-def _audit_upload(actor, request, document, version, now, ip) -> None:
+def _audit(actor, document: Document, action: str, data: dict, now, ip) -> None:
     record_audit(
         actor,
         entity_type=ENTITY_TYPE,
         entity_id=document.id,
-        request_id=request.id,
-        action="document_uploaded",
+        request_id=document.request_id,
+        action=action,
         now=now,
-        data={
+        data=data,
+        ip=ip,
+    )
+
+
+def _audit_upload(actor, document, version, now, ip) -> None:
+    _audit(
+        actor,
+        document,
+        "document_uploaded",
+        {
             "doc_type": document.doc_type,
             "title": document.title,
             "version": version.version,
@@ -213,7 +223,8 @@ def _audit_upload(actor, request, document, version, now, ip) -> None:
             "confidential": document.confidential,
             "public": document.public,
         },
-        ip=ip,
+        now,
+        ip,
     )
 
 
@@ -242,16 +253,8 @@ def version_for_download(
     if not path.is_file():
         raise FileNotFoundError(f"stored file missing for document version {version.id}")
     if document.confidential:
-        record_audit(
-            actor,
-            entity_type=ENTITY_TYPE,
-            entity_id=document.id,
-            request_id=request.id,
-            action="document_downloaded",
-            now=now,
-            data={"title": document.title, "version": version.version},
-            ip=ip,
-        )
+        data = {"title": document.title, "version": version.version}
+        _audit(actor, document, "document_downloaded", data, now, ip)
     return version, path
 
 
@@ -286,15 +289,9 @@ def set_publication(
         return document
     document.public = public
     db.session.flush()
-    record_audit(
-        actor,
-        entity_type=ENTITY_TYPE,
-        entity_id=document.id,
-        request_id=request.id,
-        action="document_published" if public else "document_unpublished",
-        now=now,
-        data={"title": document.title, "doc_type": document.doc_type},
-        ip=ip,
+    action = "document_published" if public else "document_unpublished"
+    _audit(
+        actor, document, action, {"title": document.title, "doc_type": document.doc_type}, now, ip
     )
     return document
 

@@ -29,7 +29,7 @@ from app.domain.dossier_rules import (
 from app.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import Comparator, DeviceRequest, EvidenceItem
-from app.services.audit import record_audit
+from app.services.request_edits import audit_request_edit
 from app.services.requests import outcome_of
 
 LOCAL_TIMEZONE = ZoneInfo("Europe/Rome")
@@ -126,18 +126,8 @@ def update_dossier(
     changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
     if changes:
         request.updated_at = now
-        if request.state != "draft":
-            record_audit(
-                actor,
-                entity_type="request",
-                entity_id=request.id,
-                request_id=request.id,
-                action=AUDIT_ACTION_EDIT,
-                now=now,
-                changes=changes,
-                ip=ip,
-            )
-    db.session.flush()
+    audited = changes if request.state != "draft" else {}  # a draft's edits are not audited
+    audit_request_edit(actor, request, AUDIT_ACTION_EDIT, audited, now=now, ip=ip)
     return changes
 
 

@@ -31,6 +31,7 @@ from app.domain.prioritisation import (
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, PriorityScore, PriorityWeight
 from app.services.audit import record_audit
+from app.services.request_edits import audit_request_edit
 from app.services.requests import visible_requests
 from app.services.workflow import fire
 
@@ -139,19 +140,7 @@ def save_scores(
         if old[1] != justification:
             changes[f"{criterion}.justification"] = [old[1], justification]
         _write_score(row, request, criterion, score, justification, actor, now)
-    if changes:
-        record_audit(
-            actor,
-            entity_type="request",
-            entity_id=request.id,
-            request_id=request.id,
-            action=SCORES_EDITED,
-            now=now,
-            changes=changes,
-            ip=ip,
-        )
-    db.session.flush()
-    return changes
+    return audit_request_edit(actor, request, SCORES_EDITED, changes, now=now, ip=ip)
 
 
 def _write_score(row, request, criterion, score, justification, actor, now) -> None:
