@@ -1,10 +1,16 @@
-"""Error pages (403, 404, 409, 413, 500) in the user's language."""
+"""Error pages (403, 404, 409, 413, 500) in the user's language, and `abort_for`, which turns
+a service's domain error into one of them."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
-from flask_babel import lazy_gettext as _l
+from collections.abc import Callable
+from typing import NoReturn
 
+from flask import Flask, abort, render_template
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.domain.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from app.extensions import db
 
 MESSAGES = {
@@ -49,3 +55,18 @@ def _render_error(code: int):
         )
 
     return handler
+
+
+def abort_for(error: Exception, moved_on: Callable[[], str] | None = None) -> NoReturn:
+    """Roll back, then answer a service's error: NotFound 404, PermissionDenied 403, and, when
+    `moved_on` is given, a conflict (Conflict, InvalidTransition, StaleDataError) 409 with
+    the message `moved_on()` (read after the rollback). Any other error is raised again."""
+    db.session.rollback()
+    if isinstance(error, NotFound):
+        abort(404)
+    if isinstance(error, PermissionDenied):
+        abort(403)
+    if moved_on is not None and isinstance(error, Conflict | InvalidTransition | StaleDataError):
+        db.session.expire_all()
+        abort(409, description=moved_on())
+    raise error

@@ -31,6 +31,7 @@ from app.domain.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from app.errors import abort_for
 from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
@@ -105,12 +106,8 @@ def perform_action(target: ActionTarget, trigger: str):
     except InvalidTransition:
         db.session.rollback()
         abort(409, description=_not_possible_message(target, trigger))
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    except (PermissionDenied, NotFound) as error:
+        abort_for(error)
     except Exception:
         db.session.rollback()
         raise

@@ -27,6 +27,7 @@ from app.domain.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from app.errors import abort_for
 from app.extensions import db
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.forms.information import AnswerForm, ComposeRoundForm, SendAnswersForm
@@ -39,15 +40,14 @@ UNPROCESSABLE = 422
 
 
 def _abort_for(error: Exception):
-    db.session.rollback()
-    if isinstance(error, NotFound):
-        abort(404)
-    if isinstance(error, PermissionDenied):
-        abort(403)
-    if isinstance(error, Conflict | InvalidTransition | StaleDataError):
-        db.session.expire_all()
-        abort(409, description=_moved_on_message())
-    raise error
+    abort_for(error, moved_on=_moved_on_message)
+
+
+def _act(action, *args, **kwargs):
+    """Call the service `action` as the logged-in user, now, from this address; commit."""
+    result = action(current_user, *args, utcnow(), ip=request.remote_addr, **kwargs)
+    db.session.commit()
+    return result
 
 
 def _moved_on_message() -> str:
@@ -102,15 +102,9 @@ def compose(request_id: int):
         return _render_compose(form, req, UNPROCESSABLE)
     positions, rows = _filled_rows(form)
     try:
-        information_round = service.compose_round(
-            current_user,
-            request_id,
-            rows,
-            utcnow(),
-            expected_version=form.version(),
-            ip=request.remote_addr,
+        information_round = _act(
+            service.compose_round, request_id, rows, expected_version=form.version()
         )
-        db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
         _show_compose_errors(form, error, positions)
@@ -248,18 +242,15 @@ def save_answer(request_id: int, number: int, question: int):
             confidential=form.confidential.data,
         )
     try:
-        service.save_answer(
-            current_user,
+        _act(
+            service.save_answer,
             request_id,
             number,
             question,
             form.text.data or "",
-            utcnow(),
             upload=upload,
             meta=meta,
-            ip=request.remote_addr,
         )
-        db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
         form.apply_service_errors(
@@ -314,15 +305,7 @@ def send_answers(request_id: int, number: int):
     req, information_round = _round(request_id, number)
     form = SendAnswersForm()
     try:
-        service.send_answers(
-            current_user,
-            request_id,
-            number,
-            utcnow(),
-            expected_version=form.version(),
-            ip=request.remote_addr,
-        )
-        db.session.commit()
+        _act(service.send_answers, request_id, number, expected_version=form.version())
     except GuardFailed as error:
         db.session.rollback()
         req, information_round = _round(request_id, number)

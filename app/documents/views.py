@@ -25,6 +25,7 @@ from app.documents import bp, public_bp
 from app.documents.presenters import documents_panel
 from app.domain import document_rules
 from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from app.errors import abort_for
 from app.extensions import db, login_manager
 from app.forms.documents import UploadForm
 from app.models.types import utcnow
@@ -113,12 +114,8 @@ def upload(request_id: int):
         db.session.rollback()
         form.apply_service_errors(error.details.get("fields") or {}, limit=_limit())
         return _render_upload(form, req, 422)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    except (PermissionDenied, NotFound) as error:
+        abort_for(error)
     except OSError:
         db.session.rollback()
         current_app.logger.exception("storing an uploaded document failed")
@@ -247,12 +244,8 @@ def publication(request_id: int, document_id: int):
             current_user, req.id, document_id, public, utcnow(), ip=request.remote_addr
         )
         db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    except (PermissionDenied, NotFound) as error:
+        abort_for(error)
     except ValidationFailed:
         db.session.rollback()
         flash(str(labels.MESSAGES[labels.E_PUBLIC_CONFIDENTIAL]), "danger")
