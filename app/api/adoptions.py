@@ -20,8 +20,8 @@ from app.api.bodies import json_body
 from app.api.paging import CURSOR, LIMIT, page
 from app.api.problems import ApiError
 from app.api.registry import Param, actor, operation
-from app.api.requests import IF_MATCH, etag
-from app.api.workflow import fire_and_report, transitions_payload, workflow_message
+from app.api.requests import with_etag
+from app.api.workflow import FIRE_OPERATION, fire_and_report, transitions_payload
 from app.domain import permissions
 from app.domain.dossier_rules import COUNT_MAX, InvalidValueError, check_money, parse_money
 from app.models import Adoption
@@ -223,7 +223,7 @@ def list_adoptions():
 def get_adoption(adoption_id: int):
     user = actor()
     adoption = get_adoption_for(user, adoption_id)
-    return adoption_json(adoption, user), 200, {"ETag": etag(adoption.version)}
+    return with_etag(adoption_json(adoption, user), adoption.version)
 
 
 @operation(
@@ -244,14 +244,8 @@ def list_adoption_transitions(adoption_id: int):
     "/adoptions/<int:adoption_id>/transitions/<trigger>",
     tag="Adoption",
     summary="Take an action on an adoption record",
-    response="FireResult",
-    body="json_optional",
-    body_schema="FireInput",
-    params=(IF_MATCH,),
     path_schemas={"trigger": t.enum(ADOPTION_WORKFLOW.triggers)},
-    errors=(403, 404, 409, 412, 413, 415, 422),
-    idempotent=True,
-    messages=workflow_message,
+    **FIRE_OPERATION,
 )
 def fire_adoption_transition(adoption_id: int, trigger: str):
     """E.g. `start_evaluation`, `approve_for_use`, `decline` with `decline_reason`,

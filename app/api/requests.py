@@ -233,6 +233,11 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def with_etag(payload: dict, version: int) -> tuple[dict, int, dict]:
+    """A 200 answer carrying the resource's version as its `ETag`."""
+    return payload, 200, {"ETag": etag(version)}
+
+
 def check_if_match(version: int) -> None:
     """412 when the client's If-Match is not the current version."""
     if request.if_match and not request.if_match.contains(str(version)):
@@ -300,7 +305,7 @@ def get_request(request_id: int):
     """The `ETag` header is the request's version (send it back as `If-Match` to update)."""
     user = actor()
     req = get_request_for(user, request_id)
-    return request_detail(req, user), 200, {"ETag": etag(req.version)}
+    return with_etag(request_detail(req, user), req.version)
 
 
 @operation(
@@ -352,4 +357,4 @@ def update_request(request_id: int):
     now = utcnow()
     data = validated_dossier(json_body(), local_today(now), stored=req)
     update_dossier(user, req, data, now, ip=request.remote_addr)
-    return request_detail(req, user), 200, {"ETag": etag(req.version)}
+    return with_etag(request_detail(req, user), req.version)

@@ -263,6 +263,19 @@ def workflow_message(_field: str, code: str, _details=None) -> str:
     return field_error_message(code)
 
 
+# What every "take an action" endpoint (a request's, an adoption record's) declares besides
+# its path, tag and summary.
+FIRE_OPERATION = {
+    "response": "FireResult",
+    "body": "json_optional",
+    "body_schema": "FireInput",
+    "params": (IF_MATCH,),
+    "errors": (403, 404, 409, 412, 413, 415, 422),
+    "idempotent": True,
+    "messages": workflow_message,
+}
+
+
 # --- Audit --------------------------------------------------------------------------------
 
 
@@ -322,14 +335,8 @@ def list_request_transitions(request_id: int):
     "/requests/<int:request_id>/transitions/<trigger>",
     tag="Workflow",
     summary="Take an action on a request",
-    response="FireResult",
-    body="json_optional",
-    body_schema="FireInput",
-    params=(IF_MATCH,),
     path_schemas={"trigger": TRIGGER_SCHEMA},
-    errors=(403, 404, 409, 412, 413, 415, 422),
-    idempotent=True,
-    messages=workflow_message,
+    **FIRE_OPERATION,
 )
 def fire_request_transition(request_id: int, trigger: str):
     """E.g. `submit` (no data), `mark_incomplete` with `missing_items`, `assign_body` with
