@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import g
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.action_labels import ACTION_HELP, SYSTEM_ROLE_LABEL, action_label, field_label
 from app.action_labels import choice_label as _choice_label
 from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
+from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_LABELS
 from app.labels import ROLE_LABELS, region_label
 from app.models import AuditEntry, Organisation, User
 from app.state_labels import adoption_state_label, state_label
@@ -177,6 +179,43 @@ class AuditRow:
     changes: list[tuple[str, str, str]]
 
 
+# Keys of audit data and changes written outside the workflow forms (conflict declarations,
+# usage reports, the assessment summary), and the parts of "<criterion or domain>.<part>" keys.
+AUDIT_KEY_LABELS = {
+    "description": _l("Description"),
+    "has_conflict": _l("Declares a conflict of interest"),
+    "period": _l("Quarter"),
+    "units": _l("Units used"),
+    "procedures": _l("Procedures"),
+    "spend": _l("Spend (EUR)"),
+    "adverse_events": _l("Adverse events"),
+    "summary": _l("Summary of the assessment"),
+}
+AUDIT_KEY_PART_LABELS = {
+    "score": _l("score"),
+    "justification": _l("justification"),
+    "status": _l("status"),
+    "findings": _l("findings"),
+    "conclusion": _l("conclusion"),
+}
+
+
+def audit_key_label(key: str) -> str:
+    """A data or change key as words: "safety.status" -> "Safety: status"."""
+    whole, dot, part = key.partition(".")
+    subject = CRITERION_LABELS.get(whole) or DOMAIN_LABELS.get(whole)
+    if dot and subject is not None:
+        return f"{subject}: {AUDIT_KEY_PART_LABELS.get(part, part)}"
+    label = AUDIT_KEY_LABELS.get(key)
+    return str(label) if label is not None else field_label(key)
+
+
+def _change_value_label(key: str, value: str) -> str:
+    if key.endswith(".status"):
+        return str(DOMAIN_STATUS_LABELS.get(value, value))
+    return value
+
+
 def role_label(role: str) -> str:
     if role == "system":
         return str(SYSTEM_ROLE_LABEL)
@@ -237,11 +276,12 @@ def audit_rows(entries: Sequence[AuditEntry], *, role: str | None = None) -> lis
     for entry in entries:
         label = _state_labeller(entry, role)
         data = [
-            (field_label(key), display_value(key, value, organisations))
+            (audit_key_label(key), display_value(key, value, organisations))
             for key, value in (entry.data or {}).items()
         ]
         changes = [
-            (field_label(key), *_change_pair(value)) for key, value in (entry.changes or {}).items()
+            (audit_key_label(key), *_change_pair(key, value))
+            for key, value in (entry.changes or {}).items()
         ]
         rows.append(
             AuditRow(
@@ -259,10 +299,8 @@ def audit_rows(entries: Sequence[AuditEntry], *, role: str | None = None) -> lis
     return rows
 
 
-def _change_pair(value: Any) -> tuple[str, str]:
+def _change_pair(key: str, value: Any) -> tuple[str, str]:
     if isinstance(value, list | tuple) and len(value) == 2:
-        return (
-            "" if value[0] is None else str(value[0]),
-            "" if value[1] is None else str(value[1]),
-        )
+        old, new = ("" if v is None else _change_value_label(key, str(v)) for v in value)
+        return old, new
     return ("", str(value))
