@@ -15,6 +15,7 @@ from app.services import action_panel, information
 from app.workflow.definitions import REQUEST_WORKFLOW
 from app.workflow.states import CLOCK_STOP_STATES
 from tests.document_support import attach_mandatory_documents
+from tests.page_support import action_url, post_action
 from tests.workflow_support import make_cast
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -59,20 +60,9 @@ def declare_no_conflict(assessor, request: DeviceRequest) -> None:
     db.session.commit()
 
 
-def action_url(request_id: int, trigger: str) -> str:
-    return f"/requests/{request_id}/actions/{trigger}"
-
-
 def offered(page_html: str) -> set[str]:
     """The triggers whose action forms the page shows."""
     return set(re.findall(r'data-trigger="([a-z_]+)"', page_html))
-
-
-def post_action(client, request: DeviceRequest, trigger: str, version=None, **fields):
-    db.session.refresh(request)
-    data = {f"{trigger}-expected_version": str(request.version if version is None else version)}
-    data |= {f"{trigger}-{name}": value for name, value in fields.items()}
-    return client.post(action_url(request.id, trigger), data=data)
 
 
 def audit_count(request_id: int) -> int:
@@ -228,7 +218,7 @@ def test_another_organisations_request_is_404_on_every_action_url(cast, make, as
 
 def test_an_unknown_action_is_404(cast, make, as_user):
     request = put_in(make.request(manufacturer=cast["manufacturer_org"]), "intake_review")
-    response = as_user(cast["agency"]).post(action_url(request.id, "teleport"), data={})
+    response = as_user(cast["agency"]).post(action_url(request, "teleport"), data={})
     assert response.status_code == 404
 
 
@@ -363,13 +353,13 @@ def test_action_forms_carry_their_csrf_token(app, cast, make, as_user):
         token = re.search(r'name="admit-csrf_token" type="hidden" value="([^"]+)"', page)
         assert token, "the admit form has no CSRF token"
         forged = agency.post(
-            action_url(request.id, "admit"),
+            action_url(request, "admit"),
             data={"admit-expected_version": str(request.version)},
         )
         assert forged.status_code == 400
         assert state_of(request) == "intake_review"
         response = agency.post(
-            action_url(request.id, "admit"),
+            action_url(request, "admit"),
             data={
                 "admit-csrf_token": token.group(1),
                 "admit-expected_version": str(request.version),

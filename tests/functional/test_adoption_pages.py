@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Adoption, AuditEntry, Recommendation
 from app.workflow.definitions import ADOPTION_WORKFLOW
+from tests.page_support import post_action
 
 PUBLISHED = datetime.now(UTC) - timedelta(days=30)
 
@@ -48,13 +49,6 @@ def published(make, cast, name: str, outcome: str = "recommended", *, irccs=()):
     db.session.add_all(records)
     db.session.commit()
     return request, records
-
-
-def post_action(client, adoption: Adoption, trigger: str, version=None, **fields):
-    db.session.refresh(adoption)
-    data = {f"{trigger}-expected_version": str(adoption.version if version is None else version)}
-    data |= {f"{trigger}-{name}": value for name, value in fields.items()}
-    return client.post(f"/adoptions/{adoption.id}/actions/{trigger}", data=data)
 
 
 def offered(page_html: str) -> set[str]:

@@ -25,6 +25,7 @@ from tests.assessment_support import (  # noqa: F401 (fixtures)
     statements_for,
 )
 from tests.functional.test_request_access import request_urls
+from tests.page_support import post_action
 
 pytestmark = pytest.mark.usefixtures("assessment_hooks_only")
 
@@ -198,10 +199,7 @@ def test_a_cleared_assessor_accepts_and_the_assessment_starts(cast, make, as_use
     req = request_in(make, cast, "assignment")
     declare(req, cast.assessor)
     client = as_user(cast.assessor)
-    response = client.post(
-        f"/requests/{req.id}/actions/accept_assignment",
-        data={"accept_assignment-expected_version": str(req.version)},
-    )
+    response = post_action(client, req, "accept_assignment")
     assert response.status_code == 302
     assert reload(req).state == "assessment"
 
@@ -218,17 +216,10 @@ def test_a_declined_assignment_goes_back_to_the_agency_to_pick_another_body(cast
     req = request_in(make, cast, "assignment")
     declare(req, cast.assessor)
     client = as_user(cast.assessor)
-    refused = client.post(
-        f"/requests/{req.id}/actions/decline_assignment",
-        data={"decline_assignment-expected_version": str(req.version)},
-    )
+    refused = post_action(client, req, "decline_assignment")
     assert refused.status_code == 422  # the reason is required
-    response = client.post(
-        f"/requests/{req.id}/actions/decline_assignment",
-        data={
-            "decline_assignment-expected_version": str(req.version),
-            "decline_assignment-reason": "No cardiology expertise this quarter.",
-        },
+    response = post_action(
+        client, req, "decline_assignment", reason="No cardiology expertise this quarter."
     )
     assert response.status_code == 302
     req = reload(req)

@@ -23,6 +23,7 @@ from tests.assessment_support import (  # noqa: F401 (fixtures)
     reload,
     request_in,
 )
+from tests.page_support import post_action
 
 pytestmark = pytest.mark.usefixtures("assessment_hooks_only")
 
@@ -118,10 +119,7 @@ def test_the_draft_report_is_refused_while_a_domain_is_not_started(cast, assessi
 
 def test_the_workflow_panel_path_is_refused_the_same_way(cast, assessing, as_user):
     all_domains(assessing, skip=("legal",))
-    response = as_user(cast.assessor).post(
-        f"/requests/{assessing.id}/actions/send_draft_report",
-        data={"send_draft_report-expected_version": str(reload(assessing).version)},
-    )
+    response = post_action(as_user(cast.assessor), assessing, "send_draft_report")
     assert response.status_code == 422
     assert "Legal aspects" in response.get_data(as_text=True)
     assert reload(assessing).state == "assessment"

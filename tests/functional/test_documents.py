@@ -34,6 +34,7 @@ from tests.document_support import (
     stored_files,
     upload,
 )
+from tests.page_support import post_action
 from tests.workflow_support import make_cast
 
 
@@ -377,29 +378,15 @@ def test_only_the_agency_publishes_and_never_a_confidential_document(app, cast, 
 
     in_state(request, "appraisal", cast)
     agency = as_user(cast["agency"])
+    fields = {"doc_type": "assessment_report", "title": "Assessment report", "public": "y"}
     response = post_upload(
-        agency,
-        request.id,
-        pdf_bytes("report"),
-        "report.pdf",
-        doc_type="assessment_report",
-        title="Assessment report",
-        confidential="y",
-        public="y",
+        agency, request.id, pdf_bytes("report"), "report.pdf", confidential="y", **fields
     )
     assert response.status_code == 422
     assert "A confidential document cannot be published" in response.get_data(as_text=True)
     assert count(DocumentVersion) == 0
 
-    response = post_upload(
-        agency,
-        request.id,
-        pdf_bytes("report"),
-        "report.pdf",
-        doc_type="assessment_report",
-        title="Assessment report",
-        public="y",
-    )
+    response = post_upload(agency, request.id, pdf_bytes("report"), "report.pdf", **fields)
     assert response.status_code == 302
     report = db.session.scalars(select(Document)).one()
     assert report.public and not report.confidential
@@ -459,10 +446,7 @@ def test_submission_is_refused_until_the_mandatory_documents_are_uploaded(app, c
     missing = page.split('id="missing-documents"')[1].split("</ul>")[0]
     assert "Instructions for use" in missing and "CE certificate" in missing
 
-    response = client.post(
-        f"/requests/{request.id}/actions/submit",
-        data={"submit-expected_version": str(request.version)},
-    )
+    response = post_action(client, request, "submit")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Document to upload: Instructions for use" in page
@@ -472,20 +456,13 @@ def test_submission_is_refused_until_the_mandatory_documents_are_uploaded(app, c
 
     upload(cast["manufacturer"], request, "instructions_for_use")
     db.session.commit()
-    response = client.post(
-        f"/requests/{request.id}/actions/submit",
-        data={"submit-expected_version": str(request.version)},
-    )
+    response = post_action(client, request, "submit")
     assert "Document to upload: CE certificate" in response.get_data(as_text=True)
     assert "Document to upload: Instructions for use" not in response.get_data(as_text=True)
 
     attach_mandatory_documents(cast["manufacturer"], request)
     db.session.commit()
-    db.session.refresh(request)
-    response = client.post(
-        f"/requests/{request.id}/actions/submit",
-        data={"submit-expected_version": str(request.version)},
-    )
+    response = post_action(client, request, "submit")
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(DeviceRequest, request.id).state == "intake_review"

@@ -27,6 +27,7 @@ from app.models.types import utcnow
 from app.services.audit import verify_chain
 from app.services.workflow import fire
 from tests.document_support import attach_mandatory_documents, html_bytes, pdf_bytes, upload
+from tests.page_support import post_action
 from tests.workflow_support import make_cast, walk_to
 
 
@@ -110,13 +111,12 @@ def send(client, request, round_number):
 def test_missing_items_at_intake_are_a_checklist_the_manufacturer_answers(cast, make, as_user):
     request = new_request(make, cast, "intake_review")
     agency, manufacturer = as_user(cast.agency), as_user(cast.manufacturer)
-    response = agency.post(
-        f"/requests/{request.id}/actions/mark_incomplete",
-        data={
-            "mark_incomplete-expected_version": str(reload(request).version),
-            "mark_incomplete-missing_items": "Signed declaration of conformity\nIFU in Italian",
-            "mark_incomplete-reason": "Two items are missing.",
-        },
+    response = post_action(
+        agency,
+        request,
+        "mark_incomplete",
+        missing_items="Signed declaration of conformity\nIFU in Italian",
+        reason="Two items are missing.",
     )
     assert response.status_code == 302
     (intake,) = rounds(request)
@@ -257,12 +257,8 @@ def test_a_full_round_stops_the_clock_and_sending_the_answers_resumes_it(cast, m
     assert answer(manufacturer, request, 1, 2, "Changed").status_code == 409
 
     # A second round, through the workflow panel's own form this time.
-    response = assessor.post(
-        f"/requests/{request.id}/actions/request_information",
-        data={
-            "request_information-expected_version": str(request.version),
-            "request_information-questions": "Any adverse events since?",
-        },
+    response = post_action(
+        assessor, request, "request_information", questions="Any adverse events since?"
     )
     assert response.status_code == 302
     first, second = rounds(request)

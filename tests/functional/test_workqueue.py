@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Adoption, DeviceRequest, StageRecord
 from app.services.workqueue import deadline_status
 from app.workflow.states import CLOCK_STOP_STATES
+from tests.page_support import post_action
 from tests.workflow_support import make_cast
 
 NOW = datetime.now(UTC)
@@ -87,13 +88,11 @@ def test_assessor_sees_its_bodys_work_and_the_report_once_comments_are_back(cast
     assert sorted(queue_names(assessor)) == ["Device assessment", "Device assignment"]
     assert "Draft report" in queue_names(manufacturer)
 
-    db.session.refresh(report)
-    response = manufacturer.post(
-        f"/requests/{report.id}/actions/return_factual_comments",
-        data={
-            "return_factual_comments-expected_version": str(report.version),
-            "return_factual_comments-comments": "Table 2: the follow-up is 24 months.",
-        },
+    response = post_action(
+        manufacturer,
+        report,
+        "return_factual_comments",
+        comments="Table 2: the follow-up is 24 months.",
     )
     assert response.status_code == 302
 
