@@ -7,7 +7,9 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import DeviceRequest
+from app.models.types import utcnow
 from app.services.requests import visible_requests
+from app.services.workqueue import DUE_SOON_DAYS, queue_summary
 
 RECENT_LIMIT = 10
 
@@ -27,4 +29,10 @@ def home_context(user) -> dict:
             .group_by(DeviceRequest.state)
         ).all()
     )
-    return {"recent_requests": recent, "state_counts": counts, "total": sum(counts.values())}
+    return {
+        "recent_requests": recent,
+        "state_counts": counts,
+        "total": sum(counts.values()),
+        "queue": queue_summary(user, utcnow()),
+        "due_soon_days": DUE_SOON_DAYS,
+    }

@@ -16,12 +16,13 @@ costs two statements (count + rows) whatever its size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.domain.deadlines import NEAR_DUE_SHARE
+from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, StageRecord
 from app.services.paging import Page, paginate
 from app.services.requests import search_filter, visible_requests
@@ -184,6 +185,41 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
     page = paginate(request_queue_query(actor, now, filters), filters.page, per_page)
     page.items = [_request_row(request, stage, now) for request, stage in page.items]
     return page
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """The home page's glance at the queue: how much waits, how much is late or due soon."""
+
+    waiting: int
+    overdue: int
+    due_soon: int
+
+
+DUE_SOON_DAYS = 7
+
+
+def queue_summary(actor, now: datetime) -> QueueSummary:
+    """Counts over the actor's whole queue, in one statement."""
+    if actor.role == "irccs":
+        query = adoption_queue_query(actor, QueueFilters()).order_by(None)
+        waiting = query.with_only_columns(func.count(Adoption.id)).options()
+        return QueueSummary(db.session.scalar(waiting) or 0, 0, 0)
+    if actor.role not in QUEUE_STATES:
+        return QueueSummary(0, 0, 0)
+    soon = now + timedelta(days=DUE_SOON_DAYS)
+    counts = (
+        request_queue_query(actor, now, QueueFilters())
+        .order_by(None)
+        .with_only_columns(
+            func.count(DeviceRequest.id),
+            func.count(case((StageRecord.due_at < now, 1))),
+            func.count(case((and_(StageRecord.due_at >= now, StageRecord.due_at < soon), 1))),
+        )
+        .options()
+    )
+    waiting, overdue, due_soon = db.session.execute(counts).one()
+    return QueueSummary(waiting, overdue, due_soon)
 
 
 def _request_row(request: DeviceRequest, stage: StageRecord | None, now: datetime) -> QueueRow:
