@@ -24,7 +24,7 @@ translations: install
 	$(BIN)/pybabel compile --use-fuzzy -d app/translations
 
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
 
 migrate: install

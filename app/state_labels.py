@@ -7,6 +7,7 @@ so the pure layer stays free of Flask while labels are extracted for translation
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 REQUEST_STATE_LABELS = {
     "draft": _l("Draft"),
@@ -26,7 +27,7 @@ REQUEST_STATE_LABELS = {
     "inadmissible": _l("Inadmissible"),
     "not_prioritised": _l("Not prioritised"),
     "routed": _l("Routed to another programme"),
-    "not_recommended": _l("Not recommended"),
+    "not_recommended": lazy_pgettext("request state", "Not recommended"),
     "discontinued": _l("Discontinued"),
     "withdrawn": _l("Withdrawn"),
     "archived": _l("Archived"),
@@ -83,7 +84,7 @@ PUBLIC_STATE_LABELS = {
     "suspended": _l("Suspended"),
     "not_prioritised": _l("Not prioritised"),
     "routed": _l("Routed to another programme"),
-    "not_recommended": _l("Not recommended"),
+    "not_recommended": lazy_pgettext("request state", "Not recommended"),
     "discontinued": _l("Discontinued"),
     "withdrawn": _l("Withdrawn by the manufacturer"),
     "archived": _l("Archived"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -127,7 +128,10 @@ class OrganisationForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=_choices(labels.ORG_KIND_LABELS))
     region = SelectField(
         _l("Region"),
-        choices=_choices({code: REGION_NAMES[code] for code in REGIONS}, blank_label=_l("None")),
+        choices=_choices(
+            {code: REGION_NAMES[code] for code in REGIONS},
+            blank_label=lazy_pgettext("region", "None"),
+        ),
         description=_l("Required for regional HTA bodies and IRCCS."),
     )
     vat_number = StringField(

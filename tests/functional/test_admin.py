@@ -81,6 +81,15 @@ def test_unknown_user_or_organisation_is_404(client, admin):
     assert client.get("/admin/organisations/999999").status_code == 404
 
 
+def test_status_badges_agree_with_the_noun_in_italian(client, make, login):
+    admin = make.user("admin", language="it", email="amministratore@example.org")
+    make.org("manufacturer", name="Valvetech Srl")
+    db.session.commit()
+    login(admin)
+    assert ">Attiva</span>" in page_of(client.get("/admin/organisations"))  # l'organizzazione
+    assert ">Attivo</span>" in page_of(client.get("/admin/users"))  # l'utente
+
+
 # --- user list ------------------------------------------------------------------------------
 
 
