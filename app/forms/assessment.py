@@ -407,6 +407,11 @@ class RecommendationForm(FlaskForm):
 
 # --- Usage reports -----------------------------------------------------------------------------
 
+
+def _required_not_negative() -> list:
+    return [InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))]
+
+
 QUARTER_CHOICES = _blank_then((str(q), f"Q{q}") for q in range(1, 5))
 
 
@@ -421,23 +426,14 @@ class UsageReportForm(FlaskForm):
     quarter = SelectField(
         _l("Quarter"), choices=QUARTER_CHOICES, validators=[DataRequired(REQUIRED)]
     )
-    units = IntegerField(
-        _l("Units used"),
-        validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
-    )
-    procedures = IntegerField(
-        _l("Procedures performed"),
-        validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
-    )
+    units = IntegerField(_l("Units used"), validators=_required_not_negative())
+    procedures = IntegerField(_l("Procedures performed"), validators=_required_not_negative())
     spend = DecimalField(
         _l("Spend (EUR)"),
         places=2,
-        validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
+        validators=_required_not_negative(),
     )
-    adverse_events = IntegerField(
-        _l("Adverse events"),
-        validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("Not below 0."))],
-    )
+    adverse_events = IntegerField(_l("Adverse events"), validators=_required_not_negative())
     reason = _text(
         _l("Reason for the correction"),
         2,
