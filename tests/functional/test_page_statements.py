@@ -1,0 +1,103 @@
+"""Pages that grow with a request's history cost the same SQL statements for a short or a
+long history: the request page (documents, timeline, audit trail written by many people)
+and the adoption record page, seen by each party."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import Organisation
+from app.services.coi import declare
+from app.services.workflow import fire
+from tests.assessment_support import statements_for
+from tests.document_support import upload
+from tests.workflow_support import (  # noqa: F401 (no_area_hooks is a fixture)
+    STEP,
+    T0,
+    adoption_of,
+    make_cast,
+    no_area_hooks,
+    walk_to,
+)
+
+pytestmark = pytest.mark.usefixtures("no_area_hooks")
+
+DOC_TYPES = ("study", "other", "price_list")
+
+
+def _request_in_assessment(make, cast, history: int) -> int:
+    """A request in assessment with `history` documents by as many colleagues, and as many
+    suspensions by as many agency users (each a stage visit and two audit entries)."""
+    request = make.request(manufacturer=cast.manufacturer_org, complete=True)
+    for n in range(history):
+        colleague = make.user("manufacturer", organisation=cast.manufacturer_org)
+        upload(colleague, request, DOC_TYPES[n % len(DOC_TYPES)], title=f"Paper {n}", now=T0)
+    moment = walk_to(request, "assessment", cast)
+    for n in range(history):
+        agency_user = make.user("agency")
+        moment += STEP
+        fire(request, "suspend", agency_user, moment, reason=f"Check {n}.")
+        moment += STEP
+        fire(request, "resume", agency_user, moment, reason="Checked.")
+    declare(cast.assessor, request, has_conflict=False, description="", now=moment)
+    db.session.commit()
+    return request.id
+
+
+@pytest.mark.parametrize("who", ["agency", "manufacturer", "assessor"])
+def test_the_request_page_costs_the_same_for_a_short_or_long_history(make, as_user, who):
+    cast = make_cast(make)
+    short = _request_in_assessment(make, cast, 1)
+    long = _request_in_assessment(make, cast, 7)
+    client = as_user(getattr(cast, who))
+    assert statements_for(client, f"/requests/{long}") == statements_for(
+        client, f"/requests/{short}"
+    )
+
+
+def _adoption(make, cast, steps: tuple[str, ...]) -> int:
+    request = make.request(manufacturer=cast.manufacturer_org, complete=True)
+    moment = walk_to(request, "adoption_monitoring", cast)
+    adoption = adoption_of(request, cast.irccs_org)
+    for trigger in steps:
+        moment += timedelta(days=3)
+        fire(adoption, trigger, make.user("irccs", organisation=cast.irccs_org), moment)
+    db.session.commit()
+    return adoption.id
+
+
+@pytest.mark.parametrize("who", ["irccs", "agency"])
+def test_the_adoption_page_costs_the_same_for_a_short_or_long_history(make, as_user, who):
+    cast = make_cast(make)
+    short = _adoption(make, cast, ("start_evaluation",))
+    long = _adoption(make, cast, ("start_evaluation", "approve_for_use", "start_procurement"))
+    client = as_user(getattr(cast, who))
+    assert statements_for(client, f"/adoptions/{long}") == statements_for(
+        client, f"/adoptions/{short}"
+    )
+
+
+@pytest.mark.parametrize("who", ["agency", "manufacturer"])
+def test_the_home_page_costs_the_same_for_2_or_12_requests(make, as_user, who):
+    cast = make_cast(make)
+    client = as_user(getattr(cast, who))
+
+    own_maker_id = cast.manufacturer_org.id
+
+    def add(count):
+        for _ in range(count):
+            # Each request has its own manufacturer for the agency (lazy loads would show).
+            if who == "agency":
+                maker = make.org("manufacturer")
+            else:
+                maker = db.session.get(Organisation, own_maker_id)
+            make.request(manufacturer=maker, state="intake_review", submitted_at=T0)
+        db.session.commit()
+
+    add(2)
+    few = statements_for(client, "/")
+    add(10)
+    assert statements_for(client, "/") == few
