@@ -4,7 +4,9 @@
 about 12 stage records each (clock stops, loops, open and late stages), recommendations, IRCCS
 adoption records and quarterly usage reports (with corrections as new versions). It uses
 executemany / insert().values through SQLAlchemy Core, never the ORM, so 100k requests take a
-minute or two rather than an hour.
+minute or two rather than an hour. What the workflow keeps for the timing report is written
+too: each left visit's duration (`left_stage`, as `StageRecord` keeps it) and, at the end, every
+request's spans (`refresh_request_timings`, set-based).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from app.domain.deadlines import left_stage
 from app.domain.vocab import REGIONS, RISK_CLASSES
 from app.models import (
     Adoption,
@@ -23,6 +26,7 @@ from app.models import (
     UsageReport,
     User,
 )
+from app.services.request_timings import refresh_request_timings
 from app.workflow.states import CLOCK_STOP_STATES
 
 BATCH = 5000
@@ -230,6 +234,7 @@ def generate(connection, requests: int, seed: int = 7, now: datetime | None = No
                     )
                     counts["usage"] += 1
     batch.flush()
+    refresh_request_timings(connection=connection)
     return counts
 
 
@@ -255,14 +260,19 @@ def _stage_rows(stages, ending, request_id, submitted, now, rng):
 
 def _stage(request_id, state, entered, left) -> dict:
     days = DEADLINE_DAYS.get(state)
+    due = entered + timedelta(days=days) if days else None
+    timing = left_stage(entered, left, due)
     return {
         "request_id": request_id,
         "state": state,
         "entered_at": entered,
         "left_at": left,
-        "due_at": entered + timedelta(days=days) if days else None,
+        "due_at": due,
         "clock_stopped": state in CLOCK_STOP_STATES,
         "overdue_notified_at": None,
+        "gross_days": timing.gross_days,
+        "gross_whole_days": timing.whole_days,
+        "left_late": timing.late,
     }
 
 

@@ -21,6 +21,10 @@ C  manufacturer M1, body L, class IIa, EMDN P01, submitted 2024-12-02, still in 
    submission, all net.
 D  manufacturer M2, a draft (never counted).
 
+Stage visits and spans are written directly (no workflow): each visit keeps its duration once
+left through `StageRecord` itself, and the requests' spans (`RequestTiming`) are computed at
+the end, as the workflow would have kept them.
+
 Adoption: A published 2024-11-02: I1 (lombardia) decided after 30 days, first use after 60,
 in use; I2 (lazio) declined after 90 days; I3 (toscana) not started. B published 2025-01-21:
 I1 local evaluation; I3 decided after 30 days, first use after 40, in use. Usage (latest
@@ -38,6 +42,7 @@ from decimal import Decimal
 from app.domain.deadlines import DeadlineRule, due_at
 from app.models import Adoption, Recommendation, StageRecord, UsageReport
 from app.services.audit import record_audit
+from app.services.request_timings import refresh_request_timings
 from app.workflow.states import CLOCK_STOP_STATES
 
 NOW = datetime(2025, 3, 31, 10, tzinfo=UTC)
@@ -342,6 +347,9 @@ def build_history(make, session, *, with_audit: bool = True) -> History:
             data={"outcome": "recommended"},
         )
     session.flush()
+    # The workflow keeps each request's spans after every stage change; written directly,
+    # the history has them computed once (as `flask db upgrade` does for existing data).
+    refresh_request_timings()
     return History(
         agency_org,
         body_l,

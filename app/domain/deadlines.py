@@ -17,6 +17,7 @@ The rule for due dates, in one place:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -152,6 +153,31 @@ def stage_timing(
     )
     days_late = days_between(due, end) if late and due is not None else 0.0
     return StageTiming(round(gross, 1), round(net, 1), late, near, round(days_late, 1))
+
+
+@dataclass(frozen=True)
+class LeftStage:
+    """What a stage visit keeps once it is left, so that reports read it instead of working
+    it out again for every visit (`StageRecord` keeps it in step with its moments).
+
+    `gross_days`: from entering to leaving, in days (not rounded, not clamped: what the
+    reports measure); `whole_days`: the same rounded down (the reports' histogram bucket);
+    `late`: left after the due date (None without one). All None while the stage is open.
+    """
+
+    gross_days: float | None = None
+    whole_days: int | None = None
+    late: bool | None = None
+
+
+def left_stage(
+    entered_at: datetime | None, left_at: datetime | None, due: datetime | None
+) -> LeftStage:
+    """The stored timing of a stage visit entered at `entered_at` and left at `left_at`."""
+    if entered_at is None or left_at is None:
+        return LeftStage()
+    gross = (left_at - entered_at).total_seconds() / SECONDS_PER_DAY
+    return LeftStage(gross, math.floor(gross), None if due is None else left_at > due)
 
 
 def total_days(

@@ -17,7 +17,7 @@ from app.models.information import Answer, AnswerAttachment, InformationRound, Q
 from app.models.organisations import Organisation, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.usage import UsageReport
-from app.models.workflow import DeadlineSetting, StageRecord
+from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
 
 __all__ = [
     "Adoption",
@@ -45,6 +45,7 @@ __all__ = [
     "PriorityWeight",
     "Question",
     "Recommendation",
+    "RequestTiming",
     "StageRecord",
     "UsageReport",
     "User",

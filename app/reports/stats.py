@@ -8,6 +8,10 @@ v[floor(h)] + (h - floor(h)) * (v[floor(h) + 1] - v[floor(h)]).
 SQLite has no percentile function, so the queries return only the few ranks each percentile
 needs (row_number/count window functions) and `percentile_from_ranks` finishes the job; on
 PostgreSQL `percentile_cont` computes the same number.
+
+For values kept with a bucket (the value rounded down, in an index), the ranks are found
+without sorting every value: a histogram of counts per bucket says which bucket holds each
+rank the percentiles need (`ranks_needed`, `locate_ranks`), and only those buckets are sorted.
 """
 
 from __future__ import annotations
@@ -67,6 +71,38 @@ def percentile_from_ranks(values_by_index: Mapping[int, float], count: int, frac
         return lower
     upper = float(values_by_index[low + 1])
     return lower + weight * (upper - lower)
+
+
+def ranks_needed(count: int) -> list[int]:
+    """The 0-based ranks whose values the percentiles of `count` sorted values need."""
+    ranks = set()
+    for fraction in PERCENTILES if count > 0 else ():
+        low, weight = rank_position(count, fraction)
+        ranks.add(low)
+        if weight and low + 1 < count:
+            ranks.add(low + 1)
+    return sorted(ranks)
+
+
+def locate_ranks(
+    counts: Sequence[tuple[int, int]], ranks: Sequence[int]
+) -> dict[int, dict[int, int]]:
+    """Where sorted ranks fall in a histogram: {bucket: {position in the bucket: rank}}.
+
+    `counts` are (bucket, count) pairs in ascending bucket order, every value of a bucket being
+    below every value of the next one; positions and ranks are 0-based."""
+    located: dict[int, dict[int, int]] = {}
+    pending = iter(sorted(ranks))
+    rank = next(pending, None)
+    before = 0
+    for bucket, count in counts:
+        while rank is not None and rank < before + count:
+            located.setdefault(bucket, {})[rank - before] = rank
+            rank = next(pending, None)
+        before += count
+    if rank is not None:
+        raise ValueError(f"rank {rank} is beyond the {before} values counted")
+    return located
 
 
 def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:

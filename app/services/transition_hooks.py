@@ -68,4 +68,5 @@ HOOK_MODULES: list[str] = [
     "app.services.document_hooks",
     "app.services.coi",
     "app.services.core_model",
+    "app.services.request_timings",
 ]

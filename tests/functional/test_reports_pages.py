@@ -271,7 +271,13 @@ def test_report_pages_run_a_constant_number_of_statements(client, login, history
             assert client.get(url).status_code == 200
         return len(seen)
 
-    before = {url: statements(url) for url in ("/reports/timing?by=all", "/reports/adoption")}
+    urls = (
+        "/reports/timing",  # as it opens: the figures from the indexes
+        "/reports/timing?by=all",
+        "/reports/timing?region=lombardia",
+        "/reports/adoption",
+    )
+    before = {url: statements(url) for url in urls}
     for i in range(5):
         request = make.request(
             manufacturer=history.m1, submitted_at=NOW, state="intake_review", trade_name=f"X{i}"

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from app.domain.deadlines import DeadlineRule, due_at
 from app.extensions import db
-from app.models import StageRecord
+from app.models import DeviceRequest, StageRecord
 from app.reports import stats
 from app.reports.filters import ReportFilters
 from app.services import report_queries as rq
@@ -117,6 +117,11 @@ def test_end_to_end_and_anchor_figures(history):
     )
     assert (e2e.gross_over_anchor, e2e.net_over_anchor) == (2, 1)  # 266 days: B only, net
     assert figures.anchors["prioritisation"].gross.median == approx(90)  # 125, 90, 35
+    for method in (None, "window"):  # from the indexes, and ranking every request
+        anchors = rq.timing_aggregates(ReportFilters(), NOW, (), method=method).anchors
+        assert anchors["prioritisation"].net.count == 0  # gross only, as Lombardy measures
+        assert anchors["assessment"].net == anchors["assessment"].gross
+        assert anchors["prioritisation"].gross.median == approx(90)
     assert figures.anchors["assessment"].gross.median == approx(101.5)  # 90, 40 + 73
     by_region = dict(figures.end_to_end_by["region"])
     assert by_region["lombardia"].gross.median == approx(299)
@@ -176,30 +181,35 @@ def test_slowest_list_is_scoped(history):
 
 
 def _random_stages(make, count: int, seed: int) -> dict[str, list[float]]:
+    """`count` visits of three stages, a fifth of them still open (their days run to NOW),
+    with ties and whole numbers of days (the edges of the report's day buckets)."""
     rng = random.Random(seed)
     request = make.request(submitted_at=NOW - timedelta(days=900), state="assessment")
     values: dict[str, list[float]] = {}
     for _ in range(count):
         state = rng.choice(["intake_review", "assessment", "appraisal"])
-        entered = NOW - timedelta(days=rng.uniform(100, 800))
         days = rng.choice([rng.uniform(0, 90), round(rng.uniform(0, 30))])  # with ties
+        if rng.random() < 0.2:
+            entered, left = NOW - timedelta(days=days), None
+        else:
+            entered = NOW - timedelta(days=rng.uniform(100, 800))
+            left = entered + timedelta(days=days)
         db.session.add(
-            StageRecord(
-                request_id=request.id,
-                state=state,
-                entered_at=entered,
-                left_at=entered + timedelta(days=days),
-            )
+            StageRecord(request_id=request.id, state=state, entered_at=entered, left_at=left)
         )
         values.setdefault(state, []).append(days)
     db.session.flush()
     return values
 
 
-@pytest.mark.parametrize("count", [1, 2, 7, 40])
-def test_window_percentiles_match_the_reference_definition(app, make, count):
+@pytest.mark.parametrize("method", [None, "window"])
+@pytest.mark.parametrize("count", [1, 2, 7, 40, 301])
+def test_stage_percentiles_match_the_reference_definition(app, make, count, method):
+    """The default reads a histogram of the stored durations and sorts only the buckets
+    holding the ranks; windows rank every visit: both give the reference figures."""
     expected = _random_stages(make, count, seed=count)
-    figures = rq.timing_aggregates(ReportFilters(), NOW, (), method="window")
+    figures = rq.timing_aggregates(ReportFilters(), NOW, (), method=method)
+    assert {s.state for s in figures.stages} == set(expected)
     for stage in figures.stages:
         reference = stats.distribution(expected[stage.state])
         assert stage.gross.count == reference.count
@@ -207,15 +217,40 @@ def test_window_percentiles_match_the_reference_definition(app, make, count):
             assert getattr(stage.gross, name) == pytest.approx(getattr(reference, name), abs=1e-5)
 
 
+@pytest.mark.parametrize("count", [0, 3, 120])
+def test_filtered_stage_percentiles_match_the_reference_definition(app, make, count):
+    """With filters the buckets are read in one pass, for the filtered requests only."""
+    expected = _random_stages(make, count, seed=count)
+    db.session.execute(update(DeviceRequest).values(risk_class="III"))
+    other = make.request(submitted_at=NOW - timedelta(days=50), state="assessment")
+    other.risk_class = "IIa"
+    db.session.add(
+        StageRecord(request_id=other.id, state="assessment", entered_at=NOW - timedelta(days=3))
+    )
+    db.session.flush()
+    default = rq.timing_aggregates(ReportFilters(risk_class="III"), NOW, ())
+    window = rq.timing_aggregates(ReportFilters(risk_class="III"), NOW, (), method="window")
+    assert [s.state for s in default.stages] == [s.state for s in window.stages]
+    assert {s.state for s in default.stages} == set(expected)
+    for a, b in zip(default.stages, window.stages, strict=True):
+        reference = stats.distribution(expected[a.state])
+        for name in ("count", "mean", "median", "p75", "p90"):
+            assert getattr(a.gross, name) == pytest.approx(getattr(reference, name), abs=1e-6)
+            assert getattr(b.gross, name) == pytest.approx(getattr(reference, name), abs=1e-6)
+        assert (a.late, a.with_deadline) == (b.late, b.with_deadline)
+
+
 @pytest.mark.postgres
 def test_percentile_cont_and_windows_agree_on_postgresql(app, make):
     _random_stages(make, 57, seed=3)
     window = rq.timing_aggregates(ReportFilters(), NOW, ("year",), method="window")
     cont = rq.timing_aggregates(ReportFilters(), NOW, ("year",), method="percentile_cont")
-    assert len(window.stages) == len(cont.stages) == 3
-    for a, b in zip(window.stages, cont.stages, strict=True):
+    indexed = rq.timing_aggregates(ReportFilters(), NOW, ("year",))
+    assert len(window.stages) == len(cont.stages) == len(indexed.stages) == 3
+    for a, b, c in zip(window.stages, cont.stages, indexed.stages, strict=True):
         for name in ("count", "mean", "median", "p75", "p90"):
             assert getattr(a.gross, name) == pytest.approx(getattr(b.gross, name), abs=1e-9)
+            assert getattr(c.gross, name) == pytest.approx(getattr(b.gross, name), abs=1e-9)
     for (key_a, a), (key_b, b) in zip(
         window.stages_by["year"], cont.stages_by["year"], strict=True
     ):

@@ -16,8 +16,9 @@ allows, and confidential dossier figures of others are left out (`can_see_confid
 `actor=None` is the command line run by an operator: everything.
 
 The package: `common` (dialects, scope, the filtered requests, the figure cache),
-`distributions` (grouped percentiles), `timing`, `adoption` and `record` (the per-request
-record). Import from the package: the names below are its interface.
+`distributions` (grouped percentiles), `stages` (days per stage) and `timing`, `adoption`
+and `record` (the per-request record). Import from the package: the names below are its
+interface.
 """
 
 from app.services.report_queries.adoption import (
@@ -43,16 +44,12 @@ from app.services.report_queries.adoption import (
 from app.services.report_queries.common import cached, clear_cache, data_version
 from app.services.report_queries.distributions import Branch, GroupFigures, grouped_distributions
 from app.services.report_queries.record import RequestRecordData, request_record
+from app.services.report_queries.spans import ANCHOR_DAYS, ANCHORS, Anchor, SpanFigures
+from app.services.report_queries.stages import TIMED_STATES, StageFigures
 from app.services.report_queries.timing import (
-    ANCHOR_DAYS,
-    ANCHORS,
     PRE_RECOMMENDATION_STATES,
     REQUEST_ROW_COLUMNS,
-    TIMED_STATES,
-    Anchor,
     SlowRequest,
-    SpanFigures,
-    StageFigures,
     TimingFigures,
     request_rows,
     slowest_open_requests,

@@ -22,10 +22,11 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     select,
-    text,
     true,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 
@@ -137,6 +138,22 @@ class Sql:
         """Floor of a non-negative number, as an integer."""
         return cast(func.floor(value), Integer) if self.postgres else cast(value, Integer)
 
+    def open_visit(self, left_at):
+        """`left_at IS NULL`, for SQLite with its likelihood: open visits are about a tenth
+        of them all, not the one row its statistics suggest for a NULL, so that it reads them
+        from their partial index (ix_stage_records_open_state_entered) rather than from
+        ix_stage_records_open_due and the table."""
+        condition = left_at.is_(None)
+        return condition if self.postgres else func.likelihood(condition, literal_column("0.1"))
+
+    def whole(self, value):
+        """Floor of any number, as an integer: the rule of `StageRecord.gross_whole_days`
+        (SQLite's CAST truncates towards zero, so a negative fraction takes one off)."""
+        if self.postgres:
+            return cast(func.floor(value), Integer)
+        truncated = cast(value, Integer)
+        return truncated - case((value < truncated, 1), else_=0)
+
 
 def current_sql() -> Sql:
     return Sql(db.session.get_bind().dialect.name)
@@ -236,10 +253,18 @@ def _filter_conditions(filters: ReportFilters, body, outcome, emdn) -> list:
 
 
 def raise_sort_memory(sql: Sql) -> None:
-    """PostgreSQL: let this transaction's sorts use more memory than the 4 MB default (the
-    percentiles sort every stage visit; in memory that is about a quarter faster)."""
+    """PostgreSQL, for this transaction (one statement): sorts may use more memory than the
+    4 MB default (by breakdown, the percentiles sort every stage visit; in memory that is
+    about a quarter faster), and no JIT compilation: the figures read from indexes are
+    many small scans that the planner prices high, and compiling them took longer (about a
+    quarter of a second) than running them."""
     if sql.postgres:
-        db.session.execute(text(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'"))
+        db.session.execute(
+            select(
+                func.set_config("work_mem", PG_SORT_MEMORY, true()),
+                func.set_config("jit", "off", true()),
+            )
+        )
 
 
 def none_last(key: tuple) -> tuple:
@@ -269,6 +294,16 @@ def utc(value: datetime | None) -> datetime | None:
 
 def optional_float(value) -> float | None:
     return None if value is None else float(value)
+
+
+def run_union(parts: list, nothing: tuple) -> list:
+    """The rows of the UNION ALL of `parts`: one statement, even when there are no parts (it
+    then selects one row shaped like `nothing` and keeps none), so that the number of
+    statements never depends on the data."""
+    if not parts:
+        parts = [select(*[literal(value) for value in nothing]).where(false())]
+    statement = union_all(*parts) if len(parts) > 1 else parts[0]
+    return db.session.execute(statement).all()
 
 
 def run_limited(query, limit: int | None):
