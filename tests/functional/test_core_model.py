@@ -117,6 +117,19 @@ def test_the_draft_report_is_refused_while_a_domain_is_not_started(cast, assessi
     assert reload(assessing).state == "assessment"
 
 
+def test_after_a_refused_draft_report_the_checklist_saves_to_itself(cast, assessing, as_user):
+    """The refusal is shown at the action's URL: saving the checklist from there must save it,
+    not try to send the draft report again (and drop what the assessor typed)."""
+    client = as_user(cast.assessor)
+    refused = client.post(
+        f"/requests/{assessing.id}/assessment/send_draft_report",
+        data={"expected_version": str(reload(assessing).version)},
+    )
+    assert refused.status_code == 422
+    form_tag = re.search(r"<form [^>]*novalidate>", refused.get_data(as_text=True)).group(0)
+    assert f'action="/requests/{assessing.id}/assessment"' in form_tag
+
+
 def test_the_workflow_panel_path_is_refused_the_same_way(cast, assessing, as_user):
     all_domains(assessing, skip=("legal",))
     response = post_action(as_user(cast.assessor), assessing, "send_draft_report")
