@@ -24,8 +24,9 @@ The spans, as the timing report defines them (and computed the way it did from t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import Float, and_, case, cast, extract, func, select, true
+from sqlalchemy import Float, and_, bindparam, case, cast, extract, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -61,9 +62,10 @@ def _least(postgres: bool, a, b):
     return func.least(a, b) if postgres else func.min(a, b)
 
 
-def timing_rows(postgres: bool, request_ids: Iterable[int] | None = None):
-    """SELECT of the `RequestTiming` rows (COLUMNS) of the submitted requests, or of those
-    among `request_ids`: one grouped pass over their visits."""
+def timing_rows(postgres: bool, chosen_only: bool = False):
+    """SELECT of the `RequestTiming` rows (COLUMNS) of the submitted requests, or (with
+    `chosen_only`) of those among the bound list `request_ids`: one grouped pass over their
+    visits."""
     stage = StageRecord.__table__
     submitted = DeviceRequest.submitted_at
     published = Recommendation.published_at
@@ -74,7 +76,9 @@ def timing_rows(postgres: bool, request_ids: Iterable[int] | None = None):
         stage.c.state.not_in(CLOCK_STOP_STATES),
     )
     left = stage.c.left_at.is_not(None)
-    chosen = true() if request_ids is None else DeviceRequest.id.in_(list(request_ids))
+    chosen = true()
+    if chosen_only:
+        chosen = DeviceRequest.id.in_(bindparam("request_ids", expanding=True))
     marks = (
         select(
             stage.c.request_id,
@@ -132,13 +136,22 @@ def refresh_request_timings(request_ids: Iterable[int] | None = None, connection
     executor = connection if connection is not None else db.session
     bind = connection if connection is not None else db.session.get_bind()
     postgres = bind.dialect.name == "postgresql"
+    if request_ids is None:
+        executor.execute(_upsert(postgres, chosen_only=False))
+    else:
+        executor.execute(_upsert(postgres, chosen_only=True), {"request_ids": list(request_ids)})
+
+
+@cache
+def _upsert(postgres: bool, chosen_only: bool):
+    """The INSERT ... SELECT ... ON CONFLICT DO UPDATE, built once per dialect and kind: it
+    runs after every stage change, and building this statement costs more than running it."""
     insert = (postgresql if postgres else sqlite).insert(RequestTiming.__table__)
-    statement = insert.from_select(list(COLUMNS), timing_rows(postgres, request_ids))
-    statement = statement.on_conflict_do_update(
+    statement = insert.from_select(list(COLUMNS), timing_rows(postgres, chosen_only))
+    return statement.on_conflict_do_update(
         index_elements=["request_id"],
         set_={name: statement.excluded[name] for name in COLUMNS if name != "request_id"},
     )
-    executor.execute(statement)
 
 
 @after("request", *STAGE_TRIGGERS)
