@@ -198,3 +198,16 @@ def test_a_request_never_submitted_has_no_spans(app, make):
     refresh_request_timings()
     assert db.session.scalars(select(RequestTiming.request_id)).all() == []
     assert draft.submitted_at is None
+
+
+def test_the_hook_is_registered_for_every_stage_change(app):
+    """The app factory loads the hook modules: every transition that starts a new stage (and
+    only those) rewrites the request's spans."""
+    transition_hooks.load_hook_modules()
+    hooked = {
+        trigger
+        for (workflow, trigger), hooks in transition_hooks._after.items()
+        if workflow == "request" and keep_request_timing in hooks
+    }
+    assert hooked == set(STAGE_TRIGGERS)
+    assert {"submit", "publish", "reassess"} <= hooked and "assign_body" not in hooked

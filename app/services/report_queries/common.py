@@ -199,6 +199,12 @@ def marked_confidential(confidential_column, field_name: str):
 
 def requests_cte(filters: ReportFilters, sql: Sql, name: str = "req"):
     """Submitted requests matching the filters, with the breakdown dimensions as columns."""
+    return filtered_requests(filters, sql).cte(name)
+
+
+def filtered_requests(filters: ReportFilters, sql: Sql):
+    """The SELECT of `requests_cte`: as a subquery (not a CTE computed once) the database can
+    also look a request up in it by id."""
     body = aliased(Organisation)
     published = Recommendation.published_at
     outcome = case((published.is_not(None), Recommendation.outcome), else_=None)
@@ -225,7 +231,7 @@ def requests_cte(filters: ReportFilters, sql: Sql, name: str = "req"):
     )
     for condition in _filter_conditions(filters, body, outcome, emdn):
         query = query.where(condition)
-    return query.cte(name)
+    return query
 
 
 def _filter_conditions(filters: ReportFilters, body, outcome, emdn) -> list:
