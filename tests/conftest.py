@@ -22,6 +22,9 @@ from tests.factories import DEFAULT_PASSWORD, Factories
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
+# The browser tests' fixtures (live app, Chromium, logged-in people): tests/browser_support.py.
+pytest_plugins = ["tests.browser_support"]
+
 # The suite explores the same examples on every run, so CI never turns red on a case a
 # developer never saw. Set HYPOTHESIS_PROFILE=explore to search new examples locally.
 settings.register_profile("suite", derandomize=True, deadline=None, print_blob=True)
