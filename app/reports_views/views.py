@@ -25,6 +25,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.domain.deadlines import ROME
 from app.domain.errors import NotFound
 from app.domain.vocab import REGION_NAMES, REGIONS, RISK_CLASSES
 from app.extensions import db, login_manager
@@ -46,7 +47,7 @@ REPORT_ROLES = TIMING_ROLES | ADOPTION_ROLES
 FORMATS = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # werkzeug adds "; charset=utf-8" to text types
 }
 SPOOL_BYTES = 8 * 1024 * 1024
 ALL_BREAKDOWNS = "all"
@@ -188,7 +189,8 @@ def _chart_svg(report):
 
 
 def _filename(report, extension: str) -> str:
-    stamp = report.generated_at.strftime("%Y%m%d-%H%M")
+    # Rome time, as the report itself shows it.
+    stamp = report.generated_at.astimezone(ROME).strftime("%Y%m%d-%H%M")
     return f"{report.key}-report-{stamp}.{extension}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import openpyxl
 import pypdf
@@ -340,3 +341,16 @@ def test_italian_numbers(client, login, history):
     login(history.agency)
     page = client.get("/reports/timing").get_data(as_text=True)
     assert "76,0" in page and "25,0%" in page
+
+
+def test_downloads_say_their_type_once_and_are_named_in_rome_time(
+    client, login, history, monkeypatch
+):
+    from app.reports_views import views
+
+    # 23:23 UTC on 17 May is 01:23 on 18 May in Rome (summer time).
+    monkeypatch.setattr(views, "utcnow", lambda: datetime(2027, 5, 17, 23, 23, tzinfo=UTC))
+    login(history.agency)
+    response = client.get("/reports/timing.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="timing-report-20270518-0123.csv"' in response.headers["Content-Disposition"]
