@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.action_labels import OUTCOME_LABELS, ROUTE_LABELS
 from app.domain.core_model import DOMAINS, STATUSES
 from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES
+from app.forms.dossier import MoneyField
 from app.workflow.definitions import ROUTES
 from app.workflow.states import OUTCOMES
 
@@ -428,11 +429,8 @@ class UsageReportForm(FlaskForm):
     )
     units = IntegerField(_l("Units used"), validators=_required_not_negative())
     procedures = IntegerField(_l("Procedures performed"), validators=_required_not_negative())
-    spend = DecimalField(
-        _l("Spend (EUR)"),
-        places=2,
-        validators=_required_not_negative(),
-    )
+    # Typed as people write amounts: "185000", "185000.00" or "185.000,00".
+    spend = MoneyField(_l("Spend (EUR)"), validators=[InputRequired(REQUIRED)])
     adverse_events = IntegerField(_l("Adverse events"), validators=_required_not_negative())
     reason = _text(
         _l("Reason for the correction"),

@@ -171,13 +171,16 @@ class _KeepTypedInput:
 
 
 class MoneyField(_KeepTypedInput, StringField):
-    """An amount in EUR: "1234.50" and "1.234,50" both work; at most two decimals."""
+    """An amount in EUR: "1234.50" and "1.234,50" both work; at most two decimals.
+
+    Optional unless `validators` start with one that requires a value (e.g. InputRequired)."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(
-            label, [Optional(), *(validators or []), rule(rules.check_money)], **kwargs
-        )
+        validators = list(validators or [])
+        if not validators or "required" not in getattr(validators[0], "field_flags", {}):
+            validators.insert(0, Optional())
+        super().__init__(label, [*validators, rule(rules.check_money)], **kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist:

@@ -146,6 +146,28 @@ def test_a_future_quarter_and_negative_figures_are_refused(cast, in_use, as_user
     assert versions() == []
 
 
+@pytest.mark.parametrize("typed", ["185.000,00", "185000", "185,000.00"])
+def test_spend_is_read_as_people_write_amounts(cast, in_use, as_user, typed):
+    _, own, _ = in_use
+    response = as_user(cast.irccs).post(usage_url(own), data=figures(spend=typed))
+    assert response.status_code == 302
+    report = db.session.scalars(select(UsageReport)).one()
+    assert report.spend == 185000
+
+
+def test_a_missing_or_negative_spend_is_refused_and_what_was_typed_stays(cast, in_use, as_user):
+    _, own, _ = in_use
+    client = as_user(cast.irccs)
+    missing = client.post(usage_url(own), data=figures(spend=""))
+    assert missing.status_code == 422
+    assert "This field is required." in missing.get_data(as_text=True)
+    negative = client.post(usage_url(own), data=figures(spend="-12,50", units=17))
+    assert negative.status_code == 422
+    page = negative.get_data(as_text=True)
+    assert 'value="-12,50"' in page and 'value="17"' in page
+    assert versions() == []
+
+
 def test_usage_is_reported_only_once_the_device_is_in_use(cast, make, as_user):
     _, (own, _) = published_with_adoptions(make, cast, states=("procurement", "in_use"))
     client = as_user(cast.irccs)
