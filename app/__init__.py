@@ -77,13 +77,17 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _register_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (registers the tables on the metadata)
+    from app import (
+        models,  # noqa: F401  (registers the tables on the metadata)
+        sqlite_reads,
+    )
     from app.auth.session import configure_login
     from app.extensions import babel, csrf, db, migrate
     from app.i18n import forget_cached_locale, select_locale, select_timezone
     from app.services.transition_hooks import load_hook_modules
 
     db.init_app(app)
+    sqlite_reads.init_app(app)
     migrate.init_app(
         app,
         db,

@@ -3,7 +3,8 @@
 The SQLite tuning lives here too because it is a property of how we talk to the database,
 not of any one app: WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE so that a
 read-then-write transaction takes the write lock up front instead of failing with
-"database is locked" when a concurrent writer got there first.
+"database is locked" when a concurrent writer got there first (web requests that only read
+begin DEFERRED instead, see app/sqlite_reads.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from app import sqlite_reads
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,5 +60,15 @@ def _tune_sqlite_connection(dbapi_connection, _connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _begin_immediate_on_sqlite(connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    # IMMEDIATE, except in web requests that only read (app/sqlite_reads.py).
+    begin = sqlite_reads.begin_statement()
+    connection.exec_driver_sql(begin)
+    connection.info["sqlite_deferred"] = begin == "BEGIN"
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _no_write_in_a_read_only_request(connection, _cursor, statement, *_args) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        sqlite_reads.check_statement(statement, connection.info)

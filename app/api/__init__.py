@@ -8,9 +8,12 @@ The blueprint is exempt from CSRF: it reads no cookies, only `Authorization: Bea
 from flask import Blueprint
 
 from app.extensions import csrf
+from app.sqlite_reads import writes_on_read
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
+# Every call records its token's use (and rate), GETs too.
+writes_on_read(bp)
 
 from app.api import (  # noqa: E402, F401  (modules register their routes on import)
     adoptions,

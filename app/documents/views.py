@@ -30,6 +30,7 @@ from app.extensions import db, login_manager
 from app.forms.documents import UploadForm
 from app.models.types import utcnow
 from app.services import documents as service
+from app.sqlite_reads import writes_on_read
 
 CACHE_CONTROL = "private, no-store"
 
@@ -191,6 +192,7 @@ def too_large(error):
 
 
 @bp.get("/<int:request_id>/documents/<int:document_id>/versions/<int:version>/download")
+@writes_on_read  # the audit entry of a confidential download
 def download(request_id: int, document_id: int, version: int):
     try:
         stored, path = service.version_for_download(
