@@ -16,7 +16,8 @@ run's alone:
 - figures: computing the report model's aggregates (timing with every breakdown; adoption);
 - pdf / xlsx / csv: writing each format (rows streamed from the database as they are written);
 - page: GET /reports/timing and /reports/adoption through the test client, cold (no cache) and
-  warm (the figure cache), with the number of SQL statements;
+  warm (the figure cache), with the number of SQL statements; page:timing-by-region and
+  page:timing-by-body: the timing page with that breakdown picked;
 - baseline: a bare openpyxl write-only loop writing as many rows and columns as the timing XLSX,
   to compare rows per second.
 
@@ -55,6 +56,8 @@ JOBS = (
     "adoption:xlsx",
     "adoption:csv",
     "page:timing",
+    "page:timing-by-region",
+    "page:timing-by-body",
     "page:adoption",
     "baseline:xlsx",
 )
@@ -227,6 +230,8 @@ def _widest_table(report) -> int:
 
 
 def _measure_page(app, kind: str) -> dict:
+    """GET the report page cold and warm; "timing-by-region": the timing page broken down by
+    region (?by=region), as when a reader picks a breakdown."""
     from sqlalchemy import event, select
 
     from app.extensions import db
@@ -248,7 +253,8 @@ def _measure_page(app, kind: str) -> dict:
         db.session.commit()
         statements.clear()
         started = time.perf_counter()
-        response = client.get(f"/reports/{kind}")
+        report, _, dimension = kind.partition("-by-")
+        response = client.get(f"/reports/{report}" + (f"?by={dimension}" if dimension else ""))
         timings[f"{run}_s"] = round(time.perf_counter() - started, 2)
         timings[f"{run}_statements"] = len(statements)
         assert response.status_code == 200, response.status_code

@@ -257,6 +257,82 @@ def test_percentile_cont_and_windows_agree_on_postgresql(app, make):
         assert key_a == key_b and a.gross.p90 == pytest.approx(b.gross.p90, abs=1e-9)
 
 
+def _grouped_stages(make, count: int, seed: int) -> dict[tuple, dict[str, list[float]]]:
+    """`count` visits spread over requests of three risk classes (and none), in two regions
+    (and no body assigned): {(dimension, value): {stage: days}}, open visits included."""
+    rng = random.Random(seed)
+    bodies = [make.org("regional_body", region=r) for r in ("lombardia", "veneto")] + [None]
+    requests = []
+    for risk_class in ("I", "IIa", "III", None):
+        for body in bodies:
+            request = make.request(
+                submitted_at=NOW - timedelta(days=900), state="assessment", risk_class=risk_class
+            )
+            request.assigned_body_id = body.id if body else None
+            requests.append((request, risk_class, body.region if body else None))
+    expected: dict[tuple, dict[str, list[float]]] = {}
+    for _ in range(count):
+        request, risk_class, region = rng.choice(requests)
+        state = rng.choice(["intake_review", "assessment", "appraisal"])
+        days = rng.choice([rng.uniform(0, 60), round(rng.uniform(0, 20))])  # with ties
+        if rng.random() < 0.2:
+            entered, left = NOW - timedelta(days=days), None
+        else:
+            entered = NOW - timedelta(days=rng.uniform(100, 800))
+            left = entered + timedelta(days=days)
+        db.session.add(
+            StageRecord(request_id=request.id, state=state, entered_at=entered, left_at=left)
+        )
+        for key in (("risk_class", risk_class), ("region", region)):
+            expected.setdefault(key, {}).setdefault(state, []).append(days)
+    db.session.flush()
+    return expected
+
+
+@pytest.mark.parametrize("method", [None, "buckets"])
+@pytest.mark.parametrize("count", [5, 60, 400])
+def test_breakdown_stage_percentiles_match_the_reference_definition(app, make, count, method):
+    """By breakdown the figures come from histograms per group, then only the buckets
+    holding the ranks (the default on SQLite; "buckets" on PostgreSQL, whose default is
+    percentile_cont): every group's figures are the reference ones, and the windows'."""
+    expected = _grouped_stages(make, count, seed=count)
+    dimensions = ("risk_class", "region")
+    default = rq.timing_aggregates(ReportFilters(), NOW, dimensions, method=method)
+    window = rq.timing_aggregates(ReportFilters(), NOW, dimensions, method="window")
+    for dimension in dimensions:
+        found = {(value, s.state): s for value, s in default.stages_by[dimension]}
+        reference = {
+            (value, state): stats.distribution(days)
+            for (d, value), stages in expected.items()
+            if d == dimension
+            for state, days in stages.items()
+        }
+        assert set(found) == set(reference)
+        for key, stage in found.items():
+            for name in ("count", "mean", "median", "p75", "p90"):
+                assert getattr(stage.gross, name) == pytest.approx(
+                    getattr(reference[key], name), abs=1e-5
+                )
+        windows = {(value, s.state): s for value, s in window.stages_by[dimension]}
+        assert set(windows) == set(found)
+        for key, stage in found.items():
+            assert (stage.late, stage.with_deadline) == (
+                windows[key].late,
+                windows[key].with_deadline,
+            )
+            assert stage.gross.p90 == pytest.approx(windows[key].gross.p90, abs=1e-6)
+    # With a filter: only the filtered requests' visits, the same figures as the windows'.
+    filtered = ReportFilters(risk_class="III")
+    default = rq.timing_aggregates(filtered, NOW, ("region",), method=method)
+    window = rq.timing_aggregates(filtered, NOW, ("region",), method="window")
+    found = {(value, s.state): s.gross for value, s in default.stages_by.get("region", [])}
+    ranked = {(value, s.state): s.gross for value, s in window.stages_by.get("region", [])}
+    assert set(found) == set(ranked) and (found or count < 60)
+    for key, gross in found.items():
+        for name in ("count", "mean", "median", "p75", "p90"):
+            assert getattr(gross, name) == pytest.approx(getattr(ranked[key], name), abs=1e-6)
+
+
 def test_the_default_method_gives_the_same_figures_as_windows(history):
     """On SQLite both are windows; on PostgreSQL this compares percentile_cont."""
     default = rq.timing_aggregates(ReportFilters(), NOW, ("region",))

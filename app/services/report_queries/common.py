@@ -315,3 +315,14 @@ def run_union(parts: list, nothing: tuple) -> list:
 def run_limited(query, limit: int | None):
     query = query.limit(limit) if limit else query
     return db.session.execute(query.execution_options(yield_per=STREAM_BATCH))
+
+
+def request_keys(filters: ReportFilters, sql: Sql, dimensions, name: str):
+    """CTE of the filtered requests' ids and breakdown columns, as the breakdowns' histograms
+    join it to every stage visit: only the columns asked for. SQLite: computed once (AS
+    MATERIALIZED), or a request's columns (its year, ...) are worked out again for each of
+    its visits. PostgreSQL: inlined (NOT MATERIALIZED), so that it hashes the requests, not
+    the visits."""
+    chosen = filtered_requests(filters, sql).subquery(f"{name}_chosen")
+    keys = select(chosen.c.request_id, *[chosen.c[d] for d in dimensions]).cte(name)
+    return keys.prefix_with("NOT MATERIALIZED" if sql.postgres else "MATERIALIZED")

@@ -7,8 +7,11 @@ after every stage change, see `app.services.request_timings`), not from its visi
 filters (the report page as it opens) the figures come in two statements from the indexes on
 those rows: the count, sum and number over the anchor of each span, then the values at the
 ranks the percentiles need, each one step of an index walk (ORDER BY ... LIMIT 2 OFFSET k),
-exact as if every value had been sorted. With filters, or by breakdown, every filtered
-request is ranked by a window (percentile_cont on PostgreSQL) as before: one statement.
+exact as if every value had been sorted. With filters every filtered request is ranked by a
+window (percentile_cont on PostgreSQL): one statement. By breakdown, on SQLite, the
+end-to-end spans come from a histogram per group and whole day, then only the buckets holding
+the ranks (`breakdown_span_figures`): one statement per breakdown; on PostgreSQL they are
+ranked with the overall ones (see `timing.BUCKETS`).
 
 The assessment of a request being reassessed grows with the clock: its row only says so, and
 its days are added up from its visits when the report reads (a handful of requests).
@@ -20,18 +23,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import String, case, cast, func, literal, literal_column, select, union_all
 
 from app.extensions import db
 from app.models import RequestTiming, StageRecord
+from app.reports.filters import ReportFilters
 from app.reports.stats import (
     PERCENTILES,
     Distribution,
     percentile_from_ranks,
     rank_position,
 )
-from app.services.report_queries.common import Sql, moment_literal, none_last, run_union
-from app.services.report_queries.distributions import Branch, GroupFigures, grouped_distributions
+from app.services.report_queries.common import (
+    Sql,
+    filtered_requests,
+    moment_literal,
+    none_last,
+    request_keys,
+    run_union,
+)
+from app.services.report_queries.distributions import (
+    Branch,
+    Bucketed,
+    GroupFigures,
+    bucketed_distributions,
+    grouped_distributions,
+)
 
 
 @dataclass(frozen=True)
@@ -132,13 +149,18 @@ def span_figures(
     dimensions: Sequence[str],
     method: str | None,
     by_index: bool,
+    filters: ReportFilters | None = None,
 ) -> tuple[dict[str, SpanFigures], dict[str, list[tuple[str | None, SpanFigures]]]]:
     """({span: figures} overall, {breakdown: [(value, end-to-end figures)]}).
 
     `by_index`: the overall figures from the indexes (every submitted request, no filter);
-    otherwise ranked by `method` with the breakdowns, in one statement."""
+    otherwise ranked by `method`, in one statement. Breakdowns: with `filters`, from
+    histograms of the stored spans per group (`breakdown_span_figures`, one statement
+    each); without, ranked by `method` in that statement."""
+    bucketed = filters is not None
     groupings = {name: [] if by_index else [()] for name in SPANS}
-    groupings["e2e"] += [(d,) for d in dimensions]
+    if not bucketed:
+        groupings["e2e"] += [(d,) for d in dimensions]
     branches, index = [], {}
     for name, measures in SPANS.items():
         for keys in groupings[name]:
@@ -164,6 +186,8 @@ def span_figures(
             name: _span(name, grouped(name, (), (), "gross"), grouped(name, (), (), "net"))
             for name in SPANS
         }
+    if bucketed:
+        return overall, breakdown_span_figures(filters, sql, dimensions)
     by: dict[str, list[tuple[str | None, SpanFigures]]] = {}
     for dimension in dimensions:
         keys = (dimension,)
@@ -181,6 +205,55 @@ def span_figures(
             for value in sorted(values, key=none_last)
         ]
     return overall, by
+
+
+def breakdown_span_figures(
+    filters: ReportFilters, sql: Sql, dimensions: Sequence[str]
+) -> dict[str, list[tuple[str | None, SpanFigures]]]:
+    """{breakdown: [(value, end-to-end figures)]}, values in order (one statement each): the
+    stored spans by group and whole day, then only the buckets holding the ranks."""
+    if not dimensions:
+        return {}
+    keys = request_keys(filters, sql, dimensions, "span_request_keys")
+    sets = [
+        Bucketed(
+            counted=_span_parts(keys, sql, d),
+            read=_span_parts(filtered_requests(filters, sql).subquery(f"spans_{d}"), sql, d),
+            width=1,
+        )
+        for d in dimensions
+    ]
+    groups: dict[tuple[int, str | None], dict[str, GroupFigures]] = {}
+    for (index, value, kind), group in bucketed_distributions(sets).items():
+        groups.setdefault((index, value), {})[kind] = group
+    by: dict[str, list[tuple[str | None, SpanFigures]]] = {d: [] for d in dimensions}
+    for (index, value), kinds in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], none_last(kv[0][1:]))
+    ):
+        by[dimensions[index]].append((value, _span("e2e", kinds.get("gross"), kinds.get("net"))))
+    return by
+
+
+def _span_parts(chosen, sql: Sql, dimension: str) -> tuple:
+    """SELECTs of the end-to-end days (gross, then net) of the `chosen` requests that have
+    them, as `Bucketed` reads them, with the flag of going over the anchor."""
+    timing = RequestTiming.__table__
+    joined = timing.join(chosen, chosen.c.request_id == timing.c.request_id)
+    key = cast(chosen.c[dimension], String).label("k")
+    parts = []
+    for kind, column in (("gross", timing.c.e2e_gross_days), ("net", timing.c.e2e_net_days)):
+        parts.append(
+            select(
+                key,
+                cast(literal_column(f"'{kind}'"), String).label("g"),
+                sql.whole(column).label("b"),
+                column.label("v"),
+                _over(column, ANCHOR_DAYS["e2e"]).label("s0"),
+            )
+            .select_from(joined)
+            .where(column.is_not(None))
+        )
+    return tuple(parts)
 
 
 def _span(name: str, gross: GroupFigures | None, net: GroupFigures | None) -> SpanFigures:

@@ -13,9 +13,11 @@ from what every visit keeps once left (`StageRecord.gross_days`, `gross_whole_da
    (`app.reports.stats.locate_ranks`), and only those buckets are read and sorted.
 
 The percentiles are exact (the one definition of `app.reports.stats`), as if every visit had
-been sorted. By breakdown (the exports, or a page that asks for one) every visit is ranked
-within its group by a window, or percentile_cont on PostgreSQL (`grouped_distributions`):
-one statement for all the breakdowns.
+been sorted. By breakdown (the exports, or a page that asks for one) on SQLite the same, per
+group: one statement per breakdown reads a histogram per group, stage and whole day of the
+stored durations, then only the visits of the buckets holding the ranks, numbered within
+their bucket (`breakdown_stage_figures`). On PostgreSQL percentile_cont ranks every visit
+in one statement (`grouped_stage_figures`): as fast there; see `timing.BUCKETS`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, false, func, literal, or_, select, union_all
 
 from app.extensions import db
 from app.models import DeviceRequest, StageRecord
@@ -36,8 +38,21 @@ from app.reports.stats import (
     percentile_from_ranks,
     ranks_needed,
 )
-from app.services.report_queries.common import Sql, filtered_requests, moment_literal, run_union
-from app.services.report_queries.distributions import Branch, GroupFigures, grouped_distributions
+from app.services.report_queries.common import (
+    Sql,
+    filtered_requests,
+    moment_literal,
+    none_last,
+    request_keys,
+    run_union,
+)
+from app.services.report_queries.distributions import (
+    Branch,
+    Bucketed,
+    GroupFigures,
+    bucketed_distributions,
+    grouped_distributions,
+)
 from app.workflow.states import CLOCK_STOP_STATES, REQUEST_STATES, TERMINAL_REQUEST_STATES
 
 # Stages the timing report measures: every state a request waits in, except the draft.
@@ -269,7 +284,75 @@ def _entered_for_bucket(stage, state: str, bucket: int, now: datetime):
     )
 
 
-# --- By breakdown, or by window for the overall figures -----------------------------------
+# --- By breakdown: histograms per group, then the ranks -----------------------------------
+
+
+def breakdown_stage_figures(
+    filters: ReportFilters, sql: Sql, now: datetime, dimensions: Sequence[str]
+) -> dict[str, list[tuple[str | None, StageFigures]]]:
+    """{breakdown: [(value, figures)]} in stage order, then value order (one statement each):
+    the visits' stored durations by group, stage and whole day, then only the buckets
+    holding the ranks (`bucketed_distributions`), exact as if every visit had been sorted."""
+    keys = request_keys(filters, sql, dimensions, "request_keys")
+    sets = [
+        Bucketed(
+            counted=_visit_parts(keys, sql, now, d),
+            read=_visit_parts(filtered_requests(filters, sql).subquery(f"chosen_{d}"), sql, now, d),
+            width=2,
+        )
+        for d in dimensions
+    ]
+    results = bucketed_distributions(sets) if sets else {}
+    by: dict[str, list[tuple[str | None, StageFigures]]] = {d: [] for d in dimensions}
+    for (index, value, state), group in sorted(
+        results.items(), key=lambda kv: (kv[0][0], stage_order(kv[0][2]), none_last((kv[0][1],)))
+    ):
+        late, with_due = group.sums
+        by[dimensions[index]].append(
+            (value, stage_figures_from(state, group.distribution, with_due, late))
+        )
+    return {d: figures for d, figures in by.items() if figures}
+
+
+def _visit_parts(chosen, sql: Sql, now: datetime, dimension: str) -> tuple:
+    """SELECTs of the visits of the `chosen` requests (their columns: the breakdowns') as
+    `Bucketed` reads them: the left ones with their stored days and bucket, the open ones
+    with their days to `now`. The histogram joins the filtered requests computed once (a
+    materialised CTE: SQLite would otherwise work a request's year out for each of its
+    visits); the second pass looks each visit's request up by id (a subquery)."""
+    stage = StageRecord.__table__
+    joined = stage.join(chosen, chosen.c.request_id == stage.c.request_id)
+    key = cast(chosen.c[dimension], String).label("k")
+    timed = stage.c.state.in_(TIMED_STATES)
+    left = (
+        select(
+            key,
+            stage.c.state.label("g"),
+            stage.c.gross_whole_days.label("b"),
+            stage.c.gross_days.label("v"),
+            case((stage.c.left_late, 1), else_=0).label("s0"),
+            case((stage.c.left_late.is_not(None), 1), else_=0).label("s1"),
+        )
+        .select_from(joined)
+        .where(stage.c.gross_whole_days.is_not(None), timed)
+    )
+    days = _open_days(stage, sql, now)
+    still_open = (
+        select(
+            key,
+            stage.c.state.label("g"),
+            sql.whole(days).label("b"),
+            days.label("v"),
+            case((stage.c.due_at < moment_literal(now), 1), else_=0).label("s0"),
+            case((stage.c.due_at.is_not(None), 1), else_=0).label("s1"),
+        )
+        .select_from(joined)
+        .where(sql.open_visit(stage.c.left_at), timed)
+    )
+    return (left, still_open)
+
+
+# --- By window or percentile_cont (PostgreSQL's default, and for comparison) --------------
 
 
 def stage_days_cte(req, sql: Sql, now: datetime):
