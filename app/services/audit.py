@@ -95,8 +95,9 @@ def record_audit(
         "prev_hash": last_hash,
     }
     fields["hash"] = entry_hash(fields)
-    # An ORM bulk INSERT ... RETURNING: one statement, and a persistent AuditEntry back.
-    entry = db.session.scalars(insert(AuditEntry).returning(AuditEntry), [fields]).one()
+    entry = AuditEntry(**fields)
+    db.session.add(entry)
+    db.session.flush()
     db.session.execute(
         update(_HEAD)
         .where(_HEAD.c.id == HEAD_ID)
