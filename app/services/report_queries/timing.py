@@ -44,24 +44,13 @@ from app.services.report_queries.stages import (
     grouped_stage_figures,
     overall_stage_figures,
 )
-from app.workflow.states import (
-    CLOCK_STOP_STATES,
-)
+from app.workflow.states import CLOCK_STOP_STATES, REQUEST_STATES
 
-# Before the recommendation: the stages the process is judged on (and charted).
-PRE_RECOMMENDATION_STATES = (
-    "intake_review",
-    "incomplete",
-    "awaiting_prioritisation",
-    "prioritisation",
-    "assignment",
-    "assessment",
-    "information_requested",
-    "factual_accuracy_check",
-    "appraisal",
-    "consultation",
-)
-ASSESSMENT_DONE_STATES = ("factual_accuracy_check", "appraisal", "consultation")
+# Before the recommendation: the stages the process is judged on (and charted), from the
+# submission's first stage up to adoption monitoring, in the workflow's order.
+PRE_RECOMMENDATION_STATES = REQUEST_STATES[
+    REQUEST_STATES.index("intake_review") : REQUEST_STATES.index("adoption_monitoring")
+]
 # The overall percentiles from what the workflow stored, through indexes (the default;
 # "window" and "percentile_cont" rank every visit or request instead, for comparison).
 INDEXED = "indexed"
