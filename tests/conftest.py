@@ -19,6 +19,7 @@ from app import create_app
 from app.extensions import db
 from app.models.schema_extras import install_schema_extras
 from tests.factories import DEFAULT_PASSWORD, Factories
+from tests.report_history import build_history
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -105,6 +106,14 @@ def runner(app):
 def make(app):
     """Factories that add and flush rows: make.org(...), make.user(...), make.request(...)."""
     return Factories(db.session)
+
+
+@pytest.fixture
+def history(app, make):
+    """The known report history (tests/report_history.py), committed."""
+    built = build_history(make, db.session)
+    db.session.commit()
+    return built
 
 
 @pytest.fixture

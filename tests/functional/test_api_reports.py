@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from app.extensions import db
 from app.services import report_queries
 from tests.api_support import api_for, assert_problem
-from tests.report_history import M2_NAME, NOW, SECRET_DEVICE, build_history
+from tests.report_history import M2_NAME, NOW, SECRET_DEVICE
 
 
 @pytest.fixture(autouse=True)
@@ -21,13 +20,6 @@ def _frozen_clock(monkeypatch, app):
     report_queries.clear_cache()
     yield
     report_queries.clear_cache()
-
-
-@pytest.fixture
-def history(app, make):
-    built = build_history(make, db.session)
-    db.session.commit()
-    return built
 
 
 def table(report: dict, key: str) -> dict:

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.services import report_queries
-from tests.report_history import M2_NAME, NOW, SECRET_DEVICE, build_history
+from tests.report_history import M2_NAME, NOW, SECRET_DEVICE
 
 # Figures of the known history, as the English locale shows them.
 TIMING_FIGURES = (
@@ -39,13 +39,6 @@ def _frozen_clock(monkeypatch, app):
     report_queries.clear_cache()
     yield
     report_queries.clear_cache()
-
-
-@pytest.fixture
-def history(app, make):
-    built = build_history(make, db.session)
-    db.session.commit()
-    return built
 
 
 @contextmanager

@@ -9,22 +9,14 @@ import openpyxl
 import pypdf
 import pytest
 
-from app.extensions import db
 from app.services import report_queries
-from tests.report_history import NOW, SECRET_DEVICE, build_history
+from tests.report_history import NOW, SECRET_DEVICE
 
 
 @pytest.fixture(autouse=True)
 def _frozen_clock(monkeypatch):
     monkeypatch.setattr("app.commands.reports.utcnow", lambda: NOW)
     report_queries.clear_cache()
-
-
-@pytest.fixture
-def history(app, make):
-    built = build_history(make, db.session)
-    db.session.commit()
-    return built
 
 
 def run(runner, *args):
