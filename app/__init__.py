@@ -81,10 +81,10 @@ def _register_extensions(app: Flask) -> None:
         models,  # noqa: F401  (registers the tables on the metadata)
         sqlite_reads,
     )
-    from app.auth.session import configure_login
+    from app.accounts.session import configure_login
+    from app.core.transition_hooks import load_hook_modules
     from app.extensions import babel, csrf, db, migrate
     from app.i18n import forget_cached_locale, select_locale, select_timezone
-    from app.services.transition_hooks import load_hook_modules
 
     db.init_app(app)
     sqlite_reads.init_app(app)
@@ -103,19 +103,20 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.account import bp as account_bp
-    from app.actions import adoptions_bp
-    from app.actions import bp as actions_bp
+    from app.accounts import auth_bp
+    from app.accounts import bp as account_bp
     from app.admin import bp as admin_bp
+    from app.adoption import bp as adoptions_bp
+    from app.adoption import usage_bp
     from app.api import bp as api_bp
     from app.assessment import bp as assessment_bp
-    from app.auth import bp as auth_bp
     from app.documents import bp as documents_bp
     from app.documents import public_bp as documents_public_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
     from app.public import bp as public_bp
-    from app.reports_views import bp as reports_bp
+    from app.reports_pages import bp as reports_bp
+    from app.requests import actions_bp
     from app.requests import bp as requests_bp
     from app.workqueue import bp as workqueue_bp
 
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp, url_prefix="/requests")
     app.register_blueprint(documents_public_bp, url_prefix="/register/documents")
     app.register_blueprint(assessment_bp, url_prefix="/requests")
+    app.register_blueprint(usage_bp, url_prefix="/requests")
     app.register_blueprint(adoptions_bp, url_prefix="/adoptions")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(account_bp, url_prefix="/account")

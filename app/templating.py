@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import labels
-from app.state_labels import adoption_state_label, state_label
+from app.workflow.labels import adoption_state_label, state_label
 
 
 def fmt_datetime(value: datetime | None) -> str:

@@ -123,8 +123,8 @@ def _rss_mb() -> float:
 
 
 def _build(kind: str, dimensions=None):
-    from app.reports.build import build_adoption_report, build_timing_report
     from app.reports.filters import DIMENSIONS, ReportFilters
+    from app.reports_pages.build import build_adoption_report, build_timing_report
 
     if kind == "timing":
         return build_timing_report(
@@ -236,7 +236,7 @@ def _measure_page(app, kind: str) -> dict:
 
     from app.extensions import db
     from app.models import User
-    from app.services.report_queries import clear_cache
+    from app.reports_pages.queries import clear_cache
 
     user = db.session.scalars(select(User).where(User.role == "agency")).first()
     client = app.test_client()

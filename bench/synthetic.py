@@ -15,6 +15,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from app.core.request_timings import refresh_request_timings
 from app.domain.deadlines import left_stage
 from app.domain.vocab import REGIONS, RISK_CLASSES
 from app.models import (
@@ -26,7 +27,6 @@ from app.models import (
     UsageReport,
     User,
 )
-from app.services.request_timings import refresh_request_timings
 from app.workflow.states import CLOCK_STOP_STATES
 
 BATCH = 5000

@@ -36,11 +36,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.core.fire import fire, receipt_number
 from app.domain.deadlines import DEFAULT_DEADLINES, due_at
 from app.extensions import db
 from app.models import DeviceRequest, Organisation, StageRecord, User
 from app.models.schema_extras import install_schema_extras
-from app.services.workflow import fire, receipt_number
 from app.workflow.engine import (
     REQUEST_ENGINE,
     Snapshot,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from app.accounts.api_tokens import issue_token
 from app.extensions import db
 from app.models import CoiDeclaration
-from app.services.api_tokens import issue_token
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PROBLEM = "application/problem+json"

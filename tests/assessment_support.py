@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event
 
+from app.core import transition_hooks
 from app.domain.core_model import DOMAINS
 from app.extensions import db
 from app.models import (
@@ -27,9 +28,8 @@ from app.models import (
     Recommendation,
     User,
 )
-from app.services import transition_hooks
 
-ASSESSMENT_HOOK_MODULES = ("app.services.coi", "app.services.core_model")
+ASSESSMENT_HOOK_MODULES = ("app.assessment.coi", "app.assessment.core_model")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

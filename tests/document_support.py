@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.services.documents import BytesUpload, DocumentMeta, mandatory_types, upload_document
+from app.documents.operations import BytesUpload, DocumentMeta, mandatory_types, upload_document
 
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"

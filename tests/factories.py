@@ -6,8 +6,8 @@ import itertools
 from datetime import date
 from decimal import Decimal
 
+from app.accounts.passwords import hash_password
 from app.models import Comparator, DeviceRequest, EvidenceItem, Organisation, User
-from app.services.passwords import hash_password
 
 DEFAULT_PASSWORD = "correct horse battery"
 

@@ -39,10 +39,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from app.core.audit import record_audit
+from app.core.request_timings import refresh_request_timings
 from app.domain.deadlines import DeadlineRule, due_at
 from app.models import Adoption, Recommendation, StageRecord, UsageReport
-from app.services.audit import record_audit
-from app.services.request_timings import refresh_request_timings
 from app.workflow.states import CLOCK_STOP_STATES
 
 NOW = datetime(2025, 3, 31, 10, tzinfo=UTC)

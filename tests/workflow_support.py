@@ -17,10 +17,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.core import transition_hooks
+from app.core.fire import fire
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord, User
-from app.services import transition_hooks
-from app.services.workflow import fire
 from app.workflow.definitions import ADOPTION_WORKFLOW
 from app.workflow.spec import TransitionSpec
 

@@ -1,6 +1,6 @@
 """Administration views: users, organisations and deadlines. Administrators only.
 
-Thin: form -> `app.services.accounts` / `app.services.deadline_settings` -> one commit.
+Thin: form -> `app.accounts.operations` / `app.core.deadline_settings` -> one commit.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app import labels
+from app.accounts import operations as accounts
+from app.accounts.operations import OrganisationData, UserData
 from app.admin import bp
+from app.core.deadline_settings import (
+    CONFIGURABLE_STATES,
+    effective_deadlines,
+    save_deadline,
+)
 from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from app.domain.permissions import can_manage_users
 from app.extensions import db
@@ -24,13 +31,6 @@ from app.forms.admin import (
     working_field_name,
 )
 from app.models.types import utcnow
-from app.services import accounts
-from app.services.accounts import OrganisationData, UserData
-from app.services.deadline_settings import (
-    CONFIGURABLE_STATES,
-    effective_deadlines,
-    save_deadline,
-)
 
 
 @bp.before_request

@@ -10,7 +10,7 @@ from flask import Blueprint
 from app.extensions import csrf
 from app.sqlite_reads import writes_on_read
 
-bp = Blueprint("api", __name__)
+bp = Blueprint("api", __name__, template_folder="templates")
 csrf.exempt(bp)
 # Every call records its token's use (and rate), GETs too.
 writes_on_read(bp)

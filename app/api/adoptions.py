@@ -1,9 +1,9 @@
 """IRCCS adoption records and their quarterly usage reports.
 
-The agency sees every adoption record, an IRCCS its own (`app.services.adoptions`). An IRCCS
+The agency sees every adoption record, an IRCCS its own (`app.adoption.queries`). An IRCCS
 moves its record through the adoption workflow (the same `fire`) and, once the device is in
 use, reports per quarter the units, procedures, spend and adverse events
-(`app.services.usage.report_usage`); a correction of a quarter is its next version and needs a
+(`app.adoption.usage.report_usage`); a correction of a quarter is its next version and needs a
 reason.
 """
 
@@ -15,6 +15,8 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.adoption import usage as usage_service
+from app.adoption.queries import get_adoption_for, visible_adoptions
 from app.api import schema_types as t
 from app.api.bodies import json_body
 from app.api.paging import CURSOR, LIMIT, page
@@ -27,8 +29,6 @@ from app.domain.dossier_rules import COUNT_MAX, InvalidValueError, check_money, 
 from app.models import Adoption
 from app.models.types import utcnow
 from app.reports.texts import adoption_label
-from app.services import usage as usage_service
-from app.services.adoptions import get_adoption_for, visible_adoptions
 from app.workflow.definitions import ADOPTION_WORKFLOW
 from app.workflow.states import ADOPTION_STATES, DECLINE_REASONS
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 
+from app.accounts import api_tokens
 from app.api import bp
 from app.api.problems import ApiError
 from app.api.ratelimit import configured_limit, hit
 from app.api.registry import PUBLIC_ENDPOINTS
 from app.extensions import db
 from app.models.types import utcnow
-from app.services import api_tokens
 
 REALM = 'Bearer realm="HTA Tracker API"'
 

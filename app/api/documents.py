@@ -1,6 +1,6 @@
 """Documents of a request: list them with their versions, upload one (multipart), download a
 version. Only the parties to the request (its manufacturer, the agency, the assigned body)
-see documents; everyone else gets 404. Through `app.services.documents`, like the pages: the
+see documents; everyone else gets 404. Through `app.documents.operations`, like the pages: the
 same upload rules, file-type detection by content, size limit and audit entries.
 """
 
@@ -11,16 +11,16 @@ from urllib.parse import quote
 from flask import Response, request, url_for
 from flask_babel import format_date
 
-from app import document_labels as labels
 from app.api import schema_types as t
 from app.api.problems import ApiError
 from app.api.registry import actor, operation
+from app.documents import labels
+from app.documents import operations as service
 from app.domain import document_rules
 from app.domain.errors import ValidationFailed
 from app.domain.file_types import ACCEPTED_TYPES
 from app.forms.documents import error_message
 from app.models.types import utcnow
-from app.services import documents as service
 
 TRUE_WORDS = ("1", "true", "yes", "on", "y")
 

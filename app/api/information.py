@@ -2,7 +2,7 @@
 
 The assessor asks (a round of questions, each with an optional due date); the manufacturer
 saves an answer per question (text, and a file as multipart if needed) and then sends them
-all, which resumes the clock. Through `app.services.information`, like the pages: drafts are
+all, which resumes the clock. Through `app.documents.information`, like the pages: drafts are
 the manufacturer's own until sent; only the parties to the request see the rounds.
 """
 
@@ -13,18 +13,18 @@ from datetime import date
 from flask import request, url_for
 from flask_babel import gettext as _
 
-from app import document_labels as labels
 from app.api import schema_types as t
 from app.api.bodies import json_body
 from app.api.documents import document_message
 from app.api.problems import ApiError
 from app.api.registry import actor, operation
 from app.api.workflow import actor_names, audit_json
+from app.documents import information as service
+from app.documents import labels
+from app.documents.operations import DocumentMeta, request_for_party
 from app.domain.information_rules import MAX_ANSWER_LENGTH, MAX_QUESTIONS, ROUND_KINDS
 from app.models.types import utcnow
-from app.services import information as service
-from app.services.documents import DocumentMeta, request_for_party
-from app.state_labels import state_label
+from app.workflow.labels import state_label
 
 # --- Schemas --------------------------------------------------------------------------------
 

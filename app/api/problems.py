@@ -252,7 +252,7 @@ def problem_for_domain_error(
     error: DomainError, message_for: MessageFor = generic_message
 ) -> ApiError:
     """The problem a service's DomainError answers with (never revealing hidden objects)."""
-    from app.services.requests import CoiDeclarationRequired
+    from app.requests.queries import CoiDeclarationRequired
 
     if isinstance(error, CoiDeclarationRequired):
         return ApiError(403, "coi-declaration-required")

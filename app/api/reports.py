@@ -1,5 +1,5 @@
 """The timing and adoption reports as JSON: the very report model the report pages, the PDF
-and the spreadsheets are rendered from (`app.reports.build`), with the same filters, the same
+and the spreadsheets are rendered from (`app.reports_pages.build`), with the same filters, the same
 scoping by reader and the same short-lived figure cache, so the numbers equal the screen's.
 
 Tables carry every row (as the CSV and XLSX exports do, not the page's preview); values are
@@ -24,10 +24,10 @@ from app.domain.vocab import REGIONS, RISK_CLASSES
 from app.extensions import db
 from app.models import Organisation
 from app.models.types import utcnow
-from app.reports.build import build_adoption_report, build_timing_report
 from app.reports.filters import DIMENSIONS, EMDN_LETTERS, OUTCOME_CHOICES, parse_filters
 from app.reports.model import KINDS, BarChart, KeyFigures, LineChart, Note, Table
-from app.reports_views.views import ADOPTION_ROLES, TIMING_ROLES
+from app.reports_pages.build import build_adoption_report, build_timing_report
+from app.reports_pages.views import ADOPTION_ROLES, TIMING_ROLES
 
 ALL_BREAKDOWNS = "all"
 

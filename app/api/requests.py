@@ -2,7 +2,7 @@
 
 Loaded through the same scoped queries as the pages (`visible_requests`, `get_request_for`):
 a request the caller may not see is a 404. Dossier input is validated by the web form
-(`app.api.dossier_input`) and saved by `app.services.dossier`. Confidential values are null for
+(`app.api.dossier_input`) and saved by `app.requests.operations`. Confidential values are null for
 readers who are not parties to the request (as on the request page).
 """
 
@@ -25,6 +25,7 @@ from app.api.dossier_input import (
 from app.api.paging import CURSOR, LIMIT, page
 from app.api.problems import ApiError
 from app.api.registry import Param, actor, operation
+from app.documents.operations import missing_mandatory_types
 from app.domain import permissions
 from app.domain.vocab import (
     CARE_SETTINGS,
@@ -37,16 +38,15 @@ from app.domain.vocab import (
 from app.forms import dossier as form_module
 from app.models import DeviceRequest
 from app.models.types import utcnow
-from app.services.documents import missing_mandatory_types
-from app.services.dossier import (
+from app.requests.operations import (
     create_draft,
     dossier_snapshot,
     local_today,
     missing_by_section,
     update_dossier,
 )
-from app.services.requests import get_request_for, search_filter, visible_requests
-from app.state_labels import state_label
+from app.requests.queries import get_request_for, search_filter, visible_requests
+from app.workflow.labels import state_label
 from app.workflow.states import OUTCOMES, REQUEST_STATES
 
 # --- Schemas --------------------------------------------------------------------------------

@@ -11,28 +11,28 @@ from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.action_labels import (
+from app.api import schema_types as t
+from app.api.bodies import json_body
+from app.api.problems import ApiError
+from app.api.registry import actor, operation
+from app.api.requests import IF_MATCH, check_if_match
+from app.core import fire as workflow_service
+from app.core.audit import entries_for_request
+from app.domain import permissions
+from app.extensions import db
+from app.models import AuditEntry, User
+from app.models.types import utcnow
+from app.requests.action_panel import regional_body_choices
+from app.requests.queries import get_request_for
+from app.workflow.action_labels import (
     ACTION_HELP,
     action_label,
     choice_label,
     field_error_message,
     field_label,
 )
-from app.api import schema_types as t
-from app.api.bodies import json_body
-from app.api.problems import ApiError
-from app.api.registry import actor, operation
-from app.api.requests import IF_MATCH, check_if_match
-from app.domain import permissions
-from app.extensions import db
-from app.models import AuditEntry, User
-from app.models.types import utcnow
-from app.services import workflow as workflow_service
-from app.services.action_panel import regional_body_choices
-from app.services.audit import entries_for_request
-from app.services.requests import get_request_for
-from app.state_labels import state_label
 from app.workflow.definitions import REQUEST_WORKFLOW
+from app.workflow.labels import state_label
 from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
 from app.workflow.states import REQUEST_STATES
 

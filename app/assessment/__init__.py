@@ -1,5 +1,5 @@
-"""Prioritisation, assignment and conflicts of interest, the assessment, appraisal and usage
-reports (blueprint "assessment", mounted under /requests).
+"""Prioritisation, assignment and conflicts of interest, the assessment and appraisal
+(blueprint "assessment", mounted under /requests).
 
 GET       /requests/prioritisation                              ranking (agency)
 GET/POST  /requests/prioritisation/weights                      weights (admin)
@@ -14,7 +14,6 @@ GET/POST  /requests/<id>/assessment                             checklist (clear
 POST      /requests/<id>/assessment/<trigger>                   assessment_action
 GET/POST  /requests/<id>/factual-check                          factual_check (manufacturer)
 GET/POST  /requests/<id>/appraisal                              appraisal (agency)
-GET/POST  /requests/<id>/adoptions/<adoption_id>/usage          usage (its IRCCS; agency reads)
 
 Every URL needs a login; a request or adoption record the user may not see is a 404. An
 assessor of the assigned body who has not declared conflicts of interest for the request is
@@ -23,12 +22,11 @@ sent to the declaration from every /requests/<id> URL (see `guards`).
 
 from flask import Blueprint
 
-bp = Blueprint("assessment", __name__)
+bp = Blueprint("assessment", __name__, template_folder="templates")
 
 from app.assessment import (  # noqa: E402, F401
     assessment_views,
     assignment_views,
     guards,
     prioritisation_views,
-    usage_views,
 )

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.action_labels import OUTCOME_LABELS, action_label
 from app.assessment import bp
+from app.assessment import core_model as service
 from app.assessment.common import (
     UNPROCESSABLE,
     abort_for,
@@ -19,6 +19,7 @@ from app.assessment.common import (
     load_request,
     version_of,
 )
+from app.core.fire import fire
 from app.domain import permissions
 from app.domain.core_model import progress
 from app.domain.errors import DomainError, GuardFailed, ValidationFailed
@@ -34,9 +35,8 @@ from app.forms.assessment import (
     field_name,
 )
 from app.models.types import utcnow
-from app.services import core_model as service
-from app.services.requests import coi_status_for
-from app.services.workflow import fire
+from app.requests.queries import coi_status_for
+from app.workflow.action_labels import OUTCOME_LABELS, action_label
 
 REPORT_TRIGGERS = ("send_draft_report", "finalise_report")
 REPORT_DOC_TYPE = "assessment_report"

@@ -8,7 +8,9 @@ from flask import request as http_request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.assessment import assignment as assignment_service
 from app.assessment import bp
+from app.assessment import coi as coi_service
 from app.assessment.common import (
     UNPROCESSABLE,
     abort_for,
@@ -23,8 +25,6 @@ from app.extensions import db
 from app.forms.assessment import AssignBodyForm, CoiDeclarationForm, CoiOverrideForm
 from app.models import User
 from app.models.types import utcnow
-from app.services import assignment as assignment_service
-from app.services import coi as coi_service
 
 # --- The body-choice page ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from app.domain.errors import (
     PermissionDenied,
 )
 from app.extensions import db
-from app.services.requests import CoiDeclarationRequired, get_request_for
+from app.requests.queries import CoiDeclarationRequired, get_request_for
 
 UNPROCESSABLE = 422
 

@@ -17,13 +17,13 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.adoption.usage import usage_totals
 from app.assessment import bp
 from app.domain import permissions
 from app.extensions import db, login_manager
 from app.models import DeviceRequest
-from app.services.action_panel import register_action_page
-from app.services.requests import coi_status_for
-from app.services.usage import usage_totals
+from app.requests.action_panel import register_action_page
+from app.requests.queries import coi_status_for
 
 DECLARATION_ENDPOINTS = frozenset({"assessment.coi_declaration"})
 

@@ -7,8 +7,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask import request as http_request
 from flask_babel import gettext as _
 
-from app.action_labels import action_label
 from app.assessment import bp
+from app.assessment import prioritisation as service
 from app.assessment.common import UNPROCESSABLE, abort_for, actor, client_ip, load_request
 from app.domain import permissions
 from app.domain.errors import DomainError, GuardFailed, ValidationFailed
@@ -23,7 +23,7 @@ from app.forms.assessment import (
     weights_form_class,
 )
 from app.models.types import utcnow
-from app.services import prioritisation as service
+from app.workflow.action_labels import action_label
 
 START = service.START_TRIGGER
 

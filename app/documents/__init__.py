@@ -21,7 +21,7 @@ documents the agency published, of requests in the public register:
 
 from flask import Blueprint
 
-bp = Blueprint("documents", __name__)
+bp = Blueprint("documents", __name__, template_folder="templates")
 public_bp = Blueprint("documents_public", __name__)
 
 from app.documents import action_pages, information_views, views  # noqa: E402, F401

@@ -1,5 +1,5 @@
 """Workflow actions done on this area's pages: the request page's workflow panel links there
-instead of drawing the generic form (`app.services.action_panel.register_action_page`).
+instead of drawing the generic form (`app.requests.action_panel.register_action_page`).
 
 - request_information: the compose page (numbered questions, each with a due date);
 - answer_information: the open round's page (answers one by one, with files);
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from flask import url_for
 
+from app.documents import information as information_service
 from app.domain import information_rules as rules
-from app.services import information as information_service
-from app.services.action_panel import register_action_page
+from app.requests.action_panel import register_action_page
 
 
 def _compose_page(req) -> str:

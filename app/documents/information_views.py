@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import document_labels as labels
-from app.documents import bp
+from app.documents import bp, labels
+from app.documents import information as service
+from app.documents.operations import DocumentMeta, max_bytes
 from app.documents.presenters import can_compose, round_view
 from app.documents.views import party_request
 from app.domain import information_rules as rules
@@ -32,9 +33,7 @@ from app.extensions import db
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.forms.information import AnswerForm, ComposeRoundForm, SendAnswersForm
 from app.models.types import utcnow
-from app.services import information as service
-from app.services.documents import DocumentMeta, max_bytes
-from app.state_labels import state_label
+from app.workflow.labels import state_label
 
 UNPROCESSABLE = 422
 

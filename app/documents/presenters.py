@@ -12,12 +12,12 @@ from datetime import date, datetime
 from flask import url_for
 from flask_login import current_user
 
-from app import document_labels as labels
+from app.core.fire import available_transitions
+from app.documents import information as information_service
+from app.documents import labels
+from app.documents import operations as documents_service
 from app.domain import document_rules, permissions
 from app.models import Answer, DeviceRequest, Document, InformationRound
-from app.services import documents as documents_service
-from app.services import information as information_service
-from app.services.workflow import available_transitions
 
 
 @dataclass

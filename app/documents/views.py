@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app import document_labels as labels
-from app.documents import bp, public_bp
+from app.documents import bp, labels, public_bp
+from app.documents import operations as service
 from app.documents.presenters import documents_panel
 from app.domain import document_rules
 from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -29,7 +29,6 @@ from app.errors import abort_for
 from app.extensions import db, login_manager
 from app.forms.documents import UploadForm
 from app.models.types import utcnow
-from app.services import documents as service
 from app.sqlite_reads import writes_on_read
 
 CACHE_CONTROL = "private, no-store"

@@ -3,7 +3,7 @@
 Pure functions over plain attributes (`actor.role`, `actor.organisation_id`,
 `request.manufacturer_id`, `request.state`, `request.assigned_body_id` ...), so they work on
 model instances, snapshots and test doubles alike. Views, templates, the API and the services
-all ask these same predicates; the list queries in `app.services.requests` mirror them in SQL
+all ask these same predicates; the list queries in `app.requests.queries` mirror them in SQL
 (and a test checks both agree).
 """
 
@@ -65,7 +65,7 @@ def can_view_request(
 
     `coi_cleared` is the assessor's clearance for this request (`coi_status(...) == COI_CLEARED`):
     False keeps the assessor out. None means the caller did not look it up (the scoped loaders
-    in `app.services.requests` always do; pages load requests through them)."""
+    in `app.requests.queries` always do; pages load requests through them)."""
     if is_manufacturer_of(actor, request):
         return True
     if actor.role == "agency":

@@ -22,7 +22,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.action_labels import (
+from app.workflow.action_labels import (
     CHOICE_LABELS,
     FIELD_LABELS,
     LINES_HELP,

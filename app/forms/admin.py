@@ -1,7 +1,7 @@
 """Administration forms: users, organisations and the per-state deadlines.
 
 Validation only. Rules that need the database (a taken email, a role that does not fit the
-chosen organisation) belong to `app.services.accounts`, which reports them per field.
+chosen organisation) belong to `app.accounts.operations`, which reports them per field.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from wtforms.validators import (
 )
 
 from app import labels
+from app.accounts.passwords import MIN_PASSWORD_LENGTH
+from app.core.deadline_settings import MAX_DEADLINE_DAYS
 from app.domain import identifiers
 from app.domain.errors import ValidationFailed
 from app.domain.vocab import REGION_NAMES, REGIONS, OrgKind
 from app.forms.auth import password_length_rule
-from app.services.deadline_settings import MAX_DEADLINE_DAYS
-from app.services.passwords import MIN_PASSWORD_LENGTH
-from app.state_labels import REQUEST_STATE_LABELS
+from app.workflow.labels import REQUEST_STATE_LABELS
 
 VAT_MESSAGES = {
     "country": _l("Enter an Italian VAT number (11 digits, optionally preceded by IT)."),

@@ -23,10 +23,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.action_labels import OUTCOME_LABELS, ROUTE_LABELS
 from app.domain.core_model import DOMAINS, STATUSES
 from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES
 from app.forms.dossier import MoneyField
+from app.workflow.action_labels import OUTCOME_LABELS, ROUTE_LABELS
 from app.workflow.definitions import ROUTES
 from app.workflow.states import OUTCOMES
 

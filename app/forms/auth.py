@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from app.services.passwords import MIN_PASSWORD_LENGTH
+from app.accounts.passwords import MIN_PASSWORD_LENGTH
 
 
 def password_length_rule() -> Length:

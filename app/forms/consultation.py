@@ -1,7 +1,7 @@
 """Consultation forms: the public comment form and the agency's moderation and answer forms.
 
 Validation only: whether the consultation is open, and who may moderate, is the service's job
-(`app.services.consultation`).
+(`app.public.consultation`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from app.services.consultation import MAX_TEXT
+from app.public.consultation import MAX_TEXT
 
 HONEYPOT_FIELD = "website"
 

@@ -1,7 +1,7 @@
 """The document upload form (validation of the fields only).
 
 What the file is (its content type, size, name) and who may upload which type are checked by
-`app.services.documents`, whose error codes `apply_service_errors` puts on the fields. The
+`app.documents.operations`, whose error codes `apply_service_errors` puts on the fields. The
 choices of `doc_type` are the types the user may upload now (set per instance).
 """
 
@@ -16,7 +16,7 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from app import document_labels as labels
+from app.documents import labels
 from app.domain.document_rules import MAX_TITLE_LENGTH
 
 

@@ -6,7 +6,7 @@
 - SendAnswersForm: sends every answer of the round (the version guards against a stale page).
 
 Whether a due date falls within the stage deadline, and who may do what, is checked by
-`app.services.information`.
+`app.documents.information`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from app.document_labels import E_ANSWER_TOO_LONG, MESSAGES
+from app.documents.labels import E_ANSWER_TOO_LONG, MESSAGES
 from app.domain import information_rules as rules
 from app.domain.document_rules import MANUFACTURER_TYPES, MAX_TITLE_LENGTH
 from app.forms.documents import FieldErrorsMixin, doc_type_choices

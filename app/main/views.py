@@ -15,7 +15,7 @@ from app.main import bp
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
-    from app.services.home import home_context
+    from app.main.home import home_context
 
     return render_template("main/home.html", **home_context(current_user))
 

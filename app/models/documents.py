@@ -3,7 +3,7 @@
 A `Document` is one named piece of the dossier (a type and a title, e.g. the instructions for
 use); uploading a file with the same type and title adds a `DocumentVersion`. Every version
 stays downloadable. The bytes live on disk under the instance folder, stored once per content
-(named by their SHA-256), see `app.services.documents`.
+(named by their SHA-256), see `app.documents.operations`.
 """
 
 from __future__ import annotations

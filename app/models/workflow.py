@@ -87,7 +87,7 @@ class StageRecord(db.Model):
 class RequestTiming(db.Model):
     """The spans of a submitted request that the timing report measures, one row per
     request, rewritten from its stage visits after every stage change
-    (`app.services.request_timings`): a read model, so that the report ranks requests through
+    (`app.core.request_timings`): a read model, so that the report ranks requests through
     an index instead of summing every request's visits on every reading.
 
     `e2e_gross_days` / `e2e_net_days`: submission to the published recommendation (net: the

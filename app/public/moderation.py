@@ -1,7 +1,7 @@
 """The agency's consultation pages: comments per request, publish/reject, answer.
 
 Login required (anonymous visitors go to the login page); any role but the agency gets 403.
-Thin: form -> `app.services.consultation` -> one commit.
+Thin: form -> `app.public.consultation` -> one commit.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from app.domain.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.forms.consultation import AnswerForm, ModerationForm
 from app.models.types import utcnow
-from app.public import bp
-from app.services import consultation
-from app.services.public_register import outcome_label
-from app.state_labels import state_label
+from app.public import bp, consultation
+from app.public.register import outcome_label
+from app.workflow.labels import state_label
 
 
 def agency_required(view):

@@ -1,5 +1,5 @@
 """Turn the register's public rows into CSV records and Atom entries (labels in the current
-language). Only public rows (`app.services.public_register.to_public`) ever come in."""
+language). Only public rows (`app.public.register.to_public`) ever come in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.domain.deadlines import rome_date
 from app.public.exports import FeedEntry
-from app.services.public_register import preview
+from app.public.register import preview
 
 DEADLINE_LABELS = {
     "met": _l("Deadline met"),

@@ -1,7 +1,7 @@
 """Public register views (no login): the list, a request's page with its consultation, the
 aggregate figures, the CSV download and the Atom feed.
 
-Templates receive only the dicts of `app.services.public_register` (never a model object), so
+Templates receive only the dicts of `app.public.register` (never a model object), so
 nothing outside the `PUBLIC_FIELDS` allow-list can reach a public page.
 """
 
@@ -25,7 +25,8 @@ from app.domain.vocab import RISK_CLASSES
 from app.extensions import db
 from app.forms.consultation import CommentForm
 from app.models.types import utcnow
-from app.public import bp
+from app.public import bp, register
+from app.public.consultation import CommentData, submit_comment
 from app.public.exports import FeedInfo, atom_bytes, csv_bytes
 from app.public.presenters import (
     DEADLINE_LABELS,
@@ -34,8 +35,6 @@ from app.public.presenters import (
     feed_entry,
     page_url_for,
 )
-from app.services import public_register as register
-from app.services.consultation import CommentData, submit_comment
 
 CSV_FILENAME = "hta-public-register.csv"
 

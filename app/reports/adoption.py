@@ -33,7 +33,7 @@ from app.reports.model import (
 )
 from app.reports.stats import share
 from app.reports.timing import ReportContext
-from app.services.report_queries import (
+from app.reports_pages.queries import (
     ADOPTION_STATE_ORDER,
     MILESTONE_MONTHS,
     AdoptionFigures,

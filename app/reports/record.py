@@ -31,7 +31,7 @@ from app.reports.model import (
     Table,
 )
 from app.reports.timing import ReportContext
-from app.services.report_queries import RequestRecordData
+from app.reports_pages.queries import RequestRecordData
 
 DOSSIER_FIELDS = (
     "trade_name",

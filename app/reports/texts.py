@@ -14,7 +14,6 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.action_labels import OUTCOME_LABELS
 from app.labels import region_label
 from app.reports.model import (
     DATE,
@@ -27,7 +26,8 @@ from app.reports.model import (
     PERCENT,
     ROME,
 )
-from app.state_labels import adoption_state_label, state_label
+from app.workflow.action_labels import OUTCOME_LABELS
+from app.workflow.labels import adoption_state_label, state_label
 
 DIMENSION_LABELS = {
     "year": _l("Year of submission"),

@@ -32,7 +32,7 @@ from app.reports.model import (
     Table,
 )
 from app.reports.stats import Distribution, share
-from app.services.report_queries import (
+from app.reports_pages.queries import (
     ANCHORS,
     PRE_RECOMMENDATION_STATES,
     REQUEST_ROW_COLUMNS,

@@ -20,10 +20,10 @@ from app.forms.dossier import FIELD_LABELS, MESSAGES, SECTION_LABELS, DossierFor
 from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.requests import bp
-from app.services.dossier import create_draft, local_today, missing_by_section, update_dossier
-from app.services.request_page import workflow_panel_context
-from app.services.requests import get_request_for, search_filter, visible_requests
-from app.state_labels import state_label
+from app.requests.operations import create_draft, local_today, missing_by_section, update_dossier
+from app.requests.presenters import workflow_panel_context
+from app.requests.queries import get_request_for, search_filter, visible_requests
+from app.workflow.labels import state_label
 from app.workflow.states import REQUEST_STATES
 
 DOSSIER_TEMPLATE_GLOBALS = {"field_labels": FIELD_LABELS, "section_labels": SECTION_LABELS}

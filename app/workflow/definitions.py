@@ -1,7 +1,7 @@
 """The two workflows of HTA Tracker, declared as data (DOMAIN.md "Request lifecycle" and
 "IRCCS adoption"). Changing the process means changing these tables, not code.
 
-Guards (checked by `app.services.workflow` against the object):
+Guards (checked by `app.core.fire` against the object):
 - "dossier_complete": nothing is missing for submission (`app.domain.dossier_rules`);
 - "body_assigned": a regional body is assigned to the request;
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may

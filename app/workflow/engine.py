@@ -3,7 +3,7 @@
 Objects are never added to the machine: each fire runs the event against a tiny snapshot
 (state, suspended_from) so the cost is a few microseconds and nothing accumulates per row.
 The engine is pure: the caller copies the resulting state onto its model inside its own
-database transaction (see `app.services.workflow`).
+database transaction (see `app.core.fire`).
 """
 
 from __future__ import annotations

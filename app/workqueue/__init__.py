@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("workqueue", __name__)
+bp = Blueprint("workqueue", __name__, template_folder="templates")
 
 from app.workqueue import views  # noqa: E402, F401

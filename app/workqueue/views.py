@@ -7,14 +7,14 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.action_labels import action_label, field_label
 from app.models.types import utcnow
-from app.services.action_panel import role_label
-from app.services.diagram import mermaid_state_diagram, transition_rows
-from app.services.workqueue import QueueFilters, queue_states, work_queue
-from app.state_labels import adoption_state_label, state_label
+from app.requests.action_panel import role_label
+from app.workflow.action_labels import action_label, field_label
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.labels import adoption_state_label, state_label
 from app.workqueue import bp
+from app.workqueue.diagram import mermaid_state_diagram, transition_rows
+from app.workqueue.queries import QueueFilters, queue_states, work_queue
 
 
 def _filters() -> QueueFilters:

@@ -16,7 +16,7 @@ Reviewed by hand: autogenerate only saw the columns, table and indexes. The upgr
 what is already there set-based, one statement each, with the arithmetic the report used
 (julianday on SQLite, epoch seconds on PostgreSQL): first the left visits (their whole days
 are the floor of the stored value itself, so a value and its bucket always agree), then the
-requests' rows from their visits (the statement of `app.services.request_timings`, frozen
+requests' rows from their visits (the statement of `app.core.request_timings`, frozen
 here). It adds the CHECK after the fill (SQLite: by recreating the table in batch mode) and
 builds the indexes once the data is in. The downgrade removes all of it.
 
@@ -81,7 +81,7 @@ def _fill_left_visits() -> None:
 
 
 def _fill_request_timings() -> None:
-    """One row per submitted request from its visits (see app.services.request_timings)."""
+    """One row per submitted request from its visits (see app.core.request_timings)."""
     false, true = ("FALSE", "TRUE") if _postgres() else ("0", "1")
     visit_end = _least("COALESCE(s.left_at, c.published_at)", "c.published_at")
     op.execute(

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.documents import information
 from app.extensions import db
 from app.models import AuditEntry, CoiDeclaration, DeviceRequest, StageRecord
-from app.services import action_panel, information
+from app.requests import action_panel
 from app.workflow.definitions import REQUEST_WORKFLOW
 from app.workflow.states import CLOCK_STOP_STATES
 from tests.document_support import attach_mandatory_documents

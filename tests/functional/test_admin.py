@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.core.deadline_settings import effective_deadlines
 from app.extensions import db
 from app.models import AuditEntry, DeadlineSetting, Organisation, User
-from app.services.deadline_settings import effective_deadlines
 from tests.factories import DEFAULT_PASSWORD
 
 ADMIN_PAGES = [

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from app.core import transition_hooks
 from app.extensions import db
-from app.services import transition_hooks
 from tests.api_support import api_for, assert_problem
 from tests.workflow_support import adoption_of, make_cast, walk_to
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.accounts.api_tokens import hash_token
 from app.extensions import db
 from app.models import ApiToken, AuditEntry
-from app.services.api_tokens import hash_token
 from tests.api_support import Api, api_for, assert_problem, token_for
 
 TOKEN_IN_PAGE = re.compile(r'value="(hta_[A-Za-z0-9_-]{43})"')

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.core import transition_hooks
 from app.extensions import db
-from app.services import transition_hooks
 from tests.api_support import api_for, assert_problem, clear_coi
 from tests.document_support import pdf_bytes
 from tests.workflow_support import make_cast, walk_to

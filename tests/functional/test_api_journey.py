@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from app.core import transition_hooks
 from app.extensions import db
 from app.models import DeviceRequest
-from app.services import transition_hooks
 from tests.api_support import Api, api_for, clear_coi
 from tests.document_support import pdf_bytes
 from tests.factories import complete_dossier_fields

@@ -7,14 +7,14 @@ import json
 
 import pytest
 
-from app.services import report_queries
+from app.reports_pages import queries as report_queries
 from tests.api_support import api_for, assert_problem
 from tests.report_history import M2_NAME, NOW, SECRET_DEVICE
 
 
 @pytest.fixture(autouse=True)
 def _frozen_clock(monkeypatch, app):
-    monkeypatch.setattr("app.reports_views.views.utcnow", lambda: NOW)
+    monkeypatch.setattr("app.reports_pages.views.utcnow", lambda: NOW)
     monkeypatch.setattr("app.api.reports.utcnow", lambda: NOW)
     app.config["REPORT_CACHE_SECONDS"] = 0
     report_queries.clear_cache()

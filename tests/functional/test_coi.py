@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.core.fire import fire
 from app.domain.errors import PermissionDenied
 from app.extensions import db
 from app.models import AuditEntry, CoiDeclaration, DeviceRequest, StageRecord
 from app.models.types import utcnow
-from app.services.workflow import fire
 from tests.assessment_support import (  # noqa: F401 (fixtures)
     NOW,
     assessment_hooks_only,

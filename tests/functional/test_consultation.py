@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.core.audit import verify_chain
 from app.extensions import db
 from app.models import AuditEntry, ConsultationComment
-from app.services.audit import verify_chain
 from tests.functional.test_public_register import (
     fresh,
     page,

@@ -9,11 +9,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.core.fire import fire
 from app.domain.core_model import DOMAINS
 from app.domain.errors import GuardFailed
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DomainAssessment, FactualComment, Recommendation
-from app.services.workflow import fire
 from tests.assessment_support import (  # noqa: F401 (fixtures)
     NOW,
     all_domains,

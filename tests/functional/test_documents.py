@@ -11,6 +11,8 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from app.core import document_store
+from app.documents.operations import public_documents_for
 from app.extensions import db
 from app.models import (
     AuditEntry,
@@ -21,8 +23,6 @@ from app.models import (
     Recommendation,
     StageRecord,
 )
-from app.services import document_store
-from app.services.documents import public_documents_for
 from tests.document_support import (
     ACCEPTED_FILES,
     attach_mandatory_documents,

@@ -12,7 +12,7 @@ from app.domain.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, Recommendation
 from app.models.types import utcnow
-from app.services.dossier import create_draft, update_dossier
+from app.requests.operations import create_draft, update_dossier
 
 # What a browser sends for a complete, valid dossier.
 COMPLETE_FORM = {

@@ -12,6 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.core.audit import verify_chain
+from app.core.fire import fire
 from app.domain.deadlines import rome_date
 from app.extensions import db
 from app.models import (
@@ -24,8 +26,6 @@ from app.models import (
     StageRecord,
 )
 from app.models.types import utcnow
-from app.services.audit import verify_chain
-from app.services.workflow import fire
 from tests.document_support import attach_mandatory_documents, html_bytes, pdf_bytes, upload
 from tests.page_support import post_action
 from tests.workflow_support import make_cast, walk_to

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from app.assessment.coi import declare
+from app.core.fire import fire
 from app.extensions import db
 from app.models import Organisation
-from app.services.coi import declare
-from app.services.workflow import fire
 from tests.assessment_support import statements_for
 from tests.document_support import upload
 from tests.workflow_support import (  # noqa: F401 (no_area_hooks is a fixture)

@@ -1,9 +1,9 @@
 """Documents on the public register: only those the agency published, never a confidential
 one, and only for requests in the register."""
 
+from app.documents.operations import BytesUpload, DocumentMeta, upload_document
 from app.extensions import db
 from app.models.types import utcnow
-from app.services.documents import BytesUpload, DocumentMeta, upload_document
 from tests.document_support import pdf_bytes
 from tests.functional.test_public_register import page, public_request
 

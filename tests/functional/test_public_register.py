@@ -19,12 +19,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from app.core.audit import record_audit
 from app.domain.deadlines import DEFAULT_DEADLINES, due_at
 from app.domain.vocab import CONFIDENTIAL_CAPABLE_FIELDS
 from app.extensions import db
 from app.models import ConsultationComment, Recommendation, StageRecord
 from app.models.types import utcnow
-from app.services.audit import record_audit
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services import report_queries
+from app.reports_pages import queries as report_queries
 from tests.report_history import M2_NAME, NOW, SECRET_DEVICE
 
 # Figures of the known history, as the English locale shows them.
@@ -34,7 +34,7 @@ SECRETS = (SECRET_DEVICE, M2_NAME, "987654", "987,654")
 
 @pytest.fixture(autouse=True)
 def _frozen_clock(monkeypatch, app):
-    monkeypatch.setattr("app.reports_views.views.utcnow", lambda: NOW)
+    monkeypatch.setattr("app.reports_pages.views.utcnow", lambda: NOW)
     app.config["REPORT_CACHE_SECONDS"] = 0
     report_queries.clear_cache()
     yield
@@ -305,7 +305,7 @@ def test_request_record_has_timeline_recommendation_and_verified_audit_trail(
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
     compact = "".join(text.split())
-    from app.services.audit import entries_for_request
+    from app.core.audit import entries_for_request
 
     for entry in entries_for_request(history.b.id):
         assert entry.hash in compact
@@ -339,7 +339,7 @@ def test_italian_numbers(client, login, history):
 def test_downloads_say_their_type_once_and_are_named_in_rome_time(
     client, login, history, monkeypatch
 ):
-    from app.reports_views import views
+    from app.reports_pages import views
 
     # 23:23 UTC on 17 May is 01:23 on 18 May in Rome (summer time).
     monkeypatch.setattr(views, "utcnow", lambda: datetime(2027, 5, 17, 23, 23, tzinfo=UTC))

@@ -11,8 +11,8 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Adoption, DeviceRequest, StageRecord
-from app.services.workqueue import deadline_status
 from app.workflow.states import CLOCK_STOP_STATES
+from app.workqueue.queries import deadline_status
 from tests.page_support import post_action
 from tests.workflow_support import make_cast
 

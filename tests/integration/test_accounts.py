@@ -7,19 +7,19 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from app.domain.deadlines import DEFAULT_DEADLINES, DeadlineRule
-from app.domain.errors import PermissionDenied, ValidationFailed
-from app.extensions import db
-from app.models import AuditEntry, DeadlineSetting, User
-from app.services import accounts
-from app.services.accounts import OrganisationData, UserData
-from app.services.audit import verify_chain
-from app.services.deadline_settings import (
+from app.accounts import operations as accounts
+from app.accounts.operations import OrganisationData, UserData
+from app.accounts.passwords import verify_password
+from app.core.audit import verify_chain
+from app.core.deadline_settings import (
     CONFIGURABLE_STATES,
     effective_deadlines,
     save_deadline,
 )
-from app.services.passwords import verify_password
+from app.domain.deadlines import DEFAULT_DEADLINES, DeadlineRule
+from app.domain.errors import PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.models import AuditEntry, DeadlineSetting, User
 from tests.factories import DEFAULT_PASSWORD
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.api.openapi import openapi_document
+from app.documents.operations import DocumentMeta, upload_document
 from app.extensions import db
-from app.services.documents import DocumentMeta, upload_document
 from tests.api_support import NOW, token_for
 from tests.document_support import pdf_bytes
 

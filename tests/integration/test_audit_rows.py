@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask_babel import force_locale
 
 from app.models import AuditEntry
-from app.services.action_panel import audit_rows
+from app.requests.action_panel import audit_rows
 
 
 def _entry(action: str, *, data=None, changes=None) -> AuditEntry:

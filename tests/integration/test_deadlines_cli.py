@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from app.commands.deadlines import parse_now
+from app.core.audit import entries_for_request, verify_chain
+from app.core.fire import fire
 from app.extensions import db
 from app.models import DeviceRequest, StageRecord
-from app.services import deadline_check
-from app.services.audit import entries_for_request, verify_chain
-from app.services.workflow import fire
+from app.workqueue import deadline_check
+from app.workqueue.cli import parse_now
 from tests.workflow_support import STEP, audit_count, make_cast, no_area_hooks, walk_to  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("no_area_hooks")

@@ -3,9 +3,9 @@ verifies), the logins printed, and a second run changes nothing."""
 
 from sqlalchemy import func, select
 
+from app.core.audit import verify_chain
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, UsageReport, User
-from app.services.audit import verify_chain
 from app.workflow.states import ADOPTION_STATES, REQUEST_STATES
 
 

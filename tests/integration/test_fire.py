@@ -9,6 +9,11 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import func, select, text
 
+from app.adoption.queries import adoptions_of_request, get_adoption_for, visible_adoptions
+from app.core import fire as workflow_service
+from app.core import transition_hooks
+from app.core.audit import entries_for_request, verify_chain
+from app.core.fire import available_transitions, fire, stage_timeline
 from app.domain.deadlines import end_of_day
 from app.domain.errors import (
     Conflict,
@@ -20,12 +25,7 @@ from app.domain.errors import (
 )
 from app.extensions import db
 from app.models import Adoption, DeadlineSetting, DeviceRequest, Recommendation, StageRecord
-from app.services import transition_hooks
-from app.services import workflow as workflow_service
-from app.services.adoptions import adoptions_of_request, get_adoption_for, visible_adoptions
-from app.services.audit import entries_for_request, verify_chain
-from app.services.requests import visible_requests
-from app.services.workflow import available_transitions, fire, stage_timeline
+from app.requests.queries import visible_requests
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 from tests.workflow_support import (  # noqa: F401 (no_area_hooks is a fixture)
     ROLE_ACTOR,

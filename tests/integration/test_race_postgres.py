@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from app.core.audit import verify_chain
+from app.core.fire import fire
 from app.domain.errors import Conflict
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, User
-from app.services.audit import verify_chain
-from app.services.workflow import fire
 from tests.conftest import POSTGRES_URL
 from tests.workflow_support import audit_count, make_cast, no_area_hooks  # noqa: F401 (fixture)
 

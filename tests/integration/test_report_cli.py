@@ -9,13 +9,13 @@ import openpyxl
 import pypdf
 import pytest
 
-from app.services import report_queries
+from app.reports_pages import queries as report_queries
 from tests.report_history import NOW, SECRET_DEVICE
 
 
 @pytest.fixture(autouse=True)
 def _frozen_clock(monkeypatch):
-    monkeypatch.setattr("app.commands.reports.utcnow", lambda: NOW)
+    monkeypatch.setattr("app.reports_pages.cli.utcnow", lambda: NOW)
     report_queries.clear_cache()
 
 

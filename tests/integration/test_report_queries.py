@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import DeviceRequest, StageRecord
 from app.reports import stats
 from app.reports.filters import ReportFilters
-from app.services import report_queries as rq
+from app.reports_pages import queries as rq
 from tests.report_history import NOW, SECRET_DEVICE, build_history
 
 

@@ -10,18 +10,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Recommendation, RequestTiming, StageRecord
-from app.reports import stats
-from app.reports.filters import ReportFilters
-from app.services import report_queries as rq
-from app.services import transition_hooks
-from app.services.request_timings import (
+from app.core import transition_hooks
+from app.core.fire import fire
+from app.core.request_timings import (
     STAGE_TRIGGERS,
     keep_request_timing,
     refresh_request_timings,
 )
-from app.services.workflow import fire
+from app.extensions import db
+from app.models import Recommendation, RequestTiming, StageRecord
+from app.reports import stats
+from app.reports.filters import ReportFilters
+from app.reports_pages import queries as rq
 from app.workflow.states import CLOCK_STOP_STATES
 from tests.workflow_support import (  # noqa: F401 (no_area_hooks is a fixture)
     STEP,

@@ -15,9 +15,9 @@ from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app
+from app.core.request_timings import refresh_request_timings
 from app.domain.deadlines import left_stage
 from app.extensions import db
-from app.services.request_timings import refresh_request_timings
 from tests.integration.test_migrations import scratch_postgres_database
 
 BEFORE = "77741f6d37a8"

@@ -73,8 +73,8 @@ def test_pages_speak_italian_by_default(client):
 def test_italian_adjectives_agree_with_their_noun(app):
     from flask_babel import force_locale
 
-    from app.action_labels import OUTCOME_LABELS
-    from app.state_labels import state_label
+    from app.workflow.action_labels import OUTCOME_LABELS
+    from app.workflow.labels import state_label
 
     with app.test_request_context(), force_locale("it"):
         assert state_label("not_recommended") == "Non raccomandata"  # la richiesta

@@ -26,12 +26,12 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
+from app.core.audit import verify_chain
+from app.core.fire import available_transitions, fire
 from app.domain import permissions
 from app.domain.errors import DomainError, GuardFailed
 from app.extensions import db
 from app.models import Adoption, DeviceRequest, StageRecord
-from app.services.audit import verify_chain
-from app.services.workflow import available_transitions, fire
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 from app.workflow.states import ADOPTION_STATES, REQUEST_STATES, TERMINAL_REQUEST_STATES
 from tests.workflow_support import (  # noqa: F401 (fixture)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.action_labels import ACTION_LABELS, CHOICE_LABELS, FIELD_LABELS
+from app.workflow.action_labels import ACTION_LABELS, CHOICE_LABELS, FIELD_LABELS
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from app.services.diagram import final_states, mermaid_state_diagram, transition_rows
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
+from app.workqueue.diagram import final_states, mermaid_state_diagram, transition_rows
 
 WORKFLOWS = [REQUEST_WORKFLOW, ADOPTION_WORKFLOW]
 EDGE = re.compile(r"^\s*(\S+) --> (\S+)(?: : (.*))?$")

@@ -26,7 +26,7 @@ from app.models import (
     StageRecord,
 )
 from app.public.exports import FeedEntry, FeedInfo, atom_bytes, csv_bytes, neutralise, rfc3339
-from app.services.public_register import (
+from app.public.register import (
     PUBLIC_FIELDS,
     deadline_status,
     is_in_register,

@@ -1,0 +1,46 @@
+"""`flask create-admin EMAIL`: create the first administrator (prompts for the password)."""
+
+from __future__ import annotations
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+
+from app.accounts.operations import UserData, create_user
+from app.domain.errors import ValidationFailed
+from app.extensions import db
+from app.models.types import utcnow
+
+
+@click.command("create-admin", help="Create an administrator account.")
+@click.argument("email")
+@click.option("--name", "full_name", default="", help="The person's full name.")
+@click.option("--language", type=click.Choice(["it", "en"]), default="it", show_default=True)
+@click.password_option(help="The password (prompted, hidden, asked twice, when omitted).")
+@with_appcontext
+def create_admin(email: str, full_name: str, language: str, password: str) -> None:
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="EMAIL") from None
+    data = UserData(
+        email=email,
+        full_name=full_name,
+        role="admin",
+        organisation_id=None,
+        language=language,
+    )
+    try:
+        user = create_user(None, data, password, now=utcnow())
+    except ValidationFailed as error:
+        db.session.rollback()
+        with force_locale("en"):  # no request here to choose a language from
+            for message in error.details.get("fields", {}).values():
+                click.echo(f"Error: {message}", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Administrator {user.email} created.")
+
+
+COMMANDS = [create_admin]

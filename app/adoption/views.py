@@ -1,0 +1,107 @@
+"""IRCCS adoption pages: the list, one record with its actions, and the action POST.
+
+GET  /adoptions/                                   adoptions.index (irccs, agency)
+GET  /adoptions/<adoption_id>                      adoptions.detail
+POST /adoptions/<adoption_id>/actions/<trigger>    adoptions.adoption_action
+Another IRCCS's record is a 404 everywhere (scoped loader).
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.adoption import bp
+from app.adoption.presenters import (
+    NO_RECORD,
+    AdoptionFilters,
+    adoption_page,
+    agency_adoptions,
+    irccs_choices,
+    irccs_recommendations,
+    load_adoption,
+)
+from app.domain.errors import NotFound
+from app.requests.perform import ActionTarget, perform_action
+from app.workflow.action_labels import choice_label
+from app.workflow.definitions import ADOPTION_WORKFLOW
+from app.workflow.labels import adoption_state_label
+from app.workflow.states import ADOPTION_STATES
+
+LIST_ROLES = frozenset({"irccs", "agency"})
+UNPROCESSABLE = 422
+
+
+@bp.context_processor
+def _label_helpers() -> dict:
+    return {
+        "outcome_label": lambda code: choice_label("outcome", code),
+        "choice_label": choice_label,
+    }
+
+
+def _filters() -> AdoptionFilters:
+    args = request.args
+    irccs = args.get("irccs", "")
+    return AdoptionFilters(
+        state=args.get("state") or None,
+        irccs_id=int(irccs) if irccs.isdigit() else None,
+        text=(args.get("q") or "").strip()[:100],
+        page=args.get("page", 1, type=int) or 1,
+    )
+
+
+@bp.get("/")
+@login_required
+def index():
+    if current_user.role not in LIST_ROLES:
+        abort(403)
+    filters = _filters()
+    per_page = current_app.config["PAGE_SIZE"]
+    if current_user.role == "irccs":
+        page = irccs_recommendations(current_user, filters, per_page)
+        irccs_options = []
+    else:
+        page = agency_adoptions(current_user, filters, per_page)
+        irccs_options = irccs_choices()
+    return render_template(
+        "adoptions/index.html",
+        page=page,
+        filters=filters,
+        states=ADOPTION_STATES,
+        no_record=NO_RECORD,
+        irccs_options=irccs_options,
+    )
+
+
+def _load(adoption_id: int):
+    try:
+        return load_adoption(current_user, adoption_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/<int:adoption_id>")
+@login_required
+def detail(adoption_id: int):
+    return render_detail(_load(adoption_id))
+
+
+def render_detail(adoption, status: int = 200):
+    context = adoption_page(current_user, adoption)
+    return render_template("adoptions/detail.html", page=context), status
+
+
+@bp.post("/<int:adoption_id>/actions/<trigger>")
+@login_required
+def adoption_action(adoption_id: int, trigger: str):
+    adoption = _load(adoption_id)
+    target = ActionTarget(
+        kind="adoption",
+        obj=adoption,
+        workflow=ADOPTION_WORKFLOW,
+        state_label=adoption_state_label,
+        success_url=url_for("adoptions.detail", adoption_id=adoption_id),
+        rerender=lambda: render_detail(_load(adoption_id), UNPROCESSABLE),
+    )
+    return perform_action(target, trigger)

@@ -1,1 +1,0 @@
-"""CLI commands, one module per group; `register_cli` in app.cli adds them all."""

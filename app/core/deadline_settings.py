@@ -1,0 +1,92 @@
+"""The per-state deadlines in force: the defaults of `app.domain.deadlines`, overridden by the
+administrator's `DeadlineSetting` rows.
+
+`effective_deadlines(session)` is what the workflow reads when a request enters a state;
+`save_deadline(...)` is what the admin deadlines page writes (flush only, never commit).
+A state missing from the result, or present with `days=None`, has no deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.audit import record_audit
+from app.domain.deadlines import DEFAULT_DEADLINES, DeadlineRule
+from app.extensions import db
+from app.models import DeadlineSetting
+from app.workflow.states import REQUEST_STATES, TERMINAL_REQUEST_STATES
+
+# States where a deadline makes sense: every open state except the manufacturer's own draft
+# and `suspended` (which lasts as long as the safety question does), in workflow order.
+CONFIGURABLE_STATES: tuple[str, ...] = tuple(
+    state
+    for state in REQUEST_STATES
+    if state not in TERMINAL_REQUEST_STATES and state not in ("draft", "suspended")
+)
+
+MAX_DEADLINE_DAYS = 3650
+
+AUDIT_ENTITY_TYPE = "deadline_setting"
+
+
+def effective_deadlines(session: Session | None = None) -> dict[str, DeadlineRule]:
+    """State -> the rule in force (one query)."""
+    session = session or db.session
+    rules = dict(DEFAULT_DEADLINES)
+    settings = session.execute(
+        select(DeadlineSetting.state, DeadlineSetting.days, DeadlineSetting.working_days)
+    )
+    for state, days, working_days in settings:
+        rules[state] = DeadlineRule(days, bool(working_days))
+    return rules
+
+
+def save_deadline(
+    state: str,
+    days: int | None,
+    working_days: bool,
+    *,
+    actor=None,
+    now: datetime | None = None,
+    ip: str | None = None,
+) -> bool:
+    """Store the deadline of `state`; True when it changed. Audit-logged when `now` is given."""
+    if state not in CONFIGURABLE_STATES:
+        raise ValueError(f"{state!r} has no configurable deadline")
+    if days is not None and not 0 < days <= MAX_DEADLINE_DAYS:
+        raise ValueError(f"deadline days must be between 1 and {MAX_DEADLINE_DAYS}")
+    working_days = bool(working_days)
+    old = effective_deadlines().get(state, DeadlineRule(None))
+    if old == DeadlineRule(days, working_days):
+        return False
+    setting = db.session.get(DeadlineSetting, state)
+    if setting is None:
+        setting = DeadlineSetting(state=state)
+        db.session.add(setting)
+    setting.days = days
+    setting.working_days = working_days
+    db.session.flush()
+    if now is not None:
+        _audit_change(actor, state, old, DeadlineRule(days, working_days), now=now, ip=ip)
+    return True
+
+
+def _audit_change(actor, state: str, old: DeadlineRule, new: DeadlineRule, *, now, ip) -> None:
+    changes = {
+        name: [getattr(old, name), getattr(new, name)]
+        for name in ("days", "working_days")
+        if getattr(old, name) != getattr(new, name)
+    }
+    record_audit(
+        actor,
+        entity_type=AUDIT_ENTITY_TYPE,
+        entity_id=0,  # the settings table is keyed by state; the state is in `data`
+        action="update",
+        now=now,
+        data={"state": state},
+        changes=changes,
+        ip=ip,
+    )

@@ -1,0 +1,599 @@
+"""Firing transitions: the only way a request or adoption record changes state.
+
+INTERFACE (the screens and the demo data code against these names):
+
+fire(obj, trigger, actor, now, *, reason="", expected_version=None, ip=None, **data)
+    obj is a DeviceRequest or an Adoption; actor a User or None for the system (lapses).
+    Checks visibility (NotFound), the role and the object-level party (PermissionDenied),
+    `expected_version` (Conflict), the transition from this state (InvalidTransition), guards
+    (GuardFailed with the missing items), the data (ValidationFailed with field codes); moves the
+    state; closes/opens StageRecord rows with due dates; sets side data (assigned body,
+    recommendation, suspended_from, receipt number on submit, adoption records on a positive
+    publish ...); writes one audit entry; bumps the version. Flushes; never commits. On any error
+    the database and the in-memory object are as they were. Returns the AuditEntry.
+
+available_transitions(actor, obj) -> list[TransitionSpec]
+    What this actor may fire on this object now (same predicates as `fire`).
+
+stage_timeline(request, now) -> list[StageRow]
+    Each stage visit: state, entered_at, left_at, due_at, gross_days, net_days, clock_stopped,
+    late (bool), near_due, days_late, is_open, for the request page and reports (terminal
+    states: gross_days and net_days None).
+
+Also: guard_failure(obj, spec) -> GuardFailed | None (what `fire` would refuse on a guard, to
+show it next to the action); can_see(actor, obj); open_stage(request) -> StageRecord | None;
+receipt_number(request_id, submitted_at) -> "HTA-2026-000123".
+
+Errors carry details: GuardFailed.details["missing"] (list of MissingItem for "dossier_complete"),
+ValidationFailed.details["fields"] ({field: code}: required, invalid_choice, empty_line,
+invalid_date, not_in_future), InvalidTransition.details trigger/state.
+
+Deadlines: a new stage is due at the end (23:59:59 Europe/Rome) of the day given by the
+effective deadline (`app.core.deadline_settings.effective_deadlines`); adoption monitoring
+ends on the recommendation's review date when one is given; `answer_information` and `resume`
+(TransitionSpec.continues_clock) give the resumed stage the time it had left when it was
+interrupted, so a clock stop or a suspension never resets nor eats into a deadline.
+
+How `fire` stays correct under failure and concurrency:
+- the object's row is re-read under a row lock (SELECT ... FOR UPDATE; on SQLite the write
+  transaction is already exclusive, BEGIN IMMEDIATE) and its version compared with the one the
+  caller saw, so of two concurrent fires the second gets Conflict, never a second transition;
+- every write happens inside a SAVEPOINT; if anything raises, the savepoint is rolled back and
+  the object's column values are put back as they were, so the caller's transaction and the
+  in-memory object both look untouched; SQLAlchemy's StaleDataError becomes Conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.core import transition_hooks
+from app.core.audit import record_audit
+from app.core.deadline_settings import effective_deadlines
+from app.domain import permissions
+from app.domain.deadlines import (
+    DeadlineRule,
+    continued_due_at,
+    due_at,
+    end_of_day,
+    rome_date,
+    stage_timing,
+)
+from app.domain.dossier_rules import missing_for_submission
+from app.domain.errors import (
+    Conflict,
+    GuardFailed,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from app.extensions import db
+from app.models import Adoption, AuditEntry, Organisation, Recommendation, StageRecord
+from app.requests.queries import outcome_of
+from app.workflow.engine import (
+    ADOPTION_ENGINE,
+    REQUEST_ENGINE,
+    Snapshot,
+    WorkflowEngine,
+    check_data,
+    normalise_transition_data,
+)
+from app.workflow.spec import TransitionSpec
+from app.workflow.states import CLOCK_STOP_STATES, POSITIVE_OUTCOMES, TERMINAL_REQUEST_STATES
+
+RECEIPT_PREFIX = "HTA"
+
+
+# --- What kind of object ---------------------------------------------------------------------
+
+
+def _is_adoption(obj) -> bool:
+    return isinstance(obj, Adoption)
+
+
+def engine_for(obj) -> WorkflowEngine:
+    return ADOPTION_ENGINE if _is_adoption(obj) else REQUEST_ENGINE
+
+
+def entity_type(obj) -> str:
+    return "adoption" if _is_adoption(obj) else "request"
+
+
+def _request_id_of(obj) -> int:
+    return obj.request_id if _is_adoption(obj) else obj.id
+
+
+def _noun(obj) -> str:
+    return "adoption record" if _is_adoption(obj) else "request"
+
+
+# --- Who may do what -------------------------------------------------------------------------
+
+
+def can_see(actor, obj) -> bool:
+    """The visibility rule `fire` applies (the system sees everything)."""
+    if actor is None:
+        return True
+    if _is_adoption(obj):
+        return permissions.can_view_adoption(actor, obj)
+    # Only an IRCCS's view depends on the outcome: spare the other roles the query.
+    outcome = outcome_of(obj) if actor.role == "irccs" else None
+    return permissions.can_view_request(actor, obj, outcome)
+
+
+def available_transitions(actor, obj) -> list[TransitionSpec]:
+    """What `actor` may fire on `obj` now: one spec per trigger, in declaration order.
+
+    State, role and party are checked as `fire` does; guards and data are not (the screens
+    show the action and `fire` explains what is missing). For `resume` the spec returned is the
+    one leading back to the state the request left; for `publish` the first of its two specs
+    (the destination depends on the outcome chosen in the form).
+    """
+    if not can_see(actor, obj):
+        return []
+    available: dict[str, TransitionSpec] = {}
+    for spec in engine_for(obj).spec.transitions:
+        if obj.state not in spec.sources or spec.trigger in available:
+            continue
+        if spec.condition == "resumes_to_dest" and spec.dest != obj.suspended_from:
+            continue
+        if permissions.can_fire(actor, obj, spec):
+            available[spec.trigger] = spec
+    return list(available.values())
+
+
+def guard_failure(obj, spec: TransitionSpec) -> GuardFailed | None:
+    """The GuardFailed `fire` would raise for this spec's guard, or None when it passes."""
+    check = GUARDS.get(spec.guard) if spec.guard else None
+    if check is None:
+        return None
+    try:
+        check(obj)
+    except GuardFailed as failure:
+        return failure
+    return None
+
+
+def _check_dossier_complete(request) -> None:
+    missing = missing_for_submission(request)
+    if missing:
+        raise GuardFailed("the dossier is not complete", missing=missing)
+
+
+def _check_body_assigned(request) -> None:
+    if request.assigned_body_id is None:
+        raise GuardFailed("no regional HTA body is assigned to this request")
+
+
+def _check_recommendation_in_force(adoption) -> None:
+    if adoption.request.state == "suspended":
+        raise GuardFailed("the agency has suspended this device")
+
+
+GUARDS: dict[str, Callable[[Any], None]] = {
+    "dossier_complete": _check_dossier_complete,
+    "body_assigned": _check_body_assigned,
+    "recommendation_in_force": _check_recommendation_in_force,
+}
+
+
+# --- fire ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A transition checked and ready to be written."""
+
+    spec: TransitionSpec
+    origin: str
+    dest: str
+    data: dict[str, Any]
+
+
+def fire(
+    obj,
+    trigger: str,
+    actor,
+    now: datetime,
+    *,
+    reason: str = "",
+    expected_version: int | str | None = None,
+    ip: str | None = None,
+    **data: Any,
+) -> AuditEntry:
+    """Fire `trigger` on `obj` as `actor` at `now` (see the module docstring)."""
+    reason = (reason or "").strip()
+    _lock(obj)
+    plan = _check(obj, trigger, actor, now, reason, expected_version, data)
+    saved = _remember(obj)
+    try:
+        with db.session.begin_nested():
+            extra = _apply(obj, plan, now)
+            entry = record_audit(
+                actor,
+                entity_type=entity_type(obj),
+                entity_id=obj.id,
+                request_id=_request_id_of(obj),
+                action=trigger,
+                now=now,
+                from_state=plan.origin,
+                to_state=plan.dest,
+                reason=reason,
+                data=plan.data | extra,
+                ip=ip,
+            )
+            workflow_name = engine_for(obj).spec.name
+            transition_hooks.run_after(workflow_name, obj, plan.spec, actor, now, plan.data, entry)
+    except StaleDataError as error:
+        _restore(obj, saved)
+        raise Conflict(f"someone else changed this {_noun(obj)}; reload") from error
+    except BaseException:
+        _restore(obj, saved)
+        raise
+    return entry
+
+
+def _lock(obj) -> None:
+    """Lock the row and make sure `obj` holds what the database holds right now.
+
+    Pending changes to the object are flushed first (a refresh would silently drop them). The
+    lock reads only the version: every write to the row bumps it (the mapper's
+    version_id_col), so when it matches the object already loaded, the wide dossier row is
+    not read again; relationships are expired so that guards reload what they use.
+    """
+    if obj in db.session.dirty:
+        db.session.flush()
+    state = inspect(obj)
+    if "version" in state.unloaded:
+        db.session.refresh(obj, with_for_update=True)
+        return
+    table = state.mapper.local_table
+    locked_version = db.session.execute(
+        select(table.c.version).where(table.c.id == obj.id).with_for_update()
+    ).scalar_one_or_none()
+    if locked_version is None:
+        raise NotFound(f"{_noun(obj)} not found")
+    if locked_version != obj.version:
+        db.session.refresh(obj)
+        return
+    db.session.expire(obj, [rel.key for rel in state.mapper.relationships])
+
+
+def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:
+    if not can_see(actor, obj):
+        raise NotFound(f"{_noun(obj)} not found")
+    engine = engine_for(obj)
+    specs = engine.spec.by_trigger(trigger)
+    if not specs:
+        raise InvalidTransition("unknown action", trigger=trigger, state=obj.state)
+    if not any(permissions.can_fire(actor, obj, spec) for spec in specs):
+        raise PermissionDenied(f"you may not do this on this {_noun(obj)}", trigger=trigger)
+    if expected_version is not None and int(expected_version) != obj.version:
+        raise Conflict(f"someone else changed this {_noun(obj)}; reload")
+    candidates = engine.candidates(trigger, obj.state)
+    if not candidates:
+        raise InvalidTransition(
+            "this action is not possible in the current state", trigger=trigger, state=obj.state
+        )
+    cleaned = normalise_transition_data(candidates[0], data)
+    check_data(candidates[0], reason, cleaned, today=rome_date(now))
+    _check_references(cleaned)
+    snapshot = Snapshot(obj.state, getattr(obj, "suspended_from", None))
+    spec = engine.apply(snapshot, trigger, cleaned)
+    failure = guard_failure(obj, spec)
+    if failure is not None:
+        raise failure
+    transition_hooks.run_before(engine.spec.name, obj, spec, actor, now, cleaned)
+    return _Plan(spec, obj.state, snapshot.state, cleaned)
+
+
+def _check_references(data: dict[str, Any]) -> None:
+    body_id = data.get("regional_body")
+    if body_id is None:
+        return
+    body = db.session.get(Organisation, body_id)
+    if body is None or body.kind != "regional_body" or not body.active:
+        raise ValidationFailed(
+            "the action's data is not valid", fields={"regional_body": "invalid_choice"}
+        )
+
+
+# --- Keeping the in-memory object consistent on failure ---------------------------------------
+
+
+def _remember(obj) -> dict[str, Any]:
+    state = inspect(obj)
+    return {attr.key: state.dict.get(attr.key) for attr in state.mapper.column_attrs}
+
+
+def _restore(obj, saved: dict[str, Any]) -> None:
+    """Put the column values back without marking anything dirty; relationships that the
+    transition may have touched are expired so they reload as the database has them."""
+    for key, value in saved.items():
+        set_committed_value(obj, key, value)
+    relationships = [rel.key for rel in inspect(obj).mapper.relationships]
+    db.session.expire(obj, relationships)
+
+
+# --- Writing a transition ----------------------------------------------------------------------
+
+
+def _apply(obj, plan: _Plan, now: datetime) -> dict[str, Any]:
+    """Move the state and write the side data; returns extra data for the audit entry."""
+    if _is_adoption(obj):
+        _apply_adoption(obj, plan, now)
+        return {}
+    # Read what the stage change needs before writing anything, so that the writes go to the
+    # database together in one flush (the audit entry's) rather than one flush per query.
+    stage_move = None if plan.spec.internal else _plan_stage_move(obj, plan, now)
+    obj.state = plan.dest
+    # Touch the row so that every transition, internal ones too, bumps the version.
+    obj.updated_at = now
+    effect = REQUEST_EFFECTS.get(plan.spec.trigger)
+    extra = effect(obj, plan, now) if effect else {}
+    if stage_move is not None:
+        stage_move.apply(now)
+    return extra or {}
+
+
+def _apply_adoption(adoption: Adoption, plan: _Plan, now: datetime) -> None:
+    adoption.state = plan.dest
+    adoption.state_changed_at = now
+    trigger = plan.spec.trigger
+    if trigger in ("approve_for_use", "decline"):
+        adoption.decided_at = now
+    if trigger == "decline":
+        adoption.decline_reason = plan.data["decline_reason"]
+    if trigger == "start_use" and adoption.first_use_at is None:
+        adoption.first_use_at = now
+
+
+def receipt_number(request_id: int, submitted_at: datetime) -> str:
+    """Human receipt number: year of submission (Rome) and the request id, e.g. HTA-2026-000123.
+
+    Derived from the primary key, so it is unique without a counter to lock."""
+    return f"{RECEIPT_PREFIX}-{rome_date(submitted_at).year}-{request_id:06d}"
+
+
+def _on_submit(request, plan: _Plan, now: datetime) -> dict:
+    if request.receipt_number is None:
+        request.submitted_at = now
+        request.receipt_number = receipt_number(request.id, now)
+    return {"receipt_number": request.receipt_number}
+
+
+def _on_assign_body(request, plan: _Plan, now: datetime) -> dict:
+    request.assigned_body_id = plan.data["regional_body"]
+    return {}
+
+
+def _on_decline_assignment(request, plan: _Plan, now: datetime) -> dict:
+    declined = request.assigned_body_id
+    request.assigned_body_id = None
+    return {"declined_body": declined}
+
+
+def _on_suspend(request, plan: _Plan, now: datetime) -> dict:
+    request.suspended_from = plan.origin
+    return {}
+
+
+def _on_resume(request, plan: _Plan, now: datetime) -> dict:
+    request.suspended_from = None
+    return {}
+
+
+def _upsert_recommendation(request, plan: _Plan, now: datetime) -> Recommendation:
+    recommendation = db.session.scalars(
+        select(Recommendation).where(Recommendation.request_id == request.id)
+    ).one_or_none()
+    if recommendation is None:
+        recommendation = Recommendation(request_id=request.id, created_at=now)
+        db.session.add(recommendation)
+    data = plan.data
+    recommendation.outcome = data["outcome"]
+    recommendation.rationale = data.get("rationale", "")
+    recommendation.conditions = data.get("conditions", "")
+    recommendation.evidence_requirements = data.get("evidence_requirements", "")
+    recommendation.review_date = data.get("review_date")
+    db.session.flush()
+    db.session.expire(request, ["recommendation"])
+    return recommendation
+
+
+def _on_open_consultation(request, plan: _Plan, now: datetime) -> dict:
+    _upsert_recommendation(request, plan, now)
+    return {}
+
+
+def _on_publish(request, plan: _Plan, now: datetime) -> dict:
+    recommendation = _upsert_recommendation(request, plan, now)
+    recommendation.published_at = now
+    if recommendation.outcome not in POSITIVE_OUTCOMES:
+        return {}
+    return {"adoption_records_created": _create_adoptions(request, now)}
+
+
+def _create_adoptions(request, now: datetime) -> int:
+    """One adoption record (not started) per active IRCCS that has none for this request."""
+    existing = set(
+        db.session.scalars(select(Adoption.irccs_id).where(Adoption.request_id == request.id))
+    )
+    irccs_ids = db.session.scalars(
+        select(Organisation.id)
+        .where(Organisation.kind == "irccs", Organisation.active.is_(True))
+        .order_by(Organisation.id)
+    )
+    created = 0
+    for irccs_id in irccs_ids:
+        if irccs_id in existing:
+            continue
+        db.session.add(
+            Adoption(
+                request_id=request.id,
+                irccs_id=irccs_id,
+                state="not_started",
+                created_at=now,
+                state_changed_at=now,
+            )
+        )
+        created += 1
+    return created
+
+
+REQUEST_EFFECTS: dict[str, Callable[[Any, _Plan, datetime], dict]] = {
+    "submit": _on_submit,
+    "assign_body": _on_assign_body,
+    "decline_assignment": _on_decline_assignment,
+    "suspend": _on_suspend,
+    "resume": _on_resume,
+    "open_consultation": _on_open_consultation,
+    "publish": _on_publish,
+}
+
+
+# --- Stage records ----------------------------------------------------------------------------
+
+
+@dataclass
+class _StageMove:
+    """Leaving the open stage(s) and entering the destination's."""
+
+    open_stages: list[StageRecord]
+    new_stage: StageRecord
+
+    def apply(self, now: datetime) -> None:
+        for stage in self.open_stages:
+            stage.left_at = now
+        db.session.add(self.new_stage)
+
+
+def _plan_stage_move(request, plan: _Plan, now: datetime) -> _StageMove:
+    """The open stage to close and the new one, with its due date (queries only)."""
+    open_stages = db.session.scalars(
+        select(StageRecord).where(
+            StageRecord.request_id == request.id, StageRecord.left_at.is_(None)
+        )
+    ).all()
+    new_stage = StageRecord(
+        request_id=request.id,
+        state=plan.dest,
+        entered_at=now,
+        due_at=_due_for(request, plan, now),
+        clock_stopped=plan.dest in CLOCK_STOP_STATES,
+    )
+    return _StageMove(list(open_stages), new_stage)
+
+
+def _due_for(request, plan: _Plan, now: datetime) -> datetime | None:
+    dest = plan.dest
+    if dest in TERMINAL_REQUEST_STATES:
+        return None
+    if plan.spec.continues_clock:
+        previous = _last_visit(request.id, dest)
+        if previous is not None:
+            return continued_due_at(previous.due_at, previous.left_at, now)
+    review_date = plan.data.get("review_date")
+    if dest == "adoption_monitoring" and review_date is not None:
+        return end_of_day(review_date)
+    return due_at(_rule_for(dest), now)
+
+
+def _rule_for(state: str) -> DeadlineRule | None:
+    return effective_deadlines(db.session).get(state)
+
+
+def _last_visit(request_id: int, state: str) -> StageRecord | None:
+    return db.session.scalars(
+        select(StageRecord)
+        .where(
+            StageRecord.request_id == request_id,
+            StageRecord.state == state,
+            StageRecord.left_at.is_not(None),
+        )
+        .order_by(StageRecord.left_at.desc(), StageRecord.id.desc())
+        .limit(1)
+    ).first()
+
+
+# --- The timeline -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One visit of the request to a state, as the request page and the reports show it.
+
+    Terminal states have no duration: their gross and net days are None.
+    """
+
+    state: str
+    entered_at: datetime
+    left_at: datetime | None
+    due_at: datetime | None
+    gross_days: float | None
+    net_days: float | None
+    clock_stopped: bool
+    late: bool
+    near_due: bool = False
+    days_late: float = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self.left_at is None
+
+
+def stage_rows(stages, now: datetime) -> list[StageRow]:
+    """StageRecords (in order) to timeline rows."""
+    rows = []
+    for stage in stages:
+        if stage.state in TERMINAL_REQUEST_STATES:
+            rows.append(
+                StageRow(
+                    stage.state, stage.entered_at, stage.left_at, None, None, None, False, False
+                )
+            )
+            continue
+        timing = stage_timing(stage.state, stage.entered_at, stage.left_at, stage.due_at, now)
+        rows.append(
+            StageRow(
+                state=stage.state,
+                entered_at=stage.entered_at,
+                left_at=stage.left_at,
+                due_at=stage.due_at,
+                gross_days=timing.gross_days,
+                net_days=timing.net_days,
+                clock_stopped=stage.state in CLOCK_STOP_STATES,
+                late=timing.late,
+                near_due=timing.near_due,
+                days_late=timing.days_late,
+            )
+        )
+    return rows
+
+
+def stage_timeline(request, now: datetime) -> list[StageRow]:
+    """Every stage visit of `request`, oldest first (one query)."""
+    stages = db.session.scalars(
+        select(StageRecord)
+        .where(StageRecord.request_id == request.id)
+        .order_by(StageRecord.entered_at, StageRecord.id)
+    )
+    return stage_rows(stages, now)
+
+
+def open_stage(request) -> StageRecord | None:
+    """The stage the request is in now (None for a draft)."""
+    return db.session.scalars(
+        select(StageRecord)
+        .where(StageRecord.request_id == request.id, StageRecord.left_at.is_(None))
+        .order_by(StageRecord.entered_at.desc(), StageRecord.id.desc())
+        .limit(1)
+    ).first()

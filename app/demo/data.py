@@ -1,0 +1,561 @@
+"""`flask seed-demo`: demo organisations, one user per role, and requests in every state.
+
+Every state change goes through the workflow's `fire`, with backdated times, so the demo
+database has realistic timelines (some late, some with clock stops) and its audit chain
+verifies. Idempotent: a second run finds the agency and only reprints the logins.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.accounts.passwords import hash_password
+from app.adoption.usage import report_usage
+from app.assessment.coi import declaration_of, declare
+from app.assessment.core_model import return_factual_comments, save_assessment
+from app.assessment.prioritisation import save_scores
+from app.core.fire import fire
+from app.demo import catalogue
+from app.documents.information import open_round, save_answer, send_answers
+from app.documents.operations import BytesUpload, DocumentMeta, upload_document
+from app.domain.core_model import DOMAINS
+from app.domain.dossier_rules import gmn_check_pair
+from app.domain.prioritisation import CRITERIA
+from app.extensions import db
+from app.models import Adoption, Comparator, DeviceRequest, EvidenceItem, Organisation, User
+
+SEED = 20261125
+STAFF_PASSWORD_SUFFIX = "-2026"  # noqa: S105 (demo data, printed on purpose)
+
+
+@dataclass
+class SeedResult:
+    created: bool
+    logins: list[tuple[str, str, str]]  # (role, email, password)
+    requests: int = 0
+
+
+@dataclass
+class Cast:
+    """Who acts in the demo histories."""
+
+    agency: User
+    manufacturers: list[User]
+    assessors: dict[int, User]  # regional body id -> assessor
+    irccs_users: dict[int, User]  # irccs id -> user
+    bodies: list[Organisation]
+    extra: dict = field(default_factory=dict)
+
+
+def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
+    """Load the demo data unless present. `copies` requests per scenario (different speeds)."""
+    logins = [(role, email, password) for email, password, role, _, _ in catalogue.DEMO_LOGINS]
+    if db.session.scalar(select(Organisation).where(Organisation.name == catalogue.AGENCY)):
+        return SeedResult(created=False, logins=logins)
+    cast = _create_people()
+    rng = random.Random(SEED)
+    count = _create_requests(cast, now, rng, copies)
+    return SeedResult(created=True, logins=logins, requests=count)
+
+
+# --- organisations and people ----------------------------------------------------------------
+
+
+def _org(name: str, kind: str, region: str | None = None, **fields) -> Organisation:
+    organisation = Organisation(name=name, kind=kind, region=region, **fields)
+    db.session.add(organisation)
+    return organisation
+
+
+def _user(email: str, password: str, role: str, organisation, full_name: str) -> User:
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        organisation=organisation,
+        full_name=full_name,
+    )
+    db.session.add(user)
+    return user
+
+
+def _create_people() -> Cast:
+    orgs = {catalogue.AGENCY: _org(catalogue.AGENCY, "agency")}
+    bodies = [_org(name, "regional_body", region) for name, region in catalogue.REGIONAL_BODIES]
+    irccs = [_org(name, "irccs", region) for name, region in catalogue.IRCCS]
+    makers = [
+        _org(name, "manufacturer", vat_number=vat, eudamed_srn=srn)
+        for name, vat, srn in catalogue.MANUFACTURERS
+    ]
+    for organisation in (*bodies, *irccs, *makers):
+        orgs[organisation.name] = organisation
+    db.session.flush()
+
+    named = {}
+    for email, password, role, org_name, full_name in catalogue.DEMO_LOGINS:
+        named[email] = _user(email, password, role, orgs.get(org_name), full_name)
+    # Colleagues, so that every body, IRCCS and manufacturer has someone who can act.
+    staff_password = "demo-staff" + STAFF_PASSWORD_SUFFIX
+    assessors = {bodies[0].id: named["valutatore@demo.hta"]}
+    for n, body in enumerate(bodies[1:], start=2):
+        assessors[body.id] = _user(
+            f"valutatore{n}@demo.hta", staff_password, "assessor", body, f"Valutatore {n}"
+        )
+    irccs_users = {irccs[0].id: named["irccs@demo.hta"]}
+    for n, hospital in enumerate(irccs[1:], start=2):
+        irccs_users[hospital.id] = _user(
+            f"irccs{n}@demo.hta", staff_password, "irccs", hospital, f"Referente IRCCS {n}"
+        )
+    manufacturers = [named["produttore@demo.hta"]]
+    for n, maker in enumerate(makers[1:], start=2):
+        manufacturers.append(
+            _user(
+                f"produttore{n}@demo.hta",
+                staff_password,
+                "manufacturer",
+                maker,
+                f"Referente regolatorio {n}",
+            )
+        )
+    db.session.flush()
+    return Cast(
+        agency=named["agenzia@demo.hta"],
+        manufacturers=manufacturers,
+        assessors=assessors,
+        irccs_users=irccs_users,
+        bodies=bodies,
+    )
+
+
+# --- dossiers ---------------------------------------------------------------------------------
+
+
+def _basic_udi_di(n: int) -> str:
+    data = f"8012345DEMO{n:03d}"
+    return data + gmn_check_pair(data)
+
+
+def _gtin(n: int) -> str:
+    from stdnum import ean
+
+    body = f"0801234{n:06d}"
+    return body + ean.calc_check_digit(body)
+
+
+def _dossier(device: dict, n: int, manufacturer: User, created_at: datetime) -> DeviceRequest:
+    price = Decimal(device["price"])
+    volume = device["volume"]
+    request = DeviceRequest(
+        manufacturer_id=manufacturer.organisation_id,
+        created_by_id=manufacturer.id,
+        created_at=created_at,
+        trade_name=device["trade_name"],
+        model=device["model"],
+        intended_purpose=f"{device['intervention']} for {device['condition'].lower()}.",
+        regulation=device["regulation"],
+        risk_class=device["risk_class"],
+        basic_udi_di=_basic_udi_di(n),
+        udi_di=_gtin(n),
+        emdn_code=device["emdn_code"],
+        repertorio_number=str(1800000 + n),
+        notified_body_number="0123" if n % 2 else "0476",
+        ce_certificate_number=f"CE-{device['model']}-{2024 + n % 2}",
+        ce_certificate_issued_on=catalogue.CE_ISSUED,
+        ce_certificate_expires_on=catalogue.CE_EXPIRES,
+        is_software=device.get("is_software", False),
+        uses_ai=device.get("uses_ai", False),
+        is_implantable=device.get("is_implantable", False),
+        condition=device["condition"],
+        severity=device["severity"],
+        population=device["population"],
+        eligible_patients_per_year=device["eligible"],
+        intervention=device["intervention"],
+        care_setting=device["setting"],
+        outcomes=device["outcomes"],
+        claimed_benefits="Better outcomes and fewer complications than the comparator.",
+        unmet_need="Patients for whom the current standard of care is unsuitable.",
+        list_price=price,
+        acquisition_cost=price,
+        running_costs_per_year=(price * Decimal("0.08")).quantize(Decimal("0.01")),
+        budget_impact_3y=(price * volume * catalogue.DEFAULT_BUDGET_FACTOR).quantize(
+            Decimal("0.01")
+        ),
+        expected_volume_per_year=volume,
+        consent_to_publication=n % 5 != 0,
+        confidential_fields=["list_price", "budget_impact_3y"] if n % 3 == 0 else [],
+        coi_declared=True,
+        coi_declaration="No financial ties with assessors or IRCCS staff.",
+    )
+    request.comparators = [Comparator(position=1, description=device["comparator"])]
+    request.evidence = [
+        EvidenceItem(
+            position=1,
+            design="rct",
+            patients=220 + n * 7,
+            follow_up_months=12,
+            reference=f"{device['trade_name']} pivotal trial, 2023",
+        ),
+        EvidenceItem(
+            position=2,
+            design="registry",
+            patients=900 + n * 31,
+            follow_up_months=24,
+            reference=f"{device['trade_name']} European registry, 2024",
+        ),
+    ]
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+# --- histories --------------------------------------------------------------------------------
+
+# A step: (trigger, who acts, days after the previous step, reason, data).
+# Who: "M" manufacturer, "A" agency, "R" assessor of the assigned body, "S" the system.
+RECOMMENDATION = {
+    "rationale": "Clinical benefit shown in a randomised trial; acceptable budget impact.",
+    "conditions": "",
+    "evidence_requirements": "",
+}
+
+SUBMITTED = [("submit", "M", 0, "", {})]
+ADMITTED = [*SUBMITTED, ("admit", "A", 11, "", {})]
+IN_PRIORITISATION = [*ADMITTED, ("start_prioritisation", "A", 25, "", {})]
+IN_ASSIGNMENT = [
+    *IN_PRIORITISATION,
+    ("prioritise", "A", 70, "High unmet need and strong evidence.", {}),
+]
+IN_ASSESSMENT = [
+    *IN_ASSIGNMENT,
+    ("assign_body", "A", 4, "", {"regional_body": "BODY"}),
+    ("accept_assignment", "R", 6, "", {}),
+]
+INFO_REQUESTED = [
+    *IN_ASSESSMENT,
+    (
+        "request_information",
+        "R",
+        35,
+        "",
+        {"questions": ["Provide the 24-month follow-up data.", "Describe the training plan."]},
+    ),
+]
+IN_FACTUAL_CHECK = [
+    *INFO_REQUESTED,
+    ("answer_information", "M", 21, "", {"answers": "Data and training plan attached."}),
+    ("send_draft_report", "R", 40, "", {}),
+]
+IN_APPRAISAL = [
+    *IN_FACTUAL_CHECK,
+    ("return_factual_comments", "M", 9, "", {"comments": "Two numerical corrections."}),
+    ("finalise_report", "R", 5, "", {}),
+]
+
+
+def _in_consultation(outcome: str) -> list:
+    return [
+        *IN_APPRAISAL,
+        ("open_consultation", "A", 26, "", {**RECOMMENDATION, "outcome": outcome}),
+    ]
+
+
+def _published(outcome: str) -> list:
+    return [
+        *_in_consultation(outcome),
+        ("publish", "A", 32, "", {**RECOMMENDATION, "outcome": outcome}),
+    ]
+
+
+# Target state -> how to get there. Two requests per path, with different speeds.
+SCENARIOS: list[tuple[str, list]] = [
+    ("draft", []),
+    ("intake_review", SUBMITTED),
+    (
+        "incomplete",
+        [
+            *SUBMITTED,
+            (
+                "mark_incomplete",
+                "A",
+                13,
+                "The file is incomplete.",
+                {"missing_items": ["Declaration of conformity", "Clinical evaluation summary"]},
+            ),
+        ],
+    ),
+    (
+        "inadmissible",
+        [
+            *SUBMITTED,
+            (
+                "declare_inadmissible",
+                "A",
+                14,
+                "The device is not innovative under the programme rules.",
+                {},
+            ),
+        ],
+    ),
+    (
+        "inadmissible_lapsed",
+        [
+            *SUBMITTED,
+            (
+                "mark_incomplete",
+                "A",
+                12,
+                "Missing IFU.",
+                {"missing_items": ["Instructions for use"]},
+            ),
+            ("lapse_incomplete", "S", 33, "", {}),
+        ],
+    ),
+    ("awaiting_prioritisation", ADMITTED),
+    ("prioritisation", IN_PRIORITISATION),
+    (
+        "not_prioritised",
+        [
+            *IN_PRIORITISATION,
+            ("not_prioritise", "A", 80, "Low expected benefit over current care.", {}),
+        ],
+    ),
+    (
+        "routed",
+        [
+            *IN_PRIORITISATION,
+            (
+                "route",
+                "A",
+                60,
+                "Falls under the EU joint assessment.",
+                {"route_to": "eu_joint_clinical_assessment"},
+            ),
+        ],
+    ),
+    ("assignment", [*IN_ASSIGNMENT, ("assign_body", "A", 3, "", {"regional_body": "BODY"})]),
+    ("assessment", IN_ASSESSMENT),
+    ("information_requested", INFO_REQUESTED),
+    ("discontinued", [*INFO_REQUESTED, ("lapse_information", "S", 32, "", {})]),
+    ("factual_accuracy_check", IN_FACTUAL_CHECK),
+    ("appraisal", IN_APPRAISAL),
+    ("consultation", _in_consultation("recommended_restricted")),
+    ("adoption_monitoring", _published("recommended")),
+    ("adoption_monitoring_evidence", _published("recommended_with_evidence_generation")),
+    ("not_recommended", _published("insufficient_evidence")),
+    (
+        "reassessment_due",
+        [
+            *_published("recommended_restricted"),
+            ("review_due", "A", 120, "New safety data from the registry.", {}),
+        ],
+    ),
+    (
+        "archived",
+        [
+            *_published("recommended"),
+            ("review_due", "A", 100, "Scheduled review.", {}),
+            ("archive", "A", 20, "Superseded by a newer device generation.", {}),
+        ],
+    ),
+    ("withdrawn", [*ADMITTED, ("withdraw", "M", 10, "Company strategy changed.", {})]),
+    (
+        "suspended",
+        [
+            *IN_ASSESSMENT,
+            ("suspend", "A", 20, "CE certificate suspended by the notified body.", {}),
+        ],
+    ),
+]
+
+# Days between the last step and today: published recommendations have had time for adoption.
+IDLE_DAYS_AFTER = {
+    "adoption_monitoring": (450, 800),
+    "adoption_monitoring_evidence": (250, 450),
+    "reassessment_due": (10, 60),
+    "archived": (5, 30),
+}
+
+# Adoption histories for IRCCS, by position of the IRCCS in the list (cycled).
+ADOPTION_PATHS = [
+    [],
+    [("start_evaluation", 20, "", {})],
+    [("start_evaluation", 15, "", {}), ("approve_for_use", 60, "", {})],
+    [
+        ("start_evaluation", 10, "", {}),
+        ("approve_for_use", 45, "", {}),
+        ("start_procurement", 20, "", {}),
+    ],
+    [
+        ("start_evaluation", 12, "", {}),
+        ("approve_for_use", 40, "", {}),
+        ("start_procurement", 15, "", {}),
+        ("start_use", 70, "", {}),
+    ],
+    [
+        ("start_evaluation", 30, "", {}),
+        ("decline", 50, "No budget this year.", {"decline_reason": "no_budget"}),
+    ],
+    [
+        ("start_evaluation", 8, "", {}),
+        ("approve_for_use", 30, "", {}),
+        ("start_use", 40, "", {}),
+        ("discontinue_use", 120, "Replaced by a cheaper alternative.", {}),
+    ],
+    [("start_evaluation", 25, "", {}), ("approve_for_use", 90, "", {}), ("start_use", 60, "", {})],
+]
+
+
+def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int) -> int:
+    count = 0
+    devices = catalogue.DEVICES
+    for copy in range(copies):
+        for index, (target, steps) in enumerate(SCENARIOS):
+            n = copy * len(SCENARIOS) + index
+            manufacturer = cast.manufacturers[n % len(cast.manufacturers)]
+            body = cast.bodies[n % len(cast.bodies)]
+            speed = rng.uniform(0.6, 1.5) if copy else rng.uniform(0.8, 1.2)
+            total_days = sum(step[2] for step in steps) * speed
+            idle_days = rng.uniform(*IDLE_DAYS_AFTER.get(target, (5, 40)))
+            start = now - timedelta(days=total_days + idle_days)
+            request = _dossier(devices[n % len(devices)], n + 1, manufacturer, start)
+            _play(request, steps, cast, manufacturer, body, start, speed, now, rng)
+            count += 1
+    return count
+
+
+def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> None:
+    moment = start
+    actors = {"M": manufacturer, "A": cast.agency, "S": None}
+    for trigger, who, days, reason, data in steps:
+        moment += timedelta(days=days * speed, hours=rng.uniform(1, 8))
+        at = min(moment, now)
+        actor = cast.assessors[body.id] if who == "R" else actors[who]
+        values = {k: (body.id if v == "BODY" else v) for k, v in data.items()}
+        stage_content = STAGE_CONTENT.get(trigger)
+        if stage_content is not None:
+            stage_content(request, actor, at, values)
+        if trigger not in FIRED_BY_STAGE_CONTENT:
+            fire(request, trigger, actor, at, reason=reason, **values)
+    if request.state == "adoption_monitoring":
+        _play_adoptions(request, cast, moment, now, rng)
+
+
+# --- stage content: what people do before (or instead of) firing ------------------------------
+
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _upload_mandatory_documents(request, actor, now, _data) -> None:
+    for doc_type, title in (
+        ("instructions_for_use", "Istruzioni per l'uso"),
+        ("ce_certificate", "Certificato CE"),
+        ("clinical_evaluation_summary", "Sintesi della valutazione clinica"),
+    ):
+        upload = BytesUpload(MINIMAL_PDF + title.encode(), f"{doc_type}.pdf")
+        upload_document(actor, request.id, upload, DocumentMeta(doc_type, title), now)
+
+
+def _score_priorities(request, actor, now, _data) -> None:
+    rng = random.Random(request.id)
+    entries = {
+        criterion: (rng.randint(1, 3), "Scored on the dossier's evidence and the unmet need.")
+        for criterion in CRITERIA
+    }
+    save_scores(actor, request, entries, now)
+
+
+def _declare_no_conflict(request, actor, now, _data) -> None:
+    if declaration_of(request.id, actor.id) is None:
+        declare(actor, request, has_conflict=False, description="", now=now)
+
+
+def _assess_every_domain(request, actor, now, _data) -> None:
+    entries = {
+        domain: {
+            "status": "done",
+            "findings": "Evidence reviewed against the EUnetHTA Core Model.",
+            "conclusion": "No concerns that would prevent a recommendation.",
+        }
+        for domain in DOMAINS
+    }
+    summary = "Draft assessment report: benefits shown, uncertainty on long-term data."
+    save_assessment(actor, request, entries, summary, now, coi_cleared=True)
+
+
+def _answer_questions(request, actor, now, _data) -> None:
+    information_round = open_round(request.id)
+    for question in information_round.questions:
+        save_answer(
+            actor,
+            request.id,
+            information_round.number,
+            question.number,
+            "See the attached data and the updated dossier.",
+            now,
+        )
+    send_answers(actor, request.id, information_round.number, now)
+
+
+def _return_factual_comments(request, actor, now, data) -> None:
+    return_factual_comments(actor, request, {"safety": data["comments"]}, "", now)
+
+
+STAGE_CONTENT = {
+    "submit": _upload_mandatory_documents,
+    "prioritise": _score_priorities,
+    "not_prioritise": _score_priorities,
+    "accept_assignment": _declare_no_conflict,
+    "send_draft_report": _assess_every_domain,
+    "answer_information": _answer_questions,
+    "return_factual_comments": _return_factual_comments,
+}
+# These steps are fired by the stage-content service itself.
+FIRED_BY_STAGE_CONTENT = frozenset({"answer_information", "return_factual_comments"})
+
+
+def _play_adoptions(request, cast, published_at, now, rng) -> None:
+    adoptions = db.session.scalars(
+        select(Adoption).where(Adoption.request_id == request.id).order_by(Adoption.irccs_id)
+    ).all()
+    for position, adoption in enumerate(adoptions):
+        moment = published_at
+        for trigger, days, reason, data in ADOPTION_PATHS[position % len(ADOPTION_PATHS)]:
+            moment += timedelta(days=days, hours=rng.uniform(1, 8))
+            if moment >= now:
+                break
+            fire(
+                adoption,
+                trigger,
+                cast.irccs_users[adoption.irccs_id],
+                moment,
+                reason=reason,
+                **data,
+            )
+        if adoption.first_use_at is not None:
+            _report_quarters(adoption, cast.irccs_users[adoption.irccs_id], now, rng)
+
+
+def _report_quarters(adoption, user, now, rng) -> None:
+    """Quarterly usage from the quarter of first use to the last finished quarter."""
+    year, quarter = adoption.first_use_at.year, (adoption.first_use_at.month - 1) // 3 + 1
+    last = (now.year, (now.month - 1) // 3 + 1)
+    while (year, quarter) < last:
+        units = rng.randint(3, 25)
+        figures = {
+            "year": year,
+            "quarter": quarter,
+            "units": units,
+            "procedures": units,
+            "spend": Decimal(units) * (adoption.request.list_price or Decimal(0)),
+            "adverse_events": 1 if rng.random() < 0.15 else 0,
+        }
+        report_usage(user, adoption, figures, now)
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)

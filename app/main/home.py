@@ -1,0 +1,38 @@
+"""What the home page shows each role."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import DeviceRequest
+from app.models.types import utcnow
+from app.requests.queries import visible_requests
+from app.workqueue.queries import DUE_SOON_DAYS, queue_summary
+
+RECENT_LIMIT = 10
+
+
+def home_context(user) -> dict:
+    query = (
+        visible_requests(user)
+        .options(joinedload(DeviceRequest.manufacturer))
+        .order_by(DeviceRequest.updated_at.desc())
+        .limit(RECENT_LIMIT)
+    )
+    recent = db.session.scalars(query).all()
+    counts = dict(
+        db.session.execute(
+            visible_requests(user)
+            .with_only_columns(DeviceRequest.state, func.count())
+            .group_by(DeviceRequest.state)
+        ).all()
+    )
+    return {
+        "recent_requests": recent,
+        "state_counts": counts,
+        "total": sum(counts.values()),
+        "queue": queue_summary(user, utcnow()),
+        "due_soon_days": DUE_SOON_DAYS,
+    }

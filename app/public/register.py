@@ -1,0 +1,586 @@
+"""The public transparency register: what anybody may see of a request, and nothing else.
+
+Which requests are in the register (`in_register_clause`, its Python twin `is_in_register`):
+the manufacturer consented to publication (`consent_to_publication IS TRUE`), the request was
+submitted, and it passed intake. "Passed intake" means the agency admitted it: its current state
+can only be reached through `admit` (awaiting_prioritisation and every later state), or it is in
+a state reachable from both sides of intake (withdrawn, suspended) and its history holds a stage
+record for awaiting_prioritisation. Drafts, requests under intake, incomplete or inadmissible
+ones never appear.
+
+What is shown of a request (`to_public`): only the fields named in `PUBLIC_FIELDS`, each built
+by its own extractor from allowed sources, minus every field the manufacturer listed in
+`request.confidential_fields`. Every public page, the CSV and the Atom feed go through
+`to_public` (and `public_comment` for consultation comments), and the views hand templates these
+dicts, never a model object. Internal notes, transition reasons, the audit trail and users'
+emails are not read here at all.
+
+The free-text search looks only at fields that can never be confidential (device names,
+manufacturer, EMDN code, reference number), so a search cannot probe a confidential value.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import configure_mappers, contains_eager, selectinload
+
+from app.domain.deadlines import stage_timing
+from app.domain.errors import NotFound
+from app.domain.vocab import RISK_CLASSES
+from app.extensions import db
+from app.models import (
+    ConsultationComment,
+    DeviceRequest,
+    Organisation,
+    Recommendation,
+    StageRecord,
+)
+from app.workflow.labels import public_state_label
+from app.workflow.states import OUTCOMES, REQUEST_STATES, TERMINAL_REQUEST_STATES
+
+# --- who is in the register -----------------------------------------------------------------
+
+PRE_ADMISSION_STATES = frozenset({"draft", "intake_review", "incomplete", "inadmissible"})
+# Reachable both before and after admission: the history decides.
+EITHER_SIDE_STATES = frozenset({"withdrawn", "suspended"})
+ADMITTED_ONLY_STATES = frozenset(REQUEST_STATES) - PRE_ADMISSION_STATES - EITHER_SIDE_STATES
+ADMISSION_STAGE = "awaiting_prioritisation"
+# The states the register can show (for the stage filter), in workflow order.
+REGISTER_STATES = tuple(s for s in REQUEST_STATES if s not in PRE_ADMISSION_STATES)
+# Stage visits never shown on a public timeline (the draft is the manufacturer's own).
+HIDDEN_STAGES = frozenset({"draft"})
+
+FIGURES_WINDOW = timedelta(days=365)
+FEED_LIMIT = 50
+SUMMARY_PREVIEW_CHARS = 280
+
+PUBLIC_OUTCOME_LABELS = {
+    "recommended": _l("Recommended"),
+    "recommended_restricted": _l("Recommended with restrictions"),
+    "recommended_with_evidence_generation": _l("Recommended with evidence generation"),
+    "only_in_research": _l("Only in research"),
+    "not_recommended": _l("Not recommended"),
+    "insufficient_evidence": _l("Insufficient evidence"),
+}
+
+
+def outcome_label(outcome: str | None) -> str:
+    return str(PUBLIC_OUTCOME_LABELS.get(outcome or "", outcome or ""))
+
+
+def _admission_recorded():
+    return exists().where(
+        StageRecord.request_id == DeviceRequest.id, StageRecord.state == ADMISSION_STAGE
+    )
+
+
+def in_register_clause():
+    """SQL condition: the request is in the public register (see the module docstring)."""
+    return and_(
+        DeviceRequest.consent_to_publication.is_(True),
+        DeviceRequest.submitted_at.is_not(None),
+        or_(
+            DeviceRequest.state.in_(ADMITTED_ONLY_STATES),
+            and_(DeviceRequest.state.in_(EITHER_SIDE_STATES), _admission_recorded()),
+        ),
+    )
+
+
+def is_in_register(request: DeviceRequest, stage_states: Iterable[str]) -> bool:
+    """Python twin of `in_register_clause`, given the states of the request's stage records."""
+    if request.consent_to_publication is not True or request.submitted_at is None:
+        return False
+    if request.state in ADMITTED_ONLY_STATES:
+        return True
+    return request.state in EITHER_SIDE_STATES and ADMISSION_STAGE in set(stage_states)
+
+
+# --- the allow-list --------------------------------------------------------------------------
+
+
+def _hidden(request: DeviceRequest) -> frozenset[str]:
+    return frozenset(request.confidential_fields or ())
+
+
+def _attribute(name: str) -> Callable[[DeviceRequest], object]:
+    return lambda request: getattr(request, name)
+
+
+def _comparators(request: DeviceRequest) -> list[str]:
+    return [c.description for c in request.comparators]
+
+
+def _evidence(request: DeviceRequest) -> list[dict]:
+    return [
+        {
+            "design": item.design,
+            "patients": item.patients,
+            "follow_up_months": item.follow_up_months,
+            "reference": item.reference,
+            "published_on": item.published_on,
+        }
+        for item in request.evidence
+    ]
+
+
+def _recommendation(request: DeviceRequest) -> dict | None:
+    """The published recommendation; while the consultation is open, the draft under
+    consultation. Anything else (an unpublished draft outside consultation) stays private."""
+    recommendation = request.recommendation
+    if recommendation is None:
+        return None
+    if recommendation.published_at is not None:
+        status = "published"
+    elif request.state == "consultation":
+        status = "draft"
+    else:
+        return None
+    return {
+        "status": status,
+        "outcome": recommendation.outcome,
+        "outcome_label": outcome_label(recommendation.outcome),
+        "rationale": recommendation.rationale,
+        "conditions": recommendation.conditions,
+        "evidence_requirements": recommendation.evidence_requirements,
+        "review_date": recommendation.review_date,
+        "published_at": recommendation.published_at,
+    }
+
+
+# Shown everywhere (list, CSV, feed, page): cheap, needs only the request, its manufacturer
+# and its recommendation loaded.
+SUMMARY_EXTRACTORS: dict[str, Callable[[DeviceRequest], object]] = {
+    "id": _attribute("id"),
+    "reference": _attribute("receipt_number"),
+    "trade_name": _attribute("trade_name"),
+    "model": _attribute("model"),
+    "manufacturer": lambda request: request.manufacturer.name,
+    "regulation": _attribute("regulation"),
+    "risk_class": _attribute("risk_class"),
+    "emdn_code": _attribute("emdn_code"),
+    "state": _attribute("state"),
+    "stage_label": lambda request: public_state_label(request.state),
+    "submitted_at": _attribute("submitted_at"),
+    "recommendation": _recommendation,
+}
+
+# Shown on the request's own page only (they need the comparators and evidence loaded).
+DETAIL_EXTRACTORS: dict[str, Callable[[DeviceRequest], object]] = {
+    "intended_purpose": _attribute("intended_purpose"),
+    "is_software": _attribute("is_software"),
+    "uses_ai": _attribute("uses_ai"),
+    "is_implantable": _attribute("is_implantable"),
+    "condition": _attribute("condition"),
+    "severity": _attribute("severity"),
+    "population": _attribute("population"),
+    "eligible_patients_per_year": _attribute("eligible_patients_per_year"),
+    "intervention": _attribute("intervention"),
+    "care_setting": _attribute("care_setting"),
+    "comparators": _comparators,
+    "outcomes": _attribute("outcomes"),
+    "claimed_benefits": _attribute("claimed_benefits"),
+    "unmet_need": _attribute("unmet_need"),
+    "evidence": _evidence,
+    # Prices, costs, budget impact and volumes are commercial data: never public, whether or
+    # not the manufacturer marked them confidential.
+}
+
+# Built from the stage records (state, dates, due dates): no free text at all.
+TIMING_FIELDS = (
+    "timeline",
+    "days_in_stage",
+    "current_deadline",
+    "deadlines_met",
+    "deadlines_missed",
+)
+
+PUBLIC_FIELDS: tuple[str, ...] = (*SUMMARY_EXTRACTORS, *DETAIL_EXTRACTORS, *TIMING_FIELDS)
+
+
+# --- stage timing ----------------------------------------------------------------------------
+
+
+def deadline_status(stage: StageRecord, now: datetime) -> str | None:
+    """ "met"/"missed" for a finished stage, "on_track"/"overdue" for the open one, None when
+    the stage has no deadline."""
+    if stage.due_at is None:
+        return None
+    timing = stage_timing(stage.state, stage.entered_at, stage.left_at, stage.due_at, now)
+    if stage.left_at is None:
+        return "overdue" if timing.late else "on_track"
+    return "missed" if timing.late else "met"
+
+
+def _public_stage(stage: StageRecord, now: datetime) -> dict:
+    terminal = stage.state in TERMINAL_REQUEST_STATES
+    timing = stage_timing(stage.state, stage.entered_at, stage.left_at, stage.due_at, now)
+    return {
+        "state": stage.state,
+        "label": public_state_label(stage.state),
+        "entered_at": stage.entered_at,
+        "left_at": stage.left_at,
+        "due_at": stage.due_at,
+        "days": None if terminal else timing.gross_days,
+        "deadline": deadline_status(stage, now),
+        "open": stage.left_at is None,
+    }
+
+
+def _timing_fields(request: DeviceRequest, stages: list[StageRecord], now: datetime) -> dict:
+    timeline = [
+        _public_stage(stage, now)
+        for stage in sorted(stages, key=lambda s: (s.entered_at, s.id or 0))
+        if stage.state not in HIDDEN_STAGES
+    ]
+    current = next(
+        (row for row in reversed(timeline) if row["open"] and row["state"] == request.state),
+        None,
+    )
+    statuses = [row["deadline"] for row in timeline]
+    return {
+        "timeline": timeline,
+        "days_in_stage": current["days"] if current else None,
+        "current_deadline": current["deadline"] if current else None,
+        "deadlines_met": statuses.count("met"),
+        "deadlines_missed": statuses.count("missed") + statuses.count("overdue"),
+    }
+
+
+# --- the serialiser --------------------------------------------------------------------------
+
+
+def to_public(
+    request: DeviceRequest, *, stages: list[StageRecord], now: datetime, detail: bool = False
+) -> dict:
+    """The public view of `request`, built only from `PUBLIC_FIELDS`, minus the fields the
+    manufacturer marked confidential. `stages` are the request's stage records. `detail=True`
+    adds the dossier summary of the request's own page. Raises NotFound for a request that is
+    not in the register."""
+    if not is_in_register(request, (s.state for s in stages)):
+        raise NotFound("request not in the public register")
+    hidden = _hidden(request)
+    extractors = SUMMARY_EXTRACTORS | (DETAIL_EXTRACTORS if detail else {})
+    public = {name: extract(request) for name, extract in extractors.items() if name not in hidden}
+    public |= {
+        name: value
+        for name, value in _timing_fields(request, stages, now).items()
+        if name not in hidden
+    }
+    return public
+
+
+COMMENT_PUBLIC_FIELDS = ("id", "author_name", "text", "created_at", "answer", "answered_at")
+
+
+def public_comment(comment: ConsultationComment) -> dict:
+    """A published consultation comment as the public sees it (never the author's email)."""
+    if comment.status != "published":
+        raise NotFound("comment not published")
+    return {name: getattr(comment, name) for name in COMMENT_PUBLIC_FIELDS}
+
+
+def public_documents(request: DeviceRequest) -> list[dict]:
+    """The documents of `request` the public may read: marked public by the agency and not
+    confidential, latest version only, as allow-listed dicts (title, kind, version,
+    published_at, url)."""
+    from app.documents.operations import public_documents_for
+
+    return public_documents_for(request)
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    search: str = ""
+    stage: str = ""
+    outcome: str = ""
+    risk_class: str = ""
+
+    def cleaned(self) -> RegisterFilters:
+        return RegisterFilters(
+            search=(self.search or "").strip()[:200],
+            stage=self.stage if self.stage in REGISTER_STATES else "",
+            outcome=self.outcome if self.outcome in OUTCOMES else "",
+            risk_class=self.risk_class if self.risk_class in RISK_CLASSES else "",
+        )
+
+    def as_args(self) -> dict:
+        """The non-empty filters, as query-string arguments."""
+        return {k: v for k, v in vars(self).items() if v}
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _register_base(*columns) -> Select:
+    """SELECT `columns` over register requests joined to their manufacturer and (optional)
+    recommendation, so the filters can use both."""
+    return (
+        select(*columns)
+        .select_from(DeviceRequest)
+        .join(Organisation, Organisation.id == DeviceRequest.manufacturer_id)
+        .outerjoin(Recommendation, Recommendation.request_id == DeviceRequest.id)
+        .where(in_register_clause())
+    )
+
+
+def _register_select() -> Select:
+    configure_mappers()  # the `recommendation` backref exists once the mappers are configured
+    return _register_base(DeviceRequest).options(
+        contains_eager(DeviceRequest.manufacturer),
+        contains_eager(DeviceRequest.recommendation),
+    )
+
+
+def _filtered(query: Select, filters: RegisterFilters) -> Select:
+    if filters.search:
+        pattern = _like(filters.search)
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        DeviceRequest.trade_name,
+                        DeviceRequest.model,
+                        DeviceRequest.emdn_code,
+                        DeviceRequest.receipt_number,
+                        Organisation.name,
+                    )
+                )
+            )
+        )
+    if filters.stage:
+        query = query.where(DeviceRequest.state == filters.stage)
+    if filters.outcome:
+        query = query.where(
+            Recommendation.outcome == filters.outcome, Recommendation.published_at.is_not(None)
+        )
+    if filters.risk_class:
+        query = query.where(DeviceRequest.risk_class == filters.risk_class)
+    return query
+
+
+def register_query(filters: RegisterFilters) -> Select:
+    """The register's requests matching `filters`, newest submission first."""
+    return _filtered(_register_select(), filters.cleaned()).order_by(
+        DeviceRequest.submitted_at.desc(), DeviceRequest.id.desc()
+    )
+
+
+def stages_by_request(request_ids) -> dict[int, list[StageRecord]]:
+    """Stage records of the given requests (a list of ids or an id subquery), in one query."""
+    grouped: dict[int, list[StageRecord]] = defaultdict(list)
+    rows = db.session.scalars(
+        select(StageRecord)
+        .where(StageRecord.request_id.in_(request_ids))
+        .order_by(StageRecord.request_id, StageRecord.entered_at, StageRecord.id)
+    )
+    for stage in rows:
+        grouped[stage.request_id].append(stage)
+    return grouped
+
+
+def _serialise_all(requests: list[DeviceRequest], stages, now: datetime) -> list[dict]:
+    return [to_public(r, stages=stages.get(r.id, []), now=now) for r in requests]
+
+
+def list_register(
+    filters: RegisterFilters, *, page: int, per_page: int, now: datetime
+) -> tuple[Pagination, list[dict]]:
+    """One page of the register: the pagination and the public rows of its requests."""
+    pagination = db.paginate(
+        register_query(filters), page=max(page, 1), per_page=per_page, error_out=False
+    )
+    ids = [r.id for r in pagination.items]
+    stages = stages_by_request(ids) if ids else {}
+    return pagination, _serialise_all(list(pagination.items), stages, now)
+
+
+def export_rows(filters: RegisterFilters, *, now: datetime) -> list[dict]:
+    """Every register row matching `filters` (for the CSV), in two queries."""
+    requests = list(db.session.scalars(register_query(filters)).unique())
+    ids = _filtered(_register_base(DeviceRequest.id), filters.cleaned())
+    stages = stages_by_request(ids) if requests else {}
+    return _serialise_all(requests, stages, now)
+
+
+def get_public_request(request_id: int, *, now: datetime) -> dict:
+    """The request's public page data; NotFound unless it is in the register."""
+    query = (
+        _register_select()
+        .where(DeviceRequest.id == request_id)
+        .options(selectinload(DeviceRequest.comparators), selectinload(DeviceRequest.evidence))
+    )
+    request = db.session.scalars(query).unique().one_or_none()
+    if request is None:
+        raise NotFound("request not in the public register")
+    stages = stages_by_request([request.id]).get(request.id, [])
+    public = to_public(request, stages=stages, now=now, detail=True)
+    public["documents"] = public_documents(request)
+    public["consultation"] = _consultation(public)
+    return public
+
+
+def _consultation(public: dict) -> dict:
+    """Whether comments are open, and until when (the consultation stage's due date)."""
+    is_open = public["state"] == "consultation"
+    closes_at = next(
+        (
+            row["due_at"]
+            for row in reversed(public.get("timeline", []))
+            if row["state"] == "consultation" and row["open"]
+        ),
+        None,
+    )
+    return {"open": is_open, "closes_at": closes_at if is_open else None}
+
+
+def published_comments(request_id: int) -> list[dict]:
+    """The published comments of a request, oldest first, as the public sees them."""
+    comments = db.session.scalars(
+        select(ConsultationComment)
+        .where(
+            ConsultationComment.request_id == request_id,
+            ConsultationComment.status == "published",
+        )
+        .order_by(ConsultationComment.created_at, ConsultationComment.id)
+    )
+    return [public_comment(c) for c in comments]
+
+
+def latest_recommendations(*, now: datetime, limit: int = FEED_LIMIT) -> list[dict]:
+    """The most recently published recommendations of the register (for the Atom feed)."""
+    query = (
+        _register_select()
+        .where(Recommendation.published_at.is_not(None))
+        .order_by(Recommendation.published_at.desc(), DeviceRequest.id.desc())
+        .limit(limit)
+    )
+    requests = list(db.session.scalars(query).unique())
+    ids = [r.id for r in requests]
+    stages = stages_by_request(ids) if ids else {}
+    return _serialise_all(requests, stages, now)
+
+
+# --- aggregate figures -----------------------------------------------------------------------
+
+
+def _register_ids() -> Select:
+    return select(DeviceRequest.id).where(in_register_clause())
+
+
+def stage_duration_figures(now: datetime) -> list[dict]:
+    """Per stage, over the stage visits of register requests that ended in the last 12 months:
+    how many, the median days, and the share that missed the deadline."""
+    since = now - FIGURES_WINDOW
+    rows = db.session.execute(
+        select(
+            StageRecord.state, StageRecord.entered_at, StageRecord.left_at, StageRecord.due_at
+        ).where(
+            StageRecord.request_id.in_(_register_ids()),
+            StageRecord.left_at.is_not(None),
+            StageRecord.left_at >= since,
+            StageRecord.left_at <= now,
+            StageRecord.state.not_in(TERMINAL_REQUEST_STATES | HIDDEN_STAGES),
+        )
+    ).all()
+    durations: dict[str, list[float]] = defaultdict(list)
+    missed: dict[str, int] = defaultdict(int)
+    with_deadline: dict[str, int] = defaultdict(int)
+    for state, entered_at, left_at, due_at in rows:
+        durations[state].append((left_at - entered_at).total_seconds() / 86_400)
+        if due_at is not None:
+            with_deadline[state] += 1
+            missed[state] += left_at > due_at
+    return [
+        {
+            "state": state,
+            "label": public_state_label(state),
+            "visits": len(durations[state]),
+            "median_days": round(statistics.median(durations[state]), 1),
+            "missed_share": (missed[state] / with_deadline[state])
+            if with_deadline[state]
+            else None,
+        }
+        for state in REQUEST_STATES
+        if durations.get(state)
+    ]
+
+
+def requests_per_stage() -> list[dict]:
+    counts = dict(
+        db.session.execute(
+            select(DeviceRequest.state, func.count())
+            .where(in_register_clause())
+            .group_by(DeviceRequest.state)
+        ).all()
+    )
+    return [
+        {"state": s, "label": public_state_label(s), "count": counts[s]}
+        for s in REGISTER_STATES
+        if counts.get(s)
+    ]
+
+
+def requests_per_outcome() -> list[dict]:
+    counts = dict(
+        db.session.execute(
+            select(Recommendation.outcome, func.count())
+            .join(DeviceRequest, DeviceRequest.id == Recommendation.request_id)
+            .where(in_register_clause(), Recommendation.published_at.is_not(None))
+            .group_by(Recommendation.outcome)
+        ).all()
+    )
+    return [
+        {"outcome": o, "label": outcome_label(o), "count": counts[o]}
+        for o in OUTCOMES
+        if counts.get(o)
+    ]
+
+
+def register_figures(now: datetime) -> dict:
+    per_stage = requests_per_stage()
+    return {
+        "since": now - FIGURES_WINDOW,
+        "durations": stage_duration_figures(now),
+        "per_stage": per_stage,
+        "per_outcome": requests_per_outcome(),
+        "total": sum(row["count"] for row in per_stage),
+    }
+
+
+def preview(text: str, limit: int = SUMMARY_PREVIEW_CHARS) -> str:
+    """The first `limit` characters of `text`, cut at a word, with an ellipsis."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+__all__ = [
+    "PUBLIC_FIELDS",
+    "RegisterFilters",
+    "export_rows",
+    "get_public_request",
+    "in_register_clause",
+    "is_in_register",
+    "latest_recommendations",
+    "list_register",
+    "public_comment",
+    "public_documents",
+    "published_comments",
+    "register_figures",
+    "to_public",
+]

@@ -1,0 +1,759 @@
+"""The adoption report's figures: the summary across recommendations (records by state, days
+to decision and first use, the cumulative adoption curve, quarters, regions, budget) and the
+per-recommendation tables as row factories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import (
+    Adoption,
+    DeviceRequest,
+    Organisation,
+    UsageReport,
+)
+from app.reports.filters import ReportFilters
+from app.reports.stats import Distribution
+from app.reports_pages.queries.common import (
+    Sql,
+    aware,
+    cached,
+    current_sql,
+    marked_confidential,
+    moment_literal,
+    optional_float,
+    party_condition,
+    raise_sort_memory,
+    requests_cte,
+    run_limited,
+    scope_condition,
+)
+from app.reports_pages.queries.distributions import (
+    Branch,
+    GroupFigures,
+    grouped_distributions,
+    median_subquery,
+)
+from app.workflow.states import (
+    POSITIVE_OUTCOMES,
+)
+
+MONTH_DAYS = 365.25 / 12
+CURVE_MONTHS = 36
+MILESTONE_MONTHS = (6, 12, 24)
+
+
+# --- Adoption ------------------------------------------------------------------------------
+
+ADOPTION_STATE_ORDER = (
+    "not_started",
+    "local_evaluation",
+    "approved_for_use",
+    "procurement",
+    "in_use",
+    "discontinued",
+    "declined",
+)
+
+
+@dataclass(frozen=True)
+class RegionFigures:
+    region: str | None
+    records: int
+    decided: int
+    adopting: int
+    first_use_days: Distribution
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    year: int
+    quarter: int
+    units: int
+    procedures: int
+    spend: float
+    adverse_events: int
+    reporting: int
+
+
+@dataclass
+class AdoptionSummary:
+    now: datetime | None = None  # when these figures were computed
+    recommendations: int = 0
+    records: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+    decision_days: Distribution = field(default_factory=Distribution)
+    first_use_days: Distribution = field(default_factory=Distribution)
+    curve: list[tuple[int, float | None, int]] = field(default_factory=list)
+    milestones: dict[int, float | None] = field(default_factory=dict)
+    regions: list[RegionFigures] = field(default_factory=list)
+    quarters: list[QuarterFigures] = field(default_factory=list)
+    spend_3y_with_budget: float = 0.0
+    budget_3y: float = 0.0
+    recommendations_with_budget: int = 0
+
+
+@dataclass(frozen=True)
+class RecommendationRow:
+    request_id: int
+    receipt_number: str | None
+    device: str
+    manufacturer: str
+    outcome: str
+    published_at: datetime
+    records: int
+    by_state: dict[str, int]
+    decision_median: float | None
+    first_use_median: float | None
+    milestones: dict[int, float | None]
+    expected_per_quarter: float | None  # None: not given, or confidential to this reader
+    quarters_reported: int
+    units: int
+    procedures: int
+    adverse_events: int
+    spend_3y: float
+    budget_3y: float | None
+
+    @property
+    def units_per_quarter(self) -> float | None:
+        return self.units / self.quarters_reported if self.quarters_reported else None
+
+    @property
+    def share_of_expected(self) -> float | None:
+        if not self.expected_per_quarter or self.units_per_quarter is None:
+            return None
+        return self.units_per_quarter / self.expected_per_quarter
+
+    @property
+    def share_of_budget(self) -> float | None:
+        return self.spend_3y / self.budget_3y if self.budget_3y else None
+
+
+@dataclass
+class AdoptionFigures:
+    now: datetime
+    summary: AdoptionSummary
+    recommendation_rows: Callable[[int | None], Iterator[RecommendationRow]]
+    quarter_rows: Callable[[int | None], Iterator[tuple]]
+    region_rows: Callable[[int | None], Iterator[tuple]]
+    not_started_rows: Callable[[int | None], Iterator[tuple]]
+    own_rows: Callable[[int | None], Iterator[tuple]] | None = None
+
+
+def recommendations_cte(filters: ReportFilters, sql: Sql):
+    """Published positive recommendations of the filtered requests."""
+    req = requests_cte(filters, sql)
+    return (
+        select(
+            req.c.request_id,
+            req.c.published_at,
+            req.c.outcome,
+            req.c.manufacturer_id,
+            req.c.assigned_body_id,
+            DeviceRequest.receipt_number,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.expected_volume_per_year,
+            DeviceRequest.budget_impact_3y,
+            DeviceRequest.confidential_fields,
+        )
+        .select_from(req)
+        .join(DeviceRequest, DeviceRequest.id == req.c.request_id)
+        .where(req.c.published_at.is_not(None), req.c.outcome.in_(POSITIVE_OUTCOMES))
+        .cte("recs")
+    )
+
+
+def _not_negative(expression):
+    return case((expression < 0, 0.0), else_=expression)
+
+
+def pairs_cte(recs, sql: Sql, now: datetime):
+    """One row per (recommendation, IRCCS) adoption record, with its timing in days."""
+    irccs = aliased(Organisation)
+    return (
+        select(
+            Adoption.id.label("adoption_id"),
+            Adoption.request_id,
+            Adoption.irccs_id,
+            irccs.name.label("irccs"),
+            irccs.region.label("region"),
+            Adoption.state,
+            _not_negative(sql.days(recs.c.published_at, Adoption.decided_at)).label("decided_days"),
+            _not_negative(sql.days(recs.c.published_at, Adoption.first_use_at)).label("use_days"),
+            _not_negative(sql.days(recs.c.published_at, moment_literal(now))).label("avail_days"),
+        )
+        .select_from(recs)
+        .join(Adoption, Adoption.request_id == recs.c.request_id)
+        .join(irccs, irccs.id == Adoption.irccs_id)
+        .cte("pairs")
+    )
+
+
+def latest_usage_subquery():
+    """Usage reports, only the latest version of each (adoption, year, quarter): a report with
+    no later version of the same quarter. An anti-join (NOT EXISTS on the period index), so a
+    query about a few adoption records only looks at their reports."""
+    later = aliased(UsageReport)
+    newer_exists = (
+        select(later.id)
+        .where(
+            later.adoption_id == UsageReport.adoption_id,
+            later.year == UsageReport.year,
+            later.quarter == UsageReport.quarter,
+            later.version > UsageReport.version,
+        )
+        .exists()
+    )
+    return select(UsageReport).where(~newer_exists).subquery("usage")
+
+
+def _quarter_index(sql: Sql, moment):
+    """year * 4 + quarter - 1 of a moment (Rome time, taken as UTC+1)."""
+    if sql.postgres:
+        local = func.timezone("UTC", moment) + literal(timedelta(hours=1))
+        month = cast(extract("month", local), Integer)
+    else:
+        month = cast(func.strftime("%m", moment, "+1 hour"), Integer)
+    return sql.year(moment) * 4 + (month - 1) // 3
+
+
+def _within_three_years(sql: Sql, usage, published_at):
+    """The usage quarter is one of the 12 quarters from the publication's quarter."""
+    start = _quarter_index(sql, published_at)
+    index = usage.c.year * 4 + usage.c.quarter - 1
+    return and_(index >= start, index < start + 12)
+
+
+def _visible_figure(actor, recs, field_name: str):
+    """The dossier figure where this reader may see it, else NULL."""
+    hidden = and_(
+        marked_confidential(recs.c.confidential_fields, field_name),
+        ~party_condition(actor, recs.c.manufacturer_id, recs.c.assigned_body_id),
+    )
+    return case((hidden, None), else_=getattr(recs.c, field_name))
+
+
+def adoption_figures(
+    actor,
+    filters: ReportFilters,
+    now: datetime,
+    method: str | None = None,
+    cache_seconds: float = 0,
+) -> AdoptionFigures:
+    """Every figure of the adoption report: the summary now (five statements, or none when
+    cached), the tables as row factories (one statement each when called)."""
+    summary = cached(
+        "adoption",
+        (filters, _party_key(actor), method),
+        lambda: adoption_summary(actor, filters, now, method),
+        cache_seconds,
+    )
+    return AdoptionFigures(
+        now=now,
+        summary=summary,
+        recommendation_rows=lambda limit=None: recommendation_rows(
+            actor, filters, now, limit, method
+        ),
+        quarter_rows=lambda limit=None: quarter_rows(actor, filters, now, limit),
+        region_rows=lambda limit=None: region_rows(actor, filters, now, limit),
+        not_started_rows=lambda limit=None: not_started_rows(actor, filters, now, limit),
+        own_rows=(
+            (lambda limit=None: own_adoption_rows(actor, filters, now, limit))
+            if actor is not None and actor.role == "irccs"
+            else None
+        ),
+    )
+
+
+def _party_key(actor) -> tuple:
+    """What the adoption summary depends on about its reader: which budgets it may see."""
+    if actor is None or actor.role == "agency":
+        return ("all",)
+    if actor.role in ("manufacturer", "assessor"):
+        return (actor.role, actor.organisation_id)
+    return ("none",)
+
+
+def adoption_summary(actor, filters, now, method=None) -> AdoptionSummary:
+    """The summary across recommendations (five statements, and one SET on PostgreSQL)."""
+    sql = current_sql()
+    raise_sort_memory(sql)
+    summary = AdoptionSummary(now=now)
+    recs = recommendations_cte(filters, sql)
+    pairs = pairs_cte(recs, sql, now)
+    _adoption_counts(summary, actor, recs, pairs, sql)
+    _adoption_distributions(summary, pairs, method)
+    _adoption_curve(summary, pairs, sql)
+    _adoption_quarters(summary, pairs)
+    return summary
+
+
+def _adoption_counts(summary, actor, recs, pairs, sql) -> None:
+    """Recommendations, records by state and region, and spend against visible budgets."""
+    budget = _visible_figure(actor, recs, "budget_impact_3y")
+    usage = latest_usage_subquery()
+    spend = (
+        select(func.coalesce(func.sum(usage.c.spend), 0))
+        .select_from(usage)
+        .join(Adoption, Adoption.id == usage.c.adoption_id)
+        .join(recs, recs.c.request_id == Adoption.request_id)
+        .where(budget.is_not(None), _within_three_years(sql, usage, recs.c.published_at))
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(budget), 0),
+            func.count(budget),
+            spend,
+        ).select_from(recs)
+    ).one()
+    summary.recommendations = int(row[0])
+    summary.budget_3y = float(row[1] or 0)
+    summary.recommendations_with_budget = int(row[2] or 0)
+    summary.spend_3y_with_budget = float(row[3] or 0)
+    by_region: dict = {}
+    query = select(
+        pairs.c.region,
+        pairs.c.state,
+        func.count(),
+        func.count(pairs.c.decided_days),
+        func.count(pairs.c.use_days),
+    ).group_by(pairs.c.region, pairs.c.state)
+    for region, state, records, decided, adopting in db.session.execute(query):
+        summary.by_state[state] = summary.by_state.get(state, 0) + records
+        totals = by_region.setdefault(region, [0, 0, 0])
+        totals[0] += records
+        totals[1] += decided
+        totals[2] += adopting
+    summary.records = sum(summary.by_state.values())
+    summary.regions = [
+        RegionFigures(region, *totals, Distribution())
+        for region, totals in sorted(by_region.items(), key=lambda kv: kv[0] or "")
+    ]
+
+
+def _adoption_distributions(summary, pairs, method) -> None:
+    branches = [
+        Branch("decided_days"),
+        Branch("use_days"),
+        Branch("use_days", ("region",)),
+    ]
+    results = grouped_distributions(pairs, branches, method)
+    empty = GroupFigures(Distribution(), ())
+    summary.decision_days = results.get((0, ()), empty).distribution
+    summary.first_use_days = results.get((1, ()), empty).distribution
+    summary.regions = [
+        RegionFigures(
+            r.region,
+            r.records,
+            r.decided,
+            r.adopting,
+            results.get((2, (r.region,)), empty).distribution,
+        )
+        for r in summary.regions
+    ]
+
+
+def _adoption_curve(summary, pairs, sql) -> None:
+    """Cumulative share of IRCCS records in use m months after publication, counting at month
+    m only the recommendations published at least m months ago."""
+    avail = func.min if not sql.postgres else func.least
+    avail_month = avail(sql.floor(pairs.c.avail_days / MONTH_DAYS), CURVE_MONTHS)
+    use_month = case(
+        (pairs.c.use_days.is_not(None), sql.floor(pairs.c.use_days / MONTH_DAYS)), else_=None
+    )
+    query = select(avail_month.label("avail"), use_month.label("used"), func.count()).group_by(
+        avail_month, use_month
+    )
+    cells = [
+        (int(a), None if u is None else int(u), int(n)) for a, u, n in db.session.execute(query)
+    ]
+    horizon = max((a for a, _, _ in cells), default=-1)
+    curve = []
+    for month in range(horizon + 1):
+        at_risk = sum(n for a, _, n in cells if a >= month)
+        adopted = sum(n for a, u, n in cells if a >= month and u is not None and u < month)
+        curve.append((month, adopted / at_risk if at_risk else None, at_risk))
+    summary.curve = curve
+    summary.milestones = {m: (curve[m][1] if m < len(curve) else None) for m in MILESTONE_MONTHS}
+
+
+def _adoption_quarters(summary, pairs) -> None:
+    usage = latest_usage_subquery()
+    query = (
+        select(
+            usage.c.year,
+            usage.c.quarter,
+            func.sum(usage.c.units),
+            func.sum(usage.c.procedures),
+            func.sum(usage.c.spend),
+            func.sum(usage.c.adverse_events),
+            func.count(func.distinct(usage.c.adoption_id)),
+        )
+        .join(pairs, pairs.c.adoption_id == usage.c.adoption_id)
+        .group_by(usage.c.year, usage.c.quarter)
+        .order_by(usage.c.year, usage.c.quarter)
+    )
+    summary.quarters = [
+        QuarterFigures(int(y), int(q), int(u or 0), int(p or 0), float(s or 0), int(a or 0), int(n))
+        for y, q, u, p, s, a, n in db.session.execute(query)
+    ]
+
+
+def recommendation_rows(
+    actor, filters, now: datetime, limit: int | None = None, method: str | None = None
+) -> Iterator[RecommendationRow]:
+    """One row per recommendation the actor may see, most recent first, streamed.
+
+    The actor's scope and the limit are applied to the recommendations first, so a preview
+    of the first rows only computes their figures."""
+    sql = current_sql()
+    every = recommendations_cte(filters, sql)
+    page = (
+        select(every)
+        .where(scope_condition(actor, every.c.request_id))
+        .order_by(every.c.published_at.desc(), every.c.request_id.desc())
+    )
+    recs = (page.limit(limit) if limit else page).cte("recs_page")
+    pairs = pairs_cte(recs, sql, now)
+    counts = _per_recommendation_counts(pairs)
+    usage_totals = _per_recommendation_usage(recs, sql)
+    decision = median_subquery(pairs, "request_id", "decided_days", "decision", method)
+    first_use = median_subquery(pairs, "request_id", "use_days", "first_use", method)
+    expected = _visible_figure(actor, recs, "expected_volume_per_year")
+    budget = _visible_figure(actor, recs, "budget_impact_3y")
+    query = (
+        select(
+            recs.c.request_id,
+            recs.c.receipt_number,
+            recs.c.trade_name,
+            recs.c.model,
+            Organisation.name.label("manufacturer"),
+            recs.c.outcome,
+            recs.c.published_at,
+            *[column for column in counts.c if column.name != "request_id"],
+            decision.c.median.label("decision_median"),
+            first_use.c.median.label("first_use_median"),
+            expected.label("expected"),
+            budget.label("budget"),
+            *[column for column in usage_totals.c if column.name != "request_id"],
+        )
+        .select_from(recs)
+        .join(Organisation, Organisation.id == recs.c.manufacturer_id)
+        .outerjoin(counts, counts.c.request_id == recs.c.request_id)
+        .outerjoin(usage_totals, usage_totals.c.request_id == recs.c.request_id)
+        .outerjoin(decision, decision.c.key == recs.c.request_id)
+        .outerjoin(first_use, first_use.c.key == recs.c.request_id)
+        .order_by(recs.c.published_at.desc(), recs.c.request_id.desc())
+    )
+    for row in run_limited(query, None):
+        yield _recommendation_row(row, now)
+
+
+def _per_recommendation_counts(pairs):
+    columns = [func.count().label("records")]
+    columns += [
+        func.sum(case((pairs.c.state == state, 1), else_=0)).label(f"n_{state}")
+        for state in ADOPTION_STATE_ORDER
+    ]
+    columns += [
+        func.sum(case((pairs.c.use_days < months * MONTH_DAYS, 1), else_=0)).label(
+            f"within_{months}"
+        )
+        for months in MILESTONE_MONTHS
+    ]
+    columns.append(func.max(pairs.c.avail_days).label("avail_days"))
+    return select(pairs.c.request_id, *columns).group_by(pairs.c.request_id).subquery("counts")
+
+
+def _per_recommendation_usage(recs, sql):
+    usage = latest_usage_subquery()
+    within = _within_three_years(sql, usage, recs.c.published_at)
+    return (
+        select(
+            Adoption.request_id,
+            func.count(func.distinct(usage.c.year * 4 + usage.c.quarter)).label("quarters"),
+            func.sum(usage.c.units).label("units"),
+            func.sum(usage.c.procedures).label("procedures"),
+            func.sum(usage.c.adverse_events).label("adverse_events"),
+            func.sum(case((within, usage.c.spend), else_=0)).label("spend_3y"),
+        )
+        .select_from(usage)
+        .join(Adoption, Adoption.id == usage.c.adoption_id)
+        .join(recs, recs.c.request_id == Adoption.request_id)
+        .group_by(Adoption.request_id)
+        .subquery("usage_totals")
+    )
+
+
+def _recommendation_row(row, now: datetime) -> RecommendationRow:
+    records = int(row.records or 0)
+    avail = float(row.avail_days or 0)
+    milestones = {}
+    for months in MILESTONE_MONTHS:
+        reached = records and avail >= months * MONTH_DAYS
+        milestones[months] = (
+            (int(getattr(row, f"within_{months}") or 0) / records) if reached else None
+        )
+    expected = row.expected
+    return RecommendationRow(
+        request_id=row.request_id,
+        receipt_number=row.receipt_number,
+        device=" ".join(p for p in (row.trade_name, row.model) if p),
+        manufacturer=row.manufacturer,
+        outcome=row.outcome,
+        published_at=aware(row.published_at),
+        records=records,
+        by_state={s: int(getattr(row, f"n_{s}") or 0) for s in ADOPTION_STATE_ORDER},
+        decision_median=optional_float(row.decision_median),
+        first_use_median=optional_float(row.first_use_median),
+        milestones=milestones,
+        expected_per_quarter=None if expected is None else float(expected) / 4,
+        quarters_reported=int(row.quarters or 0),
+        units=int(row.units or 0),
+        procedures=int(row.procedures or 0),
+        adverse_events=int(row.adverse_events or 0),
+        spend_3y=float(row.spend_3y or 0),
+        budget_3y=optional_float(row.budget),
+    )
+
+
+QUARTER_ROW_COLUMNS = (
+    "request_id",
+    "device",
+    "year",
+    "quarter",
+    "reporting",
+    "units",
+    "procedures",
+    "expected_units",
+    "share_of_expected",
+    "spend",
+    "adverse_events",
+)
+
+
+def quarter_rows(actor, filters, now: datetime, limit: int | None = None) -> Iterator[tuple]:
+    """Units, procedures and spend per recommendation and quarter, against the expected."""
+    sql = current_sql()
+    recs = recommendations_cte(filters, sql)
+    usage = latest_usage_subquery()
+    expected = _visible_figure(actor, recs, "expected_volume_per_year")
+    query = (
+        select(
+            recs.c.request_id,
+            recs.c.trade_name,
+            recs.c.model,
+            usage.c.year,
+            usage.c.quarter,
+            func.count(func.distinct(usage.c.adoption_id)),
+            func.sum(usage.c.units),
+            func.sum(usage.c.procedures),
+            func.max(expected),
+            func.sum(usage.c.spend),
+            func.sum(usage.c.adverse_events),
+        )
+        .select_from(usage)
+        .join(Adoption, Adoption.id == usage.c.adoption_id)
+        .join(recs, recs.c.request_id == Adoption.request_id)
+        .where(scope_condition(actor, recs.c.request_id))
+        .group_by(recs.c.request_id, recs.c.trade_name, recs.c.model, usage.c.year, usage.c.quarter)
+        .order_by(recs.c.request_id.desc(), usage.c.year, usage.c.quarter)
+    )
+    for (
+        rid,
+        name,
+        model,
+        year,
+        quarter,
+        n,
+        units,
+        procedures,
+        yearly,
+        spend,
+        adverse,
+    ) in run_limited(query, limit):
+        per_quarter = None if yearly is None else float(yearly) / 4
+        units = int(units or 0)
+        yield (
+            rid,
+            " ".join(p for p in (name, model) if p),
+            int(year),
+            int(quarter),
+            int(n),
+            units,
+            int(procedures or 0),
+            per_quarter,
+            units / per_quarter if per_quarter else None,
+            float(spend or 0),
+            int(adverse or 0),
+        )
+
+
+REGION_ROW_COLUMNS = (
+    "request_id",
+    "device",
+    "region",
+    "records",
+    "adopting",
+    "share",
+    "not_started",
+)
+
+
+def region_rows(actor, filters, now: datetime, limit: int | None = None) -> Iterator[tuple]:
+    """Per recommendation and IRCCS region: records, adopting, share adopting, not started."""
+    sql = current_sql()
+    recs = recommendations_cte(filters, sql)
+    pairs = pairs_cte(recs, sql, now)
+    query = (
+        select(
+            recs.c.request_id,
+            recs.c.trade_name,
+            recs.c.model,
+            pairs.c.region,
+            func.count(),
+            func.count(pairs.c.use_days),
+            func.sum(case((pairs.c.state == "not_started", 1), else_=0)),
+        )
+        .select_from(pairs)
+        .join(recs, recs.c.request_id == pairs.c.request_id)
+        .where(scope_condition(actor, recs.c.request_id))
+        .group_by(recs.c.request_id, recs.c.trade_name, recs.c.model, pairs.c.region)
+        .order_by(recs.c.request_id.desc(), pairs.c.region)
+    )
+    for rid, name, model, region, records, adopting, not_started in run_limited(query, limit):
+        yield (
+            rid,
+            " ".join(p for p in (name, model) if p),
+            region,
+            int(records),
+            int(adopting),
+            adopting / records if records else None,
+            int(not_started or 0),
+        )
+
+
+NOT_STARTED_COLUMNS = ("request_id", "device", "irccs", "region", "published_at", "days_waiting")
+
+
+def not_started_rows(actor, filters, now: datetime, limit: int | None = None) -> Iterator[tuple]:
+    """IRCCS that have not started, longest waiting first (an IRCCS sees only itself)."""
+    sql = current_sql()
+    recs = recommendations_cte(filters, sql)
+    pairs = pairs_cte(recs, sql, now)
+    query = (
+        select(
+            recs.c.request_id,
+            recs.c.trade_name,
+            recs.c.model,
+            pairs.c.irccs,
+            pairs.c.region,
+            recs.c.published_at,
+            pairs.c.avail_days,
+        )
+        .select_from(pairs)
+        .join(recs, recs.c.request_id == pairs.c.request_id)
+        .where(pairs.c.state == "not_started", scope_condition(actor, recs.c.request_id))
+        .order_by(pairs.c.avail_days.desc(), recs.c.request_id, pairs.c.irccs)
+    )
+    if actor is not None and actor.role == "irccs":
+        query = query.where(pairs.c.irccs_id == actor.organisation_id)
+    for rid, name, model, irccs, region, published, days in run_limited(query, limit):
+        yield (
+            rid,
+            " ".join(p for p in (name, model) if p),
+            irccs,
+            region,
+            aware(published),
+            float(days),
+        )
+
+
+OWN_ROW_COLUMNS = (
+    "request_id",
+    "device",
+    "state",
+    "published_at",
+    "decided_at",
+    "first_use_at",
+    "decision_days",
+    "first_use_days",
+    "units",
+    "procedures",
+    "spend",
+    "adverse_events",
+)
+
+
+def own_adoption_rows(actor, filters, now: datetime, limit: int | None = None) -> Iterator[tuple]:
+    """An IRCCS's own adoption records with its reported totals (latest versions)."""
+    sql = current_sql()
+    recs = recommendations_cte(filters, sql)
+    usage = latest_usage_subquery()
+    totals = (
+        select(
+            usage.c.adoption_id,
+            func.sum(usage.c.units).label("units"),
+            func.sum(usage.c.procedures).label("procedures"),
+            func.sum(usage.c.spend).label("spend"),
+            func.sum(usage.c.adverse_events).label("adverse"),
+        )
+        .group_by(usage.c.adoption_id)
+        .subquery("own_totals")
+    )
+    query = (
+        select(
+            recs.c.request_id,
+            recs.c.trade_name,
+            recs.c.model,
+            Adoption.state,
+            recs.c.published_at,
+            Adoption.decided_at,
+            Adoption.first_use_at,
+            sql.days(recs.c.published_at, Adoption.decided_at),
+            sql.days(recs.c.published_at, Adoption.first_use_at),
+            totals.c.units,
+            totals.c.procedures,
+            totals.c.spend,
+            totals.c.adverse,
+        )
+        .select_from(recs)
+        .join(Adoption, Adoption.request_id == recs.c.request_id)
+        .outerjoin(totals, totals.c.adoption_id == Adoption.id)
+        .where(Adoption.irccs_id == actor.organisation_id)
+        .order_by(recs.c.published_at.desc(), recs.c.request_id.desc())
+    )
+    for row in run_limited(query, limit):
+        yield (
+            row[0],
+            " ".join(p for p in (row[1], row[2]) if p),
+            row[3],
+            aware(row[4]),
+            aware(row[5]),
+            aware(row[6]),
+            optional_float(row[7]),
+            optional_float(row[8]),
+            int(row[9] or 0),
+            int(row[10] or 0),
+            float(row[11] or 0),
+            int(row[12] or 0),
+        )

@@ -1,7 +1,0 @@
-"""Report pages and downloads: timing, adoption, and the per-request record (url /reports)."""
-
-from flask import Blueprint
-
-bp = Blueprint("reports", __name__)
-
-from app.reports_views import views  # noqa: E402, F401

@@ -1,0 +1,306 @@
+"""The pieces shared by the request page's workflow panel and the adoption record page:
+the actions an actor may take now (each with its form), a failed action kept for re-display,
+and the audit trail in a readable shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.forms.actions import ActionForm, build_action_form
+from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_LABELS
+from app.labels import ROLE_LABELS, region_label
+from app.models import AuditEntry, Organisation, User
+from app.workflow.action_labels import ACTION_HELP, SYSTEM_ROLE_LABEL, action_label, field_label
+from app.workflow.action_labels import choice_label as _choice_label
+from app.workflow.labels import adoption_state_label, state_label
+from app.workflow.spec import TransitionSpec
+
+# Actions that close or stop something: drawn as a red button.
+DANGER_TRIGGERS = frozenset(
+    {
+        "declare_inadmissible",
+        "not_prioritise",
+        "withdraw",
+        "suspend",
+        "archive",
+        "decline_assignment",
+        "decline",
+        "discontinue_use",
+    }
+)
+
+FAILED_ACTION_KEY = "workflow_failed_action"
+
+# Audit data keys that hold an organisation id (shown as its name).
+ORGANISATION_KEYS = frozenset({"regional_body", "declined_body"})
+
+
+@dataclass
+class FailedAction:
+    """An action whose form (or guard) failed: re-shown open, with the typed input."""
+
+    kind: str  # "request" or "adoption"
+    object_id: int
+    trigger: str
+    form: ActionForm
+    message: str = ""
+    details: list[str] = field(default_factory=list)
+
+
+def remember_failed_action(failure: FailedAction) -> None:
+    """Keep the failure for this HTTP request, so the page re-rendered next shows it."""
+    setattr(g, FAILED_ACTION_KEY, failure)
+
+
+def failed_action_for(kind: str, object_id: int) -> FailedAction | None:
+    failure = g.get(FAILED_ACTION_KEY)
+    if failure is not None and failure.kind == kind and failure.object_id == object_id:
+        return failure
+    return None
+
+
+# Actions done on a page of their own (e.g. answering questions one by one with files): the
+# panel links there instead of drawing the generic form. Other areas register a function
+# obj -> URL (or None to fall back to the form) with `register_action_page`.
+_ACTION_PAGES: dict[tuple[str, str], Callable[[Any], str | None]] = {}
+
+
+def register_action_page(kind: str, trigger: str, url_for_obj: Callable[[Any], str | None]):
+    """Let the panel link `trigger` (of a "request" or "adoption") to a dedicated page."""
+    _ACTION_PAGES[(kind, trigger)] = url_for_obj
+
+
+def _action_page(kind: str, trigger: str, obj) -> str | None:
+    url_for_obj = _ACTION_PAGES.get((kind, trigger))
+    return url_for_obj(obj) if url_for_obj is not None and obj is not None else None
+
+
+@dataclass
+class ActionView:
+    trigger: str
+    label: str
+    help: str
+    form: ActionForm | None
+    url: str
+    danger: bool = False
+    is_open: bool = False
+    message: str = ""
+    details: list[str] = field(default_factory=list)
+    # Set when the action is done on a dedicated page: the panel links there.
+    page_url: str | None = None
+
+
+def regional_body_choices() -> list[tuple[int, str]]:
+    """Active regional HTA bodies as (id, "Name (Region)"), by name."""
+    bodies = db.session.scalars(
+        select(Organisation)
+        .where(Organisation.kind == "regional_body", Organisation.active.is_(True))
+        .order_by(Organisation.name)
+    )
+    return [(body.id, f"{body.name} ({region_label(body.region)})") for body in bodies]
+
+
+def _needs_bodies(specs: Iterable[TransitionSpec]) -> bool:
+    return any(f.kind == "regional_body" for spec in specs for f in spec.fields)
+
+
+def action_views(
+    specs: Sequence[TransitionSpec],
+    *,
+    version: int,
+    url_for_trigger,
+    failure: FailedAction | None,
+    kind: str = "request",
+    obj=None,
+) -> list[ActionView]:
+    """One view per available action; the failed one keeps its bound form and opens."""
+    bodies = regional_body_choices() if _needs_bodies(specs) else []
+    views = []
+    for spec in specs:
+        page_url = _action_page(kind, spec.trigger, obj)
+        if page_url:
+            views.append(_linked_action(spec, page_url))
+            continue
+        failed = failure is not None and failure.trigger == spec.trigger
+        form = (
+            failure.form
+            if failed
+            else build_action_form(spec, version=version, regional_bodies=bodies)
+        )
+        views.append(
+            ActionView(
+                trigger=spec.trigger,
+                label=action_label(spec.trigger),
+                help=str(ACTION_HELP.get(spec.trigger, "")),
+                form=form,
+                url=url_for_trigger(spec.trigger),
+                danger=spec.trigger in DANGER_TRIGGERS,
+                is_open=failed,
+                message=failure.message if failed else "",
+                details=failure.details if failed else [],
+            )
+        )
+    return views
+
+
+def _linked_action(spec: TransitionSpec, page_url: str) -> ActionView:
+    return ActionView(
+        trigger=spec.trigger,
+        label=action_label(spec.trigger),
+        help=str(ACTION_HELP.get(spec.trigger, "")),
+        form=None,
+        url=page_url,
+        danger=spec.trigger in DANGER_TRIGGERS,
+        page_url=page_url,
+    )
+
+
+# --- The audit trail
+
+
+@dataclass
+class AuditRow:
+    entry: AuditEntry
+    who: str
+    role: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    data: list[tuple[str, str | list[str]]]
+    changes: list[tuple[str, str, str]]
+
+
+# Keys of audit data and changes written outside the workflow forms (conflict declarations,
+# usage reports, the assessment summary), and the parts of "<criterion or domain>.<part>" keys.
+AUDIT_KEY_LABELS = {
+    "description": _l("Description"),
+    "has_conflict": _l("Declares a conflict of interest"),
+    "period": _l("Quarter"),
+    "units": _l("Units used"),
+    "procedures": _l("Procedures"),
+    "spend": _l("Spend (EUR)"),
+    "adverse_events": _l("Adverse events"),
+    "summary": _l("Summary of the assessment"),
+}
+AUDIT_KEY_PART_LABELS = {
+    "score": _l("score"),
+    "justification": _l("justification"),
+    "status": _l("status"),
+    "findings": _l("findings"),
+    "conclusion": _l("conclusion"),
+}
+
+
+def audit_key_label(key: str) -> str:
+    """A data or change key as words: "safety.status" -> "Safety: status"."""
+    whole, dot, part = key.partition(".")
+    subject = CRITERION_LABELS.get(whole) or DOMAIN_LABELS.get(whole)
+    if dot and subject is not None:
+        return f"{subject}: {AUDIT_KEY_PART_LABELS.get(part, part)}"
+    label = AUDIT_KEY_LABELS.get(key)
+    return str(label) if label is not None else field_label(key)
+
+
+def _change_value_label(key: str, value: str) -> str:
+    if key.endswith(".status"):
+        return str(DOMAIN_STATUS_LABELS.get(value, value))
+    return value
+
+
+def role_label(role: str) -> str:
+    if role == "system":
+        return str(SYSTEM_ROLE_LABEL)
+    return str(ROLE_LABELS.get(role, role))
+
+
+def _user_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
+    ids = {e.actor_id for e in entries if e.actor_id is not None}
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    return {user.id: user.display_name for user in users}
+
+
+def _organisation_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
+    ids = {
+        value
+        for e in entries
+        for key, value in (e.data or {}).items()
+        if key in ORGANISATION_KEYS and isinstance(value, int)
+    }
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+    )
+    return dict(rows.all())
+
+
+def display_value(name: str, value: Any, organisations: dict[int, str]) -> str | list[str]:
+    """One data value as a person reads it (a list stays a list: shown as bullet points)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, list | tuple):
+        return [str(display_value(name, v, organisations)) for v in value]
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if name in ORGANISATION_KEYS and isinstance(value, int):
+        return organisations.get(value, f"#{value}")
+    if isinstance(value, str):
+        return _choice_label(name, value)
+    return str(value)
+
+
+def _state_labeller(entry: AuditEntry, role: str | None):
+    if entry.entity_type == "adoption":
+        return adoption_state_label
+    return lambda state: state_label(state, role)
+
+
+def audit_rows(entries: Sequence[AuditEntry], *, role: str | None = None) -> list[AuditRow]:
+    """The audit entries with names, labels and readable data (two extra queries at most).
+
+    States are labelled for `role` (a manufacturer reads its own wording)."""
+    names = _user_names(entries)
+    organisations = _organisation_names(entries)
+    rows = []
+    for entry in entries:
+        label = _state_labeller(entry, role)
+        data = [
+            (audit_key_label(key), display_value(key, value, organisations))
+            for key, value in (entry.data or {}).items()
+        ]
+        changes = [
+            (audit_key_label(key), *_change_pair(key, value))
+            for key, value in (entry.changes or {}).items()
+        ]
+        rows.append(
+            AuditRow(
+                entry=entry,
+                who=names.get(entry.actor_id, entry.actor_name) if entry.actor_id else "",
+                role=role_label(entry.actor_role),
+                action=action_label(entry.action),
+                from_state=label(entry.from_state) if entry.from_state else None,
+                to_state=label(entry.to_state) if entry.to_state else None,
+                reason=entry.reason,
+                data=[(k, v) for k, v in data if v],
+                changes=changes,
+            )
+        )
+    return rows
+
+
+def _change_pair(key: str, value: Any) -> tuple[str, str]:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        old, new = ("" if v is None else _change_value_label(key, str(v)) for v in value)
+        return old, new
+    return ("", str(value))

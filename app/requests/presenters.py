@@ -1,0 +1,72 @@
+"""What the request page shows beyond the dossier: workflow actions, timeline, audit trail.
+
+The request detail view merges `workflow_panel_context(actor, request)` into its template
+context; `requests/_workflow_panel.html` draws it. When an action just failed (form errors,
+a guard), the actions blueprint re-renders the request page after
+`remember_failed_action(...)`, and the panel shows that form open with what the user typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import url_for
+
+from app.core import fire as workflow_service
+from app.core.audit import entries_for_request
+from app.domain import permissions
+from app.models.types import utcnow
+from app.requests.action_panel import (
+    ActionView,
+    AuditRow,
+    action_views,
+    audit_rows,
+    failed_action_for,
+)
+from app.workflow.labels import state_label
+from app.workflow.states import CLOCK_STOP_STATES
+
+
+@dataclass
+class WorkflowPanel:
+    state: str
+    state_label: str
+    clock_stopped: bool
+    actions: list[ActionView] = field(default_factory=list)
+    timeline: list = field(default_factory=list)
+    audit: list[AuditRow] = field(default_factory=list)
+    show_audit: bool = False
+    role: str = ""
+
+    def label(self, state: str | None) -> str:
+        return state_label(state, self.role) if state else ""
+
+
+def workflow_panel_context(actor, request) -> dict:
+    """{"workflow_panel": WorkflowPanel} for the request page of `actor`."""
+    role = actor.role
+    now = utcnow()
+    specs = workflow_service.available_transitions(actor, request)
+    actions = action_views(
+        specs,
+        version=request.version,
+        url_for_trigger=lambda trigger: url_for(
+            "actions.request_action", request_id=request.id, trigger=trigger
+        ),
+        failure=failed_action_for("request", request.id),
+        kind="request",
+        obj=request,
+    )
+    # The audit trail is for the parties to the request (it carries reasons and data).
+    show_audit = permissions.can_see_confidential(actor, request)
+    panel = WorkflowPanel(
+        state=request.state,
+        state_label=state_label(request.state, role),
+        clock_stopped=request.state in CLOCK_STOP_STATES,
+        actions=actions,
+        timeline=list(workflow_service.stage_timeline(request, now)),
+        audit=audit_rows(entries_for_request(request.id, actor), role=role) if show_audit else [],
+        show_audit=show_audit,
+        role=role,
+    )
+    return {"workflow_panel": panel}

@@ -1,0 +1,202 @@
+"""Translatable words for the workflow actions: trigger names, the data they carry, and the
+choices of their fields (routes, decline reasons, recommendation outcomes).
+
+The workflow definitions (`app.workflow.definitions`) hold the codes; this module gives them
+labels (Flask-Babel lazy strings) for buttons, forms, the audit trail and the diagram page.
+A unit test checks that every trigger and every data field of both workflows has a label.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.documents.labels import AUDIT_ACTION_LABELS as DOCUMENT_AUDIT_ACTION_LABELS
+from app.documents.labels import AUDIT_DATA_LABELS as DOCUMENT_AUDIT_DATA_LABELS
+from app.documents.labels import DOC_TYPE_LABELS
+
+ACTION_LABELS = {
+    # Request workflow
+    "submit": _l("Submit the request"),
+    "mark_incomplete": _l("Mark as incomplete"),
+    "resubmit": _l("Resubmit the completed file"),
+    "lapse_incomplete": _l("Lapse: file not completed in time"),
+    "declare_inadmissible": _l("Declare inadmissible"),
+    "admit": _l("Admit"),
+    "start_prioritisation": _l("Start prioritisation"),
+    "prioritise": _l("Prioritise for assessment"),
+    "defer": _l("Defer to a later round"),
+    "not_prioritise": _l("Do not prioritise"),
+    "route": _l("Route to another programme"),
+    "assign_body": _l("Assign a regional HTA body"),
+    "accept_assignment": _l("Accept the assignment"),
+    "decline_assignment": _l("Decline the assignment"),
+    "request_information": _l("Request information"),
+    "answer_information": _l("Answer the questions"),
+    "lapse_information": _l("Lapse: questions not answered in time"),
+    "send_draft_report": _l("Send the draft report for factual check"),
+    "return_factual_comments": _l("Return factual accuracy comments"),
+    "finalise_report": _l("Finalise the report"),
+    "open_consultation": _l("Open public consultation"),
+    "publish": _l("Publish the recommendation"),
+    "review_due": _l("Mark review as due"),
+    "reassess": _l("Reassess"),
+    "archive": _l("Archive"),
+    "withdraw": _l("Withdraw the request"),
+    "suspend": _l("Suspend"),
+    "resume": _l("Resume"),
+    # Adoption workflow
+    "start_evaluation": _l("Start local evaluation"),
+    "approve_for_use": _l("Approve for use"),
+    "decline": _l("Decline adoption"),
+    "start_procurement": _l("Start procurement"),
+    "start_use": _l("Record first use"),
+    "discontinue_use": _l("Discontinue use"),
+}
+
+# One sentence under the button: what the action does and who comes next.
+ACTION_HELP = {
+    "submit": _l("Sends the request to the agency; the admissibility clock starts."),
+    "mark_incomplete": _l("Returns the file to the manufacturer with the list of missing items."),
+    "resubmit": _l("Sends the completed file back to the agency for the admissibility check."),
+    "declare_inadmissible": _l("Closes the request: it cannot be assessed."),
+    "admit": _l("The request joins the queue for the next prioritisation round."),
+    "prioritise": _l("The request goes on to be assigned to a regional HTA body."),
+    "defer": _l("The request goes back to the queue for a later round."),
+    "assign_body": _l("The chosen body is asked to accept the assessment."),
+    "decline_assignment": _l("The agency will pick another body."),
+    "request_information": _l("The clock stops until the manufacturer answers."),
+    "send_draft_report": _l("The manufacturer checks the draft report for factual errors."),
+    "finalise_report": _l("The report goes to the agency for appraisal."),
+    "open_consultation": _l("The draft recommendation is published for public comments."),
+    "publish": _l("Publishes the final recommendation; a positive one starts adoption."),
+    "withdraw": _l("Closes the request at your request. This cannot be undone."),
+    "suspend": _l("Stops the process on a safety signal or a suspended CE certificate."),
+    "resume": _l("Returns the request to the state it was suspended from."),
+    "decline": _l("Records that this IRCCS will not adopt the device, and why."),
+    "start_use": _l("Records the date of first clinical use."),
+}
+
+REASON_LABEL = _l("Reason")
+OPTIONAL_REASON_LABEL = _l("Note (optional)")
+
+FIELD_LABELS = {
+    "reason": REASON_LABEL,
+    "missing_items": _l("Missing items"),
+    "route_to": _l("Route to"),
+    "regional_body": _l("Regional HTA body"),
+    "questions": _l("Questions"),
+    "answers": _l("Answers"),
+    "comments": _l("Comments on the draft report"),
+    "outcome": _l("Outcome"),
+    "rationale": _l("Rationale"),
+    "conditions": _l("Conditions of use"),
+    "evidence_requirements": _l("Evidence to be generated"),
+    "review_date": _l("Review date"),
+    "decline_reason": _l("Reason for declining"),
+}
+
+# Data the workflow service adds to an audit entry beyond the form's fields.
+AUDIT_DATA_LABELS = {
+    "receipt_number": _l("Receipt number"),
+    "declined_body": _l("Declining body"),
+    "adoption_records_created": _l("Adoption records created"),
+}
+
+ROUTE_LABELS = {
+    "eu_joint_clinical_assessment": _l("EU joint clinical assessment"),
+    "other_programme": _l("Another programme"),
+}
+
+DECLINE_REASON_LABELS = {
+    "no_eligible_patients": _l("No eligible patients"),
+    "no_budget": _l("No budget"),
+    "no_infrastructure_or_training": _l("No infrastructure or training"),
+    "clinical_disagreement": _l("Clinical disagreement"),
+    "awaiting_regional_tariff": _l("Awaiting a regional tariff"),
+}
+
+OUTCOME_LABELS = {
+    "recommended": _l("Recommended"),
+    "recommended_restricted": _l("Recommended with restrictions"),
+    "recommended_with_evidence_generation": _l("Recommended with evidence generation"),
+    "only_in_research": _l("Only in research"),
+    "not_recommended": _l("Not recommended"),
+    "insufficient_evidence": _l("Insufficient evidence"),
+}
+
+# The labels of each choice field's options, by field name.
+CHOICE_LABELS = {
+    "route_to": ROUTE_LABELS,
+    "decline_reason": DECLINE_REASON_LABELS,
+    "outcome": OUTCOME_LABELS,
+}
+
+# Help under a "lines" field (a list typed one item per line).
+LINES_HELP = _l("One item per line.")
+
+SYSTEM_ROLE_LABEL = _l("System")
+
+# The service's field error codes (`validate_transition_data`) as sentences.
+FIELD_ERROR_MESSAGES = {
+    "required": _l("This field is required."),
+    "invalid_choice": _l("Choose one of the options."),
+    "empty_line": _l("Remove the empty lines."),
+    "invalid_date": _l("Enter a valid date."),
+    "not_in_future": _l("Choose a date after today."),
+}
+GENERIC_FIELD_ERROR = _l("This value is not valid.")
+
+
+# Why a guarded action was refused (TransitionSpec.guard -> sentence).
+GUARD_MESSAGES = {
+    "dossier_complete": _l("The dossier is not complete yet. Please fill in:"),
+    "body_assigned": _l("No regional HTA body is assigned to this request yet."),
+    "recommendation_in_force": _l(
+        "The agency has suspended this device: adoption cannot move towards use for now."
+    ),
+}
+GENERIC_GUARD_MESSAGE = _l("This action cannot be done yet.")
+
+
+def guard_message(guard: str | None) -> str:
+    return str(GUARD_MESSAGES.get(guard or "", GENERIC_GUARD_MESSAGE))
+
+
+def action_label(trigger: str) -> str:
+    return str(ACTION_LABELS.get(trigger, trigger))
+
+
+def field_label(name: str) -> str:
+    return str(FIELD_LABELS.get(name) or AUDIT_DATA_LABELS.get(name) or name)
+
+
+def choice_label(field_name: str, code: str) -> str:
+    return str(CHOICE_LABELS.get(field_name, {}).get(code, code))
+
+
+def field_error_message(code: str) -> str:
+    return str(FIELD_ERROR_MESSAGES.get(code, GENERIC_FIELD_ERROR))
+
+
+# --- Audit-trail entries written outside the workflow -----------------------------------------
+# (documents, questions, the dossier, the assessment, conflicts of interest, the consultation,
+# usage reports): their actions and data keys get words too.
+
+OTHER_AUDIT_ACTION_LABELS = {
+    "dossier_updated": _l("Dossier edited"),
+    "priority_scores_edited": _l("Priority scores edited"),
+    "priority_weights_edited": _l("Priority weights edited"),
+    "coi_declared": _l("Conflict of interest declaration"),
+    "coi_amended": _l("Conflict of interest declaration amended"),
+    "coi_overridden": _l("Conflict of interest overridden by the agency"),
+    "assessment_edited": _l("Assessment edited"),
+    "usage_reported": _l("Quarterly usage reported"),
+    "usage_corrected": _l("Quarterly usage corrected"),
+    "publish_comment": _l("Consultation comment published"),
+    "reject_comment": _l("Consultation comment rejected"),
+    "answer_comment": _l("Consultation comment answered"),
+    **DOCUMENT_AUDIT_ACTION_LABELS,
+}
+ACTION_LABELS.update(OTHER_AUDIT_ACTION_LABELS)
+AUDIT_DATA_LABELS.update(DOCUMENT_AUDIT_DATA_LABELS)
+CHOICE_LABELS["doc_type"] = DOC_TYPE_LABELS

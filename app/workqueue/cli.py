@@ -1,0 +1,121 @@
+"""`flask deadlines check [--now ISO]`: act on the due dates stored with each stage.
+
+Run it periodically (cron, a systemd timer; e.g. every hour). It
+
+1. fires the lapse transitions as the system for stages past their due date: an incomplete
+   file not completed in time becomes inadmissible, unanswered questions discontinue the
+   request, and a passed review date makes the reassessment due;
+2. lists the other open stages past their due date and marks them reported.
+
+Idempotent: a second run finds nothing to lapse and reports nothing new. Each request is
+committed on its own, so one failure does not block the others (the exit code is 1 then).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import click
+from flask.cli import with_appcontext
+
+from app.domain.deadlines import ROME
+from app.domain.errors import DomainError
+from app.extensions import db
+from app.models.types import utcnow
+from app.workqueue.deadline_check import (
+    lapse,
+    lapse_candidates,
+    mark_reported,
+    overdue_stages,
+)
+
+
+def parse_now(text: str | None) -> datetime:
+    """An ISO date or date-time; without a zone it is Europe/Rome time. None: the clock."""
+    if not text:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            "use an ISO date or date-time, e.g. 2026-05-01 or 2026-05-01T08:00+02:00"
+        ) from None
+    if len(text) == len("2026-05-01"):
+        moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ROME)
+    return moment.astimezone(UTC)
+
+
+def _label(receipt: str | None, request_id: int) -> str:
+    return receipt or f"#{request_id}"
+
+
+def _rome(moment: datetime) -> str:
+    return moment.astimezone(ROME).strftime("%Y-%m-%d %H:%M")
+
+
+def _lapse_all(now: datetime) -> tuple[int, int]:
+    """Fire every due lapse, one commit per request. Returns (lapsed, failed)."""
+    lapsed = failed = 0
+    for candidate in lapse_candidates(now):
+        name = _label(candidate.receipt_number, candidate.request_id)
+        try:
+            entry = lapse(candidate, now)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            click.echo(f"skipped {name}: {error.message}", err=True)
+            continue
+        except Exception as error:  # report it and go on with the next request
+            db.session.rollback()
+            failed += 1
+            click.echo(f"FAILED {name}: {error!r}", err=True)
+            continue
+        lapsed += 1
+        click.echo(
+            f"lapsed  {name}: {entry.from_state} -> {entry.to_state} "
+            f"(due {_rome(candidate.due_at)})"
+        )
+    return lapsed, failed
+
+
+def _report_overdue(now: datetime) -> tuple[int, int]:
+    rows = overdue_stages(now)
+    for row in rows:
+        marker = "" if row.already_reported else "  NEW"
+        click.echo(
+            f"overdue {_label(row.receipt_number, row.request_id)} (request {row.request_id}): "
+            f"{row.state}, due {_rome(row.due_at)}, {row.days_late:.1f} days late{marker}"
+        )
+    fresh = mark_reported(rows, now)
+    db.session.commit()
+    return len(rows), fresh
+
+
+@click.group("deadlines", help="Deadline tools.")
+def deadlines_group() -> None:
+    pass
+
+
+@deadlines_group.command(
+    "check", help="Fire the lapses whose deadline passed and list the overdue stages."
+)
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO",
+    help="Act as if it were this moment (ISO date or date-time; Europe/Rome if no zone).",
+)
+@with_appcontext
+def check(now_text: str | None) -> None:
+    now = parse_now(now_text)
+    click.echo(f"Deadline check at {_rome(now)} (Europe/Rome)")
+    lapsed, failed = _lapse_all(now)
+    overdue, fresh = _report_overdue(now)
+    click.echo(f"{lapsed} lapsed, {overdue} overdue ({fresh} newly reported), {failed} failed.")
+    if failed:
+        raise SystemExit(1)
+
+
+COMMANDS = [deadlines_group]

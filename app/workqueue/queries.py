@@ -1,0 +1,234 @@
+"""Work queues: "what needs my action", per role.
+
+agency        intake_review, awaiting_prioritisation, prioritisation, assignment, appraisal,
+              consultation, reassessment_due, suspended
+assessor      its body's requests in assignment and assessment, and in factual accuracy check
+              once the manufacturer has returned its comments
+manufacturer  its own requests in draft, incomplete, information_requested, and in factual
+              accuracy check until it has returned its comments
+irccs         its own adoption records not in a final state
+
+Request rows come from one SELECT joining the open StageRecord (due date and entry time) with
+the manufacturer and the assigned body eager-loaded, sorted by due date (none last); a page
+costs two statements (count + rows) whatever its size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from app.core.paging import Page, paginate
+from app.domain.deadlines import NEAR_DUE_SHARE
+from app.extensions import db
+from app.models import Adoption, AuditEntry, DeviceRequest, StageRecord
+from app.requests.queries import search_filter, visible_requests
+
+AGENCY_STATES = (
+    "intake_review",
+    "awaiting_prioritisation",
+    "prioritisation",
+    "assignment",
+    "appraisal",
+    "consultation",
+    "reassessment_due",
+    "suspended",
+)
+ASSESSOR_STATES = ("assignment", "assessment", "factual_accuracy_check")
+MANUFACTURER_STATES = ("draft", "incomplete", "information_requested", "factual_accuracy_check")
+OPEN_ADOPTION_STATES = (
+    "not_started",
+    "local_evaluation",
+    "approved_for_use",
+    "procurement",
+    "in_use",
+)
+
+QUEUE_STATES: dict[str, tuple[str, ...]] = {
+    "agency": AGENCY_STATES,
+    "assessor": ASSESSOR_STATES,
+    "manufacturer": MANUFACTURER_STATES,
+    "irccs": OPEN_ADOPTION_STATES,
+}
+
+# The audit action by which the manufacturer hands the draft report back to the assessor.
+FACTUAL_COMMENTS_ACTION = "return_factual_comments"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    state: str | None = None
+    overdue_only: bool = False
+    text: str = ""
+    page: int = 1
+
+
+@dataclass
+class QueueRow:
+    """A request (or adoption record) waiting for the user, with its deadline status."""
+
+    item: DeviceRequest | Adoption
+    state: str
+    entered_at: datetime | None
+    due_at: datetime | None
+    status: str | None  # "overdue", "near_due", "on_time" or None (no deadline)
+
+    @property
+    def row_class(self) -> str:
+        return {"overdue": "table-overdue", "near_due": "table-neardue"}.get(self.status, "")
+
+
+def deadline_status(
+    entered_at: datetime | None, due_at: datetime | None, now: datetime
+) -> str | None:
+    """overdue past the due date; near_due in the last NEAR_DUE_SHARE of the allowed time
+    (the rule of `app.domain.deadlines.stage_timing`, for one open stage)."""
+    if due_at is None:
+        return None
+    if now > due_at:
+        return "overdue"
+    if entered_at is not None and due_at > entered_at:
+        allowed = due_at - entered_at
+        if now >= due_at - allowed * NEAR_DUE_SHARE:
+            return "near_due"
+    return "on_time"
+
+
+def queue_states(role: str) -> tuple[str, ...]:
+    return QUEUE_STATES.get(role, ())
+
+
+def _comments_returned():
+    """True when the manufacturer returned factual comments during the open stage."""
+    return exists().where(
+        AuditEntry.request_id == DeviceRequest.id,
+        AuditEntry.action == FACTUAL_COMMENTS_ACTION,
+        AuditEntry.occurred_at >= StageRecord.entered_at,
+    )
+
+
+def _role_condition(role: str):
+    if role == "assessor":
+        return or_(
+            DeviceRequest.state.in_(("assignment", "assessment")),
+            and_(DeviceRequest.state == "factual_accuracy_check", _comments_returned()),
+        )
+    if role == "manufacturer":
+        return or_(
+            DeviceRequest.state.in_(("draft", "incomplete", "information_requested")),
+            and_(DeviceRequest.state == "factual_accuracy_check", ~_comments_returned()),
+        )
+    return DeviceRequest.state.in_(queue_states(role))
+
+
+def request_queue_query(actor, now: datetime, filters: QueueFilters):
+    """SELECT (DeviceRequest, StageRecord | None) rows needing `actor`, soonest due first."""
+    query = (
+        visible_requests(actor)
+        .add_columns(StageRecord)
+        .outerjoin(
+            StageRecord,
+            and_(StageRecord.request_id == DeviceRequest.id, StageRecord.left_at.is_(None)),
+        )
+        .where(_role_condition(actor.role))
+        .options(
+            joinedload(DeviceRequest.manufacturer),
+            joinedload(DeviceRequest.assigned_body),
+        )
+    )
+    if filters.state in queue_states(actor.role):
+        query = query.where(DeviceRequest.state == filters.state)
+    if filters.overdue_only:
+        query = query.where(StageRecord.due_at < now)
+    query = search_filter(query, filters.text)
+    return query.order_by(
+        case((StageRecord.due_at.is_(None), 1), else_=0),
+        StageRecord.due_at,
+        StageRecord.entered_at,
+        DeviceRequest.id,
+    )
+
+
+def adoption_queue_query(actor, filters: QueueFilters):
+    """SELECT of the IRCCS's own open adoption records, longest waiting first."""
+    query = (
+        select(Adoption)
+        .join(Adoption.request)
+        .where(
+            Adoption.irccs_id == actor.organisation_id,
+            Adoption.state.in_(OPEN_ADOPTION_STATES),
+        )
+        .options(contains_eager(Adoption.request).joinedload(DeviceRequest.manufacturer))
+    )
+    if filters.state in OPEN_ADOPTION_STATES:
+        query = query.where(Adoption.state == filters.state)
+    query = search_filter(query, filters.text)
+    return query.order_by(Adoption.state_changed_at, Adoption.id)
+
+
+def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Page:
+    """One page of the actor's queue; items are QueueRow. Two SQL statements."""
+    if actor.role == "irccs":
+        if filters.overdue_only:  # adoption records carry no due date
+            return Page(items=[], page=1, per_page=per_page, total=0)
+        page = paginate(adoption_queue_query(actor, filters), filters.page, per_page, scalars=True)
+        page.items = [
+            QueueRow(item=a, state=a.state, entered_at=a.state_changed_at, due_at=None, status=None)
+            for a in page.items
+        ]
+        return page
+    if actor.role not in QUEUE_STATES:
+        return Page(items=[], page=1, per_page=per_page, total=0)
+    page = paginate(request_queue_query(actor, now, filters), filters.page, per_page)
+    page.items = [_request_row(request, stage, now) for request, stage in page.items]
+    return page
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """The home page's glance at the queue: how much waits, how much is late or due soon."""
+
+    waiting: int
+    overdue: int
+    due_soon: int
+
+
+DUE_SOON_DAYS = 7
+
+
+def queue_summary(actor, now: datetime) -> QueueSummary:
+    """Counts over the actor's whole queue, in one statement."""
+    if actor.role == "irccs":
+        query = adoption_queue_query(actor, QueueFilters()).order_by(None)
+        waiting = query.with_only_columns(func.count(Adoption.id)).options()
+        return QueueSummary(db.session.scalar(waiting) or 0, 0, 0)
+    if actor.role not in QUEUE_STATES:
+        return QueueSummary(0, 0, 0)
+    soon = now + timedelta(days=DUE_SOON_DAYS)
+    counts = (
+        request_queue_query(actor, now, QueueFilters())
+        .order_by(None)
+        .with_only_columns(
+            func.count(DeviceRequest.id),
+            func.count(case((StageRecord.due_at < now, 1))),
+            func.count(case((and_(StageRecord.due_at >= now, StageRecord.due_at < soon), 1))),
+        )
+        .options()
+    )
+    waiting, overdue, due_soon = db.session.execute(counts).one()
+    return QueueSummary(waiting, overdue, due_soon)
+
+
+def _request_row(request: DeviceRequest, stage: StageRecord | None, now: datetime) -> QueueRow:
+    entered_at = stage.entered_at if stage else None
+    due_at = stage.due_at if stage else None
+    return QueueRow(
+        item=request,
+        state=request.state,
+        entered_at=entered_at,
+        due_at=due_at,
+        status=deadline_status(entered_at, due_at, now),
+    )
