@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import labels
+from app.domain import roles
+from app.workflow.facts import facts
 from app.workflow.labels import adoption_state_label, state_label
 
 
@@ -40,11 +42,11 @@ def fmt_number(value: int | float | Decimal | None) -> str:
 # (endpoint, label, roles that see it); None means every logged-in user.
 NAV_ITEMS = (
     ("main.home", _l("Home"), None),
-    ("workqueue.queue", _l("My work"), ("manufacturer", "agency", "assessor", "irccs")),
-    ("requests.index", _l("Requests"), ("manufacturer", "agency", "assessor")),
+    ("workqueue.queue", _l("My work"), roles.PROCESS_ROLES),
+    ("requests.index", _l("Requests"), roles.REQUEST_ROLES),
     ("assessment.ranking", _l("Prioritisation"), ("agency",)),
-    ("adoptions.index", _l("Adoption"), ("irccs", "agency")),
-    ("reports.index", _l("Reports"), ("agency", "assessor", "manufacturer", "irccs")),
+    ("adoptions.index", _l("Adoption"), roles.ADOPTION_RECORD_ROLES),
+    ("reports.index", _l("Reports"), roles.PROCESS_ROLES),
     ("workqueue.workflow_diagram", _l("Workflow"), None),
     ("admin.users", _l("Users"), ("admin",)),
     ("admin.organisations", _l("Organisations"), ("admin",)),
@@ -72,4 +74,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(get_locale, "get_locale")
     app.add_template_global(nav_items, "nav_items")
     app.add_template_global(state_label, "state_label")
+    app.add_template_global(facts, "state_facts")
+    app.add_template_global(roles, "roles")
     app.add_template_global(adoption_state_label, "adoption_state_label")

@@ -18,7 +18,7 @@ from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import record_audit
-from app.domain import permissions
+from app.domain import permissions, roles
 from app.domain.deadlines import rome_date
 from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from app.extensions import db
@@ -222,7 +222,7 @@ def expected_per_quarter(request: DeviceRequest) -> Decimal | None:
 def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
     """The request's usage per quarter (latest versions, summed over the IRCCS the actor may
     see: the agency all, an IRCCS its own); None for anyone else. One statement."""
-    if actor.role not in ("agency", "irccs"):
+    if actor.role not in roles.ADOPTION_RECORD_ROLES:
         return None
     latest = (
         select(

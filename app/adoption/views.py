@@ -21,6 +21,7 @@ from app.adoption.presenters import (
     irccs_recommendations,
     load_adoption,
 )
+from app.domain import roles
 from app.domain.errors import NotFound
 from app.requests.perform import ActionTarget, perform_action
 from app.workflow.action_labels import choice_label
@@ -28,7 +29,7 @@ from app.workflow.definitions import ADOPTION_WORKFLOW
 from app.workflow.labels import adoption_state_label
 from app.workflow.states import ADOPTION_STATES
 
-LIST_ROLES = frozenset({"irccs", "agency"})
+LIST_ROLES = roles.ADOPTION_RECORD_ROLES
 UNPROCESSABLE = 422
 
 

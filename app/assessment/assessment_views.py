@@ -37,21 +37,12 @@ from app.forms.assessment import (
 from app.models.types import utcnow
 from app.requests.queries import coi_status_for
 from app.workflow.action_labels import OUTCOME_LABELS, action_label
+from app.workflow.facts import REQUEST, states_where
 
 REPORT_TRIGGERS = ("send_draft_report", "finalise_report")
 REPORT_DOC_TYPE = "assessment_report"
 # Once the draft went to the manufacturer, it may read the report and its own comments.
-FACTUAL_CHECK_VISIBLE_STATES = frozenset(
-    {
-        "factual_accuracy_check",
-        "appraisal",
-        "consultation",
-        "adoption_monitoring",
-        "reassessment_due",
-        "not_recommended",
-        "archived",
-    }
-)
+FACTUAL_CHECK_VISIBLE_STATES = frozenset(states_where(workflow=REQUEST, draft_report_sent=True))
 
 
 def _cleared(req) -> bool | None:

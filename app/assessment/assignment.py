@@ -17,13 +17,10 @@ from app.core.fire import fire
 from app.domain.errors import PermissionDenied
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, Organisation, StageRecord
+from app.workflow.facts import REQUEST, states_where
 
-OPEN_ASSESSMENT_STATES: tuple[str, ...] = (
-    "assignment",
-    "assessment",
-    "information_requested",
-    "factual_accuracy_check",
-)
+# The states in which the assigned body holds the file: its workload.
+OPEN_ASSESSMENT_STATES: tuple[str, ...] = states_where(workflow=REQUEST, body_engaged=True)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,13 @@ from app.core.audit import record_audit
 from app.domain.deadlines import DEFAULT_DEADLINES, DeadlineRule
 from app.extensions import db
 from app.models import DeadlineSetting
-from app.workflow.states import REQUEST_STATES, TERMINAL_REQUEST_STATES
+from app.workflow.facts import REQUEST_TABLE
 
-# States where a deadline makes sense: every open state except the manufacturer's own draft
-# and `suspended` (which lasts as long as the safety question does), in workflow order.
+# The states with a deadline (their deadline key in the table of state facts): every open
+# state except the manufacturer's own draft and `suspended` (which lasts as long as the safety
+# question does), in workflow order.
 CONFIGURABLE_STATES: tuple[str, ...] = tuple(
-    state
-    for state in REQUEST_STATES
-    if state not in TERMINAL_REQUEST_STATES and state not in ("draft", "suspended")
+    record.deadline_key for record in REQUEST_TABLE if record.deadline_key
 )
 
 MAX_DEADLINE_DAYS = 3650

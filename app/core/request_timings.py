@@ -33,10 +33,14 @@ from app.core.transition_hooks import after
 from app.extensions import db
 from app.models import DeviceRequest, Recommendation, RequestTiming, StageRecord
 from app.workflow.definitions import REQUEST_WORKFLOW
+from app.workflow.facts import BEFORE_RECOMMENDATION, REQUEST, states_where
 from app.workflow.states import CLOCK_STOP_STATES
 
 SECONDS_PER_DAY = 86_400
-ASSESSMENT_DONE_STATES = ("factual_accuracy_check", "appraisal", "consultation")
+# The report is written (the draft went to the manufacturer) and not yet published.
+ASSESSMENT_DONE_STATES = states_where(
+    workflow=REQUEST, draft_report_sent=True, report_stage=BEFORE_RECOMMENDATION
+)
 # Transitions that start a new stage (the others record data and leave the visits alone).
 STAGE_TRIGGERS = tuple(
     sorted({spec.trigger for spec in REQUEST_WORKFLOW.transitions if not spec.internal})

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from app.workflow.facts import REQUEST, states_where
+
 DOMAINS: tuple[str, ...] = (
     "health_problem",
     "technical_characteristics",
@@ -32,7 +34,7 @@ FINISHED_STATUSES = frozenset({"done", "not_applicable"})
 
 # States in which the assessor works on the checklist and the report (after the factual
 # accuracy check too: the comments may lead to corrections before the report is final).
-EDITABLE_STATES = frozenset({"assessment", "information_requested", "factual_accuracy_check"})
+EDITABLE_STATES = frozenset(states_where(workflow=REQUEST, assessment_editable=True))
 
 
 def status_of(statuses: Mapping[str, str], domain: str) -> str:

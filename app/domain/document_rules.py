@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.domain import permissions
+from app.workflow.facts import REQUEST, states_where
 
 DOCUMENT_TYPES: tuple[str, ...] = (
     "instructions_for_use",
@@ -30,15 +31,11 @@ ASSESSMENT_REPORT = "assessment_report"
 
 # The manufacturer uploads while it holds the file: the draft, completing it after intake,
 # answering questions, checking the draft report.
-MANUFACTURER_UPLOAD_STATES = frozenset(
-    {"draft", "incomplete", "information_requested", "factual_accuracy_check"}
-)
+MANUFACTURER_UPLOAD_STATES = frozenset(states_where(workflow=REQUEST, queue="manufacturer"))
 MANUFACTURER_TYPES: tuple[str, ...] = tuple(t for t in DOCUMENT_TYPES if t != ASSESSMENT_REPORT)
 
 # The assessor of the assigned body writes the assessment report while assessing.
-ASSESSOR_UPLOAD_STATES = frozenset(
-    {"assessment", "information_requested", "factual_accuracy_check"}
-)
+ASSESSOR_UPLOAD_STATES = frozenset(states_where(workflow=REQUEST, assessment_editable=True))
 ASSESSOR_TYPES: tuple[str, ...] = (ASSESSMENT_REPORT,)
 
 MAX_TITLE_LENGTH = 200

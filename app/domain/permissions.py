@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from app.workflow.facts import ADOPTION, REQUEST, states_where
 from app.workflow.states import POSITIVE_OUTCOMES
 
 # States in which the manufacturer may edit its dossier: the draft, and while completing the
 # file after intake found it incomplete (those edits are audit-logged field by field).
-EDITABLE_STATES = frozenset({"draft", "incomplete"})
+EDITABLE_STATES = frozenset(states_where(workflow=REQUEST, dossier_editable=True))
 
 # Once a positive recommendation is published the request is visible to every IRCCS.
-PUBLISHED_STATES = frozenset({"adoption_monitoring", "reassessment_due", "archived"})
+PUBLISHED_STATES = frozenset(states_where(workflow=REQUEST, published_for_adoption=True))
 
 
 class Actor(Protocol):
@@ -178,29 +179,12 @@ def can_override_coi(actor: Actor) -> bool:
     return actor.role == "agency"
 
 
-PRIORITISATION_STATES = frozenset({"awaiting_prioritisation", "prioritisation"})
-ASSESSMENT_EDITABLE_STATES = frozenset(
-    {"assessment", "information_requested", "factual_accuracy_check"}
-)
+PRIORITISATION_STATES = frozenset(states_where(workflow=REQUEST, ranked=True))
+ASSESSMENT_EDITABLE_STATES = frozenset(states_where(workflow=REQUEST, assessment_editable=True))
 # From the assessment on, the agency follows the assessment (and later appraises it).
-ASSESSMENT_VISIBLE_STATES = frozenset(
-    {
-        "assessment",
-        "information_requested",
-        "factual_accuracy_check",
-        "appraisal",
-        "consultation",
-        "adoption_monitoring",
-        "reassessment_due",
-        "not_recommended",
-        "archived",
-        "suspended",
-        "withdrawn",
-        "discontinued",
-    }
-)
-APPRAISAL_STATES = frozenset({"appraisal", "consultation"})
-USAGE_REPORTING_STATES = frozenset({"in_use", "discontinued"})
+ASSESSMENT_VISIBLE_STATES = frozenset(states_where(workflow=REQUEST, assessment_visible=True))
+APPRAISAL_STATES = frozenset(states_where(workflow=REQUEST, under_appraisal=True))
+USAGE_REPORTING_STATES = frozenset(states_where(workflow=ADOPTION, usage_reported=True))
 
 
 def can_score_priority(actor: Actor, request: RequestLike) -> bool:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, TypeVar
 
+from app.workflow.facts import REQUEST, states_where
+
 CRITERIA: tuple[str, ...] = (
     "disease_severity",
     "population_size",
@@ -44,7 +46,7 @@ DEFAULT_WEIGHT = Decimal("1")
 MAX_WEIGHT = Decimal("100")
 
 # States whose requests are ranked (and may be scored).
-RANKED_STATES: tuple[str, ...] = ("awaiting_prioritisation", "prioritisation")
+RANKED_STATES: tuple[str, ...] = states_where(workflow=REQUEST, ranked=True)
 # The decisions that end a prioritisation round; each needs its reasons written down.
 DECISION_TRIGGERS: tuple[str, ...] = ("prioritise", "defer", "not_prioritise", "route")
 

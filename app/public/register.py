@@ -43,15 +43,16 @@ from app.models import (
     Recommendation,
     StageRecord,
 )
+from app.workflow.facts import ALWAYS, IF_ADMITTED, NEVER, REQUEST, states_where
 from app.workflow.labels import public_state_label
 from app.workflow.states import OUTCOMES, REQUEST_STATES, TERMINAL_REQUEST_STATES
 
 # --- who is in the register -----------------------------------------------------------------
 
-PRE_ADMISSION_STATES = frozenset({"draft", "intake_review", "incomplete", "inadmissible"})
+PRE_ADMISSION_STATES = frozenset(states_where(workflow=REQUEST, on_register=NEVER))
 # Reachable both before and after admission: the history decides.
-EITHER_SIDE_STATES = frozenset({"withdrawn", "suspended"})
-ADMITTED_ONLY_STATES = frozenset(REQUEST_STATES) - PRE_ADMISSION_STATES - EITHER_SIDE_STATES
+EITHER_SIDE_STATES = frozenset(states_where(workflow=REQUEST, on_register=IF_ADMITTED))
+ADMITTED_ONLY_STATES = frozenset(states_where(workflow=REQUEST, on_register=ALWAYS))
 ADMISSION_STAGE = "awaiting_prioritisation"
 # The states the register can show (for the stage filter), in workflow order.
 REGISTER_STATES = tuple(s for s in REQUEST_STATES if s not in PRE_ADMISSION_STATES)

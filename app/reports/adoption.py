@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.domain import roles
 from app.reports import texts
 from app.reports.model import (
     DATE,
@@ -234,7 +235,7 @@ def _recommendation_values(row: RecommendationRow) -> list:
 def _per_recommendation(figures: AdoptionFigures, detail: bool, context: ReportContext) -> Section:
     preview = None if detail else PREVIEW_ROWS
     blocks = []
-    if context.role in ("manufacturer", "assessor"):
+    if context.role in roles.PARTY_SCOPED_ROLES:
         blocks.append(
             Note(
                 _(

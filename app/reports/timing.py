@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
+from app.domain import roles
 from app.domain.deadlines import DeadlineRule
 from app.reports import texts
 from app.reports.filters import DIMENSIONS
@@ -335,7 +336,7 @@ def _slowest_section(figures: TimingFigures, context: ReportContext) -> Section:
         for r in figures.slowest
     ]
     notes = []
-    if context.role in ("manufacturer", "assessor"):
+    if context.role in roles.PARTY_SCOPED_ROLES:
         notes.append(
             Note(
                 _(

@@ -25,6 +25,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.domain import roles
 from app.domain.deadlines import ROME
 from app.domain.errors import NotFound
 from app.domain.vocab import REGION_NAMES, REGIONS, RISK_CLASSES
@@ -41,8 +42,8 @@ from app.reports.xlsx import write_xlsx
 from app.reports_pages import bp
 from app.reports_pages.build import build_adoption_report, build_request_record, build_timing_report
 
-TIMING_ROLES = frozenset({"agency", "assessor", "manufacturer"})
-ADOPTION_ROLES = frozenset({"agency", "assessor", "manufacturer", "irccs"})
+TIMING_ROLES = roles.REQUEST_ROLES
+ADOPTION_ROLES = roles.PROCESS_ROLES
 REPORT_ROLES = TIMING_ROLES | ADOPTION_ROLES
 FORMATS = {
     "pdf": "application/pdf",

@@ -10,38 +10,17 @@ Guards (checked by `app.core.fire` against the object):
 
 from __future__ import annotations
 
+from app.workflow.facts import AGENCY, ASSESSOR, IRCCS, MANUFACTURER, REQUEST, states_where
 from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
-from app.workflow.states import (
-    ADOPTION_STATES,
-    DECLINE_REASONS,
-    OUTCOMES,
-    REQUEST_STATES,
-    TERMINAL_REQUEST_STATES,
-)
+from app.workflow.states import ADOPTION_STATES, DECLINE_REASONS, OUTCOMES, REQUEST_STATES
 
-MANUFACTURER = frozenset({"manufacturer"})
-AGENCY = frozenset({"agency"})
-ASSESSOR = frozenset({"assessor"})
-IRCCS = frozenset({"irccs"})
 SYSTEM = frozenset({"system"})  # `flask deadlines check`
 
 # States a request can be withdrawn from by its manufacturer: anything before appraisal.
-PRE_APPRAISAL_STATES = (
-    "draft",
-    "intake_review",
-    "incomplete",
-    "awaiting_prioritisation",
-    "prioritisation",
-    "assignment",
-    "assessment",
-    "information_requested",
-    "factual_accuracy_check",
-)
+PRE_APPRAISAL_STATES = states_where(workflow=REQUEST, pre_appraisal=True)
 
 # States the agency can suspend (on a safety signal or a suspended CE certificate).
-SUSPENDABLE_STATES = tuple(
-    s for s in REQUEST_STATES if s not in TERMINAL_REQUEST_STATES | {"draft", "suspended"}
-)
+SUSPENDABLE_STATES = states_where(workflow=REQUEST, suspendable=True)
 
 ROUTES = ("eu_joint_clinical_assessment", "other_programme")
 

@@ -1,4 +1,5 @@
-"""State names of the two workflows, and their groupings.
+"""State names of the two workflows (from the table of state facts), and the vocabularies
+transitions carry (decline reasons, recommendation outcomes).
 
 Kept apart from the machine definitions so that the models (CHECK constraints) can import
 them without importing the `transitions` machinery.
@@ -6,55 +7,14 @@ them without importing the `transitions` machinery.
 
 from __future__ import annotations
 
-REQUEST_STATES: tuple[str, ...] = (
-    "draft",
-    "intake_review",
-    "incomplete",
-    "awaiting_prioritisation",
-    "prioritisation",
-    "assignment",
-    "assessment",
-    "information_requested",
-    "factual_accuracy_check",
-    "appraisal",
-    "consultation",
-    "adoption_monitoring",
-    "reassessment_due",
-    "suspended",
-    # terminal
-    "inadmissible",
-    "not_prioritised",
-    "routed",
-    "not_recommended",
-    "discontinued",
-    "withdrawn",
-    "archived",
-)
+from app.workflow.facts import ADOPTION, REQUEST, states_where
 
-TERMINAL_REQUEST_STATES = frozenset(
-    {
-        "inadmissible",
-        "not_prioritised",
-        "routed",
-        "not_recommended",
-        "discontinued",
-        "withdrawn",
-        "archived",
-    }
-)
-
+REQUEST_STATES: tuple[str, ...] = states_where(workflow=REQUEST)
+TERMINAL_REQUEST_STATES = frozenset(states_where(workflow=REQUEST, terminal=True))
 # Time in these states is the manufacturer's, not the agency's ("clock stop").
-CLOCK_STOP_STATES = frozenset({"incomplete", "information_requested", "factual_accuracy_check"})
+CLOCK_STOP_STATES = frozenset(states_where(workflow=REQUEST, clock_stop=True))
 
-ADOPTION_STATES: tuple[str, ...] = (
-    "not_started",
-    "local_evaluation",
-    "approved_for_use",
-    "procurement",
-    "in_use",
-    "discontinued",
-    "declined",
-)
+ADOPTION_STATES: tuple[str, ...] = states_where(workflow=ADOPTION)
 
 DECLINE_REASONS: tuple[str, ...] = (
     "no_eligible_patients",

@@ -1,4 +1,5 @@
-"""Work queues: "what needs my action", per role.
+"""Work queues: "what needs my action", per role (the states come from the queue facts of
+the workflow table, `app.workflow.facts`):
 
 agency        intake_review, awaiting_prioritisation, prioritisation, assignment, appraisal,
               consultation, reassessment_due, suspended
@@ -26,36 +27,10 @@ from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, StageRecord
 from app.requests.queries import search_filter, visible_requests
+from app.workflow.facts import ADOPTION, REQUEST, facts, states_where
 
-AGENCY_STATES = (
-    "intake_review",
-    "awaiting_prioritisation",
-    "prioritisation",
-    "assignment",
-    "appraisal",
-    "consultation",
-    "reassessment_due",
-    "suspended",
-)
-ASSESSOR_STATES = ("assignment", "assessment", "factual_accuracy_check")
-MANUFACTURER_STATES = ("draft", "incomplete", "information_requested", "factual_accuracy_check")
-OPEN_ADOPTION_STATES = (
-    "not_started",
-    "local_evaluation",
-    "approved_for_use",
-    "procurement",
-    "in_use",
-)
-
-QUEUE_STATES: dict[str, tuple[str, ...]] = {
-    "agency": AGENCY_STATES,
-    "assessor": ASSESSOR_STATES,
-    "manufacturer": MANUFACTURER_STATES,
-    "irccs": OPEN_ADOPTION_STATES,
-}
-
-# The audit action by which the manufacturer hands the draft report back to the assessor.
-FACTUAL_COMMENTS_ACTION = "return_factual_comments"
+# The IRCCS's queue: its adoption records not in a final state.
+OPEN_ADOPTION_STATES = states_where(workflow=ADOPTION, open=True)
 
 
 @dataclass(frozen=True)
@@ -98,30 +73,34 @@ def deadline_status(
 
 
 def queue_states(role: str) -> tuple[str, ...]:
-    return QUEUE_STATES.get(role, ())
+    """The states in `role`'s queue (the table's queue facts), in workflow order; a state
+    handed over within one visit (the factual accuracy check) is in the first role's queue
+    until the hand-over trigger fires, then in the next role's (`_role_condition`)."""
+    return states_where(queue=role)
 
 
-def _comments_returned():
-    """True when the manufacturer returned factual comments during the open stage."""
+def _handed_over(trigger: str):
+    """True when `trigger` (an internal transition) was fired during the open stage."""
     return exists().where(
         AuditEntry.request_id == DeviceRequest.id,
-        AuditEntry.action == FACTUAL_COMMENTS_ACTION,
+        AuditEntry.action == trigger,
         AuditEntry.occurred_at >= StageRecord.entered_at,
     )
 
 
 def _role_condition(role: str):
-    if role == "assessor":
-        return or_(
-            DeviceRequest.state.in_(("assignment", "assessment")),
-            and_(DeviceRequest.state == "factual_accuracy_check", _comments_returned()),
+    """SQL condition: a request in `role`'s queue."""
+    states = states_where(workflow=REQUEST, queue=role)
+    handed = [state for state in states if facts(state).hand_over is not None]
+    condition = DeviceRequest.state.in_([state for state in states if state not in handed])
+    for state in handed:
+        hand_over = facts(state).hand_over
+        done = _handed_over(hand_over.trigger)
+        condition = or_(
+            condition,
+            and_(DeviceRequest.state == state, done if role == hand_over.to_role else ~done),
         )
-    if role == "manufacturer":
-        return or_(
-            DeviceRequest.state.in_(("draft", "incomplete", "information_requested")),
-            and_(DeviceRequest.state == "factual_accuracy_check", ~_comments_returned()),
-        )
-    return DeviceRequest.state.in_(queue_states(role))
+    return condition
 
 
 def request_queue_query(actor, now: datetime, filters: QueueFilters):
@@ -180,7 +159,7 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
             for a in page.items
         ]
         return page
-    if actor.role not in QUEUE_STATES:
+    if not queue_states(actor.role):
         return Page(items=[], page=1, per_page=per_page, total=0)
     page = paginate(request_queue_query(actor, now, filters), filters.page, per_page)
     page.items = [_request_row(request, stage, now) for request, stage in page.items]
@@ -205,7 +184,7 @@ def queue_summary(actor, now: datetime) -> QueueSummary:
         query = adoption_queue_query(actor, QueueFilters()).order_by(None)
         waiting = query.with_only_columns(func.count(Adoption.id)).options()
         return QueueSummary(db.session.scalar(waiting) or 0, 0, 0)
-    if actor.role not in QUEUE_STATES:
+    if not queue_states(actor.role):
         return QueueSummary(0, 0, 0)
     soon = now + timedelta(days=DUE_SOON_DAYS)
     counts = (

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from app.domain import roles
 from app.extensions import db
 from app.models import (
     Adoption,
@@ -50,9 +51,7 @@ from app.reports_pages.queries.distributions import (
     grouped_distributions,
     median_subquery,
 )
-from app.workflow.states import (
-    POSITIVE_OUTCOMES,
-)
+from app.workflow.states import ADOPTION_STATES, POSITIVE_OUTCOMES
 
 MONTH_DAYS = 365.25 / 12
 CURVE_MONTHS = 36
@@ -61,15 +60,8 @@ MILESTONE_MONTHS = (6, 12, 24)
 
 # --- Adoption ------------------------------------------------------------------------------
 
-ADOPTION_STATE_ORDER = (
-    "not_started",
-    "local_evaluation",
-    "approved_for_use",
-    "procurement",
-    "in_use",
-    "discontinued",
-    "declined",
-)
+# The adoption states in the workflow's order (the summary's columns).
+ADOPTION_STATE_ORDER = ADOPTION_STATES
 
 
 @dataclass(frozen=True)
@@ -286,7 +278,7 @@ def _party_key(actor) -> tuple:
     """What the adoption summary depends on about its reader: which budgets it may see."""
     if actor is None or actor.role == "agency":
         return ("all",)
-    if actor.role in ("manufacturer", "assessor"):
+    if actor.role in roles.PARTY_SCOPED_ROLES:
         return (actor.role, actor.organisation_id)
     return ("none",)
 

@@ -53,10 +53,11 @@ from app.reports_pages.queries.distributions import (
     bucketed_distributions,
     grouped_distributions,
 )
-from app.workflow.states import CLOCK_STOP_STATES, REQUEST_STATES, TERMINAL_REQUEST_STATES
+from app.workflow.facts import REQUEST, states_where
+from app.workflow.states import CLOCK_STOP_STATES
 
 # Stages the timing report measures: every state a request waits in, except the draft.
-TIMED_STATES = tuple(s for s in REQUEST_STATES if s not in TERMINAL_REQUEST_STATES and s != "draft")
+TIMED_STATES = states_where(workflow=REQUEST, timed=True)
 # Open visits are looked up by when they were entered, this much either side of a bucket's
 # edges (SQLite's day arithmetic is exact to the millisecond); each value's own bucket decides.
 EDGE_MARGIN = timedelta(seconds=1)

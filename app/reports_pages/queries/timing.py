@@ -44,13 +44,12 @@ from app.reports_pages.queries.stages import (
     grouped_stage_figures,
     overall_stage_figures,
 )
-from app.workflow.states import CLOCK_STOP_STATES, REQUEST_STATES
+from app.workflow.facts import BEFORE_RECOMMENDATION, REQUEST, states_where
+from app.workflow.states import CLOCK_STOP_STATES
 
 # Before the recommendation: the stages the process is judged on (and charted), from the
 # submission's first stage up to adoption monitoring, in the workflow's order.
-PRE_RECOMMENDATION_STATES = REQUEST_STATES[
-    REQUEST_STATES.index("intake_review") : REQUEST_STATES.index("adoption_monitoring")
-]
+PRE_RECOMMENDATION_STATES = states_where(workflow=REQUEST, report_stage=BEFORE_RECOMMENDATION)
 # The overall percentiles from what the workflow stored, through indexes (the default;
 # "window" and "percentile_cont" rank every visit or request instead, for comparison).
 INDEXED = "indexed"
