@@ -26,7 +26,6 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.domain.deadlines import ROME
-from app.domain.errors import NotFound
 from app.domain.vocab import REGION_NAMES, REGIONS, RISK_CLASSES
 from app.extensions import db, login_manager
 from app.models import Organisation
@@ -238,10 +237,7 @@ def _download(report, fmt: str, table: str | None = None):
 
 @bp.get("/requests/<int:request_id>.pdf")
 def request_record(request_id: int):
-    try:
-        report = build_request_record(_actor(), request_id, utcnow())
-    except NotFound:
-        abort(404)
+    report = build_request_record(_actor(), request_id, utcnow())
     response = Response(render_pdf(report), mimetype=FORMATS["pdf"])
     name = f"request-record-{request_id}.pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
