@@ -83,9 +83,7 @@ def test_a_refusal_with_no_form_is_the_error_page_in_the_users_language(client, 
     assert "Questa pagina non esiste oppure non hai i permessi" in text(response)
 
 
-def test_a_refused_form_comes_back_with_the_input_kept_and_nothing_saved(
-    client, user, monkeypatch
-):
+def test_a_refused_form_comes_back_with_the_input_kept_and_nothing_saved(client, user, monkeypatch):
     issue_token = api_tokens.issue_token
 
     def issue_then_refuse(actor, *args, **kwargs):
