@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from flask import get_flashed_messages
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts import api_tokens
 from app.api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
 from app.domain import errors as domain_errors
-from app.errors import answer_domain_error
+from app.errors import answer_domain_error, form_page
 from app.extensions import db
 from app.models import ApiToken, AuditEntry
 from app.models.types import utcnow
@@ -81,6 +83,26 @@ def test_a_refusal_with_no_form_is_the_error_page_in_the_users_language(client, 
     assert "text/html" in response.content_type
     assert "Non trovato" in text(response)
     assert "Questa pagina non esiste oppure non hai i permessi" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("error", "flashed"),
+    [
+        # Italian, the language of a visitor: a message written for users is translated...
+        (domain_errors.ValidationFailed(_l("Write your comment.")), "Scrivi il tuo commento."),
+        # ... and a developer's note is replaced by the form's sentence.
+        (
+            domain_errors.GuardFailed("a developer's note"),
+            "Correggi gli errori indicati di seguito.",
+        ),
+    ],
+)
+def test_a_form_page_flashes_a_refusal_it_does_not_show_itself(app, error, flashed):
+    with app.test_request_context("/requests/1/comments", method="POST"):
+        form_page(lambda status: ("the form again", status))
+        answer = answer_domain_error(error)
+        assert answer == ("the form again", 422)
+        assert get_flashed_messages() == [flashed]
 
 
 def test_a_refused_form_comes_back_with_the_input_kept_and_nothing_saved(client, user, monkeypatch):
