@@ -6,12 +6,13 @@ the session or a flash message, which live in a cookie); only its hash is kept.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts import api_tokens, bp
-from app.domain.errors import NotFound, ValidationFailed
+from app.domain.errors import ValidationFailed
+from app.errors import form_page
 from app.extensions import db
 from app.forms.account import TokenForm
 from app.models.types import utcnow
@@ -54,29 +55,29 @@ def create_token():
     form = TokenForm()
     if not form.validate():
         return _page(form, status=422)
-    try:
-        _token, plain = api_tokens.issue_token(
-            _actor(), form.name.data, form.lifetime_days(), utcnow(), ip=request.remote_addr
-        )
-    except ValidationFailed as error:
-        db.session.rollback()
-        for name, code in (error.details.get("fields") or {}).items():
-            field = form.lifetime if name == "lifetime" else form.name
-            message = TOKEN_ERRORS.get(code, lambda: _("This value is not valid."))()
-            field.errors = [*field.errors, message]
-        return _page(form, status=422)
+    form_page(
+        lambda status: _page(form, status=status),
+        show=lambda error: _show_errors(form, error),
+        refusals=(ValidationFailed,),
+    )
+    _token, plain = api_tokens.issue_token(
+        _actor(), form.name.data, form.lifetime_days(), utcnow(), ip=request.remote_addr
+    )
     db.session.commit()
     return _page(TokenForm(formdata=None), new_token=plain)
+
+
+def _show_errors(form: TokenForm, error: ValidationFailed) -> None:
+    for name, code in (error.details.get("fields") or {}).items():
+        field = form.lifetime if name == "lifetime" else form.name
+        message = TOKEN_ERRORS.get(code, lambda: _("This value is not valid."))()
+        field.errors = [*field.errors, message]
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    try:
-        token = api_tokens.revoke_token(_actor(), token_id, utcnow(), ip=request.remote_addr)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    token = api_tokens.revoke_token(_actor(), token_id, utcnow(), ip=request.remote_addr)
     db.session.commit()
     flash(_("Token “%(name)s” revoked: it no longer works.", name=token.name), "success")
     return redirect(url_for("account.tokens"))

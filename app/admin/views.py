@@ -19,8 +19,9 @@ from app.core.deadline_settings import (
     effective_deadlines,
     save_deadline,
 )
-from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from app.domain.errors import PermissionDenied, ValidationFailed
 from app.domain.permissions import can_manage_users
+from app.errors import form_page
 from app.extensions import db
 from app.forms.admin import (
     NewUserForm,
@@ -69,23 +70,22 @@ def _page() -> int:
 
 
 def _load(get, object_id: int):
-    """The user or organisation `get` (a service getter) finds, or 404."""
-    try:
-        return get(_actor(), object_id)
-    except NotFound:
-        abort(404)
+    """The user or organisation `get` (a service getter) finds (NotFound: 404)."""
+    return get(_actor(), object_id)
 
 
-def _submit(form: FlaskForm, save) -> tuple[bool, object]:
-    """Run `save()`, a service call, and commit: (True, its result); or roll back and show its
-    field errors on `form`: (False, None)."""
-    try:
-        result = save()
-    except ValidationFailed as error:
-        _show_field_errors(form, error)
-        return False, None
+def _submit(form: FlaskForm, save, page):
+    """Run `save()`, a service call, commit and return its result. A refusal of the input is
+    shown on `form` and `page()` drawn again by the error handler, with 200 like the form's
+    own validation errors on these pages."""
+    form_page(
+        lambda _status: page(),
+        show=lambda error: _show_field_errors(form, error),
+        refusals=(ValidationFailed,),
+    )
+    result = save()
     db.session.commit()
-    return True, result
+    return result
 
 
 def _flash_saved(changed, message: str) -> None:
@@ -101,7 +101,8 @@ def _switch_active(set_active, row, active: bool, *, back: str, reactivated, dea
     back = redirect(back)
     try:
         changed = set_active(_actor(), row, active, **_audit_context())
-    except PermissionDenied as error:
+    except PermissionDenied as error:  # a button, not a form: say why on the page it was on
+        db.session.rollback()
         flash(str(error.message), "danger")
         return back
     db.session.commit()
@@ -137,17 +138,21 @@ def _user_data(form: UserForm) -> UserData:
 def user_new():
     form = NewUserForm()
     form.set_organisation_choices(accounts.organisation_choices())
+
+    def page():
+        return render_template("admin/user_form.html", form=form, user=None)
+
     if form.validate_on_submit():
-        saved, user = _submit(
+        user = _submit(
             form,
             lambda: accounts.create_user(
                 _actor(), _user_data(form), form.password.data, **_audit_context()
             ),
+            page,
         )
-        if saved:
-            flash(_("User %(email)s created.", email=user.email), "success")
-            return redirect(url_for("admin.users", q=user.email))
-    return render_template("admin/user_form.html", form=form, user=None)
+        flash(_("User %(email)s created.", email=user.email), "success")
+        return redirect(url_for("admin.users", q=user.email))
+    return page()
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -155,8 +160,12 @@ def user_edit(user_id: int):
     user = _load(accounts.get_user, user_id)
     form = UserForm(obj=user)
     form.set_organisation_choices(accounts.organisation_choices(include_id=user.organisation_id))
+
+    def page():
+        return render_template("admin/user_form.html", form=form, user=user)
+
     if form.validate_on_submit():
-        saved, changes = _submit(
+        changes = _submit(
             form,
             lambda: accounts.update_user(
                 _actor(),
@@ -165,12 +174,12 @@ def user_edit(user_id: int):
                 new_password=form.password.data or None,
                 **_audit_context(),
             ),
+            page,
         )
-        if saved:
-            changed = changes or form.password.data
-            _flash_saved(changed, _("Changes to %(email)s saved.", email=user.email))
-            return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user)
+        changed = changes or form.password.data
+        _flash_saved(changed, _("Changes to %(email)s saved.", email=user.email))
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    return page()
 
 
 def _set_user_active(user_id: int, active: bool):
@@ -224,34 +233,42 @@ def _organisation_data(form: OrganisationForm) -> OrganisationData:
 @bp.route("/organisations/new", methods=["GET", "POST"])
 def organisation_new():
     form = OrganisationForm()
+
+    def page():
+        return render_template("admin/organisation_form.html", form=form, organisation=None)
+
     if form.validate_on_submit():
-        saved, organisation = _submit(
+        organisation = _submit(
             form,
             lambda: accounts.create_organisation(
                 _actor(), _organisation_data(form), **_audit_context()
             ),
+            page,
         )
-        if saved:
-            flash(_("Organisation %(name)s created.", name=organisation.name), "success")
-            return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
-    return render_template("admin/organisation_form.html", form=form, organisation=None)
+        flash(_("Organisation %(name)s created.", name=organisation.name), "success")
+        return redirect(url_for("admin.organisation_edit", organisation_id=organisation.id))
+    return page()
 
 
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
 def organisation_edit(organisation_id: int):
     organisation = _load(accounts.get_organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
+
+    def page():
+        return render_template("admin/organisation_form.html", form=form, organisation=organisation)
+
     if form.validate_on_submit():
-        saved, changes = _submit(
+        changes = _submit(
             form,
             lambda: accounts.update_organisation(
                 _actor(), organisation, _organisation_data(form), **_audit_context()
             ),
+            page,
         )
-        if saved:
-            _flash_saved(changes, _("Changes to %(name)s saved.", name=organisation.name))
-            return redirect(url_for("admin.organisation_edit", organisation_id=organisation_id))
-    return render_template("admin/organisation_form.html", form=form, organisation=organisation)
+        _flash_saved(changes, _("Changes to %(name)s saved.", name=organisation.name))
+        return redirect(url_for("admin.organisation_edit", organisation_id=organisation_id))
+    return page()
 
 
 def _set_organisation_active(organisation_id: int, active: bool):

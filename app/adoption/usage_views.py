@@ -12,10 +12,11 @@ from flask_login import login_required
 from app.adoption import usage as service
 from app.adoption import usage_bp as bp
 from app.adoption.queries import get_adoption_for
-from app.assessment.common import UNPROCESSABLE, abort_for, actor, client_ip
+from app.assessment.common import UNPROCESSABLE, actor, client_ip, request_changed_message
 from app.domain import permissions
 from app.domain.deadlines import rome_date
-from app.domain.errors import DomainError, NotFound, ValidationFailed
+from app.domain.errors import ValidationFailed
+from app.errors import explain_conflicts_of, form_page
 from app.extensions import db
 from app.forms.assessment import UsageReportForm
 from app.models.types import utcnow
@@ -25,12 +26,11 @@ FIELD_MESSAGES = {
     "required": _l("Say what was wrong with the figures reported before."),
 }
 
+explain_conflicts_of(bp, request_changed_message)
+
 
 def _load(request_id: int, adoption_id: int):
-    try:
-        adoption = get_adoption_for(actor(), adoption_id)
-    except NotFound:
-        abort(404)
+    adoption = get_adoption_for(actor(), adoption_id)
     if adoption.request_id != request_id:
         abort(404)
     return adoption
@@ -49,22 +49,20 @@ def usage(request_id: int, adoption_id: int):
     form = UsageReportForm()
     if not form.validate():
         return _render(adoption, form, can_report, UNPROCESSABLE)
-    try:
-        report = service.report_usage(
-            actor(),
-            adoption,
-            form.figures(),
-            utcnow(),
-            reason=form.reason.data or "",
-            ip=client_ip(),
-        )
-        db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        _show_errors(form, error)
-        return _render(adoption, form, can_report, UNPROCESSABLE)
-    except DomainError as error:
-        abort_for(error)
+    form_page(
+        lambda status: _render(adoption, form, can_report, status),
+        show=lambda error: _show_errors(form, error),
+        refusals=(ValidationFailed,),
+    )
+    report = service.report_usage(
+        actor(),
+        adoption,
+        form.figures(),
+        utcnow(),
+        reason=form.reason.data or "",
+        ip=client_ip(),
+    )
+    db.session.commit()
     flash(
         _(
             "Q%(quarter)s %(year)s reported (version %(version)s).",

@@ -22,7 +22,6 @@ from app.adoption.presenters import (
     load_adoption,
 )
 from app.domain import roles
-from app.domain.errors import NotFound
 from app.requests.perform import ActionTarget, perform_action
 from app.workflow.action_labels import choice_label
 from app.workflow.definitions import ADOPTION_WORKFLOW
@@ -76,10 +75,7 @@ def index():
 
 
 def _load(adoption_id: int):
-    try:
-        return load_adoption(current_user, adoption_id)
-    except NotFound:
-        abort(404)
+    return load_adoption(current_user, adoption_id)
 
 
 @bp.get("/<int:adoption_id>")

@@ -1,5 +1,6 @@
 """HTTP errors under /api/v1 as problems, including those Flask raises before a view runs
-(an unknown URL, a wrong method) and unexpected errors (500)."""
+(an unknown URL, a wrong method) and unexpected errors (500). Domain errors are answered by the
+app's one handler (`app.errors.answer_domain_error`), which gives API paths their problem."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from werkzeug.routing import RequestRedirect
 
 from app.api import bp
 from app.api.problems import ApiError
-from app.domain.errors import DomainError
+from app.errors import is_api_path
 from app.extensions import db
 from app.i18n import forget_cached_locale
 
@@ -27,7 +28,6 @@ SLUG_FOR_STATUS = {
     422: "validation",
     429: "rate-limited",
 }
-API_PREFIX = "/api/v1"
 
 
 def problem_for_http_error(error: HTTPException) -> ApiError:
@@ -39,10 +39,6 @@ def problem_for_http_error(error: HTTPException) -> ApiError:
     if status == 404:
         return ApiError(404, "not-found", _("There is nothing at this URL."))
     return ApiError(status if slug != "bad-request" else 400, slug, headers=headers)
-
-
-def is_api_path(path: str) -> bool:
-    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
 def unmatched_api_url():
@@ -73,14 +69,6 @@ def api_problem(error: ApiError):
 def http_error(error: HTTPException):
     db.session.rollback()
     return problem_for_http_error(error).response()
-
-
-@bp.errorhandler(DomainError)
-def domain_error(error: DomainError):
-    from app.api.problems import problem_for_domain_error
-
-    db.session.rollback()
-    return problem_for_domain_error(error).response()
 
 
 @bp.errorhandler(500)

@@ -7,7 +7,7 @@ messages (the same messages the web forms show) and `error_codes` mapping it to 
 
     raise ApiError(404, "not-found")                    # from a view
     problem_response(422, "validation", errors={...})     # a Response
-    problem_for_domain_error(error, messages=...)          # DomainError -> Response
+    problem_for_domain_error(error, messages=...)          # DomainError -> ApiError
 """
 
 from __future__ import annotations
@@ -20,15 +20,7 @@ from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.domain.errors import (
-    Conflict,
-    DomainError,
-    GuardFailed,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from app.domain.errors import DomainError, GuardFailed, ValidationFailed
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "/api/v1/problems/"
@@ -251,31 +243,32 @@ def generic_message(_field: str, _code: str, _details: Mapping) -> str:
 def problem_for_domain_error(
     error: DomainError, message_for: MessageFor = generic_message
 ) -> ApiError:
-    """The problem a service's DomainError answers with (never revealing hidden objects)."""
-    from app.requests.queries import CoiDeclarationRequired
-
-    if isinstance(error, CoiDeclarationRequired):
-        return ApiError(403, "coi-declaration-required")
-    if isinstance(error, NotFound):
-        return ApiError(404, "not-found")
-    if isinstance(error, PermissionDenied):
-        return ApiError(403, "forbidden", _("Your role may not do this to this object now."))
-    if isinstance(error, InvalidTransition):
-        return ApiError(409, "invalid-transition", _("This action is not possible now."))
-    if isinstance(error, Conflict):
-        return ApiError(409, "conflict")
+    """The problem a DomainError answers with: the status and problem type the error declares
+    (`app.domain.errors`), the same the web pages answer with, and what it carries: a
+    permission or transition refusal says so in a sentence, a failed guard lists what is
+    missing, invalid input maps each field to its messages. A NotFound never says more."""
+    status, slug = error.http_status, error.problem_type
+    if slug not in PROBLEM_TYPES or PROBLEM_TYPES[slug].status != status:
+        status, slug = 400, "bad-request"
+    details = error.details or {}
+    if isinstance(error, ValidationFailed):
+        errors, codes = field_errors(details.get("fields") or {}, message_for, details)
+        return ApiError(status, slug, errors=errors, error_codes=codes)
     if isinstance(error, GuardFailed):
         return ApiError(
-            422,
-            "guard-failed",
+            status,
+            slug,
             missing=missing_items(error),
-            missing_documents=(error.details or {}).get("missing_documents"),
+            missing_documents=details.get("missing_documents"),
         )
-    if isinstance(error, ValidationFailed):
-        details = error.details or {}
-        errors, codes = field_errors(details.get("fields") or {}, message_for, details)
-        return ApiError(422, "validation", errors=errors, error_codes=codes)
-    return ApiError(400, "bad-request")
+    return ApiError(status, slug, str(DETAILS.get(slug, "")))
+
+
+# The `detail` sentence of a problem whose type's description does not say it all.
+DETAILS = {
+    "forbidden": _l("Your role may not do this to this object now."),
+    "invalid-transition": _l("This action is not possible now."),
+}
 
 
 def missing_items(error: GuardFailed) -> list[str]:

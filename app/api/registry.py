@@ -146,6 +146,8 @@ def _execute(view: Callable, spec: Operation, kwargs: dict, record_id: int | Non
         db.session.commit()
         return response
     except (ApiError, DomainError, HTTPException, StaleDataError, IntegrityError) as error:
+        # Answered here, not by the app's handler: the problem is stored with the idempotency
+        # key, and its field messages are the operation's own (the mapping is the same one).
         db.session.rollback()
         response = _problem(error, spec).response()
     except BaseException:

@@ -11,18 +11,12 @@ from sqlalchemy.orm import selectinload
 
 from app.assessment import bp
 from app.assessment import core_model as service
-from app.assessment.common import (
-    UNPROCESSABLE,
-    abort_for,
-    actor,
-    client_ip,
-    load_request,
-    version_of,
-)
+from app.assessment.common import UNPROCESSABLE, actor, client_ip, load_request, version_of
 from app.core.fire import fire
 from app.domain import permissions
 from app.domain.core_model import progress
-from app.domain.errors import DomainError, GuardFailed, ValidationFailed
+from app.domain.errors import GuardFailed, ValidationFailed
+from app.errors import form_page
 from app.extensions import db
 from app.forms.assessment import (
     DOMAIN_LABELS,
@@ -107,23 +101,23 @@ def checklist(request_id: int):
     form = form_class()
     if not form.validate():
         return _render_checklist(_page_context(req), form, editable, status=UNPROCESSABLE)
-    try:
-        changes = service.save_assessment(
-            actor(),
-            req,
-            form.entries(),
-            form.summary.data or "",
-            utcnow(),
-            coi_cleared=cleared,
-            ip=client_ip(),
-        )
-        db.session.commit()
-    except ValidationFailed:
-        db.session.rollback()
-        form.form_errors.append(_("Check the domains: a domain marked done needs a conclusion."))
-        return _render_checklist(_page_context(req), form, editable, status=UNPROCESSABLE)
-    except DomainError as error:
-        abort_for(error)
+    form_page(
+        lambda status: _render_checklist(_page_context(req), form, editable, status=status),
+        show=lambda _error: form.form_errors.append(
+            _("Check the domains: a domain marked done needs a conclusion.")
+        ),
+        refusals=(ValidationFailed,),
+    )
+    changes = service.save_assessment(
+        actor(),
+        req,
+        form.entries(),
+        form.summary.data or "",
+        utcnow(),
+        coi_cleared=cleared,
+        ip=client_ip(),
+    )
+    db.session.commit()
     flash(_("Assessment saved.") if changes else _("No changes to save."), "success")
     return redirect(url_for("assessment.checklist", request_id=req.id))
 
@@ -171,22 +165,26 @@ def assessment_action(request_id: int, trigger: str):
     if not permissions.can_edit_assessment(actor(), req, cleared):
         abort(403)
     form = VersionForm()
-    try:
-        fire(req, trigger, actor(), utcnow(), expected_version=version_of(form), ip=client_ip())
-        db.session.commit()
-    except GuardFailed as error:
-        db.session.rollback()
-        refusal = {
-            "message": _("The draft report cannot be sent yet: these domains are not started."),
-            "items": (error.details or {}).get("missing") or [],
-        }
-        context = _page_context(req)
-        form = _filled(checklist_form_class()(formdata=None), context)
-        return _render_checklist(context, form, True, status=UNPROCESSABLE, refusal=refusal)
-    except DomainError as error:
-        abort_for(error)
+    refusal = {}
+    form_page(
+        lambda status: _render_refused_report(req, refusal, status),
+        show=lambda error: refusal.update(
+            message=_("The draft report cannot be sent yet: these domains are not started."),
+            items=(error.details or {}).get("missing") or [],
+        ),
+        refusals=(GuardFailed,),
+    )
+    fire(req, trigger, actor(), utcnow(), expected_version=version_of(form), ip=client_ip())
+    db.session.commit()
     flash(_("Done: %(action)s.", action=action_label(trigger)), "success")
     return redirect(url_for("requests.detail", request_id=req.id))
+
+
+def _render_refused_report(req, refusal: dict, status: int):
+    """The checklist as saved, with why the report action was refused."""
+    context = _page_context(req)
+    form = _filled(checklist_form_class()(formdata=None), context)
+    return _render_checklist(context, form, True, status=status, refusal=refusal)
 
 
 # --- The factual-accuracy check (manufacturer) ------------------------------------------------
@@ -210,24 +208,22 @@ def factual_check(request_id: int):
     form = form_class()
     if not form.validate():
         return _render_factual(req, form, UNPROCESSABLE)
-    try:
-        service.return_factual_comments(
-            actor(),
-            req,
-            form.section_comments(),
-            form.general.data or "",
-            utcnow(),
-            section_labels={d: str(label) for d, label in DOMAIN_LABELS.items()},
-            expected_version=version_of(form),
-            ip=client_ip(),
-        )
-        db.session.commit()
-    except ValidationFailed:
-        db.session.rollback()
-        form.form_errors.append(_("Write at least one comment."))
-        return _render_factual(req, form, UNPROCESSABLE)
-    except DomainError as error:
-        abort_for(error)
+    form_page(
+        lambda status: _render_factual(req, form, status),
+        show=lambda _error: form.form_errors.append(_("Write at least one comment.")),
+        refusals=(ValidationFailed,),
+    )
+    service.return_factual_comments(
+        actor(),
+        req,
+        form.section_comments(),
+        form.general.data or "",
+        utcnow(),
+        section_labels={d: str(label) for d, label in DOMAIN_LABELS.items()},
+        expected_version=version_of(form),
+        ip=client_ip(),
+    )
+    db.session.commit()
     flash(_("Your comments were sent to the assessor."), "success")
     return redirect(url_for("requests.detail", request_id=req.id))
 
@@ -264,23 +260,21 @@ def appraisal(request_id: int):
     form = RecommendationForm()
     if not form.validate():
         return _render_appraisal(req, form, trigger, UNPROCESSABLE)
-    try:
-        fire(
-            req,
-            trigger,
-            actor(),
-            utcnow(),
-            expected_version=version_of(form),
-            ip=client_ip(),
-            **form.recommendation_data(),
-        )
-        db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        _field_errors(form, error)
-        return _render_appraisal(req, form, trigger, UNPROCESSABLE)
-    except DomainError as error:
-        abort_for(error)
+    form_page(
+        lambda status: _render_appraisal(req, form, trigger, status),
+        show=lambda error: _field_errors(form, error),
+        refusals=(ValidationFailed,),
+    )
+    fire(
+        req,
+        trigger,
+        actor(),
+        utcnow(),
+        expected_version=version_of(form),
+        ip=client_ip(),
+        **form.recommendation_data(),
+    )
+    db.session.commit()
     flash(_("Done: %(action)s.", action=action_label(trigger)), "success")
     return redirect(url_for("requests.detail", request_id=req.id))
 

@@ -11,16 +11,10 @@ from sqlalchemy import select
 from app.assessment import assignment as assignment_service
 from app.assessment import bp
 from app.assessment import coi as coi_service
-from app.assessment.common import (
-    UNPROCESSABLE,
-    abort_for,
-    actor,
-    client_ip,
-    load_request,
-    version_of,
-)
+from app.assessment.common import UNPROCESSABLE, actor, client_ip, load_request, version_of
 from app.domain import permissions
-from app.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
+from app.domain.errors import Conflict, ValidationFailed
+from app.errors import form_page, said_by_the_page
 from app.extensions import db
 from app.forms.assessment import AssignBodyForm, CoiDeclarationForm, CoiOverrideForm
 from app.models import User
@@ -92,21 +86,20 @@ def assign(request_id: int):
         return _render_assignment(
             req, UNPROCESSABLE, message=_("Choose one of the regional bodies.")
         )
-    try:
-        assignment_service.assign(
-            actor(), req, int(body), utcnow(), expected_version=version_of(form), ip=client_ip()
-        )
-        db.session.commit()
-    except ValidationFailed:
-        db.session.rollback()
-        return _render_assignment(
+    form_page(
+        lambda status: _render_assignment(
             req,
-            UNPROCESSABLE,
+            status,
             failed_body=int(body),
             message=_("This body cannot be assigned: it is not an active regional HTA body."),
-        )
-    except DomainError as error:
-        abort_for(error)
+        ),
+        show=said_by_the_page,
+        refusals=(ValidationFailed,),
+    )
+    assignment_service.assign(
+        actor(), req, int(body), utcnow(), expected_version=version_of(form), ip=client_ip()
+    )
+    db.session.commit()
     flash(_("Regional HTA body assigned: it is asked to accept the assessment."), "success")
     return redirect(url_for("assessment.assignment", request_id=req.id))
 
@@ -114,10 +107,7 @@ def assign(request_id: int):
 @bp.post("/<int:request_id>/coi/<int:declaration_id>/override")
 def coi_override(request_id: int, declaration_id: int):
     req = _agency_request(request_id)
-    try:
-        declaration = coi_service.declaration_for_override(actor(), req, declaration_id)
-    except NotFound:
-        abort(404)
+    declaration = coi_service.declaration_for_override(actor(), req, declaration_id)
     form = CoiOverrideForm(prefix=f"o{declaration.id}")
     if not form.validate():
         return _render_assignment(req, UNPROCESSABLE, override_forms={declaration.id: form})
@@ -126,12 +116,10 @@ def coi_override(request_id: int, declaration_id: int):
             actor(), declaration, reason=form.reason.data, now=utcnow(), ip=client_ip()
         )
         db.session.commit()
-    except Conflict:
+    except Conflict:  # nothing left to override (someone did it first): not an error page
         db.session.rollback()
         flash(_("There is no conflict left to override for this assessor."), "warning")
         return redirect(url_for("assessment.assignment", request_id=req.id))
-    except DomainError as error:
-        abort_for(error)
     flash(_("Conflict overridden: the assessor may now work on this request."), "success")
     return redirect(url_for("assessment.assignment", request_id=req.id))
 
@@ -141,10 +129,7 @@ def coi_override(request_id: int, declaration_id: int):
 
 @bp.route("/<int:request_id>/coi", methods=["GET", "POST"])
 def coi_declaration(request_id: int):
-    try:
-        req = coi_service.request_for_declaration(actor(), request_id)
-    except NotFound:
-        abort(404)
+    req = coi_service.request_for_declaration(actor(), request_id)
     declaration = coi_service.declaration_of(req.id, actor().id)
     form = CoiDeclarationForm()
     if http_request.method == "GET":
@@ -152,28 +137,20 @@ def coi_declaration(request_id: int):
     if not form.validate():
         return _render_declaration(req, declaration, form, UNPROCESSABLE)
     has_conflict = form.conflict.data == "conflict"
-    try:
-        coi_service.declare(
-            actor(),
-            req,
-            has_conflict=has_conflict,
-            description=form.description.data or "",
-            now=utcnow(),
-            ip=client_ip(),
-        )
-        db.session.commit()
-    except ValidationFailed:
-        db.session.rollback()
-        form.description.errors = [*form.description.errors, _("Describe the conflict.")]
-        return _render_declaration(req, declaration, form, UNPROCESSABLE)
-    except Conflict:
-        db.session.rollback()
-        form.form_errors.append(
-            _("You declared a conflict for this request: only the agency can lift it.")
-        )
-        return _render_declaration(req, declaration, form, 409)
-    except DomainError as error:
-        abort_for(error)
+    form_page(
+        lambda status: _render_declaration(req, declaration, form, status),
+        show=lambda error: _show_declaration_refusal(form, error),
+        refusals=(ValidationFailed, Conflict),
+    )
+    coi_service.declare(
+        actor(),
+        req,
+        has_conflict=has_conflict,
+        description=form.description.data or "",
+        now=utcnow(),
+        ip=client_ip(),
+    )
+    db.session.commit()
     if has_conflict:
         flash(
             _(
@@ -185,6 +162,15 @@ def coi_declaration(request_id: int):
         return redirect(url_for("assessment.coi_declaration", request_id=req.id))
     flash(_("Thank you: you declared no conflict of interest."), "success")
     return redirect(url_for("requests.detail", request_id=req.id))
+
+
+def _show_declaration_refusal(form, error) -> None:
+    if isinstance(error, Conflict):
+        form.form_errors.append(
+            _("You declared a conflict for this request: only the agency can lift it.")
+        )
+    else:
+        form.description.errors = [*form.description.errors, _("Describe the conflict.")]
 
 
 def _render_declaration(req, declaration, form, status=200):

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 
 from app.assessment import bp
 from app.assessment import prioritisation as service
-from app.assessment.common import UNPROCESSABLE, abort_for, actor, client_ip, load_request
+from app.assessment.common import UNPROCESSABLE, actor, client_ip, load_request
 from app.domain import permissions
-from app.domain.errors import DomainError, GuardFailed, ValidationFailed
+from app.domain.errors import ValidationFailed
 from app.domain.prioritisation import CRITERIA, DECISION_TRIGGERS
+from app.errors import form_page
 from app.extensions import db
 from app.forms.assessment import (
     CRITERION_LABELS,
@@ -77,26 +78,23 @@ def decide(request_id: int):
         abort(400)
     if decision != START and not form.validate():
         return _render_ranking((req.id, form), UNPROCESSABLE)
-    try:
-        service.decide(
-            actor(),
-            req,
-            decision,
-            utcnow(),
-            reason=form.reason.data or "",
-            route_to=form.route_to.data or None,
-            expected_version=_version(form),
-            ip=client_ip(),
-        )
-        db.session.commit()
-    except (ValidationFailed, GuardFailed):
-        db.session.rollback()
-        form.form_errors.append(
+    form_page(
+        lambda status: _render_ranking((req.id, form), status),
+        show=lambda _error: form.form_errors.append(
             _("The decision was not recorded: check the reasons and the choices.")
-        )
-        return _render_ranking((req.id, form), UNPROCESSABLE)
-    except DomainError as error:
-        abort_for(error)
+        ),
+    )
+    service.decide(
+        actor(),
+        req,
+        decision,
+        utcnow(),
+        reason=form.reason.data or "",
+        route_to=form.route_to.data or None,
+        expected_version=_version(form),
+        ip=client_ip(),
+    )
+    db.session.commit()
     flash(_("%(device)s: %(action)s.", device=req.title, action=action_label(decision)), "success")
     return redirect(url_for("assessment.ranking"))
 
@@ -124,15 +122,13 @@ def scores(request_id: int):
     form = form_class()
     if not form.validate():
         return _render_scores(req, form, existing, editable, UNPROCESSABLE)
-    try:
-        changes = service.save_scores(actor(), req, form.entries(), utcnow(), ip=client_ip())
-        db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        _show_errors(form, error)
-        return _render_scores(req, form, existing, editable, UNPROCESSABLE)
-    except DomainError as error:
-        abort_for(error)
+    form_page(
+        lambda status: _render_scores(req, form, existing, editable, status),
+        show=lambda error: _show_errors(form, error),
+        refusals=(ValidationFailed,),
+    )
+    changes = service.save_scores(actor(), req, form.entries(), utcnow(), ip=client_ip())
+    db.session.commit()
     flash(_("Scores saved.") if changes else _("No changes to save."), "success")
     return redirect(url_for("assessment.scores", request_id=req.id))
 
@@ -190,15 +186,15 @@ def weights():
     form = form_class()
     if not form.validate():
         return _render_weights(form, UNPROCESSABLE)
-    try:
-        changes = service.save_weights(actor(), form.weights(), utcnow(), ip=client_ip())
-        db.session.commit()
-    except ValidationFailed:
-        db.session.rollback()
-        form.form_errors.append(_("Check the weights: at least one must be above 0."))
-        return _render_weights(form, UNPROCESSABLE)
-    except DomainError as error:
-        abort_for(error)
+    form_page(
+        lambda status: _render_weights(form, status),
+        show=lambda _error: form.form_errors.append(
+            _("Check the weights: at least one must be above 0.")
+        ),
+        refusals=(ValidationFailed,),
+    )
+    changes = service.save_weights(actor(), form.weights(), utcnow(), ip=client_ip())
+    db.session.commit()
     flash(
         _("Weights saved: the ranking now uses them.") if changes else _("No changes to save."),
         "success",

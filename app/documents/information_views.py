@@ -1,8 +1,9 @@
 """Information request pages: the rounds, the assessor's compose page, the manufacturer's
 answers (drafts until sent) and sending them, which resumes the clock.
 
-Thin: form -> service -> commit once. Not a party: 404; a party who may not act: 403; the
-request moved on meanwhile: 409 with a clear message.
+Thin: form -> service -> commit once. The app's error handler (`app.errors`) answers a
+refusal: not a party: 404; a party who may not act: 403; the request moved on meanwhile: 409
+with the message below; invalid input or a missing answer: the page again (`form_page`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.documents import bp, labels
 from app.documents import information as service
@@ -20,15 +20,8 @@ from app.documents.presenters import can_compose, round_view
 from app.documents.views import party_request
 from app.domain import information_rules as rules
 from app.domain.deadlines import rome_date
-from app.domain.errors import (
-    Conflict,
-    GuardFailed,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
-from app.errors import abort_for
+from app.domain.errors import GuardFailed, ValidationFailed
+from app.errors import explain_conflicts_of, form_page
 from app.extensions import db
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.forms.information import AnswerForm, ComposeRoundForm, SendAnswersForm
@@ -38,10 +31,6 @@ from app.workflow.labels import state_label
 UNPROCESSABLE = 422
 
 
-def _abort_for(error: Exception):
-    abort_for(error, moved_on=_moved_on_message)
-
-
 def _act(action, *args, **kwargs):
     """Call the service `action` as the logged-in user, now, from this address; commit."""
     result = action(current_user, *args, utcnow(), ip=request.remote_addr, **kwargs)
@@ -49,7 +38,8 @@ def _act(action, *args, **kwargs):
     return result
 
 
-def _moved_on_message() -> str:
+def _moved_on_message(_error=None) -> str:
+    """What a conflict on a page of this blueprint says (after the rollback)."""
     return _(
         "This request has moved on meanwhile (it is now “%(state)s”): nothing was saved. "
         "Reload the page to see what you can do now.",
@@ -57,11 +47,14 @@ def _moved_on_message() -> str:
     )
 
 
+explain_conflicts_of(bp, _moved_on_message)
+
+
 def _current_state() -> str:
     request_id = (request.view_args or {}).get("request_id")
     try:
         req = party_request(request_id)
-    except Exception:
+    except Exception:  # the message of a 409 must not fail: without the state, say less
         return ""
     return state_label(req.state, current_user.role)
 
@@ -100,16 +93,13 @@ def compose(request_id: int):
         form.localise_date_errors()
         return _render_compose(form, req, UNPROCESSABLE)
     positions, rows = _filled_rows(form)
-    try:
-        information_round = _act(
-            service.compose_round, request_id, rows, expected_version=form.version()
-        )
-    except ValidationFailed as error:
-        db.session.rollback()
-        _show_compose_errors(form, error, positions)
-        return _render_compose(form, req, UNPROCESSABLE)
-    except (NotFound, PermissionDenied, Conflict, InvalidTransition, StaleDataError) as error:
-        _abort_for(error)
+    form_page(
+        lambda status: _render_compose(form, req, status),
+        show=lambda error: _show_compose_errors(form, error, positions),
+    )
+    information_round = _act(
+        service.compose_round, request_id, rows, expected_version=form.version()
+    )
     flash(
         _(
             "Questions sent (round %(number)s). The clock is stopped until the manufacturer "
@@ -171,10 +161,7 @@ def information_round(request_id: int, number: int):
 
 def _round(request_id: int, number: int):
     req = party_request(request_id)
-    try:
-        return req, service.round_of(req, number)
-    except NotFound:
-        abort(404)
+    return req, service.round_of(req, number)
 
 
 def _render_round(req, information_round, *, failed=None, send_errors=(), status=200):
@@ -220,6 +207,13 @@ def _missing_labels(error: GuardFailed) -> list[str]:
     return [str(DOSSIER_FIELD_LABELS.get(name) or name) for name in names]
 
 
+def _send_errors(error) -> list[str]:
+    """Why the answers were not sent: what is missing, else a general sentence."""
+    if isinstance(error, GuardFailed):
+        return _missing_labels(error)
+    return [_("The answers could not be sent: please check them.")]
+
+
 def _answer_form(question) -> AnswerForm:
     form = AnswerForm(formdata=None, prefix=f"q{question.number}")
     form.text.data = question.answer.text if question.answer else ""
@@ -240,6 +234,14 @@ def save_answer(request_id: int, number: int, question: int):
             title=form.title.data or upload.filename or "",
             confidential=form.confidential.data,
         )
+    form_page(
+        lambda status: _render_round(
+            *_round(request_id, number), failed=(question, form), status=status
+        ),
+        show=lambda error: form.apply_service_errors(
+            error.details.get("fields") or {}, limit=labels.human_size(max_bytes())
+        ),
+    )
     try:
         _act(
             service.save_answer,
@@ -250,16 +252,7 @@ def save_answer(request_id: int, number: int, question: int):
             upload=upload,
             meta=meta,
         )
-    except ValidationFailed as error:
-        db.session.rollback()
-        form.apply_service_errors(
-            error.details.get("fields") or {}, limit=labels.human_size(max_bytes())
-        )
-        req, information_round = _round(request_id, number)
-        return _render_round(req, information_round, failed=(question, form), status=422)
-    except (NotFound, PermissionDenied, Conflict, InvalidTransition, StaleDataError) as error:
-        _abort_for(error)
-    except OSError:
+    except OSError:  # not a refusal: the disk failed; the form says so and keeps the input
         db.session.rollback()
         form.form_errors.append(
             _("The file could not be stored. Nothing was saved: please try again.")
@@ -283,11 +276,8 @@ def save_answer(request_id: int, number: int, question: int):
 )
 def remove_attachment(request_id: int, number: int, question: int, attachment_id: int):
     party_request(request_id)
-    try:
-        service.remove_attachment(current_user, request_id, number, question, attachment_id)
-        db.session.commit()
-    except (NotFound, PermissionDenied, Conflict, InvalidTransition, StaleDataError) as error:
-        _abort_for(error)
+    service.remove_attachment(current_user, request_id, number, question, attachment_id)
+    db.session.commit()
     flash(_("The file is no longer attached to the answer."), "success")
     return redirect(
         url_for(
@@ -301,30 +291,16 @@ def remove_attachment(request_id: int, number: int, question: int, attachment_id
 
 @bp.post("/<int:request_id>/information/<int:number>/send")
 def send_answers(request_id: int, number: int):
-    req, information_round = _round(request_id, number)
+    req, _information_round = _round(request_id, number)  # 404 before anything else
     form = SendAnswersForm()
-    try:
-        _act(service.send_answers, request_id, number, expected_version=form.version())
-    except GuardFailed as error:
-        db.session.rollback()
-        req, information_round = _round(request_id, number)
-        return _render_round(
-            req,
-            information_round,
-            send_errors=_missing_labels(error),
-            status=UNPROCESSABLE,
-        )
-    except ValidationFailed:
-        db.session.rollback()
-        req, information_round = _round(request_id, number)
-        return _render_round(
-            req,
-            information_round,
-            send_errors=[_("The answers could not be sent: please check them.")],
-            status=UNPROCESSABLE,
-        )
-    except (NotFound, PermissionDenied, Conflict, InvalidTransition, StaleDataError) as error:
-        _abort_for(error)
+    send_errors: list[str] = []
+    form_page(
+        lambda status: _render_round(
+            *_round(request_id, number), send_errors=send_errors, status=status
+        ),
+        show=lambda error: send_errors.extend(_send_errors(error)),
+    )
+    _act(service.send_answers, request_id, number, expected_version=form.version())
     flash(
         _(
             "Answers sent. The clock runs again: %(state)s.",

@@ -1,7 +1,8 @@
 """Document pages: the list with every version, the upload form, downloads, publication.
 
 Thin: form -> service -> commit once. A request the user is not a party to answers 404;
-an action the user may not take on a request they can see answers 403.
+an action the user may not take on a request they can see answers 403 (both through the app's
+error handler, `app.errors`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from app.documents import bp, labels, public_bp
 from app.documents import operations as service
 from app.documents.presenters import documents_panel
 from app.domain import document_rules
-from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from app.errors import abort_for
+from app.domain.errors import ValidationFailed
+from app.errors import form_page
 from app.extensions import db, login_manager
 from app.forms.documents import UploadForm
 from app.models.types import utcnow
@@ -62,10 +63,7 @@ def _file_type(content_type: str) -> str:
 
 
 def party_request(request_id: int):
-    try:
-        return service.request_for_party(current_user, request_id)
-    except NotFound:
-        abort(404)
+    return service.request_for_party(current_user, request_id)
 
 
 # --- The list ---------------------------------------------------------------------------------
@@ -105,18 +103,18 @@ def upload(request_id: int):
         confidential=form.confidential.data,
         public=form.public.data,
     )
+    form_page(
+        lambda status: _render_upload(form, req, status),
+        show=lambda error: form.apply_service_errors(
+            error.details.get("fields") or {}, limit=_limit()
+        ),
+    )
     try:
         version = service.upload_document(
             current_user, request_id, form.file.data, meta, utcnow(), ip=request.remote_addr
         )
         db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        form.apply_service_errors(error.details.get("fields") or {}, limit=_limit())
-        return _render_upload(form, req, 422)
-    except (PermissionDenied, NotFound) as error:
-        abort_for(error)
-    except OSError:
+    except OSError:  # not a refusal: the disk failed; the form says so and keeps the input
         db.session.rollback()
         current_app.logger.exception("storing an uploaded document failed")
         form.form_errors.append(
@@ -138,10 +136,7 @@ def _prefill(form: UploadForm, req) -> None:
     """ "Upload a new version" links carry the document: start from its type, title, flags."""
     document_id = request.args.get("document", type=int)
     if document_id is not None:
-        try:
-            document = service.document_of(req, document_id)
-        except NotFound:
-            abort(404)
+        document = service.document_of(req, document_id)
         form.doc_type.data = document.doc_type
         form.title.data = document.title
         form.confidential.data = document.confidential
@@ -197,9 +192,7 @@ def download(request_id: int, document_id: int, version: int):
         stored, path = service.version_for_download(
             current_user, request_id, document_id, version, utcnow(), ip=request.remote_addr
         )
-    except NotFound:
-        abort(404)
-    except FileNotFoundError:
+    except FileNotFoundError:  # not a refusal: the stored file is gone (logged, then 500)
         current_app.logger.exception("a stored document is missing")
         abort(500)
     db.session.commit()  # the audit entry of a confidential download
@@ -211,9 +204,7 @@ def public_download(request_id: int, document_id: int):
     """A document the agency published, of a request in the public register (no login)."""
     try:
         stored, path = service.public_version(request_id, document_id)
-    except NotFound:
-        abort(404)
-    except FileNotFoundError:
+    except FileNotFoundError:  # not a refusal: the stored file is gone (logged, then 500)
         current_app.logger.exception("a stored document is missing")
         abort(500)
     return _send(path, stored)
@@ -245,9 +236,7 @@ def publication(request_id: int, document_id: int):
             current_user, req.id, document_id, public, utcnow(), ip=request.remote_addr
         )
         db.session.commit()
-    except (PermissionDenied, NotFound) as error:
-        abort_for(error)
-    except ValidationFailed:
+    except ValidationFailed:  # a button, not a form: say why on the list, as a redirect
         db.session.rollback()
         flash(str(labels.MESSAGES[labels.E_PUBLIC_CONFIDENTIAL]), "danger")
         return redirect(url_for("documents.index", request_id=request_id))

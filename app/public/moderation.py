@@ -12,7 +12,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.domain.errors import Conflict, NotFound, ValidationFailed
+from app.domain.errors import Conflict, ValidationFailed
+from app.errors import form_page
 from app.extensions import db
 from app.forms.consultation import AnswerForm, ModerationForm
 from app.models.types import utcnow
@@ -55,10 +56,7 @@ def _blank_form(comment):
 
 
 def _render_request(request_id: int, failed_form=None, failed_comment_id: int | None = None):
-    try:
-        device_request, comments = consultation.request_with_comments(_actor(), request_id)
-    except NotFound:
-        abort(404)
+    device_request, comments = consultation.request_with_comments(_actor(), request_id)
     forms = {comment.id: _blank_form(comment) for comment in comments}
     if failed_form is not None:
         forms[failed_comment_id] = failed_form
@@ -87,10 +85,7 @@ def moderation_request(request_id: int):
 
 
 def _load_comment(comment_id: int):
-    try:
-        return consultation.get_comment(_actor(), comment_id, for_update=True)
-    except NotFound:
-        abort(404)
+    return consultation.get_comment(_actor(), comment_id, for_update=True)
 
 
 def _after(comment, message: str):
@@ -103,14 +98,24 @@ def _after(comment, message: str):
     )
 
 
+def _refused_on(form, comment_id: int, request_id: int) -> None:
+    """Invalid input refused by the service: the request's page again, this form bound (200,
+    as for the form's own validation errors on these pages)."""
+    form_page(
+        lambda _status: _render_request(request_id, form, comment_id),
+        show=lambda error: _field_errors(form, error),
+        refusals=(ValidationFailed,),
+    )
+
+
 def _field_errors(form, error: ValidationFailed) -> None:
-    db.session.rollback()
     for name, message in error.details.get("fields", {}).items():
         if name in form:
             form[name].errors = [*form[name].errors, message]
 
 
 def _conflict(comment_id: int, request_id: int, error: Conflict):
+    """Someone moderated or answered first: show the comment as it is now, with why."""
     db.session.rollback()
     flash(str(error.message), "warning")
     return redirect(
@@ -125,6 +130,7 @@ def moderate(comment_id: int):
     request_id = comment.request_id
     form = _moderation_form(comment_id)
     if form.validate_on_submit():
+        _refused_on(form, comment_id, request_id)
         try:
             consultation.moderate_comment(
                 _actor(),
@@ -134,13 +140,10 @@ def moderate(comment_id: int):
                 now=utcnow(),
                 ip=request.remote_addr,
             )
-        except Conflict as error:
+        except Conflict as error:  # not an error page: the comment as it is now, and why
             return _conflict(comment_id, request_id, error)
-        except ValidationFailed as error:
-            _field_errors(form, error)
-        else:
-            published = comment.status == "published"
-            return _after(comment, _("Comment published.") if published else _("Comment rejected."))
+        published = comment.status == "published"
+        return _after(comment, _("Comment published.") if published else _("Comment rejected."))
     return _render_request(request_id, form, comment_id)
 
 
@@ -151,14 +154,12 @@ def answer(comment_id: int):
     request_id = comment.request_id
     form = _answer_form(comment_id)
     if form.validate_on_submit():
+        _refused_on(form, comment_id, request_id)
         try:
             consultation.answer_comment(
                 _actor(), comment, form.answer.data, now=utcnow(), ip=request.remote_addr
             )
-        except Conflict as error:
+        except Conflict as error:  # not an error page: the comment as it is now, and why
             return _conflict(comment_id, request_id, error)
-        except ValidationFailed as error:
-            _field_errors(form, error)
-        else:
-            return _after(comment, _("Answer saved."))
+        return _after(comment, _("Answer saved."))
     return _render_request(request_id, form, comment_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import (
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -20,8 +19,9 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.domain.errors import Conflict, NotFound, ValidationFailed
+from app.domain.errors import Conflict, ValidationFailed
 from app.domain.vocab import RISK_CLASSES
+from app.errors import form_page
 from app.extensions import db
 from app.forms.consultation import CommentForm
 from app.models.types import utcnow
@@ -78,10 +78,7 @@ def index():
 
 
 def _render_detail(request_id: int, form: CommentForm | None = None):
-    try:
-        public = register.get_public_request(request_id, now=utcnow())
-    except NotFound:
-        abort(404)
+    public = register.get_public_request(request_id, now=utcnow())
     if form is None and public["consultation"]["open"]:
         form = CommentForm()
     return render_template(
@@ -113,22 +110,25 @@ def comment(request_id: int):
         author_name=form.author_name.data or "",
         author_email=form.author_email.data or "",
     )
+    form_page(  # 200, as for the form's own validation errors on this public page
+        lambda _status: _render_detail(request_id, form),
+        show=lambda error: _field_errors(form, error),
+        refusals=(ValidationFailed,),
+    )
     try:
         submit_comment(request_id, data, now=utcnow())
-    except NotFound:
-        abort(404)
-    except Conflict as error:
+    except Conflict as error:  # the consultation closed meanwhile: the page as it is now, why
         db.session.rollback()
         flash(str(error.message), "warning")
         return redirect(url_for("public.detail", request_id=request_id))
-    except ValidationFailed as error:
-        db.session.rollback()
-        for name, message in error.details.get("fields", {}).items():
-            form[name].errors = [*form[name].errors, message]
-        return _render_detail(request_id, form)
     db.session.commit()
     flash(thanks, "success")
     return redirect(url_for("public.detail", request_id=request_id, _anchor="consultation"))
+
+
+def _field_errors(form: CommentForm, error: ValidationFailed) -> None:
+    for name, message in error.details.get("fields", {}).items():
+        form[name].errors = [*form[name].errors, message]
 
 
 @bp.get("/figures")

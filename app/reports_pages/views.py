@@ -27,7 +27,6 @@ from sqlalchemy import select
 
 from app.domain import roles
 from app.domain.deadlines import ROME
-from app.domain.errors import NotFound
 from app.domain.vocab import REGION_NAMES, REGIONS, RISK_CLASSES
 from app.extensions import db, login_manager
 from app.models import Organisation
@@ -239,10 +238,7 @@ def _download(report, fmt: str, table: str | None = None):
 
 @bp.get("/requests/<int:request_id>.pdf")
 def request_record(request_id: int):
-    try:
-        report = build_request_record(_actor(), request_id, utcnow())
-    except NotFound:
-        abort(404)
+    report = build_request_record(_actor(), request_id, utcnow())
     response = Response(render_pdf(report), mimetype=FORMATS["pdf"])
     name = f"request-record-{request_id}.pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

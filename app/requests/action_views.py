@@ -7,10 +7,9 @@ guard failure re-renders the request page (the dossier view) with the failed act
 
 from __future__ import annotations
 
-from flask import abort, current_app, make_response, url_for
+from flask import current_app, make_response, url_for
 from flask_login import current_user, login_required
 
-from app.domain.errors import NotFound
 from app.requests import actions_bp as bp
 from app.requests.perform import ActionTarget, perform_action
 from app.requests.queries import get_request_for
@@ -23,10 +22,7 @@ UNPROCESSABLE = 422
 @bp.post("/<int:request_id>/actions/<trigger>")
 @login_required
 def request_action(request_id: int, trigger: str):
-    try:
-        device_request = get_request_for(current_user, request_id)
-    except NotFound:
-        abort(404)
+    device_request = get_request_for(current_user, request_id)
     target = ActionTarget(
         kind="request",
         obj=device_request,

@@ -5,10 +5,11 @@ The steps, for a request or an adoption record already loaded through its scoped
   unknown trigger -> 404; a role that never fires it -> 403;
   form invalid -> 409 if the object moved on meanwhile, else 422 with the form re-shown;
   fire(...) -> commit once, flash, redirect.
-Errors from fire: ValidationFailed / GuardFailed -> 422 with the form re-shown and what is
-wrong; Conflict / InvalidTransition (and a concurrent write caught at flush) -> 409 with a
-clear message; PermissionDenied -> 403; NotFound -> 404. The session is rolled back on any
-error, so nothing half-done is ever committed.
+Errors from fire are answered by the app's handler (`app.errors`), after rolling back: this
+module declares the page (`form_page`: ValidationFailed / GuardFailed -> 422 with the form
+re-shown and what is wrong) and the conflict message (`explain_conflicts`: Conflict /
+InvalidTransition, and a concurrent write caught at flush -> 409 saying what the object is
+now); PermissionDenied -> 403; NotFound -> 404.
 """
 
 from __future__ import annotations
@@ -20,18 +21,10 @@ from flask import abort, flash, redirect
 from flask import request as http_request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import fire as workflow_service
-from app.domain.errors import (
-    Conflict,
-    GuardFailed,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
-from app.errors import abort_for
+from app.domain.errors import Conflict, GuardFailed, InvalidTransition
+from app.errors import explain_conflicts, form_page
 from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
@@ -74,43 +67,25 @@ def perform_action(target: ActionTarget, trigger: str):
         regional_bodies=regional_body_choices() if _has_body_field(spec) else (),
         formdata=http_request.form,
     )
+    explain_conflicts(lambda error: _moved_on_message(target, trigger, error))
+    form_page(
+        lambda _status: target.rerender(),
+        show=lambda error: _remember_refusal(target, trigger, spec, form, error),
+    )
     if not form.validate():
         _refuse_if_moved_on(target, trigger, form)
         return _show_failure(target, trigger, form)
-    try:
-        workflow_service.fire(
-            obj,
-            trigger,
-            actor,
-            utcnow(),
-            reason=form.reason_text(),
-            expected_version=form.version(),
-            ip=http_request.remote_addr,
-            **form.transition_data(),
-        )
-        db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        form.apply_service_errors((error.details or {}).get("fields") or {})
-        if not form.errors:
-            form.form_errors.append(_("The data of this action is not valid."))
-        return _show_failure(target, trigger, form)
-    except GuardFailed as error:
-        db.session.rollback()
-        return _show_failure(
-            target, trigger, form, message=_guard_heading(spec, error), details=_missing(error)
-        )
-    except (Conflict, StaleDataError):
-        db.session.rollback()
-        abort(409, description=_conflict_message(target))
-    except InvalidTransition:
-        db.session.rollback()
-        abort(409, description=_not_possible_message(target, trigger))
-    except (PermissionDenied, NotFound) as error:
-        abort_for(error)
-    except Exception:
-        db.session.rollback()
-        raise
+    workflow_service.fire(
+        obj,
+        trigger,
+        actor,
+        utcnow(),
+        reason=form.reason_text(),
+        expected_version=form.version(),
+        ip=http_request.remote_addr,
+        **form.transition_data(),
+    )
+    db.session.commit()
     flash(
         _(
             "Done: %(action)s. Current state: %(state)s.",
@@ -130,16 +105,32 @@ def _refuse_if_moved_on(target: ActionTarget, trigger: str, form: ActionForm) ->
     """An invalid form on an object that changed meanwhile: say so (409) rather than 422."""
     version = form.version()
     if version is not None and version != target.obj.version:
-        db.session.rollback()
-        abort(409, description=_conflict_message(target))
+        raise Conflict("changed since the form was drawn")
     specs = target.workflow.by_trigger(trigger)
     if not any(target.obj.state in s.sources for s in specs):
-        db.session.rollback()
-        abort(409, description=_not_possible_message(target, trigger))
+        raise InvalidTransition("the state changed since the form was drawn", trigger=trigger)
 
 
-def _show_failure(target: ActionTarget, trigger: str, form: ActionForm, message="", details=()):
-    db.session.rollback()
+def _remember_refusal(
+    target: ActionTarget, trigger: str, spec: TransitionSpec, form: ActionForm, error
+) -> None:
+    """Show fire's refusal on the action's form: invalid data on its fields, a failed guard
+    as what is missing."""
+    if isinstance(error, GuardFailed):
+        _remember(target, trigger, form, _guard_heading(spec, error), _missing(error))
+        return
+    form.apply_service_errors((error.details or {}).get("fields") or {})
+    if not form.errors:
+        form.form_errors.append(_("The data of this action is not valid."))
+    _remember(target, trigger, form)
+
+
+def _show_failure(target: ActionTarget, trigger: str, form: ActionForm):
+    _remember(target, trigger, form)
+    return target.rerender()
+
+
+def _remember(target: ActionTarget, trigger: str, form: ActionForm, message="", details=()):
     remember_failed_action(
         FailedAction(
             kind=target.kind,
@@ -150,7 +141,6 @@ def _show_failure(target: ActionTarget, trigger: str, form: ActionForm, message=
             details=list(details),
         )
     )
-    return target.rerender()
 
 
 def _guard_heading(spec: TransitionSpec, error: GuardFailed) -> str:
@@ -170,6 +160,12 @@ def _missing(error: GuardFailed) -> list[str]:
 def _current_state_label(target: ActionTarget) -> str:
     db.session.refresh(target.obj)
     return target.state_label(target.obj.state)
+
+
+def _moved_on_message(target: ActionTarget, trigger: str, error) -> str:
+    if isinstance(error, InvalidTransition):
+        return _not_possible_message(target, trigger)
+    return _conflict_message(target)
 
 
 def _conflict_message(target: ActionTarget) -> str:

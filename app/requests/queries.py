@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Select, false, or_, select
 
 from app.domain import permissions
-from app.domain.errors import NotFound
+from app.domain.errors import CoiDeclarationRequired, NotFound
 from app.extensions import db
 from app.models import CoiDeclaration, DeviceRequest, Recommendation
 from app.workflow.states import POSITIVE_OUTCOMES
@@ -48,11 +48,6 @@ def visible_requests(actor) -> Select:
 def outcome_of(request: DeviceRequest) -> str | None:
     recommendation = getattr(request, "recommendation", None)
     return recommendation.outcome if recommendation is not None else None
-
-
-class CoiDeclarationRequired(NotFound):
-    """An assessor of the assigned body has not declared conflicts of interest for this request
-    yet: a 404 like any request they may not see, unless the page sends them to declare."""
 
 
 def coi_status_for(actor, request: DeviceRequest) -> str | None:

@@ -10,11 +10,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain import permissions
 from app.domain.dossier_rules import SUBMISSION_FIELDS
-from app.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.domain.errors import Conflict, ValidationFailed
+from app.errors import form_page
 from app.extensions import db, login_manager
 from app.forms.dossier import FIELD_LABELS, MESSAGES, SECTION_LABELS, DossierForm
 from app.models import DeviceRequest
@@ -71,10 +71,13 @@ def new():
         return _render_form(form, None)
     if not form.validate():
         return _render_form(form, None, status=422)
-    try:
-        draft = create_draft(current_user, form.dossier_data(), now)
-    except ValidationFailed as error:
-        return _render_form(form, None, status=422, domain_errors=error.details.get("fields"))
+    domain_errors: dict = {}
+    form_page(
+        lambda status: _render_form(form, None, status=status, domain_errors=domain_errors),
+        show=lambda error: domain_errors.update(error.details.get("fields") or {}),
+        refusals=(ValidationFailed,),
+    )
+    draft = create_draft(current_user, form.dossier_data(), now)
     db.session.commit()
     flash(_("Draft saved. You can complete it later."), "success")
     return redirect(url_for("requests.detail", request_id=draft.id))
@@ -95,35 +98,23 @@ def edit(request_id: int):
         return _render_form(form, device_request)
     if not form.validate():
         return _render_form(form, device_request, status=422)
-    try:
-        changes = update_dossier(
-            current_user,
-            device_request,
-            form.dossier_data(),
-            now,
-            expected_version=_int_or_none(form.version.data),
-            ip=request.remote_addr,
-        )
-        db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        return _render_form(
-            form, device_request, status=422, domain_errors=error.details.get("fields")
-        )
-    except (Conflict, StaleDataError):
-        db.session.rollback()
-        form.form_errors.append(
-            _(
-                "Someone else saved this dossier while you were editing it. Your changes are "
-                "still in the form below: open the request in a new tab to compare, then save "
-                "again."
-            )
-        )
-        form.version.data = str(db.session.get(DeviceRequest, request_id).version)
-        form.version.raw_data = None
-        return _render_form(form, device_request, status=409)
-    except PermissionDenied:
-        abort(403)
+    domain_errors: dict = {}
+    form_page(
+        lambda status: _render_form(
+            form, device_request, status=status, domain_errors=domain_errors
+        ),
+        show=lambda error: _show_refusal(form, request_id, error, domain_errors),
+        refusals=(ValidationFailed, Conflict),
+    )
+    changes = update_dossier(
+        current_user,
+        device_request,
+        form.dossier_data(),
+        now,
+        expected_version=_int_or_none(form.version.data),
+        ip=request.remote_addr,
+    )
+    db.session.commit()
     flash(_("Dossier saved.") if changes else _("No changes to save."), "success")
     return redirect(url_for("requests.detail", request_id=device_request.id))
 
@@ -148,11 +139,25 @@ def detail(request_id: int):
     return render_template("requests/detail.html", **context)
 
 
+def _show_refusal(form: DossierForm, request_id: int, error, domain_errors: dict) -> None:
+    """Invalid values: listed above the form. Saved by someone else meanwhile: the user's
+    input stays in the form, which now carries the current version, so saving again wins."""
+    if isinstance(error, Conflict):
+        form.form_errors.append(
+            _(
+                "Someone else saved this dossier while you were editing it. Your changes are "
+                "still in the form below: open the request in a new tab to compare, then save "
+                "again."
+            )
+        )
+        form.version.data = str(db.session.get(DeviceRequest, request_id).version)
+        form.version.raw_data = None
+        return
+    domain_errors.update(error.details.get("fields") or {})
+
+
 def _load(request_id: int) -> DeviceRequest:
-    try:
-        return get_request_for(current_user, request_id)
-    except NotFound:
-        abort(404)
+    return get_request_for(current_user, request_id)
 
 
 def _render_form(form: DossierForm, device_request, status: int = 200, domain_errors=None):
