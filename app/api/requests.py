@@ -27,9 +27,9 @@ from app.api.problems import ApiError
 from app.api.registry import Param, actor, operation
 from app.documents.operations import missing_mandatory_types
 from app.domain import permissions
+from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS
 from app.domain.vocab import (
     CARE_SETTINGS,
-    CONFIDENTIAL_CAPABLE_FIELDS,
     EVIDENCE_DESIGNS,
     RISK_CLASSES,
     SEVERITIES,
