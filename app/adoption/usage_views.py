@@ -16,6 +16,7 @@ from app.assessment.common import UNPROCESSABLE, abort_for, actor, client_ip
 from app.domain import permissions
 from app.domain.deadlines import rome_date
 from app.domain.errors import DomainError, NotFound, ValidationFailed
+from app.domain.redaction import view_of
 from app.extensions import db
 from app.forms.assessment import UsageReportForm
 from app.models.types import utcnow
@@ -118,7 +119,9 @@ def _render(adoption, form, can_report, status=200):
             quarters=quarters,
             form=form,
             can_report=can_report,
-            expected=service.expected_per_quarter(adoption.request),
+            expected=service.expected_per_quarter(
+                adoption.request, view_of(actor(), adoption.request)
+            ),
         ),
         status,
     )

@@ -14,7 +14,7 @@ from flask import url_for
 
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
-from app.domain import permissions
+from app.domain.redaction import view_of
 from app.models.types import utcnow
 from app.requests.action_panel import (
     ActionView,
@@ -57,15 +57,17 @@ def workflow_panel_context(actor, request) -> dict:
         kind="request",
         obj=request,
     )
-    # The audit trail is for the parties to the request (it carries reasons and data).
-    show_audit = permissions.can_see_confidential(actor, request)
+    # The audit trail is for the parties to the request (it carries reasons and data), each
+    # reading the entries the redaction rules give them.
+    view = view_of(actor, request)
+    show_audit = view.sees_audit_trail
     panel = WorkflowPanel(
         state=request.state,
         state_label=state_label(request.state, role),
         clock_stopped=request.state in CLOCK_STOP_STATES,
         actions=actions,
         timeline=list(workflow_service.stage_timeline(request, now)),
-        audit=audit_rows(entries_for_request(request.id, actor), role=role) if show_audit else [],
+        audit=audit_rows(entries_for_request(request.id, view), role=role) if show_audit else [],
         show_audit=show_audit,
         role=role,
     )
