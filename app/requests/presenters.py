@@ -1,4 +1,9 @@
-"""What the request page shows beyond the dossier: workflow actions, timeline, audit trail.
+"""What the request page shows: the dossier as the reader may see it, workflow actions,
+timeline, audit trail.
+
+`dossier_context(actor, request)` gives the template the field schema's sections and what the
+redaction hides from this reader (`app.domain.redaction`); the template draws each field by its
+kind.
 
 The request detail view merges `workflow_panel_context(actor, request)` into its template
 context; `requests/_workflow_panel.html` draws it. When an action just failed (form errors,
@@ -14,6 +19,7 @@ from flask import url_for
 
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
+from app.domain.dossier_fields import SECTIONS, fields_in_section
 from app.domain.redaction import view_of
 from app.models.types import utcnow
 from app.requests.action_panel import (
@@ -40,6 +46,23 @@ class WorkflowPanel:
 
     def label(self, state: str | None) -> str:
         return state_label(state, self.role) if state else ""
+
+
+@dataclass(frozen=True)
+class DossierSection:
+    name: str
+    fields: tuple  # app.domain.dossier_fields.DossierField
+
+
+def dossier_context(actor, request) -> dict:
+    """The dossier's sections and fields, and what of them this reader may not see."""
+    view = view_of(actor, request)
+    return {
+        "dossier_sections": [DossierSection(s, fields_in_section(s)) for s in SECTIONS],
+        "hidden_fields": view.hidden_fields,
+        "marked_fields": view.marked_confidential,
+        "show_confidential": view.sees_confidential,
+    }
 
 
 def workflow_panel_context(actor, request) -> dict:
