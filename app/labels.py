@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.domain import dossier_fields
 from app.domain.vocab import REGION_NAMES
 
 ROLE_LABELS = {
@@ -55,6 +56,19 @@ EVIDENCE_DESIGN_LABELS = {
 }
 
 LANGUAGE_LABELS = {"it": "Italiano", "en": "English"}
+
+# The dossier's field and section labels, declared with the field schema
+# (`app.domain.dossier_fields`) and translated here.
+DOSSIER_FIELD_LABELS = {field.name: _l(field.label) for field in dossier_fields.DOSSIER_FIELDS}
+DOSSIER_SECTION_LABELS = {
+    section: _l(label) for section, label in dossier_fields.SECTION_LABELS.items()
+}
+# The choice fields' vocabularies, by field name.
+DOSSIER_CHOICE_LABELS = {
+    "regulation": REGULATION_LABELS,
+    "severity": SEVERITY_LABELS,
+    "care_setting": CARE_SETTING_LABELS,
+}
 
 
 def region_label(code: str | None) -> str:

@@ -18,9 +18,10 @@ from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import record_audit
-from app.domain import permissions, roles
+from app.domain import permissions
 from app.domain.deadlines import rome_date
 from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
+from app.domain.redaction import RequestView, view_of
 from app.extensions import db
 from app.models import Adoption, DeviceRequest, UsageReport
 
@@ -212,17 +213,22 @@ class UsageTotals:
         return self.expected_per_quarter * len(self.quarters)
 
 
-def expected_per_quarter(request: DeviceRequest) -> Decimal | None:
+def expected_per_quarter(request: DeviceRequest, view: RequestView) -> Decimal | None:
+    """The dossier's expected yearly volume per quarter; None when not given or when the
+    manufacturer marked it confidential and `view` is not a party's."""
     volume = request.expected_volume_per_year
-    if volume is None:
+    if volume is None or not view.shows("expected_volume_per_year"):
         return None
     return (Decimal(volume) / QUARTERS_PER_YEAR).quantize(Decimal("0.01"))
 
 
 def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
     """The request's usage per quarter (latest versions, summed over the IRCCS the actor may
-    see: the agency all, an IRCCS its own); None for anyone else. One statement."""
-    if actor.role not in roles.ADOPTION_RECORD_ROLES:
+    see: the agency all, an IRCCS its own); None for anyone else. The dossier's figures beside
+    them only when the actor may read them (`app.domain.redaction`). One statement."""
+    view = view_of(actor, request)
+    own_only = not view.sees_every_adoption
+    if own_only and not view.sees_adoption_figures(actor.organisation_id):
         return None
     latest = (
         select(
@@ -258,7 +264,7 @@ def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
         .group_by(UsageReport.year, UsageReport.quarter)
         .order_by(UsageReport.year, UsageReport.quarter)
     )
-    if actor.role == "irccs":
+    if own_only:
         query = query.where(Adoption.irccs_id == actor.organisation_id)
     quarters = [
         QuarterTotal(y, q, int(u or 0), int(p or 0), Decimal(str(s or 0)), int(a or 0), c)
@@ -266,7 +272,7 @@ def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
     ]
     return UsageTotals(
         quarters=quarters,
-        expected_per_quarter=expected_per_quarter(request),
-        budget_impact_3y=request.budget_impact_3y,
-        own_only=actor.role == "irccs",
+        expected_per_quarter=expected_per_quarter(request, view),
+        budget_impact_3y=request.budget_impact_3y if view.shows("budget_impact_3y") else None,
+        own_only=own_only,
     )

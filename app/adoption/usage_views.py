@@ -16,6 +16,7 @@ from app.assessment.common import UNPROCESSABLE, actor, client_ip, request_chang
 from app.domain import permissions
 from app.domain.deadlines import rome_date
 from app.domain.errors import ValidationFailed
+from app.domain.redaction import view_of
 from app.errors import explain_conflicts_of, form_page
 from app.extensions import db
 from app.forms.assessment import UsageReportForm
@@ -116,7 +117,9 @@ def _render(adoption, form, can_report, status=200):
             quarters=quarters,
             form=form,
             can_report=can_report,
-            expected=service.expected_per_quarter(adoption.request),
+            expected=service.expected_per_quarter(
+                adoption.request, view_of(actor(), adoption.request)
+            ),
         ),
         status,
     )

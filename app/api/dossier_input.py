@@ -25,7 +25,7 @@ from app.forms import dossier as form_module
 from app.forms.dossier import MESSAGES, DossierForm, initial_data
 
 F = form_module
-TEXTUAL = (*F.TEXT_FIELDS, *F.IDENTIFIER_FIELDS, "emdn_code", *F.CHOICE_FIELDS, *F.DATE_FIELDS)
+TEXTUAL = (*F.TEXT_FIELDS, *F.IDENTIFIER_FIELDS, *F.CHOICE_FIELDS, *F.DATE_FIELDS)
 NUMERIC = (*F.MONEY_FIELDS, *F.COUNT_FIELDS)
 BOOLEAN = (*F.FLAG_FIELDS, "consent_to_publication")
 LISTS = ("confidential_fields", "comparators", "evidence")

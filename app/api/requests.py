@@ -27,9 +27,10 @@ from app.api.problems import ApiError
 from app.api.registry import Param, actor, operation
 from app.documents.operations import missing_mandatory_types
 from app.domain import permissions
+from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS
+from app.domain.redaction import RequestView, redact_fields, view_of
 from app.domain.vocab import (
     CARE_SETTINGS,
-    CONFIDENTIAL_CAPABLE_FIELDS,
     EVIDENCE_DESIGNS,
     RISK_CLASSES,
     SEVERITIES,
@@ -188,7 +189,8 @@ def request_summary(req: DeviceRequest, role: str) -> dict:
     }
 
 
-def _dossier(req: DeviceRequest, show_confidential: bool) -> dict:
+def _dossier(req: DeviceRequest, view: RequestView) -> dict:
+    """Every dossier field; the ones hidden from the reader (`app.domain.redaction`) null."""
     snapshot = dossier_snapshot(req)
     values = {name: snapshot[name] for name in DOSSIER_FIELDS}
     values["comparators"] = [{"description": text} for text in snapshot["comparators"]]
@@ -196,20 +198,17 @@ def _dossier(req: DeviceRequest, show_confidential: bool) -> dict:
     for name in NUMERIC:
         if name in form_module.COUNT_FIELDS and values[name] is not None:
             values[name] = int(values[name])
-    if not show_confidential:
-        for name in req.confidential_fields or ():
-            values[name] = None
-    return values
+    return redact_fields(view, values)
 
 
 def request_detail(req: DeviceRequest, user) -> dict:
-    show_confidential = permissions.can_see_confidential(user, req)
+    view = view_of(user, req)
     recommendation = getattr(req, "recommendation", None)
-    if recommendation is not None and not (show_confidential or recommendation.published_at):
+    if recommendation is not None and not (view.sees_confidential or recommendation.published_at):
         recommendation = None
     owner_editing = permissions.can_edit_dossier(user, req)
     return request_summary(req, user.role) | {
-        "dossier": _dossier(req, show_confidential),
+        "dossier": _dossier(req, view),
         "recommendation": (
             {
                 "outcome": recommendation.outcome,

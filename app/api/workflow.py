@@ -18,7 +18,7 @@ from app.api.registry import actor, operation
 from app.api.requests import IF_MATCH, check_if_match
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
-from app.domain import permissions
+from app.domain.redaction import view_of
 from app.extensions import db
 from app.models import AuditEntry, User
 from app.models.types import utcnow
@@ -391,8 +391,9 @@ def request_audit(request_id: int):
     before it in the whole trail."""
     user = actor()
     req = get_request_for(user, request_id)
-    if not permissions.can_see_confidential(user, req):
+    view = view_of(user, req)
+    if not view.sees_audit_trail:
         raise ApiError(403, "forbidden", _("The audit trail is for the parties to the request."))
-    entries = entries_for_request(req.id)
+    entries = entries_for_request(req.id, view)
     names = actor_names(entries)
     return {"items": [audit_json(entry, names) for entry in entries]}

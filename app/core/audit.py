@@ -20,7 +20,7 @@ from app.domain.audit_chain import (
     entry_hash,
     jsonable,
 )
-from app.domain.permissions import can_see_audit_entry
+from app.domain.redaction import RequestView, visible_audit_entries
 from app.extensions import db
 from app.models import AuditChainHead, AuditEntry
 
@@ -135,12 +135,12 @@ def verify_chain() -> ChainReport:
         entries.close()
 
 
-def entries_for_request(request_id: int, actor=None) -> list[AuditEntry]:
-    """The request's trail in chain order; with `actor`, only the entries that actor may see
-    (the manufacturer does not see assessors' conflict declarations or priority scoring)."""
+def entries_for_request(request_id: int, view: RequestView | None = None) -> list[AuditEntry]:
+    """The request's trail in chain order; with `view` (`app.domain.redaction.view_of`), only
+    the entries that viewer may read (see `visible_audit_entries`)."""
     entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.request_id == request_id).order_by(AuditEntry.seq)
     )
-    if actor is None:
+    if view is None:
         return list(entries)
-    return [e for e in entries if can_see_audit_entry(actor, e.entity_type, e.action)]
+    return visible_audit_entries(view, entries)

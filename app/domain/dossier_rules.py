@@ -24,6 +24,8 @@ from typing import Any
 
 from stdnum import ean
 
+from app.domain import dossier_fields
+from app.domain.dossier_fields import Kind, fields_of_kind
 from app.domain.vocab import (
     CARE_SETTINGS,
     EVIDENCE_DESIGNS,
@@ -342,8 +344,8 @@ IDENTIFIER_CHECKS = {
     "repertorio_number": check_repertorio_number,
     "notified_body_number": check_notified_body_number,
 }
-MONEY_FIELDS = ("list_price", "acquisition_cost", "running_costs_per_year", "budget_impact_3y")
-COUNT_FIELDS = ("eligible_patients_per_year", "expected_volume_per_year")
+MONEY_FIELDS = fields_of_kind(Kind.MONEY)
+COUNT_FIELDS = fields_of_kind(Kind.COUNT)
 CHOICE_FIELDS = {"severity": SEVERITIES, "care_setting": CARE_SETTINGS}
 
 
@@ -398,7 +400,7 @@ def _row_errors(list_name: str, rows: Iterable[Mapping[str, Any]], check) -> dic
 
 
 # --- Completeness for submission ---
-SECTIONS = ("device", "clinical", "economics", "administration")
+SECTIONS = dossier_fields.SECTIONS
 
 
 @dataclass(frozen=True)

@@ -234,16 +234,3 @@ def can_report_usage(actor: Actor, adoption: UsageAdoptionLike) -> bool:
         and adoption.state in USAGE_REPORTING_STATES
         and (adoption.state == "in_use" or adoption.first_use_at is not None)
     )
-
-
-# Audit entries that stay internal to the agency and the assessing body: assessors' conflict
-# declarations and the agency's priority scoring (its decision and reasons are shown).
-INTERNAL_AUDIT_ENTITIES = frozenset({"coi_declaration"})
-INTERNAL_AUDIT_ACTIONS = frozenset({"priority_scores_edited", "priority_weights_edited"})
-
-
-def can_see_audit_entry(actor: Actor, entity_type: str, action: str) -> bool:
-    """Among a request's audit entries (visible to its parties), what the manufacturer sees."""
-    if actor.role != "manufacturer":
-        return True
-    return entity_type not in INTERNAL_AUDIT_ENTITIES and action not in INTERNAL_AUDIT_ACTIONS

@@ -114,17 +114,4 @@ EVIDENCE_DESIGNS = (
     "other",
 )
 
-# Dossier fields a manufacturer may mark confidential (never shown to the public; only to
-# the parties to the request).
-CONFIDENTIAL_CAPABLE_FIELDS = (
-    "list_price",
-    "acquisition_cost",
-    "running_costs_per_year",
-    "budget_impact_3y",
-    "expected_volume_per_year",
-    "intended_purpose",
-    "claimed_benefits",
-    "evidence",
-)
-
 LANGUAGES = ("it", "en")

@@ -39,12 +39,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import labels
 from app.domain import dossier_rules as rules
-from app.domain.vocab import (
-    CONFIDENTIAL_CAPABLE_FIELDS,
-    IVDR_CLASSES,
-    MDR_CLASSES,
-    Regulation,
-)
+from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS, Kind, fields_of_kind
+from app.domain.vocab import IVDR_CLASSES, MDR_CLASSES, Regulation
 
 MESSAGES = {
     rules.E_UDI_DI_FORMAT: _l(
@@ -88,72 +84,19 @@ MESSAGES = {
     rules.E_TOO_LONG: _l("This text is too long."),
 }
 
-SECTION_LABELS = {
-    "device": _l("Device"),
-    "clinical": _l("Clinical question (PICO)"),
-    "economics": _l("Economics"),
-    "administration": _l("Administration"),
-}
+# Labels live with the field schema (`app.domain.dossier_fields`).
+SECTION_LABELS = labels.DOSSIER_SECTION_LABELS
+FIELD_LABELS = labels.DOSSIER_FIELD_LABELS
 
-FIELD_LABELS = {
-    "trade_name": _l("Trade name"),
-    "model": _l("Model"),
-    "intended_purpose": _l("Intended purpose"),
-    "regulation": _l("Regulation"),
-    "risk_class": _l("Risk class"),
-    "basic_udi_di": _l("Basic UDI-DI"),
-    "udi_di": _l("UDI-DI"),
-    "emdn_code": _l("EMDN (CND) code"),
-    "repertorio_number": _l("Repertorio number (Italian device registry)"),
-    "notified_body_number": _l("Notified body number"),
-    "ce_certificate_number": _l("CE certificate number"),
-    "ce_certificate_issued_on": _l("CE certificate issued on"),
-    "ce_certificate_expires_on": _l("CE certificate expires on"),
-    "is_software": _l("Software as a medical device"),
-    "uses_ai": _l("Uses artificial intelligence"),
-    "is_implantable": _l("Implantable"),
-    "condition": _l("Condition"),
-    "severity": _l("Severity"),
-    "population": _l("Population"),
-    "eligible_patients_per_year": _l("Eligible patients per year (Italy)"),
-    "intervention": _l("Intervention"),
-    "care_setting": _l("Care setting"),
-    "comparators": _l("Comparators (current standard of care)"),
-    "outcomes": _l("Outcomes"),
-    "claimed_benefits": _l("Claimed benefits"),
-    "unmet_need": _l("Unmet need"),
-    "evidence": _l("Evidence"),
-    "list_price": _l("List price"),
-    "acquisition_cost": _l("Acquisition cost"),
-    "running_costs_per_year": _l("Running costs per year"),
-    "budget_impact_3y": _l("Budget impact over 3 years"),
-    "expected_volume_per_year": _l("Expected volume per year (units)"),
-    "consent_to_publication": _l("Consent to publication"),
-    "confidential_fields": _l("Confidential fields"),
-    "coi_declaration": _l("Conflicts of interest"),
-    "coi_declared": _l("Declaration of conflicts of interest"),
-}
-
-MONEY_FIELDS = rules.MONEY_FIELDS
-COUNT_FIELDS = rules.COUNT_FIELDS
-TEXT_FIELDS = (
-    "trade_name",
-    "model",
-    "intended_purpose",
-    "ce_certificate_number",
-    "condition",
-    "population",
-    "intervention",
-    "outcomes",
-    "claimed_benefits",
-    "unmet_need",
-    "coi_declaration",
-)
-FLAG_FIELDS = ("is_software", "uses_ai", "is_implantable", "coi_declared")
-DATE_FIELDS = ("ce_certificate_issued_on", "ce_certificate_expires_on")
-CHOICE_FIELDS = ("regulation", "risk_class", "severity", "care_setting")
+# The fields of each kind, as the schema declares them.
+MONEY_FIELDS = fields_of_kind(Kind.MONEY)
+COUNT_FIELDS = fields_of_kind(Kind.COUNT)
+TEXT_FIELDS = fields_of_kind(Kind.LINE, Kind.TEXT)
+FLAG_FIELDS = fields_of_kind(Kind.FLAG)
+DATE_FIELDS = fields_of_kind(Kind.DATE)
+CHOICE_FIELDS = fields_of_kind(Kind.CHOICE)
 NULLABLE_CHOICES = ("regulation", "risk_class")
-IDENTIFIER_FIELDS = ("basic_udi_di", "udi_di", "repertorio_number", "notified_body_number")
+IDENTIFIER_FIELDS = fields_of_kind(Kind.IDENTIFIER)
 YES, NO = "yes", "no"
 
 
@@ -560,7 +503,6 @@ def initial_data(request) -> dict[str, Any]:
         *DATE_FIELDS,
         *IDENTIFIER_FIELDS,
         *CHOICE_FIELDS,
-        "emdn_code",
     )
     data: dict[str, Any] = {name: getattr(request, name) for name in names}
     data |= {name: data[name] or "" for name in CHOICE_FIELDS}

@@ -9,8 +9,10 @@ record for awaiting_prioritisation. Drafts, requests under intake, incomplete or
 ones never appear.
 
 What is shown of a request (`to_public`): only the fields named in `PUBLIC_FIELDS`, each built
-by its own extractor from allowed sources, minus every field the manufacturer listed in
-`request.confidential_fields`. Every public page, the CSV and the Atom feed go through
+by its own extractor from allowed sources (the dossier fields are those the field schema,
+`app.domain.dossier_fields`, lets be public), minus every field the redaction's public view
+hides (`app.domain.redaction.public_view`: the ones the manufacturer marked confidential).
+Every public page, the CSV and the Atom feed go through
 `to_public` (and `public_comment` for consultation comments), and the views hand templates these
 dicts, never a model object. Internal notes, transition reasons, the audit trail and users'
 emails are not read here at all.
@@ -33,7 +35,9 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import configure_mappers, contains_eager, selectinload
 
 from app.domain.deadlines import stage_timing
+from app.domain.dossier_fields import Register, register_fields
 from app.domain.errors import NotFound
+from app.domain.redaction import public_view
 from app.domain.vocab import RISK_CLASSES
 from app.extensions import db
 from app.models import (
@@ -107,10 +111,6 @@ def is_in_register(request: DeviceRequest, stage_states: Iterable[str]) -> bool:
 # --- the allow-list --------------------------------------------------------------------------
 
 
-def _hidden(request: DeviceRequest) -> frozenset[str]:
-    return frozenset(request.confidential_fields or ())
-
-
 def _attribute(name: str) -> Callable[[DeviceRequest], object]:
     return lambda request: getattr(request, name)
 
@@ -156,17 +156,19 @@ def _recommendation(request: DeviceRequest) -> dict | None:
     }
 
 
+def _dossier_extractors(place: Register) -> dict[str, Callable[[DeviceRequest], object]]:
+    """The dossier fields the field schema lets the register show in `place`."""
+    special = {"comparators": _comparators, "evidence": _evidence}
+    return {name: special.get(name) or _attribute(name) for name in register_fields(place)}
+
+
 # Shown everywhere (list, CSV, feed, page): cheap, needs only the request, its manufacturer
 # and its recommendation loaded.
 SUMMARY_EXTRACTORS: dict[str, Callable[[DeviceRequest], object]] = {
     "id": _attribute("id"),
     "reference": _attribute("receipt_number"),
-    "trade_name": _attribute("trade_name"),
-    "model": _attribute("model"),
+    **_dossier_extractors(Register.SUMMARY),
     "manufacturer": lambda request: request.manufacturer.name,
-    "regulation": _attribute("regulation"),
-    "risk_class": _attribute("risk_class"),
-    "emdn_code": _attribute("emdn_code"),
     "state": _attribute("state"),
     "stage_label": lambda request: public_state_label(request.state),
     "submitted_at": _attribute("submitted_at"),
@@ -174,25 +176,9 @@ SUMMARY_EXTRACTORS: dict[str, Callable[[DeviceRequest], object]] = {
 }
 
 # Shown on the request's own page only (they need the comparators and evidence loaded).
-DETAIL_EXTRACTORS: dict[str, Callable[[DeviceRequest], object]] = {
-    "intended_purpose": _attribute("intended_purpose"),
-    "is_software": _attribute("is_software"),
-    "uses_ai": _attribute("uses_ai"),
-    "is_implantable": _attribute("is_implantable"),
-    "condition": _attribute("condition"),
-    "severity": _attribute("severity"),
-    "population": _attribute("population"),
-    "eligible_patients_per_year": _attribute("eligible_patients_per_year"),
-    "intervention": _attribute("intervention"),
-    "care_setting": _attribute("care_setting"),
-    "comparators": _comparators,
-    "outcomes": _attribute("outcomes"),
-    "claimed_benefits": _attribute("claimed_benefits"),
-    "unmet_need": _attribute("unmet_need"),
-    "evidence": _evidence,
-    # Prices, costs, budget impact and volumes are commercial data: never public, whether or
-    # not the manufacturer marked them confidential.
-}
+# Prices, costs, budget impact and volumes are commercial data: the schema never lets them be
+# public, whether or not the manufacturer marked them confidential.
+DETAIL_EXTRACTORS = _dossier_extractors(Register.DETAIL)
 
 # Built from the stage records (state, dates, due dates): no free text at all.
 TIMING_FIELDS = (
@@ -267,7 +253,7 @@ def to_public(
     not in the register."""
     if not is_in_register(request, (s.state for s in stages)):
         raise NotFound("request not in the public register")
-    hidden = _hidden(request)
+    hidden = public_view(request).hidden_fields
     extractors = SUMMARY_EXTRACTORS | (DETAIL_EXTRACTORS if detail else {})
     public = {name: extract(request) for name, extract in extractors.items() if name not in hidden}
     public |= {

@@ -1,9 +1,11 @@
 """The record of one request, suitable to file: dossier summary, timeline with stage durations
-and deadlines, the recommendation, and the full audit trail with each entry's hash and the
+and deadlines, the recommendation, and the audit trail with each entry's hash and the
 verification of the hash chain.
 
-Confidential dossier fields are shown only to the parties (`can_see_confidential`); for anyone
-else they read "Confidential", in the dossier and in the changes recorded by the audit trail.
+What the reader sees is the redaction's answer (`data.view`, `app.domain.redaction`): fields
+hidden from them read "Confidential", in the dossier and in the values recorded by the audit
+trail; the audit trail holds only the entries they may read (none for a reader who is not a
+party to the request), and names people by their display name, never their email.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from app import labels
-from app.domain.vocab import CONFIDENTIAL_CAPABLE_FIELDS
-from app.forms.dossier import FIELD_LABELS
+from app.domain.dossier_fields import VALUE_FIELDS, Kind
+from app.domain.redaction import redact_audit_values
 from app.reports import texts
 from app.reports.model import (
     DATETIME,
@@ -33,46 +35,8 @@ from app.reports.model import (
 from app.reports.timing import ReportContext
 from app.reports_pages.queries import RequestRecordData
 
-DOSSIER_FIELDS = (
-    "trade_name",
-    "model",
-    "regulation",
-    "risk_class",
-    "emdn_code",
-    "basic_udi_di",
-    "udi_di",
-    "repertorio_number",
-    "notified_body_number",
-    "ce_certificate_number",
-    "ce_certificate_issued_on",
-    "ce_certificate_expires_on",
-    "is_software",
-    "uses_ai",
-    "is_implantable",
-    "intended_purpose",
-    "condition",
-    "severity",
-    "population",
-    "eligible_patients_per_year",
-    "intervention",
-    "care_setting",
-    "comparators",
-    "outcomes",
-    "claimed_benefits",
-    "unmet_need",
-    "evidence",
-    "list_price",
-    "acquisition_cost",
-    "running_costs_per_year",
-    "budget_impact_3y",
-    "expected_volume_per_year",
-    "consent_to_publication",
-)
-CHOICE_LABELS = {
-    "regulation": labels.REGULATION_LABELS,
-    "severity": labels.SEVERITY_LABELS,
-    "care_setting": labels.CARE_SETTING_LABELS,
-}
+CHOICE_LABELS = labels.DOSSIER_CHOICE_LABELS
+FIELD_LABELS = labels.DOSSIER_FIELD_LABELS
 MAX_CHANGE_TEXT = 400
 RecordData = RequestRecordData
 
@@ -101,7 +65,7 @@ def _evidence_text(request) -> str:
 
 def _dossier_rows(data: RecordData, report_format) -> list[list[str]]:
     request = data.request
-    confidential = set(request.confidential_fields or [])
+    view = data.view
     rows = [
         [_("Receipt number"), request.receipt_number or ""],
         [_("State"), texts.stage_label(request.state)],
@@ -112,16 +76,17 @@ def _dossier_rows(data: RecordData, report_format) -> list[list[str]]:
         ],
         [_("Regional body"), request.assigned_body.name if request.assigned_body else ""],
     ]
-    for name in DOSSIER_FIELDS:
-        label = str(FIELD_LABELS.get(name, name))
-        if name in confidential and name in CONFIDENTIAL_CAPABLE_FIELDS:
-            if not data.show_confidential:
-                rows.append([label, _("Confidential")])
-                continue
+    for field in VALUE_FIELDS:
+        name = field.name
+        label = str(FIELD_LABELS[name])
+        if not view.shows(name):
+            rows.append([label, _("Confidential")])
+            continue
+        if name in view.marked_confidential:
             label = _("%(field)s (marked confidential)", field=label)
-        if name == "comparators":
+        if field.kind is Kind.ROWS and name == "comparators":
             value = "\n".join(c.description for c in request.comparators)
-        elif name == "evidence":
+        elif field.kind is Kind.ROWS:
             value = _evidence_text(request)
         else:
             value = _value_text(name, getattr(request, name), report_format)
@@ -175,29 +140,25 @@ def _recommendation_block(data: RecordData, report_format):
     return KeyFigures(_("Recommendation"), items)
 
 
-def _masked(values: dict, hidden: set[str]) -> dict:
-    return {k: (_("Confidential") if k in hidden else v) for k, v in (values or {}).items()}
-
-
 def _field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
 
 
-def _changes_text(entry, hidden: set[str]) -> str:
+def _changes_text(entry, view) -> str:
     parts = []
-    for name, change in _masked(entry.changes, hidden).items():
-        if isinstance(change, list) and len(change) == 2 and name not in hidden:
+    hidden = _("Confidential")
+    for name, change in redact_audit_values(view, entry.changes, hidden).items():
+        if isinstance(change, list) and len(change) == 2:
             parts.append(f"{_field_label(name)}: {change[0]} -> {change[1]}")
         else:
             parts.append(f"{_field_label(name)}: {change}")
-    for name, value in _masked(entry.data, hidden).items():
+    for name, value in redact_audit_values(view, entry.data, hidden).items():
         parts.append(f"{_field_label(name)}: {value}")
     text = "; ".join(parts)
     return text if len(text) <= MAX_CHANGE_TEXT else text[: MAX_CHANGE_TEXT - 1] + "…"
 
 
 def _audit_table(data: RecordData) -> Table:
-    hidden = set() if data.show_confidential else set(data.request.confidential_fields or [])
     columns = [
         Column("seq", _("No."), INTEGER, 6),
         Column("when", _("When"), DATETIME, 15),
@@ -215,12 +176,13 @@ def _audit_table(data: RecordData) -> Table:
             before = texts.stage_label(entry.from_state) if entry.from_state else ""
             after = texts.stage_label(entry.to_state) if entry.to_state else ""
             states = f"{before} -> {after}"
-        details = " ".join(p for p in (entry.reason, _changes_text(entry, hidden)) if p)
+        details = " ".join(p for p in (entry.reason, _changes_text(entry, data.view)) if p)
+        who = data.actor_names.get(entry.actor_id, "") if entry.actor_id else entry.actor_name
         rows.append(
             [
                 entry.seq,
                 entry.occurred_at,
-                f"{entry.actor_name} ({entry.actor_role})",
+                f"{who} ({entry.actor_role})",
                 entry.action,
                 states,
                 details,
@@ -262,6 +224,12 @@ def _chain_note(data: RecordData) -> Note:
     )
 
 
+def _audit_blocks(data: RecordData) -> list:
+    if not data.view.sees_audit_trail:
+        return [Note(_("The audit trail is for the parties to the request."))]
+    return [_chain_note(data), _audit_table(data)]
+
+
 def request_record_report(data: RecordData, context: ReportContext) -> Report:
     request = data.request
     report = Report(
@@ -285,6 +253,6 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
         Section(_("Dossier summary"), [dossier]),
         Section(_("Timeline"), [_timeline_table(data)]),
         Section(_("Recommendation"), [_recommendation_block(data, report.format)]),
-        Section(_("Audit trail"), [_chain_note(data), _audit_table(data)]),
+        Section(_("Audit trail"), _audit_blocks(data)),
     ]
     return report

@@ -1,4 +1,9 @@
-"""What the request page shows beyond the dossier: workflow actions, timeline, audit trail.
+"""What the request page shows: the dossier as the reader may see it, workflow actions,
+timeline, audit trail.
+
+`dossier_context(actor, request)` gives the template the field schema's sections and what the
+redaction hides from this reader (`app.domain.redaction`); the template draws each field by its
+kind.
 
 The request detail view merges `workflow_panel_context(actor, request)` into its template
 context; `requests/_workflow_panel.html` draws it. When an action just failed (form errors,
@@ -14,7 +19,8 @@ from flask import url_for
 
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
-from app.domain import permissions
+from app.domain.dossier_fields import SECTIONS, fields_in_section
+from app.domain.redaction import view_of
 from app.models.types import utcnow
 from app.requests.action_panel import (
     ActionView,
@@ -42,6 +48,23 @@ class WorkflowPanel:
         return state_label(state, self.role) if state else ""
 
 
+@dataclass(frozen=True)
+class DossierSection:
+    name: str
+    fields: tuple  # app.domain.dossier_fields.DossierField
+
+
+def dossier_context(actor, request) -> dict:
+    """The dossier's sections and fields, and what of them this reader may not see."""
+    view = view_of(actor, request)
+    return {
+        "dossier_sections": [DossierSection(s, fields_in_section(s)) for s in SECTIONS],
+        "hidden_fields": view.hidden_fields,
+        "marked_fields": view.marked_confidential,
+        "show_confidential": view.sees_confidential,
+    }
+
+
 def workflow_panel_context(actor, request) -> dict:
     """{"workflow_panel": WorkflowPanel} for the request page of `actor`."""
     role = actor.role
@@ -57,15 +80,17 @@ def workflow_panel_context(actor, request) -> dict:
         kind="request",
         obj=request,
     )
-    # The audit trail is for the parties to the request (it carries reasons and data).
-    show_audit = permissions.can_see_confidential(actor, request)
+    # The audit trail is for the parties to the request (it carries reasons and data), each
+    # reading the entries the redaction rules give them.
+    view = view_of(actor, request)
+    show_audit = view.sees_audit_trail
     panel = WorkflowPanel(
         state=request.state,
         state_label=state_label(request.state, role),
         clock_stopped=request.state in CLOCK_STOP_STATES,
         actions=actions,
         timeline=list(workflow_service.stage_timeline(request, now)),
-        audit=audit_rows(entries_for_request(request.id, actor), role=role) if show_audit else [],
+        audit=audit_rows(entries_for_request(request.id, view), role=role) if show_audit else [],
         show_audit=show_audit,
         role=role,
     )

@@ -21,7 +21,7 @@ from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.requests import bp
 from app.requests.operations import create_draft, local_today, missing_by_section, update_dossier
-from app.requests.presenters import workflow_panel_context
+from app.requests.presenters import dossier_context, workflow_panel_context
 from app.requests.queries import get_request_for, search_filter, visible_requests
 from app.workflow.labels import state_label
 from app.workflow.states import REQUEST_STATES
@@ -126,7 +126,6 @@ def detail(request_id: int):
     context = {
         "req": device_request,
         "device_request": device_request,
-        "show_confidential": permissions.can_see_confidential(current_user, device_request),
         "can_edit": permissions.can_edit_dossier(current_user, device_request),
         "missing": (
             missing_by_section(device_request)
@@ -135,6 +134,7 @@ def detail(request_id: int):
         ),
         **DOSSIER_TEMPLATE_GLOBALS,
     }
+    context |= dossier_context(current_user, device_request)
     context |= workflow_panel_context(current_user, device_request)
     return render_template("requests/detail.html", **context)
 

@@ -21,7 +21,7 @@ from sqlalchemy import event
 
 from app.core.audit import record_audit
 from app.domain.deadlines import DEFAULT_DEADLINES, due_at
-from app.domain.vocab import CONFIDENTIAL_CAPABLE_FIELDS
+from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS
 from app.extensions import db
 from app.models import ConsultationComment, Recommendation, StageRecord
 from app.models.types import utcnow

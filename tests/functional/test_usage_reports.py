@@ -5,6 +5,7 @@ dossier expected, and who may see what."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -133,6 +134,29 @@ def test_no_totals_for_the_manufacturer(cast, in_use, as_user):
     as_user(cast.irccs).post(usage_url(own), data=figures())
     page = as_user(cast.manufacturer).get(f"/requests/{req.id}").get_data(as_text=True)
     assert "usage-totals" not in page
+
+
+def test_figures_the_manufacturer_marked_confidential_stay_hidden_from_an_irccs(
+    cast, make, as_user
+):
+    req, (own, _) = published_with_adoptions(
+        make,
+        cast,
+        budget_impact_3y=Decimal("7654321.00"),
+        expected_volume_per_year=4444,
+        confidential_fields=["budget_impact_3y", "expected_volume_per_year"],
+    )
+    irccs = as_user(cast.irccs)
+    irccs.post(usage_url(own), data=figures())
+    page = irccs.get(f"/requests/{req.id}").get_data(as_text=True)
+    usage = page.split('id="usage"')[1].split("</section>")[0]
+    assert "Budget impact over 3 years in the dossier" not in usage
+    assert "7,654,321" not in page
+    assert 'total-expected">—<' in usage  # not 1,111 per quarter
+    assert "1,111" not in irccs.get(usage_url(own)).get_data(as_text=True)
+
+    agency_page = as_user(cast.agency).get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "Budget impact over 3 years in the dossier: €7,654,321.00" in agency_page
 
 
 def test_a_future_quarter_and_negative_figures_are_refused(cast, in_use, as_user):

@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import configure_mappers
 
+from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS
 from app.domain.errors import NotFound
-from app.domain.vocab import CONFIDENTIAL_CAPABLE_FIELDS
 from app.models import (
     Comparator,
     ConsultationComment,

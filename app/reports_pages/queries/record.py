@@ -9,10 +9,12 @@ from sqlalchemy import (
     select,
 )
 
+from app.domain.redaction import RequestView, view_of
 from app.extensions import db
 from app.models import (
     DeviceRequest,
     Recommendation,
+    User,
 )
 
 # --- The per-request record ---------------------------------------------------------------
@@ -23,21 +25,22 @@ class RequestRecordData:
     """Everything the filed record of one request shows (a handful of rows: ORM is fine)."""
 
     request: DeviceRequest
-    show_confidential: bool
+    view: RequestView  # what the reader may see of it (`app.domain.redaction`)
     stages: list
     recommendation: Recommendation | None
-    entries: list
+    entries: list  # the audit entries the reader may read
+    actor_names: dict[int, str]  # user id -> display name (never the email)
     entry_checks: dict[int, bool]
     chain: object  # app.domain.audit_chain.ChainReport
 
 
 def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
-    """The request (NotFound unless the actor may see it), its timeline, recommendation, audit
-    trail with each entry's own check, and the verification of the whole chain."""
+    """The request (NotFound unless the actor may see it), its timeline, recommendation, the
+    audit entries the actor may read with each entry's own check, and the verification of the
+    whole chain. `actor` None is the system (a CLI report): the whole record."""
     from app.core.audit import entries_for_request, verify_chain
     from app.core.fire import stage_timeline
     from app.domain.errors import NotFound
-    from app.domain.permissions import can_see_confidential
     from app.requests.queries import get_request_for
 
     if actor is None:
@@ -46,18 +49,28 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
             raise NotFound("request not found")
     else:
         request = get_request_for(actor, request_id)
-    entries = entries_for_request(request.id)
+    view = view_of(actor, request)
+    entries = entries_for_request(request.id, view)
     return RequestRecordData(
         request=request,
-        show_confidential=actor is None or can_see_confidential(actor, request),
+        view=view,
         stages=stage_timeline(request, now),
         recommendation=db.session.scalars(
             select(Recommendation).where(Recommendation.request_id == request.id)
         ).one_or_none(),
         entries=entries,
+        actor_names=_actor_names(entries),
         entry_checks=_entry_checks(entries),
         chain=verify_chain(),
     )
+
+
+def _actor_names(entries) -> dict[int, str]:
+    ids = {e.actor_id for e in entries if e.actor_id is not None}
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    return {user.id: user.display_name for user in users}
 
 
 def _entry_checks(entries) -> dict[int, bool]:
