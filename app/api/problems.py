@@ -148,7 +148,10 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "guard-failed",
             422,
             _l("Not ready"),
-            _l("A condition of the action is not met; `missing` lists what is missing."),
+            _l(
+                "A condition of the action is not met: `detail` says which, `guard` and "
+                "`guard_code` name it, `missing` lists what is missing."
+            ),
         ),
         ProblemType(
             "idempotency-key-reused",
@@ -265,11 +268,18 @@ def problem_for_domain_error(
     if isinstance(error, Conflict):
         return ApiError(409, "conflict")
     if isinstance(error, GuardFailed):
+        details = error.details or {}
+        field = details.get("field")
         return ApiError(
             422,
             "guard-failed",
+            error.message,
+            guard=details.get("guard"),
+            guard_code=details.get("code"),
             missing=missing_items(error),
-            missing_documents=(error.details or {}).get("missing_documents"),
+            missing_documents=details.get("missing_documents"),
+            errors={field: [error.message]} if field else None,
+            error_codes={field: [details.get("code")]} if field else None,
         )
     if isinstance(error, ValidationFailed):
         details = error.details or {}

@@ -186,8 +186,8 @@ def assessment_action(request_id: int, trigger: str):
     except GuardFailed as error:
         db.session.rollback()
         refusal = {
-            "message": _("The draft report cannot be sent yet: these domains are not started."),
-            "items": (error.details or {}).get("missing") or [],
+            "message": error.message,
+            "items": [str(item) for item in (error.details or {}).get("missing") or []],
         }
         context = _page_context(req)
         form = _filled(checklist_form_class()(formdata=None), context)
@@ -288,6 +288,10 @@ def appraisal(request_id: int):
         db.session.rollback()
         _field_errors(form, error)
         return _render_appraisal(req, form, trigger, UNPROCESSABLE)
+    except GuardFailed as error:
+        db.session.rollback()
+        _guard_error(form, error)
+        return _render_appraisal(req, form, trigger, UNPROCESSABLE)
     except DomainError as error:
         abort_for(error)
     flash(_("Done: %(action)s.", action=action_label(trigger)), "success")
@@ -319,6 +323,15 @@ def _field_errors(form, error: ValidationFailed) -> None:
             form[name].errors = [*form[name].errors, message]
         else:
             form.form_errors.append(message)
+
+
+def _guard_error(form, error: GuardFailed) -> None:
+    """A refused recommendation: the guard's message on the field it is about."""
+    name = (error.details or {}).get("field")
+    if name and name in form:
+        form[name].errors = [*form[name].errors, error.message]
+    else:
+        form.form_errors.append(error.message)
 
 
 def _render_appraisal(req, form, trigger, status=200):

@@ -89,7 +89,12 @@ def decide(request_id: int):
             ip=client_ip(),
         )
         db.session.commit()
-    except (ValidationFailed, GuardFailed):
+    except GuardFailed as error:
+        db.session.rollback()
+        missing = [str(item) for item in (error.details or {}).get("missing") or []]
+        form.form_errors.append(" ".join([error.message, ", ".join(missing)]).strip())
+        return _render_ranking((req.id, form), UNPROCESSABLE)
+    except ValidationFailed:
         db.session.rollback()
         form.form_errors.append(
             _("The decision was not recorded: check the reasons and the choices.")

@@ -34,10 +34,14 @@ from app.domain.errors import (
 from app.errors import abort_for
 from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
-from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.models.types import utcnow
-from app.requests.action_panel import FailedAction, regional_body_choices, remember_failed_action
-from app.workflow.action_labels import action_label, field_label, guard_message
+from app.requests.action_panel import (
+    FailedAction,
+    guard_failure_text,
+    regional_body_choices,
+    remember_failed_action,
+)
+from app.workflow.action_labels import action_label
 from app.workflow.spec import TransitionSpec, WorkflowSpec
 
 
@@ -97,9 +101,7 @@ def perform_action(target: ActionTarget, trigger: str):
         return _show_failure(target, trigger, form)
     except GuardFailed as error:
         db.session.rollback()
-        return _show_failure(
-            target, trigger, form, message=_guard_heading(spec, error), details=_missing(error)
-        )
+        return _show_guard_failure(target, trigger, form, error)
     except (Conflict, StaleDataError):
         db.session.rollback()
         abort(409, description=_conflict_message(target))
@@ -153,18 +155,15 @@ def _show_failure(target: ActionTarget, trigger: str, form: ActionForm, message=
     return target.rerender()
 
 
-def _guard_heading(spec: TransitionSpec, error: GuardFailed) -> str:
-    """Why the action was refused: unanswered questions, else the transition's guard."""
-    if (error.details or {}).get("unanswered"):
-        return _("Some questions have no answer yet:")
-    return guard_message(spec.guard)
-
-
-def _missing(error: GuardFailed) -> list[str]:
-    """The missing dossier items of a refused submission, labelled as the dossier form does."""
-    items = (error.details or {}).get("missing") or []
-    names = [getattr(item, "field", item) for item in items]
-    return [str(DOSSIER_FIELD_LABELS.get(name) or field_label(name)) for name in names]
+def _show_guard_failure(target: ActionTarget, trigger: str, form: ActionForm, error: GuardFailed):
+    """The guard's message on the field it is about (a data guard), else above the form with
+    the missing items."""
+    failure = (error.details or {}).get("failure")
+    if failure is not None and failure.field and failure.field in form:
+        form[failure.field].errors = [*form[failure.field].errors, failure.text]
+        return _show_failure(target, trigger, form)
+    message, items = guard_failure_text(failure) if failure is not None else (error.message, [])
+    return _show_failure(target, trigger, form, message=message, details=items)
 
 
 def _current_state_label(target: ActionTarget) -> str:
