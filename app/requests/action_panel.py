@@ -170,12 +170,15 @@ def action_views(
     for action in actions:
         spec = action.spec
         failed = failure is not None and failure.trigger == spec.trigger
-        if action.blocked and not failed:
-            views.append(_blocked_action(spec, blocked_reasons(action.blocked_by)))
-            continue
         page_url = _action_page(kind, spec.trigger, obj)
         if page_url:
-            views.append(_linked_action(spec, page_url))
+            # The dedicated page is where what blocks the action gets done (e.g. answering
+            # the questions): the link stays, with the reasons.
+            reasons = blocked_reasons(action.blocked_by)
+            views.append(_linked_action(spec, page_url, reasons))
+            continue
+        if action.blocked and not failed:
+            views.append(_blocked_action(spec, blocked_reasons(action.blocked_by)))
             continue
         form = (
             failure.form
@@ -210,7 +213,9 @@ def _blocked_action(spec: TransitionSpec, reasons: list[BlockedReason]) -> Actio
     )
 
 
-def _linked_action(spec: TransitionSpec, page_url: str) -> ActionView:
+def _linked_action(
+    spec: TransitionSpec, page_url: str, reasons: list[BlockedReason] | None = None
+) -> ActionView:
     return ActionView(
         trigger=spec.trigger,
         label=action_label(spec.trigger),
@@ -219,6 +224,7 @@ def _linked_action(spec: TransitionSpec, page_url: str) -> ActionView:
         url=page_url,
         danger=spec.trigger in DANGER_TRIGGERS,
         page_url=page_url,
+        blocked_reasons=reasons or [],
     )
 
 
