@@ -28,15 +28,20 @@ from app.models import (
     Recommendation,
     User,
 )
+from tests.workflow_support import keep_only_guards_of
 
-ASSESSMENT_HOOK_MODULES = ("app.assessment.coi", "app.assessment.core_model")
+ASSESSMENT_HOOK_MODULES = (
+    "app.assessment.coi",
+    "app.assessment.core_model",
+    "app.assessment.prioritisation",
+)
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def assessment_hooks_only(app, monkeypatch):
-    """Run `fire` with this area's hooks only (other areas test theirs: e.g. the mandatory
-    documents before submitting)."""
+    """Run `fire` with this area's hooks and guards only, and the kernel's guards (other areas
+    test theirs: e.g. the mandatory documents before submitting)."""
 
     def only_ours(table):
         kept = defaultdict(list)
@@ -46,6 +51,7 @@ def assessment_hooks_only(app, monkeypatch):
 
     monkeypatch.setattr(transition_hooks, "_before", only_ours(transition_hooks._before))
     monkeypatch.setattr(transition_hooks, "_after", only_ours(transition_hooks._after))
+    keep_only_guards_of(monkeypatch, ("app.core.guards", *ASSESSMENT_HOOK_MODULES))
 
 
 @dataclass

@@ -2,9 +2,10 @@
 brings a request to any state through `fire` along the usual path, and the `no_area_hooks`
 fixture.
 
-The workflow tests check `fire` itself: the other areas' transition hooks (mandatory documents
-before submitting, answered questions, conflict-of-interest clearance, started assessment
-domains ...) are switched off with `no_area_hooks`, and each area tests its own hooks. How
+The workflow tests check `fire` itself: the other areas' transition hooks and guards
+(mandatory documents before submitting, answered questions, conflict-of-interest clearance,
+started assessment domains, scored criteria ...) are switched off with `no_area_hooks` (their
+guards pass), and each area tests its own; the kernel's guards stay on. How
 `fire` runs hooks is tested with hooks registered by the test (test_fire.py).
 """
 
@@ -17,10 +18,19 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core import transition_hooks
+from app.core import guards, transition_hooks
 from app.core.fire import fire
+from app.domain.prioritisation import CRITERIA
 from app.extensions import db
-from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord, User
+from app.models import (
+    Adoption,
+    AuditEntry,
+    DeviceRequest,
+    Organisation,
+    PriorityScore,
+    StageRecord,
+    User,
+)
 from app.workflow.definitions import ADOPTION_WORKFLOW
 from app.workflow.spec import TransitionSpec
 
@@ -35,6 +45,25 @@ def no_area_hooks(monkeypatch):
     transition_hooks.load_hook_modules()
     monkeypatch.setattr(transition_hooks, "_before", defaultdict(list))
     monkeypatch.setattr(transition_hooks, "_after", defaultdict(list))
+    monkeypatch.setattr(transition_hooks, "_audit_data", defaultdict(list))
+    keep_only_guards_of(monkeypatch, ("app.core.guards",))
+
+
+def keep_only_guards_of(monkeypatch, modules) -> None:
+    """Let the guards registered by other modules than `modules` pass (they stay declared and
+    registered: the other areas test them)."""
+
+    def passes(*_args):
+        return None
+
+    monkeypatch.setattr(
+        guards,
+        "_registry",
+        {
+            name: guard if guard.module in modules else guards.Guard(name, guard.kind, passes)
+            for name, guard in guards._registry.items()
+        },
+    )
 
 
 STEP = timedelta(days=1)
@@ -148,8 +177,26 @@ def walk_to(request: DeviceRequest, state: str, cast: Cast, start: datetime = T0
         values = dict(data)
         reason = values.pop("reason", "")
         actor = None if who == "system" else getattr(cast, who)
+        if trigger == "prioritise":
+            score_every_criterion(request, actor, moment)
         fire(request, trigger, actor, moment, reason=reason, **values)
     return moment
+
+
+def score_every_criterion(request: DeviceRequest, agency: User, now: datetime, score=2) -> None:
+    """The agency's 12 prioritisation scores (a decision on the merits needs them all)."""
+    for criterion in CRITERIA:
+        db.session.add(
+            PriorityScore(
+                request_id=request.id,
+                criterion=criterion,
+                score=score,
+                justification=f"Scored {score} on the dossier.",
+                scored_by_id=agency.id,
+                scored_at=now,
+            )
+        )
+    db.session.flush()
 
 
 def adoption_of(request: DeviceRequest, irccs_org: Organisation) -> Adoption:

@@ -110,9 +110,8 @@ def load_adoption(actor, adoption_id: int) -> Adoption:
 
 
 def adoption_page(actor, adoption: Adoption) -> AdoptionPage:
-    specs = workflow_service.available_transitions(actor, adoption)
     actions = action_views(
-        specs,
+        workflow_service.action_availability(actor, adoption),
         version=adoption.version,
         url_for_trigger=lambda trigger: url_for(
             "adoptions.adoption_action", adoption_id=adoption.id, trigger=trigger

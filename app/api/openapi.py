@@ -86,6 +86,8 @@ PROBLEM = t.component(
             "error_codes": {"type": "object", "additionalProperties": t.array(t.STRING)},
             "missing": t.array(t.STRING),
             "missing_documents": t.array(t.STRING),
+            "guard": t.STRING,
+            "guard_code": t.STRING,
         },
         required=("type", "title", "status", "detail"),
     ),

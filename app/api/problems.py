@@ -140,7 +140,10 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "guard-failed",
             422,
             _l("Not ready"),
-            _l("A condition of the action is not met; `missing` lists what is missing."),
+            _l(
+                "A condition of the action is not met: `detail` says which, `guard` and "
+                "`guard_code` name it, `missing` lists what is missing."
+            ),
         ),
         ProblemType(
             "idempotency-key-reused",
@@ -255,11 +258,18 @@ def problem_for_domain_error(
         errors, codes = field_errors(details.get("fields") or {}, message_for, details)
         return ApiError(status, slug, errors=errors, error_codes=codes)
     if isinstance(error, GuardFailed):
+        details = error.details or {}
+        field = details.get("field")
         return ApiError(
             status,
             slug,
+            error.message,
+            guard=details.get("guard"),
+            guard_code=details.get("code"),
             missing=missing_items(error),
             missing_documents=details.get("missing_documents"),
+            errors={field: [error.message]} if field else None,
+            error_codes={field: [details.get("code")]} if field else None,
         )
     return ApiError(status, slug, str(DETAILS.get(slug, "")))
 

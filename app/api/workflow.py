@@ -5,7 +5,7 @@ and the audit trail. The same service calls as the request page (`available_tran
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import request
 from flask_babel import gettext as _
@@ -18,6 +18,7 @@ from app.api.registry import actor, operation
 from app.api.requests import IF_MATCH, check_if_match
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
+from app.core.guards import GuardFailure
 from app.domain.redaction import view_of
 from app.extensions import db
 from app.models import AuditEntry, User
@@ -33,8 +34,11 @@ from app.workflow.action_labels import (
 )
 from app.workflow.definitions import REQUEST_WORKFLOW
 from app.workflow.labels import state_label
-from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
+from app.workflow.spec import DataField, WorkflowSpec
 from app.workflow.states import REQUEST_STATES
+
+if TYPE_CHECKING:
+    from app.core.fire import ActionAvailability
 
 FIELD_KINDS = ("text", "textarea", "lines", "choice", "date", "regional_body")
 
@@ -60,7 +64,26 @@ t.component(
             "to_state": t.STRING,
             "reason_required": t.BOOLEAN,
             "fields": t.array(TRANSITION_FIELD),
-            "missing": t.array(t.STRING, description="What a guard says is still missing."),
+            "missing": t.array(
+                t.STRING, description="What the blocking guards say is still missing."
+            ),
+            "blocked": t.BOOLEAN,
+            "blocked_reasons": t.array(
+                t.ref("BlockedReason"),
+                description="Why the action cannot be taken now (empty when it can): the same "
+                "guards a POST of the action checks, each with its stable code.",
+            ),
+        }
+    ),
+)
+t.component(
+    "BlockedReason",
+    t.obj(
+        {
+            "guard": t.STRING,
+            "code": t.STRING,
+            "message": t.STRING,
+            "missing": t.array(t.STRING),
         }
     ),
 )
@@ -156,9 +179,22 @@ def _choices(data_field: DataField) -> list[dict]:
     ]
 
 
-def transition_json(spec: TransitionSpec, obj) -> dict:
-    failure = workflow_service.guard_failure(obj, spec)
-    missing = (failure.details or {}).get("missing") or [] if failure is not None else []
+def blocked_reason_json(failure: GuardFailure) -> dict:
+    return {
+        "guard": failure.guard,
+        "code": failure.code,
+        "message": failure.text,
+        "missing": missing_of(failure),
+    }
+
+
+def missing_of(failure: GuardFailure) -> list[str]:
+    """The missing items as JSON strings (a dossier item as its field name)."""
+    return [str(getattr(item, "field", item)) for item in failure.missing]
+
+
+def transition_json(action: ActionAvailability) -> dict:
+    spec = action.spec
     return {
         "trigger": spec.trigger,
         "label": action_label(spec.trigger),
@@ -176,13 +212,15 @@ def transition_json(spec: TransitionSpec, obj) -> dict:
             }
             for f in spec.fields
         ],
-        "missing": [str(getattr(item, "field", item)) for item in missing],
+        "missing": [item for failure in action.blocked_by for item in missing_of(failure)],
+        "blocked": action.blocked,
+        "blocked_reasons": [blocked_reason_json(failure) for failure in action.blocked_by],
     }
 
 
 def transitions_payload(user, obj) -> dict:
-    specs = workflow_service.available_transitions(user, obj)
-    return {"items": [transition_json(spec, obj) for spec in specs]}
+    actions = workflow_service.action_availability(user, obj)
+    return {"items": [transition_json(action) for action in actions]}
 
 
 def _data_error(data_field: DataField, value: Any) -> str | None:
@@ -324,8 +362,10 @@ TRIGGER_SCHEMA = t.enum(REQUEST_WORKFLOW.triggers)
     errors=(403, 404),
 )
 def list_request_transitions(request_id: int):
-    """Each with the data fields it takes; `missing` lists what a guard still misses (e.g. the
-    dossier items a submission needs)."""
+    """Each with the data fields it takes. An action a guard blocks now is listed with
+    `blocked: true` and its `blocked_reasons` (code, message, missing items: e.g. the dossier
+    items or documents a submission needs; an assessor not cleared of conflicts of interest);
+    posting it would answer 422 with the same message. `missing` gathers the missing items."""
     user = actor()
     return transitions_payload(user, get_request_for(user, request_id))
 
@@ -340,8 +380,11 @@ def list_request_transitions(request_id: int):
 )
 def fire_request_transition(request_id: int, trigger: str):
     """E.g. `submit` (no data), `mark_incomplete` with `missing_items`, `assign_body` with
-    `regional_body`. 409 when the action is not possible in the current state; 422 with
-    `missing` when a condition is not met. Send an `Idempotency-Key` to retry safely."""
+    `regional_body`. 409 when the action is not possible in the current state; 422
+    (`guard-failed`) with the guard's `guard`, `guard_code`, message (`detail`) and `missing`
+    items when a precondition is not met (a guard about one data field, e.g. the conditions of
+    a restricted recommendation, also names it in `errors`). Send an `Idempotency-Key` to
+    retry safely."""
     user = actor()
     return fire_and_report(get_request_for(user, request_id), REQUEST_WORKFLOW, trigger, user)
 

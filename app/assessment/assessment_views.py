@@ -169,8 +169,8 @@ def assessment_action(request_id: int, trigger: str):
     form_page(
         lambda status: _render_refused_report(req, refusal, status),
         show=lambda error: refusal.update(
-            message=_("The draft report cannot be sent yet: these domains are not started."),
-            items=(error.details or {}).get("missing") or [],
+            message=error.message,
+            items=[str(item) for item in (error.details or {}).get("missing") or []],
         ),
         refusals=(GuardFailed,),
     )
@@ -262,8 +262,12 @@ def appraisal(request_id: int):
         return _render_appraisal(req, form, trigger, UNPROCESSABLE)
     form_page(
         lambda status: _render_appraisal(req, form, trigger, status),
-        show=lambda error: _field_errors(form, error),
-        refusals=(ValidationFailed,),
+        show=lambda error: (
+            _guard_error(form, error)
+            if isinstance(error, GuardFailed)
+            else _field_errors(form, error)
+        ),
+        refusals=(ValidationFailed, GuardFailed),
     )
     fire(
         req,
@@ -304,6 +308,15 @@ def _field_errors(form, error: ValidationFailed) -> None:
             form[name].errors = [*form[name].errors, message]
         else:
             form.form_errors.append(message)
+
+
+def _guard_error(form, error: GuardFailed) -> None:
+    """A refused recommendation: the guard's message on the field it is about."""
+    name = (error.details or {}).get("field")
+    if name and name in form:
+        form[name].errors = [*form[name].errors, error.message]
+    else:
+        form.form_errors.append(error.message)
 
 
 def _render_appraisal(req, form, trigger, status=200):

@@ -7,19 +7,21 @@ excludes the assessor until the agency overrides it with a reason. A "none" may 
 turned into a declared conflict (something came up); a declared conflict cannot be taken back
 by the assessor. Every declaration and override is audit-logged.
 
-The hook below refuses the assessor's workflow actions (accept or decline the assignment, and
-the assessment's own actions) to an assessor who is not cleared.
+The "assessor_cleared" guard below refuses the assessor's workflow actions (accept or decline
+the assignment, and the assessment's own actions: the workflow table declares it on each) to
+an assessor who is not cleared; the available-actions list shows them blocked.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.core.audit import record_audit
-from app.core.transition_hooks import before
+from app.core.guards import GuardFailure, state_guard
 from app.domain import permissions
 from app.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
@@ -29,15 +31,6 @@ from app.requests.queries import coi_status_for
 DECLARED = "coi_declared"
 AMENDED = "coi_amended"
 OVERRIDDEN = "coi_overridden"
-
-# The assessor's workflow actions: only for an assessor cleared of conflicts for the request.
-ASSESSOR_TRIGGERS: tuple[str, ...] = (
-    "accept_assignment",
-    "decline_assignment",
-    "request_information",
-    "send_draft_report",
-    "finalise_report",
-)
 
 
 def declaration_of(request_id: int, user_id: int) -> CoiDeclaration | None:
@@ -165,14 +158,16 @@ def is_cleared(actor, request: DeviceRequest) -> bool:
     return coi_status_for(actor, request) == permissions.COI_CLEARED
 
 
-@before("request", *ASSESSOR_TRIGGERS)
-def assessor_must_be_cleared(obj, spec, actor, now, data) -> None:
-    """Refuse the assessor's actions until they are cleared of conflicts for this request."""
-    if actor is None or actor.role != "assessor":
-        return
-    if not is_cleared(actor, obj):
-        raise PermissionDenied(
-            "declare your conflicts of interest for this request first (a declared conflict "
-            "needs the agency's override)",
-            trigger=spec.trigger,
-        )
+@state_guard("assessor_cleared")
+def assessor_cleared(request, actor) -> GuardFailure | None:
+    """An assessor acts on the request only once cleared of conflicts of interest for it."""
+    if actor is None or actor.role != "assessor" or is_cleared(actor, request):
+        return None
+    return GuardFailure(
+        "assessor_cleared",
+        "coi_not_cleared",
+        _l(
+            "Declare your conflicts of interest for this request first (a declared conflict "
+            "needs the agency's override)."
+        ),
+    )

@@ -5,7 +5,8 @@ check of the draft by the manufacturer.
   body, while the assessment is open), audit-logging each changed value (old and new);
 - `return_factual_comments` stores the manufacturer's comments section by section and fires
   `return_factual_comments`, so the assessor finds them on the assessment page;
-- the `before` hook refuses `send_draft_report` while any domain is not started, naming them.
+- the "core_model_domains_started" guard refuses `send_draft_report` while any domain is not
+  started, naming them.
 Never commits: the view owns the transaction.
 """
 
@@ -15,12 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.core.fire import fire
+from app.core.guards import GuardFailure, state_guard
 from app.core.request_edits import audit_request_edit
-from app.core.transition_hooks import before
 from app.domain import permissions
 from app.domain.core_model import (
     DOMAINS,
@@ -29,7 +31,7 @@ from app.domain.core_model import (
     STATUSES,
     domains_not_started,
 )
-from app.domain.errors import GuardFailed, PermissionDenied, ValidationFailed
+from app.domain.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import AssessmentReport, AuditEntry, DeviceRequest, DomainAssessment, FactualComment
 
@@ -227,18 +229,21 @@ def return_factual_comments(
     return entry
 
 
-# --- Hooks -----------------------------------------------------------------------------------
+# --- Guards ----------------------------------------------------------------------------------
 
 
-@before("request", "send_draft_report")
-def every_domain_started(obj, spec, actor, now, data) -> None:
+@state_guard("core_model_domains_started")
+def every_domain_started(request, actor) -> GuardFailure | None:
     """The draft goes to the manufacturer only when no domain is still not started."""
-    missing = domains_not_started(statuses_of(obj.id))
-    if missing:
-        from app.forms.assessment import DOMAIN_LABELS
+    missing = domains_not_started(statuses_of(request.id))
+    if not missing:
+        return None
+    from app.forms.assessment import DOMAIN_LABELS
 
-        raise GuardFailed(
-            "some Core Model domains are not started",
-            missing=[str(DOMAIN_LABELS.get(d, d)) for d in missing],
-            domains=missing,
-        )
+    return GuardFailure(
+        "core_model_domains_started",
+        "domains_not_started",
+        _l("The draft report cannot be sent yet: these domains are not started."),
+        missing=tuple(str(DOMAIN_LABELS.get(d, d)) for d in missing),
+        details={"domains": missing},
+    )

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.core.audit import record_audit
 from app.core.fire import fire
+from app.core.guards import GuardFailure, state_guard
 from app.core.request_edits import audit_request_edit
+from app.core.transition_hooks import audit_data
 from app.domain import permissions
 from app.domain.errors import PermissionDenied, ValidationFailed
 from app.domain.prioritisation import (
@@ -199,6 +202,54 @@ def ranking(actor) -> tuple[list[RankingRow], dict[str, Decimal]]:
         RankingRow(item.item, item.index, item.position, len(scores[item.item.id]))
         for item in ranked
     ], weights
+
+
+# --- What a decision needs and records ---------------------------------------------------------
+
+
+def _scored(request_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(PriorityScore.criterion, PriorityScore.score).where(
+            PriorityScore.request_id == request_id
+        )
+    )
+    return dict(rows.all())
+
+
+@state_guard("priority_scores_complete")
+def every_criterion_scored(request, actor) -> GuardFailure | None:
+    """A decision on the merits (prioritise or not) needs all 12 criteria scored."""
+    scored = _scored(request.id)
+    missing = [c for c in CRITERIA if c not in scored]
+    if not missing:
+        return None
+    from app.forms.assessment import CRITERION_LABELS
+
+    return GuardFailure(
+        "priority_scores_complete",
+        "criteria_not_scored",
+        _l(
+            "Score every prioritisation criterion first (%(scored)d of %(total)d scored):",
+            scored=len(CRITERIA) - len(missing),
+            total=len(CRITERIA),
+        ),
+        missing=tuple(str(CRITERION_LABELS.get(c, c)) for c in missing),
+        details={"criteria": missing},
+    )
+
+
+@audit_data("request", *DECISION_TRIGGERS)
+def decision_basis(request, spec, actor, now, data) -> dict:
+    """What the decision was based on, in its audit entry: the priority index, the weights it
+    was computed with, and how many criteria were scored."""
+    weights = current_weights()
+    scored = _scored(request.id)
+    index = priority_index(scored, weights)
+    return {
+        "priority_index": None if index is None else str(index),
+        "priority_weights": {c: str(w) for c, w in weights.items()},
+        "criteria_scored": len(scored),
+    }
 
 
 # --- Decisions -------------------------------------------------------------------------------

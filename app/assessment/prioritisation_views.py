@@ -11,7 +11,7 @@ from app.assessment import bp
 from app.assessment import prioritisation as service
 from app.assessment.common import UNPROCESSABLE, actor, client_ip, load_request
 from app.domain import permissions
-from app.domain.errors import ValidationFailed
+from app.domain.errors import GuardFailed, ValidationFailed
 from app.domain.prioritisation import CRITERIA, DECISION_TRIGGERS
 from app.errors import form_page
 from app.extensions import db
@@ -80,9 +80,7 @@ def decide(request_id: int):
         return _render_ranking((req.id, form), UNPROCESSABLE)
     form_page(
         lambda status: _render_ranking((req.id, form), status),
-        show=lambda _error: form.form_errors.append(
-            _("The decision was not recorded: check the reasons and the choices.")
-        ),
+        show=lambda error: form.form_errors.append(_decision_refusal(error)),
     )
     service.decide(
         actor(),
@@ -97,6 +95,15 @@ def decide(request_id: int):
     db.session.commit()
     flash(_("%(device)s: %(action)s.", device=req.title, action=action_label(decision)), "success")
     return redirect(url_for("assessment.ranking"))
+
+
+def _decision_refusal(error) -> str:
+    """Why a decision was refused: a failed guard says what is missing; invalid input asks
+    to check the reasons and choices."""
+    if isinstance(error, GuardFailed):
+        missing = [str(item) for item in (error.details or {}).get("missing") or []]
+        return " ".join([error.message, ", ".join(missing)]).strip()
+    return _("The decision was not recorded: check the reasons and the choices.")
 
 
 def _version(form) -> int | None:

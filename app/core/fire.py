@@ -5,26 +5,32 @@ INTERFACE (the screens and the demo data code against these names):
 fire(obj, trigger, actor, now, *, reason="", expected_version=None, ip=None, **data)
     obj is a DeviceRequest or an Adoption; actor a User or None for the system (lapses).
     Checks visibility (NotFound), the role and the object-level party (PermissionDenied),
-    `expected_version` (Conflict), the transition from this state (InvalidTransition), guards
-    (GuardFailed with the missing items), the data (ValidationFailed with field codes); moves the
+    `expected_version` (Conflict), the transition from this state (InvalidTransition), the data
+    (ValidationFailed with field codes), then every guard the transition declares, state and
+    data guards alike (`app.core.guards`: GuardFailed for the first that fails); moves the
     state; closes/opens StageRecord rows with due dates; sets side data (assigned body,
     recommendation, suspended_from, receipt number on submit, adoption records on a positive
     publish ...); writes one audit entry; bumps the version. Flushes; never commits. On any error
     the database and the in-memory object are as they were. Returns the AuditEntry.
 
 available_transitions(actor, obj) -> list[TransitionSpec]
-    What this actor may fire on this object now (same predicates as `fire`).
+    What this actor may fire on this object in its state (same state, role and party
+    predicates as `fire`; guards not checked).
+
+action_availability(actor, obj) -> list[ActionAvailability]
+    The same actions, each with `blocked_by`: the GuardFailures of its state guards (the very
+    checks `fire` runs), so the screens show a blocked action with its reasons.
 
 stage_timeline(request, now) -> list[StageRow]
     Each stage visit: state, entered_at, left_at, due_at, gross_days, net_days, clock_stopped,
     late (bool), near_due, days_late, is_open, for the request page and reports (terminal
     states: gross_days and net_days None).
 
-Also: guard_failure(obj, spec) -> GuardFailed | None (what `fire` would refuse on a guard, to
-show it next to the action); can_see(actor, obj); open_stage(request) -> StageRecord | None;
+Also: can_see(actor, obj); open_stage(request) -> StageRecord | None;
 receipt_number(request_id, submitted_at) -> "HTA-2026-000123".
 
-Errors carry details: GuardFailed.details["missing"] (list of MissingItem for "dossier_complete"),
+Errors carry details: GuardFailed.details "guard", "code", "field", "failure" (the GuardFailure)
+and "missing" (list of MissingItem for "dossier_complete"),
 ValidationFailed.details["fields"] ({field: code}: required, invalid_choice, empty_line,
 invalid_date, not_in_future), InvalidTransition.details trigger/state.
 
@@ -54,9 +60,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.core import transition_hooks
+from app.core import guards, transition_hooks
 from app.core.audit import record_audit
 from app.core.deadline_settings import effective_deadlines
+from app.core.guards import GuardFailure
 from app.domain import permissions
 from app.domain.deadlines import (
     DeadlineRule,
@@ -66,10 +73,8 @@ from app.domain.deadlines import (
     rome_date,
     stage_timing,
 )
-from app.domain.dossier_rules import missing_for_submission
 from app.domain.errors import (
     Conflict,
-    GuardFailed,
     InvalidTransition,
     NotFound,
     PermissionDenied,
@@ -132,10 +137,10 @@ def can_see(actor, obj) -> bool:
 def available_transitions(actor, obj) -> list[TransitionSpec]:
     """What `actor` may fire on `obj` now: one spec per trigger, in declaration order.
 
-    State, role and party are checked as `fire` does; guards and data are not (the screens
-    show the action and `fire` explains what is missing). For `resume` the spec returned is the
-    one leading back to the state the request left; for `publish` the first of its two specs
-    (the destination depends on the outcome chosen in the form).
+    State, role and party are checked as `fire` does; guards and data are not
+    (`action_availability` adds the guards that block each action). For `resume` the spec
+    returned is the one leading back to the state the request left; for `publish` the first of
+    its two specs (the destination depends on the outcome chosen in the form).
     """
     if not can_see(actor, obj):
         return []
@@ -150,39 +155,26 @@ def available_transitions(actor, obj) -> list[TransitionSpec]:
     return list(available.values())
 
 
-def guard_failure(obj, spec: TransitionSpec) -> GuardFailed | None:
-    """The GuardFailed `fire` would raise for this spec's guard, or None when it passes."""
-    check = GUARDS.get(spec.guard) if spec.guard else None
-    if check is None:
-        return None
-    try:
-        check(obj)
-    except GuardFailed as failure:
-        return failure
-    return None
+@dataclass(frozen=True)
+class ActionAvailability:
+    """An action `actor` may fire on `obj` in its state, and what blocks it now (the state
+    guards that fail, in declaration order; empty when `fire` would take it)."""
+
+    spec: TransitionSpec
+    blocked_by: tuple[GuardFailure, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocked_by)
 
 
-def _check_dossier_complete(request) -> None:
-    missing = missing_for_submission(request)
-    if missing:
-        raise GuardFailed("the dossier is not complete", missing=missing)
-
-
-def _check_body_assigned(request) -> None:
-    if request.assigned_body_id is None:
-        raise GuardFailed("no regional HTA body is assigned to this request")
-
-
-def _check_recommendation_in_force(adoption) -> None:
-    if adoption.request.state == "suspended":
-        raise GuardFailed("the agency has suspended this device")
-
-
-GUARDS: dict[str, Callable[[Any], None]] = {
-    "dossier_complete": _check_dossier_complete,
-    "body_assigned": _check_body_assigned,
-    "recommendation_in_force": _check_recommendation_in_force,
-}
+def action_availability(actor, obj) -> list[ActionAvailability]:
+    """Every action of `available_transitions`, each with its blocking reasons: the same state
+    guards `fire` checks (data guards depend on the data typed, so only `fire` sees them)."""
+    return [
+        ActionAvailability(spec, tuple(guards.state_failures(spec, obj, actor)))
+        for spec in available_transitions(actor, obj)
+    ]
 
 
 # --- fire ------------------------------------------------------------------------------------
@@ -217,6 +209,10 @@ def fire(
     try:
         with db.session.begin_nested():
             extra = _apply(obj, plan, now)
+            workflow_name = engine_for(obj).spec.name
+            extra |= transition_hooks.run_audit_data(
+                workflow_name, obj, plan.spec, actor, now, plan.data
+            )
             entry = record_audit(
                 actor,
                 entity_type=entity_type(obj),
@@ -230,7 +226,6 @@ def fire(
                 data=plan.data | extra,
                 ip=ip,
             )
-            workflow_name = engine_for(obj).spec.name
             transition_hooks.run_after(workflow_name, obj, plan.spec, actor, now, plan.data, entry)
     except StaleDataError as error:
         _restore(obj, saved)
@@ -288,9 +283,7 @@ def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:
     _check_references(cleaned)
     snapshot = Snapshot(obj.state, getattr(obj, "suspended_from", None))
     spec = engine.apply(snapshot, trigger, cleaned)
-    failure = guard_failure(obj, spec)
-    if failure is not None:
-        raise failure
+    guards.check(spec, obj, actor, cleaned)
     transition_hooks.run_before(engine.spec.name, obj, spec, actor, now, cleaned)
     return _Plan(spec, obj.state, snapshot.state, cleaned)
 

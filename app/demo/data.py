@@ -257,17 +257,35 @@ IN_APPRAISAL = [
 ]
 
 
+# What each outcome requires besides the rationale (the workflow's recommendation guards).
+# "REVIEW" stands for a review date three years after the step.
+OUTCOME_DETAILS = {
+    "recommended_restricted": {
+        "conditions": "Only in centres with cardiac surgery on site, for patients unfit for "
+        "open surgery.",
+    },
+    "recommended_with_evidence_generation": {
+        "evidence_requirements": "Two-year registry follow-up of every implanted patient.",
+        "review_date": "REVIEW",
+    },
+}
+
+
+def _recommendation(outcome: str) -> dict:
+    return {**RECOMMENDATION, **OUTCOME_DETAILS.get(outcome, {}), "outcome": outcome}
+
+
 def _in_consultation(outcome: str) -> list:
     return [
         *IN_APPRAISAL,
-        ("open_consultation", "A", 26, "", {**RECOMMENDATION, "outcome": outcome}),
+        ("open_consultation", "A", 26, "", _recommendation(outcome)),
     ]
 
 
 def _published(outcome: str) -> list:
     return [
         *_in_consultation(outcome),
-        ("publish", "A", 32, "", {**RECOMMENDATION, "outcome": outcome}),
+        ("publish", "A", 32, "", _recommendation(outcome)),
     ]
 
 
@@ -435,7 +453,8 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
         moment += timedelta(days=days * speed, hours=rng.uniform(1, 8))
         at = min(moment, now)
         actor = cast.assessors[body.id] if who == "R" else actors[who]
-        values = {k: (body.id if v == "BODY" else v) for k, v in data.items()}
+        placeholders = {"BODY": body.id, "REVIEW": (at + timedelta(days=3 * 365)).date()}
+        values = {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in data.items()}
         stage_content = STAGE_CONTENT.get(trigger)
         if stage_content is not None:
             stage_content(request, actor, at, values)

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.audit import record_audit
 from app.core.deadline_settings import effective_deadlines
 from app.core.fire import fire, open_stage
+from app.core.guards import GuardFailure
 from app.documents import labels
 from app.documents.operations import DocumentMeta, UploadLike, request_for_party, upload_document
 from app.domain import document_rules, permissions
@@ -35,7 +37,6 @@ from app.domain import information_rules as rules
 from app.domain.deadlines import due_at, rome_date
 from app.domain.errors import (
     Conflict,
-    GuardFailed,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -102,17 +103,28 @@ def open_round(request_id: int, kind: str | None = None) -> InformationRound | N
     ).first()
 
 
-def refuse_unanswered(information_round: InformationRound) -> None:
-    """GuardFailed listing the questions still without an answer."""
+def unanswered_failure(information_round: InformationRound) -> GuardFailure | None:
+    """The "questions_answered" guard's failure listing the questions still without an answer
+    (None when every question has one)."""
     missing = rules.unanswered(
         (q.number, q.answer.text if q.answer else None) for q in information_round.questions
     )
-    if missing:
-        raise GuardFailed(
-            "some questions have no answer",
-            missing=[_("Answer to question %(number)s", number=number) for number in missing],
-            unanswered=missing,
-        )
+    if not missing:
+        return None
+    return GuardFailure(
+        "questions_answered",
+        "questions_unanswered",
+        _l("Some questions have no answer yet:"),
+        missing=tuple(_("Answer to question %(number)s", number=number) for number in missing),
+        details={"unanswered": missing},
+    )
+
+
+def refuse_unanswered(information_round: InformationRound) -> None:
+    """GuardFailed listing the questions still without an answer."""
+    failure = unanswered_failure(information_round)
+    if failure is not None:
+        raise failure.error()
 
 
 def close_round(information_round: InformationRound, trigger: str, now: datetime) -> None:

@@ -351,6 +351,10 @@ class FactualCommentsFormBase(FlaskForm):
 
 
 class RecommendationForm(FlaskForm):
+    """The recommendation's input. What each outcome requires (conditions, the evidence to be
+    generated, a review date) is checked by the workflow's guards, whose messages the view
+    shows on these fields."""
+
     outcome = SelectField(
         _l("Outcome"),
         choices=_blank_then((code, OUTCOME_LABELS[code]) for code in OUTCOMES),
@@ -375,26 +379,13 @@ class RecommendationForm(FlaskForm):
     )
     review_date = DateField(
         _l("Review date"),
-        description=_l("When the recommendation is to be reviewed (after today)."),
+        description=_l(
+            "When the recommendation is to be reviewed (after today). Required for "
+            "“Recommended with evidence generation”."
+        ),
         validators=[Optional()],
     )
     expected_version = HiddenField()
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        outcome = self.outcome.data
-        if outcome == "recommended_restricted" and _blank(self.conditions):
-            _add_error(
-                self.conditions,
-                _l("Say which indications or centres the recommendation is restricted to."),
-            )
-            valid = False
-        if outcome == "recommended_with_evidence_generation" and _blank(self.evidence_requirements):
-            _add_error(
-                self.evidence_requirements, _l("List the evidence to be generated, with dates.")
-            )
-            valid = False
-        return valid
 
     def recommendation_data(self) -> dict:
         return {

@@ -1,27 +1,32 @@
 """The pieces shared by the request page's workflow panel and the adoption record page:
-the actions an actor may take now (each with its form), a failed action kept for re-display,
-and the audit trail in a readable shape.
+the actions an actor may take now (each with its form, or shown blocked with the reasons its
+guards give), a failed action kept for re-display, and the audit trail in a readable shape.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.core.guards import GuardFailure
 from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
 from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_LABELS
+from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.labels import ROLE_LABELS, region_label
 from app.models import AuditEntry, Organisation, User
 from app.workflow.action_labels import ACTION_HELP, SYSTEM_ROLE_LABEL, action_label, field_label
 from app.workflow.action_labels import choice_label as _choice_label
 from app.workflow.labels import adoption_state_label, state_label
 from app.workflow.spec import TransitionSpec
+
+if TYPE_CHECKING:
+    from app.core.fire import ActionAvailability
 
 # Actions that close or stop something: drawn as a red button.
 DANGER_TRIGGERS = frozenset(
@@ -96,6 +101,42 @@ class ActionView:
     details: list[str] = field(default_factory=list)
     # Set when the action is done on a dedicated page: the panel links there.
     page_url: str | None = None
+    # Why the action cannot be taken now (its guards' messages and missing items): the panel
+    # shows it disabled with these reasons instead of a form.
+    blocked_reasons: list[BlockedReason] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocked_reasons)
+
+
+@dataclass(frozen=True)
+class BlockedReason:
+    code: str
+    message: str
+    items: list[str] = field(default_factory=list)
+
+
+def guard_failure_text(failure: GuardFailure) -> tuple[str, list[str]]:
+    """A guard's failure as the screens show it: its message and the missing items, dossier
+    fields labelled as the dossier form labels them."""
+    return failure.text, [_missing_item_label(item) for item in failure.missing]
+
+
+def _missing_item_label(item) -> str:
+    """A dossier `MissingItem` as its field's label; anything else is already readable."""
+    name = getattr(item, "field", None)
+    if name is None:
+        return str(item)
+    return str(DOSSIER_FIELD_LABELS.get(name) or field_label(name))
+
+
+def blocked_reasons(failures) -> list[BlockedReason]:
+    reasons = []
+    for failure in failures:
+        message, items = guard_failure_text(failure)
+        reasons.append(BlockedReason(failure.code, message, items))
+    return reasons
 
 
 def regional_body_choices() -> list[tuple[int, str]]:
@@ -113,7 +154,7 @@ def _needs_bodies(specs: Iterable[TransitionSpec]) -> bool:
 
 
 def action_views(
-    specs: Sequence[TransitionSpec],
+    actions: Sequence[ActionAvailability],
     *,
     version: int,
     url_for_trigger,
@@ -121,15 +162,24 @@ def action_views(
     kind: str = "request",
     obj=None,
 ) -> list[ActionView]:
-    """One view per available action; the failed one keeps its bound form and opens."""
+    """One view per action `action_availability` lists: a blocked one with its reasons and no
+    form; the one that just failed keeps its bound form and opens, with what refused it."""
+    specs = [action.spec for action in actions]
     bodies = regional_body_choices() if _needs_bodies(specs) else []
     views = []
-    for spec in specs:
+    for action in actions:
+        spec = action.spec
+        failed = failure is not None and failure.trigger == spec.trigger
         page_url = _action_page(kind, spec.trigger, obj)
         if page_url:
-            views.append(_linked_action(spec, page_url))
+            # The dedicated page is where what blocks the action gets done (e.g. answering
+            # the questions): the link stays, with the reasons.
+            reasons = blocked_reasons(action.blocked_by)
+            views.append(_linked_action(spec, page_url, reasons))
             continue
-        failed = failure is not None and failure.trigger == spec.trigger
+        if action.blocked and not failed:
+            views.append(_blocked_action(spec, blocked_reasons(action.blocked_by)))
+            continue
         form = (
             failure.form
             if failed
@@ -151,7 +201,21 @@ def action_views(
     return views
 
 
-def _linked_action(spec: TransitionSpec, page_url: str) -> ActionView:
+def _blocked_action(spec: TransitionSpec, reasons: list[BlockedReason]) -> ActionView:
+    return ActionView(
+        trigger=spec.trigger,
+        label=action_label(spec.trigger),
+        help=str(ACTION_HELP.get(spec.trigger, "")),
+        form=None,
+        url="",
+        danger=spec.trigger in DANGER_TRIGGERS,
+        blocked_reasons=reasons,
+    )
+
+
+def _linked_action(
+    spec: TransitionSpec, page_url: str, reasons: list[BlockedReason] | None = None
+) -> ActionView:
     return ActionView(
         trigger=spec.trigger,
         label=action_label(spec.trigger),
@@ -160,6 +224,7 @@ def _linked_action(spec: TransitionSpec, page_url: str) -> ActionView:
         url=page_url,
         danger=spec.trigger in DANGER_TRIGGERS,
         page_url=page_url,
+        blocked_reasons=reasons or [],
     )
 
 
@@ -251,6 +316,8 @@ def display_value(name: str, value: Any, organisations: dict[int, str]) -> str |
         return ""
     if isinstance(value, list | tuple):
         return [str(display_value(name, v, organisations)) for v in value]
+    if isinstance(value, dict):  # e.g. the criteria weights a decision used
+        return [f"{audit_key_label(key)}: {item}" for key, item in value.items()]
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if name in ORGANISATION_KEYS and isinstance(value, int):

@@ -27,10 +27,14 @@ from app.domain.errors import Conflict, GuardFailed, InvalidTransition
 from app.errors import explain_conflicts, form_page
 from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
-from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.models.types import utcnow
-from app.requests.action_panel import FailedAction, regional_body_choices, remember_failed_action
-from app.workflow.action_labels import action_label, field_label, guard_message
+from app.requests.action_panel import (
+    FailedAction,
+    guard_failure_text,
+    regional_body_choices,
+    remember_failed_action,
+)
+from app.workflow.action_labels import action_label
 from app.workflow.spec import TransitionSpec, WorkflowSpec
 
 
@@ -117,7 +121,7 @@ def _remember_refusal(
     """Show fire's refusal on the action's form: invalid data on its fields, a failed guard
     as what is missing."""
     if isinstance(error, GuardFailed):
-        _remember(target, trigger, form, _guard_heading(spec, error), _missing(error))
+        _remember_guard_failure(target, trigger, form, error)
         return
     form.apply_service_errors((error.details or {}).get("fields") or {})
     if not form.errors:
@@ -143,18 +147,18 @@ def _remember(target: ActionTarget, trigger: str, form: ActionForm, message="", 
     )
 
 
-def _guard_heading(spec: TransitionSpec, error: GuardFailed) -> str:
-    """Why the action was refused: unanswered questions, else the transition's guard."""
-    if (error.details or {}).get("unanswered"):
-        return _("Some questions have no answer yet:")
-    return guard_message(spec.guard)
-
-
-def _missing(error: GuardFailed) -> list[str]:
-    """The missing dossier items of a refused submission, labelled as the dossier form does."""
-    items = (error.details or {}).get("missing") or []
-    names = [getattr(item, "field", item) for item in items]
-    return [str(DOSSIER_FIELD_LABELS.get(name) or field_label(name)) for name in names]
+def _remember_guard_failure(
+    target: ActionTarget, trigger: str, form: ActionForm, error: GuardFailed
+) -> None:
+    """The guard's message on the field it is about (a data guard), else above the form with
+    the missing items."""
+    failure = (error.details or {}).get("failure")
+    if failure is not None and failure.field and failure.field in form:
+        form[failure.field].errors = [*form[failure.field].errors, failure.text]
+        _remember(target, trigger, form)
+        return
+    message, items = guard_failure_text(failure) if failure is not None else (error.message, [])
+    _remember(target, trigger, form, message, items)
 
 
 def _current_state_label(target: ActionTarget) -> str:

@@ -69,9 +69,8 @@ def workflow_panel_context(actor, request) -> dict:
     """{"workflow_panel": WorkflowPanel} for the request page of `actor`."""
     role = actor.role
     now = utcnow()
-    specs = workflow_service.available_transitions(actor, request)
     actions = action_views(
-        specs,
+        workflow_service.action_availability(actor, request),
         version=request.version,
         url_for_trigger=lambda trigger: url_for(
             "actions.request_action", request_id=request.id, trigger=trigger

@@ -100,6 +100,9 @@ AUDIT_DATA_LABELS = {
     "receipt_number": _l("Receipt number"),
     "declined_body": _l("Declining body"),
     "adoption_records_created": _l("Adoption records created"),
+    "priority_index": _l("Priority index"),
+    "priority_weights": _l("Criteria weights used"),
+    "criteria_scored": _l("Criteria scored"),
 }
 
 ROUTE_LABELS = {
@@ -145,21 +148,6 @@ FIELD_ERROR_MESSAGES = {
     "not_in_future": _l("Choose a date after today."),
 }
 GENERIC_FIELD_ERROR = _l("This value is not valid.")
-
-
-# Why a guarded action was refused (TransitionSpec.guard -> sentence).
-GUARD_MESSAGES = {
-    "dossier_complete": _l("The dossier is not complete yet. Please fill in:"),
-    "body_assigned": _l("No regional HTA body is assigned to this request yet."),
-    "recommendation_in_force": _l(
-        "The agency has suspended this device: adoption cannot move towards use for now."
-    ),
-}
-GENERIC_GUARD_MESSAGE = _l("This action cannot be done yet.")
-
-
-def guard_message(guard: str | None) -> str:
-    return str(GUARD_MESSAGES.get(guard or "", GENERIC_GUARD_MESSAGE))
 
 
 def action_label(trigger: str) -> str:

@@ -1,11 +1,35 @@
 """The two workflows of HTA Tracker, declared as data (DOMAIN.md "Request lifecycle" and
 "IRCCS adoption"). Changing the process means changing these tables, not code.
 
-Guards (checked by `app.core.fire` against the object):
-- "dossier_complete": nothing is missing for submission (`app.domain.dossier_rules`);
-- "body_assigned": a regional body is assigned to the request;
+Guards: every precondition of a transition is a guard named in its `guards`, in the order
+they are checked. Each name is registered in `app.core.guards` (by the kernel, or by the
+feature package that owns the content it looks at); `fire` checks them all and refuses the
+first that fails (GuardFailed, HTTP 422), and the available-actions list reports the state
+guards that fail as the reasons an action is blocked.
+
+State guards (they depend on the object and the actor):
+- "dossier_complete": nothing is missing for submission (`app.domain.dossier_rules`; kernel);
+- "mandatory_documents": every mandatory document type is uploaded (`app.documents.hooks`);
+- "questions_answered": every question of the open information round has an answer
+  (`app.documents.hooks`);
+- "body_assigned": a regional body is assigned to the request (kernel), before the agency
+  sends it back to assessment (an assessor's own actions need no guard for it: only an
+  assessor of the assigned body may take them);
+- "assessor_cleared": an assessor acting is cleared of conflicts of interest for the request
+  (declared none, or the agency overrode the declared conflict; `app.assessment.coi`); other
+  actors pass;
+- "core_model_domains_started": no HTA Core Model domain is still not started
+  (`app.assessment.core_model`);
+- "priority_scores_complete": all 12 prioritisation criteria are scored
+  (`app.assessment.prioritisation`), for a decision on the merits (prioritise or not);
+  deferring and routing elsewhere need no scores;
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
-  not move towards use while the agency has suspended the device; it may still stop).
+  not move towards use while the agency has suspended the device; it may still stop; kernel).
+
+Data guards (they depend on the data the action carries; kernel):
+- "restriction_conditions": a "recommended_restricted" outcome names its conditions;
+- "evidence_generation_plan": a "recommended_with_evidence_generation" outcome lists the
+  evidence to be generated and sets the review date.
 """
 
 from __future__ import annotations
@@ -32,6 +56,9 @@ RECOMMENDATION_FIELDS = (
     DataField("review_date", "date", required=False, future_only=True),
 )
 
+# The rules a recommendation's data must follow, whether put to consultation or published.
+RECOMMENDATION_GUARDS = ("restriction_conditions", "evidence_generation_plan")
+
 
 def _resume_transitions() -> tuple[TransitionSpec, ...]:
     """`resume` returns to the state the request left: one transition per possible origin,
@@ -56,7 +83,11 @@ REQUEST_WORKFLOW = WorkflowSpec(
     initial="draft",
     transitions=(
         TransitionSpec(
-            "submit", ("draft",), "intake_review", MANUFACTURER, guard="dossier_complete"
+            "submit",
+            ("draft",),
+            "intake_review",
+            MANUFACTURER,
+            guards=("dossier_complete", "mandatory_documents"),
         ),
         TransitionSpec(
             "mark_incomplete",
@@ -67,7 +98,11 @@ REQUEST_WORKFLOW = WorkflowSpec(
             fields=(DataField("missing_items", "lines"),),
         ),
         TransitionSpec(
-            "resubmit", ("incomplete",), "intake_review", MANUFACTURER, guard="dossier_complete"
+            "resubmit",
+            ("incomplete",),
+            "intake_review",
+            MANUFACTURER,
+            guards=("dossier_complete", "mandatory_documents", "questions_answered"),
         ),
         TransitionSpec("lapse_incomplete", ("incomplete",), "inadmissible", SYSTEM, lapse=True),
         TransitionSpec(
@@ -78,13 +113,23 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "start_prioritisation", ("awaiting_prioritisation",), "prioritisation", AGENCY
         ),
         TransitionSpec(
-            "prioritise", ("prioritisation",), "assignment", AGENCY, reason_required=True
+            "prioritise",
+            ("prioritisation",),
+            "assignment",
+            AGENCY,
+            reason_required=True,
+            guards=("priority_scores_complete",),
         ),
         TransitionSpec(
             "defer", ("prioritisation",), "awaiting_prioritisation", AGENCY, reason_required=True
         ),
         TransitionSpec(
-            "not_prioritise", ("prioritisation",), "not_prioritised", AGENCY, reason_required=True
+            "not_prioritise",
+            ("prioritisation",),
+            "not_prioritised",
+            AGENCY,
+            reason_required=True,
+            guards=("priority_scores_complete",),
         ),
         TransitionSpec(
             "route",
@@ -103,7 +148,11 @@ REQUEST_WORKFLOW = WorkflowSpec(
             fields=(DataField("regional_body", "regional_body"),),
         ),
         TransitionSpec(
-            "accept_assignment", ("assignment",), "assessment", ASSESSOR, guard="body_assigned"
+            "accept_assignment",
+            ("assignment",),
+            "assessment",
+            ASSESSOR,
+            guards=("assessor_cleared",),
         ),
         TransitionSpec(
             "decline_assignment",
@@ -112,7 +161,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             ASSESSOR,
             reason_required=True,
             internal=True,
-            guard="body_assigned",
+            guards=("assessor_cleared",),
         ),
         TransitionSpec(
             "request_information",
@@ -120,6 +169,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "information_requested",
             ASSESSOR,
             fields=(DataField("questions", "lines"),),
+            guards=("assessor_cleared",),
         ),
         TransitionSpec(
             "answer_information",
@@ -128,11 +178,18 @@ REQUEST_WORKFLOW = WorkflowSpec(
             MANUFACTURER,
             fields=(DataField("answers", "textarea"),),
             continues_clock=True,
+            guards=("questions_answered",),
         ),
         TransitionSpec(
             "lapse_information", ("information_requested",), "discontinued", SYSTEM, lapse=True
         ),
-        TransitionSpec("send_draft_report", ("assessment",), "factual_accuracy_check", ASSESSOR),
+        TransitionSpec(
+            "send_draft_report",
+            ("assessment",),
+            "factual_accuracy_check",
+            ASSESSOR,
+            guards=("assessor_cleared", "core_model_domains_started"),
+        ),
         TransitionSpec(
             "return_factual_comments",
             ("factual_accuracy_check",),
@@ -141,13 +198,20 @@ REQUEST_WORKFLOW = WorkflowSpec(
             internal=True,
             fields=(DataField("comments", "textarea"),),
         ),
-        TransitionSpec("finalise_report", ("factual_accuracy_check",), "appraisal", ASSESSOR),
+        TransitionSpec(
+            "finalise_report",
+            ("factual_accuracy_check",),
+            "appraisal",
+            ASSESSOR,
+            guards=("assessor_cleared",),
+        ),
         TransitionSpec(
             "open_consultation",
             ("appraisal",),
             "consultation",
             AGENCY,
             fields=RECOMMENDATION_FIELDS,
+            guards=RECOMMENDATION_GUARDS,
         ),
         TransitionSpec(
             "publish",
@@ -155,6 +219,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "adoption_monitoring",
             AGENCY,
             fields=RECOMMENDATION_FIELDS,
+            guards=RECOMMENDATION_GUARDS,
             condition="positive_outcome",
         ),
         TransitionSpec(
@@ -163,6 +228,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "not_recommended",
             AGENCY,
             fields=RECOMMENDATION_FIELDS,
+            guards=RECOMMENDATION_GUARDS,
             condition="negative_outcome",
         ),
         TransitionSpec(
@@ -174,7 +240,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "assessment",
             AGENCY,
             reason_required=True,
-            guard="body_assigned",
+            guards=("body_assigned",),
         ),
         TransitionSpec("archive", ("reassessment_due",), "archived", AGENCY, reason_required=True),
         TransitionSpec(
@@ -195,14 +261,14 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             ("not_started",),
             "local_evaluation",
             IRCCS,
-            guard="recommendation_in_force",
+            guards=("recommendation_in_force",),
         ),
         TransitionSpec(
             "approve_for_use",
             ("local_evaluation",),
             "approved_for_use",
             IRCCS,
-            guard="recommendation_in_force",
+            guards=("recommendation_in_force",),
         ),
         TransitionSpec(
             "decline",
@@ -217,14 +283,14 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             ("approved_for_use",),
             "procurement",
             IRCCS,
-            guard="recommendation_in_force",
+            guards=("recommendation_in_force",),
         ),
         TransitionSpec(
             "start_use",
             ("approved_for_use", "procurement"),
             "in_use",
             IRCCS,
-            guard="recommendation_in_force",
+            guards=("recommendation_in_force",),
         ),
         TransitionSpec("discontinue_use", ("in_use",), "discontinued", IRCCS, reason_required=True),
     ),

@@ -26,8 +26,10 @@ class TransitionSpec:
     """One transition: who may fire it, from where to where, and what it needs.
 
     `condition` names a predicate in the engine (e.g. "positive_outcome") that picks between
-    transitions sharing a trigger; `guard` names a check the service runs against the object
-    (e.g. "dossier_complete") that refuses the trigger with a message when it fails.
+    transitions sharing a trigger; `guards` name the preconditions `fire` checks before the
+    transition is taken (e.g. "dossier_complete"), each registered in `app.core.guards` and
+    described in `app.workflow.definitions`; a failing guard refuses the trigger with its
+    message, and the available-actions list shows the action blocked with the same message.
     `internal` transitions record data without starting a new stage (the clock runs on).
     `continues_clock` transitions return to a stage that was paused (by a clock stop or a
     suspension): the new visit is due after the time that was left, not a fresh deadline.
@@ -40,7 +42,7 @@ class TransitionSpec:
     reason_required: bool = False
     fields: tuple[DataField, ...] = ()
     condition: str | None = None
-    guard: str | None = None
+    guards: tuple[str, ...] = ()
     internal: bool = False
     continues_clock: bool = False
     # Fired by `flask deadlines check` when the stage's due date has passed.

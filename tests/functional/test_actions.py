@@ -323,6 +323,7 @@ def test_publishing_a_positive_outcome_starts_adoption_monitoring(cast, make, as
         "publish",
         outcome="recommended_restricted",
         rationale="Benefit in high-risk patients only.",
+        conditions="Only in centres with a heart team.",
         review_date=review,
     )
     assert response.status_code == 302

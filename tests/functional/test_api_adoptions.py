@@ -10,7 +10,7 @@ import pytest
 from app.core import transition_hooks
 from app.extensions import db
 from tests.api_support import api_for, assert_problem
-from tests.workflow_support import adoption_of, make_cast, walk_to
+from tests.workflow_support import adoption_of, keep_only_guards_of, make_cast, walk_to
 
 
 @pytest.fixture
@@ -20,6 +20,7 @@ def published(make, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(transition_hooks, "_before", {})
         patch.setattr(transition_hooks, "_after", {})
+        keep_only_guards_of(patch, ("app.core.guards",))
         walk_to(request, "adoption_monitoring", cast)
     db.session.commit()
     return cast, request

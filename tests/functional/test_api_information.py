@@ -12,7 +12,7 @@ from app.core import transition_hooks
 from app.extensions import db
 from tests.api_support import api_for, assert_problem, clear_coi
 from tests.document_support import pdf_bytes
-from tests.workflow_support import make_cast, walk_to
+from tests.workflow_support import keep_only_guards_of, make_cast, walk_to
 
 
 @pytest.fixture
@@ -23,6 +23,7 @@ def assessing(make, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(transition_hooks, "_before", {})
         patch.setattr(transition_hooks, "_after", {})
+        keep_only_guards_of(patch, ("app.core.guards",))
         walk_to(request, "assessment", cast)
     clear_coi(cast.assessor, request)
     db.session.commit()

@@ -14,10 +14,16 @@ import pytest
 from app.core import transition_hooks
 from app.extensions import db
 from app.models import DeviceRequest
-from tests.api_support import Api, api_for, clear_coi
+from tests.api_support import NOW, Api, api_for, clear_coi
 from tests.document_support import pdf_bytes
 from tests.factories import complete_dossier_fields
-from tests.workflow_support import adoption_of, make_cast, walk_to
+from tests.workflow_support import (
+    adoption_of,
+    keep_only_guards_of,
+    make_cast,
+    score_every_criterion,
+    walk_to,
+)
 
 
 def dossier_json() -> dict:
@@ -83,6 +89,8 @@ def test_manufacturer_script_from_draft_to_answered_questions(client, make):
 
     fire(agency, path, "admit")
     fire(agency, path, "start_prioritisation")
+    score_every_criterion(db.session.get(DeviceRequest, request_id), cast.agency, NOW)
+    db.session.commit()
     fire(agency, path, "prioritise", {"reason": "High unmet need."})
     fire(agency, path, "assign_body", {"data": {"regional_body": cast.body.id}})
     clear_coi(cast.assessor, db.session.get(DeviceRequest, request_id))
@@ -137,6 +145,7 @@ def published(make, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(transition_hooks, "_before", {})
         patch.setattr(transition_hooks, "_after", {})
+        keep_only_guards_of(patch, ("app.core.guards",))
         walk_to(request, "adoption_monitoring", cast)
     db.session.commit()
     return cast, request

@@ -160,6 +160,13 @@ def assessing_url(people, cast):
     agency.goto(request_url)
     act(agency, "admit")
     act(agency, "start_prioritisation")
+    # A decision on the merits needs every criterion scored.
+    agency.goto(f"{request_url}/prioritisation")
+    for row in agency.locator("tr[data-criterion]").all():
+        row.locator("select").select_option("2")
+        row.locator("textarea").fill("Valutato sul dossier.")
+    submit(agency, agency.locator("form button[type=submit]").last)
+    agency.goto(request_url)
     act(agency, "prioritise", reason="Bisogno insoddisfatto elevato.")
     submit(agency, open_action(agency, "assign_body").get_by_role("link"))
     body = agency.locator("tr[data-body-id]", has_text="HTA Lombardia")

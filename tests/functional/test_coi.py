@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.fire import fire
-from app.domain.errors import PermissionDenied
+from app.domain.errors import GuardFailed
 from app.extensions import db
 from app.models import AuditEntry, CoiDeclaration, DeviceRequest, StageRecord
 from app.models.types import utcnow
@@ -186,10 +186,11 @@ def test_no_declaration_before_the_body_is_assigned(cast, make, as_user):
 def test_accept_and_decline_are_refused_to_an_assessor_who_is_not_cleared(cast, make):
     req = request_in(make, cast, "assignment")
     for trigger, reason in (("accept_assignment", ""), ("decline_assignment", "Too busy.")):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(GuardFailed) as refused:
             fire(req, trigger, cast.assessor, NOW, reason=reason)
+        assert refused.value.details["code"] == "coi_not_cleared"
     declare(req, cast.colleague, conflict="Shares in Valvetech.")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(GuardFailed):
         fire(req, "accept_assignment", cast.colleague, NOW)
     db.session.rollback()
     assert reload(req).state == "assignment"

@@ -13,12 +13,14 @@ from app.domain.prioritisation import CRITERIA
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, PriorityScore, PriorityWeight
 from tests.assessment_support import (  # noqa: F401 (fixtures)
+    NOW,
     assessment_hooks_only,
     cast_fixture,
     reload,
     request_in,
     statements_for,
 )
+from tests.workflow_support import score_every_criterion
 
 pytestmark = pytest.mark.usefixtures("assessment_hooks_only")
 
@@ -237,6 +239,8 @@ def test_a_decision_with_reasons_is_recorded_on_the_request(
     cast, make, as_user, decision, state, extra
 ):
     req = request_in(make, cast, "prioritisation")
+    score_every_criterion(req, cast.agency, NOW)
+    db.session.commit()
     response = decide(as_user(cast.agency), req, decision, "Scored 82/100 in round 3.", **extra)
     assert response.status_code == 302
     assert reload(req).state == state

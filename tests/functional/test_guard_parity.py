@@ -1,0 +1,229 @@
+"""Guard parity, generated from the workflow table: for every guard every transition declares,
+with that guard failing (the others let pass), every role gets the same verdict from `fire`,
+from the web form and from the API: refused with the same HTTP status (422 for the guard,
+403/404 for a role or party that may not act), with the guard's message; the available-actions
+lists (the web panel's and the API's) show the action blocked with the same message.
+
+Each case builds its object once and reuses it for every role and path: a refusal changes
+nothing. The only exception is conflict-of-interest clearance: an assessor who is not cleared
+cannot open the request at all on the web (sent to the declaration) or through the API (403
+"coi-declaration-required"), so those refuse before the action; `fire` and the lists refuse
+with the guard.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from app.core import guards
+from app.core.fire import action_availability, fire
+from app.domain.errors import DomainError, GuardFailed
+from app.extensions import db
+from app.models import Adoption, AuditEntry, InformationRound, Question, Recommendation
+from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
+from tests.api_support import NOW, api_for, clear_coi
+from tests.assessment_support import make_cast, request_in
+
+ROLES = ("manufacturer", "other_manufacturer", "agency", "assessor", "irccs", "admin")
+FUTURE = date(2031, 6, 30)
+# Pages of their own for some actions (the panel links there): the web form posts there.
+APPRAISAL_TRIGGERS = ("open_consultation", "publish")
+
+
+def _cases():
+    seen = {}
+    for workflow in (REQUEST_WORKFLOW, ADOPTION_WORKFLOW):
+        for spec in workflow.transitions:
+            for name in spec.guards:
+                seen.setdefault((workflow.name, spec.trigger, name), spec)
+    return [
+        pytest.param(spec, name, id=f"{spec.trigger}-{name}") for (_, _, name), spec in seen.items()
+    ]
+
+
+CASES = _cases()
+
+# Data guards: the data that makes each fail.
+FAILING_DATA = {
+    "restriction_conditions": {"outcome": "recommended_restricted", "conditions": ""},
+    "evidence_generation_plan": {
+        "outcome": "recommended_with_evidence_generation",
+        "evidence_requirements": "",
+    },
+}
+
+
+def test_every_declared_guard_is_registered_and_has_a_failing_case(app):
+    """The app factory loaded every module that registers guards."""
+    declared = guards.declared_names([REQUEST_WORKFLOW, ADOPTION_WORKFLOW])
+    assert declared <= guards.registered_names()
+    covered = {param.values[1] for param in CASES}
+    assert covered == declared
+    assert set(FAILING_DATA) == {n for n in declared if guards.guard(n).kind == guards.DATA}
+
+
+def _value(field):
+    if field.kind == "lines":
+        return ["One item."]
+    if field.kind == "choice":
+        return field.choices[0]
+    if field.kind == "date":
+        return FUTURE.isoformat()
+    return "Written for the test."
+
+
+def _data(spec, cast, guard_name) -> dict:
+    data = {f.name: _value(f) for f in spec.fields if f.required}
+    if any(f.kind == "regional_body" for f in spec.fields):
+        data["regional_body"] = cast.body.id
+    if any(f.name == "outcome" for f in spec.fields):
+        data |= {"outcome": "recommended", "rationale": "Clear benefit."}
+    return data | FAILING_DATA.get(guard_name, {})
+
+
+def only_this_guard(monkeypatch, guard_name: str) -> None:
+    """The other guards pass: each case sees one guard fail."""
+    registry = {
+        name: guards.Guard(name, guard.kind, lambda *_args: None)
+        for name, guard in guards._registry.items()
+    }
+    registry[guard_name] = guards.guard(guard_name)
+    monkeypatch.setattr(guards, "_registry", registry)
+
+
+def _failing_object(make, cast, spec, guard_name):
+    """An object in the transition's source state on which `guard_name` fails."""
+    state = spec.sources[0]
+    if spec in ADOPTION_WORKFLOW.transitions:
+        request = request_in(make, cast, "suspended", suspended_from="adoption_monitoring")
+        db.session.add(
+            Recommendation(
+                request_id=request.id, outcome="recommended", rationale="r", published_at=NOW
+            )
+        )
+        adoption = Adoption(request_id=request.id, irccs_id=cast.irccs_org.id, state=state)
+        db.session.add(adoption)
+        db.session.commit()
+        return adoption
+    request = make.request(
+        manufacturer=cast.manufacturer_org,
+        complete=guard_name != "dossier_complete",
+        state=state,
+        submitted_at=NOW,
+        assigned_body=None if guard_name == "body_assigned" else cast.body,
+    )
+    if guard_name == "questions_answered":
+        kind = "intake" if state == "incomplete" else "assessment"
+        information_round = InformationRound(request_id=request.id, kind=kind, number=1)
+        information_round.questions = [Question(number=1, text="Any recalls?")]
+        db.session.add(information_round)
+    if guard_name != "assessor_cleared" and request.assigned_body_id is not None:
+        clear_coi(cast.assessor, request)
+    db.session.commit()
+    return request
+
+
+def _fire_verdict(obj, spec, user, data) -> tuple[int, str, str | None]:
+    """(status, message, guard code) of `fire`; 200 if it would go through (rolled back)."""
+    try:
+        fire(obj, spec.trigger, user, NOW, reason="Because.", **data)
+    except GuardFailed as error:
+        failure = error.details["failure"]
+        with force_locale("en"):
+            return error.http_status, str(failure.message), failure.code
+    except DomainError as error:
+        return error.http_status, "", None
+    finally:
+        db.session.rollback()
+    return 200, "", None
+
+
+def _web_post(client, obj, spec, data):
+    version = str(obj.version)
+    if spec.trigger in APPRAISAL_TRIGGERS:
+        form = {"expected_version": version, "rationale": "", "conditions": ""}
+        form |= data
+        return client.post(f"/requests/{obj.id}/appraisal", data=form)
+    form = {f"{spec.trigger}-expected_version": version, f"{spec.trigger}-reason": "Because."}
+    for name, value in data.items():
+        form[f"{spec.trigger}-{name}"] = "\n".join(value) if isinstance(value, list) else value
+    area = "adoptions" if isinstance(obj, Adoption) else "requests"
+    return client.post(f"/{area}/{obj.id}/actions/{spec.trigger}", data=form)
+
+
+def _api_post(api, obj, spec, data):
+    if isinstance(obj, Adoption):
+        path = f"/adoptions/{obj.id}/transitions/{spec.trigger}"
+    else:
+        path = f"/requests/{obj.id}/transitions/{spec.trigger}"
+    return api.post(path, {"reason": "Because.", "data": data})
+
+
+def _api_list(api, obj):
+    area = "adoptions" if isinstance(obj, Adoption) else "requests"
+    return api.get(f"/{area}/{obj.id}/transitions")
+
+
+@pytest.mark.parametrize(("spec", "guard_name"), CASES)
+def test_fire_the_web_form_and_the_api_agree_when_a_guard_fails(
+    app, make, as_user, client, monkeypatch, spec, guard_name
+):
+    only_this_guard(monkeypatch, guard_name)
+    cast = make_cast(make)
+    obj = _failing_object(make, cast, spec, guard_name)
+    data = _data(spec, cast, guard_name)
+    refused_by_the_guard = 0
+    for role in ROLES:
+        user = getattr(cast, role)
+        status, message, code = _fire_verdict(obj, spec, user, data)
+        assert status in (403, 404, 422), (role, status)
+        web = _web_post(as_user(user), obj, spec, data)
+        api = api_for(client, user)
+        answer = _api_post(api, obj, spec, data)
+        db.session.expire_all()
+        if status == 422:
+            refused_by_the_guard += 1
+            assert code is not None
+            listed = _listed_reason(obj, user, spec, guard_name, api)
+            if guards.guard(guard_name).kind == guards.STATE:
+                assert listed == message
+            if guard_name == "assessor_cleared":
+                # The loaders refuse an assessor who is not cleared before any action.
+                assert web.status_code in (302, 404)
+                assert answer.status_code in (403, 404)
+                continue
+        assert web.status_code == status, (role, web.get_data(as_text=True)[:300])
+        assert answer.status_code == status, (role, answer.get_data(as_text=True)[:300])
+        if status == 422:
+            assert html.escape(message, quote=False) in web.get_data(as_text=True), role
+            problem = answer.get_json()
+            assert problem["detail"] == message
+            assert problem["guard"] == guard_name and problem["guard_code"] == code
+    assert refused_by_the_guard >= 1, "no role reached the guard"
+    taken = select(AuditEntry).where(AuditEntry.action == spec.trigger)
+    assert db.session.scalars(taken).first() is None  # nothing went through
+
+
+def _listed_reason(obj, user, spec, guard_name, api) -> str | None:
+    """The message the lists give for the blocked action (the kernel's and the API's agree)."""
+    db.session.expire_all()
+    [action] = [a for a in action_availability(user, obj) if a.spec.trigger == spec.trigger]
+    if guards.guard(guard_name).kind == guards.DATA:
+        assert not action.blocked
+        return None
+    [failure] = action.blocked_by
+    with force_locale("en"):
+        message = str(failure.message)
+    db.session.rollback()
+    if guard_name != "assessor_cleared":
+        listed = _api_list(api, obj).get_json()["items"]
+        [item] = [i for i in listed if i["trigger"] == spec.trigger]
+        assert item["blocked"] is True
+        assert [r["message"] for r in item["blocked_reasons"]] == [message]
+        assert item["blocked_reasons"][0]["guard"] == guard_name
+    return message
