@@ -19,7 +19,7 @@ from app.api.requests import IF_MATCH, check_if_match
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
 from app.core.guards import GuardFailure
-from app.domain.redaction import view_of
+from app.domain.redaction import RequestView, redact_audit_values, view_of
 from app.extensions import db
 from app.models import AuditEntry, User
 from app.models.types import utcnow
@@ -324,7 +324,8 @@ def actor_names(entries) -> dict[int, str]:
     return {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def audit_json(entry: AuditEntry, names: dict[int, str]) -> dict:
+def audit_json(entry: AuditEntry, names: dict[int, str], view: RequestView | None = None) -> dict:
+    """An audit entry as JSON; with a `view`, its data and changes redacted for that reader."""
     return {
         "seq": entry.seq,
         "occurred_at": entry.occurred_at,
@@ -341,8 +342,8 @@ def audit_json(entry: AuditEntry, names: dict[int, str]) -> dict:
         "from_state": entry.from_state,
         "to_state": entry.to_state,
         "reason": entry.reason,
-        "data": entry.data or {},
-        "changes": entry.changes or {},
+        "data": redact_audit_values(view, entry.data) if view else entry.data or {},
+        "changes": redact_audit_values(view, entry.changes) if view else entry.changes or {},
         "hash": entry.hash,
         "prev_hash": entry.prev_hash,
     }
@@ -439,4 +440,4 @@ def request_audit(request_id: int):
         raise ApiError(403, "forbidden", _("The audit trail is for the parties to the request."))
     entries = entries_for_request(req.id, view)
     names = actor_names(entries)
-    return {"items": [audit_json(entry, names) for entry in entries]}
+    return {"items": [audit_json(entry, names, view) for entry in entries]}

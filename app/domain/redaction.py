@@ -56,6 +56,9 @@ ALL_ADOPTION_READERS = frozenset({Relation.SYSTEM, Relation.AGENCY})
 # declarations and the agency's priority scoring (its decision and reasons are shown).
 INTERNAL_AUDIT_ENTITIES = frozenset({"coi_declaration"})
 INTERNAL_AUDIT_ACTIONS = frozenset({"priority_scores_edited", "priority_weights_edited"})
+# Keys of an otherwise visible entry that only the internal readers see: the basis of a
+# prioritisation decision is derived from the agency's internal scores.
+INTERNAL_AUDIT_DATA_KEYS = frozenset({"priority_index", "priority_weights", "criteria_scored"})
 # Audit entries about one IRCCS's adoption record: its decisions, usage and spend.
 ADOPTION_AUDIT_ENTITIES = frozenset({"adoption"})
 
@@ -191,5 +194,9 @@ def redact_audit_values(
     view: RequestView, values: Mapping[str, Any] | None, placeholder: Any = None
 ) -> dict[str, Any]:
     """An audit entry's `data` or `changes` with the values of hidden dossier fields replaced
-    (for the parties, who see confidential fields, nothing changes)."""
-    return redact_fields(view, values or {}, placeholder)
+    (for the parties, who see confidential fields, nothing changes) and the internal keys
+    (`INTERNAL_AUDIT_DATA_KEYS`) left out for readers who may not see internal entries."""
+    shown = redact_fields(view, values or {}, placeholder)
+    if view.relation in INTERNAL_AUDIT_READERS:
+        return shown
+    return {key: value for key, value in shown.items() if key not in INTERNAL_AUDIT_DATA_KEYS}

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core.guards import GuardFailure
+from app.domain.redaction import RequestView, redact_audit_values
 from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
 from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_LABELS
@@ -327,16 +328,23 @@ def display_value(name: str, value: Any, organisations: dict[int, str]) -> str |
     return str(value)
 
 
+def _readable(view: RequestView | None, values) -> dict:
+    return redact_audit_values(view, values) if view is not None else dict(values or {})
+
+
 def _state_labeller(entry: AuditEntry, role: str | None):
     if entry.entity_type == "adoption":
         return adoption_state_label
     return lambda state: state_label(state, role)
 
 
-def audit_rows(entries: Sequence[AuditEntry], *, role: str | None = None) -> list[AuditRow]:
+def audit_rows(
+    entries: Sequence[AuditEntry], *, role: str | None = None, view: RequestView | None = None
+) -> list[AuditRow]:
     """The audit entries with names, labels and readable data (two extra queries at most).
 
-    States are labelled for `role` (a manufacturer reads its own wording)."""
+    States are labelled for `role` (a manufacturer reads its own wording); with a `view`, the
+    data and changes are redacted for that reader (`redact_audit_values`)."""
     names = _user_names(entries)
     organisations = _organisation_names(entries)
     rows = []
@@ -344,11 +352,11 @@ def audit_rows(entries: Sequence[AuditEntry], *, role: str | None = None) -> lis
         label = _state_labeller(entry, role)
         data = [
             (audit_key_label(key), display_value(key, value, organisations))
-            for key, value in (entry.data or {}).items()
+            for key, value in _readable(view, entry.data).items()
         ]
         changes = [
             (audit_key_label(key), *_change_pair(key, value))
-            for key, value in (entry.changes or {}).items()
+            for key, value in _readable(view, entry.changes).items()
         ]
         rows.append(
             AuditRow(

@@ -89,7 +89,11 @@ def workflow_panel_context(actor, request) -> dict:
         clock_stopped=request.state in CLOCK_STOP_STATES,
         actions=actions,
         timeline=list(workflow_service.stage_timeline(request, now)),
-        audit=audit_rows(entries_for_request(request.id, view), role=role) if show_audit else [],
+        audit=(
+            audit_rows(entries_for_request(request.id, view), role=role, view=view)
+            if show_audit
+            else []
+        ),
         show_audit=show_audit,
         role=role,
     )

@@ -120,3 +120,26 @@ def test_a_prioritisation_decision_records_the_index_and_the_weights(cast, make)
     assert entry.data["criteria_scored"] == 12
     assert entry.data["priority_weights"]["unmet_need"] == "3.00"
     assert entry.data["priority_weights"]["plan_fit"] == "1"
+
+
+def test_the_decisions_basis_is_read_by_the_agency_not_by_the_manufacturer(
+    client, cast, make, as_user
+):
+    """The index and weights come from the agency's internal scores: the manufacturer reads
+    the decision in its audit trail (page and API) without them."""
+    req = request_in(make, cast, "prioritisation")
+    score_every_criterion(req, cast.agency, NOW, score=3)
+    db.session.commit()
+    fire(req, "prioritise", cast.agency, NOW, reason="High unmet need.")
+    db.session.commit()
+
+    def decision_in_api(user):
+        entries = api_for(client, user).get(f"/requests/{req.id}/audit").get_json()["items"]
+        return next(e for e in entries if e["action"] == "prioritise")
+
+    assert "priority_index" not in decision_in_api(cast.manufacturer)["data"]
+    assert decision_in_api(cast.agency)["data"]["priority_index"] == "100.0"
+    manufacturer_page = as_user(cast.manufacturer).get(f"/requests/{req.id}").get_data(True)
+    agency_page = as_user(cast.agency).get(f"/requests/{req.id}").get_data(True)
+    assert "Priority index" not in manufacturer_page
+    assert "Priority index" in agency_page
