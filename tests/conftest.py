@@ -1,19 +1,35 @@
-"""Shared fixtures: `app`, `client`, `runner`, `db_session`, `make` (factories), `login`.
+"""Shared fixtures: `app`, `client`, `runner`, `make` (factories), `login`, `history`,
+`count_statements`.
 
-The schema is created once per test session on the test database: a temporary SQLite file,
-or PostgreSQL when TEST_DATABASE_URL is set (CI sets it). Every test then starts from empty
-tables, so tests are independent of each other and of their order.
+One app serves the whole test session, on one schema created once: a temporary SQLite file,
+or PostgreSQL when TEST_DATABASE_URL is set (CI sets it).
+
+Each test runs inside a transaction that is rolled back at its end, so every test starts from
+empty tables and tests are independent of each other and of their order. The test holds one
+connection with an outer transaction; `db.session` is bound to it with
+`join_transaction_mode="create_savepoint"`, so the code's own `commit()` only releases a
+SAVEPOINT and its `rollback()` returns to one. Views, CLI commands and the test client run
+in the test's thread and share that connection.
+
+A test that needs its data committed for real (other threads or processes read it, it holds
+connections of its own, it adds routes to the app, it breaks its connection on purpose) is
+marked `@pytest.mark.own_app`: it gets a new app of its own, its commits are real, and every
+table is emptied afterwards.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask_sqlalchemy.session import Session as FlaskSession
 from hypothesis import settings
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import create_app
 from app.extensions import db
@@ -22,6 +38,8 @@ from tests.factories import DEFAULT_PASSWORD, Factories
 from tests.report_history import build_history
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+OWN_APP = "own_app"
 
 # The browser tests' fixtures (live app, Chromium, logged-in people): tests/browser_support.py.
 pytest_plugins = ["tests.browser_support"]
@@ -33,22 +51,43 @@ settings.register_profile("explore", max_examples=500, deadline=None, print_blob
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        f"{OWN_APP}: a new app of its own whose commits are real (tables emptied afterwards), "
+        "for tests whose data other connections, threads or processes must see",
+    )
+
+
 def _database_url(tmp_dir: Path) -> str:
     return POSTGRES_URL or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+
+
+class _OneConnectionSession(FlaskSession):
+    """Flask-SQLAlchemy's session, except that a `bind` given to the session factory (the
+    test's connection) wins over the app's engine."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
 @pytest.fixture(scope="session")
 def _schema_url():
     with tempfile.TemporaryDirectory(prefix="hta-test-") as tmp:
         url = _database_url(Path(tmp))
-        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+        app = create_app(
+            "testing", {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(Path(tmp) / "app")}
+        )
         with app.app_context():
             _drop_everything()
             db.create_all()
             install_schema_extras(db.session.connection())
             db.session.commit()
-        yield url, tmp
+        yield url, tmp, app
         with app.app_context():
+            db.session.remove()
             _drop_everything()
             db.engine.dispose()
 
@@ -73,9 +112,37 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
+@pytest.fixture(scope="session")
+def _session_app(_schema_url):
+    """The one app of the test session, with its configuration as created."""
+    _, _, app = _schema_url
+    factory = db.session.session_factory
+    original_class, original_options = factory.class_, dict(factory.kw)
+    factory.class_ = type("Session", (_OneConnectionSession,), {})
+    yield app, dict(app.config)
+    factory.class_ = original_class
+    factory.kw.clear()
+    factory.kw.update(original_options)
+
+
+def clear_report_cache() -> None:
+    # Imported here: importing the app's modules before create_app() would be circular.
+    from app.reports_pages.queries import clear_cache
+
+    clear_cache()
+
+
 @pytest.fixture
-def app(_schema_url, tmp_path):
-    url, _ = _schema_url
+def app(request, _schema_url, _session_app, tmp_path):
+    clear_report_cache()
+    if request.node.get_closest_marker(OWN_APP):
+        yield from _own_app(_schema_url[0], tmp_path)
+    else:
+        yield from _app_in_a_rolled_back_transaction(*_session_app, tmp_path)
+    clear_report_cache()
+
+
+def _own_app(url: str, tmp_path: Path) -> Iterator:
     app = create_app(
         "testing",
         {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(tmp_path / "instance")},
@@ -89,6 +156,38 @@ def app(_schema_url, tmp_path):
         _empty_all_tables()
         db.session.remove()
         db.engine.dispose()
+        ctx.pop()
+
+
+def _app_in_a_rolled_back_transaction(app, pristine_config: dict, tmp_path: Path) -> Iterator:
+    # What a test changed of the shared app is put back: its configuration, its files.
+    app.config.clear()
+    app.config.update(pristine_config)
+    app.instance_path = str(tmp_path / "instance")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    ctx = app.app_context()
+    ctx.push()
+    factory_options = dict(db.session.session_factory.kw)
+    connection = db.engine.connect()
+    # The one BEGIN of the test (IMMEDIATE on SQLite: app/extensions.py); the session only
+    # adds SAVEPOINTs inside it, so the SQLite hooks never issue a second BEGIN.
+    outer = connection.begin()
+    if connection.dialect.name == "sqlite":
+        # As if every request's transaction began here: a web request trusted to only read
+        # that writes is caught, as app/sqlite_reads.py does on a deferred transaction.
+        connection.info["sqlite_deferred"] = True
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        db.session.session_factory.kw.clear()
+        db.session.session_factory.kw.update(factory_options)
+        if outer.is_active:
+            outer.rollback()
+        connection.info.pop("sqlite_deferred", None)
+        connection.close()
         ctx.pop()
 
 
@@ -127,6 +226,35 @@ def login(client):
         return response
 
     return do_login
+
+
+# Transaction plumbing, not the app's work: the test's savepoints and the SQLite BEGIN hook.
+_PLUMBING = re.compile(r"^\s*(BEGIN|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
+
+
+@contextmanager
+def counting_statements() -> Iterator[list[str]]:
+    """The SQL statements the app runs inside the block (a list, filled as they run), without
+    the transaction plumbing of the test (savepoints, BEGIN), so the counts are the same
+    whether a test's commits are real or not."""
+    statements: list[str] = []
+
+    def before(_connection, _cursor, statement, *_args):
+        if not _PLUMBING.match(statement):
+            statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def count_statements(app):
+    """`with count_statements() as statements:` -> the SQL statements run in the block."""
+    return counting_statements
 
 
 def pytest_collection_modifyitems(config, items):

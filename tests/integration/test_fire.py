@@ -549,6 +549,7 @@ def test_a_failure_after_the_state_changed_leaves_everything_as_it_was(
     assert verify_chain().ok
 
 
+@pytest.mark.own_app  # breaks its connection on purpose
 def test_a_dropped_connection_mid_fire_writes_nothing(app, request_, cast, monkeypatch):
     moment = walk_to(request_, "consultation", cast) + STEP
     db.session.commit()
