@@ -9,12 +9,10 @@ Fixtures (import them into a test module): `cast_fixture` ("cast") and
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
 
 from app.core import transition_hooks
 from app.domain.core_model import DOMAINS
@@ -28,6 +26,7 @@ from app.models import (
     Recommendation,
     User,
 )
+from tests.statement_support import counting_statements
 
 ASSESSMENT_HOOK_MODULES = ("app.assessment.coi", "app.assessment.core_model")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -168,28 +167,10 @@ def reload(obj):
     return db.session.get(type(obj), obj.id)
 
 
-class StatementCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args, **kwargs):
-        self.count += 1
-
-
-@contextmanager
-def count_statements():
-    counter = StatementCounter()
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        yield counter
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-
-
 def statements_for(client, url: str) -> int:
     """SQL statements of one GET of `url` (from a fresh session), which must answer 200."""
     db.session.remove()
-    with count_statements() as counter:
+    with counting_statements() as statements:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
-    return counter.count
+    return len(statements)

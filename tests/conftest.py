@@ -20,22 +20,21 @@ table is emptied afterwards.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask_sqlalchemy.session import Session as FlaskSession
 from hypothesis import settings
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
 from app.models.schema_extras import install_schema_extras
 from tests.factories import DEFAULT_PASSWORD, Factories
 from tests.report_history import build_history
+from tests.statement_support import counting_statements
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -228,32 +227,10 @@ def login(client):
     return do_login
 
 
-# Transaction plumbing, not the app's work: the test's savepoints and the SQLite BEGIN hook.
-_PLUMBING = re.compile(r"^\s*(BEGIN|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    """The SQL statements the app runs inside the block (a list, filled as they run), without
-    the transaction plumbing of the test (savepoints, BEGIN), so the counts are the same
-    whether a test's commits are real or not."""
-    statements: list[str] = []
-
-    def before(_connection, _cursor, statement, *_args):
-        if not _PLUMBING.match(statement):
-            statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 @pytest.fixture
 def count_statements(app):
-    """`with count_statements() as statements:` -> the SQL statements run in the block."""
+    """`with count_statements() as statements:` -> the app's SQL statements run in the block
+    (tests/statement_support.py)."""
     return counting_statements
 
 
