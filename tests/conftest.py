@@ -1,5 +1,5 @@
-"""Shared fixtures: `app`, `client`, `runner`, `make` (factories), `login`, `history`,
-`count_statements`.
+"""Shared fixtures: `app`, `client`, `runner`, `make` (factories), `login`, `cast` (one user
+per role), `history`, `count_statements`.
 
 One app serves the whole test session, on one schema created once: a temporary SQLite file,
 or PostgreSQL when TEST_DATABASE_URL is set (CI sets it).
@@ -32,6 +32,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from app.models.schema_extras import install_schema_extras
+from tests.cast_support import make_cast
 from tests.factories import DEFAULT_PASSWORD, Factories
 from tests.report_history import build_history
 from tests.statement_support import counting_statements
@@ -204,6 +205,15 @@ def runner(app):
 def make(app):
     """Factories that add and flush rows: make.org(...), make.user(...), make.request(...)."""
     return Factories(db.session)
+
+
+@pytest.fixture
+def cast(make):
+    """One organisation and user per role, and the second parties (tests/cast_support.py),
+    committed."""
+    people = make_cast(make)
+    db.session.commit()
+    return people
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, PriorityScore, PriorityWeight
 from tests.assessment_support import (  # noqa: F401 (fixtures)
     assessment_hooks_only,
-    cast_fixture,
     reload,
     request_in,
     statements_for,

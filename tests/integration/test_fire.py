@@ -172,11 +172,6 @@ def test_wrong_parties_get_not_found_on_every_action(make):
 
 
 @pytest.fixture
-def cast(make):
-    return make_cast(make)
-
-
-@pytest.fixture
 def request_(make, cast):
     return make.request(manufacturer=cast.manufacturer_org, complete=True)
 
