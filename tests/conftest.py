@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,10 +66,18 @@ def _database_url(tmp_dir: Path) -> str:
 
 class _OneConnectionSession(FlaskSession):
     """Flask-SQLAlchemy's session, except that a `bind` given to the session factory (the
-    test's connection) wins over the app's engine."""
+    test's connection) wins over the app's engine. That connection belongs to the test's
+    thread: another thread (a racer, a live server) must not share it unknowingly."""
+
+    owner_thread: int | None = None
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if bind is None and self.bind is not None:
+            if threading.get_ident() != self.owner_thread:
+                raise RuntimeError(
+                    "another thread used the test's connection: mark the test "
+                    f"@pytest.mark.{OWN_APP} (real commits, a connection per thread)"
+                )
             return self.bind
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
@@ -177,6 +186,7 @@ def _app_in_a_rolled_back_transaction(app, pristine_config: dict, tmp_path: Path
         # that writes is caught, as app/sqlite_reads.py does on a deferred transaction.
         connection.info["sqlite_deferred"] = True
     db.session.remove()
+    _OneConnectionSession.owner_thread = threading.get_ident()
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         yield app
