@@ -2,19 +2,16 @@
 English-speaking users around requests put directly in a state, logged-in clients, the
 assessment area's own transition hooks (without the other areas'), and a statement counter.
 
-Fixtures (import them into a test module): `cast_fixture` ("cast") and
-`assessment_hooks_only`; `as_user` comes from tests/functional/conftest.py.
+Fixtures (import them into a test module): `assessment_hooks_only`; `cast`
+(tests/cast_support.py) comes from tests/conftest.py, `as_user` from tests/functional/conftest.py.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
 
 from app.core import transition_hooks
 from app.domain.core_model import DOMAINS
@@ -24,10 +21,11 @@ from app.models import (
     CoiDeclaration,
     DeviceRequest,
     DomainAssessment,
-    Organisation,
     Recommendation,
     User,
 )
+from tests.cast_support import Cast, make_cast  # noqa: F401 (re-exported)
+from tests.statement_support import counting_statements
 from tests.workflow_support import keep_only_guards_of
 
 ASSESSMENT_HOOK_MODULES = (
@@ -52,56 +50,6 @@ def assessment_hooks_only(app, monkeypatch):
     monkeypatch.setattr(transition_hooks, "_before", only_ours(transition_hooks._before))
     monkeypatch.setattr(transition_hooks, "_after", only_ours(transition_hooks._after))
     keep_only_guards_of(monkeypatch, ("app.core.guards", *ASSESSMENT_HOOK_MODULES))
-
-
-@dataclass
-class Cast:
-    manufacturer_org: Organisation
-    manufacturer: User
-    other_manufacturer: User
-    agency: User
-    admin: User
-    body: Organisation
-    assessor: User
-    colleague: User  # another assessor of the same body
-    other_body: Organisation
-    other_assessor: User
-    irccs_org: Organisation
-    irccs: User
-    other_irccs_org: Organisation
-    other_irccs: User
-
-
-def make_cast(make) -> Cast:
-    en = {"language": "en"}
-    manufacturer_org = make.org("manufacturer", name="Valvetech Srl")
-    body = make.org("regional_body", name="Lombardy HTA Unit", region="lombardia")
-    other_body = make.org("regional_body", name="Veneto HTA Unit", region="veneto")
-    irccs_org = make.org("irccs", name="IRCCS San Matteo")
-    other_irccs_org = make.org("irccs", name="IRCCS Gaslini", region="liguria")
-    cast = Cast(
-        manufacturer_org=manufacturer_org,
-        manufacturer=make.user("manufacturer", organisation=manufacturer_org, **en),
-        other_manufacturer=make.user("manufacturer", **en),
-        agency=make.user("agency", **en),
-        admin=make.user("admin", **en),
-        body=body,
-        assessor=make.user("assessor", organisation=body, **en),
-        colleague=make.user("assessor", organisation=body, **en),
-        other_body=other_body,
-        other_assessor=make.user("assessor", organisation=other_body, **en),
-        irccs_org=irccs_org,
-        irccs=make.user("irccs", organisation=irccs_org, **en),
-        other_irccs_org=other_irccs_org,
-        other_irccs=make.user("irccs", organisation=other_irccs_org, **en),
-    )
-    db.session.commit()
-    return cast
-
-
-@pytest.fixture(name="cast")
-def cast_fixture(make) -> Cast:
-    return make_cast(make)
 
 
 def request_in(make, cast: Cast, state: str, *, assigned: bool | None = None, **fields):
@@ -174,28 +122,10 @@ def reload(obj):
     return db.session.get(type(obj), obj.id)
 
 
-class StatementCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args, **kwargs):
-        self.count += 1
-
-
-@contextmanager
-def count_statements():
-    counter = StatementCounter()
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        yield counter
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-
-
 def statements_for(client, url: str) -> int:
     """SQL statements of one GET of `url` (from a fresh session), which must answer 200."""
     db.session.remove()
-    with count_statements() as counter:
+    with counting_statements() as statements:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
-    return counter.count
+    return len(statements)

@@ -12,7 +12,6 @@ guards pass), and each area tests its own; the kernel's guards stay on. How
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -33,6 +32,7 @@ from app.models import (
 )
 from app.workflow.definitions import ADOPTION_WORKFLOW
 from app.workflow.spec import TransitionSpec
+from tests.cast_support import Cast, make_cast  # noqa: F401 (make_cast: re-exported)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -67,55 +67,6 @@ def keep_only_guards_of(monkeypatch, modules) -> None:
 
 
 STEP = timedelta(days=1)
-
-
-@dataclass
-class Cast:
-    """Everybody who might try to act on `request`: the right parties and the wrong ones."""
-
-    manufacturer_org: Organisation
-    manufacturer: User
-    other_manufacturer: User
-    agency: User
-    body: Organisation
-    assessor: User
-    other_assessor: User
-    irccs_org: Organisation
-    irccs: User
-    other_irccs: User
-    admin: User
-
-    def everyone(self) -> dict[str, User | None]:
-        return {
-            "manufacturer": self.manufacturer,
-            "other_manufacturer": self.other_manufacturer,
-            "agency": self.agency,
-            "assessor": self.assessor,
-            "other_assessor": self.other_assessor,
-            "irccs": self.irccs,
-            "other_irccs": self.other_irccs,
-            "admin": self.admin,
-            "system": None,
-        }
-
-
-def make_cast(make) -> Cast:
-    manufacturer_org = make.org("manufacturer")
-    body = make.org("regional_body")
-    irccs_org = make.org("irccs")
-    return Cast(
-        manufacturer_org=manufacturer_org,
-        manufacturer=make.user("manufacturer", organisation=manufacturer_org),
-        other_manufacturer=make.user("manufacturer"),
-        agency=make.user("agency"),
-        body=body,
-        assessor=make.user("assessor", organisation=body),
-        other_assessor=make.user("assessor"),
-        irccs_org=irccs_org,
-        irccs=make.user("irccs", organisation=irccs_org),
-        other_irccs=make.user("irccs"),
-        admin=make.user("admin"),
-    )
 
 
 RECOMMENDATION = {"outcome": "recommended", "rationale": "Clear benefit in high-risk patients."}

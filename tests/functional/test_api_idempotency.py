@@ -95,6 +95,7 @@ def test_firing_twice_with_one_key_fires_once(client, make, no_area_hooks):  # n
     )
 
 
+@pytest.mark.own_app  # two threads, each with its own connection: real commits
 def test_a_concurrent_duplicate_answers_409_and_nothing_is_done_twice(app, make, monkeypatch):
     """Two threads send the same key: while the first is still working, the second gets 409;
     afterwards a retry gets the first one's result. (The first thread pauses right after its

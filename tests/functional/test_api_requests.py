@@ -7,12 +7,13 @@ import html
 import json
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, Recommendation
 from tests.api_support import NOW, Api, api_for, assert_problem, clear_coi
 from tests.functional.test_dossier import COMPLETE_FORM
+from tests.statement_support import counting_statements
 
 VALID = {
     "trade_name": "CardioValve X",
@@ -160,14 +161,9 @@ def test_the_list_runs_a_constant_number_of_queries(client, make):
 
     def statements() -> int:
         api.get("/me")  # the token's first use of a window writes more (not per row)
-        counted = []
-        listener = lambda *args: counted.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with counting_statements() as statements:
             assert api.get("/requests?limit=100").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(counted)
+        return len(statements)
 
     for _ in range(3):
         make.request(state="intake_review")

@@ -18,7 +18,6 @@ from app.models.types import utcnow
 from tests.assessment_support import (  # noqa: F401 (fixtures)
     NOW,
     assessment_hooks_only,
-    cast_fixture,
     declare,
     reload,
     request_in,

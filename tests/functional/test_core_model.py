@@ -18,7 +18,6 @@ from tests.assessment_support import (  # noqa: F401 (fixtures)
     NOW,
     all_domains,
     assessment_hooks_only,
-    cast_fixture,
     declare,
     reload,
     request_in,

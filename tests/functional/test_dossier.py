@@ -6,13 +6,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.domain.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, Recommendation
 from app.models.types import utcnow
 from app.requests.operations import create_draft, update_dossier
+from tests.statement_support import counting_statements
 
 # What a browser sends for a complete, valid dossier.
 COMPLETE_FORM = {
@@ -379,19 +380,9 @@ def test_pagination(client, manufacturer, make, app):
 
 
 def _statements_to_render_the_list(client) -> int:
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
     db.session.remove()  # start like a real request: nothing cached in the session
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting_statements() as statements:
         assert client.get("/requests/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(statements)
 
 

@@ -15,8 +15,7 @@ from app.domain.errors import GuardFailed
 from app.extensions import db
 from app.models import AuditEntry, PriorityWeight
 from tests.api_support import NOW, api_for, clear_coi
-from tests.assessment_support import (  # noqa: F401 (fixtures)
-    cast_fixture,
+from tests.assessment_support import (
     reload,
     request_in,
 )

@@ -9,7 +9,6 @@ import io
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.core.audit import verify_chain
@@ -28,16 +27,7 @@ from app.models import (
 from app.models.types import utcnow
 from tests.document_support import attach_mandatory_documents, html_bytes, pdf_bytes, upload
 from tests.page_support import post_action
-from tests.workflow_support import make_cast, walk_to
-
-
-@pytest.fixture
-def cast(make):
-    cast = make_cast(make)
-    for user in (cast.manufacturer, cast.agency, cast.assessor, cast.other_manufacturer):
-        user.language = "en"
-    db.session.commit()
-    return cast
+from tests.workflow_support import walk_to
 
 
 def new_request(make, cast, state: str, *, days_ago: int = 40) -> DeviceRequest:

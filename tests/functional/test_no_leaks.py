@@ -35,8 +35,7 @@ from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS, FIELDS_BY_NAM
 from app.extensions import db
 from app.models import Document, DocumentVersion, EvidenceItem
 from tests.api_support import token_for
-from tests.assessment_support import (  # noqa: F401 (fixtures)
-    cast_fixture,
+from tests.assessment_support import (
     declare,
     published_with_adoptions,
 )

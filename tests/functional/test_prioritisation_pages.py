@@ -15,7 +15,6 @@ from app.models import AuditEntry, DeviceRequest, PriorityScore, PriorityWeight
 from tests.assessment_support import (  # noqa: F401 (fixtures)
     NOW,
     assessment_hooks_only,
-    cast_fixture,
     reload,
     request_in,
     statements_for,

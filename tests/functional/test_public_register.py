@@ -12,12 +12,10 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from app.core.audit import record_audit
 from app.domain.deadlines import DEFAULT_DEADLINES, due_at
@@ -25,6 +23,7 @@ from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS
 from app.extensions import db
 from app.models import ConsultationComment, Recommendation, StageRecord
 from app.models.types import utcnow
+from tests.statement_support import counting_statements
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -119,20 +118,6 @@ def page(client, url, status=200):
     response = client.get(url)
     assert response.status_code == status, response.data[:500]
     return response.get_data(as_text=True)
-
-
-@contextmanager
-def count_statements():
-    counter = {"n": 0}
-
-    def before(*_args):
-        counter["n"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield counter
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def csv_rows(response):
@@ -606,10 +591,10 @@ def test_every_confidential_capable_field_is_covered_by_the_leak_test():
 
 def _statements(client, url):
     fresh()
-    with count_statements() as counter:
+    with counting_statements() as statements:
         response = client.get(url)
     assert response.status_code == 200, url
-    return counter["n"]
+    return len(statements)
 
 
 def _populate(make, count):

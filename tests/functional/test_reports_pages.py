@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import openpyxl
 import pypdf
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.reports_pages import queries as report_queries
 from tests.report_history import M2_NAME, NOW, SECRET_DEVICE
+from tests.statement_support import counting_statements
 
 # Figures of the known history, as the English locale shows them.
 TIMING_FIGURES = (
@@ -39,20 +38,6 @@ def _frozen_clock(monkeypatch, app):
     report_queries.clear_cache()
     yield
     report_queries.clear_cache()
-
-
-@contextmanager
-def count_statements():
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def pdf_text(data: bytes) -> str:
@@ -261,7 +246,7 @@ def test_report_pages_run_a_constant_number_of_statements(client, login, history
 
     def statements(url):
         db.session.commit()  # every request starts from a fresh transaction
-        with count_statements() as seen:
+        with counting_statements() as seen:
             assert client.get(url).status_code == 200
         return len(seen)
 
@@ -286,10 +271,10 @@ def test_cached_page_answers_with_fewer_statements(client, login, history, app):
     app.config["REPORT_CACHE_SECONDS"] = 300
     login(history.agency)
     client.get("/reports/timing")
-    with count_statements() as cold_run:
+    with counting_statements() as cold_run:
         report_queries.clear_cache()
         client.get("/reports/timing")
-    with count_statements() as warm_run:
+    with counting_statements() as warm_run:
         client.get("/reports/timing")
     assert len(warm_run) < len(cold_run)
 

@@ -14,7 +14,6 @@ from app.extensions import db
 from app.models import AuditEntry, UsageReport
 from tests.assessment_support import (  # noqa: F401 (fixtures)
     assessment_hooks_only,
-    cast_fixture,
     declare,
     published_with_adoptions,
 )

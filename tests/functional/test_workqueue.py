@@ -7,13 +7,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Adoption, DeviceRequest, StageRecord
 from app.workflow.states import CLOCK_STOP_STATES
 from app.workqueue.queries import deadline_status
 from tests.page_support import post_action
+from tests.statement_support import counting_statements
 from tests.workflow_support import make_cast
 
 NOW = datetime.now(UTC)
@@ -156,30 +156,14 @@ def test_pagination(app, cast, make, as_user):
     assert queue_names(agency, "?page=99") == ["Device due in 5"]  # past the end: last page
 
 
-class StatementCounter:
-    def __init__(self, engine):
-        self.engine = engine
-        self.count = 0
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *args, **kwargs):
-        self.count += 1
-
-
 def statements_for_queue(client, rows: int) -> int:
     """SQL statements of one queue page showing `rows` rows, from a fresh session."""
     db.session.expire_all()  # nothing cached from the set-up: every load is counted
-    with StatementCounter(db.engine) as counter:
+    with counting_statements() as statements:
         response = client.get("/work/")
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("data-request-id=") == rows
-    return counter.count
+    return len(statements)
 
 
 @pytest.mark.parametrize("role", ["agency", "assessor", "manufacturer"])

@@ -172,11 +172,6 @@ def test_wrong_parties_get_not_found_on_every_action(make):
 
 
 @pytest.fixture
-def cast(make):
-    return make_cast(make)
-
-
-@pytest.fixture
 def request_(make, cast):
     return make.request(manufacturer=cast.manufacturer_org, complete=True)
 
@@ -548,6 +543,7 @@ def test_a_failure_after_the_state_changed_leaves_everything_as_it_was(
     assert verify_chain().ok
 
 
+@pytest.mark.own_app  # breaks its connection on purpose
 def test_a_dropped_connection_mid_fire_writes_nothing(app, request_, cast, monkeypatch):
     moment = walk_to(request_, "consultation", cast) + STEP
     db.session.commit()

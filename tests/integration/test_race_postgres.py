@@ -21,7 +21,8 @@ from app.models import AuditEntry, DeviceRequest, User
 from tests.conftest import POSTGRES_URL
 from tests.workflow_support import audit_count, make_cast, no_area_hooks  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.usefixtures("no_area_hooks")
+# Each racer has its own connection: the data must be committed for real.
+pytestmark = [pytest.mark.usefixtures("no_area_hooks"), pytest.mark.own_app]
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 

@@ -5,11 +5,10 @@ statements whatever the volume."""
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.domain.deadlines import DeadlineRule, due_at
 from app.extensions import db
@@ -18,6 +17,7 @@ from app.reports import stats
 from app.reports.filters import ReportFilters
 from app.reports_pages import queries as rq
 from tests.report_history import NOW, SECRET_DEVICE, build_history
+from tests.statement_support import counting_statements
 
 
 @pytest.fixture(autouse=True)
@@ -30,20 +30,6 @@ def _fresh_cache():
 @pytest.fixture
 def history(app, make):
     return build_history(make, db.session)
-
-
-@contextmanager
-def count_statements():
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def approx(value):
@@ -441,7 +427,7 @@ def test_empty_database_gives_empty_figures(app):
 
 def test_the_number_of_statements_does_not_grow_with_the_data(app, make):
     def run():
-        with count_statements() as statements:
+        with counting_statements() as statements:
             figures = rq.timing_figures(None, ReportFilters(), NOW)
             adoption = rq.adoption_figures(None, ReportFilters(), NOW)
             list(adoption.recommendation_rows(10))
@@ -457,7 +443,7 @@ def test_the_number_of_statements_does_not_grow_with_the_data(app, make):
 
 def test_cached_figures_are_reused_until_the_data_changes(history, make):
     def run():
-        with count_statements() as statements:
+        with counting_statements() as statements:
             figures = rq.timing_figures(None, ReportFilters(), NOW, cache_seconds=300)
         return figures, len(statements)
 

@@ -13,6 +13,9 @@ from app.extensions import db
 from app.models import Organisation
 from app.sqlite_reads import WriteInReadOnlyRequest, writes_on_read
 
+# A second connection writes; one test adds routes to the app: an app of their own.
+pytestmark = pytest.mark.own_app
+
 
 @pytest.fixture
 def sqlite_file(app) -> str:
