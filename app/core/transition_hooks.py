@@ -69,4 +69,5 @@ HOOK_MODULES: list[str] = [
     "app.assessment.coi",
     "app.assessment.core_model",
     "app.core.request_timings",
+    "app.notifications.hooks",
 ]
