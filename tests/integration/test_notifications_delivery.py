@@ -110,7 +110,7 @@ def test_digest_groups_a_users_notifications_in_one_mail(app, make, cast, smtp):
 
 
 def test_preferences_are_honoured_and_urgent_ones_always_sent(app, make, cast, smtp):
-    save_modes(cast.manufacturer.id, {kind: "off" for kind in ("status_changed", "suspended")})
+    save_modes(cast.manufacturer.id, dict.fromkeys(("status_changed", "suspended"), "off"))
     # Even written directly, an "off" for an urgent kind is not applied.
     db.session.add(
         NotificationPreference(user_id=cast.manufacturer.id, kind="suspended", mode="off")
