@@ -42,7 +42,7 @@ def link_path(notification: Notification) -> str:
         return url_for("adoptions.detail", adoption_id=notification.adoption_id)
     if notification.request_id is not None:
         return url_for("requests.detail", request_id=notification.request_id)
-    return url_for("notifications.inbox")
+    return url_for("notifications.inbox_list")
 
 
 def present(notification: Notification, role: str | None) -> InboxItem:
@@ -65,12 +65,13 @@ def unread_count(user) -> int:
     )
 
 
-def _of(user):
+def own_notifications(user):
+    """SELECT of the user's notifications (nobody reads another's)."""
     return select(Notification).where(Notification.user_id == user.id)
 
 
 def inbox_page(user, page: int, per_page: int, *, unread_only: bool = False) -> Page:
-    query = _of(user)
+    query = own_notifications(user)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
@@ -81,7 +82,7 @@ def inbox_page(user, page: int, per_page: int, *, unread_only: bool = False) -> 
 
 def urgent_unread(user, limit: int = URGENT_CARD_LIMIT) -> list[InboxItem]:
     rows = db.session.scalars(
-        _of(user)
+        own_notifications(user)
         .where(Notification.read_at.is_(None), Notification.urgent.is_(True))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
@@ -91,7 +92,7 @@ def urgent_unread(user, limit: int = URGENT_CARD_LIMIT) -> list[InboxItem]:
 
 def own_notification(user, notification_id: int) -> Notification:
     notification = db.session.scalars(
-        _of(user).where(Notification.id == notification_id)
+        own_notifications(user).where(Notification.id == notification_id)
     ).one_or_none()
     if notification is None:
         raise NotFound("notification not found")
