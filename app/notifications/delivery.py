@@ -10,9 +10,10 @@ One pass (`deliver_pending`):
 2. decide each row by the recipient's preference (`preferences.effective_mode`): `skipped`
    (email off), held for the digest (`digest`, due at the next digest hour), or sent now;
 3. send each mail, then mark the row `sent` and commit at once: once the SMTP server has
-   accepted a mail, its row is marked before the next is sent. A failure (server down,
-   recipient refused) keeps the error and retries with exponential backoff, up to
-   MAX_ATTEMPTS, then `failed`.
+   accepted a mail, its row is marked before the next is sent. (Only a crash in the instant
+   between the server's acceptance and that commit sends it again after the lease, with the
+   same Message-ID.) A failure (server down, recipient refused) keeps the error and retries
+   with exponential backoff, up to MAX_ATTEMPTS, then `failed`.
 
 Digests: rows held for the digest become due at the next `NOTIFY_DIGEST_HOUR` (Europe/Rome);
 the pass groups a user's due digest rows into one mail.
