@@ -61,16 +61,18 @@ def notify(
         )
     if not rows:
         return 0
-    # A Core INSERT on the session's connection (same transaction): its rowcount says how
-    # many rows were written, duplicates skipped.
-    result = db.session.connection().execute(_insert(dedup_key is not None), rows)
-    return result.rowcount if result.rowcount >= 0 else len(rows)
+    connection = db.session.connection()  # the session's transaction
+    if dedup_key is None:
+        connection.execute(insert(Notification.__table__), rows)
+        return len(rows)
+    # The ids RETURNING gives are those of the rows written (the driver's rowcount of a
+    # multi-row INSERT ... ON CONFLICT is not reliable on PostgreSQL).
+    return len(connection.execute(_insert_skipping_duplicates(), rows).all())
 
 
-def _insert(skip_duplicates: bool):
+def _insert_skipping_duplicates():
     table = Notification.__table__
-    if not skip_duplicates:
-        return insert(table)
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+    statement = module.insert(table).on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+    return statement.returning(table.c.id)
