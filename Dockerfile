@@ -1,6 +1,9 @@
 # HTA Tracker production image: multi-stage, non-root, gunicorn serving wsgi:app.
 # Build: docker build -t hta-tracker .
 # Run:   docker run -e SECRET_KEY=... -e DATABASE_URL=postgresql+psycopg://user:pw@db/hta -p 8000:8000 hta-tracker
+# Mail:  docker run -e SECRET_KEY=... -e DATABASE_URL=... -e MAIL_SERVER=smtp.example.org -e MAIL_PORT=587 \
+#          -e MAIL_USE_TLS=1 -e MAIL_USERNAME=... -e MAIL_PASSWORD=... -e BASE_URL=https://hta.example.org \
+#          hta-tracker notify-worker      # the notification email worker (several may run at once)
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -33,7 +33,11 @@ migrate: install
 seed: migrate
 	$(BIN)/flask seed-demo
 
+# The notification worker runs beside the dev server and stops with it; without MAIL_SERVER it
+# writes the mails to instance/mail/*.eml.
 run: translations seed
+	@$(BIN)/flask notify run --interval 5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: translations
@@ -49,6 +53,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/workflow.py
+	$(BIN)/python bench/notifications.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -39,6 +39,18 @@ class Config:
     LANGUAGES = ("it", "en")
     DISPLAY_TIMEZONE = "Europe/Rome"
 
+    # Email (notifications): without MAIL_SERVER, mails are written to instance/mail/*.eml.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "HTA Tracker <noreply@hta.local>")
+    # Where the links in emails point (the address users open the app at).
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Daily digests are sent from this hour on (Europe/Rome).
+    NOTIFY_DIGEST_HOUR = int(os.environ.get("NOTIFY_DIGEST_HOUR", "7"))
+
     WTF_CSRF_TIME_LIMIT = None  # a form left open all morning must still save
     PAGE_SIZE = 25
 

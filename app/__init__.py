@@ -114,6 +114,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.documents import public_bp as documents_public_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
+    from app.notifications import bp as notifications_bp
+    from app.notifications import init_app as init_notifications
     from app.public import bp as public_bp
     from app.reports_pages import bp as reports_bp
     from app.requests import actions_bp
@@ -135,6 +137,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(notifications_bp, url_prefix="/inbox")
+    init_notifications(app)
     register_error_handlers(app)
 
 

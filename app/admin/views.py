@@ -21,6 +21,7 @@ from app.core.deadline_settings import (
 )
 from app.domain.errors import PermissionDenied, ValidationFailed
 from app.domain.permissions import can_manage_users
+from app.domain.reminders import DEFAULT_DAYS_BEFORE, parse_days_before
 from app.errors import form_page
 from app.extensions import db
 from app.forms.admin import (
@@ -29,9 +30,12 @@ from app.forms.admin import (
     UserForm,
     days_field_name,
     deadlines_form_class,
+    reminder_field_name,
+    reminders_form_class,
     working_field_name,
 )
 from app.models.types import utcnow
+from app.notifications.reminders import days_before_by_state, save_days_before
 
 
 @bp.before_request
@@ -332,3 +336,32 @@ def _deadline_form_data(rules) -> dict:
         data[days_field_name(state)] = rule.days if rule else None
         data[working_field_name(state)] = bool(rule and rule.working_days)
     return data
+
+
+# --- reminders -----------------------------------------------------------------------------
+
+
+@bp.route("/reminders", methods=["GET", "POST"])
+def reminders():
+    """Working days before a stage's due date on which its holder is reminded."""
+    chosen = days_before_by_state()
+    form_class = reminders_form_class(CONFIGURABLE_STATES)
+    form = form_class(
+        data={
+            reminder_field_name(state): ", ".join(
+                str(n) for n in chosen.get(state, DEFAULT_DAYS_BEFORE)
+            )
+            for state in CONFIGURABLE_STATES
+        }
+    )
+    if form.validate_on_submit():
+        changed = [
+            state
+            for state in CONFIGURABLE_STATES
+            if save_days_before(state, parse_days_before(form[reminder_field_name(state)].data))
+        ]
+        db.session.commit()
+        _flash_saved(changed, _("Reminders saved (%(count)d changed).", count=len(changed)))
+        return redirect(url_for("admin.reminders"))
+    rows = [(state, form[reminder_field_name(state)]) for state in CONFIGURABLE_STATES]
+    return render_template("admin/reminders.html", form=form, rows=rows)

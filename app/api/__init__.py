@@ -22,6 +22,7 @@ from app.api import (  # noqa: E402, F401  (modules register their routes on imp
     errors,
     information,
     me,
+    notifications,
     openapi,
     reports,
     requests,

@@ -26,6 +26,7 @@ from app.domain import permissions
 from app.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import CoiDeclaration, DeviceRequest
+from app.notifications.hooks import conflict_overridden
 from app.requests.queries import coi_status_for
 
 DECLARED = "coi_declared"
@@ -128,6 +129,8 @@ def override(
         data={"assessor": declaration.user_id},
         changes={"overridden": [False, True]},
     )
+    db.session.flush()
+    conflict_overridden(declaration.request, declaration.user_id, now)
     return declaration
 
 

@@ -97,4 +97,5 @@ HOOK_MODULES: list[str] = [
     "app.assessment.core_model",
     "app.assessment.prioritisation",
     "app.core.request_timings",
+    "app.notifications.hooks",
 ]

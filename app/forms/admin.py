@@ -203,3 +203,36 @@ def deadlines_form_class(states: tuple[str, ...]) -> type[FlaskForm]:
         )
         attributes[working_field_name(state)] = BooleanField(_l("Working days"))
     return type("DeadlinesForm", (FlaskForm,), attributes)
+
+
+def reminder_field_name(state: str) -> str:
+    return f"remind_{state}"
+
+
+def _valid_days_before(form, field) -> None:
+    from wtforms.validators import ValidationError
+
+    from app.domain.reminders import MAX_DAYS_BEFORE, parse_days_before
+
+    try:
+        parse_days_before(field.data or "")
+    except ValueError:
+        raise ValidationError(
+            _l(
+                "Enter whole numbers of working days from 1 to %(max)d, separated by commas "
+                "(e.g. 7, 2), or leave it empty for no reminder before the due date.",
+                max=MAX_DAYS_BEFORE,
+            )
+        ) from None
+
+
+def reminders_form_class(states: tuple[str, ...]) -> type[FlaskForm]:
+    """A form with, per state, the working days before its due date on which the holder of
+    the stage is reminded ("7, 2")."""
+    attributes = {
+        reminder_field_name(state): StringField(
+            REQUEST_STATE_LABELS.get(state, state), validators=[_valid_days_before]
+        )
+        for state in states
+    }
+    return type("RemindersForm", (FlaskForm,), attributes)

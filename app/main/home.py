@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import DeviceRequest
 from app.models.types import utcnow
+from app.notifications.inbox import urgent_unread
 from app.requests.queries import visible_requests
 from app.workqueue.queries import DUE_SOON_DAYS, queue_summary
 
@@ -35,4 +36,5 @@ def home_context(user) -> dict:
         "total": sum(counts.values()),
         "queue": queue_summary(user, utcnow()),
         "due_soon_days": DUE_SOON_DAYS,
+        "urgent_notifications": urgent_unread(user),
     }

@@ -14,6 +14,7 @@ from app.models.audit import AuditChainHead, AuditEntry
 from app.models.consultation import ConsultationComment
 from app.models.documents import Document, DocumentVersion
 from app.models.information import Answer, AnswerAttachment, InformationRound, Question
+from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.usage import UsageReport
@@ -40,11 +41,14 @@ __all__ = [
     "FactualComment",
     "IdempotencyRecord",
     "InformationRound",
+    "Notification",
+    "NotificationPreference",
     "Organisation",
     "PriorityScore",
     "PriorityWeight",
     "Question",
     "Recommendation",
+    "ReminderSetting",
     "RequestTiming",
     "StageRecord",
     "UsageReport",

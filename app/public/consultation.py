@@ -24,6 +24,7 @@ from app.core.audit import record_audit
 from app.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import ConsultationComment, DeviceRequest
+from app.notifications.hooks import consultation_comment_received
 from app.public.register import in_register_clause
 from app.requests.queries import get_request_for
 
@@ -83,6 +84,7 @@ def submit_comment(request_id: int, data: CommentData, *, now: datetime) -> Cons
     )
     db.session.add(comment)
     db.session.flush()
+    consultation_comment_received(request, now)
     return comment
 
 

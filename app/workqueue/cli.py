@@ -5,10 +5,13 @@ Run it periodically (cron, a systemd timer; e.g. every hour). It
 1. fires the lapse transitions as the system for stages past their due date: an incomplete
    file not completed in time becomes inadmissible, unanswered questions discontinue the
    request, and a passed review date makes the reassessment due;
-2. lists the other open stages past their due date and marks them reported.
+2. lists the other open stages past their due date and marks them reported;
+3. writes the reminders (`app.notifications.reminders`): before a stage is due, on the due
+   day and weekly once overdue, CE certificates expiring, quarterly usage reports due.
 
-Idempotent: a second run finds nothing to lapse and reports nothing new. Each request is
-committed on its own, so one failure does not block the others (the exit code is 1 then).
+Idempotent: a second run finds nothing to lapse, reports nothing new and writes no reminder
+twice. Each request is committed on its own, so one failure does not block the others (the
+exit code is 1 then).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from app.domain.deadlines import ROME
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models.types import utcnow
+from app.notifications.reminders import write_reminders
 from app.workqueue.deadline_check import (
     lapse,
     lapse_candidates,
@@ -99,7 +103,8 @@ def deadlines_group() -> None:
 
 
 @deadlines_group.command(
-    "check", help="Fire the lapses whose deadline passed and list the overdue stages."
+    "check",
+    help="Fire the lapses whose deadline passed, list the overdue stages, write reminders.",
 )
 @click.option(
     "--now",
@@ -113,6 +118,12 @@ def check(now_text: str | None) -> None:
     click.echo(f"Deadline check at {_rome(now)} (Europe/Rome)")
     lapsed, failed = _lapse_all(now)
     overdue, fresh = _report_overdue(now)
+    reminders = write_reminders(now)
+    db.session.commit()
+    click.echo(
+        f"{reminders.total} reminders written ({reminders.stages} stages, "
+        f"{reminders.certificates} CE certificates, {reminders.usage} usage reports)."
+    )
     click.echo(f"{lapsed} lapsed, {overdue} overdue ({fresh} newly reported), {failed} failed.")
     if failed:
         raise SystemExit(1)

@@ -5,9 +5,10 @@ steps on the live app's clock.
   without its reason, the form comes back in Italian, open, with the missing items she typed;
   the manufacturer answers each missing item with a document and resubmits. While the file was
   incomplete the clock stopped: the timeline shows the days gross, and 0 net.
-- The assessor asks the manufacturer questions: the clock stops (the current stage is marked
-  clock-stopped, net days 0) until the manufacturer answers; the assessment's deadline then
-  moves on by the days the clock stood still.
+- The assessor asks the manufacturer questions: the manufacturer's bell counts one more
+  unread notification, which falls back once she opens it from her inbox; the clock stops (the
+  current stage is marked clock-stopped, net days 0) until the manufacturer answers; the
+  assessment's deadline then moves on by the days the clock stood still.
 - Another manufacturer, and an assessor of another regional body, get "not found" on the
   request.
 """
@@ -185,8 +186,17 @@ def shown(text: str) -> datetime:
     return datetime.strptime(text, "%m/%d/%y, %I:%M %p")
 
 
+def bell_count(page) -> int:
+    """The unread count on the bell in the header (no badge: none)."""
+    badge = page.locator("#bell-count")
+    return int(text_of(badge)) if badge.count() else 0
+
+
 def test_questions_to_the_manufacturer_stop_the_clock(people, cast, clock, assessing_url):
     clock.advance(days=10)
+    manufacturer = people.page_for(cast["manufacturer"])
+    manufacturer.goto("/")
+    unread_before = bell_count(manufacturer)
     assessor = people.page_for(cast["assessor"])
     assessor.goto(assessing_url)
     assessment_due = shown(current_stage(assessor)["Due"])
@@ -197,6 +207,13 @@ def test_questions_to_the_manufacturer_stop_the_clock(people, cast, clock, asses
     assert "The clock is stopped until the manufacturer answers." in text_of(
         assessor.locator("main")
     )
+    manufacturer.goto("/")
+    assert bell_count(manufacturer) == unread_before + 1
+    manufacturer.locator("#bell").click()
+    # Newest first: the questions just asked.
+    manufacturer.get_by_role("link", name="questions are waiting for your answers").first.click()
+    manufacturer.wait_for_url(f"**{assessing_url}")
+    assert bell_count(manufacturer) == unread_before
     assessor.goto(assessing_url)
     assert_step(
         assessor,
@@ -213,7 +230,6 @@ def test_questions_to_the_manufacturer_stop_the_clock(people, cast, clock, asses
     assert stage_rows(assessor, "Assessment")[-1]["Gross days"] == "10"
 
     clock.advance(days=7)
-    manufacturer = people.page_for(cast["manufacturer"])
     manufacturer.goto(assessing_url)
     assert state_shown(manufacturer) == "Action needed: answer the assessor's questions"
     stopped = current_stage(manufacturer)
