@@ -102,7 +102,35 @@ def _register_extensions(app: Flask) -> None:
     load_hook_modules()
 
 
+# The feature packages whose VIEW_MODULES add the routes to their blueprints.
+FEATURE_PACKAGES = (
+    "app.accounts",
+    "app.admin",
+    "app.adoption",
+    "app.api",
+    "app.assessment",
+    "app.documents",
+    "app.main",
+    "app.notifications",
+    "app.public",
+    "app.reports_pages",
+    "app.requests",
+    "app.workqueue",
+)
+
+
+def _import_views() -> None:
+    """Import every feature's view modules (once per process: they add routes to the
+    blueprints, which are registered on each app afterwards)."""
+    import importlib
+
+    for package in FEATURE_PACKAGES:
+        for module in importlib.import_module(package).VIEW_MODULES:
+            importlib.import_module(module)
+
+
 def _register_blueprints(app: Flask) -> None:
+    _import_views()
     from app.accounts import auth_bp
     from app.accounts import bp as account_bp
     from app.admin import bp as admin_bp

@@ -23,8 +23,12 @@ MARKER = "ZZSECRET42"
 
 @pytest.fixture
 def notification_hooks_only(monkeypatch):
-    """Run `fire` with only the notification hooks (the other areas test their own)."""
+    """Run `fire` with only the notification hooks and the kernel's guards (the other areas
+    test their own)."""
+    from tests.workflow_support import keep_only_guards_of
+
     transition_hooks.load_hook_modules()
+    keep_only_guards_of(monkeypatch, ("app.core.guards",))
     monkeypatch.setattr(transition_hooks, "_before", defaultdict(list))
     monkeypatch.setattr(transition_hooks, "_after", defaultdict(list))
     for workflow, triggers in (("request", notification_hooks.NOTIFYING_TRIGGERS),):
@@ -45,7 +49,7 @@ def kinds_of(user) -> list[str]:
 def plant_marker(request) -> None:
     """Put the marker in every free-text and confidential-capable field of the dossier, and
     mark them all confidential."""
-    from app.domain.vocab import CONFIDENTIAL_CAPABLE_FIELDS
+    from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS
 
     for name in ("intended_purpose", "claimed_benefits", "condition", "population", "outcomes"):
         setattr(request, name, f"{MARKER} {name}")

@@ -10,4 +10,9 @@ from flask import Blueprint
 auth_bp = Blueprint("auth", __name__, template_folder="templates")
 bp = Blueprint("account", __name__)
 
-from app.accounts import auth_views, token_views  # noqa: E402, F401
+# The modules that add routes to this package's blueprints: create_app imports them, so
+# that importing any other module of the package never pulls in the views.
+VIEW_MODULES = (
+    "app.accounts.auth_views",
+    "app.accounts.token_views",
+)

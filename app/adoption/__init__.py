@@ -16,4 +16,9 @@ from flask import Blueprint
 bp = Blueprint("adoptions", __name__, template_folder="templates")
 usage_bp = Blueprint("usage", __name__)
 
-from app.adoption import usage_views, views  # noqa: E402, F401
+# The modules that add routes to this package's blueprints: create_app imports them, so
+# that importing any other module of the package never pulls in the views.
+VIEW_MODULES = (
+    "app.adoption.usage_views",
+    "app.adoption.views",
+)

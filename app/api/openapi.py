@@ -219,6 +219,12 @@ def _error_responses() -> dict:
 @cache
 def openapi_document() -> dict:
     """The whole document (built once per process: it only depends on the code)."""
+    import importlib
+
+    from app.api import VIEW_MODULES
+
+    for module in VIEW_MODULES:  # every operation registered, whoever asks first
+        importlib.import_module(module)
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
         paths.setdefault(openapi_path(op.path), {})[op.method.lower()] = _operation_object(op)

@@ -24,9 +24,11 @@ from flask import Blueprint
 
 bp = Blueprint("assessment", __name__, template_folder="templates")
 
-from app.assessment import (  # noqa: E402, F401
-    assessment_views,
-    assignment_views,
-    guards,
-    prioritisation_views,
+# The modules that add routes to this package's blueprints: create_app imports them, so
+# that importing any other module of the package never pulls in the views.
+VIEW_MODULES = (
+    "app.assessment.assessment_views",
+    "app.assessment.assignment_views",
+    "app.assessment.guards",
+    "app.assessment.prioritisation_views",
 )

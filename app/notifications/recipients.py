@@ -18,6 +18,7 @@ from app.domain import permissions
 from app.extensions import db
 from app.models import Adoption, CoiDeclaration, DeviceRequest, Organisation, User
 from app.requests.queries import outcome_of
+from app.workflow.facts import states_where
 
 AGENCY = "agency"
 MANUFACTURER = "manufacturer"
@@ -28,7 +29,7 @@ IRCCS_USING = "irccs_using"
 AUDIENCES = (AGENCY, MANUFACTURER, ASSESSORS, IRCCS_ALL, IRCCS_USING)
 
 # Adoption states in which a suspension or resumption concerns the IRCCS at once.
-PROCUREMENT_OR_USE = ("procurement", "in_use")
+PROCUREMENT_OR_USE = states_where(workflow="adoption", device_at_hand=True)
 
 
 @dataclass(frozen=True)

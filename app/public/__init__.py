@@ -5,4 +5,9 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
-from app.public import moderation, views  # noqa: E402, F401
+# The modules that add routes to this package's blueprints: create_app imports them, so
+# that importing any other module of the package never pulls in the views.
+VIEW_MODULES = (
+    "app.public.moderation",
+    "app.public.views",
+)

@@ -14,4 +14,9 @@ from flask import Blueprint
 bp = Blueprint("requests", __name__, template_folder="templates")
 actions_bp = Blueprint("actions", __name__)
 
-from app.requests import action_views, views  # noqa: E402, F401
+# The modules that add routes to this package's blueprints: create_app imports them, so
+# that importing any other module of the package never pulls in the views.
+VIEW_MODULES = (
+    "app.requests.action_views",
+    "app.requests.views",
+)

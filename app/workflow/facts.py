@@ -94,6 +94,9 @@ class StateFacts:
     published_for_adoption: bool = False
     # Adoption records: the IRCCS uses (or used) the device and reports its use.
     usage_reported: bool = False
+    # Adoption records: the device is being bought or used, so a suspension or resumption
+    # concerns the IRCCS at once (urgent notification).
+    device_at_hand: bool = False
 
     @property
     def open(self) -> bool:
@@ -353,8 +356,8 @@ ADOPTION_TABLE: tuple[StateFacts, ...] = (
     _adoption("not_started", _l("Not started"), queue=IRCCS),
     _adoption("local_evaluation", _l("Local evaluation"), queue=IRCCS),
     _adoption("approved_for_use", _l("Approved for use"), queue=IRCCS),
-    _adoption("procurement", _l("Procurement"), queue=IRCCS),
-    _adoption("in_use", _l("In use"), queue=IRCCS, usage_reported=True),
+    _adoption("procurement", _l("Procurement"), queue=IRCCS, device_at_hand=True),
+    _adoption("in_use", _l("In use"), queue=IRCCS, usage_reported=True, device_at_hand=True),
     _adoption("discontinued", _l("Discontinued"), terminal=True, usage_reported=True),
     _adoption("declined", _l("Declined"), terminal=True),
 )
