@@ -1,0 +1,76 @@
+"""Security: second factor (TOTP), recovery codes, remembered devices, login lockout.
+
+`users` gains `totp_secret` (the confirmed TOTP secret), `totp_enabled_at`, `totp_last_step`
+(the last accepted time step: a code works once), `remembered_devices_generation` (part of the
+signed remembered-device cookie; bumping it forgets every remembered device), `locked_until`
+(temporary lockout after repeated failed logins) and `lockout_notice_at` (the owner is told at
+the next login). `recovery_codes` holds each user's single-use recovery codes, hashed.
+
+Reviewed by hand: new nullable columns, one with a server default so existing rows get 0; a new
+table with its index. SQLite alters `users` in batch mode. The downgrade removes all of it.
+
+Revision ID: 9c1e5a7d2b40
+Revises: 4f3230c8751b
+Create Date: 2026-12-02 18:00:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.models.types import UTCDateTime
+
+# revision identifiers, used by Alembic.
+revision = "9c1e5a7d2b40"
+down_revision = "4f3230c8751b"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("totp_enabled_at", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "remembered_devices_generation",
+                sa.Integer(),
+                nullable=False,
+                server_default="0",
+            )
+        )
+        batch_op.add_column(sa.Column("locked_until", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("lockout_notice_at", UTCDateTime(timezone=True), nullable=True))
+
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=200), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
+    op.drop_table("recovery_codes")
+
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("lockout_notice_at")
+        batch_op.drop_column("locked_until")
+        batch_op.drop_column("remembered_devices_generation")
+        batch_op.drop_column("totp_last_step")
+        batch_op.drop_column("totp_enabled_at")
+        batch_op.drop_column("totp_secret")
