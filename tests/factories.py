@@ -71,7 +71,10 @@ class Factories:
             "language": "en",
         }
         if second_factor or (second_factor is None and role in SECOND_FACTOR_ROLES):
-            defaults |= {"totp_secret": new_secret(), "totp_enabled_at": datetime(2026, 1, 1, tzinfo=UTC)}
+            defaults |= {
+                "totp_secret": new_secret(),
+                "totp_enabled_at": datetime(2026, 1, 1, tzinfo=UTC),
+            }
         user = User(**(defaults | fields))
         self.session.add(user)
         self.session.flush()

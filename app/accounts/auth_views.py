@@ -40,9 +40,7 @@ def login():
             session.pop("lang", None)  # the stored preference decides the language from now on
             next_url = request.args.get("next")
             device_token = request.cookies.get(factor.REMEMBERED_DEVICE_COOKIE)
-            if user.has_second_factor and factor.is_remembered_device(
-                user, device_token, now
-            ):
+            if user.has_second_factor and factor.is_remembered_device(user, device_token, now):
                 login_session.complete_login(user, now, second_factor=True)
                 db.session.commit()
                 return redirect(safe_next(next_url))
@@ -92,7 +90,7 @@ def second_factor():  # the endpoint "auth.second_factor"
             return response
         db.session.commit()
         failed = True
-    page = render_template("auth/factor.html", form=form, failed=failed)
+    page = render_template("auth/second_factor.html", form=form, failed=failed)
     return page, 200, NO_STORE
 
 
@@ -127,9 +125,7 @@ def enrol():
     form = EnrolSecondFactorForm()
     if form.validate_on_submit():
         try:
-            codes = factor.enrol(
-                user, secret, form.code.data, now=now, ip=request.remote_addr
-            )
+            codes = factor.enrol(user, secret, form.code.data, now=now, ip=request.remote_addr)
         except ValidationFailed as error:
             db.session.rollback()
             form.code.errors = [*form.code.errors, *error.details.get("fields", {}).values()]
