@@ -19,13 +19,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, render_template, request
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many
 
 from app.extensions import limiter
 
+NONCE_KEY = "hta.csp_nonce"
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), payment=(), usb=()"
@@ -36,6 +38,18 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.after_request(set_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.register_error_handler(429, too_many_requests)
+
+
+def too_many_requests(error):
+    """A rate limit was reached (Flask-Limiter): the error page, in the user's language."""
+    page = render_template(
+        "errors/error.html",
+        code=429,
+        title=_("Too many attempts"),
+        message=_("Too many attempts from here in a short time: wait a minute and try again."),
+    )
+    return page, 429, {"Retry-After": "60"}
 
 
 # --- rate limits ---------------------------------------------------------------------------
@@ -112,9 +126,11 @@ def failure_counter(name: str, limit: str) -> FailureCounter:
 
 def csp_nonce() -> str:
     """This response's CSP nonce, for an element that a script must add to the page."""
-    nonce = g.get("csp_nonce")
+    # Kept on the request (not `g`, which may outlive one request when an app context spans
+    # several, as in the test suite).
+    nonce = request.environ.get(NONCE_KEY)
     if nonce is None:
-        nonce = g.csp_nonce = secrets.token_urlsafe(16)
+        nonce = request.environ[NONCE_KEY] = secrets.token_urlsafe(16)
     return nonce
 
 
