@@ -1,13 +1,15 @@
 """/account/security: the user's second factor (turn on, new recovery codes, forget remembered
-browsers, turn off where the role allows it). Thin views over `app.accounts.second_factor`."""
+browsers, turn off where the role allows it) and "log out everywhere else". Thin views over
+`app.accounts.second_factor` and `operations`."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
 from app.accounts import bp, second_factor
+from app.accounts import operations as accounts
 from app.accounts import session as login_session
 from app.extensions import db
 from app.forms.auth import ConfirmWithCodeForm
@@ -66,6 +68,18 @@ def forget_devices():
     second_factor.forget_devices(_user(), now=utcnow(), ip=request.remote_addr)
     db.session.commit()
     flash(_("Every remembered browser will be asked for a code at the next login."), "success")
+    return redirect(url_for("account.security"))
+
+
+@bp.post("/security/log-out-elsewhere")
+@login_required
+def log_out_elsewhere():
+    """End every other session of the user (other browsers, a forgotten computer)."""
+    user = _user()
+    accounts.end_sessions(user)
+    db.session.commit()
+    login_user(user)  # this session carries the new token; every other one has ended
+    flash(_("Every other session of yours has ended."), "success")
     return redirect(url_for("account.security"))
 
 

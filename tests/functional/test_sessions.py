@@ -94,3 +94,15 @@ def test_production_cookies_are_secure_httponly_and_samesite(tmp_path):
     assert app.config["HSTS_SECONDS"] >= 365 * 24 * 3600
     response = app.test_client().get("/auth/login")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_log_out_everywhere_else_keeps_only_this_session(app, client, make, login):
+    user = make.user("manufacturer")
+    db.session.commit()
+    login(user)
+    elsewhere = app.test_client()
+    login(user, test_client=elsewhere)
+    response = client.post("/account/security/log-out-elsewhere")
+    assert response.status_code == 302
+    assert logged_in(client)
+    assert not logged_in(elsewhere)
