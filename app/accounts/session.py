@@ -29,6 +29,8 @@ from app.models.types import utcnow
 
 PENDING_LOGIN = "pending_login"
 PENDING_LOGIN_SECONDS = 10 * 60
+# The last activity is written into the session at most this often.
+SEEN_RESOLUTION_SECONDS = 60
 # Endpoints a session reaches whatever the rules say (leaving, static files).
 ALWAYS_ALLOWED = frozenset({"static", "auth.logout"})
 
@@ -166,7 +168,8 @@ def enforce_session_rules():
     elif is_required_for(user) and not second_factor_passed():
         message = _("Log in again with your second factor.")
     else:
-        session["seen_at"] = _epoch(now)
+        if _epoch(now) - session["seen_at"] >= SEEN_RESOLUTION_SECONDS:
+            session["seen_at"] = _epoch(now)  # (not every request: the cookie would change)
         return None
     logout_user()
     session.clear()

@@ -7,7 +7,8 @@ signed remembered-device cookie; bumping it forgets every remembered device), `l
 the next login). `recovery_codes` holds each user's single-use recovery codes, hashed.
 
 Reviewed by hand: new nullable columns, one with a server default so existing rows get 0; a new
-table with its index. SQLite alters `users` in batch mode. The downgrade removes all of it.
+table with its index. `users` is altered in place (ADD/DROP COLUMN, SQLite 3.35+ included), never
+copied, so that its expression index survives. The downgrade removes all of it.
 
 Revision ID: 9c1e5a7d2b40
 Revises: 4f3230c8751b
@@ -27,21 +28,31 @@ branch_labels = None
 depends_on = None
 
 
+USER_COLUMNS = (
+    "totp_secret",
+    "totp_enabled_at",
+    "totp_last_step",
+    "remembered_devices_generation",
+    "locked_until",
+    "lockout_notice_at",
+)
+
+
 def upgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("totp_enabled_at", UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "remembered_devices_generation",
-                sa.Integer(),
-                nullable=False,
-                server_default="0",
-            )
-        )
-        batch_op.add_column(sa.Column("locked_until", UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("lockout_notice_at", UTCDateTime(timezone=True), nullable=True))
+    # Plain ALTER TABLE ... ADD COLUMN on both databases (no batch copy of `users`).
+    op.add_column("users", sa.Column("totp_secret", sa.String(length=64), nullable=True))
+    op.add_column("users", sa.Column("totp_enabled_at", UTCDateTime(timezone=True), nullable=True))
+    op.add_column("users", sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "users",
+        sa.Column(
+            "remembered_devices_generation", sa.Integer(), nullable=False, server_default="0"
+        ),
+    )
+    op.add_column("users", sa.Column("locked_until", UTCDateTime(timezone=True), nullable=True))
+    op.add_column(
+        "users", sa.Column("lockout_notice_at", UTCDateTime(timezone=True), nullable=True)
+    )
 
     op.create_table(
         "recovery_codes",
@@ -67,10 +78,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
     op.drop_table("recovery_codes")
 
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("lockout_notice_at")
-        batch_op.drop_column("locked_until")
-        batch_op.drop_column("remembered_devices_generation")
-        batch_op.drop_column("totp_last_step")
-        batch_op.drop_column("totp_enabled_at")
-        batch_op.drop_column("totp_secret")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a batch copy of `users`: the copy
+    # would lose the expression index uq_users_email_lower (reflection cannot see it).
+    for column in USER_COLUMNS[::-1]:
+        op.drop_column("users", column)
