@@ -54,6 +54,36 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a form left open all morning must still save
     PAGE_SIZE = 25
 
+    # --- Login defences (app/security.py, app/accounts/lockout.py) ---
+    # Flask-Limiter's storage: memory for one server; redis://host:6379/0 so that the limits
+    # hold across several app servers.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "hta")
+    # Per client address and per account (the email typed), on every login form post.
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30/minute;300/day")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10/minute;50/day")
+    # The second-factor step, the password change and failed API token checks, per address.
+    SECOND_FACTOR_LIMIT_PER_ADDRESS = os.environ.get("SECOND_FACTOR_LIMIT", "10/minute")
+    PASSWORD_CHANGE_LIMIT_PER_ADDRESS = os.environ.get("PASSWORD_CHANGE_LIMIT", "10/hour")
+    API_TOKEN_FAILURE_LIMIT_PER_ADDRESS = os.environ.get("API_TOKEN_FAILURE_LIMIT", "20/minute")
+    # This many failed logins in a row lock the account for LOGIN_LOCKOUT_MINUTES.
+    LOGIN_LOCKOUT_THRESHOLD = int(os.environ.get("LOGIN_LOCKOUT_THRESHOLD", "5"))
+    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+
+    # --- Second factor (app/accounts/second_factor.py) ---
+    SECOND_FACTOR_REQUIRED_ROLES = ("admin", "agency", "assessor")
+    REMEMBER_DEVICE_DAYS = int(os.environ.get("REMEMBER_DEVICE_DAYS", "30"))  # at most 30
+
+    # --- Sessions (app/accounts/session.py); 0 turns a timeout off ---
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+    SESSION_IDLE_MINUTES_PRIVILEGED = int(os.environ.get("SESSION_IDLE_MINUTES_PRIVILEGED", "30"))
+    SESSION_PRIVILEGED_ROLES = ("admin", "agency")
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+
+    # --- Response headers (app/security.py) ---
+    HSTS_SECONDS = 0  # production: one year
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -75,6 +105,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = 365 * 24 * 3600
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -79,6 +79,7 @@ def _trust_proxies(app: Flask) -> None:
 def _register_extensions(app: Flask) -> None:
     from app import (
         models,  # noqa: F401  (registers the tables on the metadata)
+        security,
         sqlite_reads,
     )
     from app.accounts.session import configure_login
@@ -96,6 +97,7 @@ def _register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    security.init_app(app)  # rate limits (Flask-Limiter) and security headers
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.before_request(forget_cached_locale)
     configure_login(app)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -40,6 +42,9 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Limits are declared where they apply (app/security.py names them); the storage comes from
+# RATELIMIT_STORAGE_URI (memory, or Redis shared by several app servers).
+limiter = Limiter(key_func=get_remote_address)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 

@@ -32,6 +32,7 @@ from babel.dates import format_datetime
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.accounts.second_factor import code_at
 from app.extensions import db
 from app.models import types as model_types
 from app.models.schema_extras import install_schema_extras
@@ -66,10 +67,11 @@ class Person:
 
     email: str
     name: str
+    totp_secret: str | None = None
 
     @classmethod
     def of(cls, user) -> Person:
-        return cls(email=user.email, name=user.display_name)
+        return cls(email=user.email, name=user.display_name, totp_secret=user.totp_secret)
 
 
 def seed(app, build: Callable[[Factories], Any]) -> Any:
@@ -106,6 +108,11 @@ def live_app(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'browser.sqlite3'}",
             "INSTANCE_DIR": str(tmp / "instance"),
             "WTF_CSRF_ENABLED": True,
+            # The journeys move the app's clock on by days between two steps of one logged-in
+            # person: session timeouts are tested apart (tests/functional/test_sessions.py).
+            "SESSION_IDLE_MINUTES": 0,
+            "SESSION_IDLE_MINUTES_PRIVILEGED": 0,
+            "SESSION_ABSOLUTE_HOURS": 0,
         },
     )
     with app.app_context():
@@ -179,13 +186,35 @@ def chromium():
             browser.close()
 
 
+# What Chromium reported about blocked content (Content-Security-Policy violations) since the
+# last check; `no_csp_violation` fails the test that caused one.
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch_csp(message) -> None:
+    if "Content Security Policy" in message.text:
+        where = message.location or {}
+        CSP_VIOLATIONS.append(f"{where.get('url')}:{where.get('lineNumber')}: {message.text}")
+
+
 def new_page(chromium, base_url: str):
     """A page in a browser context of its own (no cookies shared with any other page)."""
     context = chromium.new_context(
         base_url=base_url, accept_downloads=True, reduced_motion="reduce"
     )
     context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
+    page = context.new_page()
+    page.on("console", _watch_csp)
+    return page
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation():
+    """Fail a test during which Chromium reported a Content-Security-Policy violation."""
+    CSP_VIOLATIONS.clear()
+    yield
+    violations, CSP_VIOLATIONS[:] = list(CSP_VIOLATIONS), []
+    assert not violations, violations
 
 
 @pytest.fixture
@@ -196,13 +225,18 @@ def page(chromium, base_url):
     fresh.context.close()
 
 
-def log_in(page, email: str) -> None:
-    """Log in through the login form, as a person does."""
+def log_in(page, email: str, totp_secret: str | None = None) -> None:
+    """Log in through the login form, as a person does; with a second factor, type the code
+    an authenticator app would show at the app's clock."""
     page.goto("/auth/login")
     page.fill('input[name="email"]', email)
     page.fill('input[name="password"]', DEFAULT_PASSWORD)
     page.click('main form button[type="submit"]')
     page.wait_for_url(lambda url: "/auth/login" not in url)
+    if totp_secret is not None and page.url.endswith("/auth/two-factor"):
+        page.fill('input[name="code"]', code_at(totp_secret, model_types.utcnow()))
+        page.click('main form button[type="submit"]')
+        page.wait_for_url(lambda url: "/auth/two-factor" not in url)
 
 
 class People:
@@ -217,7 +251,7 @@ class People:
         page = self._pages.get(person.email)
         if page is None:
             page = new_page(self._chromium, self._base_url)
-            log_in(page, person.email)
+            log_in(page, person.email, person.totp_secret)
             self._pages[person.email] = page
         return page
 

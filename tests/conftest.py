@@ -31,8 +31,10 @@ from hypothesis import settings
 from sqlalchemy import text
 
 from app import create_app
+from app.accounts import second_factor as factor
 from app.extensions import db
 from app.models.schema_extras import install_schema_extras
+from app.models.types import utcnow
 from tests.cast_support import make_cast
 from tests.factories import DEFAULT_PASSWORD, Factories
 from tests.report_history import build_history
@@ -236,12 +238,26 @@ def history(app, make):
 
 @pytest.fixture
 def login(client):
-    """login(user) logs the test client in through the real login form."""
+    """login(user) logs the test client in through the real login form, and through the
+    second-factor form (typing the current code) for a user who has one. A code works once,
+    so a user logging in again (another client) comes from a remembered browser instead."""
+    coded: set[int] = set()
 
     def do_login(user, password: str = DEFAULT_PASSWORD, test_client=None):
         target = test_client or client
+        if user.id in coded:
+            target.set_cookie(
+                factor.REMEMBERED_DEVICE_COOKIE,
+                factor.remembered_device_token(user, utcnow()),
+                path="/auth",
+            )
         response = target.post("/auth/login", data={"email": user.email, "password": password})
         assert response.status_code in (302, 303), response.data[:500]
+        if response.headers["Location"].endswith("/auth/two-factor"):
+            code = factor.code_at(user.totp_secret, utcnow())
+            response = target.post("/auth/two-factor", data={"code": code})
+            assert response.status_code in (302, 303), response.data[:500]
+            coded.add(user.id)
         return response
 
     return do_login

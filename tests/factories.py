@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from app.accounts.passwords import hash_password
+from app.accounts.second_factor import new_secret
 from app.models import Comparator, DeviceRequest, EvidenceItem, Organisation, User
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -16,6 +17,10 @@ _counter = itertools.count(1)
 # Valid sample identifiers (checked by python-stdnum in the dossier validation).
 VALID_VAT = "IT00743110157"
 VALID_GTIN = "08001234567897"
+
+# Users of these roles must log in with a second factor (config SECOND_FACTOR_REQUIRED_ROLES):
+# the factory enrols them, and the `login` fixture types their current code.
+SECOND_FACTOR_ROLES = ("admin", "agency", "assessor")
 
 ORG_KIND_FOR_ROLE = {
     "manufacturer": "manufacturer",
@@ -42,7 +47,15 @@ class Factories:
         self.session.flush()
         return org
 
-    def user(self, role: str = "manufacturer", organisation: Organisation | None = None, **fields):
+    def user(
+        self,
+        role: str = "manufacturer",
+        organisation: Organisation | None = None,
+        second_factor: bool | None = None,
+        **fields,
+    ):
+        """A user; with a second factor (TOTP) when `second_factor`, by default when the role
+        requires one."""
         n = next(_counter)
         if organisation is None and role != "admin":
             organisation = self.org(ORG_KIND_FOR_ROLE[role])
@@ -57,6 +70,11 @@ class Factories:
             # Tests read the English source strings; Italian has tests of its own.
             "language": "en",
         }
+        if second_factor or (second_factor is None and role in SECOND_FACTOR_ROLES):
+            defaults |= {
+                "totp_secret": new_secret(),
+                "totp_enabled_at": datetime(2026, 1, 1, tzinfo=UTC),
+            }
         user = User(**(defaults | fields))
         self.session.add(user)
         self.session.flush()

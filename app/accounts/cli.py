@@ -1,13 +1,21 @@
-"""`flask create-admin EMAIL`: create the first administrator (prompts for the password)."""
+"""Account commands.
+
+`flask create-admin EMAIL`: create the first administrator (prompts for the password); they set
+up their second factor at the first login.
+`flask totp code EMAIL`: print a user's current second-factor code (development and the demo
+only: production refuses, since it would let whoever runs commands bypass the second factor).
+"""
 
 from __future__ import annotations
 
 import click
 from email_validator import EmailNotValidError, validate_email
-from flask.cli import with_appcontext
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 
-from app.accounts.operations import UserData, create_user
+from app.accounts.operations import UserData, create_user, find_user_by_email
+from app.accounts.second_factor import code_at
 from app.domain.errors import ValidationFailed
 from app.extensions import db
 from app.models.types import utcnow
@@ -43,4 +51,18 @@ def create_admin(email: str, full_name: str, language: str, password: str) -> No
     click.echo(f"Administrator {user.email} created.")
 
 
-COMMANDS = [create_admin]
+totp = AppGroup("totp", help="Second factor (TOTP) helpers for development and the demo.")
+
+
+@totp.command("code", help="Print the current second-factor code of the user with EMAIL.")
+@click.argument("email")
+def totp_code(email: str) -> None:
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Refused in production: codes come from the user's own app.")
+    user = find_user_by_email(email)
+    if user is None or not user.has_second_factor:
+        raise click.ClickException(f"{email} has no second factor.")
+    click.echo(code_at(user.totp_secret, utcnow()))
+
+
+COMMANDS = [create_admin, totp]

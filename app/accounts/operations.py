@@ -14,19 +14,30 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import labels
-from app.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.accounts import lockout
+from app.accounts.passwords import (
+    MIN_PASSWORD_LENGTH,
+    PERSONAL,
+    TOO_COMMON,
+    TOO_FEW_CHARACTERS,
+    TOO_SHORT,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
 from app.core.audit import record_audit
 from app.domain import identifiers
 from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from app.domain.permissions import can_manage_users
 from app.domain.vocab import ROLE_ORG_KIND, OrgKind, Role
 from app.extensions import db
-from app.models import Organisation, User
+from app.models import ApiToken, Organisation, RecoveryCode, User
 
 REGIONAL_KINDS = frozenset({OrgKind.REGIONAL_BODY, OrgKind.IRCCS})
 EMAIL_TAKEN = _l("Another user already has this email address.")
@@ -68,19 +79,68 @@ def find_user_by_email(email: str) -> User | None:
     ).one_or_none()
 
 
-def authenticate(email: str, password: str, *, now: datetime) -> User | None:
-    """The user when the email, password and account are all good; None otherwise.
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a login attempt came to: the user when email, password and account are all good;
+    `locked` when the account (or that email) is locked for now, whatever the password."""
 
-    The password is checked even for an unknown email (against a dummy hash) and for a
-    deactivated account, so the answer takes the same time whatever was wrong.
+    user: User | None
+    locked: bool = False
+
+
+def authenticate(
+    email: str, password: str, *, now: datetime, ip: str | None = None
+) -> LoginAttempt:
+    """Check a login: the password is verified in every case (against a dummy hash for an
+    unknown email), so the answer takes the same time whatever was wrong, and an unknown email
+    is answered exactly like a known one, lockout included (`app.accounts.lockout`).
+
+    Logins and failures of existing accounts are audited; a failure that locks the account
+    is audited as such. Successful logins rehash a password hashed with older parameters.
     """
     user = find_user_by_email(email)
+    email_key = normalise_email(email)
     password_ok = verify_password(user.password_hash if user else None, password or "")
+    if lockout.is_locked(user, email_key, now):
+        return LoginAttempt(None, locked=True)
     if user is None or not password_ok or not user.is_active:
-        return None
+        locked = lockout.record_failure(user, email_key, now)
+        if user is not None:
+            _audit_self(user, "login_failed", now, ip)
+            if locked:
+                _audit_self(user, "account_locked", now, ip, data={"until": str(user.locked_until)})
+        db.session.flush()
+        return LoginAttempt(None, locked=locked)
+    lockout.clear(user, email_key)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     user.last_login_at = now
+    _audit_self(user, "login", now, ip)
     db.session.flush()
-    return user
+    return LoginAttempt(user)
+
+
+def is_locked(user: User, now: datetime) -> bool:
+    return lockout.is_locked(user, normalise_email(user.email), now)
+
+
+def check_second_factor(user: User, code: str, *, now: datetime, ip: str | None = None) -> bool:
+    """The second step of a login: a wrong code counts towards the account's lockout."""
+    from app.accounts import second_factor
+
+    if second_factor.verify(user, code, now=now, ip=ip):
+        return True
+    if lockout.record_failure(user, normalise_email(user.email), now):
+        _audit_self(user, "account_locked", now, ip, data={"until": str(user.locked_until)})
+    db.session.flush()
+    return False
+
+
+def _audit_self(user: User, action: str, now: datetime, ip, data: dict | None = None) -> None:
+    """An audit entry about `user`'s own account, with `user` as the actor."""
+    record_audit(
+        user, entity_type="user", entity_id=user.id, action=action, now=now, ip=ip, data=data
+    )
 
 
 def end_sessions(user: User) -> None:
@@ -98,7 +158,7 @@ def change_own_password(
             "wrong current password",
             fields={"current_password": _l("The current password is not correct.")},
         )
-    _check_password_length(new_password, field="new_password")
+    check_password(new_password, field="new_password", email=user.email, full_name=user.full_name)
     user.password_hash = hash_password(new_password)
     end_sessions(user)
     record_audit(
@@ -106,17 +166,21 @@ def change_own_password(
     )
 
 
-def _check_password_length(password: str, *, field: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            "password too short",
-            fields={
-                field: _l(
-                    "The password must be at least %(count)d characters long.",
-                    count=MIN_PASSWORD_LENGTH,
-                )
-            },
-        )
+PASSWORD_PROBLEMS = {
+    TOO_SHORT: lambda: _l(
+        "The password must be at least %(count)d characters long.", count=MIN_PASSWORD_LENGTH
+    ),
+    TOO_COMMON: lambda: _l("This password is too common: choose another."),
+    PERSONAL: lambda: _l("The password must not contain your name or your email address."),
+    TOO_FEW_CHARACTERS: lambda: _l("The password repeats too few characters: mix more of them."),
+}
+
+
+def check_password(password: str, *, field: str, email: str = "", full_name: str = "") -> None:
+    """Raise ValidationFailed on `field` when `password` breaks the password policy."""
+    problem = password_problem(password, email=email, full_name=full_name)
+    if problem is not None:
+        raise ValidationFailed("password refused", fields={field: PASSWORD_PROBLEMS[problem]()})
 
 
 # --- administration: permission and loading ------------------------------------------------
@@ -303,6 +367,7 @@ def _set_active(actor, row, entity_type: str, active: bool, *, logged_out, now, 
     if not active:
         for user in logged_out():
             user.rotate_session_token()
+            _revoke_api_tokens(user, now)
     db.session.flush()
     record_audit(
         actor,
@@ -311,6 +376,52 @@ def _set_active(actor, row, entity_type: str, active: bool, *, logged_out, now, 
         action="reactivate" if active else "deactivate",
         now=now,
         changes={"active": [not active, active]},
+        ip=ip,
+    )
+    return True
+
+
+def _revoke_api_tokens(user: User, now: datetime) -> None:
+    """A deactivated user's API tokens end for good: reactivation does not bring them back."""
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def unlock_user(actor, user: User, *, now: datetime, ip: str | None = None) -> bool:
+    """End a temporary lockout; False if the account was not locked."""
+    require_admin(actor)
+    if user.locked_until is None or user.locked_until <= now:
+        lockout.clear(user, normalise_email(user.email))
+        return False
+    lockout.clear(user, normalise_email(user.email))
+    db.session.flush()
+    record_audit(actor, entity_type="user", entity_id=user.id, action="unlock", now=now, ip=ip)
+    return True
+
+
+def reset_second_factor(actor, user: User, *, now: datetime, ip: str | None = None) -> bool:
+    """Remove `user`'s second factor, recovery codes and remembered devices and end their
+    sessions: at the next login they enrol again (mandatory roles) or log in with the password
+    alone. False if the user had no second factor."""
+    require_admin(actor)
+    if not user.has_second_factor:
+        return False
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.remembered_devices_generation += 1
+    db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    user.rotate_session_token()
+    db.session.flush()
+    record_audit(
+        actor,
+        entity_type="user",
+        entity_id=user.id,
+        action="second_factor_reset",
+        now=now,
         ip=ip,
     )
     return True
@@ -330,7 +441,7 @@ def create_user(
     actor, data: UserData, password: str, *, now: datetime, ip: str | None = None
 ) -> User:
     require_admin(actor)
-    _check_password_length(password, field="password")
+    check_password(password, field="password", email=data.email, full_name=data.full_name)
     _validate_user(data)
     values = _user_values(data)
     user = User(**values, password_hash=hash_password(password), active=True)
@@ -354,7 +465,7 @@ def update_user(
     if actor is not None and actor.id == user.id and data.role != user.role:
         raise ValidationFailed("own role", fields={"role": _l("You cannot change your own role.")})
     if new_password:
-        _check_password_length(new_password, field="password")
+        check_password(new_password, field="password", email=data.email, full_name=data.full_name)
     organisation = _validate_user(data, exclude_id=user.id)
     changes = _apply(user, _user_values(data))
     if "organisation_id" in changes:

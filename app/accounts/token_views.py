@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts import api_tokens, bp
+from app.accounts.session import second_factor_passed
 from app.domain.errors import ValidationFailed
 from app.errors import form_page
 from app.extensions import db
@@ -52,6 +53,9 @@ def tokens():
 @bp.post("/tokens")
 @login_required
 def create_token():
+    if not second_factor_passed():
+        flash(_("Log in with a second factor to create API tokens: turn it on here first."), "info")
+        return redirect(url_for("account.security"))
     form = TokenForm()
     if not form.validate():
         return _page(form, status=422)

@@ -166,7 +166,9 @@ def user_edit(user_id: int):
     form.set_organisation_choices(accounts.organisation_choices(include_id=user.organisation_id))
 
     def page():
-        return render_template("admin/user_form.html", form=form, user=user)
+        return render_template(
+            "admin/user_form.html", form=form, user=user, locked=accounts.is_locked(user, utcnow())
+        )
 
     if form.validate_on_submit():
         changes = _submit(
@@ -206,6 +208,36 @@ def user_deactivate(user_id: int):
 @bp.post("/users/<int:user_id>/reactivate")
 def user_reactivate(user_id: int):
     return _set_user_active(user_id, True)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def user_unlock(user_id: int):
+    user = _load(accounts.get_user, user_id)
+    if accounts.unlock_user(_actor(), user, **_audit_context()):
+        db.session.commit()
+        flash(_("%(email)s is unlocked and can log in again.", email=user.email), "success")
+    else:
+        db.session.commit()
+        flash(_("%(email)s was not locked.", email=user.email), "info")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/reset-second-factor")
+def user_reset_second_factor(user_id: int):
+    user = _load(accounts.get_user, user_id)
+    if accounts.reset_second_factor(_actor(), user, **_audit_context()):
+        db.session.commit()
+        flash(
+            _(
+                "The second factor of %(email)s is removed and they are logged out; "
+                "they set up a new one at their next login.",
+                email=user.email,
+            ),
+            "success",
+        )
+    else:
+        flash(_("%(email)s has no second factor.", email=user.email), "info")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
 # --- organisations -------------------------------------------------------------------------

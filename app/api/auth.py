@@ -5,13 +5,16 @@ revoked token, or one whose user or organisation is deactivated, answers 401 wit
 `WWW-Authenticate: Bearer`. The token's user then acts exactly as on the web pages (same role,
 organisation, predicates and services); session cookies are ignored under /api/v1.
 
+Refused tokens are counted per client address (`API_TOKEN_FAILURE_LIMIT_PER_ADDRESS`, in the
+rate limiter's storage): past the limit the address gets 429 for a while, whatever it sends.
+
 The rate counter and the token's last-used time are written and committed in a short
 transaction of their own, so no lock is held while the view works.
 """
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 
 from app.accounts import api_tokens
@@ -21,6 +24,7 @@ from app.api.ratelimit import configured_limit, hit
 from app.api.registry import PUBLIC_ENDPOINTS
 from app.extensions import db
 from app.models.types import utcnow
+from app.security import client_address, failure_counter
 
 REALM = 'Bearer realm="HTA Tracker API"'
 
@@ -53,6 +57,22 @@ def bearer_credentials() -> str | None:
     return credentials.strip()
 
 
+def _token_failures():
+    return failure_counter(
+        "api-token-failures", current_app.config["API_TOKEN_FAILURE_LIMIT_PER_ADDRESS"]
+    )
+
+
+def token_failures_exhausted() -> bool:
+    """This client address sent too many unknown, expired or revoked tokens: it is refused for
+    a while, even with a good token (so tokens cannot be guessed from one address)."""
+    return _token_failures().exhausted(client_address())
+
+
+def record_token_failure() -> None:
+    _token_failures().record(client_address())
+
+
 @bp.before_request
 def authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS or request.routing_exception is not None:
@@ -62,8 +82,18 @@ def authenticate():
     check = api_tokens.authenticate(credentials, now)
     if credentials == "":  # another scheme (Basic, a cookie...): not a token
         check = api_tokens.TokenCheck(None, None, api_tokens.INVALID)
+    if token_failures_exhausted():
+        db.session.rollback()
+        return ApiError(
+            429,
+            "rate-limited",
+            _("Too many requests with a wrong token from your address: wait a minute."),
+            headers={"Retry-After": "60"},
+        ).response()
     if not check.ok:
         db.session.rollback()
+        if check.problem != api_tokens.MISSING:
+            record_token_failure()
         return ApiError(
             401,
             "unauthorized",

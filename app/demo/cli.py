@@ -22,9 +22,14 @@ def seed_demo_command(copies: int) -> None:
     else:
         click.echo("Demo data already present; nothing changed.")
     click.echo("\nDemo logins (one per role):")
-    for role, email, password in result.logins:
-        click.echo(f"  {role:<13} {email:<24} {password}")
+    for role, email, password, totp_key in result.logins:
+        key = f"  second factor: key {totp_key}" if totp_key else ""
+        click.echo(f"  {role:<13} {email:<24} {password:<22}{key}")
     click.echo("Colleagues (other bodies, IRCCS, manufacturers) use the password demo-staff-2026.")
+    click.echo(
+        "Administrators, agency staff and assessors log in with a second factor: add the key to "
+        "an authenticator app, or print the current code with `flask totp code EMAIL`."
+    )
 
 
 COMMANDS = [seed_demo_command]

@@ -7,11 +7,14 @@ verifies. Idempotent: a second run finds the agency and only reprints the logins
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.passwords import hash_password
@@ -28,6 +31,7 @@ from app.domain.dossier_rules import gmn_check_pair
 from app.domain.prioritisation import CRITERIA
 from app.extensions import db
 from app.models import Adoption, Comparator, DeviceRequest, EvidenceItem, Organisation, User
+from app.models.types import utcnow
 
 SEED = 20261125
 STAFF_PASSWORD_SUFFIX = "-2026"  # noqa: S105 (demo data, printed on purpose)
@@ -36,7 +40,7 @@ STAFF_PASSWORD_SUFFIX = "-2026"  # noqa: S105 (demo data, printed on purpose)
 @dataclass
 class SeedResult:
     created: bool
-    logins: list[tuple[str, str, str]]  # (role, email, password)
+    logins: list[tuple[str, str, str, str]]  # (role, email, password, TOTP key or "")
     requests: int = 0
 
 
@@ -54,7 +58,10 @@ class Cast:
 
 def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
     """Load the demo data unless present. `copies` requests per scenario (different speeds)."""
-    logins = [(role, email, password) for email, password, role, _, _ in catalogue.DEMO_LOGINS]
+    logins = [
+        (role, email, password, demo_totp_secret(email) if _needs_second_factor(role) else "")
+        for email, password, role, _, _ in catalogue.DEMO_LOGINS
+    ]
     if db.session.scalar(select(Organisation).where(Organisation.name == catalogue.AGENCY)):
         return SeedResult(created=False, logins=logins)
     cast = _create_people()
@@ -72,6 +79,17 @@ def _org(name: str, kind: str, region: str | None = None, **fields) -> Organisat
     return organisation
 
 
+def demo_totp_secret(email: str) -> str:
+    """The demo user's TOTP key: derived from the email, so `flask seed-demo` prints the same
+    key on every run (the demo is public; real users enrol their own random key)."""
+    digest = hashlib.sha256(f"hta-demo-totp:{email}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
+def _needs_second_factor(role: str) -> bool:
+    return role in current_app.config["SECOND_FACTOR_REQUIRED_ROLES"]
+
+
 def _user(email: str, password: str, role: str, organisation, full_name: str) -> User:
     user = User(
         email=email,
@@ -80,6 +98,9 @@ def _user(email: str, password: str, role: str, organisation, full_name: str) ->
         organisation=organisation,
         full_name=full_name,
     )
+    if _needs_second_factor(role):
+        user.totp_secret = demo_totp_secret(email)
+        user.totp_enabled_at = utcnow()
     db.session.add(user)
     return user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.accounts.passwords import MIN_PASSWORD_LENGTH
@@ -56,3 +56,32 @@ class ChangePasswordForm(FlaskForm):
     def validate_new_password(self, field) -> None:
         if field.data and field.data == self.current_password.data:
             raise ValidationError(_l("The new password must differ from the current one."))
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(message=_l("Enter the code from your authenticator app."))],
+        description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text"},
+    )
+    remember = BooleanField(_l("Remember this browser for %(days)d days", days=30))
+
+
+class EnrolSecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(message=_l("Enter the code from your authenticator app."))],
+        description=_l("The 6 digits your authenticator app shows after adding the account."),
+        render_kw={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "numeric"},
+    )
+
+
+class ConfirmWithCodeForm(FlaskForm):
+    """A sensitive change to one's second factor, confirmed with a current code."""
+
+    code = StringField(
+        _l("Current code"),
+        validators=[DataRequired(message=_l("Enter the code from your authenticator app."))],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )

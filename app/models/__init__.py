@@ -15,7 +15,7 @@ from app.models.consultation import ConsultationComment
 from app.models.documents import Document, DocumentVersion
 from app.models.information import Answer, AnswerAttachment, InformationRound, Question
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
-from app.models.organisations import Organisation, User
+from app.models.organisations import Organisation, RecoveryCode, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.usage import UsageReport
 from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
@@ -48,6 +48,7 @@ __all__ = [
     "PriorityWeight",
     "Question",
     "Recommendation",
+    "RecoveryCode",
     "ReminderSetting",
     "RequestTiming",
     "StageRecord",

@@ -6,7 +6,17 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.vocab import LANGUAGES, REGIONS, OrgKind, Role
@@ -69,7 +79,23 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Second factor (TOTP, RFC 6238): the shared secret once enrolment is confirmed, and the
+    # last time step a code was accepted for, so that a code works once only.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Remembered devices carry this number in their signed cookie: bumping it forgets them all.
+    remembered_devices_generation: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+    # Temporary lockout after repeated failed logins; the notice is shown at the next login.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lockout_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     # Flask-Login: the session stores "<id>:<token>", so a stale token no longer loads a user.
     def get_id(self) -> str:
@@ -78,6 +104,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active and (self.organisation is None or self.organisation.active)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     def rotate_session_token(self) -> None:
         self.session_token = new_session_token()
@@ -88,3 +118,17 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role} {self.email}>"
+
+
+class RecoveryCode(db.Model):
+    """One of a user's single-use second-factor recovery codes, stored hashed (argon2id)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

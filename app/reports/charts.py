@@ -294,8 +294,31 @@ XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 def to_svg(drawing: Drawing) -> str:
     """The drawing as an inline <svg> element (no XML prologue). reportlab names its PDF fonts
-    ("Helvetica-Bold"); browsers want a family and a weight."""
+    ("Helvetica-Bold"); browsers want a family and a weight. reportlab writes its styles in
+    style attributes, which the Content-Security-Policy blocks (no inline style): each becomes
+    the SVG presentation attributes of the same names."""
     svg = XML_PROLOGUE.sub("", renderSVG.drawToString(drawing))
     svg = svg.replace("font-family: Helvetica-Bold", f"font-family: {SVG_FONTS}; font-weight: bold")
     svg = svg.replace("font-family: Helvetica;", f"font-family: {SVG_FONTS};")
+    svg = STYLED_TAG.sub(_presentation_attributes, svg)
     return svg.replace("<svg ", '<svg role="img" ', 1)
+
+
+STYLED_TAG = re.compile(r'<[a-zA-Z][^<>]*?\sstyle="([^"]*)"[^<>]*>')
+ATTRIBUTE_NAME = re.compile(r"\s([a-zA-Z:-]+)=")
+
+
+def _presentation_attributes(match: re.Match) -> str:
+    """One tag with its style="a: b; c: d" written as a="b" c="d" (an attribute the tag
+    already has wins)."""
+    tag = match.group(0).replace(f' style="{match.group(1)}"', "", 1)
+    present = set(ATTRIBUTE_NAME.findall(tag))
+    added = []
+    for declaration in match.group(1).split(";"):
+        name, _colon, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if name and value and name not in present:
+            added.append(f'{name}="{value}"')
+            present.add(name)
+    end = -2 if tag.endswith("/>") else -1
+    return f"{tag[:end]} {' '.join(added)}{tag[end:]}" if added else tag

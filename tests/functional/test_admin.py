@@ -245,7 +245,7 @@ def test_admin_cannot_belong_to_an_organisation(client, make, admin):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"password": "short", "confirm_password": "short"}, "at least 10 characters"),
+        ({"password": "short", "confirm_password": "short"}, "at least 12 characters"),
         ({"confirm_password": "something different"}, "The two passwords are not the same."),
         ({"password": "", "confirm_password": ""}, "Set an initial password."),
         ({"email": "not-an-email"}, "This is not a valid email address."),
@@ -328,7 +328,8 @@ def test_deactivating_a_user_ends_their_session_and_blocks_login(
     retry = app.test_client()
     retry.post("/auth/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
     assert not is_logged_in(retry)
-    assert [e.action for e in audit_entries("user", user.id)] == ["deactivate"]
+    actions = [e.action for e in audit_entries("user", user.id)]
+    assert actions == ["login", "deactivate", "login_failed"]
 
     client.post(f"/admin/users/{user.id}/reactivate")
     login(user, test_client=app.test_client())

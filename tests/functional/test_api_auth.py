@@ -21,7 +21,7 @@ TOKEN_IN_PAGE = re.compile(r'value="(hta_[A-Za-z0-9_-]{43})"')
 
 
 def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(client, make, login):
-    user = make.user("manufacturer")
+    user = make.user("manufacturer", second_factor=True)
     db.session.commit()
     login(user)
     page = client.post("/account/tokens", data={"name": "ERP export", "lifetime": "30"})
@@ -41,7 +41,7 @@ def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(client, make, log
 
 
 def test_the_token_page_refuses_a_nameless_token_and_keeps_the_choice(client, make, login):
-    login(make.user("irccs", language="en"))
+    login(make.user("irccs", language="en", second_factor=True))
     page = client.post("/account/tokens", data={"name": " ", "lifetime": "365"})
     assert page.status_code == 422
     assert "Give the token a name" in page.get_data(as_text=True)

@@ -50,7 +50,7 @@ def test_login_with_correct_password_opens_the_home_page(client, make):
 
 
 def test_email_letter_case_does_not_matter(client, make):
-    user = make.user("agency", email="Maria.Rossi@example.org")
+    user = make.user("manufacturer", email="Maria.Rossi@example.org")
     db.session.commit()
     assert post_login(client, "  MARIA.ROSSI@EXAMPLE.ORG ", DEFAULT_PASSWORD).status_code == 302
     assert is_logged_in(client)
@@ -108,7 +108,7 @@ def test_empty_form_asks_for_both_fields(client):
 
 
 def test_login_follows_a_local_next_page(client, make):
-    user = make.user("agency")
+    user = make.user("manufacturer")
     db.session.commit()
     response = client.post(
         "/auth/login?next=/auth/password",
@@ -119,7 +119,7 @@ def test_login_follows_a_local_next_page(client, make):
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
 def test_login_ignores_a_next_page_on_another_site(client, make, target):
-    user = make.user("agency")
+    user = make.user("manufacturer")
     db.session.commit()
     response = client.post(
         "/auth/login",
@@ -166,7 +166,7 @@ def test_a_session_cookie_copied_before_logout_no_longer_works(app, client, make
 
 
 def test_user_language_preference_is_used_after_login(client, make):
-    english = make.user("agency", language="en")
+    english = make.user("manufacturer", language="en")
     db.session.commit()
     client.post("/language/it", data={"next": "/"})
     post_login(client, english.email, DEFAULT_PASSWORD)
@@ -203,7 +203,7 @@ def test_wrong_current_password_is_refused(client, make, login):
 @pytest.mark.parametrize(
     ("new", "again", "message"),
     [
-        ("short", None, "at least 10 characters"),
+        ("short", None, "at least 12 characters"),
         (NEW_PASSWORD, "something else entirely", "The two new passwords are not the same."),
         (DEFAULT_PASSWORD, None, "must differ from the current one"),
     ],

@@ -31,7 +31,7 @@ PASSWORD = "a good long password"
 
 def test_authenticate_records_the_login_time(make):
     user = make.user("agency")
-    assert accounts.authenticate(user.email.upper(), DEFAULT_PASSWORD, now=NOW) is user
+    assert accounts.authenticate(user.email.upper(), DEFAULT_PASSWORD, now=NOW).user is user
     assert user.last_login_at == NOW
 
 
@@ -45,8 +45,8 @@ def test_unknown_email_still_checks_a_password_hash(make, monkeypatch):
 
     monkeypatch.setattr(accounts, "verify_password", spy)
     inactive = make.user("agency", active=False)
-    assert accounts.authenticate("ghost@example.org", DEFAULT_PASSWORD, now=NOW) is None
-    assert accounts.authenticate(inactive.email, DEFAULT_PASSWORD, now=NOW) is None
+    assert accounts.authenticate("ghost@example.org", DEFAULT_PASSWORD, now=NOW).user is None
+    assert accounts.authenticate(inactive.email, DEFAULT_PASSWORD, now=NOW).user is None
     assert calls == [None, inactive.password_hash]
     assert inactive.last_login_at is None
 
@@ -291,7 +291,7 @@ def test_create_admin_refuses_a_taken_email_and_a_short_password(runner, make):
     assert "Another user already has this email address." in result.output
     result = runner.invoke(args=["create-admin", "new@example.org"], input="short\nshort\n")
     assert result.exit_code == 1
-    assert "at least 10 characters" in result.output
+    assert "at least 12 characters" in result.output
     assert db.session.scalar(select(func.count(User.id))) == 1
 
 

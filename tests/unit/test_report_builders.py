@@ -300,6 +300,8 @@ def test_charts_render_to_inline_svg_with_reference_lines():
     bar, curve = report.sections[0].blocks[1:3]
     svg = to_svg(drawing_for(bar))
     assert svg.startswith("<svg") and 'role="img"' in svg
+    # The Content-Security-Policy blocks style attributes: presentation attributes instead.
+    assert 'style="' not in svg and 'font-family="Helvetica, Arial, sans-serif"' in svg
     assert "G-BA: 90 days" in svg and "Deadline" in svg and "Intake review" in svg
     assert "6 months" in to_svg(drawing_for(curve))
 
