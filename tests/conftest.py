@@ -143,9 +143,18 @@ def clear_report_cache() -> None:
     clear_cache()
 
 
+def reset_rate_limits() -> None:
+    """Rate limits and failed-login counts live in the limiter's storage, which the session's
+    one app keeps: each test starts with none."""
+    from app.extensions import limiter
+
+    limiter.reset()
+
+
 @pytest.fixture
 def app(request, _schema_url, _session_app, tmp_path):
     clear_report_cache()
+    reset_rate_limits()
     if request.node.get_closest_marker(OWN_APP):
         yield from _own_app(_schema_url[0], tmp_path)
     else:

@@ -43,7 +43,8 @@ def count(model) -> int:
 
 @pytest.fixture
 def user(make, login):
-    user = make.user("manufacturer")
+    # With a second factor: API tokens are created only from a session that passed one.
+    user = make.user("manufacturer", second_factor=True)
     db.session.commit()
     login(user)
     return user

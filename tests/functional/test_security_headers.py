@@ -82,9 +82,12 @@ def test_each_response_has_its_own_nonce(client):
 
 
 def test_no_template_has_inline_script_handlers_or_style():
+    # Email bodies (notifications/email*.html) are read by mail clients, not under the app's
+    # CSP; mail clients need inline style.
     found = [
         f"{path.relative_to(APP_DIR)}: {match.group(0)}"
         for path in APP_DIR.rglob("*.html")
+        if not path.name.startswith("email")
         for match in INLINE.finditer(path.read_text(encoding="utf-8"))
     ]
     assert found == []
