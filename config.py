@@ -33,6 +33,10 @@ class Config:
     # Uploads (documents) may be up to 50 MB; allow the form around them.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 55 * 1024 * 1024))
     DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", 50 * 1024 * 1024))
+    # Where document bytes live: unset for <instance>/documents, or s3://bucket/prefix
+    # (endpoint from S3_ENDPOINT_URL, credentials from the standard AWS_* environment).
+    DOCUMENT_STORE: str | None = os.environ.get("DOCUMENT_STORE") or None
+    S3_ENDPOINT_URL: str | None = os.environ.get("S3_ENDPOINT_URL") or None
 
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
@@ -54,6 +58,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
+    DOCUMENT_STORE = None  # the local store under each test's instance folder
     # argon2 at production cost makes a large suite slow; tests check behaviour, not cost.
     ARGON2_FAST = True
 

@@ -11,6 +11,7 @@ CLI_MODULES = (
     "app.accounts.cli",  # create-admin, users
     "app.core.cli",  # audit verify
     "app.demo.cli",  # seed-demo
+    "app.documents.cli",  # documents migrate
     "app.reports_pages.cli",  # report exports
     "app.workqueue.cli",  # deadlines check
 )
