@@ -38,6 +38,10 @@ class Config:
     DOCUMENT_STORE: str | None = os.environ.get("DOCUMENT_STORE") or None
     S3_ENDPOINT_URL: str | None = os.environ.get("S3_ENDPOINT_URL") or None
 
+    # Operations: the JSON log's level; the bearer token /metrics asks for (unset: loopback only).
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    METRICS_TOKEN: str | None = os.environ.get("METRICS_TOKEN") or None
+
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
     LANGUAGES = ("it", "en")
@@ -59,6 +63,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
     DOCUMENT_STORE = None  # the local store under each test's instance folder
+    METRICS_TOKEN = None
     # argon2 at production cost makes a large suite slow; tests check behaviour, not cost.
     ARGON2_FAST = True
 

@@ -27,6 +27,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     _trust_proxies(app)
     _register_extensions(app)
     _register_blueprints(app)
+    _register_operations(app)
     _register_template_helpers(app)
     _register_cli(app)
     return app
@@ -136,6 +137,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     register_error_handlers(app)
+
+
+def _register_operations(app: Flask) -> None:
+    """Health and readiness probes, the JSON request log, Prometheus metrics."""
+    from app.ops import init_app
+
+    init_app(app)
 
 
 def _register_template_helpers(app: Flask) -> None:
