@@ -37,6 +37,11 @@ from app.ops.request_log import elapsed_ms, route_of_request
 
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # The values are files there, opened as the metrics below are made (a CLI command run
+    # before gunicorn created the directory must not fail).
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 REQUESTS = Counter("hta_http_requests", "HTTP requests answered", ("route", "method", "status"))
 LATENCY = Histogram(
     "hta_http_request_duration_seconds",
