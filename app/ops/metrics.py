@@ -11,7 +11,8 @@ directory (`gunicorn.conf.py` does, and removes a dead worker's files), and `/me
 aggregates every worker's values. The page is for the monitoring system only: with
 `METRICS_TOKEN` set it needs `Authorization: Bearer <token>`; without, it answers only to
 loopback clients (a scraper on the same host, or through a port not published); anyone else
-gets 404.
+gets 404. A proxy on the same host forwarding outside traffic makes that traffic loopback
+unless `TRUSTED_PROXY_HOPS` is set: set the token there.
 """
 
 from __future__ import annotations
