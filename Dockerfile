@@ -21,16 +21,20 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HTA_ENV=production \
     FLASK_APP=wsgi \
-    HTA_INSTANCE_DIR=/var/lib/hta
+    HTA_INSTANCE_DIR=/var/lib/hta \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/hta-prometheus
 RUN groupadd --system hta && useradd --system --gid hta --home /app hta \
     && mkdir -p /var/lib/hta && chown hta:hta /var/lib/hta
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=hta:hta app ./app
 COPY --from=build --chown=hta:hta /src/app/translations ./app/translations
-COPY --chown=hta:hta config.py wsgi.py boot.sh ./
+COPY --chown=hta:hta config.py wsgi.py gunicorn.conf.py boot.sh ./
 COPY --chown=hta:hta migrations ./migrations
 USER hta
 EXPOSE 8000
+# The load balancer's probes: /healthz (alive) and /readyz (database, schema, document store).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 VOLUME ["/var/lib/hta"]
 ENTRYPOINT ["./boot.sh"]

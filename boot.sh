@@ -1,13 +1,16 @@
 #!/bin/sh
 # Container entrypoint: bring the schema up to date, then serve. Several app servers may start
-# at once against one PostgreSQL: Alembic's upgrade is transactional there, and a second
-# upgrade finds nothing to do.
+# at once against one PostgreSQL: the upgrade takes an advisory lock (migrations/env.py), so it
+# runs once and the others find nothing to do. Gunicorn's settings are in gunicorn.conf.py
+# (workers from the CPU count, timeouts, graceful restart, metrics, no access log: the app
+# writes one JSON line per request). `exec` makes gunicorn PID 1's process: SIGTERM from the
+# orchestrator reaches it and stops the workers gracefully.
 set -e
+cd "$(dirname "$0")"
 # `notify-worker`: the email delivery worker of the notifications (run one or more beside the
 # app servers, on the same DATABASE_URL and MAIL_* settings); it never migrates.
 if [ "$1" = "notify-worker" ]; then
     exec flask notify run
 fi
 flask db upgrade
-exec gunicorn --bind 0.0.0.0:8000 --workers "${GUNICORN_WORKERS:-3}" \
-    --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" wsgi:app
+exec gunicorn --config gunicorn.conf.py wsgi:app

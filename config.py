@@ -33,6 +33,14 @@ class Config:
     # Uploads (documents) may be up to 50 MB; allow the form around them.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 55 * 1024 * 1024))
     DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", 50 * 1024 * 1024))
+    # Where document bytes live: unset for <instance>/documents, or s3://bucket/prefix
+    # (endpoint from S3_ENDPOINT_URL, credentials from the standard AWS_* environment).
+    DOCUMENT_STORE: str | None = os.environ.get("DOCUMENT_STORE") or None
+    S3_ENDPOINT_URL: str | None = os.environ.get("S3_ENDPOINT_URL") or None
+
+    # Operations: the JSON log's level; the bearer token /metrics asks for (unset: loopback only).
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    METRICS_TOKEN: str | None = os.environ.get("METRICS_TOKEN") or None
 
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
@@ -96,6 +104,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
+    DOCUMENT_STORE = None  # the local store under each test's instance folder
+    METRICS_TOKEN = None
     # argon2 at production cost makes a large suite slow; tests check behaviour, not cost.
     ARGON2_FAST = True
 

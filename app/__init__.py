@@ -27,6 +27,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     _trust_proxies(app)
     _register_extensions(app)
     _register_blueprints(app)
+    _register_operations(app)
     _register_template_helpers(app)
     _register_cli(app)
     return app
@@ -170,6 +171,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp, url_prefix="/inbox")
     init_notifications(app)
     register_error_handlers(app)
+
+
+def _register_operations(app: Flask) -> None:
+    """Health and readiness probes, the JSON request log, Prometheus metrics."""
+    from app.ops import init_app
+
+    init_app(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -12,6 +12,8 @@ CLI_MODULES = (
     "app.core.cli",  # audit verify
     "app.demo.cli",  # seed-demo
     "app.notifications.cli",  # notify run
+    "app.documents.cli",  # documents migrate
+    "app.ops.cli",  # backup create, verify, restore
     "app.reports_pages.cli",  # report exports
     "app.workqueue.cli",  # deadlines check
 )

@@ -14,6 +14,7 @@ from flask_babel import format_date
 from app.api import schema_types as t
 from app.api.problems import ApiError
 from app.api.registry import actor, operation
+from app.core.document_store import iter_content
 from app.documents import labels
 from app.documents import operations as service
 from app.domain import document_rules
@@ -225,22 +226,15 @@ def get_document(request_id: int, document_id: int):
 def download_document_version(request_id: int, document_id: int, version: int):
     """The file as uploaded (its detected content type). Downloading a confidential document
     is recorded in the audit trail."""
-    stored, path = service.version_for_download(
+    stored, content = service.version_for_download(
         actor(), request_id, document_id, version, utcnow(), ip=request.remote_addr
     )
-    response = Response(_chunks(path), mimetype=stored.content_type)
+    response = Response(iter_content(content), mimetype=stored.content_type)
     response.headers["Content-Length"] = str(stored.size)
     response.headers["Content-Disposition"] = content_disposition(stored.original_filename)
     response.headers["ETag"] = f'"{stored.sha256}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _chunks(path, size: int = 64 * 1024):
-    """The file's bytes; the file is closed when they have been sent (or the client left)."""
-    with path.open("rb") as handle:
-        while chunk := handle.read(size):
-            yield chunk
 
 
 def content_disposition(filename: str) -> str:

@@ -2,7 +2,8 @@
 
     upload_document(actor, request_id, upload, meta, now, ip=None) -> DocumentVersion
     version_for_download(actor, request_id, document_id, version, now, ip=None)
-        -> (DocumentVersion, Path)   (a confidential one writes a "document_downloaded" entry)
+        -> (DocumentVersion, VerifiedContent)   (a confidential one writes a "document_downloaded"
+        entry; the content verifies its digest as it is read)
     set_publication(actor, request_id, document_id, public, now, ip=None) -> Document
     documents_of(request) -> [Document]            (versions and uploaders eager-loaded)
     missing_mandatory_types(request) -> [doc_type]
@@ -10,8 +11,8 @@
     BytesUpload(data, filename)                    an in-memory upload (seeding, imports)
 
 Every refusal happens before anything is written: no row, no file. The file is put in place
-(`app.core.document_store`) before its row is added, so a failed write never leaves a row
-pointing at nothing. Services flush; the view commits.
+in the document store (`app.core.document_store`: local or S3) before its row is added, so a
+failed write never leaves a row pointing at nothing. Services flush; the view commits.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from flask import current_app, url_for
@@ -239,8 +239,9 @@ def version_for_download(
     now: datetime,
     *,
     ip: str | None = None,
-) -> tuple[DocumentVersion, Path]:
-    """The version and the path of its bytes; NotFound for a non-party or no such version.
+) -> tuple[DocumentVersion, store.VerifiedContent]:
+    """The version and its bytes (verified as they are read); NotFound for a non-party or no
+    such version; MissingDocument (a FileNotFoundError) when the store lacks them.
 
     Downloading a confidential document writes an audit entry (the caller commits it
     before sending the file)."""
@@ -249,13 +250,11 @@ def version_for_download(
         raise NotFound("document not found")
     document = document_of(request, document_id)
     version = _version_of(document, version_number)
-    path = store.path_for(version.sha256)
-    if not path.is_file():
-        raise FileNotFoundError(f"stored file missing for document version {version.id}")
+    content = store.open_content(version.sha256, version.size)
     if document.confidential:
         data = {"title": document.title, "version": version.version}
         _audit(actor, document, "document_downloaded", data, now, ip)
-    return version, path
+    return version, content
 
 
 def _version_of(document: Document, number: int) -> DocumentVersion:
@@ -364,7 +363,9 @@ def public_documents_for(request: DeviceRequest) -> list[dict]:
     ]
 
 
-def public_version(request_id: int, document_id: int) -> tuple[DocumentVersion, Path]:
+def public_version(
+    request_id: int, document_id: int
+) -> tuple[DocumentVersion, store.VerifiedContent]:
     """The latest version of a public, non-confidential document of a request in the public
     register; NotFound otherwise."""
     from app.public.register import in_register_clause
@@ -382,7 +383,5 @@ def public_version(request_id: int, document_id: int) -> tuple[DocumentVersion, 
     ).one_or_none()
     if document is None or document.latest is None:
         raise NotFound("document not found")
-    path = store.path_for(document.latest.sha256)
-    if not path.is_file():
-        raise FileNotFoundError(f"stored file missing for document {document.id}")
-    return document.latest, path
+    latest = document.latest
+    return latest, store.open_content(latest.sha256, latest.size)

@@ -189,36 +189,38 @@ def too_large(error):
 @writes_on_read  # the audit entry of a confidential download
 def download(request_id: int, document_id: int, version: int):
     try:
-        stored, path = service.version_for_download(
+        stored, content = service.version_for_download(
             current_user, request_id, document_id, version, utcnow(), ip=request.remote_addr
         )
     except FileNotFoundError:  # not a refusal: the stored file is gone (logged, then 500)
         current_app.logger.exception("a stored document is missing")
         abort(500)
     db.session.commit()  # the audit entry of a confidential download
-    return _send(path, stored)
+    return _send(content, stored)
 
 
 @public_bp.get("/<int:request_id>/<int:document_id>")
 def public_download(request_id: int, document_id: int):
     """A document the agency published, of a request in the public register (no login)."""
     try:
-        stored, path = service.public_version(request_id, document_id)
+        stored, content = service.public_version(request_id, document_id)
     except FileNotFoundError:  # not a refusal: the stored file is gone (logged, then 500)
         current_app.logger.exception("a stored document is missing")
         abort(500)
-    return _send(path, stored)
+    return _send(content, stored)
 
 
-def _send(path, stored):
+def _send(content, stored):
+    """The content streamed (verified as it goes), with its digest as the ETag."""
     response = send_file(
-        path,
+        content,
         mimetype=stored.content_type,
         as_attachment=True,
         download_name=stored.original_filename,
         etag=stored.sha256,
         max_age=0,
     )
+    response.content_length = stored.size
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response

@@ -10,7 +10,7 @@ from app.models.assessment import (
     PriorityScore,
     PriorityWeight,
 )
-from app.models.audit import AuditChainHead, AuditEntry
+from app.models.audit import AuditAnchor, AuditChainHead, AuditEntry
 from app.models.consultation import ConsultationComment
 from app.models.documents import Document, DocumentVersion
 from app.models.information import Answer, AnswerAttachment, InformationRound, Question
@@ -27,6 +27,7 @@ __all__ = [
     "ApiRateCounter",
     "ApiToken",
     "AssessmentReport",
+    "AuditAnchor",
     "AuditChainHead",
     "AuditEntry",
     "CoiDeclaration",

@@ -51,3 +51,15 @@ class AuditChainHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditAnchor(db.Model):
+    """The chain head as it was at a moment, published on the public register (`flask audit
+    anchor`, daily): whoever rewrites history after that cannot match what was published."""
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    anchored_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -98,3 +98,22 @@ def feed_entry(row: dict, page_url: str) -> FeedEntry:
 
 def page_url_for(url_for: Callable[..., str]) -> Callable[[dict], str]:
     return lambda row: url_for("public.detail", request_id=row["id"], _external=True)
+
+
+# --- Audit anchors ----------------------------------------------------------------------------
+
+
+def anchor_rows(anchors) -> list[dict]:
+    """What the anchors page shows of each anchor (newest first)."""
+    return [{"seq": a.seq, "hash": a.hash, "anchored_at": a.anchored_at} for a in anchors]
+
+
+def anchor_feed_entry(anchor, page_url: str) -> FeedEntry:
+    return FeedEntry(
+        id=f"{page_url}#entry-{anchor.seq}",
+        title=_("Audit trail anchored at entry %(seq)s", seq=anchor.seq),
+        link=f"{page_url}#entry-{anchor.seq}",
+        published=anchor.anchored_at,
+        updated=anchor.anchored_at,
+        summary=_("Entry %(seq)s has the hash %(hash)s.", seq=anchor.seq, hash=anchor.hash),
+    )

@@ -1,5 +1,5 @@
 """Public register views (no login): the list, a request's page with its consultation, the
-aggregate figures, the CSV download and the Atom feed.
+aggregate figures, the CSV download, the Atom feed, and the audit anchors (page, JSON, Atom).
 
 Templates receive only the dicts of `app.public.register` (never a model object), so
 nothing outside the `PUBLIC_FIELDS` allow-list can reach a public page.
@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from app.core.audit_anchors import anchors_document, published_anchors
 from app.domain.errors import Conflict, ValidationFailed
 from app.domain.vocab import RISK_CLASSES
 from app.errors import form_page
@@ -30,6 +31,8 @@ from app.public.consultation import CommentData, submit_comment
 from app.public.exports import FeedInfo, atom_bytes, csv_bytes
 from app.public.presenters import (
     DEADLINE_LABELS,
+    anchor_feed_entry,
+    anchor_rows,
     csv_header,
     csv_record,
     feed_entry,
@@ -165,6 +168,39 @@ def feed():
         alternate_url=url_for("public.index", _external=True),
         author=_("HTA Tracker public register"),
         updated=entries[0].updated if entries else now,
+        language=str(get_locale() or "it"),
+    )
+    return Response(atom_bytes(info, entries), mimetype="application/atom+xml")
+
+
+# --- Audit anchors ----------------------------------------------------------------------------
+
+
+@bp.get("/anchors")
+def anchors():
+    """The audit chain heads published by `flask audit anchor`, newest first."""
+    return render_template("public/anchors.html", anchors=anchor_rows(published_anchors()))
+
+
+@bp.get("/anchors.json")
+def anchors_json():
+    """What `flask audit verify --against-anchors URL` reads."""
+    return anchors_document(published_anchors()), 200, {"Cache-Control": "public, max-age=300"}
+
+
+@bp.get("/anchors.atom")
+def anchors_feed():
+    rows = published_anchors()
+    page = url_for("public.anchors", _external=True)
+    entries = [anchor_feed_entry(anchor, page) for anchor in rows]
+    info = FeedInfo(
+        id=url_for("public.anchors_feed", _external=True),
+        title=_("HTA Tracker: audit trail anchors"),
+        subtitle=_("The audit trail's chain head, published daily."),
+        self_url=url_for("public.anchors_feed", _external=True),
+        alternate_url=page,
+        author=_("HTA Tracker public register"),
+        updated=entries[0].updated if entries else utcnow(),
         language=str(get_locale() or "it"),
     )
     return Response(atom_bytes(info, entries), mimetype="application/atom+xml")
