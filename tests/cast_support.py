@@ -47,13 +47,14 @@ class Cast:
         }
 
 
-def make_cast(make) -> Cast:
-    """The cast, added and flushed (the caller commits; the `cast` fixture does)."""
-    manufacturer_org = make.org("manufacturer", name="Valvetech Srl")
-    body = make.org("regional_body", name="Lombardy HTA Unit", region="lombardia")
-    other_body = make.org("regional_body", name="Veneto HTA Unit", region="veneto")
-    irccs_org = make.org("irccs", name="IRCCS San Matteo")
-    other_irccs_org = make.org("irccs", name="IRCCS Gaslini", region="liguria")
+def make_cast(make, suffix: str = "") -> Cast:
+    """The cast, added and flushed (the caller commits; the `cast` fixture does). A `suffix`
+    to the organisations' names lets a test make a second cast beside the first."""
+    manufacturer_org = make.org("manufacturer", name=f"Valvetech Srl{suffix}")
+    body = make.org("regional_body", name=f"Lombardy HTA Unit{suffix}", region="lombardia")
+    other_body = make.org("regional_body", name=f"Veneto HTA Unit{suffix}", region="veneto")
+    irccs_org = make.org("irccs", name=f"IRCCS San Matteo{suffix}")
+    other_irccs_org = make.org("irccs", name=f"IRCCS Gaslini{suffix}", region="liguria")
     cast = Cast(
         manufacturer_org=manufacturer_org,
         manufacturer=make.user("manufacturer", organisation=manufacturer_org),

@@ -185,6 +185,7 @@ def _app_in_a_rolled_back_transaction(app, pristine_config: dict, tmp_path: Path
     app.config.update(pristine_config)
     app.instance_path = str(tmp_path / "instance")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.extensions.pop("document_store", None)  # the store under the previous test's folder
     ctx = app.app_context()
     ctx.push()
     factory_options = dict(db.session.session_factory.kw)

@@ -66,6 +66,7 @@ def test_healthz_answers_without_login_and_without_the_database(client, request_
     assert line["level"] == "DEBUG"  # probes do not fill the INFO log
 
 
+@pytest.mark.own_app  # `flask db stamp` writes through its own connection
 def test_readyz_is_ready_when_database_schema_and_store_answer(client, stamped):
     response = client.get("/readyz")
 
@@ -85,6 +86,7 @@ def test_readyz_is_not_ready_before_the_migrations_ran(client):
     assert response.json["checks"]["migrations"] != "ok"
 
 
+@pytest.mark.own_app  # `flask db stamp` writes through its own connection
 def test_readyz_is_not_ready_when_the_document_store_is_unreachable(app, client, stamped):
     from tests.s3_support import free_port
 

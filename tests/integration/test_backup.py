@@ -26,12 +26,16 @@ from tests.factories import Factories
 from tests.workflow_support import make_cast, walk_to
 from tests.workflow_support import no_area_hooks as no_area_hooks  # a fixture
 
+# Backups read through their own connections (pg_dump, the SQLite backup API, a thread firing
+# transitions): the data must be committed for real.
+pytestmark = pytest.mark.own_app
+
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def busy_history(make, label: str, count: int) -> None:
     """Requests walked to assessment, each with a document: transitions and uploads."""
-    cast = make_cast(make)
+    cast = make_cast(make, suffix=f" ({label})")
     for number in range(count):
         request = make.request(manufacturer=cast.manufacturer_org, complete=True)
         upload(cast.manufacturer, request, "other", pdf_bytes(f"{label} {number}"), title="Annex")
