@@ -202,6 +202,7 @@ def test_no_confidential_value_in_any_notification_or_mail(app, make, cast, smtp
 
 
 @pytest.mark.postgres
+@pytest.mark.own_app  # workers in threads, a connection each
 def test_two_workers_on_postgresql_never_send_twice(app, make, cast, smtp):
     for _ in range(4):
         walk_to(make.request(manufacturer=cast.manufacturer_org, complete=True), "assessment", cast)

@@ -139,6 +139,7 @@ def test_quarterly_usage_reports_due_for_the_irccs_using_the_device(make, cast):
 
 
 @pytest.mark.postgres
+@pytest.mark.own_app  # two runs in threads, a connection each
 def test_two_concurrent_runs_write_each_reminder_once(app, make, cast):
     for _ in range(3):
         in_assessment_due(make, cast, date(2026, 5, 12))
