@@ -112,8 +112,11 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
-    SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
+    # Session cookies go over HTTPS only. HTA_INSECURE_COOKIES=1 lifts that for one case: a
+    # production-configured server on a loopback port over plain HTTP (the slow tests'
+    # gunicorn, tests/slow/server.py), where HTTP clients would otherwise drop the cookie.
+    SESSION_COOKIE_SECURE = os.environ.get("HTA_INSECURE_COOKIES") != "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
     HSTS_SECONDS = 365 * 24 * 3600
 

@@ -280,10 +280,26 @@ def count_statements(app):
     return counting_statements
 
 
+RUN_SLOW = os.environ.get("RUN_SLOW") == "1"
+SLOW_NOTE = (
+    "slow tests (a real gunicorn server: races, killed workers, fuzzing; tests/slow) skipped: "
+    "set RUN_SLOW=1 to run them (.ci/run does)"
+)
+
+
 def pytest_collection_modifyitems(config, items):
+    if not RUN_SLOW:
+        skip_slow = pytest.mark.skip(reason=SLOW_NOTE)
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(skip_slow)
     if POSTGRES_URL.startswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    return None if RUN_SLOW else f"NOTE: {SLOW_NOTE}"
