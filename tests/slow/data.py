@@ -87,7 +87,7 @@ class Seeder:
     # --- People ---
 
     def people(self) -> People:
-        from app.services.api_tokens import issue_token
+        from app.accounts.api_tokens import issue_token
 
         n = next(_serial)
         with self.session() as make:
@@ -119,8 +119,8 @@ class Seeder:
         return ids
 
     def _walk(self, make, people: People, state: str, fields: dict) -> int:
-        from app.services.coi import declare
-        from app.services.workflow import fire
+        from app.assessment.coi import declare
+        from app.core.fire import fire
         from tests.document_support import attach_mandatory_documents
 
         users = {p.role: db.session.get(User, p.id) for p in people.all()}
