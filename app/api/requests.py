@@ -8,9 +8,12 @@ readers who are not parties to the request (as on the request page).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.api import schema_types as t
 from app.api.bodies import json_body
@@ -28,6 +31,7 @@ from app.api.registry import Param, actor, operation
 from app.documents.operations import missing_mandatory_types
 from app.domain import permissions
 from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS
+from app.domain.errors import Conflict
 from app.domain.redaction import RequestView, redact_fields, view_of
 from app.domain.vocab import (
     CARE_SETTINGS,
@@ -237,10 +241,27 @@ def with_etag(payload: dict, version: int) -> tuple[dict, int, dict]:
     return payload, 200, {"ETag": etag(version)}
 
 
-def check_if_match(version: int) -> None:
-    """412 when the client's If-Match is not the current version."""
-    if request.if_match and not request.if_match.contains(str(version)):
+def if_match_version(version: int) -> int | None:
+    """The version the client's If-Match names, for the operation to compare under the row
+    lock (a 412 when it no longer matches then, see `precondition_failed_on_conflict`); None
+    without If-Match or with `*`. 412 at once when it names none of the current version."""
+    if not request.if_match or request.if_match.star_tag:
+        return None
+    if not request.if_match.contains(str(version)):
         raise ApiError(412, "precondition-failed")
+    return version
+
+
+@contextmanager
+def precondition_failed_on_conflict(expected_version: int | None):
+    """With If-Match, a version that changed before the row lock was taken is a 412, as when
+    it had changed before the request arrived."""
+    try:
+        yield
+    except (Conflict, StaleDataError):
+        if expected_version is None:
+            raise
+        raise ApiError(412, "precondition-failed") from None
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -352,8 +373,9 @@ def update_request(request_id: int):
     req = get_request_for(user, request_id)
     if not permissions.can_edit_dossier(user, req):
         raise ApiError(403, "forbidden", _("This dossier cannot be edited now."))
-    check_if_match(req.version)
+    expected = if_match_version(req.version)
     now = utcnow()
     data = validated_dossier(json_body(), local_today(now), stored=req)
-    update_dossier(user, req, data, now, ip=request.remote_addr)
+    with precondition_failed_on_conflict(expected):
+        update_dossier(user, req, data, now, expected_version=expected, ip=request.remote_addr)
     return with_etag(request_detail(req, user), req.version)

@@ -15,7 +15,7 @@ from app.api import schema_types as t
 from app.api.bodies import json_body
 from app.api.problems import ApiError
 from app.api.registry import actor, operation
-from app.api.requests import IF_MATCH, check_if_match
+from app.api.requests import IF_MATCH, if_match_version, precondition_failed_on_conflict
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
 from app.core.guards import GuardFailure
@@ -271,17 +271,19 @@ def check_trigger(workflow: WorkflowSpec, trigger: str, user) -> None:
 def fire_and_report(obj, workflow: WorkflowSpec, trigger: str, user) -> dict:
     """Fire `trigger` with the body's reason and data; the new state and the audit entry."""
     check_trigger(workflow, trigger, user)
-    check_if_match(obj.version)
+    expected = if_match_version(obj.version)
     reason, data = fire_input(workflow, trigger)
-    entry = workflow_service.fire(
-        obj,
-        trigger,
-        user,
-        utcnow(),
-        reason=reason,
-        ip=request.remote_addr,
-        **data,
-    )
+    with precondition_failed_on_conflict(expected):
+        entry = workflow_service.fire(
+            obj,
+            trigger,
+            user,
+            utcnow(),
+            reason=reason,
+            expected_version=expected,
+            ip=request.remote_addr,
+            **data,
+        )
     label = state_label(obj.state, user.role) if workflow is REQUEST_WORKFLOW else None
     return {
         "state": obj.state,

@@ -64,6 +64,7 @@ from app.core import guards, transition_hooks
 from app.core.audit import record_audit
 from app.core.deadline_settings import effective_deadlines
 from app.core.guards import GuardFailure
+from app.core.locking import check_version, lock
 from app.domain import permissions
 from app.domain.deadlines import (
     DeadlineRule,
@@ -203,7 +204,7 @@ def fire(
 ) -> AuditEntry:
     """Fire `trigger` on `obj` as `actor` at `now` (see the module docstring)."""
     reason = (reason or "").strip()
-    _lock(obj)
+    lock(obj, _noun(obj))
     plan = _check(obj, trigger, actor, now, reason, expected_version, data)
     saved = _remember(obj)
     try:
@@ -236,32 +237,6 @@ def fire(
     return entry
 
 
-def _lock(obj) -> None:
-    """Lock the row and make sure `obj` holds what the database holds right now.
-
-    Pending changes to the object are flushed first (a refresh would silently drop them). The
-    lock reads only the version: every write to the row bumps it (the mapper's
-    version_id_col), so when it matches the object already loaded, the wide dossier row is
-    not read again; relationships are expired so that guards reload what they use.
-    """
-    if obj in db.session.dirty:
-        db.session.flush()
-    state = inspect(obj)
-    if "version" in state.unloaded:
-        db.session.refresh(obj, with_for_update=True)
-        return
-    table = state.mapper.local_table
-    locked_version = db.session.execute(
-        select(table.c.version).where(table.c.id == obj.id).with_for_update()
-    ).scalar_one_or_none()
-    if locked_version is None:
-        raise NotFound(f"{_noun(obj)} not found")
-    if locked_version != obj.version:
-        db.session.refresh(obj)
-        return
-    db.session.expire(obj, [rel.key for rel in state.mapper.relationships])
-
-
 def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:
     if not can_see(actor, obj):
         raise NotFound(f"{_noun(obj)} not found")
@@ -271,8 +246,7 @@ def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:
         raise InvalidTransition("unknown action", trigger=trigger, state=obj.state)
     if not any(permissions.can_fire(actor, obj, spec) for spec in specs):
         raise PermissionDenied(f"you may not do this on this {_noun(obj)}", trigger=trigger)
-    if expected_version is not None and int(expected_version) != obj.version:
-        raise Conflict(f"someone else changed this {_noun(obj)}; reload")
+    check_version(obj, expected_version, _noun(obj))
     candidates = engine.candidates(trigger, obj.state)
     if not candidates:
         raise InvalidTransition(

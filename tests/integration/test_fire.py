@@ -460,7 +460,7 @@ def test_a_stale_expected_version_is_a_conflict(request_, cast):
 
 def test_stale_data_at_write_time_is_a_conflict(request_, cast, monkeypatch):
     fire(request_, "submit", cast.manufacturer, T)
-    monkeypatch.setattr(workflow_service, "_lock", lambda obj: None)
+    monkeypatch.setattr(workflow_service, "lock", lambda obj, noun="": None)
     db.session.execute(
         text("UPDATE device_requests SET version = version + 1 WHERE id = :id"),
         {"id": request_.id},
