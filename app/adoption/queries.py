@@ -29,7 +29,9 @@ def get_adoption_for(actor, adoption_id: int, *, for_update: bool = False) -> Ad
     exist: never reveal which)."""
     query = select(Adoption).where(Adoption.id == adoption_id)
     if for_update:
-        query = query.with_for_update()
+        # Locked, and read again even if this request already loaded it: the checks
+        # that follow must see the row as it is now, not as it was (app.core.locking).
+        query = query.with_for_update().execution_options(populate_existing=True)
     adoption = db.session.scalars(query).one_or_none()
     if adoption is None or not permissions.can_view_adoption(actor, adoption):
         raise NotFound("adoption record not found")

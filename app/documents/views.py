@@ -24,13 +24,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.documents import bp, labels, public_bp
 from app.documents import operations as service
 from app.documents.presenters import documents_panel
-from app.domain import document_rules
-from app.domain.errors import ValidationFailed
-from app.errors import form_page
+from app.domain import document_rules, permissions
+from app.domain.errors import PermissionDenied, ValidationFailed
+from app.errors import error_page, form_page
 from app.extensions import db, login_manager
 from app.forms.documents import UploadForm
 from app.models.types import utcnow
 from app.sqlite_reads import writes_on_read
+from app.workflow.labels import state_label
 
 CACHE_CONTROL = "private, no-store"
 
@@ -89,9 +90,11 @@ def index(request_id: int):
 def upload(request_id: int):
     req = party_request(request_id)
     types = document_rules.uploadable_types(current_user, req)
-    if not types:
+    if not types and (request.method == "GET" or not _uploads_sometimes(req)):
         abort(403)
     form = UploadForm().set_types(types)
+    if not types:  # the request moved on before this upload arrived
+        return _moved_on(form, req)
     if request.method == "GET":
         _prefill(form, req)
         return _render_upload(form, req)
@@ -114,6 +117,14 @@ def upload(request_id: int):
             current_user, request_id, form.file.data, meta, utcnow(), ip=request.remote_addr
         )
         db.session.commit()
+    except PermissionDenied:
+        # Checked under the row lock: the request moved on since this form was opened (e.g.
+        # it was submitted meanwhile). Say so on the form rather than a bare 403.
+        db.session.rollback()
+        db.session.refresh(req)
+        if document_rules.uploadable_types(current_user, req):
+            return error_page(403)
+        return _moved_on(form, req)
     except OSError:  # not a refusal: the disk failed; the form says so and keeps the input
         db.session.rollback()
         current_app.logger.exception("storing an uploaded document failed")
@@ -130,6 +141,25 @@ def upload(request_id: int):
         "success",
     )
     return redirect(url_for("documents.index", request_id=request_id))
+
+
+def _uploads_sometimes(req) -> bool:
+    """The manufacturer and the assigned body upload in some states (the agency in all)."""
+    return permissions.is_manufacturer_of(current_user, req) or permissions.is_assessor_of(
+        current_user, req
+    )
+
+
+def _moved_on(form: UploadForm, req):
+    """The upload form again (409) with what was typed, saying why nothing was saved."""
+    form.form_errors.append(
+        _(
+            "The request moved on while you were uploading: it is now “%(state)s”, and you "
+            "can no longer add documents to it. Nothing was saved.",
+            state=state_label(req.state, current_user.role),
+        )
+    )
+    return _render_upload(form, req, 409)
 
 
 def _prefill(form: UploadForm, req) -> None:

@@ -143,7 +143,9 @@ def get_comment(actor, comment_id: int, *, for_update: bool = False) -> Consulta
     _require_agency(actor)
     query = select(ConsultationComment).where(ConsultationComment.id == comment_id)
     if for_update:
-        query = query.with_for_update()
+        # Locked, and read again even if this request already loaded it: the checks
+        # that follow must see the row as it is now, not as it was (app.core.locking).
+        query = query.with_for_update().execution_options(populate_existing=True)
     comment = db.session.scalars(query).one_or_none()
     if comment is None:
         raise NotFound("comment not found")

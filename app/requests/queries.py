@@ -70,7 +70,9 @@ def get_request_for(actor, request_id: int, *, for_update: bool = False) -> Devi
     declared, NotFound after declaring a conflict the agency has not overridden."""
     query = select(DeviceRequest).where(DeviceRequest.id == request_id)
     if for_update:
-        query = query.with_for_update()
+        # Locked, and read again even if this request already loaded it: the checks
+        # that follow must see the row as it is now, not as it was (app.core.locking).
+        query = query.with_for_update().execution_options(populate_existing=True)
     request = db.session.scalars(query).one_or_none()
     if request is None:
         raise NotFound("request not found")

@@ -350,7 +350,11 @@ def test_uploads_follow_role_and_stage(app, cast, make, as_user):
 
     # The manufacturer does not hold the file during the assessment.
     assert manufacturer.get(f"/requests/{request.id}/documents/upload").status_code == 403
-    assert post_upload(manufacturer, request.id, pdf_bytes(), "x.pdf").status_code == 403
+    # An upload posted from a page opened earlier: the form again, saying why (nothing kept).
+    refused = post_upload(manufacturer, request.id, pdf_bytes(), "x.pdf")
+    assert refused.status_code == 409
+    assert "can no longer add documents" in refused.get_data(as_text=True)
+    assert count(DocumentVersion) == 0
 
     # The assessor writes the assessment report, nothing else.
     page = assessor.get(f"/requests/{request.id}/documents/upload").get_data(as_text=True)
