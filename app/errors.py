@@ -14,6 +14,12 @@
   - otherwise the error page; for a conflict (409) its message is the one the view or its
     blueprint gave (`explain_conflicts`, `explain_conflicts_of`), else the generic one.
 - SQLAlchemy's StaleDataError (a concurrent write caught at flush) is answered as a Conflict.
+- A database that cannot be reached (a lost or terminated connection, a server restarting,
+  SQLite busy beyond its timeout) answers 503 with Retry-After, on the web and in the API: the
+  transaction was rolled back, so nothing was saved and the same request may simply be sent
+  again (with the same Idempotency-Key in the API). A value the database refuses (a number out
+  of range, a NUL character) that slipped past the forms' and the API's checks answers 400.
+  Both are logged as warnings, not crashes.
 
 A view therefore only catches an error it answers differently (and says why).
 """
@@ -23,11 +29,22 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.errors import (
@@ -62,7 +79,12 @@ MESSAGES = {
         _l("This could not be done as it was sent. Nothing was saved: please go back and check."),
     ),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. Nothing was saved.")),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("The database could not be reached. Nothing was saved: please try again."),
+    ),
 }
+RETRY_AFTER_SECONDS = "1"
 # What a form page flashes for a refusal it does not show on the form itself.
 FORM_MESSAGES = {
     409: MESSAGES[409][1],
@@ -75,6 +97,8 @@ def register_error_handlers(app: Flask) -> None:
         app.register_error_handler(code, _render_http_error(code))
     app.register_error_handler(DomainError, answer_domain_error)
     app.register_error_handler(StaleDataError, _answer_stale_data)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DataError, _value_not_storable)
 
 
 # --- What a view declares ---------------------------------------------------------------------
@@ -148,6 +172,35 @@ def answer_domain_error(error: DomainError) -> ResponseReturnValue:
 
 def _answer_stale_data(_error: StaleDataError) -> ResponseReturnValue:
     return answer_domain_error(Conflict("someone else changed this item meanwhile"))
+
+
+def _database_unavailable(error: OperationalError) -> ResponseReturnValue:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone: the pool discards it
+        db.session.close()
+    current_app.logger.warning(
+        "database unavailable during %s %s: %s", request.method, request.path, error.orig
+    )
+    headers = {"Retry-After": RETRY_AFTER_SECONDS}
+    if is_api_path(request.path):
+        from app.api.problems import ApiError
+
+        return ApiError(503, "unavailable", headers=headers).response()
+    page, status = error_page(503)
+    return page, status, headers
+
+
+def _value_not_storable(error: DataError) -> ResponseReturnValue:
+    db.session.rollback()
+    current_app.logger.warning(
+        "value refused by the database during %s %s: %s", request.method, request.path, error.orig
+    )
+    if is_api_path(request.path):
+        from app.api.problems import ApiError
+
+        return ApiError(400, "bad-request").response()
+    return error_page(400)
 
 
 def _render_http_error(code: int):

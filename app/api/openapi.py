@@ -69,11 +69,13 @@ ERROR_DESCRIPTIONS = {
     415: "Wrong Content-Type",
     422: "Invalid data (see `errors`), a condition not met (see `missing`), or a reused key",
     429: "Rate limit exceeded (see Retry-After)",
+    503: "The database could not be reached; nothing was saved: retry after Retry-After",
 }
 ERROR_HEADERS = {
     401: {"WWW-Authenticate": {"schema": t.STRING}},
     405: {"Allow": {"schema": t.STRING}},
     429: {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+    503: {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
 }
 PROBLEM = t.component(
     "Problem",
@@ -154,7 +156,7 @@ def _request_body(op: Operation) -> dict | None:
 
 
 def _error_statuses(op: Operation) -> list[int]:
-    statuses = set(op.errors)
+    statuses = set(op.errors) | {503}
     if not op.public:
         statuses |= {401, 429}
     if op.body is not None:

@@ -163,6 +163,15 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             _l("Something went wrong"),
             _l("An unexpected error occurred. Nothing was saved."),
         ),
+        ProblemType(
+            "unavailable",
+            503,
+            _l("Temporarily unavailable"),
+            _l(
+                "The database could not be reached. Nothing was saved: send the same request "
+                "again (with the same Idempotency-Key) after the seconds in Retry-After."
+            ),
+        ),
     )
 }
 

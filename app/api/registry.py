@@ -129,20 +129,22 @@ def _check_input(spec: Operation, kwargs: dict) -> None:
         require_multipart()
 
 
-def _claim(spec: Operation) -> int | Response | None:
+def _claim(spec: Operation) -> tuple[int, str] | Response | None:
+    """(record id, key) when the request's Idempotency-Key is claimed for its transaction."""
     if not spec.idempotent:
         return None
     key = idempotency.request_key()
     if key is None:
         return None
-    return idempotency.claim(g.api_user_id, key, utcnow())
+    claimed = idempotency.claim(g.api_user_id, key, utcnow())
+    return claimed if isinstance(claimed, Response) else (claimed, key)
 
 
-def _execute(view: Callable, spec: Operation, kwargs: dict, record_id: int | None) -> Response:
+def _execute(view: Callable, spec: Operation, kwargs: dict, claim: tuple[int, str] | None):
     try:
         response = to_response(view(**kwargs), spec)
-        if record_id is not None:
-            idempotency.complete(record_id, response)
+        if claim is not None:
+            idempotency.complete(claim[0], response)
         db.session.commit()
         return response
     except (ApiError, DomainError, HTTPException, StaleDataError, IntegrityError) as error:
@@ -151,17 +153,11 @@ def _execute(view: Callable, spec: Operation, kwargs: dict, record_id: int | Non
         db.session.rollback()
         response = _problem(error, spec).response()
     except BaseException:
-        if record_id is not None:
-            idempotency.release(record_id)
-        else:
-            db.session.rollback()
+        # The claim goes with the work: a retry may run again (app.api.idempotency).
+        db.session.rollback()
         raise
-    if record_id is not None:
-        if response.status_code >= 500:
-            idempotency.release(record_id)
-        else:
-            idempotency.complete(record_id, response)
-            db.session.commit()
+    if claim is not None and response.status_code < 500:
+        idempotency.remember(g.api_user_id, claim[1], response, utcnow())
     return response
 
 

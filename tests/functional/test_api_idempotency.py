@@ -95,12 +95,14 @@ def test_firing_twice_with_one_key_fires_once(client, make, no_area_hooks):  # n
     )
 
 
+@pytest.mark.postgres
 @pytest.mark.own_app  # two threads, each with its own connection: real commits
 def test_a_concurrent_duplicate_answers_409_and_nothing_is_done_twice(app, make, monkeypatch):
     """Two threads send the same key: while the first is still working, the second gets 409;
     afterwards a retry gets the first one's result. (The first thread pauses right after its
-    claim is committed, before any work: on SQLite a paused write transaction would lock
-    every other request out.)"""
+    claim, inside its transaction: the key's lock is held until it commits. On SQLite write
+    transactions run one at a time, so a duplicate waits and then replays the first answer:
+    tests/slow/test_races.py sends one key from many clients on both databases.)"""
     token = token_for(make.user("manufacturer"))
     entered, release = threading.Event(), threading.Event()
     real_claim = idempotency.claim
