@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app.api.problems import ApiError
+from app.domain import dossier_rules as rules
 from app.forms import dossier as form_module
 from app.forms.dossier import MESSAGES, DossierForm, initial_data
 
@@ -31,7 +32,7 @@ BOOLEAN = (*F.FLAG_FIELDS, "consent_to_publication")
 LISTS = ("confidential_fields", "comparators", "evidence")
 DOSSIER_FIELDS = (*TEXTUAL, *NUMERIC, *BOOLEAN, *LISTS)
 EVIDENCE_KEYS = ("design", "patients", "follow_up_months", "published_on", "reference")
-MAX_ROWS = {"comparators": 50, "evidence": 100}
+MAX_ROWS = rules.ROW_LIMITS
 
 
 # --- JSON types -------------------------------------------------------------------------------
@@ -82,20 +83,76 @@ def _is_evidence(value: Any) -> bool:
 
 
 def check_shape(body: Mapping[str, Any]) -> None:
-    """422 for unknown fields and values of the wrong JSON type (before the form's rules)."""
-    errors = {}
+    """422 for unknown fields, values of the wrong JSON type and JSON numbers that are not
+    what the field holds (before the form's rules)."""
+    errors, codes = {}, {}
     for name, value in body.items():
         if name not in DOSSIER_FIELDS:
-            errors[name] = [_("Unknown field.")]
+            errors[name], codes[name] = [_("Unknown field.")], ["unknown_field"]
         elif message := _type_error(name, value):
-            errors[name] = [message]
+            errors[name], codes[name] = [message], ["type"]
         elif name in MAX_ROWS and isinstance(value, list) and len(value) > MAX_ROWS[name]:
             errors[name] = [_("At most %(count)s rows.", count=MAX_ROWS[name])]
+            codes[name] = ["type"]
+        else:
+            for field_id, code in _number_errors(name, value):
+                errors[field_id], codes[field_id] = [str(MESSAGES[code])], [code]
     if errors:
-        codes = {
-            name: ["unknown_field" if name not in DOSSIER_FIELDS else "type"] for name in errors
-        }
         raise ApiError(422, "validation", errors=errors, error_codes=codes)
+
+
+# --- JSON numbers ---------------------------------------------------------------------------------
+# A JSON number is exact: it is checked as the number it is, and handed to the form written
+# without any separator a person might type, so "12.345" is never read as twelve thousand.
+
+
+def _is_json_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _exact(value: int | float) -> Decimal | None:
+    amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return amount if amount.is_finite() else None
+
+
+def _number_error(name: str, value: Any) -> str | None:
+    if not _is_json_number(value):
+        return None
+    money = name in F.MONEY_FIELDS
+    amount = _exact(value)
+    if amount is None:
+        return rules.E_MONEY_FORMAT if money else rules.E_COUNT_FORMAT
+    if money:
+        return rules.check_money(amount)
+    return None if amount == amount.to_integral_value() else rules.E_COUNT_FORMAT
+
+
+def _number_errors(name: str, value: Any) -> list[tuple[str, str]]:
+    """(field id, code) for JSON numbers a field cannot hold (three decimals of money, a
+    fraction of a patient)."""
+    if name in NUMERIC:
+        code = _number_error(name, value)
+        return [(name, code)] if code else []
+    if name != "evidence" or not isinstance(value, list):
+        return []
+    found = []
+    for index, row in enumerate(value):
+        for key in ("patients", "follow_up_months"):
+            code = _number_error(key, row.get(key))
+            if code:
+                found.append((f"evidence-{index}-{key}", code))
+    return found
+
+
+def _number_text(value: int | float) -> str:
+    """A JSON number as the form's fields read it unambiguously: digits, and a decimal point
+    only before one or two decimals (more were refused by `check_shape`)."""
+    amount = _exact(value)
+    if amount is None:
+        return repr(value)
+    if amount == amount.to_integral_value():
+        return str(int(amount))
+    return format(amount, "f")
 
 
 # --- JSON -> the form's data --------------------------------------------------------------------
@@ -108,8 +165,8 @@ def _text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
-    if isinstance(value, float):
-        return repr(value)
+    if _is_json_number(value):
+        return _number_text(value)
     return str(value)
 
 

@@ -344,6 +344,9 @@ IDENTIFIER_CHECKS = {
     "repertorio_number": check_repertorio_number,
     "notified_body_number": check_notified_body_number,
 }
+# The repeatable lists of the dossier and how many rows each may hold (the form and the API).
+ROW_LIMITS = {"comparators": 50, "evidence": 100}
+
 MONEY_FIELDS = fields_of_kind(Kind.MONEY)
 COUNT_FIELDS = fields_of_kind(Kind.COUNT)
 CHOICE_FIELDS = {"severity": SEVERITIES, "care_setting": CARE_SETTINGS}
