@@ -26,6 +26,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     _resolve_secret_key(app)
     _trust_proxies(app)
     _register_extensions(app)
+    _register_url_converters(app)
     _register_blueprints(app)
     _register_operations(app)
     _register_template_helpers(app)
@@ -130,6 +131,12 @@ def _import_views() -> None:
     for package in FEATURE_PACKAGES:
         for module in importlib.import_module(package).VIEW_MODULES:
             importlib.import_module(module)
+
+
+def _register_url_converters(app: Flask) -> None:
+    from app.routing import register_converters
+
+    register_converters(app)
 
 
 def _register_blueprints(app: Flask) -> None:

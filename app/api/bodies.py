@@ -17,6 +17,7 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 
 from app.api.problems import ApiError
+from app.domain.text import is_storable_text
 
 JSON_MEDIA_TYPE = "application/json"
 MULTIPART_MEDIA_TYPE = "multipart/form-data"
@@ -89,13 +90,7 @@ def json_body() -> dict:
 
 
 def _bad_text(text: str) -> bool:
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    return not is_storable_text(text)
 
 
 def _bad_paths(value: Any, path: str) -> list[str]:

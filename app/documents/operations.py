@@ -35,6 +35,7 @@ from app.domain.file_types import detect_file_type, filename_problem
 from app.extensions import db
 from app.models import DeviceRequest, Document, DocumentVersion
 from app.requests.queries import get_request_for
+from app.routing import INT32_MAX
 
 ENTITY_TYPE = "document"
 
@@ -74,6 +75,8 @@ def request_for_party(actor, request_id: int, *, for_update: bool = False) -> De
 
 
 def document_of(request: DeviceRequest, document_id: int) -> Document:
+    if not 0 < document_id <= INT32_MAX:  # e.g. ?document=... typed in the address bar
+        raise NotFound("document not found")
     document = db.session.get(Document, document_id)
     if document is None or document.request_id != request.id:
         raise NotFound("document not found")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.accounts.api_tokens import LIFETIME_CHOICES, MAX_NAME_LENGTH
+from app.forms.base import AppForm
 
 NO_EXPIRY = "never"
 
@@ -24,7 +24,7 @@ def lifetime_value(days: int | None) -> str:
     return NO_EXPIRY if days is None else str(days)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(AppForm):
     name = StringField(
         _l("Name"),
         [

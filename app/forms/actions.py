@@ -17,11 +17,11 @@ from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms.base import AppForm
 from app.workflow.action_labels import (
     CHOICE_LABELS,
     FIELD_LABELS,
@@ -75,16 +75,16 @@ def _field_for(data_field: DataField):
     return StringField(label, validators=[presence, Length(max=500)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     """Base class; `action_form_class` adds the transition's fields and the reason."""
 
     expected_version = HiddenField()
 
     spec: TransitionSpec  # set on each generated subclass
 
-    def version(self) -> int | None:
-        value = (self.expected_version.data or "").strip()
-        return int(value) if value.isdigit() else None
+    def version(self) -> str:
+        """As sent: a blank or malformed version is refused by the kernel, never ignored."""
+        return (self.expected_version.data or "").strip()
 
     def reason_text(self) -> str:
         return (self.reason.data or "").strip()

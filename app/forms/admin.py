@@ -10,7 +10,6 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -30,6 +29,7 @@ from app.domain import identifiers
 from app.domain.errors import ValidationFailed
 from app.domain.vocab import REGION_NAMES, REGIONS, OrgKind
 from app.forms.auth import password_length_rule
+from app.forms.base import AppForm
 from app.workflow.labels import REQUEST_STATE_LABELS
 
 VAT_MESSAGES = {
@@ -57,7 +57,7 @@ def _choices(label_map: dict, blank_label=None) -> list[SelectChoice]:
     return options + [SelectChoice(code, label) for code, label in label_map.items()]
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     """Create or edit a user; `NewUserForm` makes the initial password required."""
 
     email = EmailField(
@@ -120,7 +120,7 @@ class NewUserForm(UserForm):
     )
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(AppForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(message=_l("Enter the organisation's name.")), Length(max=200)],
@@ -181,7 +181,7 @@ def working_field_name(state: str) -> str:
 
 
 @cache
-def deadlines_form_class(states: tuple[str, ...]) -> type[FlaskForm]:
+def deadlines_form_class(states: tuple[str, ...]) -> type[AppForm]:
     """A form with, per state, the number of days (empty: no deadline) and whether they
     are working days."""
     attributes = {}
@@ -202,7 +202,7 @@ def deadlines_form_class(states: tuple[str, ...]) -> type[FlaskForm]:
             ],
         )
         attributes[working_field_name(state)] = BooleanField(_l("Working days"))
-    return type("DeadlinesForm", (FlaskForm,), attributes)
+    return type("DeadlinesForm", (AppForm,), attributes)
 
 
 def reminder_field_name(state: str) -> str:
@@ -226,7 +226,7 @@ def _valid_days_before(form, field) -> None:
         ) from None
 
 
-def reminders_form_class(states: tuple[str, ...]) -> type[FlaskForm]:
+def reminders_form_class(states: tuple[str, ...]) -> type[AppForm]:
     """A form with, per state, the working days before its due date on which the holder of
     the stage is reminded ("7, 2")."""
     attributes = {
@@ -235,4 +235,4 @@ def reminders_form_class(states: tuple[str, ...]) -> type[FlaskForm]:
         )
         for state in states
     }
-    return type("RemindersForm", (FlaskForm,), attributes)
+    return type("RemindersForm", (AppForm,), attributes)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -25,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.domain.core_model import DOMAINS, STATUSES
 from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES
+from app.forms.base import AppForm
 from app.forms.dossier import MoneyField
 from app.workflow.action_labels import OUTCOME_LABELS, ROUTE_LABELS
 from app.workflow.definitions import ROUTES
@@ -121,7 +121,7 @@ def _add_error(field, message) -> None:
 # --- Prioritisation --------------------------------------------------------------------------
 
 
-def scores_form_class() -> type[FlaskForm]:
+def scores_form_class() -> type[AppForm]:
     """Per criterion: a 0-3 score (empty: not scored) and its written justification."""
     attributes = {}
     for criterion in CRITERIA:
@@ -134,7 +134,7 @@ def scores_form_class() -> type[FlaskForm]:
     return type("PriorityScoresForm", (ScoresFormBase,), attributes)
 
 
-class ScoresFormBase(FlaskForm):
+class ScoresFormBase(AppForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for criterion in CRITERIA:
@@ -158,7 +158,7 @@ class ScoresFormBase(FlaskForm):
         return entries
 
 
-def weights_form_class() -> type[FlaskForm]:
+def weights_form_class() -> type[AppForm]:
     attributes = {
         field_name("weight", criterion): DecimalField(
             CRITERION_LABELS[criterion],
@@ -177,7 +177,7 @@ def weights_form_class() -> type[FlaskForm]:
     return type("PriorityWeightsForm", (WeightsFormBase,), attributes)
 
 
-class WeightsFormBase(FlaskForm):
+class WeightsFormBase(AppForm):
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
@@ -190,7 +190,7 @@ class WeightsFormBase(FlaskForm):
         return {c: self[field_name("weight", c)].data for c in CRITERIA}
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(AppForm):
     """A prioritisation decision with its reasons (required for every decision)."""
 
     decision = SelectField(
@@ -219,7 +219,7 @@ class DecisionForm(FlaskForm):
         return valid
 
 
-class VersionForm(FlaskForm):
+class VersionForm(AppForm):
     """A button that fires a transition without data (the version for the optimistic lock)."""
 
     expected_version = HiddenField()
@@ -228,12 +228,12 @@ class VersionForm(FlaskForm):
 # --- Assignment and conflicts of interest ----------------------------------------------------
 
 
-class AssignBodyForm(FlaskForm):
+class AssignBodyForm(AppForm):
     regional_body = HiddenField(validators=[DataRequired()])
     expected_version = HiddenField()
 
 
-class CoiDeclarationForm(FlaskForm):
+class CoiDeclarationForm(AppForm):
     conflict = RadioField(
         _l("Do you have a conflict of interest with this request?"),
         choices=_choices(
@@ -261,7 +261,7 @@ class CoiDeclarationForm(FlaskForm):
         return valid
 
 
-class CoiOverrideForm(FlaskForm):
+class CoiOverrideForm(AppForm):
     reason = _text(
         _l("Why the assessor may take part despite the conflict"),
         2,
@@ -273,7 +273,7 @@ class CoiOverrideForm(FlaskForm):
 # --- The assessment ----------------------------------------------------------------------------
 
 
-def checklist_form_class() -> type[FlaskForm]:
+def checklist_form_class() -> type[AppForm]:
     """Per Core Model domain: status, findings, conclusion; and the report's summary."""
     attributes = {}
     for domain in DOMAINS:
@@ -293,7 +293,7 @@ def checklist_form_class() -> type[FlaskForm]:
     return type("ChecklistForm", (ChecklistFormBase,), attributes)
 
 
-class ChecklistFormBase(FlaskForm):
+class ChecklistFormBase(AppForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for domain in DOMAINS:
@@ -315,7 +315,7 @@ class ChecklistFormBase(FlaskForm):
         }
 
 
-def factual_comments_form_class() -> type[FlaskForm]:
+def factual_comments_form_class() -> type[AppForm]:
     """One comment box per section of the draft report, and one on the report as a whole."""
     attributes = {
         field_name("comment", domain): _text(DOMAIN_LABELS[domain], 2) for domain in DOMAINS
@@ -325,7 +325,7 @@ def factual_comments_form_class() -> type[FlaskForm]:
     return type("FactualCommentsForm", (FactualCommentsFormBase,), attributes)
 
 
-class FactualCommentsFormBase(FlaskForm):
+class FactualCommentsFormBase(AppForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if valid and _blank(self.general) and not self.section_comments():
@@ -350,7 +350,7 @@ class FactualCommentsFormBase(FlaskForm):
 # --- Appraisal -------------------------------------------------------------------------------
 
 
-class RecommendationForm(FlaskForm):
+class RecommendationForm(AppForm):
     """The recommendation's input. What each outcome requires (conditions, the evidence to be
     generated, a review date) is checked by the workflow's guards, whose messages the view
     shows on these fields."""
@@ -407,7 +407,7 @@ def _required_not_negative() -> list:
 QUARTER_CHOICES = _blank_then((str(q), f"Q{q}") for q in range(1, 5))
 
 
-class UsageReportForm(FlaskForm):
+class UsageReportForm(AppForm):
     year = IntegerField(
         _l("Year"),
         validators=[

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.accounts.passwords import MIN_PASSWORD_LENGTH
+from app.forms.base import AppForm
 
 
 def password_length_rule() -> Length:
@@ -19,7 +19,7 @@ def password_length_rule() -> Length:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(
         _l("Email"),
         validators=[DataRequired(message=_l("Enter your email address."))],
@@ -32,7 +32,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password."))],
@@ -58,7 +58,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError(_l("The new password must differ from the current one."))
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(AppForm):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(message=_l("Enter the code from your authenticator app."))],
@@ -68,7 +68,7 @@ class SecondFactorForm(FlaskForm):
     remember = BooleanField(_l("Remember this browser for %(days)d days", days=30))
 
 
-class EnrolSecondFactorForm(FlaskForm):
+class EnrolSecondFactorForm(AppForm):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(message=_l("Enter the code from your authenticator app."))],
@@ -77,7 +77,7 @@ class EnrolSecondFactorForm(FlaskForm):
     )
 
 
-class ConfirmWithCodeForm(FlaskForm):
+class ConfirmWithCodeForm(AppForm):
     """A sensitive change to one's second factor, confirmed with a current code."""
 
     code = StringField(

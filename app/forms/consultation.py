@@ -7,17 +7,17 @@ Validation only: whether the consultation is open, and who may moderate, is the 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from app.forms.base import AppForm
 from app.public.consultation import MAX_TEXT
 
 HONEYPOT_FIELD = "website"
 
 
-class CommentForm(FlaskForm):
+class CommentForm(AppForm):
     """A comment on a draft recommendation. `website` is a honeypot: hidden from people,
     filled in by bots; a comment that fills it is silently dropped."""
 
@@ -51,7 +51,7 @@ class CommentForm(FlaskForm):
         return bool((self.website.data or "").strip())
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(AppForm):
     decision = RadioField(
         _l("Decision"),
         choices=[SelectChoice("publish", _l("Publish")), SelectChoice("reject", _l("Reject"))],
@@ -68,7 +68,7 @@ class ModerationForm(FlaskForm):
             raise ValidationError(_l("Say why the comment is rejected."))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(AppForm):
     answer = TextAreaField(
         _l("Answer of the agency"),
         validators=[

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.documents import labels
 from app.domain.document_rules import MAX_TITLE_LENGTH
+from app.forms.base import AppForm
 
 
 def doc_type_choices(types: Sequence[str]) -> list[SelectChoice]:
@@ -45,7 +45,7 @@ class FieldErrorsMixin:
                 self.form_errors.append(message)
 
 
-class UploadForm(FieldErrorsMixin, FlaskForm):
+class UploadForm(FieldErrorsMixin, AppForm):
     doc_type = SelectField(
         _l("Type of document"),
         validators=[DataRequired(message=_l("Choose the type of document."))],

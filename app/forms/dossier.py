@@ -19,7 +19,6 @@ from typing import Any
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -41,6 +40,7 @@ from app import labels
 from app.domain import dossier_rules as rules
 from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS, Kind, fields_of_kind
 from app.domain.vocab import IVDR_CLASSES, MDR_CLASSES, Regulation
+from app.forms.base import AppForm
 
 MESSAGES = {
     rules.E_UDI_DI_FORMAT: _l(
@@ -262,10 +262,22 @@ def _is_blank(field) -> bool:
 
 
 ROW_LISTS = {"comparators": ComparatorRow, "evidence": EvidenceRow}
+# Rows read from a posted form: well above the limits (rules.ROW_LIMITS), so that a form with
+# too many rows is shown again whole with a message, never saved cut short; bounded, so that a
+# crafted post cannot make the server build any number of rows.
+ROWS_READ = 1000
+TOO_MANY_ROWS = {
+    "comparators": _l("At most %(count)d comparators: remove some rows, then save again."),
+    "evidence": _l("At most %(count)d evidence rows: remove some rows, then save again."),
+}
+ROW_LIMIT_REACHED = {
+    "comparators": _l("You can list at most %(count)d comparators."),
+    "evidence": _l("You can list at most %(count)d evidence rows."),
+}
 
 
 # --- The form ---------------------------------------------------------------------------------
-class DossierForm(FlaskForm):
+class DossierForm(AppForm):
     """The whole dossier; `today` (Europe/Rome) bounds the certificate's issue date."""
 
     # The request's version when the page was opened: a stale save is refused, not merged.
@@ -323,11 +335,11 @@ class DossierForm(FlaskForm):
     care_setting = ChoiceField(
         FIELD_LABELS["care_setting"], choices=_choices(labels.CARE_SETTING_LABELS)
     )
-    comparators = FieldList(FormField(ComparatorRow), min_entries=1, max_entries=50)
+    comparators = FieldList(FormField(ComparatorRow), min_entries=1, max_entries=ROWS_READ)
     outcomes = _text("outcomes", render_kw={"rows": 3})
     claimed_benefits = _text("claimed_benefits", render_kw={"rows": 3})
     unmet_need = _text("unmet_need", render_kw={"rows": 3})
-    evidence = FieldList(FormField(EvidenceRow), min_entries=1, max_entries=100)
+    evidence = FieldList(FormField(EvidenceRow), min_entries=1, max_entries=ROWS_READ)
 
     # Economics (EUR)
     list_price = MoneyField(FIELD_LABELS["list_price"])
@@ -382,6 +394,16 @@ class DossierForm(FlaskForm):
         valid &= self._validate_risk_class()
         valid &= self._validate_certificate_dates()
         valid &= self._validate_evidence_rows()
+        valid &= self._validate_row_counts()
+        return valid
+
+    def _validate_row_counts(self) -> bool:
+        valid = True
+        for name, limit in rules.ROW_LIMITS.items():
+            filled = [entry for entry in self[name] if not entry.form.is_blank()]
+            if len(filled) > limit:
+                self.form_errors.append(str(TOO_MANY_ROWS[name]) % {"count": limit})
+                valid = False
         return valid
 
     def _fail(self, field, code: str) -> bool:
@@ -445,7 +467,11 @@ class DossierForm(FlaskForm):
             return False
         field_list = self[list_name]
         if verb == "add":
-            field_list.append_entry()
+            limit = rules.ROW_LIMITS[list_name]
+            if len(field_list.entries) >= limit:
+                self.form_errors.append(str(ROW_LIMIT_REACHED[list_name]) % {"count": limit})
+            else:
+                field_list.append_entry()
             return True
         if verb == "remove":
             field_list.entries = [e for e in field_list.entries if e.name != f"{list_name}-{index}"]

@@ -12,7 +12,6 @@ Whether a due date falls within the stage deadline, and who may do what, is chec
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -30,18 +29,19 @@ from wtforms.validators import Length, Optional
 from app.documents.labels import E_ANSWER_TOO_LONG, MESSAGES
 from app.domain import information_rules as rules
 from app.domain.document_rules import MANUFACTURER_TYPES, MAX_TITLE_LENGTH
+from app.forms.base import AppForm
 from app.forms.documents import FieldErrorsMixin, doc_type_choices
 
 DEFAULT_QUESTION_ROWS = 3
 INVALID_DATE = _l("Enter a date as day, month and year.")
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(AppForm):
     expected_version = HiddenField()
 
-    def version(self) -> int | None:
-        value = (self.expected_version.data or "").strip()
-        return int(value) if value.isdigit() else None
+    def version(self) -> str:
+        """As sent: a blank or malformed version is refused by the kernel, never ignored."""
+        return (self.expected_version.data or "").strip()
 
 
 class QuestionRowForm(Form):
@@ -77,7 +77,7 @@ class ComposeRoundForm(FieldErrorsMixin, VersionedForm):
                 entry.form.due_on.errors = [str(INVALID_DATE)]
 
 
-class AnswerForm(FieldErrorsMixin, FlaskForm):
+class AnswerForm(FieldErrorsMixin, AppForm):
     text = TextAreaField(
         _l("Your answer"),
         validators=[

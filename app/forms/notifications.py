@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
+from app.forms.base import AppForm
 from app.notifications.messages import KINDS
 from app.notifications.preferences import DIGEST, IMMEDIATE, OFF, configurable_kinds
 
@@ -17,10 +17,10 @@ MODE_LABELS = {
 }
 
 
-def preferences_form(modes: dict[str, str]) -> FlaskForm:
+def preferences_form(modes: dict[str, str]) -> AppForm:
     """A form with one select per configurable kind, named after the kind."""
 
-    class PreferencesForm(FlaskForm):
+    class PreferencesForm(AppForm):
         pass
 
     for kind in configurable_kinds():
