@@ -83,7 +83,7 @@ def assign(
     body_id: int,
     now: datetime,
     *,
-    expected_version: int | None = None,
+    expected_version: int | str | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
     """Assign the regional body (the agency, while the request is in assignment)."""

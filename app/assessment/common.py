@@ -25,9 +25,10 @@ def client_ip() -> str | None:
     return http_request.remote_addr
 
 
-def version_of(form) -> int | None:
-    value = (form.expected_version.data or "").strip()
-    return int(value) if value.isdigit() else None
+def version_of(form) -> str:
+    """The version the page was opened at, as sent: the kernel refuses a blank or malformed
+    one with Conflict (app.core.locking.parse_version), never ignores it."""
+    return (form.expected_version.data or "").strip()
 
 
 def load_request(request_id: int):

@@ -195,7 +195,7 @@ def return_factual_comments(
     now: datetime,
     *,
     section_labels: Mapping[str, str] | None = None,
-    expected_version: int | None = None,
+    expected_version: int | str | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
     """Store the comments by section and fire `return_factual_comments` with the general one

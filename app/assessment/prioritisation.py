@@ -263,7 +263,7 @@ def decide(
     *,
     reason: str = "",
     route_to: str | None = None,
-    expected_version: int | None = None,
+    expected_version: int | str | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
     """Fire a prioritisation decision (or start the round). Every decision needs its reasons:

@@ -106,9 +106,9 @@ def _decision_refusal(error) -> str:
     return _("The decision was not recorded: check the reasons and the choices.")
 
 
-def _version(form) -> int | None:
-    value = (form.expected_version.data or "").strip()
-    return int(value) if value.isdigit() else None
+def _version(form) -> str:
+    """As sent: a blank or malformed version is refused by the kernel, never ignored."""
+    return (form.expected_version.data or "").strip()
 
 
 # --- One request's scores ---------------------------------------------------------------------

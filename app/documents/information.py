@@ -153,7 +153,7 @@ def compose_round(
     rows: Sequence[QuestionRow],
     now: datetime,
     *,
-    expected_version: int | None = None,
+    expected_version: int | str | None = None,
     ip: str | None = None,
 ) -> InformationRound:
     """Fire request_information with the questions, then give them their due dates.
@@ -337,7 +337,7 @@ def send_answers(
     round_number: int,
     now: datetime,
     *,
-    expected_version: int | None = None,
+    expected_version: int | str | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
     """Send every answer of the round: fires answer_information (or resubmit at intake),

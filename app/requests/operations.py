@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.core.locking import check_version, lock
 from app.core.request_edits import audit_request_edit
 from app.domain import permissions
 from app.domain.audit_chain import jsonable
@@ -27,7 +28,7 @@ from app.domain.dossier_rules import (
     dossier_errors,
     missing_for_submission,
 )
-from app.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import Comparator, DeviceRequest, EvidenceItem
 from app.requests.queries import outcome_of
@@ -104,21 +105,23 @@ def update_dossier(
     data: Mapping[str, Any],
     now: datetime,
     *,
-    expected_version: int | None = None,
+    expected_version: int | str | None = None,
     ip: str | None = None,
 ) -> dict[str, list]:
     """Apply `data`; return {field: [old, new]} (JSON-safe) for what actually changed.
 
     Outside the draft (the file is being completed after intake) the changes go to the audit
-    trail. `expected_version` is the version the editor started from: if someone saved in
-    between, Conflict is raised instead of silently overwriting their work.
+    trail. `expected_version` is the version the editor started from: if someone saved (or
+    submitted) in between, Conflict is raised instead of silently overwriting their work; a
+    blank or malformed one is refused the same way. The row is locked and re-read first, so
+    the checks see what the database holds now.
     """
+    lock(request, "request")
     if not permissions.can_view_request(actor, request, outcome_of(request)):
         raise NotFound("request not found")
+    check_version(request, expected_version, "request")
     if not permissions.can_edit_dossier(actor, request):
         raise PermissionDenied("this dossier cannot be edited now")
-    if expected_version is not None and expected_version != request.version:
-        raise Conflict("the dossier was changed by someone else")
     _refuse_invalid(data, now)
     before = dossier_snapshot(request)
     _apply(request, data)

@@ -108,8 +108,8 @@ def _has_body_field(spec: TransitionSpec) -> bool:
 def _refuse_if_moved_on(target: ActionTarget, trigger: str, form: ActionForm) -> None:
     """An invalid form on an object that changed meanwhile: say so (409) rather than 422."""
     version = form.version()
-    if version is not None and version != target.obj.version:
-        raise Conflict("changed since the form was drawn")
+    if not version.isdigit() or int(version) != target.obj.version:
+        raise Conflict("changed since the form was drawn (or the page sent no valid version)")
     specs = target.workflow.by_trigger(trigger)
     if not any(target.obj.state in s.sources for s in specs):
         raise InvalidTransition("the state changed since the form was drawn", trigger=trigger)

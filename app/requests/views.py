@@ -7,13 +7,15 @@ revealing that it exists); one they can see but not change answers 403.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from app.core.audit import entries_for_request
 from app.domain import permissions
 from app.domain.dossier_rules import SUBMISSION_FIELDS
-from app.domain.errors import Conflict, ValidationFailed
+from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from app.errors import form_page
 from app.extensions import db, login_manager
 from app.forms.dossier import FIELD_LABELS, MESSAGES, SECTION_LABELS, DossierForm
@@ -23,6 +25,7 @@ from app.requests import bp
 from app.requests.operations import create_draft, local_today, missing_by_section, update_dossier
 from app.requests.presenters import dossier_context, workflow_panel_context
 from app.requests.queries import get_request_for, search_filter, visible_requests
+from app.workflow.action_labels import action_label
 from app.workflow.labels import state_label
 from app.workflow.states import REQUEST_STATES
 
@@ -86,32 +89,43 @@ def new():
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
 def edit(request_id: int):
     device_request = _load(request_id)
-    if not permissions.can_edit_dossier(current_user, device_request):
-        abort(403)
     now = utcnow()
     if request.method == "GET":
+        if not permissions.can_edit_dossier(current_user, device_request):
+            abort(403)
         return _render_form(
             DossierForm.for_request(device_request, today=local_today(now)), device_request
         )
+    if not permissions.is_manufacturer_of(current_user, device_request):
+        abort(403)
     form = DossierForm(today=local_today(now))
+    if not permissions.can_edit_dossier(current_user, device_request):
+        # Posted from a page opened before a colleague submitted: the form again, saying so.
+        _show_refusal(form, device_request, None, {})
+        return _render_form(form, device_request, status=409)
     if form.apply_row_action(request.form.get("row_action")):
         return _render_form(form, device_request)
     if not form.validate():
         return _render_form(form, device_request, status=422)
     domain_errors: dict = {}
     form_page(
+        # Refused because the request moved on under the lock (PermissionDenied): a conflict.
         lambda status: _render_form(
-            form, device_request, status=status, domain_errors=domain_errors
+            form,
+            device_request,
+            status=409 if status == 403 else status,
+            domain_errors=domain_errors,
         ),
-        show=lambda error: _show_refusal(form, request_id, error, domain_errors),
-        refusals=(ValidationFailed, Conflict),
+        show=lambda error: _show_refusal(form, device_request, error, domain_errors),
+        refusals=(ValidationFailed, Conflict, PermissionDenied),
     )
     changes = update_dossier(
         current_user,
         device_request,
         form.dossier_data(),
         now,
-        expected_version=_int_or_none(form.version.data),
+        # A page always sends the version it was opened at: blank or garbage is refused.
+        expected_version=form.version.data or "",
         ip=request.remote_addr,
     )
     db.session.commit()
@@ -139,10 +153,25 @@ def detail(request_id: int):
     return render_template("requests/detail.html", **context)
 
 
-def _show_refusal(form: DossierForm, request_id: int, error, domain_errors: dict) -> None:
-    """Invalid values: listed above the form. Saved by someone else meanwhile: the user's
-    input stays in the form, which now carries the current version, so saving again wins."""
-    if isinstance(error, Conflict):
+def _show_refusal(form: DossierForm, device_request, error, domain_errors: dict) -> None:
+    """Invalid values: listed above the form. Otherwise nothing was saved and the form, which
+    keeps the user's input, says why: the request moved on (who did what, when), someone else
+    saved meanwhile, or the page sent no valid version. It then carries the current version,
+    so saving again is the user's choice. (Called after the rollback: the request reloads.)"""
+    if isinstance(error, ValidationFailed):
+        domain_errors.update(error.details.get("fields") or {})
+        return
+    if not permissions.can_edit_dossier(current_user, device_request):
+        form.form_errors.append(_moved_on_message(device_request))
+    elif isinstance(error, Conflict) and "version" in error.details:
+        form.form_errors.append(
+            _(
+                "This page did not say which version of the dossier you started from (it may "
+                "be damaged or out of date). Nothing was saved: your changes are still in the "
+                "form below. Open the request in a new tab to compare, then save again."
+            )
+        )
+    else:
         form.form_errors.append(
             _(
                 "Someone else saved this dossier while you were editing it. Your changes are "
@@ -150,10 +179,29 @@ def _show_refusal(form: DossierForm, request_id: int, error, domain_errors: dict
                 "again."
             )
         )
-        form.version.data = str(db.session.get(DeviceRequest, request_id).version)
-        form.version.raw_data = None
-        return
-    domain_errors.update(error.details.get("fields") or {})
+    form.version.data = str(device_request.version)
+    form.version.raw_data = None
+
+
+def _moved_on_message(device_request) -> str:
+    entries = entries_for_request(device_request.id)
+    last = entries[-1] if entries else None
+    state = state_label(device_request.state, current_user.role)
+    if last is None:
+        return _(
+            "The request is now “%(state)s”: its dossier can no longer be edited. Nothing was "
+            "saved; what you typed is still below, so you can copy it.",
+            state=state,
+        )
+    return _(
+        "%(who)s did “%(action)s” on %(when)s: the request is now “%(state)s” and its "
+        "dossier can no longer be edited. Nothing was saved; what you typed is still below, "
+        "so you can copy it.",
+        who=last.actor_name or _("The system"),
+        action=action_label(last.action),
+        when=format_datetime(last.occurred_at, "short"),
+        state=state,
+    )
 
 
 def _load(request_id: int) -> DeviceRequest:
@@ -177,10 +225,3 @@ def _render_form(form: DossierForm, device_request, status: int = 200, domain_er
         ),
         status,
     )
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -292,7 +292,14 @@ def test_a_submitted_dossier_cannot_be_edited(client, manufacturer, make):
     submitted = make.request(manufacturer=manufacturer.organisation, state="intake_review")
     db.session.commit()
     assert client.get(f"/requests/{submitted.id}/edit").status_code == 403
-    assert client.post(f"/requests/{submitted.id}/edit", data=COMPLETE_FORM).status_code == 403
+    # A save posted from a page opened before the submission: the form again, saying why.
+    version = submitted.version
+    posted = client.post(f"/requests/{submitted.id}/edit", data=COMPLETE_FORM)
+    assert posted.status_code == 409
+    assert "can no longer be edited" in page(posted)
+    assert "CardioValve X" in page(posted)
+    db.session.expire_all()
+    assert db.session.get(DeviceRequest, submitted.id).version == version
     assert "Edit dossier" not in page(client.get(f"/requests/{submitted.id}"))
 
 
