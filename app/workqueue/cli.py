@@ -86,15 +86,15 @@ def _lapse_all(now: datetime) -> tuple[int, int]:
 
 def _report_overdue(now: datetime) -> tuple[int, int]:
     rows = overdue_stages(now)
+    fresh = mark_reported(rows, now)  # claimed before printing: "NEW" once, whoever runs
+    db.session.commit()
     for row in rows:
-        marker = "" if row.already_reported else "  NEW"
+        marker = "  NEW" if row.stage_id in fresh else ""
         click.echo(
             f"overdue {_label(row.receipt_number, row.request_id)} (request {row.request_id}): "
             f"{row.state}, due {_rome(row.due_at)}, {row.days_late:.1f} days late{marker}"
         )
-    fresh = mark_reported(rows, now)
-    db.session.commit()
-    return len(rows), fresh
+    return len(rows), len(fresh)
 
 
 @click.group("deadlines", help="Deadline tools.")

@@ -5,7 +5,8 @@
   reassessment_due when the review date has passed);
 - `lapse(candidate, now)`: fires that transition as the system (one request, one audit entry);
 - `overdue_stages(now)`: the other open stages past their due date, for the agency to chase;
-- `mark_reported(rows, now)`: remembers which overdue stages were reported (idempotency).
+- `mark_reported(rows, now)`: claims the stages reported for the first time (idempotency):
+  of two concurrent runs, only one reports a stage as new.
 
 The command commits after each request, so one failure does not block the others.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core.fire import fire
 from app.domain.deadlines import days_between
@@ -102,10 +103,19 @@ def overdue_stages(now: datetime) -> list[OverdueStage]:
     ]
 
 
-def mark_reported(rows: list[OverdueStage], now: datetime) -> int:
-    """Set `overdue_notified_at` on the stages reported for the first time; returns how many."""
+def mark_reported(rows: list[OverdueStage], now: datetime) -> set[int]:
+    """Set `overdue_notified_at` on the stages not reported yet; returns the ids this call
+    claimed. One UPDATE ... WHERE overdue_notified_at IS NULL claims them: a concurrent run
+    waits for the row locks (PostgreSQL; SQLite runs one writer at a time), then finds them
+    claimed and reports them as already known, never as new twice."""
     fresh = [row.stage_id for row in rows if not row.already_reported]
-    for stage_id in fresh:
-        db.session.get(StageRecord, stage_id).overdue_notified_at = now
-    db.session.flush()
-    return len(fresh)
+    if not fresh:
+        return set()
+    claimed = db.session.scalars(
+        update(StageRecord)
+        .where(StageRecord.id.in_(fresh), StageRecord.overdue_notified_at.is_(None))
+        .values(overdue_notified_at=now)
+        .returning(StageRecord.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(claimed)
