@@ -28,6 +28,11 @@ class Api:
             self.base + path, json=body, headers=headers or {}, timeout=TIMEOUT, **kwargs
         )
 
+    def put(self, path: str, body=None, headers: dict | None = None, **kwargs):
+        return self.http.put(
+            self.base + path, json=body, headers=headers or {}, timeout=TIMEOUT, **kwargs
+        )
+
     def patch(self, path: str, body=None, headers: dict | None = None, **kwargs):
         return self.http.patch(
             self.base + path, json=body, headers=headers or {}, timeout=TIMEOUT, **kwargs
@@ -56,9 +61,14 @@ class _Forms(HTMLParser):
         self.forms: list[dict] = []
         self._textarea: tuple[dict, str] | None = None
         self._select: str | None = None
+        self._templates = 0  # <template> content is not part of the form
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "template":
+            self._templates += 1
+        if self._templates:
+            return
         if tag == "form":
             self.forms.append(
                 {
@@ -94,6 +104,8 @@ class _Forms(HTMLParser):
             form["fields"][-1] = (name, form["fields"][-1][1] + data)
 
     def handle_endtag(self, tag):
+        if tag == "template":
+            self._templates -= 1
         if tag == "textarea":
             self._textarea = None
         elif tag == "select":

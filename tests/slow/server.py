@@ -16,6 +16,7 @@ it talks to it as an operator would (environment, CLI, HTTP).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import os
 import secrets
@@ -126,6 +127,17 @@ class LiveServer:
             check=False,
         )
 
+    def flask_in_background(self, *args: str) -> subprocess.Popen:
+        """`flask <args>` started and left running (communicate() to wait for its output)."""
+        return subprocess.Popen(
+            [str(BIN / "flask"), *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def start(self) -> LiveServer:
         upgrade = self.flask("db", "upgrade")
         if upgrade.returncode != 0:
@@ -150,6 +162,7 @@ class LiveServer:
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         self.wait_until_ready()
         return self
@@ -221,6 +234,13 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: gunicorn gets SIGTERM when the test run dies, even when it
+    is killed without running its teardown (Linux's PR_SET_PDEATHSIG)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _socket_inodes_on_local_port(port: int) -> set[str]:

@@ -18,29 +18,12 @@ import psycopg
 import pytest
 import requests
 
+from tests.slow.faults import libpq, wait_for_lock_waiters
+from tests.slow.server import WORKERS
+
 pytestmark = pytest.mark.slow
 
-RETRY_FOR_SECONDS = 20
-
-
-def libpq(served) -> str:
-    return served.server.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def wait_for_lock_waiter(served, timeout: float = 20) -> int:
-    """The client port of the backend of this database waiting for a lock (polled outside
-    any transaction: pg_stat_activity is a snapshot within one)."""
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(libpq(served), autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "SELECT client_port FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            ).fetchone()
-            if row is not None:
-                return row[0]
-            time.sleep(0.05)
-    raise AssertionError("no request reached the row lock")
+RETRY_FOR_SECONDS = 30
 
 
 def fire_until_done(api, request_id: int, trigger: str, key: str, reason: str = ""):
@@ -75,7 +58,7 @@ def test_a_worker_killed_mid_request_leaves_no_key_in_progress(pg_server):
     with psycopg.connect(libpq(served)) as blocker, ThreadPoolExecutor(1) as pool:
         blocker.execute("SELECT id FROM device_requests WHERE id = %s FOR UPDATE", [request_id])
         attempt = pool.submit(api.fire, request_id, "admit", key=key)
-        client_port = wait_for_lock_waiter(served)
+        [client_port] = wait_for_lock_waiters(served, 1)
         worker = served.server.worker_with_local_port(client_port)
         assert worker is not None
         served.server.kill_worker(worker)
@@ -100,7 +83,7 @@ def test_workers_killed_and_connections_dropped_under_load(pg_server):
     where it should, each action once, states agreeing with audit trails and stages."""
     served = pg_server
     people = served.people()
-    ids = served.seed.requests(people, "intake_review", count=16)
+    ids = served.seed.requests(people, "intake_review", count=12)
     triggers = [("admit", ""), ("start_prioritisation", ""), ("defer", "Waiting for data.")]
     stop = threading.Event()
     kills: Counter = Counter()
@@ -118,17 +101,16 @@ def test_workers_killed_and_connections_dropped_under_load(pg_server):
                     answers["retries"] += attempts - 1
 
     def saboteur():
-        """Every 0.3 s terminate the database's connections; every 2 s kill one worker (a
-        fresh worker needs about a second to boot), for as long as the clients work."""
+        """While the clients work: terminate the database's connections every 0.5 s, and
+        every 4 s SIGKILL one worker (once its replacement has booted), at most 4 times."""
         with psycopg.connect(libpq(served), autocommit=True) as conn:
             turn = 0
-            while not stop.wait(0.3):
+            while not stop.wait(0.5):
                 turn += 1
-                if turn % 7 == 0:
-                    workers = served.server.worker_pids()
-                    if workers:
-                        served.server.kill_worker(workers[turn % len(workers)])
-                        kills["workers"] += 1
+                workers = served.server.worker_pids()
+                if turn % 8 == 2 and kills["workers"] < 4 and len(workers) == WORKERS:
+                    served.server.kill_worker(workers[turn % len(workers)])
+                    kills["workers"] += 1
                     continue
                 kills["connections"] += conn.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
