@@ -26,7 +26,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
 LOGGER_NAME = "hta.request"
@@ -138,6 +138,13 @@ def route_of_request() -> str:
 
 
 def _user_id() -> int | None:
-    """The user the request loaded, if it loaded one (never a query of its own)."""
+    """The user the request loaded, if it loaded one (never a query of its own: after the
+    commit the user is expired, and reading `user.id` would reload it, on a connection that
+    may be gone by now; the identity map keeps the id)."""
     user = g.get("_login_user")
-    return getattr(user, "id", None) if user is not None else None
+    if user is None:
+        return None
+    state = inspect(user, raiseerr=False)
+    if state is not None and state.identity:
+        return state.identity[0]
+    return getattr(user, "id", None)
