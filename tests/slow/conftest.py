@@ -8,10 +8,11 @@ have logged a server error, and `flask audit verify` must pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
+from app.accounts.second_factor import REMEMBERED_DEVICE_COOKIE
 from tests.slow.clients import Api, Web
 from tests.slow.data import People, Seeder
 from tests.slow.server import LiveServer, postgres_available, scratch_database
@@ -22,6 +23,9 @@ class Served:
     server: LiveServer
     seed: Seeder
     backend: str
+    # Person id -> the "remember this browser" cookie of their first login with a second
+    # factor: a code works once per 30 seconds, and tests log the same person in often.
+    remembered: dict = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -31,7 +35,14 @@ class Served:
         return Api(self.base_url, person.token)
 
     def web(self, person) -> Web:
-        return Web(self.base_url).login(person.email, person.password)
+        web = Web(self.base_url)
+        if person.id in self.remembered:
+            web.http.cookies.set(REMEMBERED_DEVICE_COOKIE, self.remembered[person.id])
+        web.login(person.email, person.password, person.totp_secret)
+        cookie = web.http.cookies.get(REMEMBERED_DEVICE_COOKIE)
+        if cookie:
+            self.remembered[person.id] = cookie
+        return web
 
     def people(self) -> People:
         return self.seed.people()

@@ -36,6 +36,7 @@ class Person:
     role: str
     organisation_id: int | None
     token: str
+    totp_secret: str | None = None  # the second factor of agency staff and assessors
     password: str = DEFAULT_PASSWORD
 
 
@@ -104,7 +105,9 @@ class Seeder:
             persons = {}
             for name, user in users.items():
                 _row, token = issue_token(user, "slow tests", 90, datetime.now(UTC))
-                persons[name] = Person(user.id, user.email, user.role, user.organisation_id, token)
+                persons[name] = Person(
+                    user.id, user.email, user.role, user.organisation_id, token, user.totp_secret
+                )
             return People(**persons, bodies=[body.id, other_body.id])
 
     # --- Requests through the workflow ---
@@ -120,7 +123,9 @@ class Seeder:
 
     def _walk(self, make, people: People, state: str, fields: dict) -> int:
         from app.assessment.coi import declare
+        from app.assessment.prioritisation import save_scores
         from app.core.fire import fire
+        from app.domain.prioritisation import CRITERIA
         from tests.document_support import attach_mandatory_documents
 
         users = {p.role: db.session.get(User, p.id) for p in people.all()}
@@ -140,6 +145,9 @@ class Seeder:
             reason = values.pop("reason", "")
             if trigger == "accept_assignment":
                 declare(users["assessor"], request, has_conflict=False, description="", now=moment)
+            if trigger == "prioritise":  # a decision on the merits needs every criterion scored
+                scores = dict.fromkeys(CRITERIA, (2, "Scored on the dossier."))
+                save_scores(users["agency"], request, scores, moment)
             fire(request, trigger, users[role], moment, reason=reason, **values)
         return request.id
 

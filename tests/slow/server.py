@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import itertools
+import json
 import os
 import secrets
 import signal
@@ -104,8 +105,20 @@ class LiveServer:
             "HTA_INSTANCE_DIR": str(self.instance_dir),
             # Plain HTTP on loopback: let the session cookie travel (config.py).
             "HTA_INSECURE_COOKIES": "1",
-            # Many clients share one token in these tests; the rate limit has tests of its own.
+            # Many clients share one token and log in from one address in these tests; the
+            # limits have tests of their own.
             "API_RATE_LIMIT": "100000/minute",
+            "API_TOKEN_FAILURE_LIMIT": "100000/minute",
+            "LOGIN_LIMIT_PER_ADDRESS": "100000/minute",
+            "LOGIN_LIMIT_PER_ACCOUNT": "100000/minute",
+            "SECOND_FACTOR_LIMIT": "100000/minute",
+        }
+        self.env |= {
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_GRACEFUL_TIMEOUT": "5",
+            # Each server its own metrics folder (gunicorn.conf.py empties it at start).
+            "PROMETHEUS_MULTIPROC_DIR": str(Path(self._tmp.name) / "prometheus"),
         }
         self.env.pop("TEST_DATABASE_URL", None)
         if database_url.startswith("sqlite"):
@@ -146,14 +159,9 @@ class LiveServer:
         self.process = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
-                "--workers",
-                str(self.workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "5",
+                # The production settings (gunicorn.conf.py, as boot.sh runs it), on loopback.
+                "--config",
+                "gunicorn.conf.py",
                 # Not gunicorn's control socket: one per user in ~/.gunicorn, shared by servers.
                 "--no-control-socket",
                 "wsgi:app",
@@ -173,7 +181,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited:\n{self.log()[-3000:]}")
             try:
-                answer = requests.get(self.base_url + "/auth/login", timeout=2)
+                answer = requests.get(self.base_url + "/readyz", timeout=2)
                 if answer.status_code == 200 and len(self.worker_pids()) == self.workers:
                     return
             except requests.RequestException:
@@ -210,8 +218,23 @@ class LiveServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def server_errors(self) -> list[str]:
-        """What the app logged as unexpected errors (Flask's 'Exception on ...' tracebacks)."""
-        return [line for line in self.log().splitlines() if "Exception on " in line]
+        """What the app logged as unexpected: Flask's "Exception on ..." tracebacks and
+        answers of 500 (the request log's JSON lines). A 503 is an answer (the database was
+        unreachable: retry), not a crash."""
+        found = []
+        for line in self.log().splitlines():
+            if "Exception on " in line:
+                found.append(line)
+                continue
+            if not line.startswith("{"):
+                continue
+            try:
+                status = json.loads(line).get("status")
+            except ValueError:
+                continue
+            if isinstance(status, int) and status >= 500 and status != 503:
+                found.append(line)
+        return found
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -83,7 +83,7 @@ def test_workers_killed_and_connections_dropped_under_load(pg_server):
     where it should, each action once, states agreeing with audit trails and stages."""
     served = pg_server
     people = served.people()
-    ids = served.seed.requests(people, "intake_review", count=12)
+    ids = served.seed.requests(people, "intake_review", count=24)
     triggers = [("admit", ""), ("start_prioritisation", ""), ("defer", "Waiting for data.")]
     stop = threading.Event()
     kills: Counter = Counter()
@@ -101,21 +101,22 @@ def test_workers_killed_and_connections_dropped_under_load(pg_server):
                     answers["retries"] += attempts - 1
 
     def saboteur():
-        """While the clients work: terminate the database's connections every 0.5 s, and
-        every 4 s SIGKILL one worker (once its replacement has booted), at most 4 times."""
+        """From the moment the clients start until they finish: terminate the database's
+        connections every 0.1 s, and SIGKILL a worker at once and then every second (once
+        its replacement has booted), at most 3 times."""
         with psycopg.connect(libpq(served), autocommit=True) as conn:
             turn = 0
-            while not stop.wait(0.5):
-                turn += 1
+            while not stop.is_set():
                 workers = served.server.worker_pids()
-                if turn % 8 == 2 and kills["workers"] < 4 and len(workers) == WORKERS:
+                if turn % 10 == 0 and kills["workers"] < 3 and len(workers) == WORKERS:
                     served.server.kill_worker(workers[turn % len(workers)])
                     kills["workers"] += 1
-                    continue
                 kills["connections"] += conn.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 ).fetchone()[0]
+                turn += 1
+                stop.wait(0.1)
 
     with ThreadPoolExecutor(5) as pool:
         sabotage = pool.submit(saboteur)
