@@ -10,6 +10,9 @@ does). Every value can be overridden from the environment named beside it.
 - max_requests with jitter: workers are recycled now and then, never all at once;
 - graceful restart: SIGHUP reloads the workers one by one with new code and settings
   (`preload_app` is off so that they do);
+- no control socket (gunicornc) unless GUNICORN_CONTROL_SOCKET names a path: its default is
+  one per user (~/.gunicorn/gunicorn.ctl), which several servers on one host would fight over
+  and which the image's user cannot create; signals (HUP, TERM, TTIN/TTOU) do the same work;
 - the access log is off: the app writes one JSON line per request (`app.ops.request_log`)
   with more in it; gunicorn's own error log goes to stderr;
 - Prometheus in multiprocess mode: PROMETHEUS_MULTIPROC_DIR (created empty at start; by
@@ -40,6 +43,11 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 preload_app = False
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# The control socket only where asked for (see above).
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 
 accesslog = None
 errorlog = "-"

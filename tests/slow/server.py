@@ -259,6 +259,33 @@ class LiveServer:
         self.stop()
 
 
+class BootedServer(LiveServer):
+    """A server started as the image's entrypoint starts it: `boot.sh` (`flask db upgrade`, then
+    `exec gunicorn --config gunicorn.conf.py`), its migration output in the server's log.
+    `launch()` starts it without waiting, so that several may boot at the same moment."""
+
+    def __init__(self, database_url: str, **kwargs):
+        super().__init__(database_url, **kwargs)
+        # boot.sh finds `flask` and `gunicorn` on PATH, as in the image (/opt/venv/bin).
+        self.env["PATH"] = f"{BIN}{os.pathsep}{self.env.get('PATH', '')}"
+
+    def launch(self) -> BootedServer:
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            ["/bin/sh", str(ROOT / "boot.sh")],
+            cwd=self._tmp.name,  # boot.sh changes to its own folder
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+        return self
+
+    def start(self) -> BootedServer:
+        self.launch().wait_until_ready(timeout=120)
+        return self
+
+
 def _die_with_parent() -> None:
     """In the child before exec: gunicorn gets SIGTERM when the test run dies, even when it
     is killed without running its teardown (Linux's PR_SET_PDEATHSIG)."""
