@@ -5,15 +5,23 @@
 #          -e MAIL_USE_TLS=1 -e MAIL_USERNAME=... -e MAIL_PASSWORD=... -e BASE_URL=https://hta.example.org \
 #          hta-tracker notify-worker      # the notification email worker (several may run at once)
 
+# .ci/prod-smoke follows these steps without a container engine (same sources, wheel, fresh
+# virtual environment, a working folder holding only boot.sh and gunicorn.conf.py): keep both
+# in step.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml ./
+# The wheel's sources: the app (templates, static files, translations, the password list),
+# the settings and WSGI modules, the migrations (pyproject.toml says what the wheel ships).
+COPY pyproject.toml config.py wsgi.py ./
 COPY app ./app
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --upgrade pip \
-    && /opt/venv/bin/pip install . \
-    && /opt/venv/bin/pybabel compile --use-fuzzy -d app/translations
+COPY migrations ./migrations
+RUN python -m venv /build \
+    && /build/bin/pip install --upgrade pip babel \
+    && /build/bin/pybabel compile --use-fuzzy -d app/translations \
+    && /build/bin/pip wheel --no-deps --wheel-dir /wheels . \
+    && python -m venv /opt/venv \
+    && /opt/venv/bin/pip install /wheels/hta_tracker-*.whl
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
@@ -26,11 +34,10 @@ ENV PATH=/opt/venv/bin:$PATH \
 RUN groupadd --system hta && useradd --system --gid hta --home /app hta \
     && mkdir -p /var/lib/hta && chown hta:hta /var/lib/hta
 WORKDIR /app
+# The code is the installed wheel's (/opt/venv); the working folder holds only the entrypoint
+# and gunicorn's settings.
 COPY --from=build /opt/venv /opt/venv
-COPY --chown=hta:hta app ./app
-COPY --from=build --chown=hta:hta /src/app/translations ./app/translations
-COPY --chown=hta:hta config.py wsgi.py gunicorn.conf.py boot.sh ./
-COPY --chown=hta:hta migrations ./migrations
+COPY --chown=hta:hta gunicorn.conf.py boot.sh ./
 USER hta
 EXPOSE 8000
 # The load balancer's probes: /healthz (alive) and /readyz (database, schema, document store).

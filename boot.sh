@@ -4,7 +4,9 @@
 # runs once and the others find nothing to do. Gunicorn's settings are in gunicorn.conf.py
 # (workers from the CPU count, timeouts, graceful restart, metrics, no access log: the app
 # writes one JSON line per request). `exec` makes gunicorn PID 1's process: SIGTERM from the
-# orchestrator reaches it and stops the workers gracefully.
+# orchestrator reaches it and stops the workers gracefully. The code is the installed wheel's
+# (the image's /opt/venv): this folder holds only boot.sh and gunicorn.conf.py (.ci/prod-smoke
+# starts it the same way, away from the checkout).
 set -e
 cd "$(dirname "$0")"
 # `notify-worker`: the email delivery worker of the notifications (run one or more beside the

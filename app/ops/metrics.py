@@ -4,7 +4,15 @@
   `hta_http_request_duration_seconds{route,status}`: every request, by URL rule;
 - `hta_transitions_total{workflow,transition}`: workflow transitions committed (counted from
   the audit entries of committed transactions, so a rolled-back `fire` is not counted);
-- `hta_documents_stored_total`: document versions committed.
+- `hta_documents_stored_total`: document versions committed;
+- the notification email backlog, read from the database at each scrape (one statement on the
+  delivery worker's own index), the same whichever worker answers:
+  `hta_notifications_pending` (emails not sent yet: due, waiting for their retry or for the
+  daily digest), `hta_notifications_due` (of those, the ones a worker should be sending now)
+  and `hta_notifications_oldest_pending_age_seconds` (how long the longest-waiting due email
+  has been due; 0 when none is). A due backlog that keeps growing, or an age past a few
+  minutes, means no `flask notify run` worker is delivering. If the database does not answer,
+  the scrape still returns the other metrics, without these three.
 
 Under gunicorn every worker is a process: set `PROMETHEUS_MULTIPROC_DIR` to an empty
 directory (`gunicorn.conf.py` does, and removes a dead worker's files), and `/metrics`
@@ -30,10 +38,15 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from sqlalchemy import event
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import case, event, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.models import AuditEntry, DocumentVersion
+from app.extensions import db
+from app.models import AuditEntry, DocumentVersion, Notification
+from app.models.types import UTCDateTime, utcnow
+from app.notifications.delivery import DUE_STATUSES
 from app.ops.request_log import elapsed_ms, route_of_request
 
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
@@ -104,7 +117,10 @@ def _forget_pending(session, previous_transaction) -> None:
 def metrics_page():
     if not _may_scrape():
         abort(404)
-    return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+    backlog = CollectorRegistry()
+    backlog.register(NotificationBacklog())
+    body = generate_latest(_registry()) + generate_latest(backlog)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
 
 def _may_scrape() -> bool:
@@ -121,3 +137,44 @@ def _registry():
         multiprocess.MultiProcessCollector(registry)
         return registry
     return REGISTRY
+
+
+class NotificationBacklog:
+    """The notification outbox as gauges, computed from the database when scraped (a value
+    kept per worker process would be stale in every worker but the last to write it)."""
+
+    def collect(self):
+        try:
+            pending, due, oldest_due_at = _backlog()
+        except SQLAlchemyError:
+            db.session.rollback()
+            current_app.logger.warning("metrics: the notification backlog could not be read")
+            return
+        yield GaugeMetricFamily(
+            "hta_notifications_pending",
+            "Notification emails not sent yet (due, waiting to be retried or for the digest)",
+            value=pending,
+        )
+        yield GaugeMetricFamily(
+            "hta_notifications_due", "Notification emails due to be sent now", value=due
+        )
+        age = (utcnow() - oldest_due_at).total_seconds() if oldest_due_at is not None else 0.0
+        yield GaugeMetricFamily(
+            "hta_notifications_oldest_pending_age_seconds",
+            "Seconds since the longest-waiting due notification email became due",
+            value=max(age, 0.0),
+        )
+
+
+def _backlog():
+    """(unsent, due now, when the longest-waiting due one became due) in one statement."""
+    now = utcnow()
+    is_due = Notification.email_next_at <= now
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((is_due, 1), else_=0)), 0),
+            func.min(case((is_due, Notification.email_next_at)), type_=UTCDateTime()),
+        ).where(Notification.email_status.in_(DUE_STATUSES))
+    ).one()
+    return int(row[0]), int(row[1]), row[2]

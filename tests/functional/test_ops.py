@@ -9,7 +9,7 @@ import logging
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
@@ -18,6 +18,8 @@ from sqlalchemy import text
 
 from app.core.fire import fire
 from app.extensions import db
+from app.models import Notification
+from app.models.types import utcnow
 from app.ops.request_log import LOGGER_NAME, JsonFormatter
 from tests.document_support import pdf_bytes, upload
 from tests.workflow_support import make_cast, walk_to
@@ -176,6 +178,41 @@ def test_metrics_are_hidden_from_other_networks_without_the_token(app, client):
     assert client.get("/metrics", headers=wrong, environ_base=outside).status_code == 404
     right = {"Authorization": "Bearer s3cret-scraper-token"}
     assert client.get("/metrics", headers=right, environ_base=outside).status_code == 200
+
+
+def test_metrics_show_the_notification_email_backlog(client, make):
+    """Unsent emails (due now, waiting for a retry, waiting for the digest), how many are due,
+    and how long the longest-waiting due one has been due; sent ones are not backlog."""
+    empty = samples(client.get("/metrics").get_data(as_text=True))
+    assert empty[("hta_notifications_pending", ())] == 0
+    assert empty[("hta_notifications_oldest_pending_age_seconds", ())] == 0
+
+    user = make.user("manufacturer")
+    now = utcnow()
+    waiting = {
+        "pending": [now - timedelta(minutes=10), now + timedelta(hours=1)],  # due; a retry
+        "digest": [now - timedelta(minutes=1)],
+        "sent": [now - timedelta(hours=2)],
+        "failed": [now - timedelta(hours=3)],
+    }
+    for status, moments in waiting.items():
+        for moment in moments:
+            db.session.add(
+                Notification(
+                    user_id=user.id,
+                    kind="request_submitted",
+                    email_status=status,
+                    email_next_at=moment,
+                    created_at=moment,
+                )
+            )
+    db.session.flush()
+
+    found = samples(client.get("/metrics").get_data(as_text=True))
+
+    assert found[("hta_notifications_pending", ())] == 3
+    assert found[("hta_notifications_due", ())] == 2
+    assert 600 <= found[("hta_notifications_oldest_pending_age_seconds", ())] < 660
 
 
 INCOMPLETE = {"reason": "Missing studies.", "missing_items": ["IFU"]}

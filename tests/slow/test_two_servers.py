@@ -17,11 +17,13 @@ import uuid
 
 import psycopg
 import pytest
+import requests
 from alembic.script import ScriptDirectory
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Document, DocumentVersion
+from app.models import Document, DocumentVersion, Notification
 from tests.document_support import pdf_bytes
 from tests.s3_support import CREDENTIALS, S3Endpoint, s3_server  # noqa: F401  (fixture)
 from tests.slow.clients import Api, Web
@@ -199,3 +201,30 @@ def test_a_transition_through_one_is_seen_by_the_other(pair):
     assert api_one.get(f"/requests/{request_id}").json()["state"] == "prioritisation"
     moves = [e["action"] for e in pair.seed.audit_entries(request_id) if e["to_state"]]
     assert moves[-2:] == ["admit", "start_prioritisation"]
+
+    # /metrics under gunicorn's multiprocess mode: each server counts the transitions its own
+    # workers committed, and both show the one notification backlog of the shared database.
+    one, other = metrics(pair.one), metrics(pair.other)
+    assert one[("hta_transitions_total", "request", "admit")] >= 1
+    assert other[("hta_transitions_total", "request", "start_prioritisation")] >= 1
+    assert ("hta_transitions_total", "request", "admit") not in other
+    unsent = sum(pair.seed.count(Notification, email_status=s) for s in ("pending", "digest"))
+    assert unsent > 0  # the manufacturer was told of each move; no worker sends here
+    assert one[("hta_notifications_pending",)] == other[("hta_notifications_pending",)] == unsent
+
+
+def metrics(server: BootedServer) -> dict[tuple, float]:
+    """The server's /metrics (asked from loopback), keyed by name and workflow labels."""
+    answer = requests.get(server.base_url + "/metrics", timeout=30)
+    assert answer.status_code == 200, answer.text[:500]
+    found = {}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            labels = sample.labels
+            key = (
+                (sample.name, labels["workflow"], labels["transition"])
+                if "transition" in labels
+                else (sample.name,)
+            )
+            found[key] = found.get(key, 0) + sample.value
+    return found
