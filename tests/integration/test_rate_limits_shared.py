@@ -70,19 +70,28 @@ def gunicorn(env: dict[str, str]):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
+        # Wait for an answer, not only the open port: gunicorn listens before its worker has
+        # imported the app, which takes over 10 s on a loaded machine (the posts' timeout).
+        deadline = time.monotonic() + 120
+        while not _answers(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
         yield port
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def post_login(port: int, email: str, password: str) -> int:
