@@ -8,8 +8,9 @@ Checks, as a load balancer and a first administrator would meet them: /healthz a
 answer 200; the administrator logs in, sets up the second factor their role requires (the key
 read from the enrolment page, the code computed as an authenticator app would), and the request
 list and the work queue answer 200 in Italian, with the app's stylesheet and a script served;
-/metrics (a loopback client) counts those requests across the gunicorn workers and shows the
-notification backlog. Exits non-zero, saying what failed, on the first difference.
+/metrics (a loopback client) counts each of those pages once, whichever of the two gunicorn
+workers answered it (the workers' values are added up), and shows the notification backlog.
+Exits non-zero, saying what failed, on the first difference.
 """
 
 from __future__ import annotations
@@ -105,10 +106,29 @@ def main(base: str, email: str, password: str) -> None:
 
     status, _headers, text = browser.request("/metrics")
     check(status == 200, "/metrics answers a loopback client", text)
-    served = re.findall(r'^hta_http_requests_total\{[^}]*route="([^"]+)"[^}]*\} (\S+)', text, re.M)
-    check(any(route == "/auth/login" for route, _n in served), "/metrics counts the logins", text)
+    # Each page was asked for once, whichever of the two workers answered: the scrape adds up
+    # every worker's values (multiprocess mode), so each counts exactly 1.
+    counted = {
+        (labels["route"], labels["method"], labels["status"]): float(value)
+        for labels, value in _samples(text, "hta_http_requests_total")
+    }
+    for page in (
+        ("/auth/login", "GET", "200"),
+        ("/auth/login", "POST", "302"),
+        ("/auth/two-factor/setup", "GET", "200"),
+        ("/auth/two-factor/setup", "POST", "200"),
+        ("/requests/", "GET", "200"),
+        ("/work/", "GET", "200"),
+    ):
+        check(counted.get(page) == 1, f"/metrics counts {' '.join(page)} once", str(counted))
     for name in ("hta_notifications_pending", "hta_notifications_oldest_pending_age_seconds"):
         check(re.search(rf"^{name} \S+$", text, re.M) is not None, f"/metrics shows {name}", text)
+
+
+def _samples(text: str, name: str):
+    """(labels, value) of each sample of `name` in a Prometheus text page."""
+    for labels, value in re.findall(rf"^{name}\{{([^}}]*)\}} (\S+)$", text, re.M):
+        yield dict(re.findall(r'(\w+)="([^"]*)"', labels)), value
 
 
 if __name__ == "__main__":
