@@ -41,6 +41,8 @@ class Config:
     # Operations: the JSON log's level; the bearer token /metrics asks for (unset: loopback only).
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     METRICS_TOKEN: str | None = os.environ.get("METRICS_TOKEN") or None
+    # The page benchmark's two baseline endpoints (app/ops/bench.py); never on in a deployment.
+    BENCH_ENDPOINTS = os.environ.get("HTA_BENCH_ENDPOINTS") == "1"
 
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
