@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "PAGES_RESULTS.md"
 NOW = datetime(2025, 6, 30, 12, tzinfo=UTC)  # the synthetic data's "now"
-BENCH_PASSWORD = "bench-pages-Passw0rd-2026"  # noqa: S105 (a local benchmark's users)
+BENCH_PASSWORD = "bench-pages-Passw0rd-2026"  # a local benchmark's users
 ROLES = ("agency", "assessor", "irccs", "manufacturer")
 LIST_PAGES = {"home", "work queue", "requests list", "register list", "API list", "mfr list"}
 LIST_PAGES |= {"assessor home", "irccs home"}
@@ -181,7 +181,7 @@ def prepare(url: str) -> dict:
     from app.accounts.passwords import hash_password
     from app.demo.data import demo_totp_secret
     from app.extensions import db
-    from app.models import ApiToken, AuditEntry, DeviceRequest, Organisation, StageRecord, User
+    from app.models import ApiToken, DeviceRequest, Organisation, User
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -225,12 +225,18 @@ def prepare(url: str) -> dict:
         agency = db.session.scalar(select(User).where(User.email == "bench-agency@bench.example"))
         db.session.execute(delete(ApiToken).where(ApiToken.user_id == agency.id))
         _token, plain = api_tokens.issue_token(agency, "bench", None, datetime.now(UTC))
-        longest = _longest_history(db, select, func, AuditEntry, StageRecord)
+        longest = _longest_history()
         db.session.commit()
     return {"users": users, "token": plain, "long_request": longest}
 
 
-def _longest_history(db, select, func, AuditEntry, StageRecord) -> int:
+def _longest_history() -> int:
+    """The request with the most audit entries (the demo's), else the most stage visits."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import AuditEntry, StageRecord
+
     audited = db.session.execute(
         select(AuditEntry.request_id, func.count())
         .where(AuditEntry.request_id.is_not(None))
@@ -398,7 +404,8 @@ WRK_SCRIPT = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "errors": %d, "status": %d}\\n',
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
+    '"errors": %d, "status": %d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.connect + e.read + e.write + e.timeout, e.status))
 end
@@ -427,7 +434,7 @@ def _wrk(url, headers, seconds, connections) -> dict:
     ]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
-    done = subprocess.run(args + [url], capture_output=True, text=True, check=True)
+    done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
     os.unlink(script.name)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     duration = figures["duration_us"] / 1e6

@@ -4,8 +4,8 @@ The logger `hta.request` writes, at the end of every request: time, request id, 
 method, route (the URL rule, so ids do not explode the cardinality), path, status, duration
 in milliseconds, the process CPU time the request took (`cpu_ms`: what the worker itself
 spent, not waiting), the number of SQL statements the request ran and the time spent in them
-(`sql_ms`: from sending each statement to its rows being in, as the worker saw it). Probes and metric scrapes
-(`QUIET_ENDPOINTS`) are logged at DEBUG, everything else at INFO.
+(`sql_ms`: from sending each statement to its rows being in, as the worker saw it). Probes
+and metric scrapes (`QUIET_ENDPOINTS`) are logged at DEBUG, everything else at INFO.
 
 The request id is the client's `X-Request-ID` when it is a sane token (a load balancer's), a
 new one otherwise; it is returned in the response's `X-Request-ID` and added by

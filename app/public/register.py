@@ -34,6 +34,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import configure_mappers, contains_eager, selectinload
 
+from app.core.paging import paginate_select
 from app.domain.deadlines import stage_timing
 from app.domain.dossier_fields import Register, register_fields
 from app.domain.errors import NotFound
@@ -387,9 +388,7 @@ def list_register(
     filters: RegisterFilters, *, page: int, per_page: int, now: datetime
 ) -> tuple[Pagination, list[dict]]:
     """One page of the register: the pagination and the public rows of its requests."""
-    pagination = db.paginate(
-        register_query(filters), page=max(page, 1), per_page=per_page, error_out=False
-    )
+    pagination = paginate_select(register_query(filters), page, per_page)
     ids = [r.id for r in pagination.items]
     stages = stages_by_request(ids) if ids else {}
     return pagination, _serialise_all(list(pagination.items), stages, now)
