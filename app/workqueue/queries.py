@@ -172,7 +172,12 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         return page
     if not queue_states(actor.role):
         return Page(items=[], page=1, per_page=per_page, total=0)
-    page = paginate(request_queue_query(actor, now, filters), filters.page, per_page)
+    page = paginate(
+        request_queue_query(actor, now, filters),
+        filters.page,
+        per_page,
+        count_query=_agency_queue_count_query(actor, now, filters),
+    )
     page.items = [_request_row(request, stage, now) for request, stage in page.items]
     return page
 
@@ -212,6 +217,21 @@ def queue_summary(actor, now: datetime) -> QueueSummary:
     )
     waiting, overdue, due_soon = db.session.execute(counts).one()
     return QueueSummary(waiting, overdue, due_soon)
+
+
+def _agency_queue_count_query(actor, now: datetime, filters: QueueFilters):
+    """The agency queue's rows counted from its open stage visits alone (the partial index),
+    when no text search needs the requests; None otherwise (the rows' query is counted)."""
+    if actor.role != "agency" or filters.text:
+        return None
+    query = select(StageRecord.id).where(
+        StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES)
+    )
+    if filters.state in AGENCY_QUEUE_STATES:
+        query = query.where(StageRecord.state == filters.state)
+    if filters.overdue_only:
+        query = query.where(StageRecord.due_at < now)
+    return query
 
 
 def _agency_queue_summary(now: datetime, soon: datetime) -> QueueSummary:
