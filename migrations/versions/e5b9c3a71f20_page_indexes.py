@@ -1,7 +1,8 @@
 """Indexes for the pages at scale (issue 17): the request lists and the home page read the
 latest changed requests per reader from an index instead of sorting the table, the public
 register its newest submissions, and the work queue a request's open stage visit with its due
-date; the agency's work queue walks a partial index of its states' open visits in due order.
+date; the agency's work queue walks a partial index of its states' open visits in due order,
+and an IRCCS's queue its adoption records by state and by waiting time.
 
 Only indexes are added; the downgrade drops them. Reviewed by hand.
 
@@ -34,10 +35,18 @@ REQUEST_INDEXES = {
     "ix_device_requests_submitted_id": ["submitted_at", "id"],
 }
 
+ADOPTION_INDEXES = {
+    "ix_adoptions_irccs_state": ["irccs_id", "state"],
+    "ix_adoptions_irccs_changed": ["irccs_id", "state_changed_at", "id"],
+}
+
 
 def upgrade():
     with op.batch_alter_table("device_requests", schema=None) as batch_op:
         for name, columns in REQUEST_INDEXES.items():
+            batch_op.create_index(name, columns, unique=False)
+    with op.batch_alter_table("adoptions", schema=None) as batch_op:
+        for name, columns in ADOPTION_INDEXES.items():
             batch_op.create_index(name, columns, unique=False)
     with op.batch_alter_table("stage_records", schema=None) as batch_op:
         batch_op.create_index(
@@ -60,6 +69,9 @@ def downgrade():
     with op.batch_alter_table("stage_records", schema=None) as batch_op:
         batch_op.drop_index("ix_stage_records_agency_queue")
         batch_op.drop_index("ix_stage_records_open_request")
+    with op.batch_alter_table("adoptions", schema=None) as batch_op:
+        for name in reversed(ADOPTION_INDEXES):
+            batch_op.drop_index(name)
     with op.batch_alter_table("device_requests", schema=None) as batch_op:
         for name in reversed(REQUEST_INDEXES):
             batch_op.drop_index(name)
