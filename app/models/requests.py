@@ -53,6 +53,8 @@ class DeviceRequest(db.Model):
         Index("ix_device_requests_updated", "updated_at", "id"),
         Index("ix_device_requests_manufacturer_updated", "manufacturer_id", "updated_at", "id"),
         Index("ix_device_requests_body_updated", "assigned_body_id", "updated_at", "id"),
+        # A body's work queue and its counts, from the index alone.
+        Index("ix_device_requests_body_state", "assigned_body_id", "state", "id"),
         # The public register: newest submission first.
         Index("ix_device_requests_submitted_id", "submitted_at", "id"),
     )

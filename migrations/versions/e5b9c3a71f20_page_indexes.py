@@ -32,6 +32,7 @@ REQUEST_INDEXES = {
     "ix_device_requests_updated": ["updated_at", "id"],
     "ix_device_requests_manufacturer_updated": ["manufacturer_id", "updated_at", "id"],
     "ix_device_requests_body_updated": ["assigned_body_id", "updated_at", "id"],
+    "ix_device_requests_body_state": ["assigned_body_id", "state", "id"],
     "ix_device_requests_submitted_id": ["submitted_at", "id"],
 }
 
