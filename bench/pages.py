@@ -18,12 +18,15 @@ keep-alive threads) for --seconds with --connections, right after the bare and t
 endpoints, so each ratio compares neighbours in time on a machine shared with others. Per page:
 requests/s, p50/p99 latency, the app's CPU per request (the workers' CPU time over the run,
 from /proc), the database time and statements per request (the mean over the run of the JSON
-request log's `sql_ms` and `sql_statements`), and the ratio to each baseline. The table is
-printed and appended, under --label and the size, to bench/PAGES_RESULTS.md.
+request log's `sql_ms` and `sql_statements`: as the worker saw it, waits for a CPU on a busy
+machine included), PostgreSQL's own execution time of one view's statements (EXPLAIN ANALYZE,
+in a test client after the load; `--plans-only` measures just that, without gunicorn), and the
+ratio to each baseline. The table is printed and appended, under --label and the size, to
+bench/PAGES_RESULTS.md.
 
 Targets (issue 17), checked and printed: list-like pages (home, work queue, lists, register, API
-list) at >= 25% of the one-query endpoint and <= 10 ms database time; the request page >= 15%;
-the report pages >= 5% with p99 under 1 s.
+list) at >= 25% of the one-query endpoint and <= 10 ms database time (PostgreSQL's execution
+time); the request page >= 15%; the report pages >= 5% with p99 under 1 s.
 """
 
 from __future__ import annotations
