@@ -8,7 +8,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations extract-messages migrate seed lint format bench clean
+.PHONY: run test install translations extract-messages migrate seed lint format bench bench-pages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ format: install
 bench: install
 	$(BIN)/python bench/workflow.py
 	$(BIN)/python bench/notifications.py
+
+# Page loads under gunicorn on PostgreSQL (bench/pages.py; wrk from the `wrk` package if
+# installed). BENCH_PAGES_ARGS, e.g. --sizes demo,100000 --reuse --label after.
+BENCH_PAGES_ARGS ?= --sizes demo,10000 --reuse
+bench-pages: translations
+	$(BIN)/python bench/pages.py $(BENCH_PAGES_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

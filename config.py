@@ -18,6 +18,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # PostgreSQL session settings (app/core/database_settings.py): JIT off unless "on"; a
+    # statement timeout in ms (gunicorn.conf.py sets one for the web workers; CLI runs without).
+    DATABASE_JIT = os.environ.get("DATABASE_JIT", "off")
+    DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS") or 0)
     # Production refuses SQLite unless this is set explicitly (single-machine deployments).
     ALLOW_SQLITE_IN_PRODUCTION = os.environ.get("ALLOW_SQLITE_IN_PRODUCTION") == "1"
 
@@ -41,6 +45,8 @@ class Config:
     # Operations: the JSON log's level; the bearer token /metrics asks for (unset: loopback only).
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     METRICS_TOKEN: str | None = os.environ.get("METRICS_TOKEN") or None
+    # The page benchmark's two baseline endpoints (app/ops/bench.py); never on in a deployment.
+    BENCH_ENDPOINTS = os.environ.get("HTA_BENCH_ENDPOINTS") == "1"
 
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"

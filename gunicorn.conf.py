@@ -7,6 +7,10 @@ does). Every value can be overridden from the environment named beside it.
 - timeouts: a worker silent for 60 s is killed and replaced (GUNICORN_TIMEOUT; uploads of
   50 MB over a slow line fit in it); on SIGTERM, workers get 30 s to finish the requests they
   hold (GUNICORN_GRACEFUL_TIMEOUT); keep-alive 5 s behind a load balancer;
+- page statements: the workers' PostgreSQL statements are cancelled after 20 s
+  (DATABASE_STATEMENT_TIMEOUT_MS, read by the app; 0 turns it off), well within the worker
+  timeout, so a runaway query answers an error instead of getting its worker killed; `flask`
+  commands (exports, backups) do not read this file and run without a timeout;
 - max_requests with jitter: workers are recycled now and then, never all at once;
 - graceful restart: SIGHUP reloads the workers one by one with new code and settings
   (`preload_app` is off so that they do);
@@ -37,6 +41,8 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = _int("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 12))
 worker_class = "sync"
 timeout = _int("GUNICORN_TIMEOUT", 60)
+# Read by the app in each worker (config.py, app/core/database_settings.py).
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "20000")
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)

@@ -85,10 +85,12 @@ def _register_extensions(app: Flask) -> None:
         sqlite_reads,
     )
     from app.accounts.session import configure_login
+    from app.core import database_settings
     from app.core.transition_hooks import load_hook_modules
     from app.extensions import babel, csrf, db, migrate
     from app.i18n import forget_cached_locale, select_locale, select_timezone
 
+    database_settings.apply(app)  # JIT off, the web workers' statement timeout
     db.init_app(app)
     sqlite_reads.init_app(app)
     migrate.init_app(

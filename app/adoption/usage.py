@@ -237,6 +237,13 @@ def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
             UsageReport.quarter,
             func.max(UsageReport.version).label("version"),
         )
+        # This request's records only: not the latest version of every report in the table
+        # (a scan of all usage reports at scale, for a request with a high id).
+        .where(
+            UsageReport.adoption_id.in_(
+                select(Adoption.id).where(Adoption.request_id == request.id)
+            )
+        )
         .group_by(UsageReport.adoption_id, UsageReport.year, UsageReport.quarter)
         .subquery()
     )

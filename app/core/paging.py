@@ -1,13 +1,52 @@
-"""Pagination of a SELECT in exactly two statements (a count and one page of rows)."""
+"""Pagination of a SELECT in exactly two statements (a count and one page of rows).
+
+The count is bounded: it counts at most COUNT_LOOKAHEAD rows past the start of the page shown,
+so that a list of 100,000 requests does not scan them all on every view. Beyond that the total
+is a lower bound (`total_exact` False) and the pages say "more than N"; filters narrow a list
+to an exact count. Flask-SQLAlchemy's pagination gets the same bound (`BoundedPagination`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db
+
+# Rows counted past the first row of the page shown (40 pages of 25).
+COUNT_LOOKAHEAD = 1000
+
+
+def bounded_count(query: Select, offset: int = 0, per_page: int = 0) -> tuple[int, bool]:
+    """(count, exact) of `query`'s rows, counting at most `offset` + COUNT_LOOKAHEAD of them
+    (and at least a page's worth; PostgreSQL stops reading once it has them); past that the
+    count is a lower bound."""
+    bound = max(0, offset) + max(COUNT_LOOKAHEAD, per_page)
+    rows = query.order_by(None).limit(bound + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(rows)) or 0
+    return (total, True) if total <= bound else (bound, False)
+
+
+class BoundedPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination with a bounded count (`total_exact` says which)."""
+
+    total_exact: bool = True
+
+    def _query_count(self) -> int:
+        query = self._query_args["select"].options(lazyload("*"))
+        total, self.total_exact = bounded_count(query, self._query_offset, self.per_page)
+        return total
+
+
+def paginate_select(query: Select, page: int, per_page: int) -> BoundedPagination:
+    """`db.paginate(query, page=page, per_page=per_page, error_out=False)` with the bound."""
+    return BoundedPagination(
+        select=query, session=db.session(), page=max(page, 1), per_page=per_page, error_out=False
+    )
 
 
 @dataclass
@@ -16,6 +55,7 @@ class Page:
     page: int
     per_page: int
     total: int
+    total_exact: bool = True  # False: `total` is a lower bound (more rows than counted)
 
     @property
     def pages(self) -> int:
@@ -39,12 +79,23 @@ class Page:
         return 0 if not self.items else self.first_index + len(self.items) - 1
 
 
-def paginate(query: Select, page: int, per_page: int, *, scalars: bool = False) -> Page:
-    """One page of `query` (ordered by the caller); a page past the end shows the last one."""
+def paginate(
+    query: Select,
+    page: int,
+    per_page: int,
+    *,
+    scalars: bool = False,
+    count_query: Select | None = None,
+) -> Page:
+    """One page of `query` (ordered by the caller); a page past the end shows the last one
+    (when the count is exact). `count_query`, when given, selects the same rows more cheaply
+    (one row each) for the count."""
     per_page = max(1, per_page)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    last_page = max(1, -(-total // per_page))
-    page = min(max(1, page), last_page)
+    page = max(1, page)
+    counted = count_query if count_query is not None else query
+    total, exact = bounded_count(counted, (page - 1) * per_page, per_page)
+    if exact:
+        page = min(page, max(1, -(-total // per_page)))
     result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars()) if scalars else [tuple(row) for row in result]
-    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+    return Page(items=items, page=page, per_page=per_page, total=total, total_exact=exact)

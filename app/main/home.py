@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
+from app.core.paging import bounded_count
 from app.extensions import db
 from app.models import DeviceRequest
 from app.models.types import utcnow
@@ -23,17 +23,12 @@ def home_context(user) -> dict:
         .limit(RECENT_LIMIT)
     )
     recent = db.session.scalars(query).all()
-    counts = dict(
-        db.session.execute(
-            visible_requests(user)
-            .with_only_columns(DeviceRequest.state, func.count())
-            .group_by(DeviceRequest.state)
-        ).all()
-    )
+    # Bounded: "more than 1000" rather than counting 100k requests on every view.
+    total, exact = bounded_count(visible_requests(user).with_only_columns(DeviceRequest.id))
     return {
         "recent_requests": recent,
-        "state_counts": counts,
-        "total": sum(counts.values()),
+        "total": total,
+        "total_exact": exact,
         "queue": queue_summary(user, utcnow()),
         "due_soon_days": DUE_SOON_DAYS,
         "urgent_notifications": urgent_unread(user),

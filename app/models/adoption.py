@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -54,6 +55,10 @@ class Adoption(db.Model):
             f"decline_reason IS NULL OR decline_reason IN ({sql_in_list(DECLINE_REASONS)})",
             name="decline_reason",
         ),
+        # An IRCCS's work queue: its open records counted from the index alone, and listed
+        # longest waiting first.
+        Index("ix_adoptions_irccs_state", "irccs_id", "state"),
+        Index("ix_adoptions_irccs_changed", "irccs_id", "state_changed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -47,6 +48,15 @@ class DeviceRequest(db.Model):
         CheckConstraint(
             f"risk_class IS NULL OR risk_class IN ({sql_in_list(RISK_CLASSES)})", name="risk_class"
         ),
+        # The lists and the home page: latest changed first, per reader (the agency's all,
+        # a manufacturer's own, a body's assigned), read from the index, not sorted.
+        Index("ix_device_requests_updated", "updated_at", "id"),
+        Index("ix_device_requests_manufacturer_updated", "manufacturer_id", "updated_at", "id"),
+        Index("ix_device_requests_body_updated", "assigned_body_id", "updated_at", "id"),
+        # A body's work queue and its counts, from the index alone.
+        Index("ix_device_requests_body_state", "assigned_body_id", "state", "id"),
+        # The public register: newest submission first.
+        Index("ix_device_requests_submitted_id", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,17 @@ from app.models.types import UTCDateTime
 from app.workflow.states import REQUEST_STATES, sql_in_list
 
 OPEN_STAGE = text("left_at IS NULL")
+AGENCY_QUEUE_STATES = (
+    "intake_review",
+    "awaiting_prioritisation",
+    "prioritisation",
+    "assignment",
+    "appraisal",
+    "consultation",
+    "reassessment_due",
+    "suspended",
+)
+AGENCY_QUEUE = text(f"left_at IS NULL AND state IN ({sql_in_list(AGENCY_QUEUE_STATES)})")
 
 
 class StageRecord(db.Model):
@@ -53,6 +64,26 @@ class StageRecord(db.Model):
             "due_at",
             "request_id",
             "left_at",
+            sqlite_where=OPEN_STAGE,
+            postgresql_where=OPEN_STAGE,
+        ),
+        # The agency's work queue: its states' open visits in due-date order (app/workqueue);
+        # the states are those of the workflow's agency queue facts, written out here as in
+        # the migration (a new queue state needs a migration of this index).
+        Index(
+            "ix_stage_records_agency_queue",
+            "due_at",
+            "entered_at",
+            "request_id",
+            sqlite_where=AGENCY_QUEUE,
+            postgresql_where=AGENCY_QUEUE,
+        ),
+        # A request's open visit (work queue, home page counts), its due date from the index.
+        Index(
+            "ix_stage_records_open_request",
+            "request_id",
+            "due_at",
+            "entered_at",
             sqlite_where=OPEN_STAGE,
             postgresql_where=OPEN_STAGE,
         ),

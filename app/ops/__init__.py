@@ -14,3 +14,7 @@ def init_app(app: Flask) -> None:
     request_log.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(bp)
+    if app.config.get("BENCH_ENDPOINTS"):
+        from app.ops.bench import bp as bench_bp
+
+        app.register_blueprint(bench_bp)

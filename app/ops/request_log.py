@@ -2,8 +2,10 @@
 
 The logger `hta.request` writes, at the end of every request: time, request id, user id,
 method, route (the URL rule, so ids do not explode the cardinality), path, status, duration
-in milliseconds and the number of SQL statements the request ran. Probes and metric scrapes
-(`QUIET_ENDPOINTS`) are logged at DEBUG, everything else at INFO.
+in milliseconds, the process CPU time the request took (`cpu_ms`: what the worker itself
+spent, not waiting), the number of SQL statements the request ran and the time spent in them
+(`sql_ms`: from sending each statement to its rows being in, as the worker saw it). Probes
+and metric scrapes (`QUIET_ENDPOINTS`) are logged at DEBUG, everything else at INFO.
 
 The request id is the client's `X-Request-ID` when it is a sane token (a load balancer's), a
 new one otherwise; it is returned in the response's `X-Request-ID` and added by
@@ -80,11 +82,20 @@ def _send_logs_to_stderr(app: Flask) -> None:
 def _count_sql_statements() -> None:
     if not event.contains(Engine, "before_cursor_execute", _count_statement):
         event.listen(Engine, "before_cursor_execute", _count_statement)
+        event.listen(Engine, "after_cursor_execute", _time_statement)
 
 
 def _count_statement(conn, cursor, statement, parameters, context, executemany) -> None:
     if has_request_context() and "sql_statements" in g:
         g.sql_statements += 1
+        g.sql_statement_started = time.perf_counter()
+
+
+def _time_statement(conn, cursor, statement, parameters, context, executemany) -> None:
+    # The driver has the rows by now (psycopg and sqlite3 buffer client-side cursors).
+    started = g.pop("sql_statement_started", None) if has_request_context() else None
+    if started is not None:
+        g.sql_seconds += time.perf_counter() - started
 
 
 def request_id_from(header: str | None) -> str:
@@ -96,7 +107,9 @@ def request_id_from(header: str | None) -> str:
 def _start() -> None:
     g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
     g.request_started = time.perf_counter()
+    g.request_cpu_started = time.process_time()
     g.sql_statements = 0
+    g.sql_seconds = 0.0
 
 
 def _finish(response):
@@ -118,7 +131,9 @@ def _finish(response):
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
+                "cpu_ms": _cpu_ms(),
                 "sql_statements": g.get("sql_statements", 0),
+                "sql_ms": round(g.get("sql_seconds", 0.0) * 1000, 2),
                 "remote_addr": request.remote_addr,
             },
         )
@@ -129,6 +144,13 @@ def elapsed_ms() -> float | None:
     """Milliseconds since the request started (None before `_start` ran)."""
     started = g.get("request_started")
     return round((time.perf_counter() - started) * 1000, 2) if started is not None else None
+
+
+def _cpu_ms() -> float | None:
+    """CPU time of this worker process since the request started (sync workers serve one
+    request at a time, so it is the request's)."""
+    started = g.get("request_cpu_started")
+    return round((time.process_time() - started) * 1000, 2) if started is not None else None
 
 
 def route_of_request() -> str:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app.core.audit import entries_for_request
+from app.core.paging import paginate_select
 from app.domain import permissions
 from app.domain.dossier_rules import SUBMISSION_FIELDS
 from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
@@ -50,9 +51,7 @@ def index():
     query = query.options(joinedload(DeviceRequest.manufacturer)).order_by(
         DeviceRequest.updated_at.desc(), DeviceRequest.id.desc()
     )
-    pagination = db.paginate(
-        query, page=page, per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    pagination = paginate_select(query, page, current_app.config["PAGE_SIZE"])
     return render_template(
         "requests/index.html",
         pagination=pagination,

@@ -11,7 +11,13 @@ irccs         its own adoption records not in a final state
 
 Request rows come from one SELECT joining the open StageRecord (due date and entry time) with
 the manufacturer and the assigned body eager-loaded, sorted by due date (none last); a page
-costs two statements (count + rows) whatever its size.
+costs two statements (a bounded count + rows) whatever its size.
+
+At scale: the agency's queue is every open stage visit in its states (a non-draft request has
+exactly one open visit, in the request's state), so its rows and its home-page counts are read
+from a partial index of those visits in due-date order (`ix_stage_records_agency_queue`)
+instead of joining every request; the other queues are a body's or a manufacturer's own
+requests, found through their indexes.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from app.workflow.facts import ADOPTION, REQUEST, facts, states_where
 
 # The IRCCS's queue: its adoption records not in a final state.
 OPEN_ADOPTION_STATES = states_where(workflow=ADOPTION, open=True)
+# The agency's queue: these states' open stage visits (the partial index's condition).
+AGENCY_QUEUE_STATES = states_where(workflow=REQUEST, queue="agency")
 
 
 @dataclass(frozen=True)
@@ -118,14 +126,17 @@ def request_queue_query(actor, now: datetime, filters: QueueFilters):
             joinedload(DeviceRequest.assigned_body),
         )
     )
+    if actor.role == "agency":
+        # The same rows (the open visit's state is the request's): lets the database walk
+        # the agency queue's partial index in due-date order and stop after one page.
+        query = query.where(StageRecord.state.in_(AGENCY_QUEUE_STATES))
     if filters.state in queue_states(actor.role):
         query = query.where(DeviceRequest.state == filters.state)
     if filters.overdue_only:
         query = query.where(StageRecord.due_at < now)
     query = search_filter(query, filters.text)
     return query.order_by(
-        case((StageRecord.due_at.is_(None), 1), else_=0),
-        StageRecord.due_at,
+        StageRecord.due_at.asc().nulls_last(),
         StageRecord.entered_at,
         DeviceRequest.id,
     )
@@ -161,7 +172,12 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         return page
     if not queue_states(actor.role):
         return Page(items=[], page=1, per_page=per_page, total=0)
-    page = paginate(request_queue_query(actor, now, filters), filters.page, per_page)
+    page = paginate(
+        request_queue_query(actor, now, filters),
+        filters.page,
+        per_page,
+        count_query=_agency_queue_count_query(actor, now, filters),
+    )
     page.items = [_request_row(request, stage, now) for request, stage in page.items]
     return page
 
@@ -181,12 +197,16 @@ DUE_SOON_DAYS = 7
 def queue_summary(actor, now: datetime) -> QueueSummary:
     """Counts over the actor's whole queue, in one statement."""
     if actor.role == "irccs":
-        query = adoption_queue_query(actor, QueueFilters()).order_by(None)
-        waiting = query.with_only_columns(func.count(Adoption.id)).options()
+        # Its own open records (every one has its request): counted from the index alone.
+        waiting = select(func.count()).where(
+            Adoption.irccs_id == actor.organisation_id, Adoption.state.in_(OPEN_ADOPTION_STATES)
+        )
         return QueueSummary(db.session.scalar(waiting) or 0, 0, 0)
     if not queue_states(actor.role):
         return QueueSummary(0, 0, 0)
     soon = now + timedelta(days=DUE_SOON_DAYS)
+    if actor.role == "agency":
+        return _agency_queue_summary(now, soon)
     counts = (
         request_queue_query(actor, now, QueueFilters())
         .order_by(None)
@@ -197,6 +217,32 @@ def queue_summary(actor, now: datetime) -> QueueSummary:
         )
         .options()
     )
+    waiting, overdue, due_soon = db.session.execute(counts).one()
+    return QueueSummary(waiting, overdue, due_soon)
+
+
+def _agency_queue_count_query(actor, now: datetime, filters: QueueFilters):
+    """The agency queue's rows counted from its open stage visits alone (the partial index),
+    when no text search needs the requests; None otherwise (the rows' query is counted)."""
+    if actor.role != "agency" or filters.text:
+        return None
+    query = select(StageRecord.id).where(
+        StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES)
+    )
+    if filters.state in AGENCY_QUEUE_STATES:
+        query = query.where(StageRecord.state == filters.state)
+    if filters.overdue_only:
+        query = query.where(StageRecord.due_at < now)
+    return query
+
+
+def _agency_queue_summary(now: datetime, soon: datetime) -> QueueSummary:
+    """The agency's counts from the open stage visits alone (an index-only count)."""
+    counts = select(
+        func.count(),
+        func.count(case((StageRecord.due_at < now, 1))),
+        func.count(case((and_(StageRecord.due_at >= now, StageRecord.due_at < soon), 1))),
+    ).where(StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES))
     waiting, overdue, due_soon = db.session.execute(counts).one()
     return QueueSummary(waiting, overdue, due_soon)
 

@@ -65,6 +65,7 @@ def test_healthz_answers_without_login_and_without_the_database(client, request_
     assert response.json == {"status": "ok"}
     (line,) = request_log()
     assert line["sql_statements"] == 0
+    assert line["sql_ms"] == 0
     assert line["level"] == "DEBUG"  # probes do not fill the INFO log
 
 
@@ -128,6 +129,8 @@ def test_one_json_line_per_request_with_its_id_user_route_status_and_cost(
     assert (line["method"], line["status"], line["level"]) == ("GET", 200, "INFO")
     assert line["duration_ms"] > 0
     assert line["sql_statements"] > 0
+    assert 0 < line["sql_ms"] <= line["duration_ms"]
+    assert line["cpu_ms"] > 0
     datetime.fromisoformat(line["time"])
 
 

@@ -235,3 +235,12 @@ def test_the_workflow_page_needs_a_login(client):
     response = client.get("/work/workflow")
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"]
+
+
+def test_the_agency_queue_index_covers_exactly_the_agency_queue_states():
+    """The partial index the agency's queue reads is written out in the model (and migration):
+    a state added to the agency's queue must be added to it too, or the queue would miss it."""
+    from app.models.workflow import AGENCY_QUEUE_STATES as INDEXED
+    from app.workqueue.queries import AGENCY_QUEUE_STATES
+
+    assert set(INDEXED) == set(AGENCY_QUEUE_STATES)

@@ -257,21 +257,49 @@ def adoption_figures(
         lambda: adoption_summary(actor, filters, now, method),
         cache_seconds,
     )
+    preview = _previews(actor, filters, cache_seconds)
     return AdoptionFigures(
         now=now,
         summary=summary,
-        recommendation_rows=lambda limit=None: recommendation_rows(
-            actor, filters, now, limit, method
+        recommendation_rows=preview(
+            "recommendations",
+            lambda limit=None: recommendation_rows(actor, filters, now, limit, method),
         ),
-        quarter_rows=lambda limit=None: quarter_rows(actor, filters, now, limit),
-        region_rows=lambda limit=None: region_rows(actor, filters, now, limit),
-        not_started_rows=lambda limit=None: not_started_rows(actor, filters, now, limit),
+        quarter_rows=preview(
+            "quarters", lambda limit=None: quarter_rows(actor, filters, now, limit)
+        ),
+        region_rows=preview("regions", lambda limit=None: region_rows(actor, filters, now, limit)),
+        not_started_rows=preview(
+            "not-started", lambda limit=None: not_started_rows(actor, filters, now, limit)
+        ),
         own_rows=(
-            (lambda limit=None: own_adoption_rows(actor, filters, now, limit))
+            preview("own", lambda limit=None: own_adoption_rows(actor, filters, now, limit))
             if actor is not None and actor.role == "irccs"
             else None
         ),
     )
+
+
+def _previews(actor, filters: ReportFilters, cache_seconds: float):
+    """Row factories whose previews (a `limit`, as the report page asks) are kept in the figure
+    cache per reader and filters, dropped when the data changes; the full tables (no limit:
+    the exports) are always read afresh, streamed and exact."""
+    reader = (actor.role, actor.organisation_id, actor.id) if actor is not None else None
+
+    def preview(name: str, rows):
+        def factory(limit=None):
+            if limit is None or cache_seconds <= 0:
+                return rows(limit)
+            return cached(
+                f"adoption-rows:{name}",
+                (filters, reader, limit),
+                lambda: list(rows(limit)),
+                cache_seconds,
+            )
+
+        return factory
+
+    return preview
 
 
 def _party_key(actor) -> tuple:

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import has_request_context, request
 from sqlalchemy import (
     DateTime,
     Float,
@@ -61,7 +62,7 @@ PG_SORT_MEMORY = "64MB"
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_LOCK = threading.Lock()
-CACHE_ENTRIES = 32
+CACHE_ENTRIES = 256  # figures per filter set, previews per reader too: small objects
 
 
 def data_version() -> tuple:
@@ -88,7 +89,7 @@ def cached(kind: str, key: tuple, compute: Callable[[], object], seconds: float)
     """compute() or a copy kept from less than `seconds` ago for the same data."""
     if seconds <= 0:
         return compute()
-    full_key = (kind, key, data_version())
+    full_key = (kind, key, _request_data_version())
     moment = _time.monotonic()
     with _CACHE_LOCK:
         hit = _CACHE.get(full_key)
@@ -101,6 +102,17 @@ def cached(kind: str, key: tuple, compute: Callable[[], object], seconds: float)
         while len(_CACHE) > CACHE_ENTRIES:
             _CACHE.popitem(last=False)
     return value
+
+
+def _request_data_version() -> tuple:
+    """`data_version()`, read once per HTTP request (a report page looks up several cached
+    parts; a GET changes nothing meanwhile), on every call outside one."""
+    if not has_request_context():
+        return data_version()
+    environ = request.environ
+    if "hta.report_data_version" not in environ:
+        environ["hta.report_data_version"] = data_version()
+    return environ["hta.report_data_version"]
 
 
 def clear_cache() -> None:

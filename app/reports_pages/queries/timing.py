@@ -118,7 +118,14 @@ def timing_figures(
         cache_seconds,
     )
     figures = dataclasses.replace(aggregates)
-    figures.slowest = slowest_open_requests(actor, filters, now, slowest_limit)
+    # The slowest open requests name requests: kept per reader (what each may see).
+    reader = (actor.role, actor.organisation_id, actor.id) if actor is not None else None
+    figures.slowest = cached(
+        "timing-slowest",
+        (filters, reader, slowest_limit),
+        lambda: slowest_open_requests(actor, filters, now, slowest_limit),
+        cache_seconds,
+    )
     figures.request_rows = lambda: request_rows(actor, filters, now)
     return figures
 
