@@ -415,7 +415,7 @@ def upload_missing_documents(page) -> list[str]:
     back on the request page, return the document types uploaded (as labelled)."""
     request_url = page.url
     uploaded = []
-    missing = page.locator("#missing-documents li a")
+    missing = page.locator("#missing [data-section=documents] li a")
     while missing.count():
         link = missing.first
         kind = text_of(link)
