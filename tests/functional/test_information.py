@@ -464,7 +464,7 @@ def test_send_saves_the_answers_typed_and_not_saved(cast, make, as_user):
 
     # The send button's form carries every answer's text box with it.
     page = manufacturer.get(f"/requests/{request.id}/information/1").get_data(as_text=True)
-    send_form = _form_posting_to(page, f"/information/1/send")
+    send_form = _form_posting_to(page, "/information/1/send")
     assert 'name="q1-text"' in send_form and 'name="q2-text"' in send_form
 
     # Question 1 typed and never saved, question 2 empty: refused, but the typed answer is
