@@ -105,6 +105,10 @@ class ActionView:
     # Why the action cannot be taken now (its guards' messages and missing items): the panel
     # shows it disabled with these reasons instead of a form.
     blocked_reasons: list[BlockedReason] = field(default_factory=list)
+    # A checklist drawn in the form (the agency's intake checklist): lines with `label`,
+    # `section` and `present`; the ticked labels join the action's list field.
+    checklist: list = field(default_factory=list)
+    checklist_ticked: frozenset[str] = frozenset()
 
     @property
     def blocked(self) -> bool:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from app.documents import information as information_service
 from app.documents import operations as documents_service
@@ -23,6 +25,12 @@ from app.domain.dossier_rules import DOCUMENTS_SECTION, completeness_checklist
 from app.forms.dossier import FIELD_LABELS, SECTION_LABELS
 from app.models import DeviceRequest
 
+# The agency's intake checklist lives in the form of this action; its ticked lines are posted
+# as CHECKLIST_FIELD and join the action's missing items (`with_checklist`).
+INTAKE_CHECKLIST_TRIGGER = "mark_incomplete"
+CHECKLIST_FIELD = f"{INTAKE_CHECKLIST_TRIGGER}-checklist"
+MISSING_ITEMS_FIELD = f"{INTAKE_CHECKLIST_TRIGGER}-missing_items"
+
 
 @dataclass(frozen=True)
 class ChecklistLine:
@@ -30,6 +38,7 @@ class ChecklistLine:
     code: str
     label: str
     section: str
+    section_label: str
     present: bool
     url: str | None = None  # where to complete it (the form's field, the upload page)
 
@@ -63,8 +72,6 @@ class Completeness:
 
 def section_label(section: str) -> str:
     if section == DOCUMENTS_SECTION:
-        from flask_babel import gettext as _
-
         return _("Mandatory documents")
     return str(SECTION_LABELS.get(section, section))
 
@@ -87,7 +94,13 @@ def _lines(req: DeviceRequest, *, links: bool, in_form: bool) -> list[ChecklistL
             )
         lines.append(
             ChecklistLine(
-                item.kind, item.code, label, item.section, item.present, url if links else None
+                item.kind,
+                item.code,
+                label,
+                item.section,
+                section_label(item.section),
+                item.present,
+                url if links else None,
             )
         )
     return lines
@@ -114,3 +127,18 @@ def completeness_for(req: DeviceRequest, *, links: bool, in_form: bool = False) 
 def intake_checklist(req: DeviceRequest) -> list[ChecklistLine]:
     """The agency's intake checklist (every line, present or not)."""
     return _lines(req, links=False, in_form=False)
+
+
+def with_checklist(formdata: MultiDict) -> MultiDict:
+    """The posted "mark incomplete" form with the ticked checklist lines first in its missing
+    items (each once, whatever was also typed): they become the questions of the round."""
+    ticked = [line.strip() for line in formdata.getlist(CHECKLIST_FIELD) if line.strip()]
+    typed = [
+        line.strip()
+        for line in (formdata.get(MISSING_ITEMS_FIELD) or "").splitlines()
+        if line.strip()
+    ]
+    merged = ticked + [line for line in typed if line not in ticked]
+    data = MultiDict(formdata)
+    data.setlist(MISSING_ITEMS_FIELD, ["\n".join(merged)])
+    return data

@@ -546,3 +546,47 @@ def test_one_completeness_message_lists_the_agencys_missing_items(cast, make, as
     assert answer(manufacturer, request, 1, 1, "Uploaded in Italian.").status_code == 302
     page = manufacturer.get(f"/requests/{request.id}").get_data(as_text=True)
     assert "Nothing is missing" in page.split('id="missing"')[1].split("</section>")[0]
+
+
+def test_the_intake_checklist_ticks_what_is_missing_and_becomes_the_questions(
+    app, cast, make, as_user
+):
+    request = new_request(make, cast, "intake_review")
+    agency = as_user(cast.agency)
+    page = agency.get(f"/requests/{request.id}").get_data(as_text=True)
+    checklist = page.split('class="mb-3 intake-checklist"')[1].split("</fieldset>")[0]
+    # Built from the dossier rules and the mandatory documents, each with its status.
+    for label in ("Trade name", "Instructions for use", "CE certificate", "Condition"):
+        assert label in checklist, label
+    assert "present" in checklist and 'data-kind="document"' in checklist
+
+    # Two lines ticked and one typed: three questions, the ticked ones first.
+    response = agency.post(
+        f"/requests/{request.id}/actions/mark_incomplete",
+        data={
+            "mark_incomplete-expected_version": str(reload(request).version),
+            "mark_incomplete-checklist": ["Instructions for use", "CE certificate"],
+            "mark_incomplete-missing_items": "IFU in Italian\nCE certificate",
+            "mark_incomplete-reason": "Documents to complete.",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    (intake,) = rounds(request)
+    assert [q.text for q in intake.questions] == [
+        "Instructions for use",
+        "CE certificate",
+        "IFU in Italian",
+    ]
+
+    # Ticking alone is enough (nothing typed).
+    other = new_request(make, cast, "intake_review")
+    response = agency.post(
+        f"/requests/{other.id}/actions/mark_incomplete",
+        data={
+            "mark_incomplete-expected_version": str(reload(other).version),
+            "mark_incomplete-checklist": ["Trade name"],
+            "mark_incomplete-reason": "Name unclear.",
+        },
+    )
+    assert response.status_code == 302
+    assert [q.text for q in rounds(other)[0].questions] == ["Trade name"]
