@@ -21,6 +21,7 @@ from app.extensions import db, login_manager
 from app.forms.dossier import FIELD_LABELS, MESSAGES, SECTION_LABELS, DossierForm
 from app.models import DeviceRequest
 from app.models.types import utcnow
+from app.public.consultation import pending_comments
 from app.requests import bp
 from app.requests.completeness import completeness_for, section_label
 from app.requests.operations import create_draft, local_today, update_dossier
@@ -156,6 +157,8 @@ def detail(request_id: int):
         ),
         **DOSSIER_TEMPLATE_GLOBALS,
     }
+    # The agency moderates the public consultation: comments waiting are said here too.
+    context["pending_comments"] = pending_comments(current_user, device_request.id)
     context |= dossier_context(current_user, device_request)
     context |= workflow_panel_context(current_user, device_request)
     return render_template("requests/detail.html", **context)
