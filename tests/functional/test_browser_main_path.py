@@ -123,7 +123,7 @@ def the_agency_admits_and_prioritises(page, request_url, clock) -> None:
     submit(page, page.locator("#mainnav").get_by_role("link", name="Prioritisation"))
     ranked = page.locator("tr[data-request-id]", has_text=TRADE_NAME)
     submit(page, ranked.get_by_role("button", name="Start prioritisation"))
-    submit(page, ranked.locator("a", has_text="0 of 12"))
+    submit(page, ranked.get_by_role("link", name="Score the criteria"))
     criteria = page.locator("tr[data-criterion]")
     for index, row in enumerate(criteria.all()):
         row.locator("select").select_option(str(3 - index % 2))
