@@ -138,8 +138,8 @@ CRITERION_DIRECTIONS = {
 
 
 def score_choice_label(criterion: str, score: int) -> str:
-    """The option of one score of one criterion: "2 – moderate: limits daily life…"."""
-    return f"{score} – {CRITERION_LEVELS[criterion][score]}"
+    """The option of one score of one criterion: "2: moderate, limits daily life…"."""
+    return f"{score}: {CRITERION_LEVELS[criterion][score]}"
 
 
 DOMAIN_LABELS = {

@@ -332,12 +332,12 @@ def test_the_scoring_page_is_a_clear_button_and_says_what_each_level_means(cast,
     }
     # Every level of every criterion described, in its own words (no two criteria alike).
     options = {
-        criterion: re.findall(r"<option[^>]*>\s*([0-3] – [^<]+)</option>", row)
+        criterion: re.findall(r"<option[^>]*>\s*([0-3]: [^<]+)</option>", row)
         for criterion, row in rows.items()
     }
     assert all(len(found) == 4 for found in options.values()), options
     assert len({tuple(found) for found in options.values()}) == len(CRITERIA)
-    assert "3 – life-threatening or rapidly progressive" in options["disease_severity"]
+    assert "3: life-threatening or rapidly progressive" in options["disease_severity"]
     # The two criteria read in reverse say so.
     assert "3 means savings or a negligible cost" in rows["budget_impact"]
     assert "3 means a very low risk" in rows["inappropriate_use_risk"]
