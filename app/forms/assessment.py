@@ -54,12 +54,12 @@ CRITERION_LABELS = {
 CRITERION_LEVELS = {
     "disease_severity": (
         _l("mild, self-limiting condition"),
-        _l("moderate: limits daily life, not disabling"),
+        _l("moderate, limits daily life but not disabling"),
         _l("severe or chronic and disabling"),
         _l("life-threatening or rapidly progressive"),
     ),
     "population_size": (
-        _l("very rare: a few patients a year in Italy"),
+        _l("very rare, a few patients a year in Italy"),
         _l("under 1,000 patients a year"),
         _l("1,000 to 10,000 patients a year"),
         _l("over 10,000 patients a year"),
@@ -80,7 +80,7 @@ CRITERION_LEVELS = {
         _l("no safety gain (or a worse profile)"),
         _l("small reduction of minor adverse events"),
         _l("fewer serious adverse events"),
-        _l("major safety gain: removes a serious risk"),
+        _l("major safety gain, removes a serious risk"),
     ),
     "patient_reported_gain": (
         _l("no gain in quality of life"),
@@ -95,7 +95,7 @@ CRITERION_LEVELS = {
         _l("randomised trials or a systematic review"),
     ),
     "organisational_impact": (
-        _l("disrupts care: new facilities or staff needed"),
+        _l("disrupts care, new facilities or staff needed"),
         _l("changes needing substantial training"),
         _l("fits current pathways with minor changes"),
         _l("simplifies care or frees resources"),
@@ -108,9 +108,9 @@ CRITERION_LEVELS = {
     ),
     "inappropriate_use_risk": (
         _l("high risk of use outside the indication"),
-        _l("moderate risk: needs strict criteria"),
+        _l("moderate risk, needs strict criteria"),
         _l("low risk"),
-        _l("very low risk: clear indication, easy to control"),
+        _l("very low risk, clear indication, easy to control"),
     ),
     "degree_of_innovation": (
         _l("a copy of devices already in use"),
