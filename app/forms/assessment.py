@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.domain.core_model import DOMAINS, STATUSES
+from app.domain.core_model import DOMAINS, FACTUAL_RESPONSES, MAX_REPLY, STATUSES
 from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES
 from app.forms.base import AppForm
 from app.forms.dossier import MoneyField
@@ -304,6 +304,30 @@ class DecisionForm(AppForm):
             _add_error(self.route_to, _l("Choose where to route it."))
             valid = False
         return valid
+
+
+FACTUAL_RESPONSE_LABELS = {
+    "accepted": _l("Accepted: the report is corrected"),
+    "not_accepted": _l("Not accepted"),
+}
+
+
+class FactualReplyForm(AppForm):
+    """The assessor's response to one factual-accuracy comment (prefixed with its id)."""
+
+    response = RadioField(
+        _l("Response"),
+        choices=[SelectChoice(code, FACTUAL_RESPONSE_LABELS[code]) for code in FACTUAL_RESPONSES],
+        validators=[InputRequired(message=_l("Choose accepted or not accepted."))],
+    )
+    reply = TextAreaField(
+        _l("Reply to the manufacturer"),
+        validators=[
+            DataRequired(message=_l("Write the reply the manufacturer will read.")),
+            Length(max=MAX_REPLY),
+        ],
+        render_kw={"rows": 2},
+    )
 
 
 class VersionForm(AppForm):

@@ -181,6 +181,7 @@ OTHER_AUDIT_ACTION_LABELS = {
     "coi_amended": _l("Conflict of interest declaration amended"),
     "coi_overridden": _l("Conflict of interest overridden by the agency"),
     "assessment_edited": _l("Assessment edited"),
+    "factual_comment_answered": _l("Factual-accuracy comment answered"),
     "usage_reported": _l("Quarterly usage reported"),
     "usage_corrected": _l("Quarterly usage corrected"),
     "publish_comment": _l("Consultation comment published"),
