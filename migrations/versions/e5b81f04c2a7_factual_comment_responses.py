@@ -23,8 +23,15 @@ branch_labels = None
 depends_on = None
 
 
+# On SQLite the batch copy reflects only `factual_comments`, not the tables its foreign keys
+# point to: reflecting `users` made SQLAlchemy warn about its expression index.
+NO_REFERENCED_TABLES = {"resolve_fks": False}
+
+
 def upgrade():
-    with op.batch_alter_table("factual_comments", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "factual_comments", reflect_kwargs=NO_REFERENCED_TABLES
+    ) as batch_op:
         batch_op.add_column(sa.Column("response", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("reply", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("replied_by_id", sa.Integer(), nullable=True))
@@ -45,7 +52,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("factual_comments", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "factual_comments", reflect_kwargs=NO_REFERENCED_TABLES
+    ) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_factual_comments_response"), type_="check")
         batch_op.drop_constraint(
             batch_op.f("fk_factual_comments_replied_by_id_users"), type_="foreignkey"
