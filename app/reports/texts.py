@@ -78,6 +78,7 @@ def fixed_texts() -> dict[str, str]:
         "summary": _("Summary"),
         "sheets": _("Sheets"),
         "no_rows": _("No rows."),
+        "table_part": _("Part %(part)s of %(parts)s"),
         "no_data": _("No data"),
         "preview_note": _("First %(count)s rows; the XLSX and CSV exports hold them all."),
     }
