@@ -32,12 +32,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from app.domain.deadlines import rome_date
 from app.domain.dossier_rules import missing_for_submission
 from app.domain.errors import GuardFailed
+from app.i18n import display_date
 
 STATE = "state"
 DATA = "data"
@@ -236,7 +236,7 @@ def adoption_dates_plausible(adoption, actor, data) -> GuardFailure | None:
                 "adoption_dates_plausible",
                 "before_recommendation",
                 _l("This date is before the recommendation was published (%(date)s).")
-                % {"date": format_date(rome_date(published), "medium")},
+                % {"date": display_date(rome_date(published))},
                 field=name,
             )
         if name == "first_use_date" and adoption.decided_at is not None:
@@ -246,7 +246,7 @@ def adoption_dates_plausible(adoption, actor, data) -> GuardFailure | None:
                     "adoption_dates_plausible",
                     "before_decision",
                     _l("The first patient cannot come before the decision (%(date)s).")
-                    % {"date": format_date(decided, "medium")},
+                    % {"date": display_date(decided)},
                     field=name,
                 )
     return None

@@ -9,7 +9,6 @@ with the message below; invalid input or a missing answer: the page again (`form
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +24,7 @@ from app.errors import explain_conflicts_of, form_page
 from app.extensions import db
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.forms.information import AnswerForm, ComposeRoundForm, SendAnswersForm
+from app.i18n import display_date
 from app.models.types import utcnow
 from app.workflow.labels import state_label
 
@@ -126,7 +126,7 @@ def _filled_rows(form: ComposeRoundForm) -> tuple[list[int], list[service.Questi
 
 def _show_compose_errors(form: ComposeRoundForm, error: ValidationFailed, positions) -> None:
     deadline = error.details.get("deadline")
-    values = {"deadline": format_date(deadline, "medium") if deadline else ""}
+    values = {"deadline": display_date(deadline) if deadline else ""}
     for name, code in (error.details.get("fields") or {}).items():
         message = str(labels.MESSAGES.get(code, code)) % values
         parts = name.split("-")

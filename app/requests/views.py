@@ -7,7 +7,6 @@ revealing that it exists); one they can see but not change answers 403.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -19,6 +18,7 @@ from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from app.errors import form_page
 from app.extensions import db, login_manager
 from app.forms.dossier import FIELD_LABELS, MESSAGES, SECTION_LABELS, DossierForm
+from app.i18n import display_datetime
 from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.public.consultation import pending_comments
@@ -210,7 +210,7 @@ def _moved_on_message(device_request) -> str:
         "so you can copy it.",
         who=last.actor_name or _("The system"),
         action=action_label(last.action),
-        when=format_datetime(last.occurred_at, "short"),
+        when=display_datetime(last.occurred_at),
         state=state,
     )
 
