@@ -414,3 +414,39 @@ def test_pdfs_start_with_content_and_say_no_heading_twice(client, login, history
         lines = [line.strip() for page in reader.pages for line in page.extract_text().split("\n")]
         repeated = [a for a, b in itertools.pairwise(lines) if a in titles and a == b]
         assert repeated == [], (name, repeated)
+
+
+def test_the_request_record_reads_as_a_document_linked_from_the_request_page(
+    client, login, history
+):
+    history.agency.language = "it"
+    db.session.commit()
+    login(history.agency)
+    url = f"/reports/requests/{history.b.id}.pdf"
+    page = client.get(f"/requests/{history.b.id}").get_data(as_text=True)
+    assert f'href="{url}"' in page
+    text = pdf_text(client.get(url).data)
+    # Sections, in Italian.
+    for heading in (
+        "Dossier",
+        "Dispositivo",
+        "Cronologia",
+        "Domande e risposte",
+        "Valutazione (HTA Core Model)",
+        "Consultazione pubblica",
+        "Raccomandazione",
+        "Registro delle attività",
+    ):
+        assert heading in text, heading
+    # Codes in words: no state, action, role or outcome code, no raw field name.
+    compact = text.replace("\n", " ")
+    for code in (
+        "factual_accuracy_check",
+        "adoption_monitoring",
+        "recommended_restricted",
+        "return_factual_comments",
+        "agency)",
+        "receipt_number",
+        "None",
+    ):
+        assert code not in compact, code
