@@ -450,3 +450,21 @@ def test_the_request_record_reads_as_a_document_linked_from_the_request_page(
         "None",
     ):
         assert code not in compact, code
+
+
+def test_csv_for_italian_excel_uses_semicolons_and_decimal_commas(client, login, history):
+    login(history.agency)
+    page = client.get("/reports/adoption").get_data(as_text=True)
+    assert 'href="/reports/adoption.csv?variant=excel-it"' in page
+    response = client.get("/reports/adoption.csv?variant=excel-it")
+    assert response.status_code == 200
+    assert "excel-it.csv" in response.headers["Content-Disposition"]
+    text = response.data.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
+    # The same row as the standard CSV (["2025 Q1", "2", "16", "13", "29600.00", "1"]).
+    assert ["2025 Q1", "2", "16", "13", "29600,00", "1"] in lines
+    timing = client.get("/reports/timing.csv?variant=excel-it").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(timing), delimiter=";"))
+    assessment = next(row for row in rows if row and row[0] == "Assessment")
+    assert assessment[1:6] == ["4", "76,0", "81,8", "86,7", "70,5"]
+    assert client.get("/reports/timing.csv?variant=other").status_code == 404
