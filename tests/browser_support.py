@@ -331,8 +331,8 @@ def audit_trail(page) -> list[dict[str, str]]:
 
 
 def stage_rows(page, label: str) -> list[dict[str, str]]:
-    """The timeline rows of the stage labelled `label` (its "Clock stopped" badge apart)."""
-    return [r for r in timeline(page) if r["Stage"].removesuffix(" Clock stopped") == label]
+    """The timeline rows of the stage labelled `label` (its "Manufacturer's time" badge apart)."""
+    return [r for r in timeline(page) if r["Stage"].removesuffix(" Manufacturer's time") == label]
 
 
 # The audit trail's columns, as titled in each language.

@@ -102,8 +102,8 @@ def compose(request_id: int):
     )
     flash(
         _(
-            "Questions sent (round %(number)s). The clock is stopped until the manufacturer "
-            "answers.",
+            "Questions sent (request for information %(number)s). The agency's time stops "
+            "until the manufacturer answers.",
             number=information_round.number,
         ),
         "success",

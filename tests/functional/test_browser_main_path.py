@@ -237,7 +237,7 @@ def the_manufacturer_returns_factual_comments(page, request_url, clock) -> None:
     assert "One figure to correct" in last_step(page)["Reason and data"]
     # The check is the manufacturer's time: the clock stopped, net days stay 0.
     assert_stage(page, "Action needed: check the draft report", gross="6", net="0", current=True)
-    assert "Clock stopped" in stage(page, "Action needed: check the draft report")["Stage"]
+    assert "Manufacturer's time" in stage(page, "Action needed: check the draft report")["Stage"]
 
 
 def the_assessor_finalises_the_report(page, request_url, clock) -> None:

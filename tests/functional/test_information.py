@@ -255,7 +255,7 @@ def test_a_full_round_stops_the_clock_and_sending_the_answers_resumes_it(cast, m
     assert (second.number, second.kind, second.closed_at) == (2, "assessment", None)
     assert [q.text for q in second.questions] == ["Any adverse events since?"]
     page = manufacturer.get(f"/requests/{request.id}").get_data(as_text=True)
-    assert "Round 1" in page and "Round 2" in page
+    assert "Request for information 1" in page and "Request for information 2" in page
     assert answer(manufacturer, request, 2, 1, "None reported.").status_code == 302
     assert send(manufacturer, request, 2).status_code == 302
     assert reload(request).state == "assessment"
@@ -438,7 +438,9 @@ def test_an_irccs_reading_a_published_request_gets_404_on_its_documents(cast, ma
 def test_the_information_pages_list_the_rounds(cast, make, as_user):
     request = new_request(make, cast, "information_requested")
     page = as_user(cast.agency).get(f"/requests/{request.id}/information").get_data(as_text=True)
-    assert re.search(r"Round 1</a>\s*<span>Questions of the assessor</span>", page)
+    assert re.search(
+        r"Request for information 1</a>\s*<span>Questions of the assessor</span>", page
+    )
     assert "Follow-up data?" in page
     fire(reload(request), "withdraw", cast.manufacturer, utcnow(), reason="Market exit.")
     db.session.commit()
