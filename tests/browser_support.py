@@ -34,6 +34,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.accounts.second_factor import code_at
 from app.extensions import db
+from app.i18n import DATETIME_PATTERNS
 from app.models import types as model_types
 from app.models.schema_extras import install_schema_extras
 from tests.document_support import pdf_bytes
@@ -356,8 +357,10 @@ def assert_step(page, when: datetime, *, state, who, action, states=None, langua
 
 
 def shown_moment(moment: datetime, language: str) -> str:
-    """A moment as the pages show it to a user reading `language` (short, Europe/Rome)."""
-    return " ".join(format_datetime(moment, "short", tzinfo=ROME, locale=language).split())
+    """A moment as the pages show it to a user reading `language` (Europe/Rome, day first:
+    app.i18n.DATETIME_PATTERNS)."""
+    pattern = DATETIME_PATTERNS.get(language, "short")
+    return " ".join(format_datetime(moment, pattern, tzinfo=ROME, locale=language).split())
 
 
 # --- The manufacturer's dossier -----------------------------------------------------------------

@@ -100,7 +100,7 @@ def the_manufacturer_submits(page, clock) -> str:
     assert "Receipt number: HTA-2027-000001" in text_of(page.locator("main"))
     [row] = timeline(page)
     assert row["Entered"] == shown_moment(clock.now(), "en")
-    assert row["Due"] == "3/16/27, 11:59 PM"  # 15 days
+    assert row["Due"] == "16 Mar 2027, 23:59"  # 15 days
     assert_stage(page, "Submitted: admissibility check", gross="0", net="0", current=True)
     return request_url
 

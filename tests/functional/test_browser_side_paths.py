@@ -182,8 +182,8 @@ def assessing_url(people, cast):
 
 
 def shown(text: str) -> datetime:
-    """A moment as the English pages show it ("3/16/27, 11:59 PM")."""
-    return datetime.strptime(text, "%m/%d/%y, %I:%M %p")
+    """A moment as the English pages show it ("16 Mar 2027, 23:59")."""
+    return datetime.strptime(text, "%d %b %Y, %H:%M")
 
 
 def bell_count(page) -> int:
