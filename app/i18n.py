@@ -9,6 +9,7 @@ Europe/Rome.
 from __future__ import annotations
 
 from flask import current_app, has_request_context, session
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 
@@ -22,6 +23,32 @@ def select_locale() -> str:
     if getattr(current_user, "is_authenticated", False) and current_user.language in languages:
         return current_user.language
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+# Dates read day, month, year in every language, times on the 24-hour clock. Babel's English
+# is American ("Mar 14, 2024, 4:08 PM"): English gets explicit European patterns; Italian's
+# own formats are European already.
+DATE_PATTERNS = {"en": "d MMM y"}
+DATETIME_PATTERNS = {"en": "d MMM y, HH:mm"}
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "it"
+
+
+def display_date(value) -> str:
+    """A date (or the Rome date of a datetime) as people here read it: "14 Mar 2024"."""
+    if value is None:
+        return ""
+    return format_date(value, DATE_PATTERNS.get(_language(), "medium"))
+
+
+def display_datetime(value) -> str:
+    """A moment in Europe/Rome: "14 Mar 2024, 16:08" (Italian: "14/03/24, 16:08")."""
+    if value is None:
+        return ""
+    return format_datetime(value, DATETIME_PATTERNS.get(_language(), "short"))
 
 
 def select_timezone() -> str:

@@ -6,25 +6,24 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import labels
 from app.domain import roles
+from app.i18n import display_date, display_datetime
 from app.workflow.facts import facts
 from app.workflow.labels import adoption_state_label, state_label
 
 
 def fmt_datetime(value: datetime | None) -> str:
     # Flask-Babel converts the aware UTC value to the configured Europe/Rome zone.
-    return format_datetime(value, "short") if value else ""
+    return display_datetime(value) if value else ""
 
 
 def fmt_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    return format_date(value, "medium")
+    return display_date(value)
 
 
 def fmt_money(value: Decimal | float | None) -> str:

@@ -34,6 +34,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.accounts.second_factor import code_at
 from app.extensions import db
+from app.i18n import DATETIME_PATTERNS
 from app.models import types as model_types
 from app.models.schema_extras import install_schema_extras
 from tests.document_support import pdf_bytes
@@ -331,8 +332,8 @@ def audit_trail(page) -> list[dict[str, str]]:
 
 
 def stage_rows(page, label: str) -> list[dict[str, str]]:
-    """The timeline rows of the stage labelled `label` (its "Clock stopped" badge apart)."""
-    return [r for r in timeline(page) if r["Stage"].removesuffix(" Clock stopped") == label]
+    """The timeline rows of the stage labelled `label` (its "Manufacturer's time" badge apart)."""
+    return [r for r in timeline(page) if r["Stage"].removesuffix(" Manufacturer's time") == label]
 
 
 # The audit trail's columns, as titled in each language.
@@ -356,8 +357,10 @@ def assert_step(page, when: datetime, *, state, who, action, states=None, langua
 
 
 def shown_moment(moment: datetime, language: str) -> str:
-    """A moment as the pages show it to a user reading `language` (short, Europe/Rome)."""
-    return " ".join(format_datetime(moment, "short", tzinfo=ROME, locale=language).split())
+    """A moment as the pages show it to a user reading `language` (Europe/Rome, day first:
+    app.i18n.DATETIME_PATTERNS)."""
+    pattern = DATETIME_PATTERNS.get(language, "short")
+    return " ".join(format_datetime(moment, pattern, tzinfo=ROME, locale=language).split())
 
 
 # --- The manufacturer's dossier -----------------------------------------------------------------
@@ -415,7 +418,7 @@ def upload_missing_documents(page) -> list[str]:
     back on the request page, return the document types uploaded (as labelled)."""
     request_url = page.url
     uploaded = []
-    missing = page.locator("#missing-documents li a")
+    missing = page.locator("#missing [data-section=documents] li a")
     while missing.count():
         link = missing.first
         kind = text_of(link)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Response, request, url_for
-from flask_babel import format_date
 
 from app.api import schema_types as t
 from app.api.problems import ApiError
@@ -21,6 +20,7 @@ from app.domain import document_rules
 from app.domain.errors import ValidationFailed
 from app.domain.file_types import ACCEPTED_TYPES
 from app.forms.documents import error_message
+from app.i18n import display_date
 from app.models.types import utcnow
 
 TRUE_WORDS = ("1", "true", "yes", "on", "y")
@@ -130,7 +130,7 @@ def document_message(_field: str, code: str, details=None) -> str:
     return error_message(
         code,
         limit=labels.human_size(service.max_bytes()),
-        deadline=format_date(deadline, "medium") if deadline else "",
+        deadline=display_date(deadline) if deadline else "",
     )
 
 

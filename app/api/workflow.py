@@ -51,6 +51,7 @@ TRANSITION_FIELD = t.obj(
         "kind": t.enum(FIELD_KINDS),
         "required": t.BOOLEAN,
         "future_only": t.BOOLEAN,
+        "past_only": t.BOOLEAN,
         "choices": t.array(t.obj({"value": {"type": ["string", "integer"]}, "label": t.STRING})),
     }
 )
@@ -208,6 +209,7 @@ def transition_json(action: ActionAvailability) -> dict:
                 "kind": f.kind,
                 "required": f.required,
                 "future_only": f.future_only,
+                "past_only": f.past_only,
                 "choices": _choices(f),
             }
             for f in spec.fields

@@ -21,7 +21,9 @@ from app.extensions import db
 from app.forms.assessment import (
     DOMAIN_LABELS,
     DOMAIN_STATUS_LABELS,
+    FACTUAL_RESPONSE_LABELS,
     GENERAL_SECTION_LABEL,
+    FactualReplyForm,
     RecommendationForm,
     VersionForm,
     checklist_form_class,
@@ -58,6 +60,7 @@ def _page_context(req) -> dict:
         "comment_returns": service.comment_returns(req.id),
         "progress": progress({r.domain: r.status for r in rows}),
         "domain_labels": DOMAIN_LABELS,
+        "response_labels": FACTUAL_RESPONSE_LABELS,
         "status_labels": DOMAIN_STATUS_LABELS,
         "report_documents": _report_documents(req.id),
         "documents_enabled": "documents.upload" in current_app.view_functions,
@@ -132,7 +135,7 @@ def _filled(form, context):
     return form
 
 
-def _render_checklist(context, form, editable, *, status=200, refusal=None):
+def _render_checklist(context, form, editable, *, status=200, refusal=None, failed_reply=None):
     req = context["req"]
     triggers = [t for t in REPORT_TRIGGERS if _may_fire(req, t, editable)]
     return (
@@ -140,6 +143,7 @@ def _render_checklist(context, form, editable, *, status=200, refusal=None):
             "assessment/checklist.html",
             form=form,
             editable=editable,
+            reply_forms=_reply_forms(req, context, failed_reply),
             report_actions=[(t, action_label(t)) for t in triggers],
             version_form=VersionForm(expected_version=str(req.version)),
             refusal=refusal,
@@ -148,6 +152,70 @@ def _render_checklist(context, form, editable, *, status=200, refusal=None):
         ),
         status,
     )
+
+
+def _reply_forms(req, context, failed=None) -> dict:
+    """{comment id: its response form} when the assessor may answer the comments now;
+    `failed` is (comment id, bound form) of a response refused, shown as typed."""
+    if not service.can_answer_factual_comments(actor(), req, _cleared(req)):
+        return {}
+    forms = {}
+    for comments in context["comments_by_domain"].values():
+        for comment in comments:
+            if failed and failed[0] == comment.id:
+                forms[comment.id] = failed[1]
+                continue
+            form = FactualReplyForm(formdata=None, prefix=f"c{comment.id}")
+            form.response.data, form.reply.data = comment.response, comment.reply or ""
+            forms[comment.id] = form
+    return forms
+
+
+@bp.post("/<int:request_id>/assessment/comments/<int:comment_id>/answer")
+def answer_factual_comment(request_id: int, comment_id: int):
+    """The assessor accepts or does not accept one factual-accuracy comment, with a reply."""
+    req = load_request(request_id)
+    cleared = _cleared(req)
+    if not service.can_answer_factual_comments(actor(), req, cleared):
+        abort(403)
+    form = FactualReplyForm(prefix=f"c{comment_id}")
+
+    def again(status):
+        context = _page_context(req)
+        checklist = _filled(checklist_form_class()(formdata=None), context)
+        return _render_checklist(
+            context, checklist, True, status=status, failed_reply=(comment_id, form)
+        )
+
+    if not form.validate():
+        return again(UNPROCESSABLE)
+    form_page(again, show=lambda error: _reply_errors(form, error), refusals=(ValidationFailed,))
+    changes = service.answer_factual_comment(
+        actor(),
+        req,
+        comment_id,
+        form.response.data,
+        form.reply.data or "",
+        utcnow(),
+        coi_cleared=cleared,
+        ip=client_ip(),
+    )
+    db.session.commit()
+    flash(
+        _("Your response to the comment was saved: the manufacturer can read it.")
+        if changes
+        else _("No changes to save."),
+        "success",
+    )
+    return redirect(
+        url_for("assessment.checklist", request_id=req.id, _anchor=f"comment-{comment_id}")
+    )
+
+
+def _reply_errors(form, error: ValidationFailed) -> None:
+    for name in (error.details or {}).get("fields") or {}:
+        if name in ("response", "reply"):
+            form[name].errors = [*form[name].errors, _("Check this value.")]
 
 
 def _may_fire(req, trigger: str, editable: bool) -> bool:

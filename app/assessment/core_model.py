@@ -5,6 +5,8 @@ check of the draft by the manufacturer.
   body, while the assessment is open), audit-logging each changed value (old and new);
 - `return_factual_comments` stores the manufacturer's comments section by section and fires
   `return_factual_comments`, so the assessor finds them on the assessment page;
+- `answer_factual_comment` records the assessor's response to one comment (accepted or not
+  accepted, with a reply the manufacturer reads), audit-logged with old and new values;
 - the "core_model_domains_started" guard refuses `send_draft_report` while any domain is not
   started, naming them.
 Never commits: the view owns the transaction.
@@ -27,15 +29,19 @@ from app.domain import permissions
 from app.domain.core_model import (
     DOMAINS,
     EU_JCA_DOMAINS,
+    FACTUAL_REPLY_STATES,
+    FACTUAL_RESPONSES,
+    MAX_REPLY,
     NOT_STARTED,
     STATUSES,
     domains_not_started,
 )
-from app.domain.errors import PermissionDenied, ValidationFailed
+from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import AssessmentReport, AuditEntry, DeviceRequest, DomainAssessment, FactualComment
 
 ASSESSMENT_EDITED = "assessment_edited"
+FACTUAL_COMMENT_ANSWERED = "factual_comment_answered"
 FACTUAL_COMMENTS_TRIGGER = "return_factual_comments"
 EDITED_FIELDS = ("status", "findings", "conclusion")
 
@@ -166,7 +172,7 @@ def factual_comments(request_id: int) -> list[FactualComment]:
         db.session.scalars(
             select(FactualComment)
             .where(FactualComment.request_id == request_id)
-            .options(joinedload(FactualComment.by))
+            .options(joinedload(FactualComment.by), joinedload(FactualComment.replied_by))
             .order_by(FactualComment.at, FactualComment.id)
         )
     )
@@ -227,6 +233,58 @@ def return_factual_comments(
         db.session.add(comment)
     db.session.flush()
     return entry
+
+
+def can_answer_factual_comments(actor, request, coi_cleared: bool | None) -> bool:
+    """The cleared assessors of the assigned body, while the draft is being checked."""
+    return (
+        permissions.can_edit_assessment(actor, request, coi_cleared)
+        and request.state in FACTUAL_REPLY_STATES
+    )
+
+
+def answer_factual_comment(
+    actor,
+    request: DeviceRequest,
+    comment_id: int,
+    response: str,
+    reply: str,
+    now: datetime,
+    *,
+    coi_cleared: bool | None,
+    ip: str | None = None,
+) -> dict:
+    """Record the response to one comment of this request: "accepted" or "not_accepted",
+    with a reply (required). Returns the changes ({field: [old, new]}) audit-logged."""
+    if not can_answer_factual_comments(actor, request, coi_cleared):
+        raise PermissionDenied("the factual-accuracy comments are not open for replies")
+    comment = db.session.get(FactualComment, comment_id)
+    if comment is None or comment.request_id != request.id:
+        raise NotFound("comment not found")
+    reply = (reply or "").strip()
+    errors = {}
+    if response not in FACTUAL_RESPONSES:
+        errors["response"] = "required"
+    if not reply:
+        errors["reply"] = "required"
+    elif len(reply) > MAX_REPLY:
+        errors["reply"] = "too_long"
+    if errors:
+        raise ValidationFailed("the response is not valid", fields=errors)
+    prefix = f"factual_comment.{comment.id}"
+    changes = {
+        f"{prefix}.{name}": [old, new]
+        for name, old, new in (
+            ("response", comment.response, response),
+            ("reply", comment.reply, reply),
+        )
+        if old != new
+    }
+    if not changes:
+        return {}
+    comment.response, comment.reply = response, reply
+    comment.replied_by_id, comment.replied_at = actor.id, now
+    return audit_request_edit(actor, request, FACTUAL_COMMENT_ANSWERED, changes, now=now, ip=ip)
 
 
 # --- Guards ----------------------------------------------------------------------------------

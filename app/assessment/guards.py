@@ -69,7 +69,13 @@ def _links_for(actor, req) -> list[AreaLink]:
         permissions.PRIORITISATION_STATES
     ):
         links.append(
-            AreaLink(_("Prioritisation scores"), url_for("assessment.scores", request_id=rid))
+            AreaLink(
+                _("Score the prioritisation criteria")
+                if actor.role == "agency"
+                else _("Prioritisation scores"),
+                url_for("assessment.scores", request_id=rid),
+                _("Each criterion from 0 to 3, with its justification."),
+            )
         )
     if actor.role == "agency" and req.state == "assignment":
         links.append(

@@ -16,7 +16,9 @@ from app.domain.prioritisation import CRITERIA, DECISION_TRIGGERS
 from app.errors import form_page
 from app.extensions import db
 from app.forms.assessment import (
+    CRITERION_DIRECTIONS,
     CRITERION_LABELS,
+    CRITERION_LEVELS,
     DECISION_LABELS,
     DecisionForm,
     field_name,
@@ -168,6 +170,8 @@ def _render_scores(req, form, existing, editable, status=200):
             editable=editable,
             criteria=CRITERIA,
             criterion_labels=CRITERION_LABELS,
+            criterion_levels=CRITERION_LEVELS,
+            criterion_directions=CRITERION_DIRECTIONS,
             weights=weights,
             index=service.index_of(existing, weights),
             field_name=field_name,

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -67,6 +67,7 @@ from app.core.guards import GuardFailure
 from app.core.locking import check_version, lock
 from app.domain import permissions
 from app.domain.deadlines import (
+    ROME,
     DeadlineRule,
     continued_due_at,
     due_at,
@@ -316,11 +317,19 @@ def _apply_adoption(adoption: Adoption, plan: _Plan, now: datetime) -> None:
     adoption.state_changed_at = now
     trigger = plan.spec.trigger
     if trigger in ("approve_for_use", "decline"):
-        adoption.decided_at = now
+        adoption.decided_at = moment_of(plan.data.get("decision_date"), now)
     if trigger == "decline":
         adoption.decline_reason = plan.data["decline_reason"]
     if trigger == "start_use" and adoption.first_use_at is None:
-        adoption.first_use_at = now
+        adoption.first_use_at = moment_of(plan.data.get("first_use_date"), now)
+
+
+def moment_of(day, now: datetime) -> datetime:
+    """When a step recorded with the day it happened took place: `now` when that day is today
+    (or not given), else midday of that day in Rome (the reports count days)."""
+    if day is None or day == rome_date(now):
+        return now
+    return datetime.combine(day, time(12), tzinfo=ROME).astimezone(UTC)
 
 
 def receipt_number(request_id: int, submitted_at: datetime) -> str:

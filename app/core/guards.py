@@ -34,8 +34,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.domain.deadlines import rome_date
 from app.domain.dossier_rules import missing_for_submission
 from app.domain.errors import GuardFailed
+from app.i18n import display_date
 
 STATE = "state"
 DATA = "data"
@@ -218,6 +220,36 @@ def restriction_conditions(request, actor, data) -> GuardFailure | None:
         _l("Say which indications or centres the recommendation is restricted to."),
         field="conditions",
     )
+
+
+@data_guard("adoption_dates_plausible")
+def adoption_dates_plausible(adoption, actor, data) -> GuardFailure | None:
+    """A backdated adoption step: the decision not before the recommendation was published,
+    the first patient not before the decision. (Not in the future: the field's `past_only`.)"""
+    for name in ("decision_date", "first_use_date"):
+        day = data.get(name)
+        if day is None:
+            continue
+        published = adoption.request.recommendation and adoption.request.recommendation.published_at
+        if published is not None and day < rome_date(published):
+            return GuardFailure(
+                "adoption_dates_plausible",
+                "before_recommendation",
+                _l("This date is before the recommendation was published (%(date)s).")
+                % {"date": display_date(rome_date(published))},
+                field=name,
+            )
+        if name == "first_use_date" and adoption.decided_at is not None:
+            decided = rome_date(adoption.decided_at)
+            if day < decided:
+                return GuardFailure(
+                    "adoption_dates_plausible",
+                    "before_decision",
+                    _l("The first patient cannot come before the decision (%(date)s).")
+                    % {"date": display_date(decided)},
+                    field=name,
+                )
+    return None
 
 
 @data_guard("evidence_generation_plan")

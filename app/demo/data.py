@@ -177,7 +177,7 @@ def _dossier(device: dict, n: int, manufacturer: User, created_at: datetime) -> 
         created_at=created_at,
         trade_name=device["trade_name"],
         model=device["model"],
-        intended_purpose=f"{device['intervention']} for {device['condition'].lower()}.",
+        intended_purpose=f"{device['intervention']} per {device['condition'].lower()}.",
         regulation=device["regulation"],
         risk_class=device["risk_class"],
         basic_udi_di=_basic_udi_di(n),
@@ -198,8 +198,8 @@ def _dossier(device: dict, n: int, manufacturer: User, created_at: datetime) -> 
         intervention=device["intervention"],
         care_setting=device["setting"],
         outcomes=device["outcomes"],
-        claimed_benefits="Better outcomes and fewer complications than the comparator.",
-        unmet_need="Patients for whom the current standard of care is unsuitable.",
+        claimed_benefits="Esiti migliori e meno complicanze rispetto al comparatore.",
+        unmet_need="Pazienti per i quali l'attuale standard di cura non è adatto.",
         list_price=price,
         acquisition_cost=price,
         running_costs_per_year=(price * Decimal("0.08")).quantize(Decimal("0.01")),
@@ -210,7 +210,7 @@ def _dossier(device: dict, n: int, manufacturer: User, created_at: datetime) -> 
         consent_to_publication=n % 5 != 0,
         confidential_fields=["list_price", "budget_impact_3y"] if n % 3 == 0 else [],
         coi_declared=True,
-        coi_declaration="No financial ties with assessors or IRCCS staff.",
+        coi_declaration="Nessun legame economico con i valutatori o con il personale degli IRCCS.",
     )
     request.comparators = [Comparator(position=1, description=device["comparator"])]
     request.evidence = [
@@ -219,14 +219,14 @@ def _dossier(device: dict, n: int, manufacturer: User, created_at: datetime) -> 
             design="rct",
             patients=220 + n * 7,
             follow_up_months=12,
-            reference=f"{device['trade_name']} pivotal trial, 2023",
+            reference=f"{device['trade_name']}, studio registrativo, 2023",
         ),
         EvidenceItem(
             position=2,
             design="registry",
             patients=900 + n * 31,
             follow_up_months=24,
-            reference=f"{device['trade_name']} European registry, 2024",
+            reference=f"{device['trade_name']}, registro europeo, 2024",
         ),
     ]
     db.session.add(request)
@@ -239,7 +239,9 @@ def _dossier(device: dict, n: int, manufacturer: User, created_at: datetime) -> 
 # A step: (trigger, who acts, days after the previous step, reason, data).
 # Who: "M" manufacturer, "A" agency, "R" assessor of the assigned body, "S" the system.
 RECOMMENDATION = {
-    "rationale": "Clinical benefit shown in a randomised trial; acceptable budget impact.",
+    "rationale": (
+        "Beneficio clinico dimostrato in uno studio randomizzato; impatto sul budget accettabile."
+    ),
     "conditions": "",
     "evidence_requirements": "",
 }
@@ -249,7 +251,7 @@ ADMITTED = [*SUBMITTED, ("admit", "A", 11, "", {})]
 IN_PRIORITISATION = [*ADMITTED, ("start_prioritisation", "A", 25, "", {})]
 IN_ASSIGNMENT = [
     *IN_PRIORITISATION,
-    ("prioritise", "A", 70, "High unmet need and strong evidence.", {}),
+    ("prioritise", "A", 70, "Bisogno insoddisfatto elevato ed evidenze solide.", {}),
 ]
 IN_ASSESSMENT = [
     *IN_ASSIGNMENT,
@@ -263,17 +265,28 @@ INFO_REQUESTED = [
         "R",
         35,
         "",
-        {"questions": ["Provide the 24-month follow-up data.", "Describe the training plan."]},
+        {
+            "questions": [
+                "Fornire i dati di follow-up a 24 mesi.",
+                "Descrivere il piano di formazione.",
+            ]
+        },
     ),
 ]
 IN_FACTUAL_CHECK = [
     *INFO_REQUESTED,
-    ("answer_information", "M", 21, "", {"answers": "Data and training plan attached."}),
+    (
+        "answer_information",
+        "M",
+        21,
+        "",
+        {"answers": "In allegato i dati e il piano di formazione."},
+    ),
     ("send_draft_report", "R", 40, "", {}),
 ]
 IN_APPRAISAL = [
     *IN_FACTUAL_CHECK,
-    ("return_factual_comments", "M", 9, "", {"comments": "Two numerical corrections."}),
+    ("return_factual_comments", "M", 9, "", {"comments": "Due correzioni numeriche."}),
     ("finalise_report", "R", 5, "", {}),
 ]
 
@@ -286,7 +299,7 @@ OUTCOME_DETAILS = {
         "open surgery.",
     },
     "recommended_with_evidence_generation": {
-        "evidence_requirements": "Two-year registry follow-up of every implanted patient.",
+        "evidence_requirements": "Follow-up a due anni nel registro di ogni paziente impiantato.",
         "review_date": "REVIEW",
     },
 }
@@ -322,8 +335,13 @@ SCENARIOS: list[tuple[str, list]] = [
                 "mark_incomplete",
                 "A",
                 13,
-                "The file is incomplete.",
-                {"missing_items": ["Declaration of conformity", "Clinical evaluation summary"]},
+                "Il fascicolo è incompleto.",
+                {
+                    "missing_items": [
+                        "Dichiarazione di conformità",
+                        "Sintesi della valutazione clinica",
+                    ]
+                },
             ),
         ],
     ),
@@ -335,7 +353,7 @@ SCENARIOS: list[tuple[str, list]] = [
                 "declare_inadmissible",
                 "A",
                 14,
-                "The device is not innovative under the programme rules.",
+                "Il dispositivo non è innovativo secondo le regole del programma.",
                 {},
             ),
         ],
@@ -349,7 +367,7 @@ SCENARIOS: list[tuple[str, list]] = [
                 "A",
                 12,
                 "Missing IFU.",
-                {"missing_items": ["Instructions for use"]},
+                {"missing_items": ["Istruzioni per l'uso"]},
             ),
             ("lapse_incomplete", "S", 33, "", {}),
         ],
@@ -360,7 +378,13 @@ SCENARIOS: list[tuple[str, list]] = [
         "not_prioritised",
         [
             *IN_PRIORITISATION,
-            ("not_prioritise", "A", 80, "Low expected benefit over current care.", {}),
+            (
+                "not_prioritise",
+                "A",
+                80,
+                "Beneficio atteso modesto rispetto all'assistenza attuale.",
+                {},
+            ),
         ],
     ),
     (
@@ -371,7 +395,7 @@ SCENARIOS: list[tuple[str, list]] = [
                 "route",
                 "A",
                 60,
-                "Falls under the EU joint assessment.",
+                "Rientra nella valutazione clinica congiunta europea.",
                 {"route_to": "eu_joint_clinical_assessment"},
             ),
         ],
@@ -390,18 +414,18 @@ SCENARIOS: list[tuple[str, list]] = [
         "reassessment_due",
         [
             *_published("recommended_restricted"),
-            ("review_due", "A", 120, "New safety data from the registry.", {}),
+            ("review_due", "A", 120, "Nuovi dati di sicurezza dal registro.", {}),
         ],
     ),
     (
         "archived",
         [
             *_published("recommended"),
-            ("review_due", "A", 100, "Scheduled review.", {}),
-            ("archive", "A", 20, "Superseded by a newer device generation.", {}),
+            ("review_due", "A", 100, "Revisione programmata.", {}),
+            ("archive", "A", 20, "Superato da una generazione più recente del dispositivo.", {}),
         ],
     ),
-    ("withdrawn", [*ADMITTED, ("withdraw", "M", 10, "Company strategy changed.", {})]),
+    ("withdrawn", [*ADMITTED, ("withdraw", "M", 10, "La strategia dell'azienda è cambiata.", {})]),
     (
         "suspended",
         [
@@ -437,13 +461,13 @@ ADOPTION_PATHS = [
     ],
     [
         ("start_evaluation", 30, "", {}),
-        ("decline", 50, "No budget this year.", {"decline_reason": "no_budget"}),
+        ("decline", 50, "Nessun budget quest'anno.", {"decline_reason": "no_budget"}),
     ],
     [
         ("start_evaluation", 8, "", {}),
         ("approve_for_use", 30, "", {}),
         ("start_use", 40, "", {}),
-        ("discontinue_use", 120, "Replaced by a cheaper alternative.", {}),
+        ("discontinue_use", 120, "Sostituito da un'alternativa meno costosa.", {}),
     ],
     [("start_evaluation", 25, "", {}), ("approve_for_use", 90, "", {}), ("start_use", 60, "", {})],
 ]
@@ -506,7 +530,10 @@ def _upload_mandatory_documents(request, actor, now, _data) -> None:
 def _score_priorities(request, actor, now, _data) -> None:
     rng = random.Random(request.id)
     entries = {
-        criterion: (rng.randint(1, 3), "Scored on the dossier's evidence and the unmet need.")
+        criterion: (
+            rng.randint(1, 3),
+            "Punteggio basato sulle evidenze del dossier e sul bisogno insoddisfatto.",
+        )
         for criterion in CRITERIA
     }
     save_scores(actor, request, entries, now)
@@ -521,12 +548,15 @@ def _assess_every_domain(request, actor, now, _data) -> None:
     entries = {
         domain: {
             "status": "done",
-            "findings": "Evidence reviewed against the EUnetHTA Core Model.",
-            "conclusion": "No concerns that would prevent a recommendation.",
+            "findings": "Evidenze esaminate secondo l'HTA Core Model di EUnetHTA.",
+            "conclusion": "Nessun rilievo che impedisca una raccomandazione.",
         }
         for domain in DOMAINS
     }
-    summary = "Draft assessment report: benefits shown, uncertainty on long-term data."
+    summary = (
+        "Bozza del rapporto di valutazione: benefici dimostrati, incertezza sui dati a lungo "
+        "termine."
+    )
     save_assessment(actor, request, entries, summary, now, coi_cleared=True)
 
 
@@ -538,7 +568,7 @@ def _answer_questions(request, actor, now, _data) -> None:
             request.id,
             information_round.number,
             question.number,
-            "See the attached data and the updated dossier.",
+            "Vedere i dati allegati e il dossier aggiornato.",
             now,
         )
     send_answers(actor, request.id, information_round.number, now)

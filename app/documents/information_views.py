@@ -9,7 +9,6 @@ with the message below; invalid input or a missing answer: the page again (`form
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +24,7 @@ from app.errors import explain_conflicts_of, form_page
 from app.extensions import db
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.forms.information import AnswerForm, ComposeRoundForm, SendAnswersForm
+from app.i18n import display_date
 from app.models.types import utcnow
 from app.workflow.labels import state_label
 
@@ -102,8 +102,8 @@ def compose(request_id: int):
     )
     flash(
         _(
-            "Questions sent (round %(number)s). The clock is stopped until the manufacturer "
-            "answers.",
+            "Questions sent (request for information %(number)s). The agency's time stops "
+            "until the manufacturer answers.",
             number=information_round.number,
         ),
         "success",
@@ -126,7 +126,7 @@ def _filled_rows(form: ComposeRoundForm) -> tuple[list[int], list[service.Questi
 
 def _show_compose_errors(form: ComposeRoundForm, error: ValidationFailed, positions) -> None:
     deadline = error.details.get("deadline")
-    values = {"deadline": format_date(deadline, "medium") if deadline else ""}
+    values = {"deadline": display_date(deadline) if deadline else ""}
     for name, code in (error.details.get("fields") or {}).items():
         message = str(labels.MESSAGES.get(code, code)) % values
         parts = name.split("-")
@@ -164,16 +164,14 @@ def _round(request_id: int, number: int):
     return req, service.round_of(req, number)
 
 
-def _render_round(req, information_round, *, failed=None, send_errors=(), status=200):
-    """The round page; `failed` is (question number, bound form) of an answer that failed."""
+def _render_round(req, information_round, *, typed=None, send_errors=(), status=200):
+    """The round page; `typed` holds the bound forms of answers posted (kept as typed)."""
     answering = service.can_answer(current_user, req, information_round)
+    typed = typed or {}
     forms = {}
     if answering:
         for question in information_round.questions:
-            if failed and failed[0] == question.number:
-                forms[question.number] = failed[1]
-            else:
-                forms[question.number] = _answer_form(question)
+            forms[question.number] = typed.get(question.number) or _answer_form(question)
     send_form = SendAnswersForm(formdata=None)
     send_form.expected_version.data = str(req.version)
     return (
@@ -222,43 +220,12 @@ def _answer_form(question) -> AnswerForm:
 
 @bp.post("/<int:request_id>/information/<int:number>/questions/<int:question>/answer")
 def save_answer(request_id: int, number: int, question: int):
+    """Save the drafts: the clicked question's answer, and every other answer typed or
+    changed in the round's one form (saving one must not lose what was typed in another)."""
     req, information_round = _round(request_id, number)
-    form = AnswerForm(prefix=f"q{question}")
-    if not form.validate():
-        return _render_round(req, information_round, failed=(question, form), status=422)
-    upload = form.file.data or None
-    meta = None
-    if upload is not None:
-        meta = DocumentMeta(
-            doc_type=form.doc_type.data or "other",
-            title=form.title.data or upload.filename or "",
-            confidential=form.confidential.data,
-        )
-    form_page(
-        lambda status: _render_round(
-            *_round(request_id, number), failed=(question, form), status=status
-        ),
-        show=lambda error: form.apply_service_errors(
-            error.details.get("fields") or {}, limit=labels.human_size(max_bytes())
-        ),
-    )
-    try:
-        _act(
-            service.save_answer,
-            request_id,
-            number,
-            question,
-            form.text.data or "",
-            upload=upload,
-            meta=meta,
-        )
-    except OSError:  # not a refusal: the disk failed; the form says so and keeps the input
-        db.session.rollback()
-        form.form_errors.append(
-            _("The file could not be stored. Nothing was saved: please try again.")
-        )
-        req, information_round = _round(request_id, number)
-        return _render_round(req, information_round, failed=(question, form), status=500)
+    refused = _save_typed_answers(req, information_round, always=question)
+    if refused is not None:
+        return refused
     flash(_("Draft answer to question %(number)s saved.", number=question), "success")
     return redirect(
         url_for(
@@ -268,6 +235,82 @@ def save_answer(request_id: int, number: int, question: int):
             _anchor=f"question-{question}",
         )
     )
+
+
+def _typed_forms(information_round) -> dict[int, AnswerForm]:
+    """The answers posted with the round's form, by question number (only those posted)."""
+    forms = {}
+    for question in information_round.questions:
+        prefix = f"q{question.number}"
+        if f"{prefix}-text" in request.form or f"{prefix}-file" in request.files:
+            forms[question.number] = AnswerForm(prefix=prefix)
+    return forms
+
+
+def _changed(question, form: AnswerForm) -> bool:
+    """The typed text differs from the saved draft, or a file was chosen."""
+    saved = (question.answer.text if question.answer else "") or ""
+    return (form.text.data or "").strip() != saved.strip() or bool(form.file.data)
+
+
+def _save_typed_answers(req, information_round, *, always: int | None = None):
+    """Save, as drafts, every answer typed or changed (and question `always` in any case),
+    then commit. None when saved; else the page again with every typed answer kept and the
+    refusal on the answer it concerns."""
+    typed = _typed_forms(information_round)
+    if always is not None and always not in typed:
+        typed[always] = AnswerForm(prefix=f"q{always}")
+    changed = [
+        (q.number, typed[q.number])
+        for q in information_round.questions
+        if q.number in typed and (q.number == always or _changed(q, typed[q.number]))
+    ]
+    invalid = [number for number, form in changed if not form.validate()]
+    if invalid:
+        return _render_round(req, information_round, typed=typed, status=UNPROCESSABLE)
+    for number, form in changed:
+        refused = _save_one(req.id, information_round.number, number, form, typed)
+        if refused is not None:
+            return refused
+    db.session.commit()
+    return None
+
+
+def _save_one(request_id: int, round_number: int, question: int, form: AnswerForm, typed):
+    """Save one draft (flushed, not committed); the page again when it is refused."""
+    upload = form.file.data or None
+    meta = None
+    if upload is not None:
+        meta = DocumentMeta(
+            doc_type=form.doc_type.data or "other",
+            title=form.title.data or upload.filename or "",
+            confidential=form.confidential.data,
+        )
+    try:
+        service.save_answer(
+            current_user,
+            request_id,
+            round_number,
+            question,
+            form.text.data or "",
+            utcnow(),
+            upload=upload,
+            meta=meta,
+            ip=request.remote_addr,
+        )
+    except ValidationFailed as error:
+        db.session.rollback()
+        form.apply_service_errors(
+            error.details.get("fields") or {}, limit=labels.human_size(max_bytes())
+        )
+        return _render_round(*_round(request_id, round_number), typed=typed, status=422)
+    except OSError:  # not a refusal: the disk failed; the form says so and keeps the input
+        db.session.rollback()
+        form.form_errors.append(
+            _("The file could not be stored. Nothing was saved: please try again.")
+        )
+        return _render_round(*_round(request_id, round_number), typed=typed, status=500)
+    return None
 
 
 @bp.post(
@@ -291,8 +334,15 @@ def remove_attachment(request_id: int, number: int, question: int, attachment_id
 
 @bp.post("/<int:request_id>/information/<int:number>/send")
 def send_answers(request_id: int, number: int):
-    req, _information_round = _round(request_id, number)  # 404 before anything else
+    """Send the round's answers. What was typed and not yet saved is saved first (and stays
+    saved as drafts if the sending is refused): clicking "Send" never loses an answer."""
+    req, information_round = _round(request_id, number)  # 404 before anything else
     form = SendAnswersForm()
+    if service.can_answer(current_user, req, information_round):
+        refused = _save_typed_answers(req, information_round)
+        if refused is not None:
+            return refused
+        req, information_round = _round(request_id, number)
     send_errors: list[str] = []
     form_page(
         lambda status: _render_round(

@@ -29,6 +29,12 @@ DOMAINS: tuple[str, ...] = (
 EU_JCA_DOMAINS = frozenset(DOMAINS[:4])
 
 STATUSES: tuple[str, ...] = ("not_started", "in_progress", "done", "not_applicable")
+
+# The assessor's response to a factual-accuracy comment (with a reply, shown to the
+# manufacturer), while the draft report is being checked.
+FACTUAL_RESPONSES: tuple[str, ...] = ("accepted", "not_accepted")
+FACTUAL_REPLY_STATES = frozenset({"factual_accuracy_check"})
+MAX_REPLY = 5000
 NOT_STARTED = "not_started"
 FINISHED_STATUSES = frozenset({"done", "not_applicable"})
 

@@ -486,3 +486,41 @@ def missing_for_submission(dossier: Any) -> list[MissingItem]:
             if _is_missing(name, getattr(dossier, name, None))
         ]
     return missing
+
+
+# --- The completeness checklist (manufacturer before submitting, agency at intake) ---
+DOCUMENTS_SECTION = "documents"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One line of the completeness checklist: a dossier field or a mandatory document."""
+
+    kind: str  # "field" or "document"
+    code: str  # the field name or the document type
+    section: str  # the dossier section, or DOCUMENTS_SECTION
+    present: bool
+
+
+def completeness_checklist(
+    dossier: Any, present_types: Iterable[str], mandatory_types: Iterable[str]
+) -> list[ChecklistItem]:
+    """Every field needed to submit (in form order) and every mandatory document, each with
+    whether it is there. The one source of "what is missing" for every page that says it."""
+    missing = {(item.section, item.field) for item in missing_for_submission(dossier)}
+    items = []
+    for section, fields in REQUIRED_FOR_SUBMISSION:
+        names = list(fields)
+        if section == "device" and notified_body_required(
+            getattr(dossier, "regulation", None), getattr(dossier, "risk_class", None)
+        ):
+            names += CERTIFICATE_FIELDS
+        items += [
+            ChecklistItem("field", name, section, (section, name) not in missing) for name in names
+        ]
+    have = set(present_types)
+    items += [
+        ChecklistItem("document", doc_type, DOCUMENTS_SECTION, doc_type in have)
+        for doc_type in mandatory_types
+    ]
+    return items

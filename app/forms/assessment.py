@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.domain.core_model import DOMAINS, STATUSES
+from app.domain.core_model import DOMAINS, FACTUAL_RESPONSES, MAX_REPLY, STATUSES
 from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES
 from app.forms.base import AppForm
 from app.forms.dossier import MoneyField
@@ -48,12 +48,99 @@ CRITERION_LABELS = {
     "plan_fit": _l("Fit with national/regional plans"),
 }
 
-SCORE_LABELS = {
-    0: _l("0: none"),
-    1: _l("1: low"),
-    2: _l("2: moderate"),
-    3: _l("3: high"),
+# What each score means for each criterion. Every criterion is scored so that 3 favours
+# priority; for the two where "high" would read the wrong way (budget impact, risk of
+# inappropriate use) the direction is said in CRITERION_DIRECTIONS and in every level.
+CRITERION_LEVELS = {
+    "disease_severity": (
+        _l("mild, self-limiting condition"),
+        _l("moderate, limits daily life but not disabling"),
+        _l("severe or chronic and disabling"),
+        _l("life-threatening or rapidly progressive"),
+    ),
+    "population_size": (
+        _l("very rare, a few patients a year in Italy"),
+        _l("under 1,000 patients a year"),
+        _l("1,000 to 10,000 patients a year"),
+        _l("over 10,000 patients a year"),
+    ),
+    "unmet_need": (
+        _l("effective alternatives are available"),
+        _l("alternatives exist with clear limits"),
+        _l("alternatives are poor or not suitable for many patients"),
+        _l("no alternative is available"),
+    ),
+    "clinical_benefit": (
+        _l("no benefit expected over the standard of care"),
+        _l("small benefit on secondary outcomes"),
+        _l("moderate benefit on relevant outcomes"),
+        _l("large benefit on survival or major outcomes"),
+    ),
+    "safety_gain": (
+        _l("no safety gain (or a worse profile)"),
+        _l("small reduction of minor adverse events"),
+        _l("fewer serious adverse events"),
+        _l("major safety gain, removes a serious risk"),
+    ),
+    "patient_reported_gain": (
+        _l("no gain in quality of life"),
+        _l("small gain reported by patients"),
+        _l("moderate, measured gain"),
+        _l("large gain on validated scales"),
+    ),
+    "evidence_quality": (
+        _l("no clinical data, or case reports only"),
+        _l("observational studies or small series"),
+        _l("at least one controlled study of fair quality"),
+        _l("randomised trials or a systematic review"),
+    ),
+    "organisational_impact": (
+        _l("disrupts care, new facilities or staff needed"),
+        _l("changes needing substantial training"),
+        _l("fits current pathways with minor changes"),
+        _l("simplifies care or frees resources"),
+    ),
+    "budget_impact": (
+        _l("very large additional cost for the health service"),
+        _l("significant additional cost"),
+        _l("limited additional cost"),
+        _l("savings, or a negligible cost"),
+    ),
+    "inappropriate_use_risk": (
+        _l("high risk of use outside the indication"),
+        _l("moderate risk, needs strict criteria"),
+        _l("low risk"),
+        _l("very low risk, clear indication, easy to control"),
+    ),
+    "degree_of_innovation": (
+        _l("a copy of devices already in use"),
+        _l("an incremental change"),
+        _l("a substantial improvement"),
+        _l("a new way of diagnosing or treating"),
+    ),
+    "plan_fit": (
+        _l("not in any national or regional plan"),
+        _l("loosely related to a plan"),
+        _l("named by a regional plan"),
+        _l("a priority of the national health plan"),
+    ),
 }
+CRITERION_DIRECTIONS = {
+    "budget_impact": _l(
+        "Scored in reverse: 3 means savings or a negligible cost, 0 a very large additional "
+        "cost (a high score favours priority)."
+    ),
+    "inappropriate_use_risk": _l(
+        "Scored in reverse: 3 means a very low risk, 0 a high risk of inappropriate use (a "
+        "high score favours priority)."
+    ),
+}
+
+
+def score_choice_label(criterion: str, score: int) -> str:
+    """The option of one score of one criterion: "2: moderate, limits daily life…"."""
+    return f"{score}: {CRITERION_LEVELS[criterion][score]}"
+
 
 DOMAIN_LABELS = {
     "health_problem": _l("Health problem and current use of technology"),
@@ -127,7 +214,7 @@ def scores_form_class() -> type[AppForm]:
     for criterion in CRITERIA:
         attributes[field_name("score", criterion)] = SelectField(
             CRITERION_LABELS[criterion],
-            choices=_blank_then((str(s), SCORE_LABELS[s]) for s in SCORES),
+            choices=_blank_then((str(s), score_choice_label(criterion, s)) for s in SCORES),
             validators=[Optional()],
         )
         attributes[field_name("justification", criterion)] = _text(_l("Justification"), 2)
@@ -217,6 +304,30 @@ class DecisionForm(AppForm):
             _add_error(self.route_to, _l("Choose where to route it."))
             valid = False
         return valid
+
+
+FACTUAL_RESPONSE_LABELS = {
+    "accepted": _l("Accepted: the report is corrected"),
+    "not_accepted": _l("Not accepted"),
+}
+
+
+class FactualReplyForm(AppForm):
+    """The assessor's response to one factual-accuracy comment (prefixed with its id)."""
+
+    response = RadioField(
+        _l("Response"),
+        choices=[SelectChoice(code, FACTUAL_RESPONSE_LABELS[code]) for code in FACTUAL_RESPONSES],
+        validators=[InputRequired(message=_l("Choose accepted or not accepted."))],
+    )
+    reply = TextAreaField(
+        _l("Reply to the manufacturer"),
+        validators=[
+            DataRequired(message=_l("Write the reply the manufacturer will read.")),
+            Length(max=MAX_REPLY),
+        ],
+        render_kw={"rows": 2},
+    )
 
 
 class VersionForm(AppForm):

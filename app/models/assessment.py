@@ -7,7 +7,8 @@
   conflict excludes the assessor unless the agency overrides it, with a reason.
 - DomainAssessment: one HTA Core Model domain of the assessment (status, findings, conclusion).
 - AssessmentReport: the text of the assessment report (its summary) for one request.
-- FactualComment: the manufacturer's factual-accuracy comment on one section of the draft.
+- FactualComment: the manufacturer's factual-accuracy comment on one section of the draft,
+  and the assessor's response to it (accepted or not accepted, with a reply).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.domain.core_model import DOMAINS, STATUSES
+from app.domain.core_model import DOMAINS, FACTUAL_RESPONSES, STATUSES
 from app.domain.prioritisation import CRITERIA, SCORE_MAX, SCORE_MIN
 from app.extensions import db
 from app.models.organisations import User
@@ -148,6 +149,10 @@ class FactualComment(db.Model):
     __table_args__ = (
         CheckConstraint(f"domain IS NULL OR domain IN ({sql_in_list(DOMAINS)})", name="domain"),
         CheckConstraint("text != ''", name="text_required"),
+        CheckConstraint(
+            f"response IS NULL OR response IN ({sql_in_list(FACTUAL_RESPONSES)})",
+            name="response",
+        ),
         Index("ix_factual_comments_request_at", "request_id", "at"),
     )
 
@@ -157,5 +162,11 @@ class FactualComment(db.Model):
     text: Mapped[str] = mapped_column(Text)
     by_id: Mapped[int | None] = mapped_column(ForeignKey(_USER_FK, ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The assessor's response: accepted / not accepted, and why (shown to the manufacturer).
+    response: Mapped[str | None] = mapped_column(String(20))
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey(_USER_FK, ondelete="SET NULL"))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    by: Mapped[User | None] = relationship()
+    by: Mapped[User | None] = relationship(foreign_keys=[by_id])
+    replied_by: Mapped[User | None] = relationship(foreign_keys=[replied_by_id])

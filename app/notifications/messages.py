@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
+from app.i18n import display_date
 from app.workflow.labels import adoption_state_label, state_label
 
 # Parameters a notification may carry (codes, identifiers, dates and counts only).
@@ -153,7 +153,7 @@ def _words(params: dict, role: str | None) -> dict[str, str]:
         words["outcome"] = outcome_label(params["outcome"])
     for key in ("due", "expiry"):
         if key in params:
-            words[key] = format_date(date.fromisoformat(params[key]), "medium")
+            words[key] = display_date(date.fromisoformat(params[key]))
     return words
 
 

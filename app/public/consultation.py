@@ -126,6 +126,36 @@ def moderation_overview(actor) -> list[dict]:
     return [row._asdict() for row in rows]
 
 
+def pending_comments(actor, request_id: int | None = None) -> list[dict]:
+    """For the agency: the requests with comments waiting for moderation (id, trade name,
+    model, receipt number, how many), oldest waiting first; one request's when `request_id`
+    is given. Empty for every other role (only the agency moderates). One query."""
+    if not can_moderate_consultation(actor):
+        return []
+    query = (
+        select(
+            DeviceRequest.id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.receipt_number,
+            func.count(ConsultationComment.id).label("pending"),
+            func.min(ConsultationComment.created_at).label("oldest"),
+        )
+        .join(ConsultationComment, ConsultationComment.request_id == DeviceRequest.id)
+        .where(ConsultationComment.status == "pending")
+        .group_by(
+            DeviceRequest.id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.receipt_number,
+        )
+        .order_by(func.min(ConsultationComment.created_at), DeviceRequest.id)
+    )
+    if request_id is not None:
+        query = query.where(DeviceRequest.id == request_id)
+    return [row._asdict() for row in db.session.execute(query)]
+
+
 def request_with_comments(actor, request_id: int) -> tuple[DeviceRequest, list]:
     """The request and all its comments (pending first, then by date), for moderation."""
     _require_agency(actor)

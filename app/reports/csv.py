@@ -5,6 +5,10 @@ and the filters, then each table under its title, separated by a blank line. `ta
 single table as a plain CSV (header row, then rows). Numbers are written as on screen (days to
 one decimal, percentages as numbers of percent); text that a spreadsheet would evaluate is
 neutralised (`app.reports.cells.neutralise`).
+
+Two variants: the standard one (comma-separated, decimal point: what programs read) and the
+one Excel opens directly with Italian settings (`ITALIAN_EXCEL`: semicolon-separated, decimal
+comma); their cells are otherwise the same.
 """
 
 from __future__ import annotations
@@ -18,6 +22,22 @@ from app.reports.model import PERCENT, Report, Table
 
 BOM = "\ufeff"
 FLUSH_ROWS = 500
+STANDARD, ITALIAN_EXCEL = "standard", "excel-it"
+VARIANTS = (STANDARD, ITALIAN_EXCEL)
+
+
+def _italian_excel(cell):
+    """A number with a decimal comma (amounts are already "1234.50" strings)."""
+    if isinstance(cell, float):
+        return f"{cell}".replace(".", ",")
+    if isinstance(cell, str) and _is_amount(cell):
+        return cell.replace(".", ",")
+    return cell
+
+
+def _is_amount(text: str) -> bool:
+    whole, dot, cents = text.partition(".")
+    return bool(dot) and whole.lstrip("-").isdigit() and cents.isdigit() and len(cents) == 2
 
 
 def _header(table: Table) -> list[str]:
@@ -54,7 +74,7 @@ def _report_lines(report: Report) -> Iterator[list]:
         yield from _table_lines(table)
 
 
-def iter_csv(report: Report, table: str | None = None) -> Iterator[bytes]:
+def iter_csv(report: Report, table: str | None = None, variant: str = STANDARD) -> Iterator[bytes]:
     """The CSV as a stream of UTF-8 chunks (the first starts with the BOM)."""
     if table is None:
         lines = _report_lines(report)
@@ -62,9 +82,10 @@ def iter_csv(report: Report, table: str | None = None) -> Iterator[bytes]:
         lines = _table_lines(next(t for t in report.tables() if t.key == table))
     buffer = io.StringIO()
     buffer.write(BOM)
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    italian = variant == ITALIAN_EXCEL
+    writer = csv.writer(buffer, lineterminator="\r\n", delimiter=";" if italian else ",")
     for count, line in enumerate(lines, 1):
-        writer.writerow(line)
+        writer.writerow([_italian_excel(cell) for cell in line] if italian else line)
         if count % FLUSH_ROWS == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -72,5 +93,5 @@ def iter_csv(report: Report, table: str | None = None) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
-def render_csv(report: Report, table: str | None = None) -> bytes:
-    return b"".join(iter_csv(report, table))
+def render_csv(report: Report, table: str | None = None, variant: str = STANDARD) -> bytes:
+    return b"".join(iter_csv(report, table, variant))

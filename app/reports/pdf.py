@@ -1,10 +1,12 @@
 """PDF builder (reportlab platypus).
 
-A title page (title, subtitle, generated at in Europe/Rome and by whom, the filters used), then
-each section: key figures, charts (reportlab.graphics drawings), notes and tables. Tables are
-LongTables with the header row repeated on every page they run over; a table with a preview
-limit shows its first rows and says that the XLSX and CSV exports hold them all. Every page has
-a footer "page X of Y" (a canvas that counts pages before writing them).
+A title block (title, subtitle, generated at in Europe/Rome and by whom, the filters used),
+then on the same page each section: key figures, charts (reportlab.graphics drawings), notes
+and tables. Tables are LongTables with the header row repeated on every page they run over;
+no column is narrower than its longest word (a table too wide for the page is split into
+parts, the first column repeated in each); a table with a preview limit shows its first rows
+and says that the XLSX and CSV exports hold them all. A table named like its section is not
+headed twice. Every page has a footer "page X of Y" (a canvas that counts pages first).
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
     LongTable,
-    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -159,7 +161,7 @@ def _numbered_canvas(report: Report):
 
 
 def _title_page(report: Report, styles) -> list:
-    story = [Spacer(1, 30 * mm), _p(report.title, styles["title"])]
+    story = [_p(report.title, styles["title"])]
     if report.subtitle:
         story.append(_p(report.subtitle, styles["subtitle"]))
     story.append(Spacer(1, 10 * mm))
@@ -202,31 +204,121 @@ def _key_figures(report: Report, block: KeyFigures, styles) -> list:
     return [_p(block.title, styles["h2"]), _pairs_table(rows, styles, (90 * mm, 60 * mm))]
 
 
-def _data_table(report: Report, table: Table, styles, width: float) -> list:
-    story = [CondPageBreak(40 * mm), _p(table.title, styles["h2"])]
+PADDING = 6  # left + right cell padding, points
+
+
+def _longest_word(text: str, font: str, size: float) -> float:
+    """The width of the longest word of `text`: a column narrower than that would have to
+    break the word in the middle."""
+    return max((stringWidth(word, font, size) for word in text.split()), default=0.0)
+
+
+def _minimum_widths(header: list[str], body: list[list[str]], mono: list[bool]) -> list[float]:
+    """Per column, the narrowest width that breaks no word of its header or of its cells
+    (identifiers set in the monospaced font may break: a hash has no words)."""
+    minimum = []
+    for index, label in enumerate(header):
+        widest = _longest_word(label, FONT_BOLD, CELL_FONT_SIZE)
+        if not mono[index]:
+            for row in body:
+                widest = max(widest, _longest_word(row[index], FONT, CELL_FONT_SIZE))
+        minimum.append(widest + PADDING + 1)
+    return minimum
+
+
+def _column_parts(minimum: list[float], width: float) -> list[list[int]]:
+    """The columns in parts that each fit the page without breaking a word: one part when
+    they all fit; else the first column (what the row is about) repeated in every part."""
+    if sum(minimum) <= width or len(minimum) < 2:
+        return [list(range(len(minimum)))]
+    parts: list[list[int]] = []
+    current, used = [0], minimum[0]
+    for index in range(1, len(minimum)):
+        if used + minimum[index] > width and len(current) > 1:
+            parts.append(current)
+            current, used = [0], minimum[0]
+        current.append(index)
+        used += minimum[index]
+    parts.append(current)
+    return parts
+
+
+def _fit_widths(preferred: list[float], minimum: list[float], width: float) -> list[float]:
+    """The preferred widths scaled to `width`, each at least its minimum: the columns above
+    their minimum give up what the narrow ones need."""
+    scale = width / sum(preferred)
+    widths = [max(p * scale, m) for p, m in zip(preferred, minimum, strict=True)]
+    excess = sum(widths) - width
+    if excess > 0:
+        slack = [w - m for w, m in zip(widths, minimum, strict=True)]
+        room = sum(slack)
+        if room > 0:
+            widths = [w - excess * s / room for w, s in zip(widths, slack, strict=True)]
+    return widths
+
+
+def _data_table(report: Report, table: Table, styles, width: float, section_title="") -> list:
+    # The section's heading already names a table of the same title: not printed twice.
+    title = [] if table.title == section_title else [_p(table.title, styles["h2"])]
+    story = [CondPageBreak(40 * mm), *title]
     rows, more = table.preview()
     if not rows:
         story.append(_p(table.empty_text or report.text("no_rows", "No rows."), styles["body"]))
         return story
-    numeric = [c.kind in NUMERIC_KINDS for c in table.columns]
-    header = [
-        _p(c.label, styles["head_right" if n else "head"])
-        for c, n in zip(table.columns, numeric, strict=True)
+    labels = [str(c.label) for c in table.columns]
+    texts = [
+        [report.format(value, c.kind) for value, c in zip(row, table.columns, strict=True)]
+        for row in rows
     ]
-    total = sum(c.width for c in table.columns)
-    widths = [width * c.width / total for c in table.columns]
+    minimum = _minimum_widths(labels, texts, [c.mono for c in table.columns])
+    parts = _column_parts(minimum, width)
+    for number, part in enumerate(parts, start=1):
+        if len(parts) > 1:
+            story.append(
+                _p(
+                    report.text("table_part", "Part %(part)s of %(parts)s")
+                    % {"part": number, "parts": len(parts)},
+                    styles["small"],
+                )
+            )
+        story.append(_grid(table, part, labels, texts, minimum, styles, width))
+    if table.note:
+        story.append(_p(table.note, styles["small"]))
+    if more:
+        story.append(
+            _p(
+                report.text(
+                    "preview_note", "First %(count)s rows; the XLSX and CSV exports hold them all."
+                )
+                % {"count": table.preview_limit},
+                styles["small"],
+            )
+        )
+    return story
+
+
+def _grid(table: Table, part, labels, texts, minimum, styles, width: float) -> LongTable:
+    """The LongTable of the columns `part` (indexes), header repeated on every page."""
+    columns = [table.columns[i] for i in part]
+    numeric = [c.kind in NUMERIC_KINDS for c in columns]
+    header = [
+        _p(labels[i], styles["head_right" if n else "head"])
+        for i, n in zip(part, numeric, strict=True)
+    ]
+    widths = _fit_widths([c.width for c in columns], [minimum[i] for i in part], width)
     # Plain strings are drawn far faster than Paragraphs: only text that may need wrapping
-    # (longer than its column holds on one line) becomes a Paragraph.
-    capacity = [int(w / (CELL_FONT_SIZE * 0.55)) for w in widths]
-    styles_by_column = [styles["mono"] if c.mono else styles["cell"] for c in table.columns]
+    # (wider than its column) becomes a Paragraph.
+    cell_styles = [styles["mono"] if c.mono else styles["cell"] for c in columns]
     body = []
-    for row in rows:
+    for row in texts:
         cells = []
-        for value, column, room, style in zip(
-            row, table.columns, capacity, styles_by_column, strict=True
-        ):
-            text = report.format(value, column.kind)
-            wrap = column.mono or len(text) > room or "\n" in text
+        for i, column, room, style in zip(part, columns, widths, cell_styles, strict=True):
+            text = row[i]
+            wrap = (
+                column.mono
+                or "\n" in text
+                or stringWidth(text, FONT, CELL_FONT_SIZE) > room - PADDING
+            )
             cells.append(_p(text, style) if wrap else text)
         body.append(cells)
     grid = LongTable([header, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
@@ -245,20 +337,7 @@ def _data_table(report: Report, table: Table, styles, width: float) -> list:
     ]
     commands += [("ALIGN", (i, 1), (i, -1), "RIGHT") for i, n in enumerate(numeric) if n]
     grid.setStyle(TableStyle(commands))
-    story.append(grid)
-    if table.note:
-        story.append(_p(table.note, styles["small"]))
-    if more:
-        story.append(
-            _p(
-                report.text(
-                    "preview_note", "First %(count)s rows; the XLSX and CSV exports hold them all."
-                )
-                % {"count": table.preview_limit},
-                styles["small"],
-            )
-        )
-    return story
+    return grid
 
 
 def _section(report: Report, section, styles, width: float) -> list:
@@ -272,7 +351,7 @@ def _section(report: Report, section, styles, width: float) -> list:
         elif isinstance(block, Note):
             story.append(_p(block.text, styles["body"]))
         elif isinstance(block, Table) and block.in_pdf:
-            story += _data_table(report, block, styles, width)
+            story += _data_table(report, block, styles, width, section.title)
     return story
 
 
@@ -293,9 +372,11 @@ def render_pdf(report: Report) -> bytes:
         creator="HTA Tracker",
     )
     width = pagesize[0] - 2 * MARGIN
+    # The title block opens the first page and the first section follows it: no page holding
+    # a title alone.
     story = _title_page(report, styles)
     for section in report.sections:
-        story.append(PageBreak() if section is report.sections[0] else Spacer(1, 4 * mm))
+        story.append(Spacer(1, 4 * mm))
         story += _section(report, section, styles, width)
     document.build(story, canvasmaker=_numbered_canvas(report))
     return buffer.getvalue()

@@ -1,11 +1,14 @@
-"""The record of one request, suitable to file: dossier summary, timeline with stage durations
-and deadlines, the recommendation, and the audit trail with each entry's hash and the
-verification of the hash chain.
+"""The record of one request, to file and to read: a document in the reader's language, in
+sections: the dossier (by its own sections), the timeline, the questions and answers, the HTA
+Core Model assessment with the factual-accuracy comments and their responses, the public
+consultation, the recommendation, and the audit trail in words (who, what, from which state
+to which, why) with each entry's hash and the verification of the hash chain.
 
 What the reader sees is the redaction's answer (`data.view`, `app.domain.redaction`): fields
 hidden from them read "Confidential", in the dossier and in the values recorded by the audit
 trail; the audit trail holds only the entries they may read (none for a reader who is not a
-party to the request), and names people by their display name, never their email.
+party to the request), and names people by their display name, never their email. Codes
+(states, roles, actions, outcomes, document types) are always shown by their labels.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from app import labels
+from app.documents.labels import round_kind_label
 from app.domain.dossier_fields import VALUE_FIELDS, Kind
-from app.domain.redaction import redact_audit_values
+from app.forms.assessment import DOMAIN_LABELS, DOMAIN_STATUS_LABELS, FACTUAL_RESPONSE_LABELS
 from app.reports import texts
 from app.reports.model import (
+    DATE,
     DATETIME,
     DAYS,
     INTEGER,
@@ -38,6 +43,7 @@ from app.reports_pages.queries import RequestRecordData
 CHOICE_LABELS = labels.DOSSIER_CHOICE_LABELS
 FIELD_LABELS = labels.DOSSIER_FIELD_LABELS
 MAX_CHANGE_TEXT = 400
+EMPTY = texts.EMPTY_VALUE
 RecordData = RequestRecordData
 
 
@@ -51,36 +57,50 @@ def _value_text(name: str, value, report_format) -> str:
     if isinstance(value, Decimal):
         return report_format(float(value), MONEY)
     if isinstance(value, date | datetime):
-        return value.isoformat()[:10]
+        return report_format(value, DATE)
     return str(value)
 
 
 def _evidence_text(request) -> str:
     return "\n".join(
         f"{labels.EVIDENCE_DESIGN_LABELS.get(e.design, e.design)}: {e.reference}"
-        + (f" ({e.patients} {_('patients')})" if e.patients else "")
+        + (" (" + _("%(count)s people enrolled", count=e.patients) + ")" if e.patients else "")
         for e in request.evidence
     )
 
 
-def _dossier_rows(data: RecordData, report_format) -> list[list[str]]:
+def _overview(data: RecordData, report_format) -> KeyFigures:
+    request = data.request
+    items = [
+        (_("Receipt number"), request.receipt_number or "", TEXT),
+        (_("State"), texts.stage_label(request.state), TEXT),
+        (_("Manufacturer"), request.manufacturer.name, TEXT),
+        (_("Submitted"), request.submitted_at, DATETIME),
+        (_("Regional body"), request.assigned_body.name if request.assigned_body else "", TEXT),
+    ]
+    return KeyFigures(_("The request"), items)
+
+
+def _dossier_blocks(data: RecordData, report_format) -> list:
+    """The dossier's fields as label and value, one block per section of the dossier form."""
+    by_section: dict[str, list] = {}
+    for field, label, value in _dossier_rows(data, report_format):
+        by_section.setdefault(field.section, []).append((label, value, TEXT))
+    return [
+        KeyFigures(str(labels.DOSSIER_SECTION_LABELS.get(section, section)), items)
+        for section, items in by_section.items()
+    ]
+
+
+def _dossier_rows(data: RecordData, report_format) -> list[tuple]:
     request = data.request
     view = data.view
-    rows = [
-        [_("Receipt number"), request.receipt_number or ""],
-        [_("State"), texts.stage_label(request.state)],
-        [_("Manufacturer"), request.manufacturer.name],
-        [
-            _("Submitted"),
-            report_format(request.submitted_at, DATETIME) if request.submitted_at else "",
-        ],
-        [_("Regional body"), request.assigned_body.name if request.assigned_body else ""],
-    ]
+    rows = []
     for field in VALUE_FIELDS:
         name = field.name
         label = str(FIELD_LABELS[name])
         if not view.shows(name):
-            rows.append([label, _("Confidential")])
+            rows.append((field, label, _("Confidential")))
             continue
         if name in view.marked_confidential:
             label = _("%(field)s (marked confidential)", field=label)
@@ -90,8 +110,16 @@ def _dossier_rows(data: RecordData, report_format) -> list[list[str]]:
             value = _evidence_text(request)
         else:
             value = _value_text(name, getattr(request, name), report_format)
-        rows.append([label, value])
+        rows.append((field, label, value))
     return rows
+
+
+def _stage_text(state: str, clock_stopped: bool) -> str:
+    """The stage, and whose time it was when the manufacturer's clock ran (a clock stop)."""
+    label = texts.stage_label(state)
+    if not clock_stopped:
+        return label
+    return _("%(stage)s (the manufacturer's time)", stage=label)
 
 
 def _timeline_table(data: RecordData) -> Table:
@@ -107,7 +135,7 @@ def _timeline_table(data: RecordData) -> Table:
     ]
     rows = [
         [
-            texts.stage_label(s.state) + (f" ({_('clock stopped')})" if s.clock_stopped else ""),
+            _stage_text(s.state, s.clock_stopped),
             s.entered_at,
             s.left_at,
             s.gross_days,
@@ -131,66 +159,153 @@ def _recommendation_block(data: RecordData, report_format):
         (_("Rationale"), recommendation.rationale, TEXT),
         (_("Conditions"), recommendation.conditions, TEXT),
         (_("Evidence requirements"), recommendation.evidence_requirements, TEXT),
-        (
-            _("Review date"),
-            recommendation.review_date.isoformat() if recommendation.review_date else "",
-            TEXT,
-        ),
+        (_("Review date"), recommendation.review_date, DATE),
     ]
     return KeyFigures(_("Recommendation"), items)
 
 
-def _field_label(name: str) -> str:
-    return str(FIELD_LABELS.get(name, name))
-
-
-def _changes_text(entry, view) -> str:
-    parts = []
-    hidden = _("Confidential")
-    for name, change in redact_audit_values(view, entry.changes, hidden).items():
-        if isinstance(change, list) and len(change) == 2:
-            parts.append(f"{_field_label(name)}: {change[0]} -> {change[1]}")
-        else:
-            parts.append(f"{_field_label(name)}: {change}")
-    for name, value in redact_audit_values(view, entry.data, hidden).items():
-        parts.append(f"{_field_label(name)}: {value}")
-    text = "; ".join(parts)
+def _details_text(row, technical: frozenset[str]) -> str:
+    """The reason, what the step recorded and what it changed, in words (technical values
+    such as file digests and sizes are left to the audit trail on screen)."""
+    parts = [row.reason] if row.reason else []
+    for label, value in row.data:
+        if label in technical:
+            continue
+        text = "; ".join(value) if isinstance(value, list) else str(value)
+        parts.append(f"{label}: {text}")
+    for label, old, new in row.changes:
+        parts.append(f"{label}: {old or EMPTY} → {new or EMPTY}")
+    text = "\n".join(parts)
     return text if len(text) <= MAX_CHANGE_TEXT else text[: MAX_CHANGE_TEXT - 1] + "…"
 
 
 def _audit_table(data: RecordData) -> Table:
     columns = [
-        Column("seq", _("No."), INTEGER, 6),
-        Column("when", _("When"), DATETIME, 15),
-        Column("who", _("Who"), TEXT, 20),
-        Column("action", _("Action"), TEXT, 16),
-        Column("states", _("From -> to"), TEXT, 22),
-        Column("details", _("Reason and changes"), TEXT, 30),
+        Column("seq", _("No."), INTEGER, 5),
+        Column("when", _("When"), DATETIME, 12),
+        Column("who", _("Who"), TEXT, 16),
+        Column("action", _("What was done"), TEXT, 16),
+        Column("states", _("Stage"), TEXT, 18),
+        Column("details", _("Details"), TEXT, 34),
         Column("check", _("Check"), TEXT, 7),
-        Column("hash", _("SHA-256 hash"), TEXT, 44, mono=True),
+        Column("hash", _("SHA-256 hash"), TEXT, 30, mono=True),
     ]
     rows = []
-    for entry in data.entries:
+    for row in data.audit_rows:
+        entry = row.entry
         states = ""
-        if entry.from_state or entry.to_state:
-            before = texts.stage_label(entry.from_state) if entry.from_state else ""
-            after = texts.stage_label(entry.to_state) if entry.to_state else ""
-            states = f"{before} -> {after}"
-        details = " ".join(p for p in (entry.reason, _changes_text(entry, data.view)) if p)
-        who = data.actor_names.get(entry.actor_id, "") if entry.actor_id else entry.actor_name
+        if row.from_state or row.to_state:
+            states = f"{row.from_state or ''} → {row.to_state or ''}"
         rows.append(
             [
                 entry.seq,
                 entry.occurred_at,
-                f"{who} ({entry.actor_role})",
-                entry.action,
+                f"{row.who} ({row.role})" if row.who else row.role,
+                row.action,
                 states,
-                details,
-                _("OK") if data.entry_checks.get(entry.seq) else _("FAILED"),
+                _details_text(row, data.technical_labels),
+                _("verified") if data.entry_checks.get(entry.seq) else _("FAILED"),
                 entry.hash,
             ]
         )
     return Table("audit", _("Audit trail"), columns, rows, empty_text=_("No audit entry."))
+
+
+def _questions_blocks(data: RecordData) -> list:
+    """Each round of questions (the agency's missing items, the assessor's questions) with
+    the answers the reader may see."""
+    if not data.rounds:
+        return [Note(_("No information was requested."))]
+    columns = [
+        Column("number", _("No."), INTEGER, 4),
+        Column("question", _("Question"), TEXT, 30),
+        Column("answer", _("Answer"), TEXT, 40),
+        Column("answered", _("Answered"), DATETIME, 12),
+    ]
+    blocks = []
+    for number, kind, opened_at, questions in data.rounds:
+        title = _(
+            "Round %(number)s: %(kind)s, opened on %(date)s",
+            number=number,
+            kind=round_kind_label(kind),
+            date=texts.format_value(opened_at, DATE),
+        )
+        rows = [[n, text, answer, answered] for n, text, answer, answered in questions]
+        blocks.append(Table(f"round_{number}", title, columns, rows))
+    return blocks
+
+
+def _assessment_blocks(data: RecordData) -> list:
+    """The nine Core Model domains (status, findings, conclusion), the report's summary, and
+    the manufacturer's factual-accuracy comments with the assessor's responses."""
+    assessment = data.assessment
+    if assessment is None:
+        return [Note(_("The assessment is for the parties to it."))]
+    blocks = []
+    if assessment.summary:
+        blocks.append(
+            KeyFigures(_("Summary of the assessment"), [(_("Summary"), assessment.summary, TEXT)])
+        )
+    rows = [
+        [
+            str(DOMAIN_LABELS.get(row.domain, row.domain)),
+            str(DOMAIN_STATUS_LABELS.get(row.status, row.status)),
+            row.findings,
+            row.conclusion,
+        ]
+        for row in assessment.domains
+    ]
+    columns = [
+        Column("domain", _("Domain"), TEXT, 18),
+        Column("status", _("Status"), TEXT, 10),
+        Column("findings", _("Findings"), TEXT, 36),
+        Column("conclusion", _("Conclusion"), TEXT, 30),
+    ]
+    blocks.append(Table("domains", _("HTA Core Model domains"), columns, rows))
+    if assessment.factual_comments:
+        comment_rows = [
+            [
+                str(DOMAIN_LABELS.get(c.domain, c.domain)) if c.domain else _("Report summary"),
+                c.text,
+                str(FACTUAL_RESPONSE_LABELS.get(c.response, ""))
+                if c.response
+                else _("No response"),
+                c.reply or "",
+            ]
+            for c in assessment.factual_comments
+        ]
+        comment_columns = [
+            Column("section", _("Section"), TEXT, 16),
+            Column("comment", _("Manufacturer's comment"), TEXT, 34),
+            Column("response", _("Response"), TEXT, 14),
+            Column("reply", _("Assessor's reply"), TEXT, 34),
+        ]
+        blocks.append(
+            Table("factual", _("Factual-accuracy comments"), comment_columns, comment_rows)
+        )
+    return blocks
+
+
+def _response_label(response: str | None) -> str:
+    if not response:
+        return _("No response")
+    return str(FACTUAL_RESPONSE_LABELS.get(response, response))
+
+
+def _consultation_blocks(data: RecordData) -> list:
+    if not data.comments:
+        return [Note(_("No comment from the public consultation was published."))]
+    columns = [
+        Column("when", _("Sent"), DATETIME, 12),
+        Column("author", _("Author"), TEXT, 14),
+        Column("comment", _("Comment"), TEXT, 40),
+        Column("answer", _("The agency's answer"), TEXT, 40),
+    ]
+    rows = [
+        [c["created_at"], c["author_name"] or _("Anonymous"), c["text"], c["answer"] or ""]
+        for c in data.comments
+    ]
+    return [Table("consultation", _("Published comments"), columns, rows)]
 
 
 def _chain_note(data: RecordData) -> Note:
@@ -243,15 +358,14 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
         landscape=True,
         show_filters=False,
     )
-    dossier = Table(
-        "dossier",
-        _("Dossier summary"),
-        [Column("field", _("Field"), TEXT, 18), Column("value", _("Value"), TEXT, 60)],
-        _dossier_rows(data, report.format),
-    )
     report.sections = [
-        Section(_("Dossier summary"), [dossier]),
+        Section(
+            _("Dossier"), [_overview(data, report.format), *_dossier_blocks(data, report.format)]
+        ),
         Section(_("Timeline"), [_timeline_table(data)]),
+        Section(_("Questions and answers"), _questions_blocks(data)),
+        Section(_("Assessment (HTA Core Model)"), _assessment_blocks(data)),
+        Section(_("Public consultation"), _consultation_blocks(data)),
         Section(_("Recommendation"), [_recommendation_block(data, report.format)]),
         Section(_("Audit trail"), _audit_blocks(data)),
     ]

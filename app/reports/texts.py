@@ -78,6 +78,7 @@ def fixed_texts() -> dict[str, str]:
         "summary": _("Summary"),
         "sheets": _("Sheets"),
         "no_rows": _("No rows."),
+        "table_part": _("Part %(part)s of %(parts)s"),
         "no_data": _("No data"),
         "preview_note": _("First %(count)s rows; the XLSX and CSV exports hold them all."),
     }
@@ -123,10 +124,11 @@ def format_value(value, kind: str) -> str:
         return format_currency(value, "EUR", locale=locale)
     if kind == INTEGER and isinstance(value, int | float):
         return format_decimal(value, format="#,##0", locale=locale)
+    # Day, month, year in both languages (the CSV keeps ISO dates, for programs).
     if kind == DATETIME and isinstance(value, datetime):
-        return format_datetime(value, "yyyy-MM-dd HH:mm")
+        return format_datetime(value, "dd/MM/yyyy HH:mm")
     if kind == DATE and isinstance(value, datetime):
-        return value.astimezone(ROME).date().isoformat()
+        return value.astimezone(ROME).date().strftime("%d/%m/%Y")
     if kind == DATE and isinstance(value, date):
-        return value.isoformat()
+        return value.strftime("%d/%m/%Y")
     return str(value)

@@ -33,7 +33,7 @@ from app.models import Organisation
 from app.models.types import utcnow
 from app.reports import texts
 from app.reports.charts import drawing_for, to_svg
-from app.reports.csv import iter_csv
+from app.reports.csv import ITALIAN_EXCEL, STANDARD, VARIANTS, iter_csv
 from app.reports.filters import DIMENSIONS, EMDN_LETTERS, NO_OUTCOME, OUTCOME_CHOICES, parse_filters
 from app.reports.model import BarChart, KeyFigures, LineChart, Note, Table
 from app.reports.pdf import render_pdf
@@ -230,8 +230,15 @@ def _download(report, fmt: str, table: str | None = None):
         return response
     if table is not None and table not in {t.key for t in report.tables()}:
         abort(404)
+    variant = request.args.get("variant", STANDARD)
+    if variant not in VARIANTS:
+        abort(404)
     name = _filename(report, "csv") if table is None else f"{report.key}-{table}.csv"
-    response = Response(stream_with_context(iter_csv(report, table)), mimetype=FORMATS["csv"])
+    if variant == ITALIAN_EXCEL:
+        name = name.removesuffix(".csv") + "-excel-it.csv"
+    response = Response(
+        stream_with_context(iter_csv(report, table, variant)), mimetype=FORMATS["csv"]
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -44,6 +44,7 @@ DANGER_TRIGGERS = frozenset(
 )
 
 FAILED_ACTION_KEY = "workflow_failed_action"
+YES, NO = _l("yes"), _l("no")
 
 # Audit data keys that hold an organisation id (shown as its name).
 ORGANISATION_KEYS = frozenset({"regional_body", "declined_body"})
@@ -105,6 +106,10 @@ class ActionView:
     # Why the action cannot be taken now (its guards' messages and missing items): the panel
     # shows it disabled with these reasons instead of a form.
     blocked_reasons: list[BlockedReason] = field(default_factory=list)
+    # A checklist drawn in the form (the agency's intake checklist): lines with `label`,
+    # `section` and `present`; the ticked labels join the action's list field.
+    checklist: list = field(default_factory=list)
+    checklist_ticked: frozenset[str] = frozenset()
 
     @property
     def blocked(self) -> bool:
@@ -272,6 +277,8 @@ def audit_key_label(key: str) -> str:
     subject = CRITERION_LABELS.get(whole) or DOMAIN_LABELS.get(whole)
     if dot and subject is not None:
         return f"{subject}: {AUDIT_KEY_PART_LABELS.get(part, part)}"
+    if subject is not None:  # a criterion or a domain alone (e.g. the weights used)
+        return str(subject)
     label = AUDIT_KEY_LABELS.get(key)
     return str(label) if label is not None else field_label(key)
 
@@ -320,7 +327,7 @@ def display_value(name: str, value: Any, organisations: dict[int, str]) -> str |
     if isinstance(value, dict):  # e.g. the criteria weights a decision used
         return [f"{audit_key_label(key)}: {item}" for key, item in value.items()]
     if isinstance(value, bool):
-        return "✓" if value else "✗"
+        return str(YES) if value else str(NO)
     if name in ORGANISATION_KEYS and isinstance(value, int):
         return organisations.get(value, f"#{value}")
     if isinstance(value, str):

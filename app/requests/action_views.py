@@ -8,9 +8,11 @@ guard failure re-renders the request page (the dossier view) with the failed act
 from __future__ import annotations
 
 from flask import current_app, make_response, url_for
+from flask import request as http_request
 from flask_login import current_user, login_required
 
 from app.requests import actions_bp as bp
+from app.requests.completeness import INTAKE_CHECKLIST_TRIGGER, with_checklist
 from app.requests.perform import ActionTarget, perform_action
 from app.requests.queries import get_request_for
 from app.workflow.definitions import REQUEST_WORKFLOW
@@ -31,7 +33,10 @@ def request_action(request_id: int, trigger: str):
         success_url=url_for("requests.detail", request_id=request_id),
         rerender=lambda: rerender_request_page(request_id),
     )
-    return perform_action(target, trigger)
+    formdata = None
+    if trigger == INTAKE_CHECKLIST_TRIGGER:
+        formdata = with_checklist(http_request.form)
+    return perform_action(target, trigger, formdata=formdata)
 
 
 def rerender_request_page(request_id: int):

@@ -59,7 +59,8 @@ def spec_for(workflow: WorkflowSpec, trigger: str, state: str) -> TransitionSpec
     return next((s for s in specs if state in s.sources), specs[0])
 
 
-def perform_action(target: ActionTarget, trigger: str):
+def perform_action(target: ActionTarget, trigger: str, *, formdata=None):
+    """`formdata`: the posted form as the action reads it (default: as posted)."""
     obj = target.obj
     actor = current_user._get_current_object()
     spec = spec_for(target.workflow, trigger, obj.state)
@@ -69,7 +70,7 @@ def perform_action(target: ActionTarget, trigger: str):
         spec,
         version=obj.version,
         regional_bodies=regional_body_choices() if _has_body_field(spec) else (),
-        formdata=http_request.form,
+        formdata=http_request.form if formdata is None else formdata,
     )
     explain_conflicts(lambda error: _moved_on_message(target, trigger, error))
     form_page(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import request as http_request
 from flask import url_for
 
 from app.core import fire as workflow_service
@@ -28,6 +29,11 @@ from app.requests.action_panel import (
     action_views,
     audit_rows,
     failed_action_for,
+)
+from app.requests.completeness import (
+    CHECKLIST_FIELD,
+    INTAKE_CHECKLIST_TRIGGER,
+    intake_checklist,
 )
 from app.workflow.labels import state_label
 from app.workflow.states import CLOCK_STOP_STATES
@@ -65,6 +71,20 @@ def dossier_context(actor, request) -> dict:
     }
 
 
+def _add_intake_checklist(actions: list[ActionView], request) -> None:
+    """The agency's "mark incomplete" form lists the completeness checklist: what is missing
+    is ticked already; each ticked line becomes a question of the information request."""
+    for action in actions:
+        if action.trigger == INTAKE_CHECKLIST_TRIGGER and action.form is not None:
+            action.checklist = intake_checklist(request)
+            if action.is_open:  # the form failed: ticked as posted
+                action.checklist_ticked = frozenset(http_request.form.getlist(CHECKLIST_FIELD))
+            else:
+                action.checklist_ticked = frozenset(
+                    line.label for line in action.checklist if not line.present
+                )
+
+
 def workflow_panel_context(actor, request) -> dict:
     """{"workflow_panel": WorkflowPanel} for the request page of `actor`."""
     role = actor.role
@@ -79,6 +99,7 @@ def workflow_panel_context(actor, request) -> dict:
         kind="request",
         obj=request,
     )
+    _add_intake_checklist(actions, request)
     # The audit trail is for the parties to the request (it carries reasons and data), each
     # reading the entries the redaction rules give them.
     view = view_of(actor, request)

@@ -7,7 +7,6 @@ revealing that it exists); one they can see but not change answers 403.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -20,17 +19,24 @@ from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from app.errors import form_page
 from app.extensions import db, login_manager
 from app.forms.dossier import FIELD_LABELS, MESSAGES, SECTION_LABELS, DossierForm
+from app.i18n import display_datetime
 from app.models import DeviceRequest
 from app.models.types import utcnow
+from app.public.consultation import pending_comments
 from app.requests import bp
-from app.requests.operations import create_draft, local_today, missing_by_section, update_dossier
+from app.requests.completeness import completeness_for, section_label
+from app.requests.operations import create_draft, local_today, update_dossier
 from app.requests.presenters import dossier_context, workflow_panel_context
 from app.requests.queries import get_request_for, search_filter, visible_requests
 from app.workflow.action_labels import action_label
 from app.workflow.labels import state_label
 from app.workflow.states import REQUEST_STATES
 
-DOSSIER_TEMPLATE_GLOBALS = {"field_labels": FIELD_LABELS, "section_labels": SECTION_LABELS}
+DOSSIER_TEMPLATE_GLOBALS = {
+    "field_labels": FIELD_LABELS,
+    "section_labels": SECTION_LABELS,
+    "completeness_section_label": section_label,
+}
 
 
 @bp.before_request
@@ -140,13 +146,18 @@ def detail(request_id: int):
         "req": device_request,
         "device_request": device_request,
         "can_edit": permissions.can_edit_dossier(current_user, device_request),
-        "missing": (
-            missing_by_section(device_request)
+        "completeness": (
+            completeness_for(
+                device_request,
+                links=permissions.can_edit_dossier(current_user, device_request),
+            )
             if is_owner and device_request.state in permissions.EDITABLE_STATES
             else None
         ),
         **DOSSIER_TEMPLATE_GLOBALS,
     }
+    # The agency moderates the public consultation: comments waiting are said here too.
+    context["pending_comments"] = pending_comments(current_user, device_request.id)
     context |= dossier_context(current_user, device_request)
     context |= workflow_panel_context(current_user, device_request)
     return render_template("requests/detail.html", **context)
@@ -198,7 +209,7 @@ def _moved_on_message(device_request) -> str:
         "so you can copy it.",
         who=last.actor_name or _("The system"),
         action=action_label(last.action),
-        when=format_datetime(last.occurred_at, "short"),
+        when=display_datetime(last.occurred_at),
         state=state,
     )
 
@@ -211,13 +222,17 @@ def _render_form(form: DossierForm, device_request, status: int = 200, domain_er
     for name, code in (domain_errors or {}).items():
         # Only reached when the form let through what the domain refuses: show it anyway.
         form.form_errors.append(f"{FIELD_LABELS.get(name.split('-')[0], name)}: {MESSAGES[code]}")
-    missing = missing_by_section(device_request) if device_request is not None else None
+    completeness = (
+        completeness_for(device_request, links=True, in_form=True)
+        if device_request is not None
+        else None
+    )
     return (
         render_template(
             "requests/form.html",
             form=form,
             req=device_request,
-            missing=missing,
+            completeness=completeness,
             in_form=True,
             submission_fields=SUBMISSION_FIELDS,
             **DOSSIER_TEMPLATE_GLOBALS,

@@ -93,6 +93,8 @@ FIELD_LABELS = {
     "evidence_requirements": _l("Evidence to be generated"),
     "review_date": _l("Review date"),
     "decline_reason": _l("Reason for declining"),
+    "decision_date": _l("Date of the decision"),
+    "first_use_date": _l("Date of the first patient"),
 }
 
 # Data the workflow service adds to an audit entry beyond the form's fields.
@@ -146,6 +148,7 @@ FIELD_ERROR_MESSAGES = {
     "empty_line": _l("Remove the empty lines."),
     "invalid_date": _l("Enter a valid date."),
     "not_in_future": _l("Choose a date after today."),
+    "in_future": _l("Choose today or an earlier date."),
 }
 GENERIC_FIELD_ERROR = _l("This value is not valid.")
 
@@ -178,6 +181,7 @@ OTHER_AUDIT_ACTION_LABELS = {
     "coi_amended": _l("Conflict of interest declaration amended"),
     "coi_overridden": _l("Conflict of interest overridden by the agency"),
     "assessment_edited": _l("Assessment edited"),
+    "factual_comment_answered": _l("Factual-accuracy comment answered"),
     "usage_reported": _l("Quarterly usage reported"),
     "usage_corrected": _l("Quarterly usage corrected"),
     "publish_comment": _l("Consultation comment published"),

@@ -23,6 +23,8 @@ State guards (they depend on the object and the actor):
 - "priority_scores_complete": all 12 prioritisation criteria are scored
   (`app.assessment.prioritisation`), for a decision on the merits (prioritise or not);
   deferring and routing elsewhere need no scores;
+- "adoption_dates_plausible": a backdated adoption step is dated no earlier than the
+  recommendation's publication, and a first patient no earlier than the decision (kernel);
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
   not move towards use while the agency has suspended the device; it may still stop; kernel).
 
@@ -251,6 +253,11 @@ REQUEST_WORKFLOW = WorkflowSpec(
     ),
 )
 
+# The day an adoption step really happened, when it is recorded later (empty: today). Never
+# in the future (`past_only`); not before the recommendation ("adoption_dates_plausible").
+DECISION_DATE = DataField("decision_date", "date", required=False, past_only=True)
+FIRST_USE_DATE = DataField("first_use_date", "date", required=False, past_only=True)
+
 ADOPTION_WORKFLOW = WorkflowSpec(
     name="adoption",
     states=ADOPTION_STATES,
@@ -268,7 +275,8 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             ("local_evaluation",),
             "approved_for_use",
             IRCCS,
-            guards=("recommendation_in_force",),
+            guards=("recommendation_in_force", "adoption_dates_plausible"),
+            fields=(DECISION_DATE,),
         ),
         TransitionSpec(
             "decline",
@@ -276,7 +284,11 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             "declined",
             IRCCS,
             reason_required=True,
-            fields=(DataField("decline_reason", "choice", choices=DECLINE_REASONS),),
+            guards=("adoption_dates_plausible",),
+            fields=(
+                DataField("decline_reason", "choice", choices=DECLINE_REASONS),
+                DECISION_DATE,
+            ),
         ),
         TransitionSpec(
             "start_procurement",
@@ -290,7 +302,8 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             ("approved_for_use", "procurement"),
             "in_use",
             IRCCS,
-            guards=("recommendation_in_force",),
+            guards=("recommendation_in_force", "adoption_dates_plausible"),
+            fields=(FIRST_USE_DATE,),
         ),
         TransitionSpec("discontinue_use", ("in_use",), "discontinued", IRCCS, reason_required=True),
     ),

@@ -158,6 +158,8 @@ def _field_error(field: DataField, value: Any, today: date | None) -> str | None
             return "invalid_date"
         if field.future_only and today is not None and value <= today:
             return "not_in_future"
+        if field.past_only and today is not None and value > today:
+            return "in_future"
     if field.kind == "regional_body" and (not isinstance(value, int) or isinstance(value, bool)):
         return "invalid_choice"
     return None
@@ -169,7 +171,8 @@ def validate_transition_data(
     """Field errors as codes: {"reason": "required", "outcome": "invalid_choice", ...}.
 
     Codes: required, invalid_choice, empty_line, invalid_date, not_in_future (a `future_only`
-    date on or before `today`). Give it normalised data (`normalise_transition_data`).
+    date on or before `today`), in_future (a `past_only` date after `today`). Give it
+    normalised data (`normalise_transition_data`).
     """
     errors: dict[str, str] = {}
     if spec.reason_required and not (reason or "").strip():

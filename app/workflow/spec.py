@@ -11,7 +11,8 @@ class DataField:
 
     kind: "text" (one line), "textarea", "lines" (a list, one item per line), "choice" (one of
     `choices`), "date", "regional_body" (an organisation id of kind regional_body).
-    `future_only` dates must fall after the day of the transition.
+    `future_only` dates must fall after the day of the transition; `past_only` dates on it or
+    before (a step recorded late, backdated: never in the future).
     """
 
     name: str
@@ -19,6 +20,7 @@ class DataField:
     required: bool = True
     choices: tuple[str, ...] = ()
     future_only: bool = False
+    past_only: bool = False
 
 
 @dataclass(frozen=True)

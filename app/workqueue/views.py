@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.models.types import utcnow
+from app.public.consultation import pending_comments
 from app.requests.action_panel import role_label
 from app.workflow.action_labels import action_label, field_label
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
@@ -40,6 +41,7 @@ def queue():
         filters=filters,
         states=queue_states(role),
         label=label,
+        pending_comments=pending_comments(current_user),
     )
 
 

@@ -121,8 +121,16 @@ def _fill_request_timings() -> None:
     )
 
 
+# SQLite's table copy reflects only the table itself: reflecting the tables its foreign keys
+# point to (`users`) made SQLAlchemy warn that it skips the expression index
+# uq_users_email_lower, which the copy never touches.
+NO_REFERENCED_TABLES = {"resolve_fks": False}
+
+
 def upgrade():
-    with op.batch_alter_table("stage_records", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "stage_records", reflect_kwargs=NO_REFERENCED_TABLES
+    ) as batch_op:
         batch_op.add_column(sa.Column("gross_days", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("gross_whole_days", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("left_late", sa.Boolean(), nullable=True))
@@ -149,10 +157,14 @@ def upgrade():
     if _postgres():
         op.create_check_constraint(op.f(CHECK_NAME), "stage_records", sa.text(CHECK))
     else:
-        with op.batch_alter_table("stage_records", recreate="always") as batch_op:
+        with op.batch_alter_table(
+            "stage_records", recreate="always", reflect_kwargs=NO_REFERENCED_TABLES
+        ) as batch_op:
             batch_op.create_check_constraint(op.f(CHECK_NAME), sa.text(CHECK))
 
-    with op.batch_alter_table("stage_records", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "stage_records", reflect_kwargs=NO_REFERENCED_TABLES
+    ) as batch_op:
         batch_op.create_index(
             "ix_stage_records_state_duration",
             ["state", "gross_whole_days", "gross_days", "left_late", "request_id"],
@@ -165,28 +177,38 @@ def upgrade():
             sqlite_where=OPEN_STAGE,
             postgresql_where=OPEN_STAGE,
         )
-    with op.batch_alter_table("request_timings", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "request_timings", reflect_kwargs=NO_REFERENCED_TABLES
+    ) as batch_op:
         for column in TIMING_INDEXES:
             batch_op.create_index(f"ix_request_timings_{column}", [column], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table("request_timings", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "request_timings", reflect_kwargs=NO_REFERENCED_TABLES
+    ) as batch_op:
         for column in reversed(TIMING_INDEXES):
             batch_op.drop_index(f"ix_request_timings_{column}")
     op.drop_table("request_timings")
 
-    with op.batch_alter_table("stage_records", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "stage_records", reflect_kwargs=NO_REFERENCED_TABLES
+    ) as batch_op:
         batch_op.drop_index("ix_stage_records_open_state_entered")
         batch_op.drop_index("ix_stage_records_state_duration")
 
     if _postgres():
         op.drop_constraint(op.f(CHECK_NAME), "stage_records", type_="check")
     else:
-        with op.batch_alter_table("stage_records", recreate="always") as batch_op:
+        with op.batch_alter_table(
+            "stage_records", recreate="always", reflect_kwargs=NO_REFERENCED_TABLES
+        ) as batch_op:
             batch_op.drop_constraint(op.f(CHECK_NAME), type_="check")
 
-    with op.batch_alter_table("stage_records", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "stage_records", reflect_kwargs=NO_REFERENCED_TABLES
+    ) as batch_op:
         batch_op.drop_column("left_late")
         batch_op.drop_column("gross_whole_days")
         batch_op.drop_column("gross_days")

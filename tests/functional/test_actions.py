@@ -157,7 +157,7 @@ def test_intake_journey_through_the_request_page(cast, make, as_user):
     )[0]
     # intake_review, incomplete (clock stopped), intake_review, awaiting_prioritisation
     assert timeline.count("<tr") == 5  # header + four visits
-    assert "Clock stopped" in timeline
+    assert "Manufacturer's time" in timeline
     assert audit_count(request.id) == 4
 
 

@@ -190,3 +190,53 @@ def test_the_nav_shows_adoption_to_irccs_and_agency_only(cast, as_user):
     assert 'href="/adoptions/"' in as_user(cast["irccs"]).get("/").get_data(as_text=True)
     assert 'href="/adoptions/"' in as_user(cast["agency"]).get("/").get_data(as_text=True)
     assert 'href="/adoptions/"' not in as_user(cast["manufacturer"]).get("/").get_data(as_text=True)
+
+
+def test_adoption_steps_take_their_real_dates_within_reason(cast, make, as_user):
+    _, (record,) = published(make, cast, "CardioValve", irccs=[cast["irccs_org"]])
+    client = as_user(cast["irccs"])
+    assert post_action(client, record, "start_evaluation").status_code == 302
+    page = client.get(f"/adoptions/{record.id}").get_data(as_text=True)
+    assert 'name="approve_for_use-decision_date"' in page and "Date of the decision" in page
+
+    today = datetime.now(UTC).date()
+    # Not in the future; not before the recommendation was published.
+    for day, message in (
+        (today + timedelta(days=2), "Choose today or an earlier date."),
+        (PUBLISHED.date() - timedelta(days=3), "before the recommendation was published"),
+    ):
+        refused = post_action(client, record, "approve_for_use", decision_date=day.isoformat())
+        assert refused.status_code == 422
+        assert message in refused.get_data(as_text=True)
+        assert day.isoformat() in refused.get_data(as_text=True)  # what was typed is kept
+        assert reload(record).state == "local_evaluation"
+
+    decided = today - timedelta(days=20)
+    response = post_action(client, record, "approve_for_use", decision_date=decided.isoformat())
+    assert response.status_code == 302
+    record = reload(record)
+    assert record.decided_at.date() == decided
+
+    # The first patient cannot come before the decision.
+    early = post_action(
+        client, record, "start_use", first_use_date=(decided - timedelta(days=1)).isoformat()
+    )
+    assert early.status_code == 422
+    assert "cannot come before the decision" in early.get_data(as_text=True)
+    first = today - timedelta(days=5)
+    assert (
+        post_action(client, record, "start_use", first_use_date=first.isoformat()).status_code
+        == 302
+    )
+    record = reload(record)
+    assert record.first_use_at.date() == first
+
+    # Audited: the dates are in the trail of each step.
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "adoption", AuditEntry.entity_id == record.id)
+        .order_by(AuditEntry.seq)
+    ).all()
+    data = {entry.action: entry.data for entry in entries}
+    assert data["approve_for_use"]["decision_date"] == decided.isoformat()
+    assert data["start_use"]["first_use_date"] == first.isoformat()

@@ -100,7 +100,7 @@ def the_manufacturer_submits(page, clock) -> str:
     assert "Receipt number: HTA-2027-000001" in text_of(page.locator("main"))
     [row] = timeline(page)
     assert row["Entered"] == shown_moment(clock.now(), "en")
-    assert row["Due"] == "3/16/27, 11:59 PM"  # 15 days
+    assert row["Due"] == "16 Mar 2027, 23:59"  # 15 days
     assert_stage(page, "Submitted: admissibility check", gross="0", net="0", current=True)
     return request_url
 
@@ -123,7 +123,7 @@ def the_agency_admits_and_prioritises(page, request_url, clock) -> None:
     submit(page, page.locator("#mainnav").get_by_role("link", name="Prioritisation"))
     ranked = page.locator("tr[data-request-id]", has_text=TRADE_NAME)
     submit(page, ranked.get_by_role("button", name="Start prioritisation"))
-    submit(page, ranked.locator("a", has_text="0 of 12"))
+    submit(page, ranked.get_by_role("link", name="Score the criteria"))
     criteria = page.locator("tr[data-criterion]")
     for index, row in enumerate(criteria.all()):
         row.locator("select").select_option(str(3 - index % 2))
@@ -237,7 +237,7 @@ def the_manufacturer_returns_factual_comments(page, request_url, clock) -> None:
     assert "One figure to correct" in last_step(page)["Reason and data"]
     # The check is the manufacturer's time: the clock stopped, net days stay 0.
     assert_stage(page, "Action needed: check the draft report", gross="6", net="0", current=True)
-    assert "Clock stopped" in stage(page, "Action needed: check the draft report")["Stage"]
+    assert "Manufacturer's time" in stage(page, "Action needed: check the draft report")["Stage"]
 
 
 def the_assessor_finalises_the_report(page, request_url, clock) -> None:

@@ -123,7 +123,7 @@ def test_an_incomplete_file_is_completed_and_resubmitted(people, cast, clock):
     manufacturer.goto(request_url)
     assert state_shown(manufacturer) == "Action needed: complete your file"
     stopped = current_stage(manufacturer)
-    assert stopped["Stage"] == "Action needed: complete your file Clock stopped"
+    assert stopped["Stage"] == "Action needed: complete your file Manufacturer's time"
     assert (stopped["Gross days"], stopped["Net days"]) == ("5", "0")
 
     submit(manufacturer, open_action(manufacturer, "resubmit").get_by_role("link"))
@@ -182,8 +182,8 @@ def assessing_url(people, cast):
 
 
 def shown(text: str) -> datetime:
-    """A moment as the English pages show it ("3/16/27, 11:59 PM")."""
-    return datetime.strptime(text, "%m/%d/%y, %I:%M %p")
+    """A moment as the English pages show it ("16 Mar 2027, 23:59")."""
+    return datetime.strptime(text, "%d %b %Y, %H:%M")
 
 
 def bell_count(page) -> int:
@@ -225,7 +225,7 @@ def test_questions_to_the_manufacturer_stop_the_clock(people, cast, clock, asses
     )
     assert "Training plan for the implanting centres?" in last_step(assessor)["Reason and data"]
     stopped = current_stage(assessor)
-    assert stopped["Stage"] == "Information requested Clock stopped"
+    assert stopped["Stage"] == "Information requested Manufacturer's time"
     assert (stopped["Gross days"], stopped["Net days"]) == ("0", "0")
     assert stage_rows(assessor, "Assessment")[-1]["Gross days"] == "10"
 
@@ -233,7 +233,7 @@ def test_questions_to_the_manufacturer_stop_the_clock(people, cast, clock, asses
     manufacturer.goto(assessing_url)
     assert state_shown(manufacturer) == "Action needed: answer the assessor's questions"
     stopped = current_stage(manufacturer)
-    assert stopped["Stage"] == "Action needed: answer the assessor's questions Clock stopped"
+    assert stopped["Stage"] == "Action needed: answer the assessor's questions Manufacturer's time"
     assert (stopped["Gross days"], stopped["Net days"]) == ("7", "0")
 
     submit(manufacturer, open_action(manufacturer, "answer_information").get_by_role("link"))

@@ -308,3 +308,32 @@ def test_unknown_comment_or_request_is_404_for_the_agency(client, agency):
         data={"moderate-999999-decision": "publish"},
     )
     assert response.status_code == 404
+
+
+def test_comments_waiting_for_moderation_show_on_the_request_page_and_in_the_work_queue(
+    client, agency, open_request, make, login
+):
+    add_comment(open_request, text="Pending one.")
+    add_comment(open_request, text="Pending two.")
+    add_comment(open_request, status="published", text="Already published.")
+    moderation_url = f"/register/moderation/{open_request.id}"
+
+    detail = client.get(f"/requests/{open_request.id}").get_data(as_text=True)
+    notice = detail.split('id="pending-comments"')[1].split("</div>")[0]
+    assert "2 consultation comments are waiting for moderation." in notice
+    assert f'href="{moderation_url}"' in notice
+
+    queue = client.get("/work/").get_data(as_text=True)
+    card = queue.split('id="pending-comments"')[1].split("</section>")[0]
+    assert "Consultation Valve" not in card and "Consulted Valve" in card
+    assert "2 comments to moderate" in card and f'href="{moderation_url}"' in card
+
+    # Once moderated, nothing is said any more.
+    for comment in comments():
+        if comment.status == "pending":
+            comment.status = "published"
+    fresh()
+    assert 'id="pending-comments"' not in client.get(f"/requests/{open_request.id}").get_data(
+        as_text=True
+    )
+    assert 'id="pending-comments"' not in client.get("/work/").get_data(as_text=True)

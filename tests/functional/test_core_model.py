@@ -421,3 +421,75 @@ def test_the_appraisal_is_the_agencys(cast, make, as_user, who, status):
     assert posted.status_code == status
     assert reload(req).state == "appraisal"
     assert db.session.scalars(select(Recommendation)).all() == []
+
+
+def test_the_assessor_accepts_or_not_each_comment_with_a_reply_the_manufacturer_reads(
+    cast, checking, as_user
+):
+    manufacturer, assessor = as_user(cast.manufacturer), as_user(cast.assessor)
+    manufacturer.post(
+        f"/requests/{checking.id}/factual-check",
+        data={
+            "comment_safety": "The adverse event rate is 2.1%, not 21%.",
+            "comment_legal": "The certificate number is CE-2024-001.",
+            "expected_version": str(reload(checking).version),
+        },
+    )
+    safety, legal = (
+        db.session.scalars(select(FactualComment).where(FactualComment.domain == d)).one()
+        for d in ("safety", "legal")
+    )
+    page = assessor.get(f"/requests/{checking.id}/assessment").get_data(as_text=True)
+    assert f'id="comment-{safety.id}"' in page and f'name="c{safety.id}-response"' in page
+
+    # A response needs its reply; what was chosen is kept.
+    url = f"/requests/{checking.id}/assessment/comments/{safety.id}/answer"
+    refused = assessor.post(url, data={f"c{safety.id}-response": "accepted"})
+    assert refused.status_code == 422
+    assert "Write the reply the manufacturer will read." in refused.get_data(as_text=True)
+
+    assert (
+        assessor.post(
+            url,
+            data={
+                f"c{safety.id}-response": "accepted",
+                f"c{safety.id}-reply": "Corrected to 2.1% in the safety domain.",
+            },
+        ).status_code
+        == 302
+    )
+    assert (
+        assessor.post(
+            f"/requests/{checking.id}/assessment/comments/{legal.id}/answer",
+            data={
+                f"c{legal.id}-response": "not_accepted",
+                f"c{legal.id}-reply": "The certificate on file reads CE-2024-010.",
+            },
+        ).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert (db.session.get(FactualComment, safety.id).response) == "accepted"
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "factual_comment_answered")
+    ).all()
+    assert len(entries) == 2
+    assert entries[1].changes[f"factual_comment.{legal.id}.response"] == [None, "not_accepted"]
+
+    # The manufacturer reads the responses on the factual-check page.
+    page = manufacturer.get(f"/requests/{checking.id}/factual-check").get_data(as_text=True)
+    card = page.split('data-domain="safety"')[1].split("</section>")[0]
+    assert "Accepted: the report is corrected" in card
+    assert "Corrected to 2.1% in the safety domain." in card
+    legal_card = page.split('data-domain="legal"')[1].split("</section>")[0]
+    assert "Not accepted" in legal_card and "CE-2024-010" in legal_card
+
+    # Only the assessor responds: not the manufacturer, not after the report is final.
+    other = f"/requests/{checking.id}/assessment/comments/{legal.id}/answer"
+    hijack = {f"c{legal.id}-response": "accepted", f"c{legal.id}-reply": "Fine."}
+    assert manufacturer.post(other, data=hijack).status_code in (403, 404)
+    assessor.post(
+        f"/requests/{checking.id}/assessment/finalise_report",
+        data={"expected_version": str(reload(checking).version)},
+    )
+    assert assessor.post(other, data=hijack).status_code == 403

@@ -446,8 +446,8 @@ def test_submission_is_refused_until_the_mandatory_documents_are_uploaded(app, c
     client = as_user(cast["manufacturer"])
 
     page = client.get(f"/requests/{request.id}").get_data(as_text=True)
-    assert "Documents still missing for submission" in page
-    missing = page.split('id="missing-documents"')[1].split("</ul>")[0]
+    assert "Still missing for submission" in page and "Nothing is missing" not in page
+    missing = page.split('data-section="documents"')[1].split("</ul>")[0]
     assert "Instructions for use" in missing and "CE certificate" in missing
 
     response = post_action(client, request, "submit")
@@ -477,6 +477,6 @@ def test_the_mandatory_types_are_configurable(app, cast, make, as_user):
     request = make.request(manufacturer=cast["manufacturer_org"], complete=True)
     db.session.commit()
     page = as_user(cast["manufacturer"]).get(f"/requests/{request.id}").get_data(as_text=True)
-    missing = page.split('id="missing-documents"')[1].split("</ul>")[0]
+    missing = page.split('data-section="documents"')[1].split("</ul>")[0]
     assert "Declaration of conformity" in missing
     assert "Instructions for use" not in missing

@@ -107,8 +107,12 @@ def test_a_complete_dossier_is_saved_with_every_value(client, manufacturer):
         ("rct", 120, "Rossi et al. 2024, Lancet")
     ]
 
-    detail = client.get(f"/requests/{saved.id}")
-    assert "Nothing is missing: the dossier can be submitted." in page(detail)
+    # Every field is filled, but the mandatory documents are not uploaded yet: the one
+    # completeness message says so, never "nothing is missing" beside it.
+    detail = page(client.get(f"/requests/{saved.id}"))
+    assert "Nothing is missing" not in detail
+    missing = detail.split('data-section="documents"')[1].split("</ul>")[0]
+    assert "Instructions for use" in missing
 
 
 def test_bad_input_is_explained_and_everything_typed_is_kept(client, manufacturer):

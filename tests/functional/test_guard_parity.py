@@ -14,7 +14,7 @@ with the guard.
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -55,6 +55,11 @@ FAILING_DATA = {
         "outcome": "recommended_with_evidence_generation",
         "evidence_requirements": "",
     },
+    # Before the recommendation was published (NOW): a backdating too far.
+    "adoption_dates_plausible": {
+        "decision_date": (NOW.date() - timedelta(days=30)).isoformat(),
+        "first_use_date": (NOW.date() - timedelta(days=30)).isoformat(),
+    },
 }
 
 
@@ -83,7 +88,8 @@ def _data(spec, cast, guard_name) -> dict:
         data["regional_body"] = cast.body.id
     if any(f.name == "outcome" for f in spec.fields):
         data |= {"outcome": "recommended", "rationale": "Clear benefit."}
-    return data | FAILING_DATA.get(guard_name, {})
+    names = {f.name for f in spec.fields}
+    return data | {k: v for k, v in FAILING_DATA.get(guard_name, {}).items() if k in names}
 
 
 def only_this_guard(monkeypatch, guard_name: str) -> None:

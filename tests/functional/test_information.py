@@ -255,7 +255,7 @@ def test_a_full_round_stops_the_clock_and_sending_the_answers_resumes_it(cast, m
     assert (second.number, second.kind, second.closed_at) == (2, "assessment", None)
     assert [q.text for q in second.questions] == ["Any adverse events since?"]
     page = manufacturer.get(f"/requests/{request.id}").get_data(as_text=True)
-    assert "Round 1" in page and "Round 2" in page
+    assert "Request for information 1" in page and "Request for information 2" in page
     assert answer(manufacturer, request, 2, 1, "None reported.").status_code == 302
     assert send(manufacturer, request, 2).status_code == 302
     assert reload(request).state == "assessment"
@@ -438,9 +438,157 @@ def test_an_irccs_reading_a_published_request_gets_404_on_its_documents(cast, ma
 def test_the_information_pages_list_the_rounds(cast, make, as_user):
     request = new_request(make, cast, "information_requested")
     page = as_user(cast.agency).get(f"/requests/{request.id}/information").get_data(as_text=True)
-    assert re.search(r"Round 1</a>\s*<span>Questions of the assessor</span>", page)
+    assert re.search(
+        r"Request for information 1</a>\s*<span>Questions of the assessor</span>", page
+    )
     assert "Follow-up data?" in page
     fire(reload(request), "withdraw", cast.manufacturer, utcnow(), reason="Market exit.")
     db.session.commit()
     (information_round,) = rounds(request)
     assert information_round.closed_by_action == "withdraw"
+
+
+# --- Issue 16: sending never loses what was typed ---------------------------------------------
+
+
+def _form_posting_to(page: str, action_end: str) -> str:
+    """The HTML of the form whose send button posts to `action_end` (the whole <form>)."""
+    for match in re.finditer(r"<form\b[^>]*>.*?</form>", page, re.S):
+        if re.search(rf'action="[^"]*{re.escape(action_end)}[^"]*"', match.group(0)[:600]):
+            return match.group(0)
+    raise AssertionError(f"no form posts to {action_end}")
+
+
+def test_send_saves_the_answers_typed_and_not_saved(cast, make, as_user):
+    request = new_request(make, cast, "assessment")
+    assessor, manufacturer = as_user(cast.assessor), as_user(cast.manufacturer)
+    assert compose(assessor, request, [("Follow-up?", ""), ("Centres?", "")]).status_code == 302
+
+    # The send button's form carries every answer's text box with it.
+    page = manufacturer.get(f"/requests/{request.id}/information/1").get_data(as_text=True)
+    send_form = _form_posting_to(page, "/information/1/send")
+    assert 'name="q1-text"' in send_form and 'name="q2-text"' in send_form
+
+    # Question 1 typed and never saved, question 2 empty: refused, but the typed answer is
+    # kept, saved as a draft.
+    refused = manufacturer.post(
+        f"/requests/{request.id}/information/1/send",
+        data={
+            "expected_version": str(reload(request).version),
+            "q1-text": "Two years, 94% survival.",
+            "q2-text": "",
+        },
+    )
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "Answer to question 2" in body and "Two years, 94% survival." in body
+    (first,) = rounds(request)
+    assert first.questions[0].answer.text == "Two years, 94% survival."
+
+    # Both typed, none saved: sent with what was typed.
+    sent = manufacturer.post(
+        f"/requests/{request.id}/information/1/send",
+        data={
+            "expected_version": str(reload(request).version),
+            "q1-text": "Two years, 94% survival (corrected).",
+            "q2-text": "Milano, Pavia.",
+        },
+    )
+    assert sent.status_code == 302
+    assert reload(request).state == "assessment"
+    (first,) = rounds(request)
+    assert [q.answer.text for q in first.questions] == [
+        "Two years, 94% survival (corrected).",
+        "Milano, Pavia.",
+    ]
+    assert all(q.answer.sent_at is not None for q in first.questions)
+
+
+def test_saving_one_draft_keeps_the_others_typed(cast, make, as_user):
+    request = new_request(make, cast, "assessment")
+    assessor, manufacturer = as_user(cast.assessor), as_user(cast.manufacturer)
+    assert compose(assessor, request, [("Follow-up?", ""), ("Centres?", "")]).status_code == 302
+    response = manufacturer.post(
+        f"/requests/{request.id}/information/1/questions/2/answer",
+        data={"q1-text": "Typed first, not saved.", "q2-text": "Milano."},
+    )
+    assert response.status_code == 302
+    (first,) = rounds(request)
+    assert [q.answer.text for q in first.questions] == ["Typed first, not saved.", "Milano."]
+
+    # Too long an answer elsewhere: nothing is lost, the page says why.
+    too_long = "x" * 20001
+    refused = manufacturer.post(
+        f"/requests/{request.id}/information/1/send",
+        data={
+            "expected_version": str(reload(request).version),
+            "q1-text": "Changed again.",
+            "q2-text": too_long,
+        },
+    )
+    assert refused.status_code == 422
+    assert "Changed again." in refused.get_data(as_text=True)
+    assert reload(request).state == "information_requested"
+
+
+def test_one_completeness_message_lists_the_agencys_missing_items(cast, make, as_user):
+    request = new_request(make, cast, "intake_review")
+    agency, manufacturer = as_user(cast.agency), as_user(cast.manufacturer)
+    response = post_action(
+        agency, request, "mark_incomplete", missing_items="IFU in Italian", reason="Missing."
+    )
+    assert response.status_code == 302
+    page = manufacturer.get(f"/requests/{request.id}").get_data(as_text=True)
+    card = page.split('id="missing"')[1].split("</section>")[0]
+    assert "Nothing is missing" not in page
+    assert "Asked by the agency" in card and "IFU in Italian" in card
+    assert f'href="/requests/{request.id}/information/1"' in card
+
+    # Answered (a draft): the card no longer lists it, and says nothing is missing.
+    assert answer(manufacturer, request, 1, 1, "Uploaded in Italian.").status_code == 302
+    page = manufacturer.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert "Nothing is missing" in page.split('id="missing"')[1].split("</section>")[0]
+
+
+def test_the_intake_checklist_ticks_what_is_missing_and_becomes_the_questions(
+    app, cast, make, as_user
+):
+    request = new_request(make, cast, "intake_review")
+    agency = as_user(cast.agency)
+    page = agency.get(f"/requests/{request.id}").get_data(as_text=True)
+    checklist = page.split('class="mb-3 intake-checklist"')[1].split("</fieldset>")[0]
+    # Built from the dossier rules and the mandatory documents, each with its status.
+    for label in ("Trade name", "Instructions for use", "CE certificate", "Condition"):
+        assert label in checklist, label
+    assert "present" in checklist and 'data-kind="document"' in checklist
+
+    # Two lines ticked and one typed: three questions, the ticked ones first.
+    response = agency.post(
+        f"/requests/{request.id}/actions/mark_incomplete",
+        data={
+            "mark_incomplete-expected_version": str(reload(request).version),
+            "mark_incomplete-checklist": ["Instructions for use", "CE certificate"],
+            "mark_incomplete-missing_items": "IFU in Italian\nCE certificate",
+            "mark_incomplete-reason": "Documents to complete.",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    (intake,) = rounds(request)
+    assert [q.text for q in intake.questions] == [
+        "Instructions for use",
+        "CE certificate",
+        "IFU in Italian",
+    ]
+
+    # Ticking alone is enough (nothing typed).
+    other = new_request(make, cast, "intake_review")
+    response = agency.post(
+        f"/requests/{other.id}/actions/mark_incomplete",
+        data={
+            "mark_incomplete-expected_version": str(reload(other).version),
+            "mark_incomplete-checklist": ["Trade name"],
+            "mark_incomplete-reason": "Name unclear.",
+        },
+    )
+    assert response.status_code == 302
+    assert [q.text for q in rounds(other)[0].questions] == ["Trade name"]

@@ -308,3 +308,37 @@ def test_unknown_requests_are_404(cast, as_user):
     agency = as_user(cast.agency)
     assert agency.get("/requests/999999/prioritisation").status_code == 404
     assert db.session.get(DeviceRequest, 999999) is None
+
+
+def test_the_scoring_page_is_a_clear_button_and_says_what_each_level_means(cast, make, as_user):
+    req = request_in(make, cast, "prioritisation")
+    agency = as_user(cast.agency)
+    scores_url = f"/requests/{req.id}/prioritisation"
+
+    # From the ranking and from the request page: a button named for what it does.
+    ranking = agency.get("/requests/prioritisation").get_data(as_text=True)
+    assert re.search(
+        rf'<a class="btn[^"]*score-button" href="{scores_url}">Score the criteria', ranking
+    )
+    detail = agency.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert re.search(
+        rf'<a class="btn[^"]*" href="{scores_url}"[^>]*>\s*Score the prioritisation', detail
+    )
+
+    page = agency.get(scores_url).get_data(as_text=True)
+    rows = {
+        criterion: page.split(f'data-criterion="{criterion}"')[1].split("</tr>")[0]
+        for criterion in CRITERIA
+    }
+    # Every level of every criterion described, in its own words (no two criteria alike).
+    options = {
+        criterion: re.findall(r"<option[^>]*>\s*([0-3]: [^<]+)</option>", row)
+        for criterion, row in rows.items()
+    }
+    assert all(len(found) == 4 for found in options.values()), options
+    assert len({tuple(found) for found in options.values()}) == len(CRITERIA)
+    assert "3: life-threatening or rapidly progressive" in options["disease_severity"]
+    # The two criteria read in reverse say so.
+    assert "3 means savings or a negligible cost" in rows["budget_impact"]
+    assert "3 means a very low risk" in rows["inappropriate_use_risk"]
+    assert "criterion-direction" not in rows["disease_severity"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import UTC, datetime
 
 import openpyxl
 import pypdf
 import pytest
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.reports_pages import queries as report_queries
@@ -332,3 +334,137 @@ def test_downloads_say_their_type_once_and_are_named_in_rome_time(
     response = client.get("/reports/timing.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="timing-report-20270518-0123.csv"' in response.headers["Content-Disposition"]
+
+
+# --- PDFs that read well ---------------------------------------------------------------------
+
+
+def _split_header_words(text: str, headers: set[str]) -> set[str]:
+    """Header words the PDF breaks across two lines ("Appr" / "oved")."""
+    words = {w.strip("()%,.:;") for label in headers for w in label.split()}
+    words = {w for w in words if len(w) >= 4}
+    lines = [line.strip() for line in text.split("\n")]
+    broken = set()
+    for above, below in itertools.pairwise(lines):
+        if not above or not below:
+            continue
+        joined = above.split()[-1] + below.split()[0]
+        broken |= {w for w in words if joined.strip("()%,.:;") in w and len(joined) >= 4}
+    return broken
+
+
+def _report_pdfs(client, history):
+    """(name, PDF text, the column labels of its tables) of every PDF report."""
+    from app.reports.filters import parse_filters
+    from app.reports_pages.build import (
+        build_adoption_report,
+        build_request_record,
+        build_timing_report,
+    )
+
+    filters, _errors = parse_filters({})
+    one, _ = parse_filters({"request_id": str(history.a.id)})
+    now = datetime(2025, 6, 30, 12, tzinfo=UTC)
+    built = {
+        "timing": (build_timing_report(history.agency, filters, now), "/reports/timing.pdf"),
+        "adoption": (build_adoption_report(history.agency, filters, now), "/reports/adoption.pdf"),
+        "adoption of one": (
+            build_adoption_report(history.agency, one, now),
+            f"/reports/adoption.pdf?request_id={history.a.id}",
+        ),
+        "record": (
+            build_request_record(history.agency, history.b.id, now),
+            f"/reports/requests/{history.b.id}.pdf",
+        ),
+    }
+    for name, (report, url) in built.items():
+        headers = {
+            str(column.label)
+            for section in report.sections
+            for block in section.blocks
+            if hasattr(block, "columns")
+            for column in block.columns
+        }
+        titles = {section.title for section in report.sections} | {
+            block.title
+            for section in report.sections
+            for block in section.blocks
+            if getattr(block, "title", "")
+        }
+        yield name, client.get(url).data, headers, titles
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_no_pdf_table_breaks_a_header_inside_a_word(client, login, history, language):
+    history.agency.language = language
+    db.session.commit()
+    login(history.agency)
+    with force_locale(language):
+        for name, data, headers, _titles in _report_pdfs(client, history):
+            assert headers, name
+            assert _split_header_words(pdf_text(data), headers) == set(), name
+
+
+def test_pdfs_start_with_content_and_say_no_heading_twice(client, login, history):
+    login(history.agency)
+    for name, data, _headers, titles in _report_pdfs(client, history):
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        first = reader.pages[0].extract_text()
+        assert len(first) > 400, (name, first)  # not the title block alone
+        lines = [line.strip() for page in reader.pages for line in page.extract_text().split("\n")]
+        repeated = [a for a, b in itertools.pairwise(lines) if a in titles and a == b]
+        assert repeated == [], (name, repeated)
+
+
+def test_the_request_record_reads_as_a_document_linked_from_the_request_page(
+    client, login, history
+):
+    history.agency.language = "it"
+    db.session.commit()
+    login(history.agency)
+    url = f"/reports/requests/{history.b.id}.pdf"
+    page = client.get(f"/requests/{history.b.id}").get_data(as_text=True)
+    assert f'href="{url}"' in page
+    text = pdf_text(client.get(url).data)
+    # Sections, in Italian.
+    for heading in (
+        "Dossier",
+        "Dispositivo",
+        "Cronologia",
+        "Domande e risposte",
+        "Valutazione (HTA Core Model)",
+        "Consultazione pubblica",
+        "Raccomandazione",
+        "Registro delle attività",
+    ):
+        assert heading in text, heading
+    # Codes in words: no state, action, role or outcome code, no raw field name.
+    compact = text.replace("\n", " ")
+    for code in (
+        "factual_accuracy_check",
+        "adoption_monitoring",
+        "recommended_restricted",
+        "return_factual_comments",
+        "agency)",
+        "receipt_number",
+        "None",
+    ):
+        assert code not in compact, code
+
+
+def test_csv_for_italian_excel_uses_semicolons_and_decimal_commas(client, login, history):
+    login(history.agency)
+    page = client.get("/reports/adoption").get_data(as_text=True)
+    assert 'href="/reports/adoption.csv?variant=excel-it"' in page
+    response = client.get("/reports/adoption.csv?variant=excel-it")
+    assert response.status_code == 200
+    assert "excel-it.csv" in response.headers["Content-Disposition"]
+    text = response.data.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
+    # The same row as the standard CSV (["2025 Q1", "2", "16", "13", "29600.00", "1"]).
+    assert ["2025 Q1", "2", "16", "13", "29600,00", "1"] in lines
+    timing = client.get("/reports/timing.csv?variant=excel-it").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(timing), delimiter=";"))
+    assessment = next(row for row in rows if row and row[0] == "Assessment")
+    assert assessment[1:6] == ["4", "76,0", "81,8", "86,7", "70,5"]
+    assert client.get("/reports/timing.csv?variant=other").status_code == 404

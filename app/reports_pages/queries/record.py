@@ -1,8 +1,10 @@
-"""The per-request record: the request, its timeline, recommendation and verified audit trail."""
+"""The per-request record: the request, its timeline, the questions and answers, the Core
+Model assessment, the consultation, the recommendation and the verified audit trail, each as
+the reader may see it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (
@@ -13,11 +15,14 @@ from app.domain.redaction import RequestView, view_of
 from app.extensions import db
 from app.models import (
     DeviceRequest,
+    InformationRound,
     Recommendation,
     User,
 )
 
 # --- The per-request record ---------------------------------------------------------------
+
+TECHNICAL_AUDIT_KEYS = ("sha256", "size", "content_type", "original_filename", "storage_key")
 
 
 @dataclass
@@ -32,6 +37,23 @@ class RequestRecordData:
     actor_names: dict[int, str]  # user id -> display name (never the email)
     entry_checks: dict[int, bool]
     chain: object  # app.domain.audit_chain.ChainReport
+    # The audit entries in words (app.requests.action_panel.AuditRow), in `entries` order.
+    audit_rows: list = field(default_factory=list)
+    # Rounds of questions: (number, kind, opened_at, [(number, question, answer, answered_at)])
+    rounds: list = field(default_factory=list)
+    # The Core Model assessment, when the reader may see it: the domain rows, the report's
+    # summary and the factual-accuracy comments; None when it is not the reader's to see.
+    assessment: RecordAssessment | None = None
+    comments: list = field(default_factory=list)  # published consultation comments (dicts)
+    # Labels of audit data too technical for a filed document (file digests, sizes, types).
+    technical_labels: frozenset[str] = frozenset()
+
+
+@dataclass
+class RecordAssessment:
+    domains: list  # app.assessment.core_model.DomainRow
+    summary: str
+    factual_comments: list  # app.models.FactualComment
 
 
 def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
@@ -51,6 +73,8 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
         request = get_request_for(actor, request_id)
     view = view_of(actor, request)
     entries = entries_for_request(request.id, view)
+    from app.requests.action_panel import audit_key_label, audit_rows
+
     return RequestRecordData(
         request=request,
         view=view,
@@ -62,7 +86,77 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
         actor_names=_actor_names(entries),
         entry_checks=_entry_checks(entries),
         chain=verify_chain(),
+        audit_rows=audit_rows(entries, role=getattr(actor, "role", None), view=view),
+        rounds=_rounds(actor, request),
+        assessment=_assessment(actor, request),
+        comments=_published_comments(request),
+        technical_labels=frozenset(audit_key_label(key) for key in TECHNICAL_AUDIT_KEYS),
     )
+
+
+def _rounds(actor, request) -> list:
+    """The question rounds with the answers the reader may see (sent ones; the manufacturer
+    also reads its drafts)."""
+    from app.documents import information
+
+    if actor is None:
+        rounds = db.session.scalars(
+            select(InformationRound)
+            .where(InformationRound.request_id == request.id)
+            .order_by(InformationRound.number)
+        )
+        shown = [
+            (r, [(q, q.answer if q.answer and q.answer.sent_at else None) for q in r.questions])
+            for r in rounds
+        ]
+    else:
+        rounds = sorted(information.rounds_for(actor, request), key=lambda r: r.number)
+        shown = [
+            (r, [(q, information.visible_answer(actor, request, q)) for q in r.questions])
+            for r in rounds
+        ]
+    return [
+        (
+            r.number,
+            r.kind,
+            r.opened_at,
+            [
+                (q.number, q.text, a.text if a else "", a.answered_at if a else None)
+                for q, a in pairs
+            ],
+        )
+        for r, pairs in shown
+    ]
+
+
+def _assessment(actor, request) -> RecordAssessment | None:
+    """The Core Model assessment for those who may read it: the agency and the cleared
+    assessors (`can_view_assessment`), the manufacturer once the draft report reached it."""
+    from app.assessment import core_model
+    from app.domain import permissions
+    from app.requests.queries import coi_status_for
+    from app.workflow.facts import REQUEST, states_where
+
+    if actor is not None:
+        cleared = coi_status_for(actor, request) == permissions.COI_CLEARED
+        reads = permissions.can_view_assessment(actor, request, cleared) or (
+            permissions.is_manufacturer_of(actor, request)
+            and request.state in states_where(workflow=REQUEST, draft_report_sent=True)
+        )
+        if not reads:
+            return None
+    report = core_model.report_of(request.id)
+    return RecordAssessment(
+        domains=core_model.domain_rows(request.id),
+        summary=report.summary if report else "",
+        factual_comments=core_model.factual_comments(request.id),
+    )
+
+
+def _published_comments(request) -> list:
+    from app.public.register import published_comments
+
+    return published_comments(request.id)
 
 
 def _actor_names(entries) -> dict[int, str]:
