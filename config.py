@@ -75,6 +75,11 @@ class Config:
     SECOND_FACTOR_LIMIT_PER_ADDRESS = os.environ.get("SECOND_FACTOR_LIMIT", "10/minute")
     PASSWORD_CHANGE_LIMIT_PER_ADDRESS = os.environ.get("PASSWORD_CHANGE_LIMIT", "10/hour")
     API_TOKEN_FAILURE_LIMIT_PER_ADDRESS = os.environ.get("API_TOKEN_FAILURE_LIMIT", "20/minute")
+    # "Forgot your password?": asking for a link, per address and per email typed; setting the
+    # new password, per address. A link works once, for PASSWORD_RESET_MINUTES.
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = os.environ.get("PASSWORD_RESET_LIMIT", "10/hour")
+    PASSWORD_RESET_LIMIT_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3/hour")
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "30"))
     # This many failed logins in a row lock the account for LOGIN_LOCKOUT_MINUTES.
     LOGIN_LOCKOUT_THRESHOLD = int(os.environ.get("LOGIN_LOCKOUT_THRESHOLD", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
@@ -101,7 +106,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105
+    SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105 (the test suite only)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
     DOCUMENT_STORE = None  # the local store under each test's instance folder
