@@ -3,9 +3,10 @@
 Runs `pip-audit` on the packages installed in the project's venv (our own editable package
 left out) and fails when a known vulnerability has a fixed version to move to; one without a
 fix yet is printed as a warning (nothing to upgrade to), and so is every ignored id in
-`IGNORED` with its reason. When the vulnerability service (PyPI's advisory data, or OSV) cannot
-be reached, the step says so loudly and exits 3, so `.ci/run` can report it as *not run*,
-never as passed.
+`IGNORED` with its reason. When the vulnerability service (PyPI's advisory data) cannot be
+reached, or answers for none of the packages (a PyPI mirror without the per-release JSON makes
+pip-audit skip every package as "not found on PyPI"), the step says so loudly and exits 3, so
+`.ci/run` reports it as NOT CHECKED, never as passed. Packages skipped one by one are listed.
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ def main() -> int:
             return UNREACHABLE
         print(error[-4000:])
         return 2
+    dependencies = report.get("dependencies", [])
+    skipped = [package for package in dependencies if "skip_reason" in package]
+    if dependencies and len(skipped) == len(dependencies):
+        print(f"!! pip-audit: no package could be checked ({skipped[0]['skip_reason']} ...)")
+        print("!! the vulnerability service is unreachable from here; NOT CHECKED")
+        return UNREACHABLE
+    for package in skipped:
+        print(f"warning: not checked: {package['skip_reason']}")
     for vuln_id, reason in IGNORED.items():
         print(f"pip-audit: ignoring {vuln_id}: {reason}")
     fixable, unfixed = findings(report)
@@ -68,7 +77,7 @@ def main() -> int:
         print(f"warning: {line}")
     for line in fixable:
         print(f"VULNERABLE: {line}")
-    checked = len(report.get("dependencies", []))
+    checked = len(dependencies) - len(skipped)
     print(f"pip-audit: {checked} packages checked, {len(fixable)} with a fix to apply")
     return 1 if fixable else 0
 
