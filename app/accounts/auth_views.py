@@ -7,9 +7,9 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.accounts import active_sessions, password_reset
 from app.accounts import auth_bp as bp
 from app.accounts import operations as accounts
-from app.accounts import password_reset
 from app.accounts import second_factor as factor
 from app.accounts import session as login_session
 from app.domain.errors import ValidationFailed
@@ -165,7 +165,8 @@ def enrol():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        accounts.end_sessions(current_user._get_current_object())
+        # This session only: the user's other browsers stay logged in.
+        active_sessions.end_current(current_user._get_current_object(), utcnow())
         db.session.commit()
         logout_user()
         session.clear()

@@ -96,7 +96,7 @@ def reset_password(user: User, new_password: str, *, now: datetime, ip: str | No
     read the mail). Audited; flushes."""
     check_password(new_password, field="new_password", email=user.email, full_name=user.full_name)
     user.password_hash = hash_password(new_password)
-    end_sessions(user)
+    end_sessions(user, now)
     lockout.clear(user, normalise_email(user.email))
     _audit_self(user, "password_reset", now, ip)
     db.session.flush()
