@@ -80,6 +80,8 @@ class Config:
     PASSWORD_RESET_LIMIT_PER_ADDRESS = os.environ.get("PASSWORD_RESET_LIMIT", "10/hour")
     PASSWORD_RESET_LIMIT_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3/hour")
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "30"))
+    # Permission denials on objects are audited at most this often per user and object.
+    DENIAL_AUDIT_LIMIT = os.environ.get("DENIAL_AUDIT_LIMIT", "1/minute")
     # This many failed logins in a row lock the account for LOGIN_LOCKOUT_MINUTES.
     LOGIN_LOCKOUT_THRESHOLD = int(os.environ.get("LOGIN_LOCKOUT_THRESHOLD", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))

@@ -70,7 +70,7 @@ def request_for_party(actor, request_id: int, *, for_update: bool = False) -> De
     """The request if `actor` is a party to it; NotFound otherwise (never revealing which)."""
     request = get_request_for(actor, request_id, for_update=for_update)
     if not rules.is_party(actor, request):
-        raise NotFound("request not found")
+        raise NotFound("request not found", denied=("request", request.id))
     return request
 
 
