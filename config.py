@@ -59,6 +59,10 @@ class Config:
     # Daily digests are sent from this hour on (Europe/Rome).
     NOTIFY_DIGEST_HOUR = int(os.environ.get("NOTIFY_DIGEST_HOUR", "7"))
 
+    # Reports: usage figures of fewer IRCCS than this are blank for readers who may not see
+    # each IRCCS's own (app.domain.redaction.small_group).
+    REPORT_MIN_GROUP = int(os.environ.get("REPORT_MIN_GROUP", "3"))
+
     WTF_CSRF_TIME_LIMIT = None  # a form left open all morning must still save
     PAGE_SIZE = 25
 
