@@ -1,7 +1,8 @@
 """Flask-Login wiring and the rules every logged-in session obeys.
 
-The session holds "<user id>:<session token>"; logging out or changing the password rotates the
-token server-side, so a copied cookie stops working.
+The session holds "<user id>:<session token>" and the key of its server-side row: logging out
+ends the row, and changing or resetting the password (or a deactivation, or a second-factor
+reset) rotates the user's token, so a copied cookie stops working.
 
 A login takes two steps when the user has a second factor: the password step leaves a *pending
 login* in a fresh session (`begin_pending_login`), the code step completes it. Each step starts a
