@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from sqlalchemy import delete, or_, select, update
 
 from app.domain.errors import NotFound
@@ -60,7 +60,9 @@ def start(user, now: datetime) -> None:
 
 
 def current(user) -> UserSession | None:
-    """This browser's session row, if it is still open."""
+    """This browser's session row, if it is still open (none outside a web request)."""
+    if not has_request_context():
+        return None
     key = session.get(SESSION_KEY)
     if not isinstance(key, str) or not key:
         return None
