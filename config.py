@@ -65,6 +65,10 @@ class Config:
     # Daily digests are sent from this hour on (Europe/Rome).
     NOTIFY_DIGEST_HOUR = int(os.environ.get("NOTIFY_DIGEST_HOUR", "7"))
 
+    # Reports: usage figures of fewer IRCCS than this are blank for readers who may not see
+    # each IRCCS's own (app.domain.redaction.small_group).
+    REPORT_MIN_GROUP = int(os.environ.get("REPORT_MIN_GROUP", "3"))
+
     WTF_CSRF_TIME_LIMIT = None  # a form left open all morning must still save
     PAGE_SIZE = 25
 
@@ -81,6 +85,13 @@ class Config:
     SECOND_FACTOR_LIMIT_PER_ADDRESS = os.environ.get("SECOND_FACTOR_LIMIT", "10/minute")
     PASSWORD_CHANGE_LIMIT_PER_ADDRESS = os.environ.get("PASSWORD_CHANGE_LIMIT", "10/hour")
     API_TOKEN_FAILURE_LIMIT_PER_ADDRESS = os.environ.get("API_TOKEN_FAILURE_LIMIT", "20/minute")
+    # "Forgot your password?": asking for a link, per address and per email typed; setting the
+    # new password, per address. A link works once, for PASSWORD_RESET_MINUTES.
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = os.environ.get("PASSWORD_RESET_LIMIT", "10/hour")
+    PASSWORD_RESET_LIMIT_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3/hour")
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "30"))
+    # Permission denials on objects are audited at most this often per user and object.
+    DENIAL_AUDIT_LIMIT = os.environ.get("DENIAL_AUDIT_LIMIT", "1/minute")
     # This many failed logins in a row lock the account for LOGIN_LOCKOUT_MINUTES.
     LOGIN_LOCKOUT_THRESHOLD = int(os.environ.get("LOGIN_LOCKOUT_THRESHOLD", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
@@ -107,7 +118,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105
+    SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105 (the test suite only)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
     DOCUMENT_STORE = None  # the local store under each test's instance folder

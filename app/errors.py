@@ -4,7 +4,8 @@
   language.
 - A DomainError (`app.domain.errors`) that a view lets through is answered by
   `answer_domain_error`, with the status the error declares. The session is rolled back first,
-  so nothing half-done is ever committed. Then:
+  so nothing half-done is ever committed; a refused object (`denied` in its details) is
+  audited (`app.core.security_events`, rate-limited). Then:
   - under /api/v1: the problem+json of `app.api.problems.problem_for_domain_error`;
   - an assessor who has not declared conflicts of interest: sent to the declaration;
   - a form POST whose view declared its page (`form_page(...)`), for an error the page takes
@@ -151,6 +152,7 @@ def explain_conflicts_of(blueprint: Blueprint, describe: Callable[[DomainError],
 def answer_domain_error(error: DomainError) -> ResponseReturnValue:
     """The one answer to a DomainError (see the module docstring)."""
     db.session.rollback()
+    audit_denial(error)
     if is_api_path(request.path):
         from app.api.problems import problem_for_domain_error
 
@@ -168,6 +170,20 @@ def answer_domain_error(error: DomainError) -> ResponseReturnValue:
             flash(_user_message(error, status), "danger")
         return page.render(status)
     return error_page(status, _conflict_message(error) if status == 409 else None)
+
+
+def audit_denial(error: DomainError) -> None:
+    """An object refused to a known user is a security event (app.core.security_events)."""
+    from flask_login import current_user
+
+    from app.core.security_events import denied_object, record_denial
+
+    if denied_object(error) is None:
+        return
+    actor = g.get("api_user")
+    if actor is None and current_user and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    record_denial(actor, error, error.http_status)
 
 
 def _answer_stale_data(_error: StaleDataError) -> ResponseReturnValue:

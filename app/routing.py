@@ -20,3 +20,15 @@ class IdConverter(IntegerConverter):
 def register_converters(app: Flask) -> None:
     """Before any blueprint: rules pick their converters when they are added."""
     app.url_map.converters["int"] = IdConverter
+
+
+def external_url(endpoint: str, **values) -> str:
+    """The absolute address of `endpoint` as users reach it: the scheme and host of the
+    configured BASE_URL, never those of the request (its Host header is the client's to
+    choose, so a feed or a CSV built from it could point readers at another site)."""
+    from urllib.parse import urlsplit
+
+    from flask import current_app, url_for
+
+    base = urlsplit(current_app.config["BASE_URL"])
+    return f"{base.scheme}://{base.netloc}{url_for(endpoint, **values)}"

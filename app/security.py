@@ -82,6 +82,18 @@ def limit_second_factor(view):
     return limiter.limit(_configured("SECOND_FACTOR_LIMIT_PER_ADDRESS"), methods=["POST"])(view)
 
 
+def limit_password_reset(view):
+    """Asking for a reset link: per client address and per email typed (an unknown email is
+    counted like a known one); setting the new password: per address."""
+    view = limiter.limit(
+        _configured("PASSWORD_RESET_LIMIT_PER_ACCOUNT"),
+        key_func=_login_account_key,
+        methods=["POST"],
+        exempt_when=lambda: "email" not in request.form,
+    )(view)
+    return limiter.limit(_configured("PASSWORD_RESET_LIMIT_PER_ADDRESS"), methods=["POST"])(view)
+
+
 def limit_password_change(view):
     return limiter.limit(_configured("PASSWORD_CHANGE_LIMIT_PER_ADDRESS"), methods=["POST"])(view)
 
@@ -156,7 +168,7 @@ def set_security_headers(response: Response) -> Response:
     headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
+    headers.setdefault("Referrer-Policy", "same-origin")  # (a page may ask for less)
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     hsts = current_app.config.get("HSTS_SECONDS") or 0

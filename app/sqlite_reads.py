@@ -17,6 +17,7 @@ PostgreSQL is untouched: its transactions never take a lock before they need it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import Blueprint, Flask, current_app, g, request
@@ -44,6 +45,26 @@ def writes_on_read(view_or_blueprint):
     """Mark a view function (decorator) or a whole blueprint as writing on GET requests."""
     view_or_blueprint.writes_on_read = True
     return view_or_blueprint
+
+
+@contextmanager
+def short_write():
+    """A small write inside any request, read-only or not (the session's last-seen time):
+    what was read so far is committed, the block runs in a transaction of its own that begins
+    IMMEDIATE on SQLite (so it never fails half-way on the write lock) and commits; reads
+    after it go on as before."""
+    from app.extensions import db
+
+    db.session.commit()
+    token = _begin_statement.set("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _begin_statement.reset(token)
 
 
 def _request_writes() -> bool:

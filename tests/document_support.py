@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from reportlab.pdfgen import canvas
 
 from app.documents.operations import BytesUpload, DocumentMeta, mandatory_types, upload_document
 
@@ -20,12 +21,13 @@ DOCM_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
 
 
 def pdf_bytes(text: str = "Instructions") -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
-        b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\n"
-        + f"% {text}\n".encode()
-        + b"trailer <</Root 1 0 R>>\n%%EOF\n"
-    )
+    """A real one-page PDF showing `text` (reportlab; the same text gives the same bytes)."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, invariant=1)
+    page.drawString(72, 720, text)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
 
 
 def png_bytes() -> bytes:

@@ -7,16 +7,29 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.accounts import active_sessions, password_reset
 from app.accounts import auth_bp as bp
 from app.accounts import operations as accounts
 from app.accounts import second_factor as factor
 from app.accounts import session as login_session
 from app.domain.errors import ValidationFailed
 from app.extensions import db
-from app.forms.auth import ChangePasswordForm, EnrolSecondFactorForm, LoginForm, SecondFactorForm
+from app.forms.auth import (
+    ChangePasswordForm,
+    EnrolSecondFactorForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    SecondFactorForm,
+)
 from app.main.views import safe_next
 from app.models.types import utcnow
-from app.security import limit_login, limit_password_change, limit_second_factor
+from app.security import (
+    limit_login,
+    limit_password_change,
+    limit_password_reset,
+    limit_second_factor,
+)
 
 ENROLMENT_KEY = "enrolment_key"  # the session key of the key being enrolled
 NO_STORE = {"Cache-Control": "no-store"}
@@ -152,7 +165,8 @@ def enrol():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        accounts.end_sessions(current_user._get_current_object())
+        # This session only: the user's other browsers stay logged in.
+        active_sessions.end_current(current_user._get_current_object(), utcnow())
         db.session.commit()
         logout_user()
         session.clear()
@@ -185,3 +199,54 @@ def change_password():
             flash(_("Your password has been changed. Other sessions have been logged out."))
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
+
+
+# --- "Forgot your password?" ---------------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limit_password_reset
+def forgot_password():
+    """Ask for a reset link: the same answer whether or not the email has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        password_reset.request_reset(form.email.data, now=utcnow(), ip=request.remote_addr)
+        db.session.commit()
+        flash(
+            _(
+                "If an account has this email address, a link to set a new password is on its "
+                "way. It works once, within %(minutes)d minutes.",
+                minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limit_password_reset
+def reset_password(token: str):
+    now = utcnow()
+    user = password_reset.user_for_token(token, now)
+    if user is None:
+        page = render_template("auth/reset_link_invalid.html")
+        return page, 400, NO_STORE
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_reset.reset_password(
+                user, form.new_password.data, now=now, ip=request.remote_addr
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            for name, message in error.details.get("fields", {}).items():
+                form[name].errors = [*form[name].errors, str(message)]
+        else:
+            db.session.commit()
+            session.clear()
+            flash(_("Your password has been changed: log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    page = render_template("auth/reset_password.html", form=form, token=token)
+    # The link's token is in the address: never sent on as a Referer, never cached.
+    return page, 200, {**NO_STORE, "Referrer-Policy": "no-referrer"}

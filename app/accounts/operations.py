@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import labels
-from app.accounts import lockout
+from app.accounts import active_sessions, lockout
 from app.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
     PERSONAL,
@@ -136,6 +136,11 @@ def check_second_factor(user: User, code: str, *, now: datetime, ip: str | None 
     return False
 
 
+def audit_own(user: User, action: str, now: datetime, ip, data: dict | None = None) -> None:
+    """An audit entry about `user`'s own account, by `user` (a security event)."""
+    _audit_self(user, action, now, ip, data)
+
+
 def _audit_self(user: User, action: str, now: datetime, ip, data: dict | None = None) -> None:
     """An audit entry about `user`'s own account, with `user` as the actor."""
     record_audit(
@@ -143,9 +148,15 @@ def _audit_self(user: User, action: str, now: datetime, ip, data: dict | None = 
     )
 
 
-def end_sessions(user: User) -> None:
-    """Invalidate every session cookie of `user` (logout, deactivation, password change)."""
+def end_sessions(user: User, now: datetime, *, keep_current: bool = False) -> None:
+    """Invalidate every session cookie of `user` (deactivation, password change or reset,
+    second factor reset); with `keep_current`, this browser's session row stays open (its
+    cookie is then renewed with the new token by the view)."""
     user.rotate_session_token()
+    if keep_current:
+        active_sessions.end_others(user, now)
+    else:
+        active_sessions.end_all(user, now)
     db.session.flush()
 
 
@@ -160,7 +171,7 @@ def change_own_password(
         )
     check_password(new_password, field="new_password", email=user.email, full_name=user.full_name)
     user.password_hash = hash_password(new_password)
-    end_sessions(user)
+    end_sessions(user, now, keep_current=True)
     record_audit(
         user, entity_type="user", entity_id=user.id, action="change_password", now=now, ip=ip
     )
@@ -366,7 +377,7 @@ def _set_active(actor, row, entity_type: str, active: bool, *, logged_out, now, 
     row.active = active
     if not active:
         for user in logged_out():
-            user.rotate_session_token()
+            end_sessions(user, now)
             _revoke_api_tokens(user, now)
     db.session.flush()
     record_audit(
@@ -414,7 +425,7 @@ def reset_second_factor(actor, user: User, *, now: datetime, ip: str | None = No
     user.totp_last_step = None
     user.remembered_devices_generation += 1
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
-    user.rotate_session_token()
+    end_sessions(user, now)
     db.session.flush()
     record_audit(
         actor,
@@ -472,7 +483,7 @@ def update_user(
         user.organisation = organisation  # keep the loaded relationship in step with the id
     if new_password:
         user.password_hash = hash_password(new_password)
-        user.rotate_session_token()
+        end_sessions(user, now)
     _flush_or_field_error("email", EMAIL_TAKEN)
     if changes or new_password:
         record_audit(

@@ -1,14 +1,15 @@
 """/account/security: the user's second factor (turn on, new recovery codes, forget remembered
-browsers, turn off where the role allows it) and "log out everywhere else". Thin views over
-`app.accounts.second_factor` and `operations`."""
+browsers, turn off where the role allows it); /account/sessions: the user's active sessions,
+ending one, or "log out everywhere else". Thin views over `app.accounts.second_factor`,
+`active_sessions` and `operations`."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
-from app.accounts import bp, second_factor
+from app.accounts import active_sessions, bp, second_factor
 from app.accounts import operations as accounts
 from app.accounts import session as login_session
 from app.extensions import db
@@ -71,16 +72,44 @@ def forget_devices():
     return redirect(url_for("account.security"))
 
 
+@bp.get("/sessions")
+@login_required
+def sessions():
+    """ "Active sessions": this user's open sessions (browser, address, started, last seen)."""
+    user = _user()
+    now = utcnow()
+    current = active_sessions.current(user)
+    rows = active_sessions.open_sessions(user, now, login_session.idle_limit_minutes(user))
+    page = render_template(
+        "account/sessions.html", rows=rows, current_id=current.id if current else None
+    )
+    return page, 200, NO_STORE
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """End one of the user's other sessions (a browser left logged in somewhere)."""
+    user = _user()
+    now = utcnow()
+    active_sessions.end_one(user, session_id, now)  # another user's session: 404
+    accounts.audit_own(user, "session_ended", now, request.remote_addr, {"session": session_id})
+    db.session.commit()
+    flash(_("That session has ended."), "success")
+    return redirect(url_for("account.sessions"))
+
+
 @bp.post("/security/log-out-elsewhere")
 @login_required
 def log_out_elsewhere():
     """End every other session of the user (other browsers, a forgotten computer)."""
     user = _user()
-    accounts.end_sessions(user)
+    now = utcnow()
+    ended = active_sessions.end_others(user, now)
+    accounts.audit_own(user, "other_sessions_ended", now, request.remote_addr, {"count": ended})
     db.session.commit()
-    login_user(user)  # this session carries the new token; every other one has ended
     flash(_("Every other session of yours has ended."), "success")
-    return redirect(url_for("account.security"))
+    return redirect(url_for("account.sessions"))
 
 
 @bp.post("/security/turn-off")

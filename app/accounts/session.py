@@ -1,18 +1,24 @@
 """Flask-Login wiring and the rules every logged-in session obeys.
 
-The session holds "<user id>:<session token>"; logging out or changing the password rotates the
-token server-side, so a copied cookie stops working.
+The session holds "<user id>:<session token>" and the key of its server-side row: logging out
+ends the row, and changing or resetting the password (or a deactivation, or a second-factor
+reset) rotates the user's token, so a copied cookie stops working.
 
 A login takes two steps when the user has a second factor: the password step leaves a *pending
 login* in a fresh session (`begin_pending_login`), the code step completes it. Each step starts a
 new session (the old cookie's contents, its CSRF token included, are dropped), so the session
 changes at login and again when the second factor raises the session's privilege.
 
+Each session also has a row on the server (`app.accounts.active_sessions`): started at login,
+refreshed at most once a minute, listed on the "Active sessions" page; a session whose row was
+ended (logout, "end this session", "log out everywhere else") is over.
+
 On every request of a logged-in session (`enforce_session_rules`):
 - idle timeout (`SESSION_IDLE_MINUTES`, `SESSION_IDLE_MINUTES_PRIVILEGED` for agency and
   administrators) and absolute timeout (`SESSION_ABSOLUTE_HOURS`), read with the app's clock;
 - a user whose role requires a second factor and whose session has not passed one (logged in
-  before enrolment was required, or whose factor an administrator reset) is logged out.
+  before enrolment was required, or whose factor an administrator reset) is logged out;
+- a session whose server-side row is missing or ended is logged out.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
+from app.accounts import active_sessions
 from app.extensions import db, login_manager
 from app.models.types import utcnow
+from app.sqlite_reads import short_write
 
 PENDING_LOGIN = "pending_login"
 PENDING_LOGIN_SECONDS = 10 * 60
@@ -114,6 +122,7 @@ def complete_login(user, now: datetime, *, second_factor: bool) -> None:
     session.clear()
     login_user(user)
     session["login_at"] = session["seen_at"] = _epoch(now)
+    active_sessions.start(user, now)
     if second_factor:
         session["second_factor_at"] = _epoch(now)
     if lockout_notice is not None:
@@ -135,7 +144,7 @@ def second_factor_passed() -> bool:
 # --- rules on every request ----------------------------------------------------------------
 
 
-def _idle_limit_minutes(user) -> int:
+def idle_limit_minutes(user) -> int:
     config = current_app.config
     if user.role in config["SESSION_PRIVILEGED_ROLES"]:
         return config["SESSION_IDLE_MINUTES_PRIVILEGED"]
@@ -147,7 +156,7 @@ def session_expired(user, now: datetime) -> bool:
     if not isinstance(login_at, int) or not isinstance(seen_at, int):
         return True
     elapsed_idle = _epoch(now) - seen_at
-    idle_minutes = _idle_limit_minutes(user)
+    idle_minutes = idle_limit_minutes(user)
     if idle_minutes and elapsed_idle > idle_minutes * 60:
         return True
     absolute_hours = current_app.config["SESSION_ABSOLUTE_HOURS"]
@@ -165,11 +174,17 @@ def enforce_session_rules():
     now = utcnow()
     if session_expired(user, now):
         message = _("Your session has ended after a time without activity. Please log in again.")
+        with short_write():
+            active_sessions.end_current(user, now)
     elif is_required_for(user) and not second_factor_passed():
         message = _("Log in again with your second factor.")
+    elif (row := active_sessions.current(user)) is None:
+        message = _("This session has been ended. Please log in again.")
     else:
         if _epoch(now) - session["seen_at"] >= SEEN_RESOLUTION_SECONDS:
             session["seen_at"] = _epoch(now)  # (not every request: the cookie would change)
+            with short_write():
+                active_sessions.touch(row, now)
         return None
     logout_user()
     session.clear()

@@ -33,8 +33,10 @@ def get_adoption_for(actor, adoption_id: int, *, for_update: bool = False) -> Ad
         # that follow must see the row as it is now, not as it was (app.core.locking).
         query = query.with_for_update().execution_options(populate_existing=True)
     adoption = db.session.scalars(query).one_or_none()
-    if adoption is None or not permissions.can_view_adoption(actor, adoption):
+    if adoption is None:
         raise NotFound("adoption record not found")
+    if not permissions.can_view_adoption(actor, adoption):
+        raise NotFound("adoption record not found", denied=("adoption", adoption.id))
     return adoption
 
 

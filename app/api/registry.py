@@ -151,6 +151,10 @@ def _execute(view: Callable, spec: Operation, kwargs: dict, claim: tuple[int, st
         # Answered here, not by the app's handler: the problem is stored with the idempotency
         # key, and its field messages are the operation's own (the mapping is the same one).
         db.session.rollback()
+        if isinstance(error, DomainError):
+            from app.errors import audit_denial
+
+            audit_denial(error)  # a refused object is a security event
         response = _problem(error, spec).response()
     except BaseException:
         # The claim goes with the work: a retry may run again (app.api.idempotency).

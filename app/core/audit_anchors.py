@@ -80,7 +80,7 @@ def load_published(source: str, timeout: float = 30) -> list[dict]:
     """The anchors published at `source`: an http(s) URL of the register's JSON, or a file
     (a saved copy of it)."""
     if source.startswith(("http://", "https://")):
-        with urllib.request.urlopen(source, timeout=timeout) as answer:  # noqa: S310
+        with urllib.request.urlopen(source, timeout=timeout) as answer:  # noqa: S310 (http(s) only, checked above)
             document = json.load(answer)
     else:
         document = json.loads(Path(source).read_text())

@@ -118,6 +118,10 @@ def _request_id_of(obj) -> int:
     return obj.request_id if _is_adoption(obj) else obj.id
 
 
+def _kind(obj) -> str:
+    return "adoption" if _is_adoption(obj) else "request"
+
+
 def _noun(obj) -> str:
     return "adoption record" if _is_adoption(obj) else "request"
 
@@ -240,13 +244,17 @@ def fire(
 
 def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:
     if not can_see(actor, obj):
-        raise NotFound(f"{_noun(obj)} not found")
+        raise NotFound(f"{_noun(obj)} not found", denied=(_kind(obj), obj.id))
     engine = engine_for(obj)
     specs = engine.spec.by_trigger(trigger)
     if not specs:
         raise InvalidTransition("unknown action", trigger=trigger, state=obj.state)
     if not any(permissions.can_fire(actor, obj, spec) for spec in specs):
-        raise PermissionDenied(f"you may not do this on this {_noun(obj)}", trigger=trigger)
+        raise PermissionDenied(
+            f"you may not do this on this {_noun(obj)}",
+            trigger=trigger,
+            denied=(_kind(obj), obj.id),
+        )
     check_version(obj, expected_version, _noun(obj))
     candidates = engine.candidates(trigger, obj.state)
     if not candidates:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from app.accounts.passwords import hash_password
@@ -511,10 +513,15 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
 
 # --- stage content: what people do before (or instead of) firing ------------------------------
 
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
+
+def _demo_pdf(title: str) -> bytes:
+    """A real one-page PDF (uploads must parse as PDFs) showing the document's title."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, invariant=1)
+    page.drawString(72, 720, title)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
 
 
 def _upload_mandatory_documents(request, actor, now, _data) -> None:
@@ -523,7 +530,7 @@ def _upload_mandatory_documents(request, actor, now, _data) -> None:
         ("ce_certificate", "Certificato CE"),
         ("clinical_evaluation_summary", "Sintesi della valutazione clinica"),
     ):
-        upload = BytesUpload(MINIMAL_PDF + title.encode(), f"{doc_type}.pdf")
+        upload = BytesUpload(_demo_pdf(title), f"{doc_type}.pdf")
         upload_document(actor, request.id, upload, DocumentMeta(doc_type, title), now)
 
 

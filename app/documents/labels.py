@@ -63,6 +63,7 @@ E_FILE_MISSING = "file_missing"
 E_FILE_EMPTY = "file_empty"
 E_FILE_TOO_LARGE = "file_too_large"
 E_FILE_TYPE = "file_type"
+E_PDF_BROKEN = "pdf_broken"
 E_TITLE_MISSING = "title_missing"
 E_TITLE_TOO_LONG = "title_too_long"
 E_DOC_TYPE = "doc_type_not_allowed"
@@ -77,6 +78,10 @@ MESSAGES = {
     E_FILE_MISSING: _l("Choose a file to upload."),
     E_FILE_EMPTY: _l("The file is empty: choose a file with content."),
     E_FILE_TOO_LARGE: _l("The file is too large: the limit is %(limit)s."),
+    E_PDF_BROKEN: _l(
+        "This file starts like a PDF but is not a valid PDF document (it may be a web page "
+        "or a damaged file). Save or export it again as PDF and upload it."
+    ),
     E_FILE_TYPE: _l(
         "This kind of file is not accepted. Upload a PDF, Word (DOCX), Excel (XLSX), "
         "OpenDocument (ODT, ODS), PNG or JPEG file. Files are recognised by their content, "

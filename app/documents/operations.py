@@ -29,9 +29,10 @@ from sqlalchemy.orm import selectinload
 from app.core import document_store as store
 from app.core.audit import record_audit
 from app.documents import labels
+from app.documents.pdf_check import is_well_formed_pdf
 from app.domain import document_rules as rules
 from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from app.domain.file_types import detect_file_type, filename_problem
+from app.domain.file_types import PDF, detect_file_type, filename_problem
 from app.extensions import db
 from app.models import DeviceRequest, Document, DocumentVersion
 from app.requests.queries import get_request_for
@@ -70,7 +71,7 @@ def request_for_party(actor, request_id: int, *, for_update: bool = False) -> De
     """The request if `actor` is a party to it; NotFound otherwise (never revealing which)."""
     request = get_request_for(actor, request_id, for_update=for_update)
     if not rules.is_party(actor, request):
-        raise NotFound("request not found")
+        raise NotFound("request not found", denied=("request", request.id))
     return request
 
 
@@ -151,8 +152,11 @@ def _check_content(staged: store.StagedFile) -> str:
         raise ValidationFailed("empty file", fields={"file": labels.E_FILE_EMPTY})
     with staged.path.open("rb") as stream:
         file_type = detect_file_type(stream)
+        broken_pdf = file_type is PDF and not is_well_formed_pdf(stream)
     if file_type is None:
         raise ValidationFailed("file type not accepted", fields={"file": labels.E_FILE_TYPE})
+    if broken_pdf:  # `%PDF-` in front of something else (an HTML page, a damaged file)
+        raise ValidationFailed("not a valid PDF", fields={"file": labels.E_PDF_BROKEN})
     return file_type.content_type
 
 

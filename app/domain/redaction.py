@@ -200,3 +200,30 @@ def redact_audit_values(
     if view.relation in INTERNAL_AUDIT_READERS:
         return shown
     return {key: value for key, value in shown.items() if key not in INTERNAL_AUDIT_DATA_KEYS}
+
+
+# --- Small groups in aggregates ---------------------------------------------------------------
+
+# Aggregates of IRCCS usage (units, procedures, spend, adverse events) are shown to readers who
+# may not see each IRCCS's figures only when at least this many IRCCS reported into them: a
+# total of one or two hospitals would be their own figures (REPORT_MIN_GROUP in the config).
+DEFAULT_MIN_GROUP = 3
+ITEM_BY_ITEM_REPORT_ROLES = frozenset({"agency", None})  # None: the command line
+
+
+def reads_usage_item_by_item(role: str | None) -> bool:
+    """Whether a report reader in `role` may see every IRCCS's usage figures anyway."""
+    return role in ITEM_BY_ITEM_REPORT_ROLES
+
+
+def small_group(contributors: int | None, role: str | None, minimum: int) -> bool:
+    """True when an aggregate of `contributors` IRCCS must be left blank for this reader (an
+    aggregate of none says nothing about anybody)."""
+    if reads_usage_item_by_item(role):
+        return False
+    return 0 < (contributors or 0) < minimum
+
+
+def unless_small_group(value, contributors: int | None, role: str | None, minimum: int):
+    """`value`, or None (shown blank) when its group is too small for this reader."""
+    return None if small_group(contributors, role, minimum) else value

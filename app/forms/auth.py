@@ -58,6 +58,31 @@ class ChangePasswordForm(AppForm):
             raise ValidationError(_l("The new password must differ from the current one."))
 
 
+class ForgotPasswordForm(AppForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(message=_l("Enter your email address."))],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+
+
+class ResetPasswordForm(AppForm):
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(message=_l("Enter a new password.")), password_length_rule()],
+        description=_l("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+        render_kw={"autocomplete": "new-password", "autofocus": True},
+    )
+    confirm_password = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(message=_l("Type the new password again.")),
+            EqualTo("new_password", message=_l("The two new passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class SecondFactorForm(AppForm):
     code = StringField(
         _l("Code"),

@@ -17,6 +17,7 @@ from app.models.information import Answer, AnswerAttachment, InformationRound, Q
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, RecoveryCode, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
+from app.models.sessions import UserSession
 from app.models.usage import UsageReport
 from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
 
@@ -55,4 +56,5 @@ __all__ = [
     "StageRecord",
     "UsageReport",
     "User",
+    "UserSession",
 ]

@@ -38,6 +38,7 @@ from sqlalchemy.orm import joinedload
 from app.domain.deadlines import ROME
 from app.extensions import db
 from app.models import Notification, NotificationPreference
+from app.models.types import utcnow
 from app.notifications.inbox import link_path
 from app.notifications.mailer import build_message, mailer_for
 from app.notifications.messages import title
@@ -196,6 +197,16 @@ def _send(mailer, rows: list[Notification], now_fn) -> bool:
     return True
 
 
+def _link(row: Notification, user) -> str:
+    """The mail's link: the object's page, or for a password reset a fresh single-use link
+    (made now, so the database never holds it)."""
+    from app.accounts import password_reset  # (accounts import the outbox)
+
+    if row.kind == password_reset.KIND:
+        return password_reset.reset_link(user, utcnow())
+    return current_app.config["BASE_URL"].rstrip("/") + link_path(row)
+
+
 def compose(user, rows: list[Notification]):
     """The mail for one notification or a digest, in the user's language."""
     config = current_app.config
@@ -204,7 +215,7 @@ def compose(user, rows: list[Notification]):
         items = [
             {
                 "title": title(row.kind, row.params or {}, user.role),
-                "link": config["BASE_URL"].rstrip("/") + link_path(row),
+                "link": _link(row, user),
                 "urgent": row.urgent,
             }
             for row in rows

@@ -121,6 +121,22 @@ KINDS: dict[str, Kind] = {
             _l("Quarterly usage report due"),
             _l("%(ref)s: the usage report for %(year)s Q%(quarter)s is due"),
         ),
+        # Account security (app/accounts): always emailed at once, never turned off.
+        Kind(
+            "password_reset",
+            _l("Password reset"),
+            _l("A link to set a new password was requested for your account"),
+            urgent=True,
+        ),
+        Kind(
+            "account_locked",
+            _l("Account locked"),
+            _l(
+                "Your account was locked for a while after several failed login attempts: "
+                "if they were not yours, change your password"
+            ),
+            urgent=True,
+        ),
     )
 }
 

@@ -187,7 +187,7 @@ def _copy_documents(source: DocumentStore, target: LocalStore) -> dict[str, int]
 
 
 def _run(command: list[str], **kwargs) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # noqa: S603 (fixed argv: pg_dump / psql, no shell)
     if result.returncode != 0:
         raise BackupError(f"{command[0]} failed: {result.stderr.strip()[:2000]}")
 

@@ -97,7 +97,9 @@ def feed_entry(row: dict, page_url: str) -> FeedEntry:
 
 
 def page_url_for(url_for: Callable[..., str]) -> Callable[[dict], str]:
-    return lambda row: url_for("public.detail", request_id=row["id"], _external=True)
+    """Each row's page, through `url_for` (the views pass `external_url`: absolute links
+    from the configured BASE_URL)."""
+    return lambda row: url_for("public.detail", request_id=row["id"])
 
 
 # --- Audit anchors ----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from app.public.presenters import (
     feed_entry,
     page_url_for,
 )
+from app.routing import external_url
 
 CSV_FILENAME = "hta-public-register.csv"
 
@@ -142,7 +143,7 @@ def figures():
 @bp.get("/register.csv")
 def download_csv():
     rows = register.export_rows(_filters(), now=utcnow())
-    link = page_url_for(url_for)
+    link = page_url_for(external_url)
     body = csv_bytes(csv_header(), (csv_record(row, link(row)) for row in rows))
     return Response(
         body,
@@ -158,14 +159,14 @@ def download_csv():
 def feed():
     now = utcnow()
     rows = register.latest_recommendations(now=now)
-    link = page_url_for(url_for)
+    link = page_url_for(external_url)
     entries = [feed_entry(row, link(row)) for row in rows]
     info = FeedInfo(
-        id=url_for("public.feed", _external=True),
+        id=external_url("public.feed"),
         title=_("HTA Tracker: published recommendations"),
         subtitle=_("Recommendations on innovative medical devices, newest first."),
-        self_url=url_for("public.feed", _external=True),
-        alternate_url=url_for("public.index", _external=True),
+        self_url=external_url("public.feed"),
+        alternate_url=external_url("public.index"),
         author=_("HTA Tracker public register"),
         updated=entries[0].updated if entries else now,
         language=str(get_locale() or "it"),
@@ -191,13 +192,13 @@ def anchors_json():
 @bp.get("/anchors.atom")
 def anchors_feed():
     rows = published_anchors()
-    page = url_for("public.anchors", _external=True)
+    page = external_url("public.anchors")
     entries = [anchor_feed_entry(anchor, page) for anchor in rows]
     info = FeedInfo(
-        id=url_for("public.anchors_feed", _external=True),
+        id=external_url("public.anchors_feed"),
         title=_("HTA Tracker: audit trail anchors"),
         subtitle=_("The audit trail's chain head, published daily."),
-        self_url=url_for("public.anchors_feed", _external=True),
+        self_url=external_url("public.anchors_feed"),
         alternate_url=page,
         author=_("HTA Tracker public register"),
         updated=entries[0].updated if entries else utcnow(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app.domain import roles
+from app.domain.redaction import reads_usage_item_by_item, unless_small_group
 from app.reports import texts
 from app.reports.model import (
     DATE,
@@ -48,11 +49,25 @@ def _milestone_label(months: int) -> str:
     return _("Adopting at %(months)s months", months=months)
 
 
-def _overview(figures: AdoptionFigures) -> Section:
+class _Blanking:
+    """Leaves usage aggregates of too few IRCCS blank for this reader (app.domain.redaction)."""
+
+    def __init__(self, context: ReportContext):
+        self.role, self.minimum = context.role, context.min_group
+
+    def __call__(self, value, contributors: int | None):
+        return unless_small_group(value, contributors, self.role, self.minimum)
+
+
+def _overview(figures: AdoptionFigures, blank: _Blanking) -> Section:
     s = figures.summary
-    units = sum(q.units for q in s.quarters)
-    procedures = sum(q.procedures for q in s.quarters)
-    spend = sum(q.spend for q in s.quarters)
+    # The totals' group: at least the most IRCCS reporting in one quarter (a lower bound of the
+    # distinct IRCCS over all quarters, so the rule errs on the side of leaving them blank).
+    reporting = max((q.reporting for q in s.quarters), default=0)
+    units = blank(sum(q.units for q in s.quarters), reporting)
+    procedures = blank(sum(q.procedures for q in s.quarters), reporting)
+    spend = blank(sum(q.spend for q in s.quarters), reporting)
+    spend_3y = blank(s.spend_3y_with_budget, reporting)
     items = [
         (_("Published positive recommendations"), s.recommendations, INTEGER),
         (_("IRCCS adoption records"), s.records, INTEGER),
@@ -66,11 +81,15 @@ def _overview(figures: AdoptionFigures) -> Section:
         (_("Spend reported"), spend, MONEY),
         (
             _("Spend in the first 3 years, where the budget impact is known"),
-            s.spend_3y_with_budget,
+            spend_3y,
             MONEY,
         ),
         (_("3-year budget impact of those recommendations"), s.budget_3y, MONEY),
-        (_("Spend against budget impact"), share(s.spend_3y_with_budget, s.budget_3y), PERCENT),
+        (
+            _("Spend against budget impact"),
+            None if spend_3y is None else share(spend_3y, s.budget_3y),
+            PERCENT,
+        ),
         (_("Figures as of"), s.now, DATETIME),
     ]
     curve = LineChart(
@@ -102,13 +121,23 @@ def _overview(figures: AdoptionFigures) -> Section:
             "recommendations published at least m months ago count."
         )
     )
-    return Section(
-        _("Summary across recommendations"),
-        [KeyFigures(_("Key figures"), items), curve, regions, note],
+    blocks = [KeyFigures(_("Key figures"), items), curve, regions, note]
+    if not reads_usage_item_by_item(blank.role):
+        blocks.append(_small_group_note(blank.minimum))
+    return Section(_("Summary across recommendations"), blocks)
+
+
+def _small_group_note(minimum: int) -> Note:
+    return Note(
+        _(
+            "Usage figures (units, procedures, spend, adverse events) reported by fewer than "
+            "%(count)d IRCCS are left blank: they would be those hospitals' own figures.",
+            count=minimum,
+        )
     )
 
 
-def _summary_tables(figures: AdoptionFigures) -> Section:
+def _summary_tables(figures: AdoptionFigures, blank: _Blanking) -> Section:
     s = figures.summary
     states = Table(
         "by_state",
@@ -169,10 +198,10 @@ def _summary_tables(figures: AdoptionFigures) -> Section:
             [
                 f"{q.year} Q{q.quarter}",
                 q.reporting,
-                q.units,
-                q.procedures,
-                q.spend,
-                q.adverse_events,
+                blank(q.units, q.reporting),
+                blank(q.procedures, q.reporting),
+                blank(q.spend, q.reporting),
+                blank(q.adverse_events, q.reporting),
             ]
             for q in s.quarters
         ],
@@ -213,7 +242,7 @@ def _recommendation_columns() -> list[Column]:
     ]
 
 
-def _recommendation_values(row: RecommendationRow) -> list:
+def _recommendation_values(row: RecommendationRow, blank: _Blanking) -> list:
     return [
         row.receipt_number or f"#{row.request_id}",
         row.device,
@@ -224,15 +253,32 @@ def _recommendation_values(row: RecommendationRow) -> list:
         row.first_use_median,
         *[row.milestones[m] for m in MILESTONE_MONTHS],
         row.expected_per_quarter,
-        row.units_per_quarter,
-        row.share_of_expected,
-        row.spend_3y,
+        blank(row.units_per_quarter, row.reporters),
+        blank(row.share_of_expected, row.reporters),
+        blank(row.spend_3y, row.reporters),
         row.budget_3y,
-        row.share_of_budget,
+        blank(row.share_of_budget, row.reporters),
     ]
 
 
-def _per_recommendation(figures: AdoptionFigures, detail: bool, context: ReportContext) -> Section:
+def _quarter_values(row: tuple, blank: _Blanking) -> list:
+    """A row of quarter_rows: (request, device, year, quarter, reporting, units, procedures,
+    expected, share of expected, spend, adverse events)."""
+    reporting = row[4]
+    return [
+        *row[:5],
+        blank(row[5], reporting),
+        blank(row[6], reporting),
+        row[7],
+        blank(row[8], reporting),
+        blank(row[9], reporting),
+        blank(row[10], reporting),
+    ]
+
+
+def _per_recommendation(
+    figures: AdoptionFigures, detail: bool, context: ReportContext, blank: _Blanking
+) -> Section:
     preview = None if detail else PREVIEW_ROWS
     blocks = []
     if context.role in roles.PARTY_SCOPED_ROLES:
@@ -250,7 +296,7 @@ def _per_recommendation(figures: AdoptionFigures, detail: bool, context: ReportC
             _("Per recommendation"),
             _recommendation_columns(),
             lambda limit=None: (
-                _recommendation_values(r) for r in figures.recommendation_rows(limit)
+                _recommendation_values(r, blank) for r in figures.recommendation_rows(limit)
             ),
             note=_(
                 "Expected volumes and budget impact are left blank where the manufacturer "
@@ -277,7 +323,7 @@ def _per_recommendation(figures: AdoptionFigures, detail: bool, context: ReportC
                 Column("spend", _("Spend"), MONEY, 13),
                 Column("adverse", _("Adverse events"), INTEGER, 9),
             ],
-            figures.quarter_rows,
+            lambda limit=None: (_quarter_values(r, blank) for r in figures.quarter_rows(limit)),
             note=_(
                 "Expected units per quarter: the dossier's expected yearly volume divided by 4."
             ),
@@ -361,10 +407,11 @@ def _own_section(figures: AdoptionFigures) -> Section:
 def adoption_report(
     figures: AdoptionFigures, context: ReportContext, detail: bool = False
 ) -> Report:
-    sections = [_overview(figures), _summary_tables(figures)]
+    blank = _Blanking(context)
+    sections = [_overview(figures, blank), _summary_tables(figures, blank)]
     if figures.own_rows is not None:
         sections.append(_own_section(figures))
-    sections.append(_per_recommendation(figures, detail, context))
+    sections.append(_per_recommendation(figures, detail, context, blank))
     return Report(
         key="adoption",
         title=_("Adoption report"),

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from app.domain import roles
 from app.domain.deadlines import DeadlineRule
+from app.domain.redaction import DEFAULT_MIN_GROUP
 from app.reports import texts
 from app.reports.filters import DIMENSIONS
 from app.reports.model import (
@@ -55,6 +56,9 @@ class ReportContext:
     role: str | None  # None: the command line (everything)
     filters: list[tuple[str, str]] = field(default_factory=list)
     dimensions: tuple[str, ...] = DIMENSIONS
+    # Usage aggregates of fewer IRCCS are left blank for readers who may not see each one's
+    # (app.domain.redaction.small_group).
+    min_group: int = DEFAULT_MIN_GROUP
 
 
 def _distribution_columns(prefix: str, label: str) -> list[Column]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.core.deadline_settings import effective_deadlines
@@ -102,6 +103,7 @@ def build_adoption_report(
         generated_by=generated_by or reader_name(actor),
         role=getattr(actor, "role", None),
         filters=describe_filters(filters, body_names or {}),
+        min_group=current_app.config["REPORT_MIN_GROUP"],
     )
     return adoption_report(figures, context, detail=filters.request_id is not None)
 

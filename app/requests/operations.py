@@ -118,10 +118,10 @@ def update_dossier(
     """
     lock(request, "request")
     if not permissions.can_view_request(actor, request, outcome_of(request)):
-        raise NotFound("request not found")
+        raise NotFound("request not found", denied=("request", request.id))
     check_version(request, expected_version, "request")
     if not permissions.can_edit_dossier(actor, request):
-        raise PermissionDenied("this dossier cannot be edited now")
+        raise PermissionDenied("this dossier cannot be edited now", denied=("request", request.id))
     _refuse_invalid(data, now)
     before = dossier_snapshot(request)
     _apply(request, data)

@@ -81,7 +81,7 @@ def get_request_for(actor, request_id: int, *, for_update: bool = False) -> Devi
         raise CoiDeclarationRequired("declare conflicts of interest first", request_id=request.id)
     cleared = None if status is None else status == permissions.COI_CLEARED
     if not permissions.can_view_request(actor, request, outcome_of(request), cleared):
-        raise NotFound("request not found")
+        raise NotFound("request not found", denied=("request", request.id))
     return request
 
 

@@ -125,6 +125,13 @@ REFUSED = {
     "elf-renamed": (elf_bytes(), "ifu.pdf", "This kind of file is not accepted"),
     "exe-renamed": (exe_bytes(), "ifu.pdf", "This kind of file is not accepted"),
     "html-as-pdf": (html_bytes(), "ifu.pdf", "This kind of file is not accepted"),
+    # The PDF signature in front of a web page: the structure is checked, not the magic bytes.
+    "html-behind-pdf-signature": (
+        b"%PDF-1.7\n" + html_bytes() + b"\n%%EOF\n",
+        "ifu.pdf",
+        "This file starts like a PDF but is not a valid PDF document",
+    ),
+    "pdf-cut-short": (pdf_bytes()[:150], "ifu.pdf", "starts like a PDF but is not a valid PDF"),
     "empty": (b"", "ifu.pdf", "The file is empty"),
     "too-large": (pdf_bytes() + b"x" * 200, "ifu.pdf", "The file is too large: the limit is"),
     "climbing": (pdf_bytes(), "../../x.pdf", "The file name contains a folder path"),

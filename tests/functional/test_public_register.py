@@ -621,3 +621,22 @@ def test_pages_run_a_constant_number_of_sql_statements(app, client, make, url):
     _populate(make, 12)
     large = _statements(client, target)
     assert small == large, (small, large)
+
+
+def test_feed_and_csv_links_come_from_the_configured_address_not_the_host_header(app, client, make):
+    """A forged Host header must not put another site's links in what the register publishes
+    (feed readers and spreadsheets follow them)."""
+    request = public_request(make, "adoption_monitoring", trade_name="Linked")
+    recommend(request, "recommended")
+    fresh()
+    app.config["BASE_URL"] = "https://hta.example.org"
+    forged = {"Host": "evil.example.com"}
+    body = client.get("/register/feed.atom", headers=forged).get_data(as_text=True)
+    feed = ET.fromstring(body)  # noqa: S314 (our own output)
+    hrefs = [link.get("href") for link in feed.iter(f"{ATOM}link")]
+    assert hrefs and all(href.startswith("https://hta.example.org/register") for href in hrefs)
+    assert feed.find(f"{ATOM}id").text.startswith("https://hta.example.org/")
+    assert "evil.example.com" not in body
+    rows = csv_rows(client.get("/register/register.csv", headers=forged))
+    links = [cell for cell in rows[1] if "://" in cell]
+    assert links == [f"https://hta.example.org/register/{request.id}"]

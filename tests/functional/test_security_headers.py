@@ -69,10 +69,19 @@ def test_what_a_logged_in_user_gets_is_never_stored(client, make, login):
 
 def test_report_downloads_are_never_stored(client, make, login):
     login(make.user("agency"))
-    response = client.get("/reports/timing.csv")
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    for url in (
+        "/reports/timing.csv",
+        "/reports/timing.xlsx",
+        "/reports/timing.pdf",
+        "/reports/adoption.csv",
+        "/reports/adoption.xlsx",
+        "/reports/adoption.pdf",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert response.headers["X-Content-Type-Options"] == "nosniff", url
+        assert response.headers["Content-Disposition"].startswith("attachment"), url
 
 
 def test_each_response_has_its_own_nonce(client):

@@ -128,8 +128,11 @@ class LiveServer:
 
     # --- The operator's commands ---
 
-    def flask(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        """`flask <args>` against the server's database, as cron or an operator would run it."""
+    def flask(
+        self, *args: str, timeout: float = 120, input: str | None = None
+    ) -> subprocess.CompletedProcess:
+        """`flask <args>` against the server's database, as cron or an operator would run it
+        (`input`: what the operator types at its prompts)."""
         return subprocess.run(
             [str(BIN / "flask"), *args],
             cwd=ROOT,
@@ -138,6 +141,7 @@ class LiveServer:
             text=True,
             timeout=timeout,
             check=False,
+            input=input,
         )
 
     def flask_in_background(self, *args: str) -> subprocess.Popen:

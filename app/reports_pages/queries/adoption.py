@@ -116,6 +116,7 @@ class RecommendationRow:
     milestones: dict[int, float | None]
     expected_per_quarter: float | None  # None: not given, or confidential to this reader
     quarters_reported: int
+    reporters: int  # IRCCS that reported usage (the size of the usage figures' group)
     units: int
     procedures: int
     adverse_events: int
@@ -511,6 +512,7 @@ def _per_recommendation_usage(recs, sql):
         select(
             Adoption.request_id,
             func.count(func.distinct(usage.c.year * 4 + usage.c.quarter)).label("quarters"),
+            func.count(func.distinct(usage.c.adoption_id)).label("reporters"),
             func.sum(usage.c.units).label("units"),
             func.sum(usage.c.procedures).label("procedures"),
             func.sum(usage.c.adverse_events).label("adverse_events"),
@@ -548,6 +550,7 @@ def _recommendation_row(row, now: datetime) -> RecommendationRow:
         milestones=milestones,
         expected_per_quarter=None if expected is None else float(expected) / 4,
         quarters_reported=int(row.quarters or 0),
+        reporters=int(row.reporters or 0),
         units=int(row.units or 0),
         procedures=int(row.procedures or 0),
         adverse_events=int(row.adverse_events or 0),

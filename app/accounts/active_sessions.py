@@ -1,0 +1,139 @@
+"""Each logged-in browser session on the server: started at login, checked on every request,
+listed on the "Active sessions" page, ended one at a time, or all but this one.
+
+The cookie session holds a random key (`SESSION_KEY`); the `user_sessions` row holds its
+SHA-256. A session whose row is missing or ended is over, whatever its cookie says. Ending every
+session at once (password change, deactivation, second factor reset) still rotates the user's
+session token (`app.accounts.session`); these rows add the per-session view and control.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, request, session
+from sqlalchemy import delete, or_, select, update
+
+from app.domain.errors import NotFound
+from app.extensions import db
+from app.models import UserSession
+from app.models.sessions import USER_AGENT_LENGTH
+
+SESSION_KEY = "sid"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _stale_before(now: datetime) -> datetime:
+    """Rows last seen before this moment are over by the timeouts anyway."""
+    hours = current_app.config["SESSION_ABSOLUTE_HOURS"] or 24
+    return now - timedelta(hours=hours)
+
+
+def start(user, now: datetime) -> None:
+    """A new session row for this browser (its key goes into the cookie session); the
+    user's ended and stale rows are pruned."""
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id,
+            or_(UserSession.ended_at.is_not(None), UserSession.last_seen_at < _stale_before(now)),
+        )
+    )
+    key = secrets.token_urlsafe(32)
+    agent = (request.user_agent.string or "")[:USER_AGENT_LENGTH]
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            key_hash=_digest(key),
+            user_agent=agent,
+            ip=request.remote_addr,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    db.session.flush()
+    session[SESSION_KEY] = key
+
+
+def current(user) -> UserSession | None:
+    """This browser's session row, if it is still open (none outside a web request)."""
+    if not has_request_context():
+        return None
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str) or not key:
+        return None
+    return db.session.scalars(
+        select(UserSession).where(
+            UserSession.key_hash == _digest(key),
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+        )
+    ).one_or_none()
+
+
+def touch(row: UserSession, now: datetime) -> None:
+    row.last_seen_at = now
+    db.session.flush()
+
+
+def end_current(user, now: datetime) -> None:
+    row = current(user)
+    if row is not None:
+        row.ended_at = now
+        db.session.flush()
+
+
+def end_others(user, now: datetime) -> int:
+    """End every open session of `user` but this browser's; how many ended."""
+    keep = current(user)
+    query = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(UserSession.id != keep.id)
+    return db.session.execute(query.values(ended_at=now)).rowcount or 0
+
+
+def end_all(user, now: datetime) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def end_one(user, session_id: int, now: datetime) -> UserSession:
+    """End one of `user`'s own sessions (another user's id is NotFound, as if absent)."""
+    row = db.session.scalars(
+        select(UserSession).where(
+            UserSession.id == session_id,
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("session not found")
+    row.ended_at = now
+    db.session.flush()
+    return row
+
+
+def open_sessions(user, now: datetime, idle_minutes: int) -> list[UserSession]:
+    """The user's sessions still open (not ended, not past the idle or absolute timeout),
+    the most recently seen first (one query)."""
+    query = select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+    )
+    absolute = current_app.config["SESSION_ABSOLUTE_HOURS"]
+    if absolute:
+        query = query.where(UserSession.created_at >= now - timedelta(hours=absolute))
+    if idle_minutes:
+        # (last_seen_at is written at most once a minute: allow that minute.)
+        query = query.where(UserSession.last_seen_at >= now - timedelta(minutes=idle_minutes + 1))
+    return list(
+        db.session.scalars(query.order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    )
