@@ -7,7 +7,7 @@ row keeps its SHA-256 only (unique). Reviewed by hand; the downgrade drops the t
 browser is then asked to log in again, since its session has no row).
 
 Revision ID: e5b1d7a3c9f2
-Revises: c4a7e2f19d05 (audit anchors)
+Revises: e5b81f04c2a7 (factual comment responses)
 Create Date: 2026-12-03 07:05:00.000000
 
 """
@@ -19,7 +19,7 @@ from app.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "e5b1d7a3c9f2"
-down_revision = "c4a7e2f19d05"
+down_revision = "e5b81f04c2a7"
 branch_labels = None
 depends_on = None
 

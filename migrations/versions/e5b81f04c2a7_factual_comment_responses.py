@@ -6,7 +6,7 @@ and a CHECK on the response's values. Reviewed by hand; the downgrade drops them
 are lost; the audit trail keeps each one).
 
 Revision ID: e5b81f04c2a7
-Revises: c4a7e2f19d05 (audit anchors)
+Revises: e5b9c3a71f20 (page indexes)
 Create Date: 2026-12-03 07:10:00.000000
 
 """
@@ -18,7 +18,7 @@ from app.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "e5b81f04c2a7"
-down_revision = "c4a7e2f19d05"
+down_revision = "e5b9c3a71f20"
 branch_labels = None
 depends_on = None
 
