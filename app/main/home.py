@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.main.dashboard import dashboard_charts
 from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.notifications.inbox import urgent_unread
@@ -30,11 +31,13 @@ def home_context(user) -> dict:
             .group_by(DeviceRequest.state)
         ).all()
     )
+    now = utcnow()
     return {
+        "charts": dashboard_charts(user, now),
         "recent_requests": recent,
         "state_counts": counts,
         "total": sum(counts.values()),
-        "queue": queue_summary(user, utcnow()),
+        "queue": queue_summary(user, now),
         "due_soon_days": DUE_SOON_DAYS,
         "urgent_notifications": urgent_unread(user),
     }
