@@ -95,7 +95,8 @@ def paths(demo) -> dict[str, list[str]]:
         )
         adoption = db.session.execute(
             select(Adoption.id, Adoption.request_id)
-            .where(Adoption.irccs_id == irccs_org, Adoption.state == "in_use")
+            .where(Adoption.irccs_id == irccs_org)
+            .order_by((Adoption.state == "in_use").desc(), Adoption.id)
             .limit(1)
         ).first()
         published = by_state["adoption_monitoring"]
