@@ -76,10 +76,16 @@ def paths(demo) -> dict[str, list[str]]:
         irccs_org = db.session.scalar(
             select(User.organisation_id).where(User.email == DEMO_PEOPLE["irccs"][0])
         )
-        in_assessment = _first(
+        # The body's requests, and one whose Core Model checklist is filled in.
+        body_requests = db.session.scalars(
+            select(DeviceRequest.id).where(DeviceRequest.assigned_body_id == assessor_org)
+        ).all()
+        assessed = _first(
             select(DeviceRequest.id).where(
                 DeviceRequest.assigned_body_id == assessor_org,
-                DeviceRequest.state.in_(("assessment", "factual_accuracy_check", "appraisal")),
+                DeviceRequest.state.in_(
+                    ("assessment", "factual_accuracy_check", "appraisal", "consultation")
+                ),
             )
         )
         with_rounds = _first(select(InformationRound.request_id))
@@ -132,8 +138,8 @@ def paths(demo) -> dict[str, list[str]]:
         "assessor": [
             "/",
             "/work/",
-            f"/requests/{in_assessment}",
-            f"/requests/{in_assessment}/assessment",
+            *(f"/requests/{rid}" for rid in body_requests),
+            f"/requests/{assessed}/assessment",
         ],
         "irccs": [
             "/",
