@@ -2,7 +2,8 @@
 whatever the data size) and the charts built from them (`app.reports.web_charts`).
 
 agency        requests by stage, with how many are past their deadline; median days per stage
-              this year (stages left since 1 January, Rome time) against the stage's deadline
+              from submission to publication this year (visits left since 1 January, Rome
+              time) against the stage's deadline
 assessor      its body's requests in an open timed stage and the days left to their deadline
 irccs         its adoption records by state; the records in use whose quarterly usage is due
 manufacturer  its most recent requests on a timeline, stage by stage
@@ -34,7 +35,14 @@ from app.reports.web_charts import (
     timeline_chart,
 )
 from app.requests.queries import visible_requests
-from app.workflow.facts import ADOPTION, AGENCY_CLOCK, MANUFACTURER_CLOCK, facts, states_where
+from app.workflow.facts import (
+    ADOPTION,
+    AGENCY_CLOCK,
+    BEFORE_RECOMMENDATION,
+    MANUFACTURER_CLOCK,
+    facts,
+    states_where,
+)
 from app.workflow.labels import adoption_state_label, state_label
 from app.workflow.states import ADOPTION_STATES, REQUEST_STATES
 
@@ -130,7 +138,12 @@ def _median_days_per_stage(user, now: datetime) -> Chart:
     deadlines = effective_deadlines()
     bars, table = [], []
     for state in REQUEST_STATES:
-        if state not in durations or not facts(state).deadline_key:
+        # The stages from submission to publication, as the timing report charts them (the
+        # monitoring after it lasts years and would flatten every other bar).
+        stage = facts(state)
+        if state not in durations or not stage.deadline_key:
+            continue
+        if stage.report_stage != BEFORE_RECOMMENDATION:
             continue
         median = percentile(sorted(durations[state]), 0.5) or 0.0
         limit = deadline_days(deadlines.get(facts(state).deadline_key))
