@@ -134,6 +134,8 @@ def paths(demo) -> dict[str, list[str]]:
             "/reports/adoption",
             "/inbox/",
             "/register/moderation",
+            "/work/workflow",
+            "/account/tokens",
         ],
         "assessor": [
             "/",
