@@ -8,7 +8,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations extract-messages migrate seed lint format bench bench-pages clean
+.PHONY: run test install translations extract-messages migrate seed lint format bench bench-pages clean vendor screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ bench: install
 BENCH_PAGES_ARGS ?= --sizes demo,10000 --reuse
 bench-pages: translations
 	$(BIN)/python bench/pages.py $(BENCH_PAGES_ARGS)
+
+# Refresh the vendored front-end packages (bootstrap-italia, axe-core) from the npm registry.
+vendor:
+	sh scripts/vendor.sh
+
+# docs/screenshots/*.png: each role's home and a request page, on the demo data (needs chromium).
+screenshots: translations
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core.paging import bounded_count
 from app.extensions import db
+from app.main.dashboard import dashboard_charts
 from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.notifications.inbox import urgent_unread
@@ -25,11 +26,13 @@ def home_context(user) -> dict:
     recent = db.session.scalars(query).all()
     # Bounded: "more than 1000" rather than counting 100k requests on every view.
     total, exact = bounded_count(visible_requests(user).with_only_columns(DeviceRequest.id))
+    now = utcnow()
     return {
+        "charts": dashboard_charts(user, now),
         "recent_requests": recent,
         "total": total,
         "total_exact": exact,
-        "queue": queue_summary(user, utcnow()),
+        "queue": queue_summary(user, now),
         "due_soon_days": DUE_SOON_DAYS,
         "urgent_notifications": urgent_unread(user),
     }
