@@ -13,8 +13,6 @@ import logging
 import warnings
 from typing import BinaryIO
 
-from pypdf import PdfReader
-
 # pypdf reports what it repaired through logging and warnings; an upload is not the place.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -22,6 +20,8 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 def is_well_formed_pdf(stream: BinaryIO) -> bool:
     """True when pypdf reads the file's trailer, catalog and page tree. The stream is left at
     its start."""
+    from pypdf import PdfReader  # (imported on the first PDF upload: app servers boot faster)
+
     stream.seek(0)
     try:
         with warnings.catch_warnings():
