@@ -15,6 +15,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from babel.dates import format_date
+from flask import current_app
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
@@ -34,6 +35,7 @@ from app.reports.web_charts import (
     bar_chart,
     timeline_chart,
 )
+from app.reports_pages.queries import cached
 from app.requests.queries import visible_requests
 from app.workflow.facts import (
     ADOPTION,
@@ -53,6 +55,10 @@ USAGE_STATES = states_where(workflow=ADOPTION, usage_reported=True, terminal=Fal
 
 
 def dashboard_charts(user, now: datetime) -> list[Chart]:
+    """The role's charts. Their figures aggregate every request the user may see (a scan of
+    the whole table for the agency), so they are kept like the report pages' figures: per
+    reader and language for REPORT_CACHE_SECONDS, dropped as soon as the data changes
+    (`app.reports_pages.queries.cached`); "late" may thus lag the clock by those seconds."""
     builders = {
         "agency": _agency,
         "assessor": _assessor,
@@ -60,7 +66,11 @@ def dashboard_charts(user, now: datetime) -> list[Chart]:
         "manufacturer": _manufacturer,
     }
     build = builders.get(user.role)
-    return build(user, now) if build else []
+    if build is None:
+        return []
+    key = (user.role, user.id, str(get_locale()), rome_date(now))
+    seconds = float(current_app.config.get("REPORT_CACHE_SECONDS", 300))
+    return cached("dashboard", key, lambda: build(user, now), seconds)
 
 
 def _days(delta: timedelta) -> float:

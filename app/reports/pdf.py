@@ -199,9 +199,10 @@ def _pairs_table(rows, styles, widths) -> LongTable:
     return table
 
 
-def _key_figures(report: Report, block: KeyFigures, styles) -> list:
+def _key_figures(report: Report, block: KeyFigures, styles, section_title="") -> list:
     rows = [(label, report.format(value, kind)) for label, value, kind in block.items]
-    return [_p(block.title, styles["h2"]), _pairs_table(rows, styles, (90 * mm, 60 * mm))]
+    title = [] if block.title == section_title else [_p(block.title, styles["h2"])]
+    return [*title, _pairs_table(rows, styles, (90 * mm, 60 * mm))]
 
 
 PADDING = 6  # left + right cell padding, points
@@ -344,7 +345,7 @@ def _section(report: Report, section, styles, width: float) -> list:
     story = [CondPageBreak(60 * mm), _p(section.title, styles["h1"])]
     for block in section.blocks:
         if isinstance(block, KeyFigures):
-            story += _key_figures(report, block, styles)
+            story += _key_figures(report, block, styles, section.title)
         elif isinstance(block, BarChart | LineChart):
             drawing = drawing_for(block, width, report.text("no_data", "No data"))
             story += [Spacer(1, 3 * mm), KeepTogether([drawing]), Spacer(1, 3 * mm)]

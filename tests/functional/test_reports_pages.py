@@ -407,12 +407,14 @@ def test_no_pdf_table_breaks_a_header_inside_a_word(client, login, history, lang
 
 def test_pdfs_start_with_content_and_say_no_heading_twice(client, login, history):
     login(history.agency)
-    for name, data, _headers, titles in _report_pdfs(client, history):
+    for name, data, headers, titles in _report_pdfs(client, history):
         reader = pypdf.PdfReader(io.BytesIO(data))
         first = reader.pages[0].extract_text()
         assert len(first) > 400, (name, first)  # not the title block alone
         lines = [line.strip() for page in reader.pages for line in page.extract_text().split("\n")]
-        repeated = [a for a, b in itertools.pairwise(lines) if a in titles and a == b]
+        # A title printed twice in a row; a column label that merely reads like a section title
+        # ("Requests" over the per-request table's "Requests" column group) is not one.
+        repeated = [a for a, b in itertools.pairwise(lines) if a in titles - headers and a == b]
         assert repeated == [], (name, repeated)
 
 

@@ -76,6 +76,7 @@ def data_version() -> tuple:
         db.session.execute(
             select(
                 select(AuditChainHead.last_seq).where(AuditChainHead.id == 1).scalar_subquery(),
+                highest(DeviceRequest.id),
                 highest(StageRecord.id),
                 highest(Recommendation.id),
                 highest(Adoption.id),
