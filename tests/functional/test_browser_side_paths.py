@@ -204,7 +204,7 @@ def test_questions_to_the_manufacturer_stop_the_clock(people, cast, clock, asses
     assessor.fill("#questions-0-text", "Twelve-month follow-up of the pilot cohort?")
     assessor.fill("#questions-1-text", "Training plan for the implanting centres?")
     submit(assessor, assessor.get_by_role("button", name="Send the questions"))
-    assert "The clock is stopped until the manufacturer answers." in text_of(
+    assert "The agency's time stops until the manufacturer answers." in text_of(
         assessor.locator("main")
     )
     manufacturer.goto("/")
