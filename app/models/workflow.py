@@ -10,19 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from app.domain.deadlines import left_stage
 from app.extensions import db
 from app.models.types import UTCDateTime
+from app.workflow.facts import REQUEST, states_where
 from app.workflow.states import REQUEST_STATES, sql_in_list
 
 OPEN_STAGE = text("left_at IS NULL")
-AGENCY_QUEUE_STATES = (
-    "intake_review",
-    "awaiting_prioritisation",
-    "prioritisation",
-    "assignment",
-    "appraisal",
-    "consultation",
-    "reassessment_due",
-    "suspended",
-)
+# The agency's work queue states (the migration of its index writes them out as of then).
+AGENCY_QUEUE_STATES = states_where(workflow=REQUEST, queue="agency")
 AGENCY_QUEUE = text(f"left_at IS NULL AND state IN ({sql_in_list(AGENCY_QUEUE_STATES)})")
 
 
@@ -68,8 +61,7 @@ class StageRecord(db.Model):
             postgresql_where=OPEN_STAGE,
         ),
         # The agency's work queue: its states' open visits in due-date order (app/workqueue);
-        # the states are those of the workflow's agency queue facts, written out here as in
-        # the migration (a new queue state needs a migration of this index).
+        # a new agency queue state needs a migration of this index (a test compares them).
         Index(
             "ix_stage_records_agency_queue",
             "due_at",
