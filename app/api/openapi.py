@@ -26,6 +26,7 @@ TAGS = (
     ("Documents", "The dossier's documents and their versions."),
     ("Information requests", "Questions to the manufacturer and its answers (clock stops)."),
     ("Adoption", "IRCCS adoption records and quarterly usage reports."),
+    ("Needs", "Unmet clinical needs posted by IRCCS and regional bodies, endorsed, linked."),
     ("Reports", "Timing and adoption figures, as on the report pages."),
     ("Notifications", "Your notifications (the in-app inbox): list and mark read."),
     ("Documentation", "This document and its pages."),

@@ -234,3 +234,36 @@ def can_report_usage(actor: Actor, adoption: UsageAdoptionLike) -> bool:
         and adoption.state in USAGE_REPORTING_STATES
         and (adoption.state == "in_use" or adoption.first_use_at is not None)
     )
+
+
+# --- IRCCS needs ------------------------------------------------------------------------------
+
+# A manufacturer links its request to needs until the appraisal starts.
+NEED_LINKABLE_STATES = frozenset(states_where(workflow=REQUEST, pre_appraisal=True))
+
+
+class NeedLike(Protocol):
+    organisation_id: int
+
+
+def can_read_needs(actor: Actor) -> bool:
+    """Needs are posted for manufacturers and the agency to read; IRCCS and regional bodies
+    read them to endorse them. They hold no confidential data."""
+    return actor.role in ("irccs", "assessor", "manufacturer", "agency")
+
+
+def can_post_need(actor: Actor) -> bool:
+    return actor.role in ("irccs", "assessor") and actor.organisation_id is not None
+
+
+def can_endorse_need(actor: Actor, need: NeedLike) -> bool:
+    """Another IRCCS endorses a need (its own need is declared already)."""
+    return (
+        actor.role == "irccs"
+        and actor.organisation_id is not None
+        and actor.organisation_id != need.organisation_id
+    )
+
+
+def can_link_need(actor: Actor, request: RequestLike) -> bool:
+    return is_manufacturer_of(actor, request) and request.state in NEED_LINKABLE_STATES

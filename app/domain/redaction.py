@@ -58,7 +58,9 @@ INTERNAL_AUDIT_ENTITIES = frozenset({"coi_declaration"})
 INTERNAL_AUDIT_ACTIONS = frozenset({"priority_scores_edited", "priority_weights_edited"})
 # Keys of an otherwise visible entry that only the internal readers see: the basis of a
 # prioritisation decision is derived from the agency's internal scores.
-INTERNAL_AUDIT_DATA_KEYS = frozenset({"priority_index", "priority_weights", "criteria_scored"})
+INTERNAL_AUDIT_DATA_KEYS = frozenset(
+    {"priority_index", "priority_weights", "criteria_scored", "derived_scores"}
+)
 # Audit entries about one IRCCS's adoption record: its decisions, usage and spend.
 ADOPTION_AUDIT_ENTITIES = frozenset({"adoption"})
 

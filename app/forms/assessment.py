@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.core_model import DOMAINS, STATUSES
-from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES
+from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES, WEIGHTED_CRITERIA
 from app.forms.base import AppForm
 from app.forms.dossier import MoneyField
 from app.workflow.action_labels import OUTCOME_LABELS, ROUTE_LABELS
@@ -46,6 +46,7 @@ CRITERION_LABELS = {
     "inappropriate_use_risk": _l("Risk of inappropriate use"),
     "degree_of_innovation": _l("Degree of innovation"),
     "plan_fit": _l("Fit with national/regional plans"),
+    "declared_need": _l("Declared need (number of IRCCS, patients)"),
 }
 
 SCORE_LABELS = {
@@ -172,7 +173,7 @@ def weights_form_class() -> type[AppForm]:
                 ),
             ],
         )
-        for criterion in CRITERIA
+        for criterion in WEIGHTED_CRITERIA
     }
     return type("PriorityWeightsForm", (WeightsFormBase,), attributes)
 
@@ -187,7 +188,7 @@ class WeightsFormBase(AppForm):
         return True
 
     def weights(self) -> dict[str, Decimal]:
-        return {c: self[field_name("weight", c)].data for c in CRITERIA}
+        return {c: self[field_name("weight", c)].data for c in WEIGHTED_CRITERIA}
 
 
 class DecisionForm(AppForm):

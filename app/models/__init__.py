@@ -14,6 +14,7 @@ from app.models.audit import AuditAnchor, AuditChainHead, AuditEntry
 from app.models.consultation import ConsultationComment
 from app.models.documents import Document, DocumentVersion
 from app.models.information import Answer, AnswerAttachment, InformationRound, Question
+from app.models.needs import ClinicalNeed, NeedEndorsement, NeedLink
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, RecoveryCode, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
@@ -30,6 +31,7 @@ __all__ = [
     "AuditAnchor",
     "AuditChainHead",
     "AuditEntry",
+    "ClinicalNeed",
     "CoiDeclaration",
     "Comparator",
     "ConsultationComment",
@@ -42,6 +44,8 @@ __all__ = [
     "FactualComment",
     "IdempotencyRecord",
     "InformationRound",
+    "NeedEndorsement",
+    "NeedLink",
     "Notification",
     "NotificationPreference",
     "Organisation",

@@ -140,6 +140,28 @@ def _recommendation_block(data: RecordData, report_format):
     return KeyFigures(_("Recommendation"), items)
 
 
+def _needs_table(data: RecordData) -> Table:
+    """The IRCCS needs the request is linked to (needs are read by every process role: no
+    confidential field)."""
+    columns = [
+        Column("need", _("Need"), TEXT, 30),
+        Column("posted_by", _("Posted by"), TEXT, 24),
+        Column("patients", _("Patients per year"), INTEGER, 12),
+        Column("endorsements", _("Endorsements"), INTEGER, 12),
+    ]
+    rows = [
+        [need.title, need.organisation.name, need.patients_per_year, endorsed]
+        for need, endorsed in data.needs or ()
+    ]
+    return Table(
+        "needs",
+        _("Declared needs"),
+        columns,
+        rows,
+        empty_text=_("No declared need is linked to this request."),
+    )
+
+
 def _field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
 
@@ -252,6 +274,7 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
     report.sections = [
         Section(_("Dossier summary"), [dossier]),
         Section(_("Timeline"), [_timeline_table(data)]),
+        Section(_("Declared needs"), [_needs_table(data)]),
         Section(_("Recommendation"), [_recommendation_block(data, report.format)]),
         Section(_("Audit trail"), _audit_blocks(data)),
     ]

@@ -32,6 +32,7 @@ class RequestRecordData:
     actor_names: dict[int, str]  # user id -> display name (never the email)
     entry_checks: dict[int, bool]
     chain: object  # app.domain.audit_chain.ChainReport
+    needs: list = None  # [(ClinicalNeed, endorsements)] the request is linked to
 
 
 def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
@@ -41,6 +42,7 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
     from app.core.audit import entries_for_request, verify_chain
     from app.core.fire import stage_timeline
     from app.domain.errors import NotFound
+    from app.needs.queries import needs_of_request
     from app.requests.queries import get_request_for
 
     if actor is None:
@@ -62,6 +64,7 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
         actor_names=_actor_names(entries),
         entry_checks=_entry_checks(entries),
         chain=verify_chain(),
+        needs=needs_of_request(request.id),
     )
 
 
