@@ -28,6 +28,7 @@ VIEW_MODULES = (
     "app.api.notifications",
     "app.api.openapi",
     "app.api.reports",
+    "app.api.reuse",
     "app.api.requests",
     "app.api.workflow",
 )

@@ -31,4 +31,5 @@ VIEW_MODULES = (
     "app.assessment.assignment_views",
     "app.assessment.guards",
     "app.assessment.prioritisation_views",
+    "app.assessment.reuse_views",
 )

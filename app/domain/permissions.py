@@ -267,3 +267,21 @@ def can_endorse_need(actor: Actor, need: NeedLike) -> bool:
 
 def can_link_need(actor: Actor, request: RequestLike) -> bool:
     return is_manufacturer_of(actor, request) and request.state in NEED_LINKABLE_STATES
+
+
+# --- Reuse of existing assessments ------------------------------------------------------------
+
+# From intake to the end of the assessment, an existing assessment may be recorded and its
+# Core Model domains adopted, adapted or redone.
+REUSE_STATES = frozenset(states_where(workflow=REQUEST, pre_appraisal=True)) - {"draft"}
+
+
+def can_view_reuse(actor: Actor, request: RequestLike, coi_cleared: bool | None) -> bool:
+    """The agency (what matches, what was reused) and the cleared assessors of the body."""
+    if actor.role == "agency":
+        return request.state != "draft"
+    return is_assessor_of(actor, request) and coi_cleared is True
+
+
+def can_record_reuse(actor: Actor, request: RequestLike, coi_cleared: bool | None) -> bool:
+    return can_view_reuse(actor, request, coi_cleared) and request.state in REUSE_STATES

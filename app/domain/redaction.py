@@ -114,6 +114,18 @@ class RequestView:
         return self.relation in PARTIES
 
     @property
+    def sees_reuse(self) -> bool:
+        """The existing assessments recorded on the request and the domains reused from
+        them: the parties' working data (which other requests match is the agency's only)."""
+        return self.relation in PARTIES
+
+    @property
+    def sees_linked_needs(self) -> bool:
+        """The IRCCS needs the request is linked to: read by every logged-in process role
+        (needs hold no confidential data), not by the public."""
+        return self.relation is not Relation.PUBLIC
+
+    @property
     def sees_every_adoption(self) -> bool:
         return self.relation in ALL_ADOPTION_READERS
 

@@ -18,6 +18,7 @@ from app.models.needs import ClinicalNeed, NeedEndorsement, NeedLink
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, RecoveryCode, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
+from app.models.reuse import DomainReuse, PriorAssessment
 from app.models.usage import UsageReport
 from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
 
@@ -40,6 +41,7 @@ __all__ = [
     "Document",
     "DocumentVersion",
     "DomainAssessment",
+    "DomainReuse",
     "EvidenceItem",
     "FactualComment",
     "IdempotencyRecord",
@@ -49,6 +51,7 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "Organisation",
+    "PriorAssessment",
     "PriorityScore",
     "PriorityWeight",
     "Question",

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask import request as http_request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from app.domain import permissions
 from app.errors import form_page
@@ -79,7 +80,9 @@ def _render_detail(need, endorse_form=None, link_form=None, status=200):
     linked_ids = {r.id for r in linked}
     link_form = link_form or LinkForm()
     link_form.request_id.choices = [
-        (r.id, r.title) for r in queries.linkable_requests(actor) if r.id not in linked_ids
+        SelectChoice(r.id, r.title)
+        for r in queries.linkable_requests(actor)
+        if r.id not in linked_ids
     ]
     return (
         render_template(
@@ -115,7 +118,9 @@ def link(need_id: int):
     if _actor().role != "manufacturer":
         abort(403)
     form = LinkForm()
-    form.request_id.choices = [(r.id, r.title) for r in queries.linkable_requests(_actor())]
+    form.request_id.choices = [
+        SelectChoice(r.id, r.title) for r in queries.linkable_requests(_actor())
+    ]
     if not form.validate():
         return _render_detail(need, link_form=form, status=UNPROCESSABLE)
     req = get_request_for(_actor(), form.request_id.data)

@@ -162,6 +162,46 @@ def _needs_table(data: RecordData) -> Table:
     )
 
 
+def _reuse_blocks(data: RecordData) -> list:
+    """The existing assessments recorded and the domains reused (parties only: the redaction
+    decided what `data` holds)."""
+    if not data.view.sees_reuse:
+        return [Note(_("The reuse of existing assessments is for the parties to the request."))]
+    from app.forms.assessment import DOMAIN_LABELS
+    from app.forms.reuse import CHOICE_LABELS, SOURCE_LABELS
+
+    priors = Table(
+        "prior_assessments",
+        _("Existing assessments"),
+        [
+            Column("source", _("Source"), TEXT, 24),
+            Column("reference", _("Reference"), TEXT, 36),
+            Column("date", _("Date"), TEXT, 11),
+            Column("link", _("Link"), TEXT, 30),
+        ],
+        [
+            [str(SOURCE_LABELS[p.source]), p.reference, p.issued_on.isoformat(), p.url]
+            for p in data.priors or ()
+        ],
+        empty_text=_("No existing assessment is recorded."),
+    )
+    choices = Table(
+        "reuse_choices",
+        _("Core Model domains reused"),
+        [
+            Column("domain", _("Domain"), TEXT, 30),
+            Column("choice", _("Choice"), TEXT, 12),
+            Column("note", _("Note"), TEXT, 40),
+        ],
+        [
+            [str(DOMAIN_LABELS[d]), str(CHOICE_LABELS[row.choice]), row.note]
+            for d, row in sorted((data.reuse_choices or {}).items())
+        ],
+        empty_text=_("No domain reused."),
+    )
+    return [priors, choices]
+
+
 def _field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
 
@@ -275,6 +315,7 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
         Section(_("Dossier summary"), [dossier]),
         Section(_("Timeline"), [_timeline_table(data)]),
         Section(_("Declared needs"), [_needs_table(data)]),
+        Section(_("Reuse of existing assessments"), _reuse_blocks(data)),
         Section(_("Recommendation"), [_recommendation_block(data, report.format)]),
         Section(_("Audit trail"), _audit_blocks(data)),
     ]

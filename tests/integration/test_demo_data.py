@@ -10,9 +10,11 @@ from app.models import (
     AuditEntry,
     ClinicalNeed,
     DeviceRequest,
+    DomainReuse,
     NeedEndorsement,
     NeedLink,
     Organisation,
+    PriorAssessment,
     UsageReport,
     User,
 )
@@ -41,6 +43,7 @@ def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
     assert kinds["irccs"] >= 6 and kinds["regional_body"] == 3 and kinds["manufacturer"] == 3
     assert _count(ClinicalNeed) == 3 and _count(NeedEndorsement) >= 6
     assert _count(NeedLink) == 3
+    assert _count(PriorAssessment) == 2 and _count(DomainReuse) == 3
     assert verify_chain().ok
 
     entries = _count(AuditEntry)
