@@ -24,6 +24,7 @@ VIEW_MODULES = (
     "app.api.errors",
     "app.api.information",
     "app.api.me",
+    "app.api.milestones",
     "app.api.needs",
     "app.api.notifications",
     "app.api.openapi",

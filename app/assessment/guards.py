@@ -20,6 +20,7 @@ from flask_login import current_user
 from app.adoption.usage import usage_totals
 from app.assessment import bp
 from app.domain import permissions
+from app.domain.evidence import takes_milestones
 from app.extensions import db, login_manager
 from app.models import DeviceRequest
 from app.requests.action_panel import register_action_page
@@ -85,6 +86,11 @@ def _links_for(actor, req) -> list[AreaLink]:
             )
         )
     cleared = coi_status_for(actor, req) == permissions.COI_CLEARED
+    recommendation = getattr(req, "recommendation", None)
+    if recommendation is not None and takes_milestones(recommendation.outcome):
+        links.append(
+            AreaLink(_("Evidence milestones"), url_for("assessment.milestones", request_id=rid))
+        )
     if permissions.can_view_reuse(actor, req, cleared):
         links.append(
             AreaLink(

@@ -126,6 +126,12 @@ class RequestView:
         return self.relation is not Relation.PUBLIC
 
     @property
+    def sees_milestones(self) -> bool:
+        """The evidence milestones of the recommendation: every logged-in reader of the
+        request (they restate what the published recommendation asks), not the public."""
+        return self.relation is not Relation.PUBLIC
+
+    @property
     def sees_every_adoption(self) -> bool:
         return self.relation in ALL_ADOPTION_READERS
 

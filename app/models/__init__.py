@@ -13,6 +13,7 @@ from app.models.assessment import (
 from app.models.audit import AuditAnchor, AuditChainHead, AuditEntry
 from app.models.consultation import ConsultationComment
 from app.models.documents import Document, DocumentVersion
+from app.models.evidence import EvidenceMilestone
 from app.models.information import Answer, AnswerAttachment, InformationRound, Question
 from app.models.needs import ClinicalNeed, NeedEndorsement, NeedLink
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
@@ -43,6 +44,7 @@ __all__ = [
     "DomainAssessment",
     "DomainReuse",
     "EvidenceItem",
+    "EvidenceMilestone",
     "FactualComment",
     "IdempotencyRecord",
     "InformationRound",

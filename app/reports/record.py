@@ -202,6 +202,31 @@ def _reuse_blocks(data: RecordData) -> list:
     return [priors, choices]
 
 
+def _milestones_table(data: RecordData) -> Table:
+    from app.forms.milestones import ID_KIND_LABELS, STATUS_LABELS
+
+    columns = [
+        Column("evidence", _("Evidence"), TEXT, 34),
+        Column("study", _("Study or registry"), TEXT, 26),
+        Column("irccs", _("IRCCS"), TEXT, 20),
+        Column("due", _("Due"), TEXT, 11),
+        Column("status", _("Status"), TEXT, 12),
+    ]
+    rows = [
+        [
+            m.evidence,
+            f"{ID_KIND_LABELS[m.id_kind]}: {m.study_id}",
+            m.irccs.name,
+            m.due_on.isoformat(),
+            str(STATUS_LABELS[m.status]),
+        ]
+        for m in data.milestones or ()
+    ]
+    return Table(
+        "milestones", _("Evidence milestones"), columns, rows, empty_text=_("No milestone.")
+    )
+
+
 def _field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
 
@@ -317,6 +342,7 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
         Section(_("Declared needs"), [_needs_table(data)]),
         Section(_("Reuse of existing assessments"), _reuse_blocks(data)),
         Section(_("Recommendation"), [_recommendation_block(data, report.format)]),
+        Section(_("Evidence milestones"), [_milestones_table(data)]),
         Section(_("Audit trail"), _audit_blocks(data)),
     ]
     return report

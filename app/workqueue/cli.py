@@ -97,6 +97,20 @@ def _report_overdue(now: datetime) -> tuple[int, int]:
     return len(rows), len(fresh)
 
 
+def _miss_due_milestones(now: datetime) -> None:
+    """Evidence milestones past their due date (Europe/Rome) are missed: each moves its
+    request to reassessment due (app.assessment.milestones). One commit for them all."""
+    from app.assessment.milestones import check_due
+
+    for item in check_due(now, now.astimezone(ROME).date()):
+        name = item.receipt_number or f"#{item.request_id}"
+        click.echo(
+            f"missed  {name}: evidence milestone {item.study_id} due {item.due_on.isoformat()}"
+            f" (request now {item.moved_to})"
+        )
+    db.session.commit()
+
+
 @click.group("deadlines", help="Deadline tools.")
 def deadlines_group() -> None:
     pass
@@ -117,6 +131,7 @@ def check(now_text: str | None) -> None:
     now = parse_now(now_text)
     click.echo(f"Deadline check at {_rome(now)} (Europe/Rome)")
     lapsed, failed = _lapse_all(now)
+    _miss_due_milestones(now)
     overdue, fresh = _report_overdue(now)
     reminders = write_reminders(now)
     db.session.commit()

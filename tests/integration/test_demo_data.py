@@ -11,6 +11,7 @@ from app.models import (
     ClinicalNeed,
     DeviceRequest,
     DomainReuse,
+    EvidenceMilestone,
     NeedEndorsement,
     NeedLink,
     Organisation,
@@ -44,6 +45,7 @@ def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
     assert _count(ClinicalNeed) == 3 and _count(NeedEndorsement) >= 6
     assert _count(NeedLink) == 3
     assert _count(PriorAssessment) == 2 and _count(DomainReuse) == 3
+    assert _count(EvidenceMilestone) == 2
     assert verify_chain().ok
 
     entries = _count(AuditEntry)

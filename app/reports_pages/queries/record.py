@@ -35,12 +35,14 @@ class RequestRecordData:
     needs: list = None  # [(ClinicalNeed, endorsements)] the request is linked to
     priors: list = None  # PriorAssessment rows (parties only)
     reuse_choices: dict = None  # domain -> DomainReuse (parties only)
+    milestones: list = None  # EvidenceMilestone rows
 
 
 def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
     """The request (NotFound unless the actor may see it), its timeline, recommendation, the
     audit entries the actor may read with each entry's own check, and the verification of the
     whole chain. `actor` None is the system (a CLI report): the whole record."""
+    from app.assessment.milestones import milestones_of
     from app.assessment.reuse import choices_of, priors_of
     from app.core.audit import entries_for_request, verify_chain
     from app.core.fire import stage_timeline
@@ -70,6 +72,7 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
         needs=needs_of_request(request.id) if view.sees_linked_needs else [],
         priors=priors_of(request.id) if view.sees_reuse else [],
         reuse_choices=choices_of(request.id) if view.sees_reuse else {},
+        milestones=milestones_of(request.id) if view.sees_milestones else [],
     )
 
 
