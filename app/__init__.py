@@ -120,6 +120,7 @@ FEATURE_PACKAGES = (
     "app.public",
     "app.reports_pages",
     "app.requests",
+    "app.safety",
     "app.workqueue",
 )
 
@@ -160,6 +161,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.reports_pages import bp as reports_bp
     from app.requests import actions_bp
     from app.requests import bp as requests_bp
+    from app.safety import bp as safety_bp
     from app.workqueue import bp as workqueue_bp
 
     app.register_blueprint(main_bp)
@@ -179,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(notifications_bp, url_prefix="/inbox")
     app.register_blueprint(needs_bp, url_prefix="/needs")
+    app.register_blueprint(safety_bp, url_prefix="/safety")
     init_notifications(app)
     register_error_handlers(app)
 

@@ -136,6 +136,10 @@ def report_usage(
     except IntegrityError as error:
         raise Conflict("someone else reported this quarter meanwhile; reload") from error
     _audit(actor, adoption, report, previous, reason, now, ip)
+    # The safety loop: a rate over the device's threshold alerts the agency (same transaction).
+    from app.safety.operations import check_usage
+
+    check_usage(report, adoption, now)
     return report
 
 

@@ -30,6 +30,7 @@ VIEW_MODULES = (
     "app.api.openapi",
     "app.api.reports",
     "app.api.reuse",
+    "app.api.safety",
     "app.api.requests",
     "app.api.workflow",
 )

@@ -28,6 +28,7 @@ TAGS = (
     ("Adoption", "IRCCS adoption records and quarterly usage reports."),
     ("Needs", "Unmet clinical needs posted by IRCCS and regional bodies, endorsed, linked."),
     ("Evidence milestones", "Milestones of evidence-generation outcomes: set, delivered, missed."),
+    ("Safety", "Safety alerts (adverse events over threshold, expired CE certificates)."),
     ("Reuse", "Requests matching one, existing assessments and the domains reused."),
     ("Reports", "Timing and adoption figures, as on the report pages."),
     ("Notifications", "Your notifications (the in-app inbox): list and mark read."),

@@ -126,6 +126,11 @@ class RequestView:
         return self.relation is not Relation.PUBLIC
 
     @property
+    def sees_safety_alerts(self) -> bool:
+        """The safety alerts of the device (rates per IRCCS report): the parties only."""
+        return self.relation in PARTIES
+
+    @property
     def sees_milestones(self) -> bool:
         """The evidence milestones of the recommendation: every logged-in reader of the
         request (they restate what the published recommendation asks), not the public."""

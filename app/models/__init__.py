@@ -20,6 +20,7 @@ from app.models.notifications import Notification, NotificationPreference, Remin
 from app.models.organisations import Organisation, RecoveryCode, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.reuse import DomainReuse, PriorAssessment
+from app.models.safety import SafetyAlert, SafetyThreshold
 from app.models.usage import UsageReport
 from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
 
@@ -61,6 +62,8 @@ __all__ = [
     "RecoveryCode",
     "ReminderSetting",
     "RequestTiming",
+    "SafetyAlert",
+    "SafetyThreshold",
     "StageRecord",
     "UsageReport",
     "User",

@@ -227,6 +227,30 @@ def _milestones_table(data: RecordData) -> Table:
     )
 
 
+def _safety_blocks(data: RecordData) -> list:
+    if not data.view.sees_safety_alerts:
+        return [Note(_("The safety alerts are for the parties to the request."))]
+    status = {"open": _("Open"), "suspended": _("suspended"), "dismissed": _("dismissed")}
+    rows = [
+        [
+            a.raised_at,
+            a.summary,
+            "" if a.rate is None else f"{a.rate:.2f}",
+            "" if a.threshold is None else f"{a.threshold:.2f}",
+            str(status[a.status]),
+        ]
+        for a in data.safety_alerts or ()
+    ]
+    columns = [
+        Column("raised", _("Raised"), DATETIME, 15),
+        Column("summary", _("Alert"), TEXT, 40),
+        Column("rate", _("Adverse events per 100 procedures"), TEXT, 12),
+        Column("threshold", _("Threshold"), TEXT, 10),
+        Column("status", _("Status"), TEXT, 12),
+    ]
+    return [Table("safety", _("Safety alerts"), columns, rows, empty_text=_("No safety alert."))]
+
+
 def _field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
 
@@ -343,6 +367,7 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
         Section(_("Reuse of existing assessments"), _reuse_blocks(data)),
         Section(_("Recommendation"), [_recommendation_block(data, report.format)]),
         Section(_("Evidence milestones"), [_milestones_table(data)]),
+        Section(_("Safety alerts"), _safety_blocks(data)),
         Section(_("Audit trail"), _audit_blocks(data)),
     ]
     return report

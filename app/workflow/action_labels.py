@@ -93,6 +93,8 @@ FIELD_LABELS = {
     "evidence_requirements": _l("Evidence to be generated"),
     "review_date": _l("Review date"),
     "decline_reason": _l("Reason for declining"),
+    "fsn_number": _l("Field safety notice number"),
+    "authority_reference": _l("Competent authority reference"),
 }
 
 # Data the workflow service adds to an audit entry beyond the form's fields.

@@ -111,6 +111,16 @@ def _miss_due_milestones(now: datetime) -> None:
     db.session.commit()
 
 
+def _expired_certificates(now: datetime) -> None:
+    """A device in force whose CE certificate expired raises a safety alert to the agency
+    (once per expiry date), which proposes to suspend it (app.safety.operations)."""
+    from app.safety.operations import check_certificates
+
+    for alert in check_certificates(now.astimezone(ROME).date(), now):
+        click.echo(f"alert   #{alert.request_id}: {alert.summary}")
+    db.session.commit()
+
+
 @click.group("deadlines", help="Deadline tools.")
 def deadlines_group() -> None:
     pass
@@ -132,6 +142,7 @@ def check(now_text: str | None) -> None:
     click.echo(f"Deadline check at {_rome(now)} (Europe/Rome)")
     lapsed, failed = _lapse_all(now)
     _miss_due_milestones(now)
+    _expired_certificates(now)
     overdue, fresh = _report_overdue(now)
     reminders = write_reminders(now)
     db.session.commit()

@@ -16,6 +16,7 @@ from app.models import (
     NeedLink,
     Organisation,
     PriorAssessment,
+    SafetyAlert,
     UsageReport,
     User,
 )
@@ -46,6 +47,7 @@ def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
     assert _count(NeedLink) == 3
     assert _count(PriorAssessment) == 2 and _count(DomainReuse) == 3
     assert _count(EvidenceMilestone) == 2
+    assert _count(SafetyAlert) >= 1  # demo usage over a device's threshold
     assert verify_chain().ok
 
     entries = _count(AuditEntry)

@@ -36,6 +36,7 @@ class RequestRecordData:
     priors: list = None  # PriorAssessment rows (parties only)
     reuse_choices: dict = None  # domain -> DomainReuse (parties only)
     milestones: list = None  # EvidenceMilestone rows
+    safety_alerts: list = None  # SafetyAlert rows (parties only)
 
 
 def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
@@ -49,6 +50,7 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
     from app.domain.errors import NotFound
     from app.needs.queries import needs_of_request
     from app.requests.queries import get_request_for
+    from app.safety.operations import alerts_of
 
     if actor is None:
         request = db.session.get(DeviceRequest, request_id)
@@ -73,6 +75,7 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
         priors=priors_of(request.id) if view.sees_reuse else [],
         reuse_choices=choices_of(request.id) if view.sees_reuse else {},
         milestones=milestones_of(request.id) if view.sees_milestones else [],
+        safety_alerts=alerts_of(request.id) if view.sees_safety_alerts else [],
     )
 
 
