@@ -148,7 +148,7 @@ def test_a_declared_need_and_a_reused_assessment(people, world):
     act(agency, "admit")
     act(agency, "start_prioritisation")
     agency.goto(f"{request_url}/prioritisation")
-    row = agency.locator("tr[data-criterion='declared_need']")
+    row = agency.locator("tr[data-derived-criterion='declared_need']")
     assert text_of(row.locator(".declared-need-score")) == "3"
     assert "3 IRCCS" in text_of(row)
 
