@@ -17,6 +17,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -424,6 +425,12 @@ class UsageReportForm(AppForm):
     # Typed as people write amounts: "185000", "185000.00" or "185.000,00".
     spend = MoneyField(_l("Spend (EUR)"), validators=[InputRequired(REQUIRED)])
     adverse_events = IntegerField(_l("Adverse events"), validators=_required_not_negative())
+    fsn_number = StringField(
+        _l("Field safety notice number"), validators=[Optional(), Length(max=100)]
+    )
+    authority_reference = StringField(
+        _l("Competent authority reference"), validators=[Optional(), Length(max=100)]
+    )
     reason = _text(
         _l("Reason for the correction"),
         2,
@@ -439,4 +446,6 @@ class UsageReportForm(AppForm):
             "procedures": self.procedures.data,
             "spend": self.spend.data,
             "adverse_events": self.adverse_events.data,
+            "fsn_number": (self.fsn_number.data or "").strip(),
+            "authority_reference": (self.authority_reference.data or "").strip(),
         }

@@ -134,3 +134,29 @@ def test_the_record_shows_the_alerts_to_the_parties(cast, in_use, as_user):
     assert "Safety alerts" in text and "12.50" in text
     irccs_text = pdf_text(as_user(cast.irccs).get(f"/reports/requests/{req.id}.pdf").data)
     assert "12.50" not in irccs_text
+
+
+def test_a_usage_report_carries_its_vigilance_references(cast, in_use, as_user, client):
+    from app.models import UsageReport
+    from tests.api_support import api_for
+
+    _req, own, other = in_use
+    data = figures(
+        procedures=8, events=1, fsn_number="FSN-2026-014", authority_reference="MdS-VIG-2026/331"
+    )
+    assert as_user(cast.irccs).post(usage_url(own), data=data).status_code == 302
+    report = db.session.scalars(select(UsageReport)).one()
+    assert (report.fsn_number, report.authority_reference) == ("FSN-2026-014", "MdS-VIG-2026/331")
+    api = api_for(client, cast.other_irccs)
+    body = {
+        "year": 2025,
+        "quarter": 1,
+        "units": 3,
+        "procedures": 3,
+        "spend": "100.00",
+        "adverse_events": 0,
+        "fsn_number": "FSN-9",
+    }
+    made = api.post(f"/adoptions/{other.id}/usage-reports", json=body)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["fsn_number"] == "FSN-9"
