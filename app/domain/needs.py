@@ -10,13 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.domain.vocab import Role
-
-# Who may post a need: the IRCCS where needs emerge, and the regional HTA bodies.
-POSTING_ROLES = frozenset({Role.IRCCS, Role.ASSESSOR})
-# Who reads the list of needs: everyone with work in the process.
-READING_ROLES = frozenset({Role.IRCCS, Role.ASSESSOR, Role.MANUFACTURER, Role.AGENCY})
-
 TEXT_FIELDS = ("condition", "population", "standard_of_care", "gap")
 PATIENTS_MAX = 10_000_000
 TEXT_MAX = 4000

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from app.domain import roles
 from app.workflow.facts import ADOPTION, REQUEST, states_where
 from app.workflow.states import POSITIVE_OUTCOMES
 
@@ -249,11 +250,11 @@ class NeedLike(Protocol):
 def can_read_needs(actor: Actor) -> bool:
     """Needs are posted for manufacturers and the agency to read; IRCCS and regional bodies
     read them to endorse them. They hold no confidential data."""
-    return actor.role in ("irccs", "assessor", "manufacturer", "agency")
+    return actor.role in roles.PROCESS_ROLES
 
 
 def can_post_need(actor: Actor) -> bool:
-    return actor.role in ("irccs", "assessor") and actor.organisation_id is not None
+    return actor.role in roles.NEED_POSTING_ROLES and actor.organisation_id is not None
 
 
 def can_endorse_need(actor: Actor, need: NeedLike) -> bool:
