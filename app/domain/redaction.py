@@ -59,7 +59,15 @@ INTERNAL_AUDIT_ACTIONS = frozenset({"priority_scores_edited", "priority_weights_
 # Keys of an otherwise visible entry that only the internal readers see: the basis of a
 # prioritisation decision is derived from the agency's internal scores.
 INTERNAL_AUDIT_DATA_KEYS = frozenset(
-    {"priority_index", "priority_weights", "criteria_scored", "derived_scores"}
+    {
+        "priority_index",
+        "priority_weights",
+        "criteria_scored",
+        "derived_scores",
+        # A safety alert's rate and threshold come from one IRCCS's usage figures.
+        "rate",
+        "threshold",
+    }
 )
 # Audit entries about one IRCCS's adoption record: its decisions, usage and spend.
 ADOPTION_AUDIT_ENTITIES = frozenset({"adoption"})
@@ -127,8 +135,9 @@ class RequestView:
 
     @property
     def sees_safety_alerts(self) -> bool:
-        """The safety alerts of the device (rates per IRCCS report): the parties only."""
-        return self.relation in PARTIES
+        """The safety alerts of the device: they hold one IRCCS's usage figures, so they are
+        read by those who read every IRCCS's figures (the agency), like the usage itself."""
+        return self.relation in ALL_ADOPTION_READERS
 
     @property
     def sees_milestones(self) -> bool:

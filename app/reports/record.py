@@ -229,7 +229,7 @@ def _milestones_table(data: RecordData) -> Table:
 
 def _safety_blocks(data: RecordData) -> list:
     if not data.view.sees_safety_alerts:
-        return [Note(_("The safety alerts are for the parties to the request."))]
+        return [Note(_("The safety alerts are for the agency."))]
     status = {"open": _("Open"), "suspended": _("suspended"), "dismissed": _("dismissed")}
     rows = [
         [

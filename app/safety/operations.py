@@ -27,6 +27,10 @@ from app.models import DeviceRequest, SafetyAlert, SafetyThreshold
 from app.workflow.definitions import SUSPENDABLE_STATES
 
 ALERT_ENTITY = "safety_alert"
+SUSPENSION_REASONS = {
+    "adverse_event_rate": "Safety alert: adverse events above the device's threshold.",
+    "ce_certificate": "Safety alert: the CE certificate has expired.",
+}
 RAISED = "safety_alert_raised"
 DISMISSED = "safety_alert_dismissed"
 THRESHOLD_SET = "safety_threshold_set"
@@ -181,7 +185,9 @@ def suspend_from(
     if alert.status != "open":
         raise Conflict("this alert is closed already")
     request = alert.request
-    why = (reason or "").strip() or f"Safety alert {alert.id}: {alert.summary}"
+    # The default reason names the kind of alert, never an IRCCS's figures (the manufacturer
+    # reads the suspension's reason in its audit trail).
+    why = (reason or "").strip() or SUSPENSION_REASONS[alert.kind]
     entry = fire(
         request,
         "suspend",

@@ -125,15 +125,17 @@ def test_the_api_lists_alerts_and_suspends_from_one(client, cast, in_use, as_use
     assert api_for(client, cast.irccs).get("/safety/alerts").status_code == 403
 
 
-def test_the_record_shows_the_alerts_to_the_parties(cast, in_use, as_user):
+def test_the_record_shows_the_alerts_to_the_agency_only(cast, in_use, as_user):
     from tests.functional.test_reports_pages import pdf_text
 
     req, own, _other = in_use
     as_user(cast.irccs).post(usage_url(own), data=figures(procedures=8, events=1))
     text = pdf_text(as_user(cast.agency).get(f"/reports/requests/{req.id}.pdf").data)
     assert "Safety alerts" in text and "12.50" in text
-    irccs_text = pdf_text(as_user(cast.irccs).get(f"/reports/requests/{req.id}.pdf").data)
-    assert "12.50" not in irccs_text
+    # One IRCCS's figures: neither another IRCCS nor the manufacturer reads them.
+    for reader in (cast.irccs, cast.manufacturer):
+        other_text = pdf_text(as_user(reader).get(f"/reports/requests/{req.id}.pdf").data)
+        assert "12.50" not in other_text
 
 
 def test_a_usage_report_carries_its_vigilance_references(cast, in_use, as_user, client):
