@@ -117,10 +117,12 @@ FEATURE_PACKAGES = (
     "app.assessment",
     "app.documents",
     "app.main",
+    "app.needs",
     "app.notifications",
     "app.public",
     "app.reports_pages",
     "app.requests",
+    "app.safety",
     "app.workqueue",
 )
 
@@ -154,12 +156,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.documents import public_bp as documents_public_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
+    from app.needs import bp as needs_bp
     from app.notifications import bp as notifications_bp
     from app.notifications import init_app as init_notifications
     from app.public import bp as public_bp
     from app.reports_pages import bp as reports_bp
     from app.requests import actions_bp
     from app.requests import bp as requests_bp
+    from app.safety import bp as safety_bp
     from app.workqueue import bp as workqueue_bp
 
     app.register_blueprint(main_bp)
@@ -178,6 +182,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(notifications_bp, url_prefix="/inbox")
+    app.register_blueprint(needs_bp, url_prefix="/needs")
+    app.register_blueprint(safety_bp, url_prefix="/safety")
     init_notifications(app)
     register_error_handlers(app)
 

@@ -45,6 +45,8 @@ NAV_ITEMS = (
     ("requests.index", _l("Requests"), roles.REQUEST_ROLES),
     ("assessment.ranking", _l("Prioritisation"), ("agency",)),
     ("adoptions.index", _l("Adoption"), roles.ADOPTION_RECORD_ROLES),
+    ("needs.index", _l("Needs"), roles.PROCESS_ROLES),
+    ("safety.index", _l("Safety"), ("agency",)),
     ("reports.index", _l("Reports"), roles.PROCESS_ROLES),
     ("workqueue.workflow_diagram", _l("Workflow"), None),
     ("admin.users", _l("Users"), ("admin",)),

@@ -126,6 +126,8 @@ def report_usage(
         procedures=int(figures["procedures"]),
         spend=Decimal(str(figures["spend"])).quantize(Decimal("0.01")),
         adverse_events=int(figures["adverse_events"]),
+        fsn_number=str(figures.get("fsn_number") or "").strip()[:100],
+        authority_reference=str(figures.get("authority_reference") or "").strip()[:100],
         version=previous.version + 1 if previous else 1,
         reported_at=now,
         reported_by_id=actor.id,
@@ -136,6 +138,10 @@ def report_usage(
     except IntegrityError as error:
         raise Conflict("someone else reported this quarter meanwhile; reload") from error
     _audit(actor, adoption, report, previous, reason, now, ip)
+    # The safety loop: a rate over the device's threshold alerts the agency (same transaction).
+    from app.safety.operations import check_usage
+
+    check_usage(report, adoption, now)
     return report
 
 

@@ -24,9 +24,13 @@ VIEW_MODULES = (
     "app.api.errors",
     "app.api.information",
     "app.api.me",
+    "app.api.milestones",
+    "app.api.needs",
     "app.api.notifications",
     "app.api.openapi",
     "app.api.reports",
+    "app.api.reuse",
+    "app.api.safety",
     "app.api.requests",
     "app.api.workflow",
 )

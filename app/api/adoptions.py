@@ -33,6 +33,7 @@ from app.workflow.definitions import ADOPTION_WORKFLOW
 from app.workflow.states import ADOPTION_STATES, DECLINE_REASONS
 
 FIGURES = ("units", "procedures", "adverse_events")
+VIGILANCE = ("fsn_number", "authority_reference")  # optional references of adverse events
 USAGE_MESSAGES = {
     "in_future": _l("This quarter has not started yet."),
     "required": _l("Please fill this in."),
@@ -71,6 +72,8 @@ USAGE_REPORT = t.component(
             "procedures": t.INTEGER,
             "spend": t.MONEY,
             "adverse_events": t.INTEGER,
+            "fsn_number": t.STRING,
+            "authority_reference": t.STRING,
             "reported_at": t.DATETIME,
         }
     ),
@@ -90,6 +93,8 @@ t.component(
             "procedures": COUNT,
             "spend": {"type": ["string", "number"], "description": 'EUR, e.g. "12500.00"'},
             "adverse_events": COUNT,
+            "fsn_number": {"type": "string", "maxLength": 100},
+            "authority_reference": {"type": "string", "maxLength": 100},
             "reason": {"type": "string", "description": "Required to correct a reported quarter."},
         },
         required=("year", "quarter", "units", "procedures", "spend", "adverse_events"),
@@ -141,6 +146,8 @@ def usage_json(report) -> dict:
         "procedures": report.procedures,
         "spend": f"{Decimal(report.spend):.2f}",
         "adverse_events": report.adverse_events,
+        "fsn_number": report.fsn_number,
+        "authority_reference": report.authority_reference,
         "reported_at": report.reported_at,
     }
 
@@ -168,6 +175,11 @@ def usage_figures(body: dict) -> tuple[dict, str]:
     reason = body.get("reason") or ""
     if not isinstance(reason, str):
         errors["reason"] = [_("Expected a text (string).")]
+    for name in VIGILANCE:
+        value = body.get(name) or ""
+        if not isinstance(value, str) or len(value) > 100:
+            errors[name] = [_("Expected a text (string).")]
+        figures[name] = value if isinstance(value, str) else ""
     errors |= {name: [_("Unknown field.")] for name in set(body) - {*figures, "reason"}}
     if errors:
         codes = {name: ["invalid"] for name in errors}

@@ -30,5 +30,7 @@ VIEW_MODULES = (
     "app.assessment.assessment_views",
     "app.assessment.assignment_views",
     "app.assessment.guards",
+    "app.assessment.milestone_views",
     "app.assessment.prioritisation_views",
+    "app.assessment.reuse_views",
 )

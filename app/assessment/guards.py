@@ -20,6 +20,7 @@ from flask_login import current_user
 from app.adoption.usage import usage_totals
 from app.assessment import bp
 from app.domain import permissions
+from app.domain.evidence import takes_milestones
 from app.extensions import db, login_manager
 from app.models import DeviceRequest
 from app.requests.action_panel import register_action_page
@@ -91,6 +92,18 @@ def _links_for(actor, req) -> list[AreaLink]:
             )
         )
     cleared = coi_status_for(actor, req) == permissions.COI_CLEARED
+    recommendation = getattr(req, "recommendation", None)
+    if recommendation is not None and takes_milestones(recommendation.outcome):
+        links.append(
+            AreaLink(_("Evidence milestones"), url_for("assessment.milestones", request_id=rid))
+        )
+    if permissions.can_view_reuse(actor, req, cleared):
+        links.append(
+            AreaLink(
+                _("Reuse: matching requests and existing assessments"),
+                url_for("assessment.reuse", request_id=rid),
+            )
+        )
     if permissions.can_view_assessment(actor, req, cleared):
         links.append(
             AreaLink(
@@ -124,6 +137,18 @@ def assessment_links(req) -> list[AreaLink]:
     if not current_user.is_authenticated or req is None or req.id is None:
         return []
     return _links_for(current_user, req)
+
+
+@bp.app_template_global("duplicates_of")
+def duplicates_of(req) -> list:
+    """For the agency: the other requests for the same device (the intake check flags them)."""
+    if not current_user.is_authenticated or current_user.role != "agency" or req is None:
+        return []
+    if req.id is None or req.state == "draft":
+        return []
+    from app.assessment.reuse import matches_for
+
+    return [m for m in matches_for(req) if m.duplicate]
 
 
 @bp.app_template_global("usage_totals_for")

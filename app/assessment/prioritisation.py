@@ -28,14 +28,16 @@ from app.domain.prioritisation import (
     CRITERIA,
     DECISION_TRIGGERS,
     RANKED_STATES,
+    WEIGHTED_CRITERIA,
+    combined_index,
     effective_weights,
     is_valid_score,
     is_valid_weight,
-    priority_index,
     rank,
 )
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, PriorityScore, PriorityWeight
+from app.needs.operations import derived_scores
 from app.requests.queries import visible_requests
 
 SCORES_EDITED = "priority_scores_edited"
@@ -57,7 +59,7 @@ def save_weights(actor, weights: Mapping[str, Decimal], now: datetime, ip: str |
     """Store the weights (admin only); returns the changes {criterion: [old, new]}."""
     if not permissions.can_set_priority_weights(actor):
         raise PermissionDenied("only an administrator sets the criteria weights")
-    new = {c: Decimal(str(weights[c])) for c in CRITERIA if c in weights}
+    new = {c: Decimal(str(weights[c])) for c in WEIGHTED_CRITERIA if c in weights}
     errors = {c: "invalid_weight" for c, w in new.items() if not is_valid_weight(w)}
     if errors:
         raise ValidationFailed("invalid weights", fields=errors)
@@ -99,8 +101,10 @@ def scores_of(request_id: int) -> dict[str, PriorityScore]:
     return {row.criterion: row for row in rows}
 
 
-def index_of(scores: Mapping[str, PriorityScore], weights: Mapping[str, Decimal]) -> float | None:
-    return priority_index({c: s.score for c, s in scores.items()}, weights)
+def index_of(
+    request_id: int, scores: Mapping[str, PriorityScore], weights: Mapping[str, Decimal]
+) -> float | None:
+    return request_index(request_id, {c: s.score for c, s in scores.items()}, weights)
 
 
 def _check_entries(entries: Mapping[str, tuple[int | None, str]]) -> None:
@@ -193,15 +197,21 @@ def ranking(actor) -> tuple[list[RankingRow], dict[str, Decimal]]:
     )
     for request_id, criterion, score in rows:
         scores[request_id][criterion] = score
+    derived = derived_scores(r.id for r in requests)
     weights = current_weights()
     ranked = rank(
-        ((r, priority_index(scores[r.id], weights)) for r in requests),
+        ((r, combined_index(scores[r.id], derived[r.id], weights)) for r in requests),
         tie_break=lambda r: (r.submitted_at is None, r.submitted_at or r.created_at, r.id),
     )
     return [
         RankingRow(item.item, item.index, item.position, len(scores[item.item.id]))
         for item in ranked
     ], weights
+
+
+def request_index(request_id: int, scored: Mapping[str, int], weights) -> float | None:
+    """The index of one request: its hand-made scores and the derived ones."""
+    return combined_index(scored, derived_scores([request_id])[request_id], weights)
 
 
 # --- What a decision needs and records ---------------------------------------------------------
@@ -244,9 +254,10 @@ def decision_basis(request, spec, actor, now, data) -> dict:
     was computed with, and how many criteria were scored."""
     weights = current_weights()
     scored = _scored(request.id)
-    index = priority_index(scored, weights)
+    index = request_index(request.id, scored, weights)
     return {
         "priority_index": None if index is None else str(index),
+        "derived_scores": derived_scores([request.id])[request.id],
         "priority_weights": {c: str(w) for c, w in weights.items()},
         "criteria_scored": len(scored),
     }

@@ -12,7 +12,8 @@ from app.assessment import prioritisation as service
 from app.assessment.common import UNPROCESSABLE, actor, client_ip, load_request
 from app.domain import permissions
 from app.domain.errors import GuardFailed, ValidationFailed
-from app.domain.prioritisation import CRITERIA, DECISION_TRIGGERS
+from app.domain.needs import declared_need_score
+from app.domain.prioritisation import CRITERIA, DECISION_TRIGGERS, WEIGHTED_CRITERIA
 from app.errors import form_page
 from app.extensions import db
 from app.forms.assessment import (
@@ -26,6 +27,8 @@ from app.forms.assessment import (
     weights_form_class,
 )
 from app.models.types import utcnow
+from app.needs.operations import need_figures
+from app.needs.queries import needs_of_request
 from app.workflow.action_labels import action_label
 
 START = service.START_TRIGGER
@@ -173,7 +176,10 @@ def _render_scores(req, form, existing, editable, status=200):
             criterion_levels=CRITERION_LEVELS,
             criterion_directions=CRITERION_DIRECTIONS,
             weights=weights,
-            index=service.index_of(existing, weights),
+            index=service.index_of(req.id, existing, weights),
+            need_figures=need_figures([req.id])[req.id],
+            needs=needs_of_request(req.id),
+            declared_need_score=declared_need_score,
             field_name=field_name,
         ),
         status,
@@ -218,7 +224,7 @@ def _render_weights(form, status=200):
         render_template(
             "assessment/weights.html",
             form=form,
-            criteria=CRITERIA,
+            criteria=WEIGHTED_CRITERIA,
             criterion_labels=CRITERION_LABELS,
             field_name=field_name,
         ),

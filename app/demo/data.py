@@ -26,6 +26,9 @@ from app.assessment.core_model import return_factual_comments, save_assessment
 from app.assessment.prioritisation import save_scores
 from app.core.fire import fire
 from app.demo import catalogue
+from app.demo.milestones import create_milestones
+from app.demo.needs import create_needs
+from app.demo.reuse import create_reuse
 from app.documents.information import open_round, save_answer, send_answers
 from app.documents.operations import BytesUpload, DocumentMeta, upload_document
 from app.domain.core_model import DOMAINS
@@ -69,6 +72,9 @@ def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
     cast = _create_people()
     rng = random.Random(SEED)
     count = _create_requests(cast, now, rng, copies)
+    create_needs(cast, now)
+    create_reuse(cast, now)
+    create_milestones(cast, now, MINIMAL_PDF)
     return SeedResult(created=True, logins=logins, requests=count)
 
 

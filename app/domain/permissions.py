@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from app.domain import roles
 from app.workflow.facts import ADOPTION, REQUEST, states_where
 from app.workflow.states import POSITIVE_OUTCOMES
 
@@ -234,3 +235,54 @@ def can_report_usage(actor: Actor, adoption: UsageAdoptionLike) -> bool:
         and adoption.state in USAGE_REPORTING_STATES
         and (adoption.state == "in_use" or adoption.first_use_at is not None)
     )
+
+
+# --- IRCCS needs ------------------------------------------------------------------------------
+
+# A manufacturer links its request to needs until the appraisal starts.
+NEED_LINKABLE_STATES = frozenset(states_where(workflow=REQUEST, pre_appraisal=True))
+
+
+class NeedLike(Protocol):
+    organisation_id: int
+
+
+def can_read_needs(actor: Actor) -> bool:
+    """Needs are posted for manufacturers and the agency to read; IRCCS and regional bodies
+    read them to endorse them. They hold no confidential data."""
+    return actor.role in roles.PROCESS_ROLES
+
+
+def can_post_need(actor: Actor) -> bool:
+    return actor.role in roles.NEED_POSTING_ROLES and actor.organisation_id is not None
+
+
+def can_endorse_need(actor: Actor, need: NeedLike) -> bool:
+    """Another IRCCS endorses a need (its own need is declared already)."""
+    return (
+        actor.role == "irccs"
+        and actor.organisation_id is not None
+        and actor.organisation_id != need.organisation_id
+    )
+
+
+def can_link_need(actor: Actor, request: RequestLike) -> bool:
+    return is_manufacturer_of(actor, request) and request.state in NEED_LINKABLE_STATES
+
+
+# --- Reuse of existing assessments ------------------------------------------------------------
+
+# From intake to the end of the assessment, an existing assessment may be recorded and its
+# Core Model domains adopted, adapted or redone.
+REUSE_STATES = frozenset(states_where(workflow=REQUEST, pre_appraisal=True)) - {"draft"}
+
+
+def can_view_reuse(actor: Actor, request: RequestLike, coi_cleared: bool | None) -> bool:
+    """The agency (what matches, what was reused) and the cleared assessors of the body."""
+    if actor.role == "agency":
+        return request.state != "draft"
+    return is_assessor_of(actor, request) and coi_cleared is True
+
+
+def can_record_reuse(actor: Actor, request: RequestLike, coi_cleared: bool | None) -> bool:
+    return can_view_reuse(actor, request, coi_cleared) and request.state in REUSE_STATES

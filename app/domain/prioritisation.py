@@ -1,4 +1,4 @@
-"""Prioritisation: the 12 criteria, their 0-3 scores and the priority index.
+"""Prioritisation: the 12 scored criteria and the derived one, their 0-3 scores, the index.
 
 The agency scores a request against each criterion (DOMAIN.md "Prioritisation criteria") from
 0 (none) to 3 (high), with a written justification; the administrator weights the criteria
@@ -37,6 +37,11 @@ CRITERIA: tuple[str, ...] = (
     "degree_of_innovation",
     "plan_fit",
 )
+# Criteria filled from the data rather than scored by hand ("declared need": the IRCCS and
+# patients behind the needs the request is linked to, `app.domain.needs`). They are weighted
+# like the others and always count (0 when nothing is declared).
+DERIVED_CRITERIA: tuple[str, ...] = ("declared_need",)
+WEIGHTED_CRITERIA: tuple[str, ...] = CRITERIA + DERIVED_CRITERIA
 
 SCORE_MIN = 0
 SCORE_MAX = 3
@@ -55,7 +60,7 @@ Number = int | float | Decimal
 
 def effective_weights(stored: Mapping[str, Number]) -> dict[str, Decimal]:
     """The weight of every criterion: the stored one, else the default (equal weights)."""
-    return {c: Decimal(str(stored.get(c, DEFAULT_WEIGHT))) for c in CRITERIA}
+    return {c: Decimal(str(stored.get(c, DEFAULT_WEIGHT))) for c in WEIGHTED_CRITERIA}
 
 
 def priority_index(scores: Mapping[str, int], weights: Mapping[str, Number]) -> float | None:
@@ -75,6 +80,17 @@ def priority_index(scores: Mapping[str, int], weights: Mapping[str, Number]) -> 
     if denominator == 0:
         return None
     return float(round(Decimal(100) * numerator / denominator, 1))
+
+
+def combined_index(
+    scored: Mapping[str, int], derived: Mapping[str, int], weights: Mapping[str, Number]
+) -> float | None:
+    """The index over the agency's scores and the derived criteria. A request nobody has
+    scored yet has no index (it waits, unscored, at the end of the ranking): the derived
+    criteria join the index with the first score given by hand."""
+    if not any(c in CRITERIA for c in scored):
+        return None
+    return priority_index({**scored, **derived}, weights)
 
 
 def is_valid_score(value: object) -> bool:

@@ -58,7 +58,17 @@ INTERNAL_AUDIT_ENTITIES = frozenset({"coi_declaration"})
 INTERNAL_AUDIT_ACTIONS = frozenset({"priority_scores_edited", "priority_weights_edited"})
 # Keys of an otherwise visible entry that only the internal readers see: the basis of a
 # prioritisation decision is derived from the agency's internal scores.
-INTERNAL_AUDIT_DATA_KEYS = frozenset({"priority_index", "priority_weights", "criteria_scored"})
+INTERNAL_AUDIT_DATA_KEYS = frozenset(
+    {
+        "priority_index",
+        "priority_weights",
+        "criteria_scored",
+        "derived_scores",
+        # A safety alert's rate and threshold come from one IRCCS's usage figures.
+        "rate",
+        "threshold",
+    }
+)
 # Audit entries about one IRCCS's adoption record: its decisions, usage and spend.
 ADOPTION_AUDIT_ENTITIES = frozenset({"adoption"})
 
@@ -110,6 +120,30 @@ class RequestView:
     @property
     def sees_audit_trail(self) -> bool:
         return self.relation in PARTIES
+
+    @property
+    def sees_reuse(self) -> bool:
+        """The existing assessments recorded on the request and the domains reused from
+        them: the parties' working data (which other requests match is the agency's only)."""
+        return self.relation in PARTIES
+
+    @property
+    def sees_linked_needs(self) -> bool:
+        """The IRCCS needs the request is linked to: read by every logged-in process role
+        (needs hold no confidential data), not by the public."""
+        return self.relation is not Relation.PUBLIC
+
+    @property
+    def sees_safety_alerts(self) -> bool:
+        """The safety alerts of the device: they hold one IRCCS's usage figures, so they are
+        read by those who read every IRCCS's figures (the agency), like the usage itself."""
+        return self.relation in ALL_ADOPTION_READERS
+
+    @property
+    def sees_milestones(self) -> bool:
+        """The evidence milestones of the recommendation: every logged-in reader of the
+        request (they restate what the published recommendation asks), not the public."""
+        return self.relation is not Relation.PUBLIC
 
     @property
     def sees_every_adoption(self) -> bool:

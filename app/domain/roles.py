@@ -24,3 +24,6 @@ PARTY_SCOPED_ROLES = frozenset({Role.MANUFACTURER, Role.ASSESSOR})
 
 # Those who deal with the regional HTA body a request is assigned to.
 REGIONAL_BODY_ROLES = frozenset({Role.AGENCY, Role.ASSESSOR})
+
+# Those who post unmet clinical needs: the IRCCS where needs emerge, and the regional bodies.
+NEED_POSTING_ROLES = frozenset({Role.IRCCS, Role.ASSESSOR})

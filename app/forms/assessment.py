@@ -17,13 +17,14 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.core_model import DOMAINS, FACTUAL_RESPONSES, MAX_REPLY, STATUSES
-from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES
+from app.domain.prioritisation import CRITERIA, MAX_WEIGHT, SCORES, WEIGHTED_CRITERIA
 from app.forms.base import AppForm
 from app.forms.dossier import MoneyField
 from app.workflow.action_labels import OUTCOME_LABELS, ROUTE_LABELS
@@ -46,6 +47,7 @@ CRITERION_LABELS = {
     "inappropriate_use_risk": _l("Risk of inappropriate use"),
     "degree_of_innovation": _l("Degree of innovation"),
     "plan_fit": _l("Fit with national/regional plans"),
+    "declared_need": _l("Declared need (number of IRCCS, patients)"),
 }
 
 # What each score means for each criterion. Every criterion is scored so that 3 favours
@@ -259,7 +261,7 @@ def weights_form_class() -> type[AppForm]:
                 ),
             ],
         )
-        for criterion in CRITERIA
+        for criterion in WEIGHTED_CRITERIA
     }
     return type("PriorityWeightsForm", (WeightsFormBase,), attributes)
 
@@ -274,7 +276,7 @@ class WeightsFormBase(AppForm):
         return True
 
     def weights(self) -> dict[str, Decimal]:
-        return {c: self[field_name("weight", c)].data for c in CRITERIA}
+        return {c: self[field_name("weight", c)].data for c in WEIGHTED_CRITERIA}
 
 
 class DecisionForm(AppForm):
@@ -534,6 +536,12 @@ class UsageReportForm(AppForm):
     # Typed as people write amounts: "185000", "185000.00" or "185.000,00".
     spend = MoneyField(_l("Spend (EUR)"), validators=[InputRequired(REQUIRED)])
     adverse_events = IntegerField(_l("Adverse events"), validators=_required_not_negative())
+    fsn_number = StringField(
+        _l("Field safety notice number"), validators=[Optional(), Length(max=100)]
+    )
+    authority_reference = StringField(
+        _l("Competent authority reference"), validators=[Optional(), Length(max=100)]
+    )
     reason = _text(
         _l("Reason for the correction"),
         2,
@@ -549,4 +557,6 @@ class UsageReportForm(AppForm):
             "procedures": self.procedures.data,
             "spend": self.spend.data,
             "adverse_events": self.adverse_events.data,
+            "fsn_number": (self.fsn_number.data or "").strip(),
+            "authority_reference": (self.authority_reference.data or "").strip(),
         }

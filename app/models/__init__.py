@@ -13,10 +13,14 @@ from app.models.assessment import (
 from app.models.audit import AuditAnchor, AuditChainHead, AuditEntry
 from app.models.consultation import ConsultationComment
 from app.models.documents import Document, DocumentVersion
+from app.models.evidence import EvidenceMilestone
 from app.models.information import Answer, AnswerAttachment, InformationRound, Question
+from app.models.needs import ClinicalNeed, NeedEndorsement, NeedLink
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, RecoveryCode, User
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
+from app.models.reuse import DomainReuse, PriorAssessment
+from app.models.safety import SafetyAlert, SafetyThreshold
 from app.models.sessions import UserSession
 from app.models.usage import UsageReport
 from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
@@ -31,6 +35,7 @@ __all__ = [
     "AuditAnchor",
     "AuditChainHead",
     "AuditEntry",
+    "ClinicalNeed",
     "CoiDeclaration",
     "Comparator",
     "ConsultationComment",
@@ -39,13 +44,18 @@ __all__ = [
     "Document",
     "DocumentVersion",
     "DomainAssessment",
+    "DomainReuse",
     "EvidenceItem",
+    "EvidenceMilestone",
     "FactualComment",
     "IdempotencyRecord",
     "InformationRound",
+    "NeedEndorsement",
+    "NeedLink",
     "Notification",
     "NotificationPreference",
     "Organisation",
+    "PriorAssessment",
     "PriorityScore",
     "PriorityWeight",
     "Question",
@@ -53,6 +63,8 @@ __all__ = [
     "RecoveryCode",
     "ReminderSetting",
     "RequestTiming",
+    "SafetyAlert",
+    "SafetyThreshold",
     "StageRecord",
     "UsageReport",
     "User",

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.core_model import DOMAINS, FACTUAL_RESPONSES, STATUSES
-from app.domain.prioritisation import CRITERIA, SCORE_MAX, SCORE_MIN
+from app.domain.prioritisation import CRITERIA, SCORE_MAX, SCORE_MIN, WEIGHTED_CRITERIA
 from app.extensions import db
 from app.models.organisations import User
 from app.models.requests import DeviceRequest
@@ -69,7 +69,7 @@ class PriorityScore(db.Model):
 class PriorityWeight(db.Model):
     __tablename__ = "priority_weights"
     __table_args__ = (
-        CheckConstraint(f"criterion IN ({sql_in_list(CRITERIA)})", name="criterion"),
+        CheckConstraint(f"criterion IN ({sql_in_list(WEIGHTED_CRITERIA)})", name="criterion"),
         CheckConstraint("weight >= 0", name="weight_not_negative"),
     )
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -41,6 +49,10 @@ class UsageReport(db.Model):
     procedures: Mapped[int] = mapped_column(Integer, default=0)
     spend: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
     adverse_events: Mapped[int] = mapped_column(Integer, default=0)
+    # Vigilance references of the quarter's adverse events (the safety loop): the
+    # manufacturer's field safety notice number and the competent authority's reference.
+    fsn_number: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    authority_reference: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # 1 for the first report of the quarter; each correction adds a row with the next version.
     version: Mapped[int] = mapped_column(Integer, default=1)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -95,3 +95,10 @@ def conflict_overridden(request, assessor_id: int, now) -> None:
     params = {"ref": request_ref(request.receipt_number, request.id)}
     told = [r for r in aud.recipients_for(request, {aud.ASSESSORS}) if r.user.id == assessor_id]
     notify("coi_override", told, now, params=params)
+
+
+def safety_alert_raised(request, now) -> None:
+    """An adverse-event rate over the device's threshold, or a CE certificate past its
+    expiry: the agency is told at once (codes only, never the figures)."""
+    params = {"ref": request_ref(request.receipt_number, request.id)}
+    notify("safety_alert", aud.recipients_for(request, {aud.AGENCY}), now, params=params)

@@ -82,6 +82,12 @@ KINDS: dict[str, Kind] = {
             urgent=True,
         ),
         Kind(
+            "safety_alert",
+            _l("Safety alert"),
+            _l("URGENT: %(ref)s: a safety alert asks whether to suspend the device"),
+            urgent=True,
+        ),
+        Kind(
             "assignment_declined",
             _l("Assignment declined"),
             _l("%(ref)s: the regional HTA body declined the assessment"),

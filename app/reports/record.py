@@ -164,6 +164,117 @@ def _recommendation_block(data: RecordData, report_format):
     return KeyFigures(_("Recommendation"), items)
 
 
+def _needs_table(data: RecordData) -> Table:
+    """The IRCCS needs the request is linked to (needs are read by every process role: no
+    confidential field)."""
+    columns = [
+        Column("need", _("Need"), TEXT, 30),
+        Column("posted_by", _("Posted by"), TEXT, 24),
+        Column("patients", _("Patients per year"), INTEGER, 12),
+        Column("endorsements", _("Endorsements"), INTEGER, 12),
+    ]
+    rows = [
+        [need.title, need.organisation.name, need.patients_per_year, endorsed]
+        for need, endorsed in data.needs or ()
+    ]
+    return Table(
+        "needs",
+        _("Declared needs"),
+        columns,
+        rows,
+        empty_text=_("No declared need is linked to this request."),
+    )
+
+
+def _reuse_blocks(data: RecordData) -> list:
+    """The existing assessments recorded and the domains reused (parties only: the redaction
+    decided what `data` holds)."""
+    if not data.view.sees_reuse:
+        return [Note(_("The reuse of existing assessments is for the parties to the request."))]
+    from app.forms.assessment import DOMAIN_LABELS
+    from app.forms.reuse import CHOICE_LABELS, SOURCE_LABELS
+
+    priors = Table(
+        "prior_assessments",
+        _("Existing assessments"),
+        [
+            Column("source", _("Source"), TEXT, 24),
+            Column("reference", _("Reference"), TEXT, 36),
+            Column("date", _("Date"), TEXT, 11),
+            Column("link", _("Link"), TEXT, 30),
+        ],
+        [
+            [str(SOURCE_LABELS[p.source]), p.reference, p.issued_on.isoformat(), p.url]
+            for p in data.priors or ()
+        ],
+        empty_text=_("No existing assessment is recorded."),
+    )
+    choices = Table(
+        "reuse_choices",
+        _("Core Model domains reused"),
+        [
+            Column("domain", _("Domain"), TEXT, 30),
+            Column("choice", _("Choice"), TEXT, 12),
+            Column("note", _("Note"), TEXT, 40),
+        ],
+        [
+            [str(DOMAIN_LABELS[d]), str(CHOICE_LABELS[row.choice]), row.note]
+            for d, row in sorted((data.reuse_choices or {}).items())
+        ],
+        empty_text=_("No domain reused."),
+    )
+    return [priors, choices]
+
+
+def _milestones_table(data: RecordData) -> Table:
+    from app.forms.milestones import ID_KIND_LABELS, STATUS_LABELS
+
+    columns = [
+        Column("evidence", _("Evidence"), TEXT, 34),
+        Column("study", _("Study or registry"), TEXT, 26),
+        Column("irccs", _("IRCCS"), TEXT, 20),
+        Column("due", _("Due"), TEXT, 11),
+        Column("status", _("Status"), TEXT, 12),
+    ]
+    rows = [
+        [
+            m.evidence,
+            f"{ID_KIND_LABELS[m.id_kind]}: {m.study_id}",
+            m.irccs.name,
+            m.due_on.isoformat(),
+            str(STATUS_LABELS[m.status]),
+        ]
+        for m in data.milestones or ()
+    ]
+    return Table(
+        "milestones", _("Evidence milestones"), columns, rows, empty_text=_("No milestone.")
+    )
+
+
+def _safety_blocks(data: RecordData) -> list:
+    if not data.view.sees_safety_alerts:
+        return [Note(_("The safety alerts are for the agency."))]
+    status = {"open": _("Open"), "suspended": _("suspended"), "dismissed": _("dismissed")}
+    rows = [
+        [
+            a.raised_at,
+            a.summary,
+            "" if a.rate is None else f"{a.rate:.2f}",
+            "" if a.threshold is None else f"{a.threshold:.2f}",
+            str(status[a.status]),
+        ]
+        for a in data.safety_alerts or ()
+    ]
+    columns = [
+        Column("raised", _("Raised"), DATETIME, 15),
+        Column("summary", _("Alert"), TEXT, 40),
+        Column("rate", _("Adverse events per 100 procedures"), TEXT, 12),
+        Column("threshold", _("Threshold"), TEXT, 10),
+        Column("status", _("Status"), TEXT, 12),
+    ]
+    return [Table("safety", _("Safety alerts"), columns, rows, empty_text=_("No safety alert."))]
+
+
 def _details_text(row, technical: frozenset[str]) -> str:
     """The reason, what the step recorded and what it changed, in words (technical values
     such as file digests and sizes are left to the audit trail on screen)."""
@@ -366,7 +477,11 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
         Section(_("Questions and answers"), _questions_blocks(data)),
         Section(_("Assessment (HTA Core Model)"), _assessment_blocks(data)),
         Section(_("Public consultation"), _consultation_blocks(data)),
+        Section(_("Declared needs"), [_needs_table(data)]),
+        Section(_("Reuse of existing assessments"), _reuse_blocks(data)),
         Section(_("Recommendation"), [_recommendation_block(data, report.format)]),
+        Section(_("Evidence milestones"), [_milestones_table(data)]),
+        Section(_("Safety alerts"), _safety_blocks(data)),
         Section(_("Audit trail"), _audit_blocks(data)),
     ]
     return report

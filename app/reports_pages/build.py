@@ -85,7 +85,21 @@ def build_timing_report(
         filters=describe_filters(filters, body_names or {}),
         dimensions=dimensions,
     )
-    return timing_report(figures, effective_deadlines(), context)
+    deadlines = effective_deadlines()
+    report = timing_report(figures, deadlines, context)
+    if actor is not None and not report.empty:
+        report.sections.append(_reuse_section(actor, deadlines))
+    return report
+
+
+def _reuse_section(actor, deadlines):
+    """Days saved where an existing assessment was reused (requests the reader may see)."""
+    from app.assessment.reuse import reuse_savings
+    from app.forms.reuse import SOURCE_LABELS
+    from app.reports.reuse import reuse_section
+
+    days = deadlines["assessment"].days or 0
+    return reuse_section(reuse_savings(actor, days), days, SOURCE_LABELS)
 
 
 def build_adoption_report(

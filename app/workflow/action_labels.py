@@ -95,6 +95,8 @@ FIELD_LABELS = {
     "decline_reason": _l("Reason for declining"),
     "decision_date": _l("Date of the decision"),
     "first_use_date": _l("Date of the first patient"),
+    "fsn_number": _l("Field safety notice number"),
+    "authority_reference": _l("Competent authority reference"),
 }
 
 # Data the workflow service adds to an audit entry beyond the form's fields.

@@ -58,6 +58,13 @@ RECOMMENDATION_FIELDS = (
     DataField("review_date", "date", required=False, future_only=True),
 )
 
+# Vigilance references a suspension may carry: the manufacturer's field safety notice number
+# and the competent authority's reference (the safety loop, issue 14).
+VIGILANCE_FIELDS = (
+    DataField("fsn_number", "text", required=False),
+    DataField("authority_reference", "text", required=False),
+)
+
 # The rules a recommendation's data must follow, whether put to consultation or published.
 RECOMMENDATION_GUARDS = ("restriction_conditions", "evidence_generation_plan")
 
@@ -248,7 +255,14 @@ REQUEST_WORKFLOW = WorkflowSpec(
         TransitionSpec(
             "withdraw", PRE_APPRAISAL_STATES, "withdrawn", MANUFACTURER, reason_required=True
         ),
-        TransitionSpec("suspend", SUSPENDABLE_STATES, "suspended", AGENCY, reason_required=True),
+        TransitionSpec(
+            "suspend",
+            SUSPENDABLE_STATES,
+            "suspended",
+            AGENCY,
+            reason_required=True,
+            fields=VIGILANCE_FIELDS,
+        ),
         *_resume_transitions(),
     ),
 )

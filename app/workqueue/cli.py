@@ -97,6 +97,30 @@ def _report_overdue(now: datetime) -> tuple[int, int]:
     return len(rows), len(fresh)
 
 
+def _miss_due_milestones(now: datetime) -> None:
+    """Evidence milestones past their due date (Europe/Rome) are missed: each moves its
+    request to reassessment due (app.assessment.milestones). One commit for them all."""
+    from app.assessment.milestones import check_due
+
+    for item in check_due(now, now.astimezone(ROME).date()):
+        name = item.receipt_number or f"#{item.request_id}"
+        click.echo(
+            f"missed  {name}: evidence milestone {item.study_id} due {item.due_on.isoformat()}"
+            f" (request now {item.moved_to})"
+        )
+    db.session.commit()
+
+
+def _expired_certificates(now: datetime) -> None:
+    """A device in force whose CE certificate expired raises a safety alert to the agency
+    (once per expiry date), which proposes to suspend it (app.safety.operations)."""
+    from app.safety.operations import check_certificates
+
+    for alert in check_certificates(now.astimezone(ROME).date(), now):
+        click.echo(f"alert   #{alert.request_id}: {alert.summary}")
+    db.session.commit()
+
+
 @click.group("deadlines", help="Deadline tools.")
 def deadlines_group() -> None:
     pass
@@ -117,6 +141,8 @@ def check(now_text: str | None) -> None:
     now = parse_now(now_text)
     click.echo(f"Deadline check at {_rome(now)} (Europe/Rome)")
     lapsed, failed = _lapse_all(now)
+    _miss_due_milestones(now)
+    _expired_certificates(now)
     overdue, fresh = _report_overdue(now)
     reminders = write_reminders(now)
     db.session.commit()

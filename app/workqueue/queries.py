@@ -58,6 +58,7 @@ class QueueRow:
     entered_at: datetime | None
     due_at: datetime | None
     status: str | None  # "overdue", "near_due", "on_time" or None (no deadline)
+    duplicates: int = 0  # for the agency: other requests for the same device
 
     @property
     def row_class(self) -> str:
@@ -179,6 +180,13 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         count_query=_agency_queue_count_query(actor, now, filters),
     )
     page.items = [_request_row(request, stage, now) for request, stage in page.items]
+    if actor.role == "agency":
+        # Duplicates are flagged to the agency (one statement for the page).
+        from app.assessment.reuse import duplicate_flags
+
+        flags = duplicate_flags(row.item for row in page.items)
+        for row in page.items:
+            row.duplicates = flags.get(row.item.id, 0)
     return page
 
 

@@ -115,7 +115,10 @@ def test_a_prioritisation_decision_records_the_index_and_the_weights(cast, make)
     fire(req, "prioritise", cast.agency, NOW, reason="High unmet need.")
     db.session.commit()
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "prioritise")).one()
-    assert entry.data["priority_index"] == "100.0"
+    # Every criterion scored 3 (unmet need weighted 3), the declared need 0 (no need linked):
+    # 100 * 3 * 14 / (3 * 15) = 93.3
+    assert entry.data["priority_index"] == "93.3"
+    assert entry.data["derived_scores"] == {"declared_need": 0}
     assert entry.data["criteria_scored"] == 12
     assert entry.data["priority_weights"]["unmet_need"] == "3.00"
     assert entry.data["priority_weights"]["plan_fit"] == "1"
@@ -137,7 +140,9 @@ def test_the_decisions_basis_is_read_by_the_agency_not_by_the_manufacturer(
         return next(e for e in entries if e["action"] == "prioritise")
 
     assert "priority_index" not in decision_in_api(cast.manufacturer)["data"]
-    assert decision_in_api(cast.agency)["data"]["priority_index"] == "100.0"
+    assert "derived_scores" not in decision_in_api(cast.manufacturer)["data"]
+    # 12 criteria scored 3, the declared need 0 (none linked): 36 / 39 -> 92.3
+    assert decision_in_api(cast.agency)["data"]["priority_index"] == "92.3"
     manufacturer_page = as_user(cast.manufacturer).get(f"/requests/{req.id}").get_data(True)
     agency_page = as_user(cast.agency).get(f"/requests/{req.id}").get_data(True)
     assert "Priority index" not in manufacturer_page

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.domain.prioritisation import CRITERIA
+from app.domain.prioritisation import CRITERIA, WEIGHTED_CRITERIA
 from app.extensions import db
 from app.models import AuditEntry, DeviceRequest, PriorityScore, PriorityWeight
 from tests.assessment_support import (  # noqa: F401 (fixtures)
@@ -67,8 +67,8 @@ def test_the_agency_scores_criteria_with_reasons_and_sees_the_index(cast, make, 
     )
     assert response.status_code == 302
     page = agency.get(f"/requests/{req.id}/prioritisation").get_data(as_text=True)
-    # (3 + 1) / 2 = 2 of 3 -> 66.7
-    assert re.search(r'class="priority-index">\s*66[.,]7', page)
+    # (3 + 1 + 0 for the declared need: none linked) / 3 of 3 -> 44.4
+    assert re.search(r'class="priority-index">\s*44[.,]4', page)
     assert "Life-threatening aortic stenosis." in page
     stored = db.session.scalars(select(PriorityScore).where(PriorityScore.request_id == req.id))
     assert {(s.criterion, s.score) for s in stored} == {("disease_severity", 3), ("unmet_need", 1)}
@@ -145,7 +145,7 @@ def test_changing_the_weights_re_ranks_the_requests(cast, make, as_user):
     before = ranked_ids(agency.get("/requests/prioritisation").get_data(as_text=True))
     assert before == [severe.id, cheap.id]
 
-    weights = {f"weight_{c}": "1" for c in CRITERIA} | {"weight_budget_impact": "5"}
+    weights = {f"weight_{c}": "1" for c in WEIGHTED_CRITERIA} | {"weight_budget_impact": "5"}
     response = as_user(cast.admin).post("/requests/prioritisation/weights", data=weights)
     assert response.status_code == 302
     assert db.session.get(PriorityWeight, "budget_impact").weight == 5
@@ -156,17 +156,17 @@ def test_changing_the_weights_re_ranks_the_requests(cast, make, as_user):
 
 def test_weight_changes_are_audited_and_all_zero_weights_are_refused(cast, as_user):
     admin = as_user(cast.admin)
-    all_zero = {f"weight_{c}": "0" for c in CRITERIA}
+    all_zero = {f"weight_{c}": "0" for c in WEIGHTED_CRITERIA}
     response = admin.post("/requests/prioritisation/weights", data=all_zero)
     assert response.status_code == 422
     assert "At least one criterion needs a weight above 0." in response.get_data(as_text=True)
-    negative = {f"weight_{c}": "1" for c in CRITERIA} | {"weight_plan_fit": "-2"}
+    negative = {f"weight_{c}": "1" for c in WEIGHTED_CRITERIA} | {"weight_plan_fit": "-2"}
     assert admin.post("/requests/prioritisation/weights", data=negative).status_code == 422
     assert db.session.scalars(select(PriorityWeight)).all() == []
 
     admin.post(
         "/requests/prioritisation/weights",
-        data={f"weight_{c}": "1" for c in CRITERIA} | {"weight_plan_fit": "2.5"},
+        data={f"weight_{c}": "1" for c in WEIGHTED_CRITERIA} | {"weight_plan_fit": "2.5"},
     )
     entry = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "priority_weights_edited")

@@ -5,7 +5,21 @@ from sqlalchemy import func, select
 
 from app.core.audit import verify_chain
 from app.extensions import db
-from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, UsageReport, User
+from app.models import (
+    Adoption,
+    AuditEntry,
+    ClinicalNeed,
+    DeviceRequest,
+    DomainReuse,
+    EvidenceMilestone,
+    NeedEndorsement,
+    NeedLink,
+    Organisation,
+    PriorAssessment,
+    SafetyAlert,
+    UsageReport,
+    User,
+)
 from app.workflow.states import ADOPTION_STATES, REQUEST_STATES
 
 
@@ -29,6 +43,11 @@ def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
         ).all()
     )
     assert kinds["irccs"] >= 6 and kinds["regional_body"] == 3 and kinds["manufacturer"] == 3
+    assert _count(ClinicalNeed) == 3 and _count(NeedEndorsement) >= 6
+    assert _count(NeedLink) == 3
+    assert _count(PriorAssessment) == 2 and _count(DomainReuse) == 3
+    assert _count(EvidenceMilestone) == 2
+    assert _count(SafetyAlert) >= 1  # demo usage over a device's threshold
     assert verify_chain().ok
 
     entries = _count(AuditEntry)

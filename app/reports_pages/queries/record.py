@@ -47,6 +47,11 @@ class RequestRecordData:
     comments: list = field(default_factory=list)  # published consultation comments (dicts)
     # Labels of audit data too technical for a filed document (file digests, sizes, types).
     technical_labels: frozenset[str] = frozenset()
+    needs: list = None  # [(ClinicalNeed, endorsements)] the request is linked to
+    priors: list = None  # PriorAssessment rows (parties only)
+    reuse_choices: dict = None  # domain -> DomainReuse (parties only)
+    milestones: list = None  # EvidenceMilestone rows
+    safety_alerts: list = None  # SafetyAlert rows (parties only)
 
 
 @dataclass
@@ -60,10 +65,14 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
     """The request (NotFound unless the actor may see it), its timeline, recommendation, the
     audit entries the actor may read with each entry's own check, and the verification of the
     whole chain. `actor` None is the system (a CLI report): the whole record."""
+    from app.assessment.milestones import milestones_of
+    from app.assessment.reuse import choices_of, priors_of
     from app.core.audit import entries_for_request, verify_chain
     from app.core.fire import stage_timeline
     from app.domain.errors import NotFound
+    from app.needs.queries import needs_of_request
     from app.requests.queries import get_request_for
+    from app.safety.operations import alerts_of
 
     if actor is None:
         request = db.session.get(DeviceRequest, request_id)
@@ -91,6 +100,11 @@ def request_record(actor, request_id: int, now: datetime) -> RequestRecordData:
         assessment=_assessment(actor, request),
         comments=_published_comments(request),
         technical_labels=frozenset(audit_key_label(key) for key in TECHNICAL_AUDIT_KEYS),
+        needs=needs_of_request(request.id) if view.sees_linked_needs else [],
+        priors=priors_of(request.id) if view.sees_reuse else [],
+        reuse_choices=choices_of(request.id) if view.sees_reuse else {},
+        milestones=milestones_of(request.id) if view.sees_milestones else [],
+        safety_alerts=alerts_of(request.id) if view.sees_safety_alerts else [],
     )
 
 
