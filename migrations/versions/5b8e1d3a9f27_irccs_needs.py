@@ -7,7 +7,7 @@ hand; the downgrade drops the tables, deletes a stored `declared_need` weight an
 the former check.
 
 Revision ID: 5b8e1d3a9f27
-Revises: e5b1d7a3c9f2 (audit anchors)
+Revises: e5b1d7a3c9f2 (user sessions)
 Create Date: 2026-12-03 07:20:00.000000
 
 """
@@ -31,7 +31,7 @@ SCORED = (
 
 
 def _weights_check(criteria: str) -> None:
-    with op.batch_alter_table("priority_weights", schema=None) as batch_op:
+    with op.batch_alter_table("priority_weights", reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_constraint(op.f("ck_priority_weights_criterion"), type_="check")
         batch_op.create_check_constraint(op.f("ck_priority_weights_criterion"), f"criterion IN ({criteria})")
 

@@ -57,14 +57,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_safety_alerts')),
     sa.UniqueConstraint('cause_key', name=op.f('uq_safety_alerts_cause_key'))
     )
-    with op.batch_alter_table('safety_alerts', schema=None) as batch_op:
+    with op.batch_alter_table('safety_alerts', reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.create_index(batch_op.f('ix_safety_alerts_request_id'), ['request_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_safety_alerts_status'), ['status'], unique=False)
 
 
 
 def downgrade():
-    with op.batch_alter_table('safety_alerts', schema=None) as batch_op:
+    with op.batch_alter_table('safety_alerts', reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_safety_alerts_status'))
         batch_op.drop_index(batch_op.f('ix_safety_alerts_request_id'))
 

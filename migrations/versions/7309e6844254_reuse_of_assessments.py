@@ -42,7 +42,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['source_request_id'], ['device_requests.id'], name=op.f('fk_prior_assessments_source_request_id_device_requests'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_prior_assessments'))
     )
-    with op.batch_alter_table('prior_assessments', schema=None) as batch_op:
+    with op.batch_alter_table('prior_assessments', reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.create_index(batch_op.f('ix_prior_assessments_request_id'), ['request_id'], unique=False)
 
     op.create_table('domain_reuses',
@@ -62,17 +62,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_domain_reuses')),
     sa.UniqueConstraint('request_id', 'domain', name=op.f('uq_domain_reuses_request_id'))
     )
-    with op.batch_alter_table('domain_reuses', schema=None) as batch_op:
+    with op.batch_alter_table('domain_reuses', reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.create_index(batch_op.f('ix_domain_reuses_prior_assessment_id'), ['prior_assessment_id'], unique=False)
 
 
 
 def downgrade():
-    with op.batch_alter_table('domain_reuses', schema=None) as batch_op:
+    with op.batch_alter_table('domain_reuses', reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_domain_reuses_prior_assessment_id'))
 
     op.drop_table('domain_reuses')
-    with op.batch_alter_table('prior_assessments', schema=None) as batch_op:
+    with op.batch_alter_table('prior_assessments', reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_prior_assessments_request_id'))
 
     op.drop_table('prior_assessments')

@@ -48,14 +48,14 @@ def upgrade():
     sa.ForeignKeyConstraint(['request_id'], ['device_requests.id'], name=op.f('fk_evidence_milestones_request_id_device_requests'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_milestones'))
     )
-    with op.batch_alter_table('evidence_milestones', schema=None) as batch_op:
+    with op.batch_alter_table('evidence_milestones', reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_milestones_due_on'), ['due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_milestones_request_id'), ['request_id'], unique=False)
 
 
 
 def downgrade():
-    with op.batch_alter_table('evidence_milestones', schema=None) as batch_op:
+    with op.batch_alter_table('evidence_milestones', reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_milestones_request_id'))
         batch_op.drop_index(batch_op.f('ix_evidence_milestones_due_on'))
 

@@ -69,12 +69,12 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
     )
-    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+    with op.batch_alter_table("recovery_codes", reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+    with op.batch_alter_table("recovery_codes", reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
     op.drop_table("recovery_codes")
 

@@ -21,7 +21,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("usage_reports", schema=None) as batch_op:
+    with op.batch_alter_table("usage_reports", reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.add_column(
             sa.Column("fsn_number", sa.String(length=100), server_default="", nullable=False)
         )
@@ -33,6 +33,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("usage_reports", schema=None) as batch_op:
+    with op.batch_alter_table("usage_reports", reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_column("authority_reference")
         batch_op.drop_column("fsn_number")

@@ -43,13 +43,13 @@ ADOPTION_INDEXES = {
 
 
 def upgrade():
-    with op.batch_alter_table("device_requests", schema=None) as batch_op:
+    with op.batch_alter_table("device_requests", reflect_kwargs={"resolve_fks": False}) as batch_op:
         for name, columns in REQUEST_INDEXES.items():
             batch_op.create_index(name, columns, unique=False)
-    with op.batch_alter_table("adoptions", schema=None) as batch_op:
+    with op.batch_alter_table("adoptions", reflect_kwargs={"resolve_fks": False}) as batch_op:
         for name, columns in ADOPTION_INDEXES.items():
             batch_op.create_index(name, columns, unique=False)
-    with op.batch_alter_table("stage_records", schema=None) as batch_op:
+    with op.batch_alter_table("stage_records", reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.create_index(
             "ix_stage_records_open_request",
             ["request_id", "due_at", "entered_at"],
@@ -67,12 +67,12 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("stage_records", schema=None) as batch_op:
+    with op.batch_alter_table("stage_records", reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_index("ix_stage_records_agency_queue")
         batch_op.drop_index("ix_stage_records_open_request")
-    with op.batch_alter_table("adoptions", schema=None) as batch_op:
+    with op.batch_alter_table("adoptions", reflect_kwargs={"resolve_fks": False}) as batch_op:
         for name in reversed(ADOPTION_INDEXES):
             batch_op.drop_index(name)
-    with op.batch_alter_table("device_requests", schema=None) as batch_op:
+    with op.batch_alter_table("device_requests", reflect_kwargs={"resolve_fks": False}) as batch_op:
         for name in reversed(REQUEST_INDEXES):
             batch_op.drop_index(name)
