@@ -67,6 +67,8 @@ def keep_only_guards_of(monkeypatch, modules) -> None:
 
 
 STEP = timedelta(days=1)
+# The public consultation's default minimum period: a recommendation is published no sooner.
+CONSULTED = timedelta(days=30)
 
 
 RECOMMENDATION = {"outcome": "recommended", "rationale": "Clear benefit in high-risk patients."}
@@ -130,6 +132,8 @@ def walk_to(request: DeviceRequest, state: str, cast: Cast, start: datetime = T0
         actor = None if who == "system" else getattr(cast, who)
         if trigger == "prioritise":
             score_every_criterion(request, actor, moment)
+        if trigger == "publish":
+            moment += CONSULTED - STEP  # comments stay open for the minimum period
         fire(request, trigger, actor, moment, reason=reason, **values)
     return moment
 
@@ -190,6 +194,10 @@ def valid_data(spec: TransitionSpec, cast: Cast) -> tuple[str, dict]:
             data[field.name] = FUTURE_DATE
         elif field.kind == "regional_body":
             data[field.name] = cast.body.id
+        elif field.kind == "irccs":
+            data[field.name] = cast.irccs_org.id
+        elif field.kind == "irccs_list":
+            data[field.name] = [cast.irccs_org.id]
         else:
             data[field.name] = f"Some {field.name}."
     return reason, data
@@ -224,6 +232,8 @@ def arrange(spec: TransitionSpec, source: str, cast: Cast, make) -> tuple[object
     if spec.trigger in ("accept_assignment", "decline_assignment"):
         moment += STEP
         fire(request, "assign_body", cast.agency, moment, regional_body=cast.body.id)
+    if spec.trigger == "publish":
+        moment += CONSULTED - STEP  # the caller fires one step later
     return request, moment
 
 

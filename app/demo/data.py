@@ -27,6 +27,7 @@ from app.demo import catalogue
 from app.documents.information import open_round, save_answer, send_answers
 from app.documents.operations import BytesUpload, DocumentMeta, upload_document
 from app.domain.core_model import DOMAINS
+from app.domain.deadlines import DEFAULT_MINIMUM_DAYS
 from app.domain.dossier_rules import gmn_check_pair
 from app.domain.prioritisation import CRITERIA
 from app.extensions import db
@@ -279,15 +280,20 @@ IN_APPRAISAL = [
 
 
 # What each outcome requires besides the rationale (the workflow's recommendation guards).
-# "REVIEW" stands for a review date three years after the step.
+# "REVIEW" stands for a review date three years after the step; "CENTRES" for the designated
+# IRCCS (every other one, the demo IRCCS login's first among them).
 OUTCOME_DETAILS = {
     "recommended_restricted": {
         "conditions": "Only in centres with cardiac surgery on site, for patients unfit for "
         "open surgery.",
+        "designated_centres": "CENTRES",
+        "designation_criteria": "IRCCS with cardiac surgery on site.",
     },
     "recommended_with_evidence_generation": {
         "evidence_requirements": "Two-year registry follow-up of every implanted patient.",
         "review_date": "REVIEW",
+        "designated_centres": "CENTRES",
+        "designation_criteria": "IRCCS taking part in the national registry.",
     },
 }
 
@@ -458,7 +464,7 @@ def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int)
             manufacturer = cast.manufacturers[n % len(cast.manufacturers)]
             body = cast.bodies[n % len(cast.bodies)]
             speed = rng.uniform(0.6, 1.5) if copy else rng.uniform(0.8, 1.2)
-            total_days = sum(step[2] for step in steps) * speed
+            total_days = sum(_step_days(step[0], step[2], speed) for step in steps)
             idle_days = rng.uniform(*IDLE_DAYS_AFTER.get(target, (5, 40)))
             start = now - timedelta(days=total_days + idle_days)
             request = _dossier(devices[n % len(devices)], n + 1, manufacturer, start)
@@ -467,14 +473,27 @@ def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int)
     return count
 
 
+# Steps that may come no sooner than a minimum period after the previous one (publication:
+# the public consultation's minimum), in days; a faster history still waits that long.
+MINIMUM_STEP_DAYS = {"publish": DEFAULT_MINIMUM_DAYS["consultation"] + 1}
+
+
+def _step_days(trigger: str, days: float, speed: float) -> float:
+    return max(days * speed, MINIMUM_STEP_DAYS.get(trigger, 0))
+
+
 def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> None:
     moment = start
     actors = {"M": manufacturer, "A": cast.agency, "S": None}
     for trigger, who, days, reason, data in steps:
-        moment += timedelta(days=days * speed, hours=rng.uniform(1, 8))
+        moment += timedelta(days=_step_days(trigger, days, speed), hours=rng.uniform(1, 8))
         at = min(moment, now)
         actor = cast.assessors[body.id] if who == "R" else actors[who]
-        placeholders = {"BODY": body.id, "REVIEW": (at + timedelta(days=3 * 365)).date()}
+        placeholders = {
+            "BODY": body.id,
+            "REVIEW": (at + timedelta(days=3 * 365)).date(),
+            "CENTRES": sorted(cast.irccs_users)[::2],
+        }
         values = {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in data.items()}
         stage_content = STAGE_CONTENT.get(trigger)
         if stage_content is not None:

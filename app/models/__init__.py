@@ -1,6 +1,6 @@
 """The models, one module per aggregate. Importing this package registers them all."""
 
-from app.models.adoption import Adoption, Recommendation
+from app.models.adoption import Adoption, DesignatedCentre, Recommendation
 from app.models.api import ApiRateCounter, ApiToken, IdempotencyRecord
 from app.models.assessment import (
     AssessmentReport,
@@ -34,6 +34,7 @@ __all__ = [
     "Comparator",
     "ConsultationComment",
     "DeadlineSetting",
+    "DesignatedCentre",
     "DeviceRequest",
     "Document",
     "DocumentVersion",

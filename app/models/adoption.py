@@ -35,6 +35,9 @@ class Recommendation(db.Model):
     conditions: Mapped[str] = mapped_column(Text, default="")
     evidence_requirements: Mapped[str] = mapped_column(Text, default="")
     review_date: Mapped[date | None] = mapped_column(Date)
+    # How the designated centres were chosen (e.g. "IRCCS with cardiac surgery on site"), for a
+    # recommendation with restrictions or with evidence generation.
+    designation_criteria: Mapped[str] = mapped_column(Text, default="", server_default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -76,3 +79,22 @@ class Adoption(db.Model):
     irccs: Mapped[Organisation] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class DesignatedCentre(db.Model):
+    """An IRCCS a recommendation with restrictions or with evidence generation names as a
+    centre where the device may be used. When a recommendation names any, only they get
+    adoption records (and count in the adoption rates); rewritten with the recommendation
+    until it is published."""
+
+    __tablename__ = "designated_centres"
+    __table_args__ = (UniqueConstraint("request_id", "irccs_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("device_requests.id", ondelete="CASCADE"), index=True
+    )
+    irccs_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    irccs: Mapped[Organisation] = relationship()

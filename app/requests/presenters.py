@@ -70,7 +70,7 @@ def workflow_panel_context(actor, request) -> dict:
     role = actor.role
     now = utcnow()
     actions = action_views(
-        workflow_service.action_availability(actor, request),
+        workflow_service.action_availability(actor, request, now),
         version=request.version,
         url_for_trigger=lambda trigger: url_for(
             "actions.request_action", request_id=request.id, trigger=trigger
@@ -83,12 +83,17 @@ def workflow_panel_context(actor, request) -> dict:
     # reading the entries the redaction rules give them.
     view = view_of(actor, request)
     show_audit = view.sees_audit_trail
+    timeline = list(workflow_service.stage_timeline(request, now))
+    open_visits = [row for row in timeline if row.is_open]
     panel = WorkflowPanel(
         state=request.state,
         state_label=state_label(request.state, role),
-        clock_stopped=request.state in CLOCK_STOP_STATES,
+        # The open visit says whose time it is (a clock stop handed back runs again).
+        clock_stopped=open_visits[-1].clock_stopped
+        if open_visits
+        else request.state in CLOCK_STOP_STATES,
         actions=actions,
-        timeline=list(workflow_service.stage_timeline(request, now)),
+        timeline=timeline,
         audit=(
             audit_rows(entries_for_request(request.id, view), role=role, view=view)
             if show_audit

@@ -93,6 +93,8 @@ FIELD_LABELS = {
     "evidence_requirements": _l("Evidence to be generated"),
     "review_date": _l("Review date"),
     "decline_reason": _l("Reason for declining"),
+    "designated_centres": _l("Designated centres"),
+    "designation_criteria": _l("How the centres were chosen"),
 }
 
 # Data the workflow service adds to an audit entry beyond the form's fields.

@@ -23,13 +23,19 @@ State guards (they depend on the object and the actor):
 - "priority_scores_complete": all 12 prioritisation criteria are scored
   (`app.assessment.prioritisation`), for a decision on the merits (prioritise or not);
   deferring and routing elsewhere need no scores;
+- "consultation_minimum": the public consultation has lasted its minimum period (30 days by
+  default, configurable with the deadlines) before the recommendation is published (kernel;
+  it reads the moment of the transition);
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
   not move towards use while the agency has suspended the device; it may still stop; kernel).
 
 Data guards (they depend on the data the action carries; kernel):
 - "restriction_conditions": a "recommended_restricted" outcome names its conditions;
 - "evidence_generation_plan": a "recommended_with_evidence_generation" outcome lists the
-  evidence to be generated and sets the review date.
+  evidence to be generated and sets the review date;
+- "designated_centres_named": a "recommended_restricted" or
+  "recommended_with_evidence_generation" outcome names the IRCCS where the device may be used
+  (only they get adoption records).
 """
 
 from __future__ import annotations
@@ -54,10 +60,20 @@ RECOMMENDATION_FIELDS = (
     DataField("conditions", "textarea", required=False),
     DataField("evidence_requirements", "textarea", required=False),
     DataField("review_date", "date", required=False, future_only=True),
+    # The IRCCS where the device may be used (restrictions, evidence generation), and how
+    # they were chosen (e.g. a specialty).
+    DataField("designated_centres", "irccs_list", required=False),
+    DataField("designation_criteria", "textarea", required=False),
 )
 
 # The rules a recommendation's data must follow, whether put to consultation or published.
-RECOMMENDATION_GUARDS = ("restriction_conditions", "evidence_generation_plan")
+RECOMMENDATION_GUARDS = (
+    "restriction_conditions",
+    "evidence_generation_plan",
+    "designated_centres_named",
+)
+# Publishing also waits for the consultation's minimum period.
+PUBLICATION_GUARDS = (*RECOMMENDATION_GUARDS, "consultation_minimum")
 
 
 def _resume_transitions() -> tuple[TransitionSpec, ...]:
@@ -196,6 +212,9 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "factual_accuracy_check",
             MANUFACTURER,
             internal=True,
+            # The manufacturer's time ends with its comments: the assessor's finalisation
+            # runs on the agency side's clock (issue 13, item 7).
+            hands_back_clock=True,
             fields=(DataField("comments", "textarea"),),
         ),
         TransitionSpec(
@@ -219,7 +238,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "adoption_monitoring",
             AGENCY,
             fields=RECOMMENDATION_FIELDS,
-            guards=RECOMMENDATION_GUARDS,
+            guards=PUBLICATION_GUARDS,
             condition="positive_outcome",
         ),
         TransitionSpec(
@@ -228,7 +247,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "not_recommended",
             AGENCY,
             fields=RECOMMENDATION_FIELDS,
-            guards=RECOMMENDATION_GUARDS,
+            guards=PUBLICATION_GUARDS,
             condition="negative_outcome",
         ),
         TransitionSpec(

@@ -14,7 +14,7 @@ with the guard.
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from flask_babel import force_locale
@@ -24,7 +24,14 @@ from app.core import guards
 from app.core.fire import action_availability, fire
 from app.domain.errors import DomainError, GuardFailed
 from app.extensions import db
-from app.models import Adoption, AuditEntry, InformationRound, Question, Recommendation
+from app.models import (
+    Adoption,
+    AuditEntry,
+    InformationRound,
+    Question,
+    Recommendation,
+    StageRecord,
+)
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 from tests.api_support import NOW, api_for, clear_coi
 from tests.assessment_support import make_cast, request_in
@@ -54,6 +61,11 @@ FAILING_DATA = {
     "evidence_generation_plan": {
         "outcome": "recommended_with_evidence_generation",
         "evidence_requirements": "",
+    },
+    "designated_centres_named": {
+        "outcome": "recommended_restricted",
+        "conditions": "Only in heart centres.",
+        "designated_centres": [],
     },
 }
 
@@ -122,6 +134,11 @@ def _failing_object(make, cast, spec, guard_name):
         information_round = InformationRound(request_id=request.id, kind=kind, number=1)
         information_round.questions = [Question(number=1, text="Any recalls?")]
         db.session.add(information_round)
+    if guard_name == "consultation_minimum":
+        # The consultation opened today: `fire` (at NOW, before it) and the pages (at the
+        # wall clock, the same day) both find it too short.
+        opened = datetime.now(UTC)
+        db.session.add(StageRecord(request_id=request.id, state=state, entered_at=opened))
     if guard_name != "assessor_cleared" and request.assigned_body_id is not None:
         clear_coi(cast.assessor, request)
     db.session.commit()
