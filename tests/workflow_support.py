@@ -24,6 +24,8 @@ from app.extensions import db
 from app.models import (
     Adoption,
     AuditEntry,
+    DesignatedCentre,
+    DesignationRequest,
     DeviceRequest,
     Organisation,
     PriorityScore,
@@ -234,7 +236,25 @@ def arrange(spec: TransitionSpec, source: str, cast: Cast, make) -> tuple[object
         fire(request, "assign_body", cast.agency, moment, regional_body=cast.body.id)
     if spec.trigger == "publish":
         moment += CONSULTED - STEP  # the caller fires one step later
+    if spec.trigger in DESIGNATION_TRIGGERS:
+        _restrict_to_other_irccs(request, cast, asked=spec.trigger == "refuse_designation")
     return request, moment
+
+
+# Request transitions about the designated centres: the recommendation designates the other
+# IRCCS only; the IRCCS of the cast may ask to be added (or has asked, to be refused).
+DESIGNATION_TRIGGERS = ("ask_designation", "designate_centre", "refuse_designation")
+
+
+def _restrict_to_other_irccs(request: DeviceRequest, cast: Cast, asked: bool) -> None:
+    db.session.add(DesignatedCentre(request_id=request.id, irccs_id=cast.other_irccs_org.id))
+    if asked:
+        db.session.add(
+            DesignationRequest(
+                request_id=request.id, irccs_id=cast.irccs_org.id, status="pending", asked_at=T0
+            )
+        )
+    db.session.flush()
 
 
 def observe(obj) -> tuple:

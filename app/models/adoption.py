@@ -98,3 +98,30 @@ class DesignatedCentre(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     irccs: Mapped[Organisation] = relationship()
+
+
+DESIGNATION_STATUSES = ("pending", "accepted", "refused")
+
+
+class DesignationRequest(db.Model):
+    """A non-designated IRCCS asking to be added to a recommendation's designated centres;
+    the agency accepts (the IRCCS becomes a designated centre with an adoption record) or
+    refuses. Asked and decided through `fire` (`ask_designation`, `designate_centre`,
+    `refuse_designation`): the reasons are in the audit trail."""
+
+    __tablename__ = "designation_requests"
+    __table_args__ = (
+        UniqueConstraint("request_id", "irccs_id"),
+        CheckConstraint(f"status IN ({sql_in_list(DESIGNATION_STATUSES)})", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("device_requests.id", ondelete="CASCADE"), index=True
+    )
+    irccs_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    irccs: Mapped[Organisation] = relationship()

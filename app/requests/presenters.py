@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 
+from app.adoption.designation import DesignationSummary, designation_summary
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
+from app.domain.permissions import PUBLISHED_STATES
 from app.domain.redaction import view_of
 from app.models.types import utcnow
 from app.requests.action_panel import (
@@ -43,6 +45,9 @@ class WorkflowPanel:
     audit: list[AuditRow] = field(default_factory=list)
     show_audit: bool = False
     role: str = ""
+    # A published recommendation's designated centres (None: not published, or none named);
+    # the pending requests to be added are listed for the agency only.
+    designation: DesignationSummary | None = None
 
     def label(self, state: str | None) -> str:
         return state_label(state, self.role) if state else ""
@@ -101,5 +106,19 @@ def workflow_panel_context(actor, request) -> dict:
         ),
         show_audit=show_audit,
         role=role,
+        designation=_designation(actor, request),
     )
     return {"workflow_panel": panel}
+
+
+def _designation(actor, request) -> DesignationSummary | None:
+    if request.state not in PUBLISHED_STATES:
+        return None
+    recommendation = getattr(request, "recommendation", None)
+    criteria = recommendation.designation_criteria if recommendation is not None else ""
+    summary = designation_summary(request.id, criteria)
+    if not summary.centres:
+        return None
+    if actor.role != "agency":
+        summary.pending, summary.refused = [], []
+    return summary

@@ -26,6 +26,9 @@ State guards (they depend on the object and the actor):
 - "consultation_minimum": the public consultation has lasted its minimum period (30 days by
   default, configurable with the deadlines) before the recommendation is published (kernel;
   it reads the moment of the transition);
+- "designation_askable": an IRCCS asking to be added to the designated centres is not one,
+  has no request pending, and the recommendation names designated centres
+  (`app.adoption.designation`);
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
   not move towards use while the agency has suspended the device; it may still stop; kernel).
 
@@ -35,7 +38,10 @@ Data guards (they depend on the data the action carries; kernel):
   evidence to be generated and sets the review date;
 - "designated_centres_named": a "recommended_restricted" or
   "recommended_with_evidence_generation" outcome names the IRCCS where the device may be used
-  (only they get adoption records).
+  (only they get adoption records);
+- "centre_not_designated": the IRCCS the agency designates is not one already;
+- "designation_pending": the IRCCS whose request the agency refuses has one pending
+  (both `app.adoption.designation`).
 """
 
 from __future__ import annotations
@@ -249,6 +255,36 @@ REQUEST_WORKFLOW = WorkflowSpec(
             fields=RECOMMENDATION_FIELDS,
             guards=PUBLICATION_GUARDS,
             condition="negative_outcome",
+        ),
+        # Designated centres (issue 13): another IRCCS asks to be added; the agency decides.
+        # Internal: the request stays in adoption monitoring, the clock runs on.
+        TransitionSpec(
+            "ask_designation",
+            ("adoption_monitoring",),
+            "adoption_monitoring",
+            IRCCS,
+            reason_required=True,
+            internal=True,
+            guards=("designation_askable",),
+        ),
+        TransitionSpec(
+            "designate_centre",
+            ("adoption_monitoring",),
+            "adoption_monitoring",
+            AGENCY,
+            internal=True,
+            fields=(DataField("irccs", "irccs"),),
+            guards=("centre_not_designated",),
+        ),
+        TransitionSpec(
+            "refuse_designation",
+            ("adoption_monitoring",),
+            "adoption_monitoring",
+            AGENCY,
+            reason_required=True,
+            internal=True,
+            fields=(DataField("irccs", "irccs"),),
+            guards=("designation_pending",),
         ),
         TransitionSpec(
             "review_due", ("adoption_monitoring",), "reassessment_due", AGENCY | SYSTEM, lapse=True

@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models import (
     Adoption,
     AuditEntry,
+    DesignatedCentre,
     InformationRound,
     Question,
     Recommendation,
@@ -67,6 +68,10 @@ FAILING_DATA = {
         "conditions": "Only in heart centres.",
         "designated_centres": [],
     },
+    # The object makes these fail: the IRCCS named (the cast's) is already designated, or
+    # has not asked to be.
+    "centre_not_designated": {},
+    "designation_pending": {},
 }
 
 
@@ -93,6 +98,8 @@ def _data(spec, cast, guard_name) -> dict:
     data = {f.name: _value(f) for f in spec.fields if f.required}
     if any(f.kind == "regional_body" for f in spec.fields):
         data["regional_body"] = cast.body.id
+    if any(f.kind == "irccs" for f in spec.fields):
+        data["irccs"] = cast.irccs_org.id
     if any(f.name == "outcome" for f in spec.fields):
         data |= {"outcome": "recommended", "rationale": "Clear benefit."}
     return data | FAILING_DATA.get(guard_name, {})
@@ -134,6 +141,15 @@ def _failing_object(make, cast, spec, guard_name):
         information_round = InformationRound(request_id=request.id, kind=kind, number=1)
         information_round.questions = [Question(number=1, text="Any recalls?")]
         db.session.add(information_round)
+    if state == "adoption_monitoring":
+        # Published, so that every IRCCS may read it (and ask to be designated).
+        db.session.add(
+            Recommendation(
+                request_id=request.id, outcome="recommended", rationale="r", published_at=NOW
+            )
+        )
+    if guard_name == "centre_not_designated":
+        db.session.add(DesignatedCentre(request_id=request.id, irccs_id=cast.irccs_org.id))
     if guard_name == "consultation_minimum":
         # The consultation opened today: `fire` (at NOW, before it) and the pages (at the
         # wall clock, the same day) both find it too short.
