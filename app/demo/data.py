@@ -31,7 +31,15 @@ from app.domain.deadlines import DEFAULT_MINIMUM_DAYS
 from app.domain.dossier_rules import gmn_check_pair
 from app.domain.prioritisation import CRITERIA
 from app.extensions import db
-from app.models import Adoption, Comparator, DeviceRequest, EvidenceItem, Organisation, User
+from app.models import (
+    Adoption,
+    Comparator,
+    DesignatedCentre,
+    DeviceRequest,
+    EvidenceItem,
+    Organisation,
+    User,
+)
 from app.models.types import utcnow
 
 SEED = 20261125
@@ -502,6 +510,32 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
             fire(request, trigger, actor, at, reason=reason, **values)
     if request.state == "adoption_monitoring":
         _play_adoptions(request, cast, moment, now, rng)
+        # After the records' histories: a centre designated later starts "not started".
+        _play_designation_asks(request, cast, moment, now)
+
+
+def _play_designation_asks(request, cast, published_at, now) -> None:
+    """With designated centres, the first IRCCS left out asks to be added (its reason in the
+    audit trail) and the agency designates it a week later; the second is refused."""
+    designated = set(
+        db.session.scalars(
+            select(DesignatedCentre.irccs_id).where(DesignatedCentre.request_id == request.id)
+        )
+    )
+    if not designated:
+        return
+    left_out = [irccs_id for irccs_id in sorted(cast.irccs_users) if irccs_id not in designated]
+    decisions = (
+        ("designate_centre", "", "Cardiac surgery unit opened this year."),
+        ("refuse_designation", "No heart team on site yet.", "We treat many eligible patients."),
+    )
+    for irccs_id, (decision, decision_reason, ask_reason) in zip(left_out, decisions, strict=False):
+        asked_at = published_at + timedelta(days=20)
+        decided_at = asked_at + timedelta(days=7)
+        if decided_at >= now:
+            return
+        fire(request, "ask_designation", cast.irccs_users[irccs_id], asked_at, reason=ask_reason)
+        fire(request, decision, cast.agency, decided_at, reason=decision_reason, irccs=irccs_id)
 
 
 # --- stage content: what people do before (or instead of) firing ------------------------------
