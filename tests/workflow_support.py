@@ -24,6 +24,8 @@ from app.extensions import db
 from app.models import (
     Adoption,
     AuditEntry,
+    DesignatedCentre,
+    DesignationRequest,
     DeviceRequest,
     Organisation,
     PriorityScore,
@@ -67,6 +69,8 @@ def keep_only_guards_of(monkeypatch, modules) -> None:
 
 
 STEP = timedelta(days=1)
+# The public consultation's default minimum period: a recommendation is published no sooner.
+CONSULTED = timedelta(days=30)
 
 
 RECOMMENDATION = {"outcome": "recommended", "rationale": "Clear benefit in high-risk patients."}
@@ -130,6 +134,8 @@ def walk_to(request: DeviceRequest, state: str, cast: Cast, start: datetime = T0
         actor = None if who == "system" else getattr(cast, who)
         if trigger == "prioritise":
             score_every_criterion(request, actor, moment)
+        if trigger == "publish":
+            moment += CONSULTED - STEP  # comments stay open for the minimum period
         fire(request, trigger, actor, moment, reason=reason, **values)
     return moment
 
@@ -192,6 +198,10 @@ def valid_data(spec: TransitionSpec, cast: Cast) -> tuple[str, dict]:
             data[field.name] = FUTURE_DATE
         elif field.kind == "regional_body":
             data[field.name] = cast.body.id
+        elif field.kind == "irccs":
+            data[field.name] = cast.irccs_org.id
+        elif field.kind == "irccs_list":
+            data[field.name] = [cast.irccs_org.id]
         else:
             data[field.name] = f"Some {field.name}."
     return reason, data
@@ -226,7 +236,27 @@ def arrange(spec: TransitionSpec, source: str, cast: Cast, make) -> tuple[object
     if spec.trigger in ("accept_assignment", "decline_assignment"):
         moment += STEP
         fire(request, "assign_body", cast.agency, moment, regional_body=cast.body.id)
+    if spec.trigger == "publish":
+        moment += CONSULTED - STEP  # the caller fires one step later
+    if spec.trigger in DESIGNATION_TRIGGERS:
+        _restrict_to_other_irccs(request, cast, asked=spec.trigger == "refuse_designation")
     return request, moment
+
+
+# Request transitions about the designated centres: the recommendation designates the other
+# IRCCS only; the IRCCS of the cast may ask to be added (or has asked, to be refused).
+DESIGNATION_TRIGGERS = ("ask_designation", "designate_centre", "refuse_designation")
+
+
+def _restrict_to_other_irccs(request: DeviceRequest, cast: Cast, asked: bool) -> None:
+    db.session.add(DesignatedCentre(request_id=request.id, irccs_id=cast.other_irccs_org.id))
+    if asked:
+        db.session.add(
+            DesignationRequest(
+                request_id=request.id, irccs_id=cast.irccs_org.id, status="pending", asked_at=T0
+            )
+        )
+    db.session.flush()
 
 
 def observe(obj) -> tuple:

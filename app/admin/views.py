@@ -16,8 +16,11 @@ from app.accounts.operations import OrganisationData, UserData
 from app.admin import bp
 from app.core.deadline_settings import (
     CONFIGURABLE_STATES,
+    MINIMUM_STATES,
     effective_deadlines,
+    effective_minimums,
     save_deadline,
+    save_minimum,
 )
 from app.domain.errors import PermissionDenied, ValidationFailed
 from app.domain.permissions import can_manage_users
@@ -30,6 +33,7 @@ from app.forms.admin import (
     UserForm,
     days_field_name,
     deadlines_form_class,
+    minimum_field_name,
     reminder_field_name,
     reminders_form_class,
     working_field_name,
@@ -336,8 +340,10 @@ def organisation_reactivate(organisation_id: int):
 @bp.route("/deadlines", methods=["GET", "POST"])
 def deadlines():
     rules = effective_deadlines(db.session)
-    form_class = deadlines_form_class(CONFIGURABLE_STATES)
-    form = form_class(data=_deadline_form_data(rules))  # a POST's form data takes precedence
+    minimums = effective_minimums(db.session)
+    form_class = deadlines_form_class(CONFIGURABLE_STATES, MINIMUM_STATES)
+    # A POST's form data takes precedence.
+    form = form_class(data=_deadline_form_data(rules, minimums))
     if form.validate_on_submit():
         context = _audit_context()
         changed = [
@@ -351,18 +357,28 @@ def deadlines():
                 **context,
             )
         ]
+        changed += [
+            state
+            for state in MINIMUM_STATES
+            if save_minimum(state, form[minimum_field_name(state)].data, actor=_actor(), **context)
+        ]
         db.session.commit()
         _flash_saved(changed, _("Deadlines saved (%(count)d changed).", count=len(changed)))
         return redirect(url_for("admin.deadlines"))
     rows = [
-        (state, form[days_field_name(state)], form[working_field_name(state)])
+        (
+            state,
+            form[days_field_name(state)],
+            form[working_field_name(state)],
+            form[minimum_field_name(state)] if state in MINIMUM_STATES else None,
+        )
         for state in CONFIGURABLE_STATES
     ]
     return render_template("admin/deadlines.html", form=form, rows=rows)
 
 
-def _deadline_form_data(rules) -> dict:
-    data = {}
+def _deadline_form_data(rules, minimums) -> dict:
+    data = {minimum_field_name(state): minimums.get(state, 0) for state in MINIMUM_STATES}
     for state in CONFIGURABLE_STATES:
         rule = rules.get(state)
         data[days_field_name(state)] = rule.days if rule else None

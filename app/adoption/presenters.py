@@ -19,7 +19,15 @@ from app.adoption.queries import get_adoption_for, visible_adoptions
 from app.core import fire as workflow_service
 from app.core.paging import Page, paginate
 from app.extensions import db
-from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, Recommendation
+from app.labels import region_label
+from app.models import (
+    Adoption,
+    AuditEntry,
+    DesignatedCentre,
+    DeviceRequest,
+    Organisation,
+    Recommendation,
+)
 from app.requests.action_panel import (
     ActionView,
     AuditRow,
@@ -87,13 +95,34 @@ def agency_adoptions(actor, filters: AdoptionFilters, per_page: int) -> Page:
     return paginate(query, filters.page, per_page, scalars=True)
 
 
-def irccs_choices() -> list[tuple[int, str]]:
+def irccs_choices(active_only: bool = False) -> list[tuple[int, str]]:
+    query = select(Organisation.id, Organisation.name).where(Organisation.kind == "irccs")
+    if active_only:
+        query = query.where(Organisation.active.is_(True))
+    rows = db.session.execute(query.order_by(Organisation.name))
+    return [(row.id, row.name) for row in rows]
+
+
+def designated_centre_ids(request_id: int) -> list[int]:
+    """The IRCCS the request's recommendation designates (none: every IRCCS)."""
+    return list(
+        db.session.scalars(
+            select(DesignatedCentre.irccs_id)
+            .where(DesignatedCentre.request_id == request_id)
+            .order_by(DesignatedCentre.irccs_id)
+        )
+    )
+
+
+def designated_centre_names(request_id: int) -> list[str]:
+    """The designated IRCCS, "Name (Region)", by name (one query)."""
     rows = db.session.execute(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.kind == "irccs")
+        select(Organisation.name, Organisation.region)
+        .join(DesignatedCentre, DesignatedCentre.irccs_id == Organisation.id)
+        .where(DesignatedCentre.request_id == request_id)
         .order_by(Organisation.name)
     )
-    return [(row.id, row.name) for row in rows]
+    return [f"{name} ({region_label(region)})" for name, region in rows]
 
 
 @dataclass

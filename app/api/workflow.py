@@ -11,6 +11,7 @@ from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.adoption.presenters import irccs_choices
 from app.api import schema_types as t
 from app.api.bodies import json_body
 from app.api.problems import ApiError
@@ -40,7 +41,16 @@ from app.workflow.states import REQUEST_STATES
 if TYPE_CHECKING:
     from app.core.fire import ActionAvailability
 
-FIELD_KINDS = ("text", "textarea", "lines", "choice", "date", "regional_body")
+FIELD_KINDS = (
+    "text",
+    "textarea",
+    "lines",
+    "choice",
+    "date",
+    "regional_body",
+    "irccs",
+    "irccs_list",
+)
 
 # --- Schemas --------------------------------------------------------------------------------
 
@@ -98,10 +108,11 @@ t.component(
                 "type": "object",
                 "additionalProperties": {
                     "type": ["string", "integer", "array", "null"],
-                    "items": t.STRING,
+                    "items": {"type": ["string", "integer"]},
                 },
                 "description": "The action's fields (see its `fields`): text as strings, "
-                "`lines` as a list of strings, dates as YYYY-MM-DD, a regional body as its id.",
+                "`lines` as a list of strings, dates as YYYY-MM-DD, a regional body or an IRCCS "
+                "as its id, `irccs_list` (the designated centres) as a list of IRCCS ids.",
             },
         },
         required=(),
@@ -175,6 +186,8 @@ t.component(
 def _choices(data_field: DataField) -> list[dict]:
     if data_field.kind == "regional_body":
         return [{"value": value, "label": label} for value, label in regional_body_choices()]
+    if data_field.kind in ("irccs", "irccs_list"):
+        return [{"value": value, "label": label} for value, label in irccs_choices()]
     return [
         {"value": code, "label": choice_label(data_field.name, code)} for code in data_field.choices
     ]
@@ -234,6 +247,14 @@ def _data_error(data_field: DataField, value: Any) -> str | None:
     if data_field.kind == "regional_body":
         ok = isinstance(value, int) and not isinstance(value, bool)
         return None if ok else _("Expected the id of a regional body (a number).")
+    if data_field.kind == "irccs":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else _("Expected the id of an IRCCS (a number).")
+    if data_field.kind == "irccs_list":
+        ok = isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        )
+        return None if ok else _("Expected a list of IRCCS ids (numbers).")
     return None if isinstance(value, str) else _("Expected a text (string).")
 
 

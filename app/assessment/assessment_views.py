@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.adoption.presenters import designated_centre_ids, designated_centre_names
 from app.assessment import bp
 from app.assessment import core_model as service
 from app.assessment.common import UNPROCESSABLE, actor, client_ip, load_request, version_of
@@ -31,6 +32,7 @@ from app.forms.assessment import (
     field_name,
 )
 from app.models.types import utcnow
+from app.requests.action_panel import active_irccs_choices
 from app.requests.queries import coi_status_for
 from app.workflow.action_labels import OUTCOME_LABELS, action_label
 from app.workflow.facts import REQUEST, states_where
@@ -326,6 +328,7 @@ def appraisal(request_id: int):
     if not can_decide:
         abort(403)
     form = RecommendationForm()
+    form.designated_centres.choices = active_irccs_choices()
     if not form.validate():
         return _render_appraisal(req, form, trigger, UNPROCESSABLE)
     form_page(
@@ -361,6 +364,9 @@ def _recommendation_form(req) -> RecommendationForm:
         form.conditions.data = recommendation.conditions
         form.evidence_requirements.data = recommendation.evidence_requirements
         form.review_date.data = recommendation.review_date
+        form.designation_criteria.data = recommendation.designation_criteria
+        form.designated_centres.data = designated_centre_ids(req.id)
+    form.designated_centres.choices = active_irccs_choices()
     return form
 
 
@@ -396,6 +402,7 @@ def _render_appraisal(req, form, trigger, status=200):
             trigger=trigger,
             trigger_label=action_label(trigger),
             recommendation=getattr(req, "recommendation", None),
+            designated=designated_centre_names(req.id),
             outcome_labels=OUTCOME_LABELS,
             ctx=context,
             **context,

@@ -72,6 +72,7 @@ from app.domain.deadlines import (
     continued_due_at,
     due_at,
     end_of_day,
+    on_manufacturer_clock,
     rome_date,
     stage_timing,
 )
@@ -83,7 +84,14 @@ from app.domain.errors import (
     ValidationFailed,
 )
 from app.extensions import db
-from app.models import Adoption, AuditEntry, Organisation, Recommendation, StageRecord
+from app.models import (
+    Adoption,
+    AuditEntry,
+    DesignatedCentre,
+    Organisation,
+    Recommendation,
+    StageRecord,
+)
 from app.requests.queries import outcome_of
 from app.workflow.engine import (
     ADOPTION_ENGINE,
@@ -174,11 +182,13 @@ class ActionAvailability:
         return bool(self.blocked_by)
 
 
-def action_availability(actor, obj) -> list[ActionAvailability]:
+def action_availability(actor, obj, now: datetime | None = None) -> list[ActionAvailability]:
     """Every action of `available_transitions`, each with its blocking reasons: the same state
-    guards `fire` checks (data guards depend on the data typed, so only `fire` sees them)."""
+    guards `fire` checks (data guards depend on the data typed, so only `fire` sees them), at
+    `now` (the moment the list is drawn when not given)."""
+    now = now or datetime.now(UTC)
     return [
-        ActionAvailability(spec, tuple(guards.state_failures(spec, obj, actor)))
+        ActionAvailability(spec, tuple(guards.state_failures(spec, obj, actor, now)))
         for spec in available_transitions(actor, obj)
     ]
 
@@ -266,20 +276,35 @@ def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:
     _check_references(cleaned)
     snapshot = Snapshot(obj.state, getattr(obj, "suspended_from", None))
     spec = engine.apply(snapshot, trigger, cleaned)
-    guards.check(spec, obj, actor, cleaned)
+    guards.check(spec, obj, actor, cleaned, now)
     transition_hooks.run_before(engine.spec.name, obj, spec, actor, now, cleaned)
     return _Plan(spec, obj.state, snapshot.state, cleaned)
 
 
+# Data fields naming organisations, and the kind each must be (active).
+ORGANISATION_FIELDS = {
+    "regional_body": "regional_body",
+    "irccs": "irccs",
+    "designated_centres": "irccs",
+}
+
+
 def _check_references(data: dict[str, Any]) -> None:
-    body_id = data.get("regional_body")
-    if body_id is None:
-        return
-    body = db.session.get(Organisation, body_id)
-    if body is None or body.kind != "regional_body" or not body.active:
-        raise ValidationFailed(
-            "the action's data is not valid", fields={"regional_body": "invalid_choice"}
-        )
+    """Every organisation the data names exists, is active and of the kind the field wants."""
+    for name, kind in ORGANISATION_FIELDS.items():
+        value = data.get(name)
+        if value is None:
+            continue
+        ids = value if isinstance(value, list) else [value]
+        found = db.session.scalars(
+            select(Organisation.id).where(
+                Organisation.id.in_(ids), Organisation.kind == kind, Organisation.active.is_(True)
+            )
+        ).all()
+        if len(set(found)) != len(set(ids)):
+            raise ValidationFailed(
+                "the action's data is not valid", fields={name: "invalid_choice"}
+            )
 
 
 # --- Keeping the in-memory object consistent on failure ---------------------------------------
@@ -309,7 +334,8 @@ def _apply(obj, plan: _Plan, now: datetime) -> dict[str, Any]:
         return {}
     # Read what the stage change needs before writing anything, so that the writes go to the
     # database together in one flush (the audit entry's) rather than one flush per query.
-    stage_move = None if plan.spec.internal else _plan_stage_move(obj, plan, now)
+    starts_visit = not plan.spec.internal or plan.spec.hands_back_clock
+    stage_move = _plan_stage_move(obj, plan, now) if starts_visit else None
     obj.state = plan.dest
     # Touch the row so that every transition, internal ones too, bumps the version.
     obj.updated_at = now
@@ -388,9 +414,29 @@ def _upsert_recommendation(request, plan: _Plan, now: datetime) -> Recommendatio
     recommendation.conditions = data.get("conditions", "")
     recommendation.evidence_requirements = data.get("evidence_requirements", "")
     recommendation.review_date = data.get("review_date")
+    recommendation.designation_criteria = data.get("designation_criteria", "")
+    _name_designated_centres(request, data.get("designated_centres") or [], now)
     db.session.flush()
     db.session.expire(request, ["recommendation"])
     return recommendation
+
+
+def _name_designated_centres(request, irccs_ids: list[int], now: datetime) -> None:
+    """The recommendation's designated centres become exactly `irccs_ids` (rewritten with the
+    draft put to consultation, then with the published recommendation)."""
+    rows = db.session.scalars(
+        select(DesignatedCentre).where(DesignatedCentre.request_id == request.id)
+    ).all()
+    wanted = set(irccs_ids)
+    for row in rows:
+        if row.irccs_id not in wanted:
+            db.session.delete(row)
+    named = {row.irccs_id for row in rows}
+    for irccs_id in irccs_ids:
+        if irccs_id not in named:
+            db.session.add(
+                DesignatedCentre(request_id=request.id, irccs_id=irccs_id, created_at=now)
+            )
 
 
 def _on_open_consultation(request, plan: _Plan, now: datetime) -> dict:
@@ -407,13 +453,16 @@ def _on_publish(request, plan: _Plan, now: datetime) -> dict:
 
 
 def _create_adoptions(request, now: datetime) -> int:
-    """One adoption record (not started) per active IRCCS that has none for this request."""
+    """One adoption record (not started) per designated centre, or, when the recommendation
+    names none, per active IRCCS, that has none for this request."""
     existing = set(
         db.session.scalars(select(Adoption.irccs_id).where(Adoption.request_id == request.id))
     )
+    designated = select(DesignatedCentre.irccs_id).where(DesignatedCentre.request_id == request.id)
+    chosen = Organisation.id.in_(designated) | ~designated.exists()
     irccs_ids = db.session.scalars(
         select(Organisation.id)
-        .where(Organisation.kind == "irccs", Organisation.active.is_(True))
+        .where(Organisation.kind == "irccs", Organisation.active.is_(True), chosen)
         .order_by(Organisation.id)
     )
     created = 0
@@ -467,24 +516,33 @@ def _plan_stage_move(request, plan: _Plan, now: datetime) -> _StageMove:
             StageRecord.request_id == request.id, StageRecord.left_at.is_(None)
         )
     ).all()
+    previous = _last_visit(request.id, plan.dest) if plan.spec.continues_clock else None
     new_stage = StageRecord(
         request_id=request.id,
         state=plan.dest,
         entered_at=now,
-        due_at=_due_for(request, plan, now),
-        clock_stopped=plan.dest in CLOCK_STOP_STATES,
+        due_at=_due_for(plan, now, previous),
+        clock_stopped=_clock_stopped_for(plan, previous),
     )
     return _StageMove(list(open_stages), new_stage)
 
 
-def _due_for(request, plan: _Plan, now: datetime) -> datetime | None:
+def _clock_stopped_for(plan: _Plan, previous: StageRecord | None) -> bool:
+    """Whose time the new visit is: after a hand-back, the agency side's; back from a pause
+    (a suspension), whoever's it was when the stage was left; otherwise the state's."""
+    if plan.spec.hands_back_clock:
+        return False
+    if previous is not None and previous.clock_stopped is not None:
+        return bool(previous.clock_stopped)
+    return plan.dest in CLOCK_STOP_STATES
+
+
+def _due_for(plan: _Plan, now: datetime, previous: StageRecord | None) -> datetime | None:
     dest = plan.dest
     if dest in TERMINAL_REQUEST_STATES:
         return None
-    if plan.spec.continues_clock:
-        previous = _last_visit(request.id, dest)
-        if previous is not None:
-            return continued_due_at(previous.due_at, previous.left_at, now)
+    if previous is not None:
+        return continued_due_at(previous.due_at, previous.left_at, now)
     review_date = plan.data.get("review_date")
     if dest == "adoption_monitoring" and review_date is not None:
         return end_of_day(review_date)
@@ -545,7 +603,9 @@ def stage_rows(stages, now: datetime) -> list[StageRow]:
                 )
             )
             continue
-        timing = stage_timing(stage.state, stage.entered_at, stage.left_at, stage.due_at, now)
+        timing = stage_timing(
+            stage.state, stage.entered_at, stage.left_at, stage.due_at, now, stage.clock_stopped
+        )
         rows.append(
             StageRow(
                 state=stage.state,
@@ -554,7 +614,7 @@ def stage_rows(stages, now: datetime) -> list[StageRow]:
                 due_at=stage.due_at,
                 gross_days=timing.gross_days,
                 net_days=timing.net_days,
-                clock_stopped=stage.state in CLOCK_STOP_STATES,
+                clock_stopped=on_manufacturer_clock(stage.state, stage.clock_stopped),
                 late=timing.late,
                 near_due=timing.near_due,
                 days_late=timing.days_late,

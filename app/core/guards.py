@@ -10,6 +10,9 @@ Two kinds of guards:
 - a *state guard* depends on the object (and the actor): the dossier is complete, the
   mandatory documents are uploaded, the assessor is cleared of conflicts of interest...;
   `check(obj, actor) -> GuardFailure | None`. The available-actions list evaluates them.
+  A state guard about time (the consultation has lasted its minimum) is registered with
+  `needs_now=True` and is called `check(obj, actor, now)`: `fire` passes the moment of the
+  transition, the lists the moment they are drawn.
 - a *data guard* depends on the data the action carries: conditions are required when the
   outcome is "recommended with restrictions"...; `check(obj, actor, data) -> GuardFailure |
   None` with the transition's normalised data. Only `fire` can evaluate them.
@@ -30,11 +33,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.domain.deadlines import rome_date
+from app.domain.deadlines import earliest_leaving, rome_date
 from app.domain.dossier_rules import missing_for_submission
 from app.domain.errors import GuardFailed
 from app.i18n import display_date
@@ -76,6 +80,7 @@ class Guard:
     name: str
     kind: str  # STATE or DATA
     check: Callable[..., GuardFailure | None]
+    needs_now: bool = False
 
     @property
     def module(self) -> str:
@@ -89,7 +94,7 @@ class UnknownGuard(LookupError):
 _registry: dict[str, Guard] = {}
 
 
-def _register(name: str, kind: str):
+def _register(name: str, kind: str, needs_now: bool = False):
     def register(check: Callable[..., GuardFailure | None]):
         existing = _registry.get(name)
         # Re-importing a module registers the same function again; two functions may not
@@ -99,15 +104,16 @@ def _register(name: str, kind: str):
             check.__qualname__,
         ):
             raise ValueError(f"guard {name!r} is already registered by {existing.module}")
-        _registry[name] = Guard(name, kind, check)
+        _registry[name] = Guard(name, kind, check, needs_now)
         return check
 
     return register
 
 
-def state_guard(name: str):
-    """Register `check(obj, actor) -> GuardFailure | None` as the state guard `name`."""
-    return _register(name, STATE)
+def state_guard(name: str, *, needs_now: bool = False):
+    """Register `check(obj, actor) -> GuardFailure | None` as the state guard `name`
+    (`check(obj, actor, now)` with `needs_now`)."""
+    return _register(name, STATE, needs_now)
 
 
 def data_guard(name: str):
@@ -127,26 +133,33 @@ def guard(name: str) -> Guard:
         raise UnknownGuard(message) from None
 
 
-def state_failures(spec, obj, actor) -> list[GuardFailure]:
-    """Every state guard of `spec` that refuses `obj` for `actor`, in declaration order."""
+def _state_check(declared: Guard, obj, actor, now):
+    if declared.needs_now:
+        return declared.check(obj, actor, now)
+    return declared.check(obj, actor)
+
+
+def state_failures(spec, obj, actor, now: datetime) -> list[GuardFailure]:
+    """Every state guard of `spec` that refuses `obj` for `actor` at `now`, in declaration
+    order."""
     failures = []
     for name in spec.guards:
         declared = guard(name)
         if declared.kind != STATE:
             continue
-        failure = declared.check(obj, actor)
+        failure = _state_check(declared, obj, actor, now)
         if failure is not None:
             failures.append(failure)
     return failures
 
 
-def failures(spec, obj, actor, data: Mapping[str, Any]) -> list[GuardFailure]:
+def failures(spec, obj, actor, data: Mapping[str, Any], now: datetime) -> list[GuardFailure]:
     """Every guard of `spec` (state and data) that refuses, in declaration order."""
     found = []
     for name in spec.guards:
         declared = guard(name)
         if declared.kind == STATE:
-            failure = declared.check(obj, actor)
+            failure = _state_check(declared, obj, actor, now)
         else:
             failure = declared.check(obj, actor, data)
         if failure is not None:
@@ -154,9 +167,9 @@ def failures(spec, obj, actor, data: Mapping[str, Any]) -> list[GuardFailure]:
     return found
 
 
-def check(spec, obj, actor, data: Mapping[str, Any]) -> None:
+def check(spec, obj, actor, data: Mapping[str, Any], now: datetime) -> None:
     """Raise the first failure of `spec`'s guards as GuardFailed (what `fire` does)."""
-    found = failures(spec, obj, actor, data)
+    found = failures(spec, obj, actor, data, now)
     if found:
         raise found[0].error()
 
@@ -273,3 +286,49 @@ def evidence_generation_plan(request, actor, data) -> GuardFailure | None:
             field="review_date",
         )
     return None
+
+
+# Outcomes that restrict use to designated centres (DOMAIN.md "Designated centres").
+DESIGNATING_OUTCOMES = frozenset({"recommended_restricted", "recommended_with_evidence_generation"})
+
+
+@data_guard("designated_centres_named")
+def designated_centres_named(request, actor, data) -> GuardFailure | None:
+    """A recommendation with restrictions or with evidence generation names the IRCCS where
+    the device may be used: only they get adoption records."""
+    if data.get("outcome") not in DESIGNATING_OUTCOMES or data.get("designated_centres"):
+        return None
+    return GuardFailure(
+        "designated_centres_named",
+        "designated_centres_required",
+        _l("Choose the IRCCS where the device may be used (the designated centres)."),
+        field="designated_centres",
+    )
+
+
+@state_guard("consultation_minimum", needs_now=True)
+def consultation_minimum(request, actor, now: datetime) -> GuardFailure | None:
+    """The public consultation has lasted its minimum period (configurable, 30 days by
+    default) before the recommendation is published."""
+    from app.core.deadline_settings import effective_minimums
+    from app.core.fire import open_stage
+
+    stage = open_stage(request)
+    if stage is None or stage.state != "consultation":
+        return None  # no consultation visit recorded: nothing to hold the publication to
+    days = effective_minimums().get("consultation", 0)
+    earliest = earliest_leaving(stage.entered_at, days)
+    if earliest is None or now >= earliest:
+        return None
+    day = rome_date(earliest).isoformat()
+    return GuardFailure(
+        "consultation_minimum",
+        "consultation_too_short",
+        _l(
+            "The public consultation stays open at least %(days)d days: the recommendation "
+            "can be published from %(date)s.",
+            days=days,
+            date=day,
+        ),
+        details={"earliest_publication": day, "minimum_days": days},
+    )

@@ -12,8 +12,9 @@ The spans, as the timing report defines them (and computed the way it did from t
 - end to end, gross: calendar days from submission to the published recommendation;
 - end to end, net: the net days of the visits entered from submission to the publication,
   each counted up to its end or the publication, whichever comes first (clock stops count
-  zero). A visit still open at the publication counts up to it: publication is in the past
-  when the row is written, so nothing here depends on the clock;
+  zero, except the part of one the manufacturer handed back: `clock_stopped` False). A
+  visit still open at the publication counts up to it: publication is in the past when the
+  row is written, so nothing here depends on the clock;
 - prioritisation: calendar days from submission to leaving prioritisation the last time;
 - assessment: the days of all the assessment visits, once the request reached a later stage
   (factual accuracy check, appraisal or consultation). If an assessment visit is open again
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from sqlalchemy import Float, and_, bindparam, case, cast, extract, func, select, true
+from sqlalchemy import Float, and_, bindparam, case, cast, extract, false, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.transition_hooks import after
@@ -43,7 +44,13 @@ ASSESSMENT_DONE_STATES = states_where(
 )
 # Transitions that start a new stage (the others record data and leave the visits alone).
 STAGE_TRIGGERS = tuple(
-    sorted({spec.trigger for spec in REQUEST_WORKFLOW.transitions if not spec.internal})
+    sorted(
+        {
+            spec.trigger
+            for spec in REQUEST_WORKFLOW.transitions
+            if not spec.internal or spec.hands_back_clock
+        }
+    )
 )
 COLUMNS = (
     "request_id",
@@ -77,7 +84,7 @@ def timing_rows(postgres: bool, chosen_only: bool = False):
     before_publication = and_(
         stage.c.entered_at >= submitted,
         stage.c.entered_at < published,
-        stage.c.state.not_in(CLOCK_STOP_STATES),
+        or_(stage.c.state.not_in(CLOCK_STOP_STATES), stage.c.clock_stopped == false()),
     )
     left = stage.c.left_at.is_not(None)
     chosen = true()

@@ -98,4 +98,5 @@ HOOK_MODULES: list[str] = [
     "app.assessment.prioritisation",
     "app.core.request_timings",
     "app.notifications.hooks",
+    "app.adoption.designation",
 ]

@@ -32,10 +32,19 @@ from app.demo.reuse import create_reuse
 from app.documents.information import open_round, save_answer, send_answers
 from app.documents.operations import BytesUpload, DocumentMeta, upload_document
 from app.domain.core_model import DOMAINS
+from app.domain.deadlines import DEFAULT_MINIMUM_DAYS
 from app.domain.dossier_rules import gmn_check_pair
 from app.domain.prioritisation import CRITERIA
 from app.extensions import db
-from app.models import Adoption, Comparator, DeviceRequest, EvidenceItem, Organisation, User
+from app.models import (
+    Adoption,
+    Comparator,
+    DesignatedCentre,
+    DeviceRequest,
+    EvidenceItem,
+    Organisation,
+    User,
+)
 from app.models.types import utcnow
 
 SEED = 20261125
@@ -74,7 +83,7 @@ def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
     count = _create_requests(cast, now, rng, copies)
     create_needs(cast, now)
     create_reuse(cast, now)
-    create_milestones(cast, now, MINIMAL_PDF)
+    create_milestones(cast, now, _demo_pdf("Evidence report"))
     return SeedResult(created=True, logins=logins, requests=count)
 
 
@@ -300,15 +309,20 @@ IN_APPRAISAL = [
 
 
 # What each outcome requires besides the rationale (the workflow's recommendation guards).
-# "REVIEW" stands for a review date three years after the step.
+# "REVIEW" stands for a review date three years after the step; "CENTRES" for the designated
+# IRCCS (every other one, the demo IRCCS login's first among them).
 OUTCOME_DETAILS = {
     "recommended_restricted": {
         "conditions": "Only in centres with cardiac surgery on site, for patients unfit for "
         "open surgery.",
+        "designated_centres": "CENTRES",
+        "designation_criteria": "IRCCS with cardiac surgery on site.",
     },
     "recommended_with_evidence_generation": {
         "evidence_requirements": "Follow-up a due anni nel registro di ogni paziente impiantato.",
         "review_date": "REVIEW",
+        "designated_centres": "CENTRES",
+        "designation_criteria": "IRCCS taking part in the national registry.",
     },
 }
 
@@ -490,7 +504,7 @@ def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int)
             manufacturer = cast.manufacturers[n % len(cast.manufacturers)]
             body = cast.bodies[n % len(cast.bodies)]
             speed = rng.uniform(0.6, 1.5) if copy else rng.uniform(0.8, 1.2)
-            total_days = sum(step[2] for step in steps) * speed
+            total_days = sum(_step_days(step[0], step[2], speed) for step in steps)
             idle_days = rng.uniform(*IDLE_DAYS_AFTER.get(target, (5, 40)))
             start = now - timedelta(days=total_days + idle_days)
             request = _dossier(devices[n % len(devices)], n + 1, manufacturer, start)
@@ -499,14 +513,27 @@ def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int)
     return count
 
 
+# Steps that may come no sooner than a minimum period after the previous one (publication:
+# the public consultation's minimum), in days; a faster history still waits that long.
+MINIMUM_STEP_DAYS = {"publish": DEFAULT_MINIMUM_DAYS["consultation"] + 1}
+
+
+def _step_days(trigger: str, days: float, speed: float) -> float:
+    return max(days * speed, MINIMUM_STEP_DAYS.get(trigger, 0))
+
+
 def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> None:
     moment = start
     actors = {"M": manufacturer, "A": cast.agency, "S": None}
     for trigger, who, days, reason, data in steps:
-        moment += timedelta(days=days * speed, hours=rng.uniform(1, 8))
+        moment += timedelta(days=_step_days(trigger, days, speed), hours=rng.uniform(1, 8))
         at = min(moment, now)
         actor = cast.assessors[body.id] if who == "R" else actors[who]
-        placeholders = {"BODY": body.id, "REVIEW": (at + timedelta(days=3 * 365)).date()}
+        placeholders = {
+            "BODY": body.id,
+            "REVIEW": (at + timedelta(days=3 * 365)).date(),
+            "CENTRES": sorted(cast.irccs_users)[::2],
+        }
         values = {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in data.items()}
         stage_content = STAGE_CONTENT.get(trigger)
         if stage_content is not None:
@@ -515,6 +542,32 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
             fire(request, trigger, actor, at, reason=reason, **values)
     if request.state == "adoption_monitoring":
         _play_adoptions(request, cast, moment, now, rng)
+        # After the records' histories: a centre designated later starts "not started".
+        _play_designation_asks(request, cast, moment, now)
+
+
+def _play_designation_asks(request, cast, published_at, now) -> None:
+    """With designated centres, the first IRCCS left out asks to be added (its reason in the
+    audit trail) and the agency designates it a week later; the second is refused."""
+    designated = set(
+        db.session.scalars(
+            select(DesignatedCentre.irccs_id).where(DesignatedCentre.request_id == request.id)
+        )
+    )
+    if not designated:
+        return
+    left_out = [irccs_id for irccs_id in sorted(cast.irccs_users) if irccs_id not in designated]
+    decisions = (
+        ("designate_centre", "", "Cardiac surgery unit opened this year."),
+        ("refuse_designation", "No heart team on site yet.", "We treat many eligible patients."),
+    )
+    for irccs_id, (decision, decision_reason, ask_reason) in zip(left_out, decisions, strict=False):
+        asked_at = published_at + timedelta(days=20)
+        decided_at = asked_at + timedelta(days=7)
+        if decided_at >= now:
+            return
+        fire(request, "ask_designation", cast.irccs_users[irccs_id], asked_at, reason=ask_reason)
+        fire(request, decision, cast.agency, decided_at, reason=decision_reason, irccs=irccs_id)
 
 
 # --- stage content: what people do before (or instead of) firing ------------------------------

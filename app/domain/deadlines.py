@@ -12,7 +12,10 @@ The rule for due dates, in one place:
 * A stage is **late** when it was left (or, still open, `now` is) after its `due_at`.
 * A stage is **near due** while open, not late, and in the last 20% of its allowed time.
 * **Gross** days: the stage's elapsed calendar time. **Net** (agency) days: the same, except
-  that time in a clock-stop state (the manufacturer's time) counts zero.
+  that time in a clock-stop state (the manufacturer's time) counts zero. A clock-stop visit
+  whose clock was handed back (the manufacturer returned its factual-accuracy comments: the
+  rest of the stage is the assessor's) is recorded with `clock_stopped` False and counts in
+  net days (`on_manufacturer_clock`).
 """
 
 from __future__ import annotations
@@ -54,6 +57,23 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = {
     "adoption_monitoring": DeadlineRule(3 * 365),
     "reassessment_due": DeadlineRule(30),
 }
+
+
+# Minimum periods: a stage that must last at least this many calendar days before it may be
+# left (the public consultation: comments stay open for at least 30 days, NICE's 4 weeks).
+# The admin can change them on the deadlines page; 0 means no minimum.
+DEFAULT_MINIMUM_DAYS: dict[str, int] = {"consultation": 30}
+
+
+def earliest_leaving(entered_at: datetime, minimum_days: int | None) -> datetime | None:
+    """The first moment a stage entered at `entered_at` may be left under a minimum of
+    `minimum_days` calendar days: the start (00:00 Europe/Rome) of the day `minimum_days` after
+    the day it was entered. Opened on 1 March at 10:00 with 30 days: from 31 March, 00:00 in
+    Rome (comments were open all of 1 to 30 March). None: no minimum."""
+    if not minimum_days:
+        return None
+    day = rome_date(entered_at) + timedelta(days=minimum_days)
+    return datetime.combine(day, time(0, 0), tzinfo=ROME).astimezone(UTC)
 
 
 # --- Calendar -----------------------------------------------------------------------------
@@ -133,17 +153,25 @@ class StageTiming:
     days_late: float
 
 
+def on_manufacturer_clock(state: str, clock_stopped: bool | None = None) -> bool:
+    """Whether a visit of `state` is the manufacturer's time: a clock-stop state, unless the
+    visit was recorded as running on the agency side's clock (`clock_stopped` False: the
+    manufacturer handed the stage back). None (not recorded): the state decides."""
+    return state in CLOCK_STOP_STATES and clock_stopped is not False
+
+
 def stage_timing(
     state: str,
     entered_at: datetime,
     left_at: datetime | None,
     due: datetime | None,
     now: datetime,
+    clock_stopped: bool | None = None,
 ) -> StageTiming:
     """Gross and net days of one stage visit, and whether it is (or was) late or near due."""
     end = left_at or now
     gross = days_between(entered_at, end)
-    net = 0.0 if state in CLOCK_STOP_STATES else gross
+    net = 0.0 if on_manufacturer_clock(state, clock_stopped) else gross
     late = due is not None and end > due
     near = (
         left_at is None

@@ -137,6 +137,10 @@ def is_party_to(actor: Actor, obj: RequestLike | AdoptionLike) -> bool:
         return True
     if is_adoption(obj):
         return is_irccs_of(actor, obj)
+    if actor.role == "irccs":
+        # Any IRCCS may ask to be designated for a published recommendation it can read
+        # (what it may read, the visibility check before this one decides).
+        return obj.state in PUBLISHED_STATES
     return is_manufacturer_of(actor, obj) or is_assessor_of(actor, obj)
 
 

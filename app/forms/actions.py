@@ -17,7 +17,14 @@ from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -69,9 +76,14 @@ def _field_for(data_field: DataField):
         return SelectField(label, validators=[presence], choices=_choices_for(data_field))
     if data_field.kind == "date":
         return DateField(label, validators=[presence])
-    if data_field.kind == "regional_body":
+    if data_field.kind in ("regional_body", "irccs"):
         # Choices come from the database: set per instance by `build_action_form`.
         return SelectField(label, validators=[presence], choices=[])
+    if data_field.kind == "irccs_list":
+        # The workflow checks the ids (active IRCCS); choices set by `build_action_form`.
+        return SelectMultipleField(
+            label, validators=[presence], choices=[], coerce=int, validate_choice=False
+        )
     return StringField(label, validators=[presence, Length(max=500)])
 
 
@@ -110,8 +122,10 @@ class ActionForm(AppForm):
 def _value_of(data_field: DataField, value: Any) -> Any:
     if data_field.kind == "lines":
         return [line.strip() for line in (value or "").splitlines() if line.strip()]
-    if data_field.kind == "regional_body":
+    if data_field.kind in ("regional_body", "irccs"):
         return int(value) if value and str(value).isdigit() else None
+    if data_field.kind == "irccs_list":
+        return list(value or [])
     if data_field.kind in ("choice", "date"):
         return value or None
     return (value or "").strip()
@@ -137,11 +151,13 @@ def build_action_form(
     *,
     version: int | None = None,
     regional_bodies: Iterable[tuple[int, str]] = (),
+    irccs: Iterable[tuple[int, str]] = (),
     formdata: Any = None,
 ) -> ActionForm:
     """An action form: empty for display (formdata=None) or bound to the posted data.
 
-    `regional_bodies` are (id, label) pairs for a regional_body field.
+    `regional_bodies` are (id, label) pairs for a regional_body field; `irccs` for an irccs or
+    irccs_list field.
     """
     form = action_form_class(spec)(
         formdata=formdata,
@@ -152,4 +168,10 @@ def build_action_form(
     for data_field in spec.fields:
         if data_field.kind == "regional_body":
             form[data_field.name].choices = body_choices
+        elif data_field.kind == "irccs":
+            form[data_field.name].choices = [_blank_choice()] + [
+                SelectChoice(str(i), label) for i, label in irccs
+            ]
+        elif data_field.kind == "irccs_list":
+            form[data_field.name].choices = list(irccs)
     return form

@@ -180,10 +180,17 @@ def working_field_name(state: str) -> str:
     return f"working_{state}"
 
 
+def minimum_field_name(state: str) -> str:
+    return f"minimum_{state}"
+
+
 @cache
-def deadlines_form_class(states: tuple[str, ...]) -> type[AppForm]:
+def deadlines_form_class(
+    states: tuple[str, ...], minimum_states: tuple[str, ...] = ()
+) -> type[AppForm]:
     """A form with, per state, the number of days (empty: no deadline) and whether they
-    are working days."""
+    are working days; and, for `minimum_states`, the least calendar days the stage lasts
+    (the public consultation)."""
     attributes = {}
     for state in states:
         attributes[days_field_name(state)] = IntegerField(
@@ -202,6 +209,22 @@ def deadlines_form_class(states: tuple[str, ...]) -> type[AppForm]:
             ],
         )
         attributes[working_field_name(state)] = BooleanField(_l("Working days"))
+    for state in minimum_states:
+        attributes[minimum_field_name(state)] = IntegerField(
+            _l("Minimum before leaving"),
+            validators=[
+                Optional(),
+                NumberRange(
+                    min=0,
+                    max=MAX_DEADLINE_DAYS,
+                    message=_l(
+                        "Enter a whole number of days from 0 to %(max)d, or leave it empty "
+                        "for no minimum.",
+                        max=MAX_DEADLINE_DAYS,
+                    ),
+                ),
+            ],
+        )
     return type("DeadlinesForm", (AppForm,), attributes)
 
 

@@ -17,6 +17,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -498,6 +499,24 @@ class RecommendationForm(AppForm):
         ),
         validators=[Optional()],
     )
+    # Choices: the active IRCCS, set by the view (`irccs_choices`).
+    designated_centres = SelectMultipleField(
+        _l("Designated centres"),
+        coerce=int,
+        choices=[],
+        validate_choice=False,  # the workflow checks the ids (active IRCCS)
+        description=_l(
+            "The IRCCS where the device may be used: only they get an adoption record and count "
+            "in the adoption rates. Required for “Recommended with restrictions” and "
+            "“Recommended with evidence generation”."
+        ),
+        render_kw={"size": 8},
+    )
+    designation_criteria = _text(
+        _l("How the centres were chosen"),
+        2,
+        description=_l("E.g. “IRCCS with cardiac surgery on site”."),
+    )
     expected_version = HiddenField()
 
     def recommendation_data(self) -> dict:
@@ -507,6 +526,8 @@ class RecommendationForm(AppForm):
             "conditions": _stripped(self.conditions),
             "evidence_requirements": _stripped(self.evidence_requirements),
             "review_date": self.review_date.data,
+            "designated_centres": list(self.designated_centres.data or []),
+            "designation_criteria": _stripped(self.designation_criteria),
         }
 
 

@@ -1,6 +1,11 @@
 """The models, one module per aggregate. Importing this package registers them all."""
 
-from app.models.adoption import Adoption, Recommendation
+from app.models.adoption import (
+    Adoption,
+    DesignatedCentre,
+    DesignationRequest,
+    Recommendation,
+)
 from app.models.api import ApiRateCounter, ApiToken, IdempotencyRecord
 from app.models.assessment import (
     AssessmentReport,
@@ -40,6 +45,8 @@ __all__ = [
     "Comparator",
     "ConsultationComment",
     "DeadlineSetting",
+    "DesignatedCentre",
+    "DesignationRequest",
     "DeviceRequest",
     "Document",
     "DocumentVersion",

@@ -36,6 +36,9 @@ class Recommendation(db.Model):
     conditions: Mapped[str] = mapped_column(Text, default="")
     evidence_requirements: Mapped[str] = mapped_column(Text, default="")
     review_date: Mapped[date | None] = mapped_column(Date)
+    # How the designated centres were chosen (e.g. "IRCCS with cardiac surgery on site"), for a
+    # recommendation with restrictions or with evidence generation.
+    designation_criteria: Mapped[str] = mapped_column(Text, default="", server_default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -81,3 +84,49 @@ class Adoption(db.Model):
     irccs: Mapped[Organisation] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class DesignatedCentre(db.Model):
+    """An IRCCS a recommendation with restrictions or with evidence generation names as a
+    centre where the device may be used. When a recommendation names any, only they get
+    adoption records (and count in the adoption rates); rewritten with the recommendation
+    until it is published."""
+
+    __tablename__ = "designated_centres"
+    __table_args__ = (UniqueConstraint("request_id", "irccs_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("device_requests.id", ondelete="CASCADE"), index=True
+    )
+    irccs_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    irccs: Mapped[Organisation] = relationship()
+
+
+DESIGNATION_STATUSES = ("pending", "accepted", "refused")
+
+
+class DesignationRequest(db.Model):
+    """A non-designated IRCCS asking to be added to a recommendation's designated centres;
+    the agency accepts (the IRCCS becomes a designated centre with an adoption record) or
+    refuses. Asked and decided through `fire` (`ask_designation`, `designate_centre`,
+    `refuse_designation`): the reasons are in the audit trail."""
+
+    __tablename__ = "designation_requests"
+    __table_args__ = (
+        UniqueConstraint("request_id", "irccs_id"),
+        CheckConstraint(f"status IN ({sql_in_list(DESIGNATION_STATUSES)})", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("device_requests.id", ondelete="CASCADE"), index=True
+    )
+    irccs_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    irccs: Mapped[Organisation] = relationship()

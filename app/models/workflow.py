@@ -11,12 +11,17 @@ from app.domain.deadlines import left_stage
 from app.extensions import db
 from app.models.types import UTCDateTime
 from app.workflow.facts import REQUEST, states_where
-from app.workflow.states import REQUEST_STATES, sql_in_list
+from app.workflow.states import CLOCK_STOP_STATES, REQUEST_STATES, sql_in_list
 
 OPEN_STAGE = text("left_at IS NULL")
 # The agency's work queue states (the migration of its index writes them out as of then).
 AGENCY_QUEUE_STATES = states_where(workflow=REQUEST, queue="agency")
 AGENCY_QUEUE = text(f"left_at IS NULL AND state IN ({sql_in_list(AGENCY_QUEUE_STATES)})")
+
+
+def _clock_stopped_by_state(context) -> bool:
+    """A visit written without saying whose time it is: its state's (a clock stop or not)."""
+    return context.get_current_parameters().get("state") in CLOCK_STOP_STATES
 
 
 class StageRecord(db.Model):
@@ -87,7 +92,9 @@ class StageRecord(db.Model):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    clock_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The visit is the manufacturer's time. Written by `fire` (False for the rest of a
+    # clock-stop stage handed back to the agency side); by default, the state decides.
+    clock_stopped: Mapped[bool] = mapped_column(Boolean, default=_clock_stopped_by_state)
     # Set when `flask deadlines check` first reported the stage overdue (idempotency).
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Once left (app.domain.deadlines.left_stage): days from entering to leaving, the same
@@ -146,8 +153,12 @@ class DeadlineSetting(db.Model):
     __table_args__ = (
         CheckConstraint(f"state IN ({sql_in_list(REQUEST_STATES)})", name="state"),
         CheckConstraint("days IS NULL OR days > 0", name="days_positive"),
+        CheckConstraint("minimum_days IS NULL OR minimum_days >= 0", name="minimum_days"),
     )
 
     state: Mapped[str] = mapped_column(String(30), primary_key=True)
     days: Mapped[int | None] = mapped_column(Integer)
     working_days: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The least time the stage must last (calendar days; 0: none; NULL: the default of
+    # `app.domain.deadlines.DEFAULT_MINIMUM_DAYS`), for the states that have one.
+    minimum_days: Mapped[int | None] = mapped_column(Integer)

@@ -34,8 +34,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import configure_mappers, contains_eager, selectinload
 
+from app.core.deadline_settings import effective_minimums
 from app.core.paging import paginate_select
-from app.domain.deadlines import stage_timing
+from app.domain.deadlines import earliest_leaving, stage_timing
 from app.domain.dossier_fields import Register, register_fields
 from app.domain.errors import NotFound
 from app.domain.redaction import public_view
@@ -223,7 +224,9 @@ def deadline_status(stage: StageRecord, now: datetime) -> str | None:
 
 def _public_stage(stage: StageRecord, now: datetime) -> dict:
     terminal = stage.state in TERMINAL_REQUEST_STATES
-    timing = stage_timing(stage.state, stage.entered_at, stage.left_at, stage.due_at, now)
+    timing = stage_timing(
+        stage.state, stage.entered_at, stage.left_at, stage.due_at, now, stage.clock_stopped
+    )
     return {
         "state": stage.state,
         "label": public_state_label(stage.state),
@@ -429,22 +432,32 @@ def get_public_request(request_id: int, *, now: datetime) -> dict:
     stages = stages_by_request([request.id]).get(request.id, [])
     public = to_public(request, stages=stages, now=now, detail=True)
     public["documents"] = public_documents(request)
-    public["consultation"] = _consultation(public)
+    minimum_days = effective_minimums().get("consultation", 0)
+    public["consultation"] = _consultation(public, minimum_days)
     return public
 
 
-def _consultation(public: dict) -> dict:
-    """Whether comments are open, and until when (the consultation stage's due date)."""
+def _consultation(public: dict, minimum_days: int) -> dict:
+    """Whether comments are open, until when (the consultation stage's due date), and the
+    first day the recommendation may be published (the minimum consultation period)."""
     is_open = public["state"] == "consultation"
-    closes_at = next(
+    visit = next(
         (
-            row["due_at"]
+            row
             for row in reversed(public.get("timeline", []))
             if row["state"] == "consultation" and row["open"]
         ),
         None,
     )
-    return {"open": is_open, "closes_at": closes_at if is_open else None}
+    if not is_open or visit is None:
+        return {"open": is_open, "closes_at": None, "publishable_from": None, "minimum_days": 0}
+    earliest = earliest_leaving(visit["entered_at"], minimum_days)
+    return {
+        "open": True,
+        "closes_at": visit["due_at"],
+        "publishable_from": earliest,
+        "minimum_days": minimum_days,
+    }
 
 
 def published_comments(request_id: int) -> list[dict]:

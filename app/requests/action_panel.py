@@ -47,7 +47,7 @@ FAILED_ACTION_KEY = "workflow_failed_action"
 YES, NO = _l("yes"), _l("no")
 
 # Audit data keys that hold an organisation id (shown as its name).
-ORGANISATION_KEYS = frozenset({"regional_body", "declined_body"})
+ORGANISATION_KEYS = frozenset({"regional_body", "declined_body", "irccs", "designated_centres"})
 
 
 @dataclass
@@ -159,6 +159,24 @@ def _needs_bodies(specs: Iterable[TransitionSpec]) -> bool:
     return any(f.kind == "regional_body" for spec in specs for f in spec.fields)
 
 
+# Data-field kinds that name IRCCS (the designated centres, one IRCCS).
+IRCCS_KINDS = ("irccs", "irccs_list")
+
+
+def active_irccs_choices() -> list[tuple[int, str]]:
+    """Active IRCCS as (id, "Name (Region)"), by name."""
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name, Organisation.region)
+        .where(Organisation.kind == "irccs", Organisation.active.is_(True))
+        .order_by(Organisation.name)
+    )
+    return [(row.id, f"{row.name} ({region_label(row.region)})") for row in rows]
+
+
+def _needs_irccs(specs: Iterable[TransitionSpec]) -> bool:
+    return any(f.kind in IRCCS_KINDS for spec in specs for f in spec.fields)
+
+
 def action_views(
     actions: Sequence[ActionAvailability],
     *,
@@ -172,6 +190,7 @@ def action_views(
     form; the one that just failed keeps its bound form and opens, with what refused it."""
     specs = [action.spec for action in actions]
     bodies = regional_body_choices() if _needs_bodies(specs) else []
+    irccs = active_irccs_choices() if _needs_irccs(specs) else []
     views = []
     for action in actions:
         spec = action.spec
@@ -189,7 +208,7 @@ def action_views(
         form = (
             failure.form
             if failed
-            else build_action_form(spec, version=version, regional_bodies=bodies)
+            else build_action_form(spec, version=version, regional_bodies=bodies, irccs=irccs)
         )
         views.append(
             ActionView(
@@ -305,10 +324,12 @@ def _user_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
 
 def _organisation_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
     ids = {
-        value
+        item
         for e in entries
         for key, value in (e.data or {}).items()
-        if key in ORGANISATION_KEYS and isinstance(value, int)
+        if key in ORGANISATION_KEYS
+        for item in (value if isinstance(value, list) else [value])
+        if isinstance(item, int)
     }
     if not ids:
         return {}

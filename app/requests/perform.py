@@ -29,7 +29,9 @@ from app.extensions import db
 from app.forms.actions import ActionForm, build_action_form
 from app.models.types import utcnow
 from app.requests.action_panel import (
+    IRCCS_KINDS,
     FailedAction,
+    active_irccs_choices,
     guard_failure_text,
     regional_body_choices,
     remember_failed_action,
@@ -70,6 +72,7 @@ def perform_action(target: ActionTarget, trigger: str, *, formdata=None):
         spec,
         version=obj.version,
         regional_bodies=regional_body_choices() if _has_body_field(spec) else (),
+        irccs=active_irccs_choices() if _has_irccs_field(spec) else (),
         formdata=http_request.form if formdata is None else formdata,
     )
     explain_conflicts(lambda error: _moved_on_message(target, trigger, error))
@@ -104,6 +107,10 @@ def perform_action(target: ActionTarget, trigger: str, *, formdata=None):
 
 def _has_body_field(spec: TransitionSpec) -> bool:
     return any(f.kind == "regional_body" for f in spec.fields)
+
+
+def _has_irccs_field(spec: TransitionSpec) -> bool:
+    return any(f.kind in IRCCS_KINDS for f in spec.fields)
 
 
 def _refuse_if_moved_on(target: ActionTarget, trigger: str, form: ActionForm) -> None:

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from flask import request as http_request
 from flask import url_for
 
+from app.adoption.designation import DesignationSummary, designation_summary
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
+from app.domain.permissions import PUBLISHED_STATES
 from app.domain.redaction import view_of
 from app.models.types import utcnow
 from app.requests.action_panel import (
@@ -49,6 +51,9 @@ class WorkflowPanel:
     audit: list[AuditRow] = field(default_factory=list)
     show_audit: bool = False
     role: str = ""
+    # A published recommendation's designated centres (None: not published, or none named);
+    # the pending requests to be added are listed for the agency only.
+    designation: DesignationSummary | None = None
 
     def label(self, state: str | None) -> str:
         return state_label(state, self.role) if state else ""
@@ -90,7 +95,7 @@ def workflow_panel_context(actor, request) -> dict:
     role = actor.role
     now = utcnow()
     actions = action_views(
-        workflow_service.action_availability(actor, request),
+        workflow_service.action_availability(actor, request, now),
         version=request.version,
         url_for_trigger=lambda trigger: url_for(
             "actions.request_action", request_id=request.id, trigger=trigger
@@ -104,12 +109,17 @@ def workflow_panel_context(actor, request) -> dict:
     # reading the entries the redaction rules give them.
     view = view_of(actor, request)
     show_audit = view.sees_audit_trail
+    timeline = list(workflow_service.stage_timeline(request, now))
+    open_visits = [row for row in timeline if row.is_open]
     panel = WorkflowPanel(
         state=request.state,
         state_label=state_label(request.state, role),
-        clock_stopped=request.state in CLOCK_STOP_STATES,
+        # The open visit says whose time it is (a clock stop handed back runs again).
+        clock_stopped=open_visits[-1].clock_stopped
+        if open_visits
+        else request.state in CLOCK_STOP_STATES,
         actions=actions,
-        timeline=list(workflow_service.stage_timeline(request, now)),
+        timeline=timeline,
         audit=(
             audit_rows(entries_for_request(request.id, view), role=role, view=view)
             if show_audit
@@ -117,5 +127,19 @@ def workflow_panel_context(actor, request) -> dict:
         ),
         show_audit=show_audit,
         role=role,
+        designation=_designation(actor, request),
     )
     return {"workflow_panel": panel}
+
+
+def _designation(actor, request) -> DesignationSummary | None:
+    if request.state not in PUBLISHED_STATES:
+        return None
+    recommendation = getattr(request, "recommendation", None)
+    criteria = recommendation.designation_criteria if recommendation is not None else ""
+    summary = designation_summary(request.id, criteria)
+    if not summary.centres:
+        return None
+    if actor.role != "agency":
+        summary.pending, summary.refused = [], []
+    return summary

@@ -44,6 +44,9 @@ ACTION_LABELS = {
     "withdraw": _l("Withdraw the request"),
     "suspend": _l("Suspend"),
     "resume": _l("Resume"),
+    "ask_designation": _l("Ask to be a designated centre"),
+    "designate_centre": _l("Designate a centre"),
+    "refuse_designation": _l("Refuse a designation request"),
     # Adoption workflow
     "start_evaluation": _l("Start local evaluation"),
     "approve_for_use": _l("Approve for use"),
@@ -72,6 +75,13 @@ ACTION_HELP = {
     "withdraw": _l("Closes the request at your request. This cannot be undone."),
     "suspend": _l("Stops the process on a safety signal or a suspended CE certificate."),
     "resume": _l("Returns the request to the state it was suspended from."),
+    "ask_designation": _l(
+        "Asks the agency to add your IRCCS to the centres where the device may be used."
+    ),
+    "designate_centre": _l(
+        "Adds the IRCCS to the designated centres: it gets an adoption record at once."
+    ),
+    "refuse_designation": _l("Tells the IRCCS why it is not added to the designated centres."),
     "decline": _l("Records that this IRCCS will not adopt the device, and why."),
     "start_use": _l("Records the date of first clinical use."),
 }
@@ -97,6 +107,9 @@ FIELD_LABELS = {
     "first_use_date": _l("Date of the first patient"),
     "fsn_number": _l("Field safety notice number"),
     "authority_reference": _l("Competent authority reference"),
+    "designated_centres": _l("Designated centres"),
+    "irccs": _l("IRCCS"),
+    "designation_criteria": _l("How the centres were chosen"),
 }
 
 # Data the workflow service adds to an audit entry beyond the form's fields.

@@ -25,13 +25,25 @@ State guards (they depend on the object and the actor):
   deferring and routing elsewhere need no scores;
 - "adoption_dates_plausible": a backdated adoption step is dated no earlier than the
   recommendation's publication, and a first patient no earlier than the decision (kernel);
+- "consultation_minimum": the public consultation has lasted its minimum period (30 days by
+  default, configurable with the deadlines) before the recommendation is published (kernel;
+  it reads the moment of the transition);
+- "designation_askable": an IRCCS asking to be added to the designated centres is not one,
+  has no request pending, and the recommendation names designated centres
+  (`app.adoption.designation`);
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
   not move towards use while the agency has suspended the device; it may still stop; kernel).
 
 Data guards (they depend on the data the action carries; kernel):
 - "restriction_conditions": a "recommended_restricted" outcome names its conditions;
 - "evidence_generation_plan": a "recommended_with_evidence_generation" outcome lists the
-  evidence to be generated and sets the review date.
+  evidence to be generated and sets the review date;
+- "designated_centres_named": a "recommended_restricted" or
+  "recommended_with_evidence_generation" outcome names the IRCCS where the device may be used
+  (only they get adoption records);
+- "centre_not_designated": the IRCCS the agency designates is not one already;
+- "designation_pending": the IRCCS whose request the agency refuses has one pending
+  (both `app.adoption.designation`).
 """
 
 from __future__ import annotations
@@ -56,6 +68,10 @@ RECOMMENDATION_FIELDS = (
     DataField("conditions", "textarea", required=False),
     DataField("evidence_requirements", "textarea", required=False),
     DataField("review_date", "date", required=False, future_only=True),
+    # The IRCCS where the device may be used (restrictions, evidence generation), and how
+    # they were chosen (e.g. a specialty).
+    DataField("designated_centres", "irccs_list", required=False),
+    DataField("designation_criteria", "textarea", required=False),
 )
 
 # Vigilance references a suspension may carry: the manufacturer's field safety notice number
@@ -66,7 +82,13 @@ VIGILANCE_FIELDS = (
 )
 
 # The rules a recommendation's data must follow, whether put to consultation or published.
-RECOMMENDATION_GUARDS = ("restriction_conditions", "evidence_generation_plan")
+RECOMMENDATION_GUARDS = (
+    "restriction_conditions",
+    "evidence_generation_plan",
+    "designated_centres_named",
+)
+# Publishing also waits for the consultation's minimum period.
+PUBLICATION_GUARDS = (*RECOMMENDATION_GUARDS, "consultation_minimum")
 
 
 def _resume_transitions() -> tuple[TransitionSpec, ...]:
@@ -205,6 +227,9 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "factual_accuracy_check",
             MANUFACTURER,
             internal=True,
+            # The manufacturer's time ends with its comments: the assessor's finalisation
+            # runs on the agency side's clock (issue 13, item 7).
+            hands_back_clock=True,
             fields=(DataField("comments", "textarea"),),
         ),
         TransitionSpec(
@@ -228,7 +253,7 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "adoption_monitoring",
             AGENCY,
             fields=RECOMMENDATION_FIELDS,
-            guards=RECOMMENDATION_GUARDS,
+            guards=PUBLICATION_GUARDS,
             condition="positive_outcome",
         ),
         TransitionSpec(
@@ -237,8 +262,38 @@ REQUEST_WORKFLOW = WorkflowSpec(
             "not_recommended",
             AGENCY,
             fields=RECOMMENDATION_FIELDS,
-            guards=RECOMMENDATION_GUARDS,
+            guards=PUBLICATION_GUARDS,
             condition="negative_outcome",
+        ),
+        # Designated centres (issue 13): another IRCCS asks to be added; the agency decides.
+        # Internal: the request stays in adoption monitoring, the clock runs on.
+        TransitionSpec(
+            "ask_designation",
+            ("adoption_monitoring",),
+            "adoption_monitoring",
+            IRCCS,
+            reason_required=True,
+            internal=True,
+            guards=("designation_askable",),
+        ),
+        TransitionSpec(
+            "designate_centre",
+            ("adoption_monitoring",),
+            "adoption_monitoring",
+            AGENCY,
+            internal=True,
+            fields=(DataField("irccs", "irccs"),),
+            guards=("centre_not_designated",),
+        ),
+        TransitionSpec(
+            "refuse_designation",
+            ("adoption_monitoring",),
+            "adoption_monitoring",
+            AGENCY,
+            reason_required=True,
+            internal=True,
+            fields=(DataField("irccs", "irccs"),),
+            guards=("designation_pending",),
         ),
         TransitionSpec(
             "review_due", ("adoption_monitoring",), "reassessment_due", AGENCY | SYSTEM, lapse=True

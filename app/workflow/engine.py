@@ -124,11 +124,27 @@ def _normalise_value(kind: str, value: Any) -> Any:
             except ValueError:
                 return text  # refused by validation as "invalid_date"
         return value
-    if kind == "regional_body":
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
-        return getattr(value, "id", value)
+    if kind in ORGANISATION_KINDS:
+        return _organisation_id(value)
+    if kind == "irccs_list":
+        items = value.replace(",", "\n").splitlines() if isinstance(value, str) else list(value)
+        ids = [_organisation_id(item) for item in items if str(item).strip()]
+        return list(dict.fromkeys(ids))  # in the order given, once each
     return str(value).strip()
+
+
+# Kinds whose value is one organisation's id.
+ORGANISATION_KINDS = ("regional_body", "irccs")
+
+
+def _organisation_id(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return getattr(value, "id", value)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def normalise_transition_data(spec: TransitionSpec, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,7 +176,9 @@ def _field_error(field: DataField, value: Any, today: date | None) -> str | None
             return "not_in_future"
         if field.past_only and today is not None and value > today:
             return "in_future"
-    if field.kind == "regional_body" and (not isinstance(value, int) or isinstance(value, bool)):
+    if field.kind in ORGANISATION_KINDS and not _is_id(value):
+        return "invalid_choice"
+    if field.kind == "irccs_list" and not all(_is_id(item) for item in value):
         return "invalid_choice"
     return None
 

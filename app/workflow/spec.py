@@ -10,7 +10,8 @@ class DataField:
     """A piece of data a transition carries, e.g. the missing-items list or the chosen body.
 
     kind: "text" (one line), "textarea", "lines" (a list, one item per line), "choice" (one of
-    `choices`), "date", "regional_body" (an organisation id of kind regional_body).
+    `choices`), "date", "regional_body" (an organisation id of kind regional_body), "irccs" (an
+    organisation id of kind irccs), "irccs_list" (a list of them).
     `future_only` dates must fall after the day of the transition; `past_only` dates on it or
     before (a step recorded late, backdated: never in the future).
     """
@@ -35,6 +36,9 @@ class TransitionSpec:
     `internal` transitions record data without starting a new stage (the clock runs on).
     `continues_clock` transitions return to a stage that was paused (by a clock stop or a
     suspension): the new visit is due after the time that was left, not a fresh deadline.
+    `hands_back_clock` internal transitions end the manufacturer's part of a clock-stop stage
+    (it returned what was asked): the visit is split, and the rest of the stage is a new
+    visit of the same state on the agency side's clock, with a fresh deadline.
     """
 
     trigger: str
@@ -47,6 +51,7 @@ class TransitionSpec:
     guards: tuple[str, ...] = ()
     internal: bool = False
     continues_clock: bool = False
+    hands_back_clock: bool = False
     # Fired by `flask deadlines check` when the stage's due date has passed.
     lapse: bool = False
 

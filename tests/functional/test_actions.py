@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.documents import information
 from app.extensions import db
-from app.models import AuditEntry, CoiDeclaration, DeviceRequest, StageRecord
+from app.models import Adoption, AuditEntry, CoiDeclaration, DeviceRequest, StageRecord
 from app.requests import action_panel
 from app.workflow.definitions import REQUEST_WORKFLOW
 from app.workflow.states import CLOCK_STOP_STATES
@@ -314,7 +314,8 @@ def test_a_future_review_date_is_required_when_publishing(cast, make, as_user):
 
 
 def test_publishing_a_positive_outcome_starts_adoption_monitoring(cast, make, as_user):
-    make.org("irccs")
+    heart_centre = make.org("irccs")
+    make.org("irccs")  # not designated: no adoption record
     request = put_in(make.request(manufacturer=cast["manufacturer_org"]), "consultation")
     review = (datetime.now(UTC) + timedelta(days=800)).date().isoformat()
     response = post_action(
@@ -324,12 +325,16 @@ def test_publishing_a_positive_outcome_starts_adoption_monitoring(cast, make, as
         outcome="recommended_restricted",
         rationale="Benefit in high-risk patients only.",
         conditions="Only in centres with a heart team.",
+        designated_centres=str(heart_centre.id),
         review_date=review,
     )
     assert response.status_code == 302
     assert state_of(request) == "adoption_monitoring"
+    records = db.session.scalars(select(Adoption.irccs_id).where(Adoption.request_id == request.id))
+    assert list(records) == [heart_centre.id]  # only the designated centre
     page = as_user(cast["manufacturer"]).get(f"/requests/{request.id}").get_data(as_text=True)
     assert "Recommended with restrictions" in page  # the outcome, labelled, in the audit trail
+    assert heart_centre.name in page  # the designated centre, named in the audit trail
 
 
 def test_timeline_marks_late_and_near_due_stages(cast, make, as_user):

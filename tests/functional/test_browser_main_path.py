@@ -236,9 +236,12 @@ def the_manufacturer_returns_factual_comments(page, request_url, clock) -> None:
         action="Return factual accuracy comments",
     )
     assert "One figure to correct" in last_step(page)["Reason and data"]
-    # The check is the manufacturer's time: the clock stopped, net days stay 0.
-    assert_stage(page, "Action needed: check the draft report", gross="6", net="0", current=True)
-    assert "Manufacturer's time" in stage(page, "Action needed: check the draft report")["Stage"]
+    # The check was the manufacturer's time: the clock stopped, net days stay 0. With the
+    # comments returned, the rest of the stage is the assessor's: the clock runs again.
+    checked, finalising = stage_rows(page, "Action needed: check the draft report")
+    assert (checked["Gross days"], checked["Net days"]) == ("6", "0")
+    assert "Manufacturer's time" in checked["Stage"]
+    assert finalising["Left"] == "current" and "Manufacturer's time" not in finalising["Stage"]
 
 
 def the_assessor_finalises_the_report(page, request_url, clock) -> None:
@@ -255,7 +258,9 @@ def the_assessor_finalises_the_report(page, request_url, clock) -> None:
         action="Finalise the report",
         states="Factual accuracy check → Appraisal",
     )
-    assert_stage(page, "Factual accuracy check", gross="8", net="0")
+    checked, _finalised = stage_rows(page, "Factual accuracy check")
+    assert (checked["Gross days"], checked["Net days"]) == ("6", "0")
+    assert_stage(page, "Factual accuracy check", gross="2", net="2")  # the assessor's days
 
 
 def the_agency_publishes_a_positive_recommendation(page, request_url, clock) -> None:

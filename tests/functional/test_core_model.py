@@ -13,7 +13,14 @@ from app.core.fire import fire
 from app.domain.core_model import DOMAINS
 from app.domain.errors import GuardFailed
 from app.extensions import db
-from app.models import Adoption, AuditEntry, DomainAssessment, FactualComment, Recommendation
+from app.models import (
+    Adoption,
+    AuditEntry,
+    DesignatedCentre,
+    DomainAssessment,
+    FactualComment,
+    Recommendation,
+)
 from tests.assessment_support import (  # noqa: F401 (fixtures)
     NOW,
     all_domains,
@@ -278,19 +285,35 @@ def test_the_agency_appraises_with_the_assessment_summary_and_opens_consultation
     assert "Say which indications or centres" in refused.get_data(as_text=True)
     assert reload(req).state == "appraisal"
 
+    restricted = recommendation_form(
+        outcome="recommended_restricted",
+        conditions="Only in centres with cardiac surgery on site.",
+    ) | {"expected_version": str(req.version)}
+    no_centre = agency.post(f"/requests/{req.id}/appraisal", data=restricted)
+    assert no_centre.status_code == 422
+    text = no_centre.get_data(as_text=True)
+    assert 'id="designated_centres-error"' in text
+    assert "Choose the IRCCS where the device may be used" in text
+    assert "Only in centres with cardiac surgery on site." in text  # kept
+
     response = agency.post(
         f"/requests/{req.id}/appraisal",
-        data=recommendation_form(
-            outcome="recommended_restricted",
-            conditions="Only in centres with cardiac surgery on site.",
-        )
-        | {"expected_version": str(req.version)},
+        data=restricted
+        | {
+            "designated_centres": [str(cast.irccs_org.id)],
+            "designation_criteria": "Cardiac surgery on site.",
+        },
     )
     assert response.status_code == 302
     assert reload(req).state == "consultation"
     recommendation = db.session.scalars(select(Recommendation)).one()
     assert recommendation.conditions == "Only in centres with cardiac surgery on site."
+    assert recommendation.designation_criteria == "Cardiac surgery on site."
     assert recommendation.published_at is None
+    centres = db.session.scalars(select(DesignatedCentre.irccs_id)).all()
+    assert centres == [cast.irccs_org.id]
+    page = agency.get(f"/requests/{req.id}/appraisal").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{cast.irccs_org.id}">', page)
 
 
 def test_publishing_after_consultation_starts_from_the_draft(cast, make, as_user):
@@ -320,7 +343,10 @@ def test_publishing_after_consultation_starts_from_the_draft(cast, make, as_user
             rationale="Promising but early.",
             evidence_requirements="12-month registry data, by 30/06/2027",
         )
-        | {"expected_version": str(reload(req).version)},
+        | {
+            "expected_version": str(reload(req).version),
+            "designated_centres": [str(cast.irccs_org.id), str(cast.other_irccs_org.id)],
+        },
     )
     assert response.status_code == 302
     assert reload(req).state == "adoption_monitoring"

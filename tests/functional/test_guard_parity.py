@@ -14,7 +14,7 @@ with the guard.
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -24,7 +24,15 @@ from app.core import guards
 from app.core.fire import action_availability, fire
 from app.domain.errors import DomainError, GuardFailed
 from app.extensions import db
-from app.models import Adoption, AuditEntry, InformationRound, Question, Recommendation
+from app.models import (
+    Adoption,
+    AuditEntry,
+    DesignatedCentre,
+    InformationRound,
+    Question,
+    Recommendation,
+    StageRecord,
+)
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 from tests.api_support import NOW, api_for, clear_coi
 from tests.assessment_support import make_cast, request_in
@@ -60,6 +68,15 @@ FAILING_DATA = {
         "decision_date": (NOW.date() - timedelta(days=30)).isoformat(),
         "first_use_date": (NOW.date() - timedelta(days=30)).isoformat(),
     },
+    "designated_centres_named": {
+        "outcome": "recommended_restricted",
+        "conditions": "Only in heart centres.",
+        "designated_centres": [],
+    },
+    # The object makes these fail: the IRCCS named (the cast's) is already designated, or
+    # has not asked to be.
+    "centre_not_designated": {},
+    "designation_pending": {},
 }
 
 
@@ -86,6 +103,8 @@ def _data(spec, cast, guard_name) -> dict:
     data = {f.name: _value(f) for f in spec.fields if f.required}
     if any(f.kind == "regional_body" for f in spec.fields):
         data["regional_body"] = cast.body.id
+    if any(f.kind == "irccs" for f in spec.fields):
+        data["irccs"] = cast.irccs_org.id
     if any(f.name == "outcome" for f in spec.fields):
         data |= {"outcome": "recommended", "rationale": "Clear benefit."}
     names = {f.name for f in spec.fields}
@@ -128,6 +147,20 @@ def _failing_object(make, cast, spec, guard_name):
         information_round = InformationRound(request_id=request.id, kind=kind, number=1)
         information_round.questions = [Question(number=1, text="Any recalls?")]
         db.session.add(information_round)
+    if state == "adoption_monitoring":
+        # Published, so that every IRCCS may read it (and ask to be designated).
+        db.session.add(
+            Recommendation(
+                request_id=request.id, outcome="recommended", rationale="r", published_at=NOW
+            )
+        )
+    if guard_name == "centre_not_designated":
+        db.session.add(DesignatedCentre(request_id=request.id, irccs_id=cast.irccs_org.id))
+    if guard_name == "consultation_minimum":
+        # The consultation opened today: `fire` (at NOW, before it) and the pages (at the
+        # wall clock, the same day) both find it too short.
+        opened = datetime.now(UTC)
+        db.session.add(StageRecord(request_id=request.id, state=state, entered_at=opened))
     if guard_name != "assessor_cleared" and request.assigned_body_id is not None:
         clear_coi(cast.assessor, request)
     db.session.commit()

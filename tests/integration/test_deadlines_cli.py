@@ -14,7 +14,14 @@ from app.extensions import db
 from app.models import DeviceRequest, StageRecord
 from app.workqueue import deadline_check
 from app.workqueue.cli import parse_now
-from tests.workflow_support import STEP, audit_count, make_cast, no_area_hooks, walk_to  # noqa: F401 (fixture)
+from tests.workflow_support import (  # noqa: F401 (no_area_hooks is a fixture)
+    CONSULTED,
+    STEP,
+    audit_count,
+    make_cast,
+    no_area_hooks,
+    walk_to,
+)
 
 pytestmark = pytest.mark.usefixtures("no_area_hooks")
 
@@ -38,7 +45,7 @@ def scenario(make):
         reviewed,
         "publish",
         cast.agency,
-        moment + STEP,
+        moment + CONSULTED,
         outcome="recommended",
         rationale="Works.",
         review_date="2026-06-30",

@@ -24,10 +24,18 @@ from app.domain.errors import (
     ValidationFailed,
 )
 from app.extensions import db
-from app.models import Adoption, DeadlineSetting, DeviceRequest, Recommendation, StageRecord
+from app.models import (
+    Adoption,
+    DeadlineSetting,
+    DesignatedCentre,
+    DeviceRequest,
+    Recommendation,
+    StageRecord,
+)
 from app.requests.queries import visible_requests
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 from tests.workflow_support import (  # noqa: F401 (no_area_hooks is a fixture)
+    CONSULTED,
     ROLE_ACTOR,
     STEP,
     WRONG_PARTIES,
@@ -69,6 +77,9 @@ def test_transition_table(make, spec, source, role):
     reason, data = valid_data(spec, cast)
     allowed = {ROLE_ACTOR[r] for r in spec.roles}
     moment += STEP
+    if "irccs" in spec.roles and not isinstance(obj, Adoption):
+        # Any IRCCS is a party to a published request (it may ask to be designated).
+        allowed.add("other_irccs")
     for name, actor in cast.everyone().items():
         if name in allowed:
             continue
@@ -125,7 +136,9 @@ def test_a_trigger_from_a_wrong_state_is_refused(make, spec):
     obj, moment = _object_in(wrong, is_adoption, cast, make)
     reason, data = valid_data(spec, cast)
     before = observe(obj)
-    with pytest.raises(InvalidTransition):
+    # An IRCCS does not even see a request before its recommendation is published.
+    refusal = NotFound if not is_adoption and spec.roles == {"irccs"} else InvalidTransition
+    with pytest.raises(refusal):
         fire(
             obj,
             spec.trigger,
@@ -264,12 +277,38 @@ def test_declining_an_assignment_clears_the_body_and_its_sight(request_, cast):
 
 
 def test_an_internal_transition_still_bumps_the_version(request_, cast):
-    moment = walk_to(request_, "factual_accuracy_check", cast) + STEP
+    moment = walk_to(request_, "assignment", cast) + STEP
     version, stages = request_.version, len(stage_timeline(request_, moment))
-    fire(request_, "return_factual_comments", cast.manufacturer, moment, comments="Typo p.3")
+    fire(request_, "assign_body", cast.agency, moment, regional_body=cast.body.id)
     assert request_.version == version + 1
     assert len(stage_timeline(request_, moment)) == stages
-    assert request_.state == "factual_accuracy_check"
+    assert request_.state == "assignment"
+
+
+def test_returning_factual_comments_hands_the_clock_back_to_the_assessor(request_, cast):
+    """The manufacturer's time ends with its comments: what follows, until the assessor
+    finalises the report, is the assessor's (net) time, with a deadline of its own."""
+    sent = walk_to(request_, "factual_accuracy_check", cast)
+    version = request_.version
+    fire(request_, "return_factual_comments", cast.manufacturer, sent + 3 * STEP, comments="p.3")
+    assert request_.state == "factual_accuracy_check" and request_.version == version + 1
+    fire(request_, "finalise_report", cast.assessor, sent + 8 * STEP)
+    checking, finalising = stage_timeline(request_, sent + 9 * STEP)[-3:-1]
+    assert (checking.state, finalising.state) == ("factual_accuracy_check",) * 2
+    assert checking.clock_stopped and (checking.gross_days, checking.net_days) == (3, 0)
+    assert not finalising.clock_stopped
+    assert (finalising.gross_days, finalising.net_days) == (5, 5)
+    assert finalising.due_at > checking.due_at  # a fresh deadline for the assessor
+
+
+def test_a_suspension_after_the_comments_keeps_the_clock_with_the_assessor(request_, cast):
+    sent = walk_to(request_, "factual_accuracy_check", cast)
+    fire(request_, "return_factual_comments", cast.manufacturer, sent + STEP, comments="p.3")
+    fire(request_, "suspend", cast.agency, sent + 2 * STEP, reason="Safety signal.")
+    fire(request_, "resume", cast.agency, sent + 4 * STEP, reason="Cleared.")
+    resumed = stage_timeline(request_, sent + 6 * STEP)[-1]
+    assert resumed.state == "factual_accuracy_check" and not resumed.clock_stopped
+    assert resumed.net_days == 2
 
 
 def test_suspend_and_resume_keep_the_time_that_was_left(request_, cast):
@@ -293,7 +332,7 @@ def test_answering_information_continues_the_assessment_clock(request_, cast):
 
 def test_a_positive_publication_opens_one_adoption_record_per_active_irccs(make, request_, cast):
     make.org("irccs", active=False)
-    moment = walk_to(request_, "consultation", cast) + STEP
+    moment = walk_to(request_, "consultation", cast) + CONSULTED
     recommendation = db.session.scalar(select(Recommendation))
     assert recommendation.outcome == "recommended" and recommendation.published_at is None
     entry = fire(
@@ -301,9 +340,8 @@ def test_a_positive_publication_opens_one_adoption_record_per_active_irccs(make,
         "publish",
         cast.agency,
         moment,
-        outcome="recommended_restricted",
-        rationale="Only in cardiac surgery centres.",
-        conditions="Centres with a heart team.",
+        outcome="recommended",
+        rationale="Clear benefit.",
         review_date="2028-06-30",
     )
     assert request_.state == "adoption_monitoring"
@@ -312,7 +350,7 @@ def test_a_positive_publication_opens_one_adoption_record_per_active_irccs(make,
     assert irccs_ids == sorted([cast.irccs_org.id, cast.other_irccs.organisation_id])
     assert entry.data["adoption_records_created"] == 2
     db.session.refresh(recommendation)
-    assert recommendation.outcome == "recommended_restricted"
+    assert recommendation.outcome == "recommended"
     assert recommendation.published_at == moment
     assert recommendation.review_date == date(2028, 6, 30)
     assert stage_timeline(request_, moment)[-1].due_at == end_of_day(date(2028, 6, 30))
@@ -321,15 +359,74 @@ def test_a_positive_publication_opens_one_adoption_record_per_active_irccs(make,
     assert request_ in db.session.scalars(visible_requests(cast.irccs)).all()
 
 
+def test_a_restricted_recommendation_opens_records_only_at_its_designated_centres(
+    make, request_, cast
+):
+    """Issue 13, item 1: only the designated IRCCS get adoption records (and so count in the
+    adoption rates); the centres are named with the draft and may change before publication."""
+    third = make.org("irccs", region="lazio")
+    moment = walk_to(request_, "appraisal", cast) + STEP
+    restricted = {
+        "outcome": "recommended_restricted",
+        "rationale": "Only in cardiac surgery centres.",
+        "conditions": "Centres with a heart team.",
+        "designation_criteria": "IRCCS with cardiac surgery on site.",
+    }
+    with pytest.raises(GuardFailed) as refused:
+        fire(request_, "open_consultation", cast.agency, moment, **restricted)
+    assert refused.value.details["guard"] == "designated_centres_named"
+    assert refused.value.details["field"] == "designated_centres"
+    fire(
+        request_,
+        "open_consultation",
+        cast.agency,
+        moment,
+        designated_centres=[str(third.id), cast.irccs_org.id],
+        **restricted,
+    )
+    entry = fire(
+        request_,
+        "publish",
+        cast.agency,
+        moment + CONSULTED,
+        designated_centres=[cast.irccs_org.id],
+        **restricted,
+    )
+    adoptions = db.session.scalars(select(Adoption).where(Adoption.request_id == request_.id))
+    assert [a.irccs_id for a in adoptions] == [cast.irccs_org.id]
+    assert entry.data["adoption_records_created"] == 1
+    assert entry.data["designated_centres"] == [cast.irccs_org.id]
+    centres = db.session.scalars(select(DesignatedCentre.irccs_id)).all()
+    assert centres == [cast.irccs_org.id]
+    recommendation = db.session.scalar(select(Recommendation))
+    assert recommendation.designation_criteria == "IRCCS with cardiac surgery on site."
+
+
+def test_designated_centres_must_be_active_irccs(make, request_, cast):
+    moment = walk_to(request_, "appraisal", cast) + STEP
+    with pytest.raises(ValidationFailed) as refused:
+        fire(
+            request_,
+            "open_consultation",
+            cast.agency,
+            moment,
+            outcome="recommended_restricted",
+            rationale="r",
+            conditions="c",
+            designated_centres=[cast.body.id],
+        )
+    assert refused.value.details["fields"] == {"designated_centres": "invalid_choice"}
+
+
 def test_a_negative_publication_opens_no_adoption_record(request_, cast):
-    moment = walk_to(request_, "consultation", cast) + STEP
+    moment = walk_to(request_, "consultation", cast) + CONSULTED
     fire(request_, "publish", cast.agency, moment, outcome="insufficient_evidence", rationale="x")
     assert request_.state == "not_recommended"
     assert db.session.scalar(select(func.count()).select_from(Adoption)) == 0
 
 
 def test_a_review_date_must_be_in_the_future(request_, cast):
-    moment = walk_to(request_, "consultation", cast) + STEP
+    moment = walk_to(request_, "consultation", cast) + CONSULTED
     with pytest.raises(ValidationFailed) as failed:
         fire(
             request_,
@@ -525,7 +622,7 @@ def _explode(error):
 def test_a_failure_after_the_state_changed_leaves_everything_as_it_was(
     request_, cast, monkeypatch, error
 ):
-    moment = walk_to(request_, "consultation", cast) + STEP
+    moment = walk_to(request_, "consultation", cast) + CONSULTED
     db.session.commit()
     before_db = _db_snapshot(request_)
     before = (request_.state, request_.version, request_.updated_at)
@@ -545,7 +642,7 @@ def test_a_failure_after_the_state_changed_leaves_everything_as_it_was(
 
 @pytest.mark.own_app  # breaks its connection on purpose
 def test_a_dropped_connection_mid_fire_writes_nothing(app, request_, cast, monkeypatch):
-    moment = walk_to(request_, "consultation", cast) + STEP
+    moment = walk_to(request_, "consultation", cast) + CONSULTED
     db.session.commit()
     before_db = _db_snapshot(request_)
     before = (request_.state, request_.version)

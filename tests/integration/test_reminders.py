@@ -124,17 +124,19 @@ def test_quarterly_usage_reports_due_for_the_irccs_using_the_device(make, cast):
     for trigger in ("start_evaluation", "approve_for_use", "start_use"):
         moment += STEP
         fire(adoption, trigger, cast.irccs, moment)
-    # Use began in March 2026 (Q1): the Q1 report is due from April.
-    write_reminders(rome_morning(date(2026, 4, 2)))
+    # Use began in April 2026 (Q2, after the 30 days of consultation): the Q2 report is due
+    # from July.
+    assert adoption.first_use_at.month == 4
+    write_reminders(rome_morning(date(2026, 7, 2)))
     (due,) = notifications(kind="usage_report_due")
     assert (due.user_id, due.adoption_id) == (cast.irccs.id, adoption.id)
-    assert (due.params["year"], due.params["quarter"]) == (2026, 1)
-    write_reminders(rome_morning(date(2026, 4, 3)))
+    assert (due.params["year"], due.params["quarter"]) == (2026, 2)
+    write_reminders(rome_morning(date(2026, 7, 3)))
     assert len(notifications(kind="usage_report_due")) == 1
-    # Q2 reported in time: no reminder in July.
-    db.session.add(UsageReport(adoption_id=adoption.id, year=2026, quarter=2, version=1))
+    # Q3 reported in time: no reminder in October.
+    db.session.add(UsageReport(adoption_id=adoption.id, year=2026, quarter=3, version=1))
     db.session.flush()
-    write_reminders(rome_morning(date(2026, 7, 2)))
+    write_reminders(rome_morning(date(2026, 10, 2)))
     assert len(notifications(kind="usage_report_due")) == 1
 
 

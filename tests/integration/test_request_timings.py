@@ -24,6 +24,7 @@ from app.reports.filters import ReportFilters
 from app.reports_pages import queries as rq
 from app.workflow.states import CLOCK_STOP_STATES
 from tests.workflow_support import (  # noqa: F401 (no_area_hooks is a fixture)
+    CONSULTED,
     STEP,
     T0,
     make_cast,
@@ -47,7 +48,8 @@ def only_the_timing_hook(no_area_hooks):  # noqa: F811
 
 def test_the_workflow_keeps_the_spans_after_every_stage_change(make, only_the_timing_hook):
     """One day per step from T0: submitted at day 1, prioritised at day 4, one day in
-    assessment and one in the factual accuracy check (a clock stop), published at day 10."""
+    assessment and one in the factual accuracy check (a clock stop), 30 days of consultation,
+    published at day 39."""
     cast = make_cast(make)
     request = make.request(manufacturer=cast.manufacturer_org, complete=True)
     moment = T0
@@ -55,14 +57,16 @@ def test_the_workflow_keeps_the_spans_after_every_stage_change(make, only_the_ti
         moment += STEP
         values = dict(data)
         reason = values.pop("reason", "")
+        if trigger == "publish":
+            moment += CONSULTED - STEP
         fire(request, trigger, getattr(cast, who), moment, reason=reason, **values)
         if position == 0:  # submitted: nothing to measure yet
             row = _row(request)
             assert row.e2e_gross_days is None and row.prioritisation_days is None
             assert row.assessment_days is None and not row.assessment_open
     row = _row(request)
-    assert row.e2e_gross_days == pytest.approx(9)
-    assert row.e2e_net_days == pytest.approx(8)
+    assert row.e2e_gross_days == pytest.approx(38)
+    assert row.e2e_net_days == pytest.approx(37)
     assert row.prioritisation_days == pytest.approx(3)
     assert row.assessment_days == pytest.approx(1) and not row.assessment_open
     for trigger, reason in (("review_due", ""), ("reassess", "New evidence.")):
@@ -73,7 +77,28 @@ def test_the_workflow_keeps_the_spans_after_every_stage_change(make, only_the_ti
     figures = rq.timing_aggregates(ReportFilters(), moment + timedelta(days=2), ())
     assessment = figures.anchors["assessment"].gross
     assert (assessment.count, assessment.median) == (1, pytest.approx(1 + 2))
-    assert figures.end_to_end.net.median == pytest.approx(8)
+    assert figures.end_to_end.net.median == pytest.approx(37)
+
+
+def test_the_assessors_days_after_the_factual_comments_are_net_days(make, only_the_timing_hook):
+    """Three days of factual accuracy check are the manufacturer's until it returns its
+    comments (day 1); the two days the assessor then takes to finalise are the agency side's."""
+    cast = make_cast(make)
+    request = make.request(manufacturer=cast.manufacturer_org, complete=True)
+    moment = T0
+    for trigger, who, data in steps_to("adoption_monitoring", cast):
+        moment += STEP
+        values = dict(data)
+        reason = values.pop("reason", "")
+        if trigger == "finalise_report":
+            fire(request, "return_factual_comments", cast.manufacturer, moment, comments="p.3")
+            moment += 2 * STEP
+        if trigger == "publish":
+            moment += CONSULTED - STEP
+        fire(request, trigger, getattr(cast, who), moment, reason=reason, **values)
+    row = _row(request)
+    assert row.e2e_gross_days == pytest.approx(40)
+    assert row.e2e_net_days == pytest.approx(39)  # before the fix: 37
 
 
 # --- Random histories against the definitions worked out by hand ----------------------------

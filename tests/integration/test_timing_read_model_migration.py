@@ -102,7 +102,9 @@ def _insert_history(connection) -> None:
                 "entered_at": at(entered),
                 "left_at": None if left is None else at(left),
                 "due_at": None if due is None else at(due),
-                "clock_stopped": state == "incomplete",
+                # As `fire` has always written it: the clock-stop states' visits.
+                "clock_stopped": state
+                in ("incomplete", "information_requested", "factual_accuracy_check"),
             }
             for request_id, state, entered, left, due in VISITS
         ],

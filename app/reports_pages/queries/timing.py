@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import (
     and_,
     case,
+    false,
     func,
     or_,
     select,
@@ -228,7 +229,13 @@ def slowest_open_requests(actor, filters, now: datetime, limit: int) -> list[Slo
             func.coalesce(
                 func.sum(
                     case(
-                        (counted.c.state.in_(CLOCK_STOP_STATES), 0),
+                        (
+                            and_(
+                                counted.c.state.in_(CLOCK_STOP_STATES),
+                                counted.c.clock_stopped.is_not(false()),
+                            ),
+                            0,
+                        ),
                         else_=sql.days(
                             counted.c.entered_at,
                             func.coalesce(counted.c.left_at, moment_literal(now)),
