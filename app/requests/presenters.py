@@ -13,14 +13,20 @@ a guard), the actions blueprint re-renders the request page after
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
 from app.domain.redaction import view_of
+from app.extensions import db
+from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.requests.action_panel import (
     ActionView,
@@ -31,6 +37,36 @@ from app.requests.action_panel import (
 )
 from app.workflow.labels import state_label
 from app.workflow.states import CLOCK_STOP_STATES
+
+# Panels other areas add to the request page (documents, assessment links, reported use):
+# name -> builder(actor, request) -> what its template draws. The view runs every builder
+# before rendering, so the templates only render (a template calling a service ran its
+# queries in the middle of rendering, and the page's cost grew with what it showed).
+_PAGE_PANELS: dict[str, Callable[[Any, Any], Any]] = {}
+
+
+def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
+    """Add `name` to the request page's template context, built by `builder(actor, request)`."""
+    _PAGE_PANELS[name] = builder
+
+
+def load_for_page(request) -> None:
+    """Load, in one statement each, what the page reads of the request beyond its row (the
+    manufacturer, the dossier's evidence and comparators), so rendering touches no lazy
+    relationship."""
+    db.session.execute(
+        select(DeviceRequest)
+        .where(DeviceRequest.id == request.id)
+        .options(
+            joinedload(DeviceRequest.manufacturer),
+            selectinload(DeviceRequest.evidence),
+            selectinload(DeviceRequest.comparators),
+        )
+    ).all()
+
+
+def page_panels(actor, request) -> dict:
+    return {name: build(actor, request) for name, build in _PAGE_PANELS.items()}
 
 
 @dataclass

@@ -23,7 +23,12 @@ from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.requests import bp
 from app.requests.operations import create_draft, local_today, missing_by_section, update_dossier
-from app.requests.presenters import dossier_context, workflow_panel_context
+from app.requests.presenters import (
+    dossier_context,
+    load_for_page,
+    page_panels,
+    workflow_panel_context,
+)
 from app.requests.queries import get_request_for, search_filter, visible_requests
 from app.workflow.action_labels import action_label
 from app.workflow.labels import state_label
@@ -136,6 +141,7 @@ def edit(request_id: int):
 @bp.get("/<int:request_id>")
 def detail(request_id: int):
     device_request = _load(request_id)
+    load_for_page(device_request)
     is_owner = permissions.is_manufacturer_of(current_user, device_request)
     context = {
         "req": device_request,
@@ -150,6 +156,7 @@ def detail(request_id: int):
     }
     context |= dossier_context(current_user, device_request)
     context |= workflow_panel_context(current_user, device_request)
+    context |= page_panels(current_user, device_request)
     return render_template("requests/detail.html", **context)
 
 
