@@ -195,3 +195,20 @@ def entries_for_request(request_id: int, view: RequestView | None = None) -> lis
     if view is None:
         return list(entries)
     return visible_audit_entries(view, entries)
+
+
+def recent_entries_for_request(
+    request_id: int, view: RequestView, limit: int
+) -> tuple[list[AuditEntry], bool]:
+    """The last `limit` entries of the request's trail `view` may read, in chain order, and
+    whether there are earlier ones. Read newest first, a batch at a time, stopping as soon as
+    the window is full: the request page's cost does not grow with the history."""
+    newest_first = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.request_id == request_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(limit * 4 + 1)  # what the redaction hides is rarely more than that
+    ).all()
+    shown = visible_audit_entries(view, newest_first)
+    more = len(shown) > limit or len(newest_first) == limit * 4 + 1
+    return list(reversed(shown[:limit])), more

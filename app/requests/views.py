@@ -25,6 +25,7 @@ from app.requests import bp
 from app.requests.operations import create_draft, local_today, missing_by_section, update_dossier
 from app.requests.presenters import (
     dossier_context,
+    history_context,
     load_for_page,
     page_panels,
     workflow_panel_context,
@@ -158,6 +159,15 @@ def detail(request_id: int):
     context |= workflow_panel_context(current_user, device_request)
     context |= page_panels(current_user, device_request)
     return render_template("requests/detail.html", **context)
+
+
+@bp.get("/<int:request_id>/history")
+def history(request_id: int):
+    """Every stage visit and the whole audit trail (the request page shows the recent part)."""
+    device_request = _load(request_id)
+    page = request.args.get("page", 1, type=int)
+    context = history_context(current_user, device_request, page)
+    return render_template("requests/history.html", req=device_request, **context)
 
 
 def _show_refusal(form: DossierForm, device_request, error, domain_errors: dict) -> None:
