@@ -6,36 +6,32 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import labels
 from app.domain import roles
-from app.i18n import display_date, display_datetime
+from app.formatting import current_formats
 from app.workflow.facts import facts
 from app.workflow.labels import adoption_state_label, state_label
 
 
 def fmt_datetime(value: datetime | None) -> str:
-    # Flask-Babel converts the aware UTC value to the configured Europe/Rome zone.
-    return display_datetime(value) if value else ""
+    # In the display zone (Europe/Rome); cached formatters, Babel's text (app/formatting.py).
+    return current_formats().datetime(value)
 
 
 def fmt_date(value: date | datetime | None) -> str:
-    return display_date(value)
+    return current_formats().date(value)
 
 
 def fmt_money(value: Decimal | float | None) -> str:
-    if value is None:
-        return ""
-    from babel.numbers import format_currency
-
-    return format_currency(value, "EUR", locale=str(get_locale()))
+    return current_formats().money(value)
 
 
 def fmt_number(value: int | float | Decimal | None) -> str:
-    return "" if value is None else format_decimal(value)
+    return current_formats().number(value)
 
 
 # (endpoint, label, roles that see it); None means every logged-in user.

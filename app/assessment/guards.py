@@ -24,6 +24,7 @@ from app.domain.evidence import takes_milestones
 from app.extensions import db, login_manager
 from app.models import DeviceRequest
 from app.requests.action_panel import register_action_page
+from app.requests.presenters import register_page_panel
 from app.requests.queries import coi_status_for
 
 DECLARATION_ENDPOINTS = frozenset({"assessment.coi_declaration"})
@@ -131,18 +132,16 @@ def _links_for(actor, req) -> list[AreaLink]:
     return links
 
 
-@bp.app_template_global("assessment_links")
-def assessment_links(req) -> list[AreaLink]:
-    """The pages of this area the current user may open for the request."""
-    if not current_user.is_authenticated or req is None or req.id is None:
+def assessment_links(actor, req) -> list[AreaLink]:
+    """The pages of this area `actor` may open for the request (a request page panel)."""
+    if not actor.is_authenticated or req is None or req.id is None:
         return []
-    return _links_for(current_user, req)
+    return _links_for(actor, req)
 
 
-@bp.app_template_global("duplicates_of")
-def duplicates_of(req) -> list:
+def duplicates_of(actor, req) -> list:
     """For the agency: the other requests for the same device (the intake check flags them)."""
-    if not current_user.is_authenticated or current_user.role != "agency" or req is None:
+    if not actor.is_authenticated or actor.role != "agency" or req is None:
         return []
     if req.id is None or req.state == "draft":
         return []
@@ -151,12 +150,16 @@ def duplicates_of(req) -> list:
     return [m for m in matches_for(req) if m.duplicate]
 
 
-@bp.app_template_global("usage_totals_for")
-def usage_totals_for(req):
-    """Usage totals of the request for the current user (None when not theirs to see)."""
-    if not current_user.is_authenticated or req is None:
+def usage_totals_for(actor, req):
+    """Usage totals of the request for `actor` (None when not theirs to see)."""
+    if not actor.is_authenticated or req is None:
         return None
-    return usage_totals(current_user, req)
+    return usage_totals(actor, req)
+
+
+register_page_panel("area_links", assessment_links)
+register_page_panel("usage", usage_totals_for)
+register_page_panel("duplicates", duplicates_of)
 
 
 # --- Actions done on this area's pages --------------------------------------------------------

@@ -7,16 +7,16 @@ concurrent writers can never fork the chain. It flushes; the caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import DateTime, Text, cast, func, insert, select, type_coerce, update
 
 from app.domain.audit_chain import (
     GENESIS_HASH,
-    HASHED_FIELDS,
+    ROW_FIELDS,
     ChainReport,
-    check_chain,
+    check_rows,
     entry_hash,
     jsonable,
 )
@@ -106,33 +106,84 @@ def record_audit(
     return entry
 
 
-ENTRY_COLUMNS = [getattr(AuditEntry, name) for name in ("hash", *HASHED_FIELDS)]
+ENTRY_COLUMNS = [getattr(AuditEntry, name) for name in ROW_FIELDS]
+
+# What the check reads: the same columns, the JSON ones as their stored text (decoding them in
+# the driver costs more than the hash) and, on PostgreSQL, the time already as the canonical
+# text, formatted by the server (`row_canonical` formats a datetime itself otherwise).
+_UTC_TEXT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
-def _stream_entries(batch_size: int = 2000) -> Iterator[dict]:
-    result = db.session.execute(
-        select(*ENTRY_COLUMNS).order_by(AuditEntry.seq).execution_options(yield_per=batch_size)
+def _check_columns(dialect: str) -> list:
+    columns = dict(zip(ROW_FIELDS, ENTRY_COLUMNS, strict=True))
+    columns["data"] = cast(AuditEntry.data, Text)
+    columns["changes"] = cast(AuditEntry.changes, Text)
+    if dialect == "postgresql":
+        columns["occurred_at"] = func.to_char(
+            func.timezone("UTC", AuditEntry.occurred_at), _UTC_TEXT
+        )
+    else:
+        columns["occurred_at"] = type_coerce(AuditEntry.occurred_at, DateTime())
+    return [column.label(name) for name, column in columns.items()]
+
+
+def _stream_rows(connection, batch_size: int = 10_000) -> Iterator[tuple]:
+    """Every entry as a plain tuple (`ROW_FIELDS` order), in chain order, in flat memory."""
+    statement = select(*_check_columns(connection.dialect.name)).order_by(AuditEntry.seq)
+    if connection.dialect.name == "postgresql":
+        yield from _server_cursor_rows(connection, statement, batch_size)
+        return
+    result = connection.execution_options(stream_results=True, yield_per=batch_size).execute(
+        statement
     )
     try:
-        for row in result:
-            yield row._asdict()
+        for batch in result.partitions():
+            yield from map(tuple, batch)
     finally:
-        # On PostgreSQL this is a server-side cursor: close it even when the check stops early.
+        # Close the cursor even when the check stops early.
         result.close()
 
 
-def verify_chain() -> ChainReport:
-    """Check the whole chain in the database (streamed; flat memory)."""
-    head = db.session.get(AuditChainHead, HEAD_ID)
-    entries = _stream_entries()
+def _server_cursor_rows(connection, statement, batch_size: int) -> Iterator[tuple]:
+    """PostgreSQL: a named (server-side) cursor of the driver itself, in the connection's
+    transaction; its rows are tuples already, half the cost of going through result rows.
+    Every column is a plain type (text, integer), so nothing is left for SQLAlchemy to do."""
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.dbapi_connection.cursor(name="audit_chain_check")
     try:
-        return check_chain(
-            entries,
+        cursor.itersize = batch_size
+        cursor.execute(sql)
+        yield from cursor
+    finally:
+        cursor.close()
+
+
+def chain_report(connection, progress: Callable[[int], None] | None = None) -> ChainReport:
+    """The whole chain checked on `connection` against its stored head (streamed)."""
+    head = connection.execute(
+        select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID)
+    ).first()
+    rows = _stream_rows(connection)
+    try:
+        return check_rows(
+            rows,
             head_seq=head.last_seq if head else 0,
             head_hash=head.last_hash if head else None,
+            progress=progress,
         )
     finally:
-        entries.close()
+        rows.close()
+
+
+def verify_chain(progress: Callable[[int], None] | None = None) -> ChainReport:
+    """Check the whole chain in the database (streamed; flat memory). `progress(checked)` is
+    called now and then (the CLI draws a counter with it on a terminal)."""
+    return chain_report(db.session.connection(), progress)
+
+
+def chain_length() -> int:
+    """The number of entries the head says the chain has (for a progress display)."""
+    return db.session.scalar(select(_HEAD.c.last_seq).where(_HEAD.c.id == HEAD_ID)) or 0
 
 
 def entries_for_request(request_id: int, view: RequestView | None = None) -> list[AuditEntry]:
@@ -144,3 +195,20 @@ def entries_for_request(request_id: int, view: RequestView | None = None) -> lis
     if view is None:
         return list(entries)
     return visible_audit_entries(view, entries)
+
+
+def recent_entries_for_request(
+    request_id: int, view: RequestView, limit: int
+) -> tuple[list[AuditEntry], bool]:
+    """The last `limit` entries of the request's trail `view` may read, in chain order, and
+    whether there are earlier ones. Read newest first, a batch at a time, stopping as soon as
+    the window is full: the request page's cost does not grow with the history."""
+    newest_first = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.request_id == request_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(limit * 4 + 1)  # what the redaction hides is rarely more than that
+    ).all()
+    shown = visible_audit_entries(view, newest_first)
+    more = len(shown) > limit or len(newest_first) == limit * 4 + 1
+    return list(reversed(shown[:limit])), more

@@ -4,10 +4,13 @@ anchors, that history still matches what the register published); `flask audit a
 
 from __future__ import annotations
 
+import sys
+import time
+
 import click
 from flask.cli import with_appcontext
 
-from app.core.audit import verify_chain
+from app.core.audit import chain_length, verify_chain
 from app.core.audit_anchors import (
     AnchorRefused,
     anchor_chain_head,
@@ -35,11 +38,32 @@ def verify(anchors_source: str | None) -> None:
     if anchors_source:
         _verify_against(anchors_source)
         return
-    report = verify_chain()
+    progress = _terminal_progress()
+    report = verify_chain(progress)
+    if progress is not None:
+        click.echo("", err=True)  # end the counter's line
     if report.ok:
         click.echo(f"Audit chain OK: {report.checked} entries verified.")
         return
     _chain_broken(report)
+
+
+def _terminal_progress():
+    """A counter redrawn in place on stderr, only when stderr is a terminal (never in a log
+    or a pipe: cron mails and scripts read the one-line verdict)."""
+    stream = sys.stderr
+    if not stream.isatty():
+        return None
+    total = chain_length()
+    started = time.monotonic()
+
+    def show(checked: int) -> None:
+        rate = checked / max(time.monotonic() - started, 1e-9)
+        share = f" ({checked / total:.0%})" if total else ""
+        stream.write(f"\r{checked:,} of {total:,} entries verified{share}, {rate:,.0f}/s ")
+        stream.flush()
+
+    return show
 
 
 def _chain_broken(report) -> None:

@@ -1,7 +1,8 @@
 """What the documents and information pages show, shaped for the templates.
 
-`documents_panel(req)` is a template global (registered by the blueprint) so the request page
-can include `documents/_panel.html` without its view knowing about documents.
+`documents_panel(actor, req)` is a request page panel (registered by the blueprint with
+`app.requests.presenters.register_page_panel`): the request view builds it before rendering,
+without knowing about documents, and `documents/_panel.html` only draws it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import url_for
-from flask_login import current_user
 
 from app.core.fire import available_transitions
 from app.documents import information as information_service
@@ -90,9 +90,8 @@ def can_compose(actor, request: DeviceRequest) -> bool:
     return any(s.trigger == "request_information" for s in available_transitions(actor, request))
 
 
-def documents_panel(req: DeviceRequest) -> DocumentsPanel:
-    actor = current_user
-    if not current_user.is_authenticated or not document_rules.is_party(actor, req):
+def documents_panel(actor, req: DeviceRequest) -> DocumentsPanel:
+    if not actor.is_authenticated or not document_rules.is_party(actor, req):
         return DocumentsPanel(is_party=False)
     rounds = information_service.rounds_for(actor, req)
     return DocumentsPanel(

@@ -30,6 +30,7 @@ from app.errors import error_page, form_page
 from app.extensions import db, login_manager
 from app.forms.documents import UploadForm
 from app.models.types import utcnow
+from app.requests.presenters import register_page_panel
 from app.sqlite_reads import writes_on_read
 from app.workflow.labels import state_label
 
@@ -43,9 +44,7 @@ def require_login():
     return login_manager.unauthorized()
 
 
-@bp.app_template_global("documents_panel")
-def _documents_panel(req):
-    return documents_panel(req)
+register_page_panel("documents_panel", documents_panel)
 
 
 @bp.app_template_global("doc_type_label")

@@ -11,14 +11,18 @@ VIEW_MODULES = ("app.notifications.views",)
 
 
 def init_app(app) -> None:
-    """The bell: `unread_notification_count()` in templates (one COUNT, when called)."""
+    """The bell: `unread_notifications` in every template's context (one COUNT per request,
+    run by the context processor before the template renders, never while it renders)."""
+    from flask import has_request_context, request
     from flask_login import current_user
 
     from app.notifications.inbox import unread_count
 
-    def unread_notification_count() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return unread_count(current_user)
-
-    app.add_template_global(unread_notification_count)
+    @app.context_processor
+    def unread_notifications() -> dict:
+        if not has_request_context() or not current_user.is_authenticated:
+            return {"unread_notifications": 0}
+        # Kept on the request (not `g`, which a test's app context shares between requests).
+        if "hta.unread_notifications" not in request.environ:
+            request.environ["hta.unread_notifications"] = unread_count(current_user)
+        return {"unread_notifications": request.environ["hta.unread_notifications"]}

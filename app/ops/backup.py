@@ -39,15 +39,15 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from app.core.audit import ENTRY_COLUMNS, HEAD_ID
+from app.core.audit import HEAD_ID, chain_report
 from app.core.document_store import (
     DamagedDocument,
     DocumentStore,
     LocalStore,
     MissingDocument,
 )
-from app.domain.audit_chain import ChainReport, check_chain
-from app.models import AuditChainHead, AuditEntry, DocumentVersion
+from app.domain.audit_chain import ChainReport
+from app.models import AuditChainHead, DocumentVersion
 
 FORMAT = "hta-backup/1"
 MANIFEST = "manifest.json"
@@ -227,26 +227,6 @@ def verify_backup(directory: Path, scratch_url: str | None = None) -> VerifyRepo
     if (facts.chain_seq, facts.chain_hash) != (expected["seq"], expected["hash"]):
         report.problems.append("the database's audit chain head differs from the manifest's")
     return report
-
-
-def chain_report(connection: Connection) -> ChainReport:
-    """The audit hash chain checked on any connection (streamed, like `verify_chain`)."""
-    head = connection.execute(
-        select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(
-            AuditChainHead.id == HEAD_ID
-        )
-    ).first()
-    result = connection.execution_options(yield_per=2000).execute(
-        select(*ENTRY_COLUMNS).order_by(AuditEntry.seq)
-    )
-    try:
-        return check_chain(
-            (row._asdict() for row in result),
-            head_seq=head.last_seq if head else 0,
-            head_hash=head.last_hash if head else None,
-        )
-    finally:
-        result.close()
 
 
 @contextmanager

@@ -92,6 +92,12 @@ class _ColumnWriter:
                 value = value.date()
         elif isinstance(value, str):
             return self._text(value)
+        elif type(value) is int and self.kind == INTEGER and -1000 < value < 1000:
+            # Below a thousand "#,##0" shows what General shows: a plain value, which openpyxl
+            # writes without the styled-cell path (for a cell object it first tries the object
+            # as a value and builds an error message before taking it; most of the adoption
+            # workbook's cells are small counts).
+            return value
         elif not isinstance(value, int | float | date):
             value = float(value)
         self.cell.value = value

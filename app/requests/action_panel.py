@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.core.guards import GuardFailure
 from app.domain.redaction import RequestView, redact_audit_values
 from app.extensions import db
+from app.formatting import current_formats
 from app.forms.actions import ActionForm, build_action_form
 from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_LABELS
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
@@ -259,6 +260,7 @@ def _linked_action(
 @dataclass
 class AuditRow:
     entry: AuditEntry
+    when: str  # formatted in the display zone
     who: str
     role: str
     action: str
@@ -375,6 +377,7 @@ def audit_rows(
     data and changes are redacted for that reader (`redact_audit_values`)."""
     names = _user_names(entries)
     organisations = _organisation_names(entries)
+    when = current_formats().datetime
     rows = []
     for entry in entries:
         label = _state_labeller(entry, role)
@@ -389,6 +392,7 @@ def audit_rows(
         rows.append(
             AuditRow(
                 entry=entry,
+                when=when(entry.occurred_at),
                 who=names.get(entry.actor_id, entry.actor_name) if entry.actor_id else "",
                 role=role_label(entry.actor_role),
                 action=action_label(entry.action),

@@ -13,17 +13,24 @@ a guard), the actions blueprint re-renders the request page after
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import request as http_request
 from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
 from app.core import fire as workflow_service
-from app.core.audit import entries_for_request
+from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
 from app.domain.permissions import PUBLISHED_STATES
 from app.domain.redaction import view_of
+from app.extensions import db
+from app.formatting import current_formats
+from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.requests.action_panel import (
     ActionView,
@@ -40,6 +47,58 @@ from app.requests.completeness import (
 from app.workflow.labels import state_label
 from app.workflow.states import CLOCK_STOP_STATES
 
+# Panels other areas add to the request page (documents, assessment links, reported use):
+# name -> builder(actor, request) -> what its template draws. The view runs every builder
+# before rendering, so the templates only render (a template calling a service ran its
+# queries in the middle of rendering, and the page's cost grew with what it showed).
+_PAGE_PANELS: dict[str, Callable[[Any, Any], Any]] = {}
+
+
+def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
+    """Add `name` to the request page's template context, built by `builder(actor, request)`."""
+    _PAGE_PANELS[name] = builder
+
+
+def load_for_page(request) -> None:
+    """Load, in one statement each, what the page reads of the request beyond its row (the
+    manufacturer, the dossier's evidence and comparators), so rendering touches no lazy
+    relationship."""
+    db.session.execute(
+        select(DeviceRequest)
+        .where(DeviceRequest.id == request.id)
+        .options(
+            joinedload(DeviceRequest.manufacturer),
+            selectinload(DeviceRequest.evidence),
+            selectinload(DeviceRequest.comparators),
+        )
+    ).all()
+
+
+def page_panels(actor, request) -> dict:
+    return {name: build(actor, request) for name, build in _PAGE_PANELS.items()}
+
+
+# The request page shows the most recent part of the timeline and of the audit trail; the
+# whole of both is on the request's history page (`requests.history`), a plain link.
+RECENT_WINDOW = 20
+HISTORY_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One stage visit with its text already formatted (the template only places it)."""
+
+    label: str
+    entered: str
+    left: str  # "" while the visit is open
+    due: str  # "" when the stage has no deadline
+    gross_days: str
+    net_days: str
+    clock_stopped: bool
+    late: bool
+    near_due: bool
+    has_due: bool
+
 
 @dataclass
 class WorkflowPanel:
@@ -47,16 +106,36 @@ class WorkflowPanel:
     state_label: str
     clock_stopped: bool
     actions: list[ActionView] = field(default_factory=list)
-    timeline: list = field(default_factory=list)
+    timeline: list[TimelineRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
     show_audit: bool = False
     role: str = ""
     # A published recommendation's designated centres (None: not published, or none named);
     # the pending requests to be added are listed for the agency only.
     designation: DesignationSummary | None = None
+    # Older stage visits / audit entries not shown here (on the history page).
+    earlier_stages: int = 0
+    earlier_audit: bool = False
+    history_url: str = ""
 
-    def label(self, state: str | None) -> str:
-        return state_label(state, self.role) if state else ""
+
+def timeline_rows(stages, role: str) -> list[TimelineRow]:
+    formats = current_formats()
+    return [
+        TimelineRow(
+            label=state_label(row.state, role),
+            entered=formats.datetime(row.entered_at),
+            left=formats.datetime(row.left_at),
+            due=formats.datetime(row.due_at),
+            gross_days=formats.number(row.gross_days),
+            net_days=formats.number(row.net_days),
+            clock_stopped=row.clock_stopped,
+            late=row.late,
+            near_due=row.near_due,
+            has_due=row.due_at is not None,
+        )
+        for row in stages
+    ]
 
 
 @dataclass(frozen=True)
@@ -91,7 +170,8 @@ def _add_intake_checklist(actions: list[ActionView], request) -> None:
 
 
 def workflow_panel_context(actor, request) -> dict:
-    """{"workflow_panel": WorkflowPanel} for the request page of `actor`."""
+    """{"workflow_panel": WorkflowPanel} for the request page of `actor`: its actions, and the
+    last RECENT_WINDOW stage visits and audit entries (the rest on the history page)."""
     role = actor.role
     now = utcnow()
     actions = action_views(
@@ -108,9 +188,8 @@ def workflow_panel_context(actor, request) -> dict:
     # The audit trail is for the parties to the request (it carries reasons and data), each
     # reading the entries the redaction rules give them.
     view = view_of(actor, request)
-    show_audit = view.sees_audit_trail
-    timeline = list(workflow_service.stage_timeline(request, now))
-    open_visits = [row for row in timeline if row.is_open]
+    stages = list(workflow_service.stage_timeline(request, now))
+    open_visits = [row for row in stages if row.is_open]
     panel = WorkflowPanel(
         state=request.state,
         state_label=state_label(request.state, role),
@@ -119,16 +198,16 @@ def workflow_panel_context(actor, request) -> dict:
         if open_visits
         else request.state in CLOCK_STOP_STATES,
         actions=actions,
-        timeline=timeline,
-        audit=(
-            audit_rows(entries_for_request(request.id, view), role=role, view=view)
-            if show_audit
-            else []
-        ),
-        show_audit=show_audit,
+        timeline=timeline_rows(stages[-RECENT_WINDOW:], role),
+        show_audit=view.sees_audit_trail,
         role=role,
+        earlier_stages=max(len(stages) - RECENT_WINDOW, 0),
+        history_url=url_for("requests.history", request_id=request.id),
         designation=_designation(actor, request),
     )
+    if panel.show_audit:
+        entries, panel.earlier_audit = recent_entries_for_request(request.id, view, RECENT_WINDOW)
+        panel.audit = audit_rows(entries, role=role, view=view)
     return {"workflow_panel": panel}
 
 
@@ -143,3 +222,38 @@ def _designation(actor, request) -> DesignationSummary | None:
     if actor.role != "agency":
         summary.pending, summary.refused = [], []
     return summary
+
+
+@dataclass
+class HistoryPage:
+    """The whole timeline and the audit trail a page at a time (oldest first)."""
+
+    timeline: list[TimelineRow]
+    show_audit: bool
+    audit: list[AuditRow]
+    page: int
+    pages: int
+    first_number: int  # of the first entry shown (1-based)
+    total: int
+
+
+def history_context(actor, request, page: int) -> dict:
+    role = actor.role
+    view = view_of(actor, request)
+    timeline = timeline_rows(workflow_service.stage_timeline(request, utcnow()), role)
+    entries = entries_for_request(request.id, view) if view.sees_audit_trail else []
+    pages = max((len(entries) + HISTORY_PAGE_SIZE - 1) // HISTORY_PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * HISTORY_PAGE_SIZE
+    shown = entries[start : start + HISTORY_PAGE_SIZE]
+    return {
+        "history": HistoryPage(
+            timeline=timeline,
+            show_audit=view.sees_audit_trail,
+            audit=audit_rows(shown, role=role, view=view),
+            page=page,
+            pages=pages,
+            first_number=start + 1,
+            total=len(entries),
+        )
+    }

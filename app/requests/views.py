@@ -26,7 +26,13 @@ from app.public.consultation import pending_comments
 from app.requests import bp
 from app.requests.completeness import completeness_for, section_label
 from app.requests.operations import create_draft, local_today, update_dossier
-from app.requests.presenters import dossier_context, workflow_panel_context
+from app.requests.presenters import (
+    dossier_context,
+    history_context,
+    load_for_page,
+    page_panels,
+    workflow_panel_context,
+)
 from app.requests.queries import get_request_for, search_filter, visible_requests
 from app.workflow.action_labels import action_label
 from app.workflow.labels import state_label
@@ -141,6 +147,7 @@ def edit(request_id: int):
 @bp.get("/<int:request_id>")
 def detail(request_id: int):
     device_request = _load(request_id)
+    load_for_page(device_request)
     is_owner = permissions.is_manufacturer_of(current_user, device_request)
     context = {
         "req": device_request,
@@ -160,7 +167,17 @@ def detail(request_id: int):
     context["pending_comments"] = pending_comments(current_user, device_request.id)
     context |= dossier_context(current_user, device_request)
     context |= workflow_panel_context(current_user, device_request)
+    context |= page_panels(current_user, device_request)
     return render_template("requests/detail.html", **context)
+
+
+@bp.get("/<int:request_id>/history")
+def history(request_id: int):
+    """Every stage visit and the whole audit trail (the request page shows the recent part)."""
+    device_request = _load(request_id)
+    page = request.args.get("page", 1, type=int)
+    context = history_context(current_user, device_request, page)
+    return render_template("requests/history.html", req=device_request, **context)
 
 
 def _show_refusal(form: DossierForm, device_request, error, domain_errors: dict) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from app.domain.audit_chain import (
     GENESIS_HASH,
+    ROW_FIELDS,
     canonical_bytes,
     check_chain,
+    check_rows,
     entry_hash,
     jsonable,
+    row_canonical,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -113,3 +117,53 @@ def test_naive_timestamps_are_refused():
     entry = build_chain(1)[0] | {"occurred_at": datetime(2026, 1, 1)}
     with pytest.raises(ValueError, match="timezone"):
         entry_hash(entry)
+
+
+# --- The fast path over row tuples ---------------------------------------------------------
+
+
+def as_row(entry: dict) -> tuple:
+    """As the database gives it: the JSON columns as their stored text."""
+    stored = entry | {"data": json.dumps(entry["data"]), "changes": json.dumps(entry["changes"])}
+    return tuple(stored[name] for name in ROW_FIELDS)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"title": ["Old «name»", 'New "name"\n\ttab \\ slash \u2028 \x01']},
+        {"b": {"z": 1, "a": [True, False, None, "x"]}, "a": "0.10"},
+    ],
+)
+def test_row_hashes_are_the_canonical_hashes(changes):
+    entry = build_chain(1)[0] | {
+        "changes": changes,
+        "reason": "Perché no: «dati» ☃ \U0001f600",
+        "actor_id": None,
+        "request_id": None,
+        "from_state": None,
+        "ip": None,
+        "occurred_at": datetime(2026, 3, 2, 11, 0, 0, 1, tzinfo=timezone(timedelta(hours=2))),
+    }
+    assert row_canonical(as_row(entry)) == canonical_bytes(entry)
+
+
+def test_rows_give_the_same_verdicts_as_entries():
+    entries = build_chain(5)
+    assert check_rows(map(as_row, entries), head_seq=5, head_hash=entries[-1]["hash"]).ok
+    broken = [dict(e) for e in entries]
+    broken[2]["reason"] = "edited"
+    missing = entries[:2] + entries[3:]
+    swapped = [entries[0], entries[2], entries[1], *entries[3:]]
+    for chain in (broken, missing, swapped, entries[:3]):
+        expected = check_chain(chain, head_seq=5, head_hash=entries[-1]["hash"])
+        got = check_rows(map(as_row, chain), head_seq=5, head_hash=entries[-1]["hash"])
+        assert got == expected
+        assert not got.ok
+
+
+def test_row_check_reports_progress():
+    seen = []
+    assert check_rows(map(as_row, build_chain(7)), progress=seen.append, every=3).ok
+    assert seen == [3, 6]
