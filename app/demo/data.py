@@ -693,5 +693,24 @@ def _report_quarters(adoption, user, now, rng) -> None:
             "spend": Decimal(units) * (adoption.request.list_price or Decimal(0)),
             "adverse_events": 1 if rng.random() < 0.15 else 0,
         }
+        if (year, quarter) == _previous_quarter(last) and _is_safety_signal(adoption):
+            # The demo's safety signal: this device's latest quarter is over its threshold,
+            # so the agency finds an alert to act on (app.safety).
+            figures["adverse_events"] = max(2, units // 4)
         report_usage(user, adoption, figures, now)
         year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+
+
+def _previous_quarter(current: tuple[int, int]) -> tuple[int, int]:
+    year, quarter = current
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
+def _is_safety_signal(adoption) -> bool:
+    """The first IRCCS to use the first device in use carries the demo's safety signal."""
+    from app.models import Adoption
+
+    first = db.session.scalar(
+        select(Adoption.id).where(Adoption.first_use_at.is_not(None)).order_by(Adoption.id)
+    )
+    return adoption.id == first

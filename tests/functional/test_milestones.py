@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, EvidenceMilestone, Recommendation
 from tests.assessment_support import request_in
+from tests.document_support import pdf_bytes
 
 MILESTONE = {
     "evidence": "Two-year mortality in the Italian registry",
@@ -62,7 +63,7 @@ def test_delivering_the_last_milestone_makes_the_request_due_for_reassessment(ca
     set_one(agency, req, cast)
     set_one(agency, req, cast, id_kind="registry", study_id="Registro TAVI")
     first, second = db.session.scalars(select(EvidenceMilestone).order_by(EvidenceMilestone.id))
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf = pdf_bytes("Evidence report")
     for milestone in (first, second):
         response = agency.post(
             f"/requests/{req.id}/milestones/{milestone.id}/deliver",

@@ -11,8 +11,15 @@ from datetime import date
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEntry, DomainAssessment, DomainReuse, PriorAssessment, Recommendation
-from tests.assessment_support import declare, request_in
+from app.models import (
+    AuditEntry,
+    DomainAssessment,
+    DomainReuse,
+    PriorAssessment,
+    Recommendation,
+    StageRecord,
+)
+from tests.assessment_support import NOW, declare, request_in
 
 OTHER_DEVICE = {"basic_udi_di": "", "udi_di": "4006381333931", "emdn_code": "Z1201"}
 
@@ -37,6 +44,9 @@ def pair(make, cast, state="intake_review"):
 def test_the_agency_sees_a_duplicate_at_intake_and_in_its_queue(cast, make, as_user):
     earlier, new = pair(make, cast)
     unrelated = request_in(make, cast, "intake_review", trade_name="Other", **OTHER_DEVICE)
+    for queued in (new, unrelated):  # the queue lists requests by their open stage visit
+        db.session.add(StageRecord(request_id=queued.id, state=queued.state, entered_at=NOW))
+    db.session.commit()
     agency = as_user(cast.agency)
     page = agency.get(f"/requests/{new.id}").get_data(as_text=True)
     assert "Possible duplicate: other requests concern the same device." in page

@@ -1,4 +1,5 @@
-"""The cached formatters give exactly Babel's text, in both languages."""
+"""The cached formatters give exactly Babel's text, in both languages, with the European
+date patterns of app.i18n (English "5 Feb 2007, 08:42", not "2/5/07, 8:42 AM")."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from app.formatting import formats_for
+from app.i18n import DATE_PATTERNS, DATETIME_PATTERNS
 
 ZONE = "Europe/Rome"
 
@@ -29,17 +31,23 @@ def _moments(count: int) -> list[datetime]:
 def test_dates_and_times_match_babel(language):
     formats = formats_for(language, ZONE)
     zone = ZoneInfo(ZONE)
+    moment_pattern = DATETIME_PATTERNS.get(language, "short")
+    day_pattern = DATE_PATTERNS.get(language, "medium")
     for moment in _moments(400):
         assert formats.datetime(moment) == format_datetime(
-            moment, "short", tzinfo=zone, locale=language
+            moment, moment_pattern, tzinfo=zone, locale=language
         )
         local = moment.astimezone(zone)
-        assert formats.date(moment) == format_date(local, "medium", locale=language)
-        assert formats.date(moment.date()) == format_date(moment.date(), "medium", locale=language)
+        assert formats.date(moment) == format_date(local, day_pattern, locale=language)
+        assert formats.date(moment.date()) == format_date(
+            moment.date(), day_pattern, locale=language
+        )
     assert formats.datetime(None) == "" and formats.date(None) == ""
     assert formats.date(date(2026, 12, 31)) == format_date(
-        date(2026, 12, 31), "medium", locale=language
+        date(2026, 12, 31), day_pattern, locale=language
     )
+    if language == "en":
+        assert formats.datetime(datetime(2007, 2, 5, 7, 42, tzinfo=UTC)) == "5 Feb 2007, 08:42"
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
@@ -67,17 +75,16 @@ def test_numbers_and_money_match_babel(language):
 
 @pytest.mark.parametrize("language", ["it", "en"])
 def test_the_template_filters_give_flask_babels_text(app, language):
-    from flask_babel import format_date as babel_date
-    from flask_babel import format_datetime as babel_datetime
     from flask_babel import format_decimal as babel_decimal
     from flask_babel import refresh
 
+    from app.i18n import display_date, display_datetime
     from app.templating import fmt_date, fmt_datetime, fmt_number
 
     with app.test_request_context(headers={"Accept-Language": language}):
         app.config["BABEL_DEFAULT_LOCALE"] = language
         refresh()
         for moment in _moments(50):
-            assert fmt_datetime(moment) == babel_datetime(moment, "short")
-            assert fmt_date(moment) == babel_date(moment, "medium")
+            assert fmt_datetime(moment) == display_datetime(moment)
+            assert fmt_date(moment) == display_date(moment)
         assert fmt_number(1234567) == babel_decimal(1234567)
