@@ -377,16 +377,22 @@ def _record_procurement(adoption: Adoption, data: dict[str, Any], now: datetime)
         db.session.add(procurement)
     if "procurement_route" in data:
         procurement.route = data["procurement_route"]
+    if _records_award(data):
+        procurement.award_date = data.get("award_date") or rome_date(now)
     for field, column in PROCUREMENT_COLUMNS.items():
         if field in data:
             setattr(procurement, column, data[field])
+
+
+def _records_award(data: dict[str, Any]) -> bool:
+    """The data records an award (record_award: its price is required)."""
+    return "awarded_price" in data
 
 
 # Transition data fields and the procurement columns they fill.
 PROCUREMENT_COLUMNS = {
     "tender_cig": "cig",
     "call_date": "call_date",
-    "award_date": "award_date",
     "awarded_price": "awarded_price",
     "supplier": "supplier",
 }

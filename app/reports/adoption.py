@@ -375,7 +375,36 @@ def _per_recommendation(
             preview_limit=preview,
         )
     )
+    if figures.procurement_rows is not None:
+        blocks.append(_procurement_table(figures))
     return Section(_("Per recommendation"), blocks)
+
+
+def _procurement_table(figures: AdoptionFigures) -> Table:
+    """Time in procurement per IRCCS (days from the call, or the start of procurement, to the
+    first patient); no price: the awarded prices are each IRCCS's confidential figures."""
+    return Table(
+        "procurement",
+        _("Time in procurement per IRCCS"),
+        [
+            Column("irccs", _("IRCCS"), TEXT, 26),
+            Column("region", _("Region"), TEXT, 16),
+            Column("completed", _("Procurements completed"), INTEGER, 10),
+            Column("ongoing", _("In procurement now"), INTEGER, 10),
+            Column("median", _("Median days in procurement"), DAYS, 10),
+            Column("p90", _("P90 days in procurement"), DAYS, 10),
+        ],
+        lambda limit=None: (
+            [r[0], texts.dimension_value("region", r[1]), *r[2:]]
+            for r in figures.procurement_rows(limit)
+        ),
+        note=_(
+            "From the call for tender (or the start of procurement when no call is dated) to "
+            "the first patient; the medians count completed procurements only."
+        ),
+        empty_text=_("No procurement recorded."),
+        sheet=_("Procurement"),
+    )
 
 
 def _own_section(figures: AdoptionFigures) -> Section:

@@ -343,7 +343,7 @@ PROCUREMENT_START_FIELDS = (
 )
 PROCUREMENT_AWARD_FIELDS = (
     DataField("tender_cig", "cig"),
-    DataField("award_date", "date", past_only=True),
+    DataField("award_date", "date", required=False, past_only=True),  # empty: today
     DataField("awarded_price", "amount"),
     DataField("supplier", "text"),
 )
