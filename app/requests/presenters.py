@@ -19,12 +19,14 @@ from flask import request as http_request
 from flask import url_for
 
 from app.adoption.designation import DesignationSummary, designation_summary
+from app.adoption.time_to_patient import PatientPath, request_paths
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
 from app.domain.permissions import PUBLISHED_STATES
 from app.domain.redaction import view_of
 from app.models.types import utcnow
+from app.reports.time_to_patient import HOLDERS, holder_label
 from app.requests.action_panel import (
     ActionView,
     AuditRow,
@@ -54,9 +56,17 @@ class WorkflowPanel:
     # A published recommendation's designated centres (None: not published, or none named);
     # the pending requests to be added are listed for the agency only.
     designation: DesignationSummary | None = None
+    # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
+    patient_paths: list[PatientPath] = field(default_factory=list)
 
     def label(self, state: str | None) -> str:
         return state_label(state, self.role) if state else ""
+
+    holders = HOLDERS
+
+    @staticmethod
+    def holder_label(holder: str) -> str:
+        return holder_label(holder)
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,7 @@ def workflow_panel_context(actor, request) -> dict:
         show_audit=show_audit,
         role=role,
         designation=_designation(actor, request),
+        patient_paths=request_paths(view, request, timeline, now),
     )
     return {"workflow_panel": panel}
 

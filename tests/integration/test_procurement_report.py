@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -88,3 +89,37 @@ def test_an_irccs_reads_only_its_own_procurement_time(client, login, procured):
     page = client.get("/reports/adoption?lang=en").get_data(as_text=True)
     section = page.split("Time in procurement per IRCCS")[1]
     assert "IRCCS Milano" in section and "IRCCS Firenze" not in section
+
+
+def _csv_table(data: bytes, title: str) -> list[list[str]]:
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    start = lines.index([title]) + 2
+    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
+    return lines[start:end]
+
+
+def test_the_waterfall_on_the_request_page_shows_the_csvs_days(
+    runner, client, login, procured, tmp_path
+):
+    out = tmp_path / "adoption.csv"
+    args = ["report", "adoption", "--format", "csv", "--out", str(out), "--lang", "en"]
+    assert runner.invoke(args=args).exit_code == 0
+    rows = _csv_table(out.read_bytes(), "Time to patient per request and IRCCS")
+    (row,) = [r for r in rows if r[0] == str(procured.a.id) and r[2] == "IRCCS Milano"]
+    assert row[4] == "yes"
+    csv_days = row[5:11]
+
+    login(procured.agency)
+    page = client.get(f"/requests/{procured.a.id}?lang=en").get_data(as_text=True)
+    table = page.split("time-to-patient-table")[1].split("</table>")[0]
+    milano = table.split('<tr data-irccs="IRCCS Milano">')[1].split("</tr>")[0]
+    page_days = re.findall(r'data-holder="[a-z_]+">([0-9.]+)</td>', milano)
+    assert page_days == csv_days
+    assert float(csv_days[5]) == 25.0  # procurement
+    assert sum(float(d) for d in csv_days) > 25.0
+    assert 'class="ttp-procurement"' in page  # the waterfall's bar
+
+    # The summary by holder counts the two IRCCS that reached their first patient.
+    holders = _csv_table(out.read_bytes(), "Time to patient by stage holder")
+    assert [h[0] for h in holders][-1] == "Procurement"
+    assert holders[-1][1:] == ["2", "16.5", "23.3"]
