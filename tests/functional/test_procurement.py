@@ -155,3 +155,23 @@ def test_the_awarded_price_is_shown_only_to_the_irccs_and_the_agency(cast, make,
     other = as_user(cast["other_irccs"]).get(f"/adoptions/{record.id}")
     assert other.status_code == 404
     assert PUBLISHED  # the recommendation was published before the procurement
+
+
+def test_an_award_recorded_without_a_date_is_dated_today(cast, make, as_user):
+    _, (record,) = published(make, cast, "CardioValve", irccs=[cast["irccs_org"]])
+    client = as_user(cast["irccs"])
+    _approved(client, record)
+    post_action(client, record, "start_procurement", procurement_route="pre_commercial")
+    response = post_action(
+        client,
+        record,
+        "record_award",
+        tender_cig="Z0A1B2C3D4",
+        awarded_price="9900",
+        supplier="Acme",
+    )
+    assert response.status_code == 302
+    assert reload(record).procurement.award_date is not None
+    assert "Pre-commercial procurement" in client.get(f"/adoptions/{record.id}").get_data(
+        as_text=True
+    )
