@@ -202,6 +202,10 @@ def valid_data(spec: TransitionSpec, cast: Cast) -> tuple[str, dict]:
             data[field.name] = cast.irccs_org.id
         elif field.kind == "irccs_list":
             data[field.name] = [cast.irccs_org.id]
+        elif field.kind == "cig":
+            data[field.name] = "9A1B2C3D4E"
+        elif field.kind == "amount":
+            data[field.name] = "48250.00"
         else:
             data[field.name] = f"Some {field.name}."
     return reason, data
@@ -210,6 +214,9 @@ def valid_data(spec: TransitionSpec, cast: Cast) -> tuple[str, dict]:
 def actor_named(cast: Cast, name: str) -> User | None:
     return cast.everyone()[name]
 
+
+# The data an adoption step needs (the others need none).
+ADOPTION_STEP_DATA = {"start_procurement": {"procurement_route": "regional_aggregator"}}
 
 ADOPTION_STEPS = {
     "not_started": [],
@@ -229,7 +236,7 @@ def arrange(spec: TransitionSpec, source: str, cast: Cast, make) -> tuple[object
         adoption = adoption_of(request, cast.irccs_org)
         for trigger in ADOPTION_STEPS[source]:
             moment += STEP
-            fire(adoption, trigger, cast.irccs, moment)
+            fire(adoption, trigger, cast.irccs, moment, **ADOPTION_STEP_DATA.get(trigger, {}))
         return adoption, moment
     target = f"suspended:{spec.dest}" if source == "suspended" else source
     moment = walk_to(request, target, cast)

@@ -50,6 +50,8 @@ FIELD_KINDS = (
     "regional_body",
     "irccs",
     "irccs_list",
+    "cig",
+    "amount",
 )
 
 # --- Schemas --------------------------------------------------------------------------------
@@ -255,6 +257,9 @@ def _data_error(data_field: DataField, value: Any) -> str | None:
             isinstance(v, int) and not isinstance(v, bool) for v in value
         )
         return None if ok else _("Expected a list of IRCCS ids (numbers).")
+    if data_field.kind == "amount":
+        ok = isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+        return None if ok else _('Expected an amount in euro as a text, e.g. "12500.00".')
     return None if isinstance(value, str) else _("Expected a text (string).")
 
 

@@ -57,7 +57,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import guards, transition_hooks
@@ -89,6 +89,7 @@ from app.models import (
     AuditEntry,
     DesignatedCentre,
     Organisation,
+    Procurement,
     Recommendation,
     StageRecord,
 )
@@ -348,14 +349,53 @@ def _apply(obj, plan: _Plan, now: datetime) -> dict[str, Any]:
 
 def _apply_adoption(adoption: Adoption, plan: _Plan, now: datetime) -> None:
     adoption.state = plan.dest
-    adoption.state_changed_at = now
     trigger = plan.spec.trigger
+    if plan.spec.internal:
+        # Data recorded within the state (the award): the state's age is unchanged; the row
+        # is still written so that the version moves.
+        flag_modified(adoption, "state")
+    else:
+        adoption.state_changed_at = now
+    if trigger in ("start_procurement", "record_award"):
+        _record_procurement(adoption, plan.data, now)
     if trigger in ("approve_for_use", "decline"):
         adoption.decided_at = moment_of(plan.data.get("decision_date"), now)
     if trigger == "decline":
         adoption.decline_reason = plan.data["decline_reason"]
     if trigger == "start_use" and adoption.first_use_at is None:
         adoption.first_use_at = moment_of(plan.data.get("first_use_date"), now)
+
+
+def _record_procurement(adoption: Adoption, data: dict[str, Any], now: datetime) -> None:
+    """Open the adoption's procurement (start_procurement) or record its award (record_award);
+    a field left empty keeps what was recorded before."""
+    procurement = adoption.procurement
+    if procurement is None:
+        # Procurement starts with its call when one is dated (recorded late), else now.
+        started_at = moment_of(data.get("call_date"), now)
+        procurement = Procurement(adoption=adoption, started_at=started_at, supplier="")
+        db.session.add(procurement)
+    if "procurement_route" in data:
+        procurement.route = data["procurement_route"]
+    if _records_award(data):
+        procurement.award_date = data.get("award_date") or rome_date(now)
+    for field, column in PROCUREMENT_COLUMNS.items():
+        if field in data:
+            setattr(procurement, column, data[field])
+
+
+def _records_award(data: dict[str, Any]) -> bool:
+    """The data records an award (record_award: its price is required)."""
+    return "awarded_price" in data
+
+
+# Transition data fields and the procurement columns they fill.
+PROCUREMENT_COLUMNS = {
+    "tender_cig": "cig",
+    "call_date": "call_date",
+    "awarded_price": "awarded_price",
+    "supplier": "supplier",
+}
 
 
 def moment_of(day, now: datetime) -> datetime:

@@ -238,8 +238,9 @@ def restriction_conditions(request, actor, data) -> GuardFailure | None:
 @data_guard("adoption_dates_plausible")
 def adoption_dates_plausible(adoption, actor, data) -> GuardFailure | None:
     """A backdated adoption step: the decision not before the recommendation was published,
-    the first patient not before the decision. (Not in the future: the field's `past_only`.)"""
-    for name in ("decision_date", "first_use_date"):
+    the first patient and the procurement's call and award not before the decision. (Not in
+    the future: the field's `past_only`.)"""
+    for name in ("decision_date", "first_use_date", "call_date", "award_date"):
         day = data.get(name)
         if day is None:
             continue
@@ -252,14 +253,18 @@ def adoption_dates_plausible(adoption, actor, data) -> GuardFailure | None:
                 % {"date": display_date(rome_date(published))},
                 field=name,
             )
-        if name == "first_use_date" and adoption.decided_at is not None:
+        if name != "decision_date" and adoption.decided_at is not None:
             decided = rome_date(adoption.decided_at)
             if day < decided:
+                message = (
+                    _l("The first patient cannot come before the decision (%(date)s).")
+                    if name == "first_use_date"
+                    else _l("The procurement cannot come before the decision (%(date)s).")
+                )
                 return GuardFailure(
                     "adoption_dates_plausible",
                     "before_decision",
-                    _l("The first patient cannot come before the decision (%(date)s).")
-                    % {"date": display_date(decided)},
+                    message % {"date": display_date(decided)},
                     field=name,
                 )
     return None

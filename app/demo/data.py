@@ -465,6 +465,13 @@ IDLE_DAYS_AFTER = {
     "archived": (5, 30),
 }
 
+# A tender awarded through a regional aggregator (the price: a plausible lot for one IRCCS).
+DEMO_AWARD = {
+    "tender_cig": "9A41C07D2E",
+    "awarded_price": "186400.00",
+    "supplier": "Medisan Forniture Ospedaliere S.p.A.",
+}
+
 # Adoption histories for IRCCS, by position of the IRCCS in the list (cycled).
 ADOPTION_PATHS = [
     [],
@@ -473,13 +480,14 @@ ADOPTION_PATHS = [
     [
         ("start_evaluation", 10, "", {}),
         ("approve_for_use", 45, "", {}),
-        ("start_procurement", 20, "", {}),
+        ("start_procurement", 20, "", {"procurement_route": "central_purchasing_body"}),
     ],
     [
         ("start_evaluation", 12, "", {}),
         ("approve_for_use", 40, "", {}),
-        ("start_procurement", 15, "", {}),
-        ("start_use", 70, "", {}),
+        ("start_procurement", 15, "", {"procurement_route": "regional_aggregator"}),
+        ("record_award", 50, "", DEMO_AWARD),
+        ("start_use", 20, "", {}),
     ],
     [
         ("start_evaluation", 30, "", {}),

@@ -4,6 +4,7 @@ from app.models.adoption import (
     Adoption,
     DesignatedCentre,
     DesignationRequest,
+    Procurement,
     Recommendation,
 )
 from app.models.api import ApiRateCounter, ApiToken, IdempotencyRecord
@@ -65,6 +66,7 @@ __all__ = [
     "PriorAssessment",
     "PriorityScore",
     "PriorityWeight",
+    "Procurement",
     "Question",
     "Recommendation",
     "RecoveryCode",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
@@ -10,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -20,7 +22,13 @@ from app.extensions import db
 from app.models.organisations import Organisation
 from app.models.requests import DeviceRequest
 from app.models.types import UTCDateTime, utcnow
-from app.workflow.states import ADOPTION_STATES, DECLINE_REASONS, OUTCOMES, sql_in_list
+from app.workflow.states import (
+    ADOPTION_STATES,
+    DECLINE_REASONS,
+    OUTCOMES,
+    PROCUREMENT_ROUTES,
+    sql_in_list,
+)
 
 
 class Recommendation(db.Model):
@@ -130,3 +138,32 @@ class DesignationRequest(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     irccs: Mapped[Organisation] = relationship()
+
+
+class Procurement(db.Model):
+    """How one IRCCS buys the device it approved: opened by `start_procurement` (route, CIG
+    and call date when known) and completed by `record_award` (CIG, award date, awarded price,
+    supplier), both through `fire`, so the audit trail holds every value. The awarded price is
+    the IRCCS's confidential figure (the agency and that IRCCS read it, nobody else).
+    `started_at` and the adoption's `first_use_at` bound the time in procurement."""
+
+    __tablename__ = "procurements"
+    __table_args__ = (
+        CheckConstraint(f"route IN ({sql_in_list(PROCUREMENT_ROUTES)})", name="route"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    adoption_id: Mapped[int] = mapped_column(
+        ForeignKey("adoptions.id", ondelete="CASCADE"), unique=True
+    )
+    route: Mapped[str] = mapped_column(String(40))
+    cig: Mapped[str | None] = mapped_column(String(10))
+    call_date: Mapped[date | None] = mapped_column(Date)
+    award_date: Mapped[date | None] = mapped_column(Date)
+    awarded_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    supplier: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    adoption: Mapped[Adoption] = relationship(
+        backref=db.backref("procurement", uselist=False, passive_deletes=True)
+    )

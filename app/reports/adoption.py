@@ -9,6 +9,8 @@ is about one recommendation and shows every table in full.
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import gettext as _
 
 from app.domain import roles
@@ -34,6 +36,7 @@ from app.reports.model import (
     Table,
 )
 from app.reports.stats import share
+from app.reports.time_to_patient import HOLDERS, holder_distributions, holder_label
 from app.reports.timing import ReportContext
 from app.reports_pages.queries import (
     ADOPTION_STATE_ORDER,
@@ -375,7 +378,90 @@ def _per_recommendation(
             preview_limit=preview,
         )
     )
+    if figures.procurement_rows is not None:
+        blocks.append(_procurement_table(figures))
     return Section(_("Per recommendation"), blocks)
+
+
+def _time_to_patient_section(figures: AdoptionFigures) -> Section:
+    """Submission to first patient by stage holder: medians and P90 over the IRCCS that
+    reached their first patient, then every (request, IRCCS) path."""
+    paths = cache(figures.patient_paths)
+    holders = Table(
+        "time_to_patient_holders",
+        _("Time to patient by stage holder"),
+        [
+            Column("holder", _("Held by"), TEXT, 28),
+            Column("count", _("IRCCS with a first patient"), INTEGER, 10),
+            Column("median", _("Median days"), DAYS, 10),
+            Column("p90", _("P90 days"), DAYS, 10),
+        ],
+        lambda limit=None: (
+            [holder_label(holder), spread.count, spread.median, spread.p90]
+            for holder, spread in holder_distributions(p[4] for p in paths()).items()
+        ),
+        note=_(
+            "Each day from submission to the first patient counted for whoever held the file; "
+            "only the IRCCS that reached their first patient count."
+        ),
+        sheet=_("Time to patient"),
+    )
+    detail = Table(
+        "time_to_patient",
+        _("Time to patient per request and IRCCS"),
+        [
+            Column("request", _("Request"), INTEGER, 8),
+            Column("device", _("Device"), TEXT, 20),
+            Column("irccs", _("IRCCS"), TEXT, 22),
+            Column("region", _("Region"), TEXT, 14),
+            Column("reached", _("First patient"), TEXT, 8),
+            *[Column(h, holder_label(h), DAYS, 9) for h in HOLDERS],
+            Column("total", _("Total days"), DAYS, 9),
+        ],
+        lambda limit=None: (
+            [
+                rid,
+                device,
+                irccs,
+                texts.dimension_value("region", region),
+                _("yes") if path.reached_patient else _("not yet"),
+                *[path.days_by_holder()[h] for h in HOLDERS],
+                path.total_days,
+            ]
+            for rid, device, irccs, region, path in paths()[:limit]
+        ),
+        empty_text=_("No IRCCS adoption record."),
+        preview_limit=PREVIEW_ROWS,
+        sheet=_("Time to patient per IRCCS"),
+    )
+    return Section(_("Time to patient"), [holders, detail])
+
+
+def _procurement_table(figures: AdoptionFigures) -> Table:
+    """Time in procurement per IRCCS (days from the call, or the start of procurement, to the
+    first patient); no price: the awarded prices are each IRCCS's confidential figures."""
+    return Table(
+        "procurement",
+        _("Time in procurement per IRCCS"),
+        [
+            Column("irccs", _("IRCCS"), TEXT, 26),
+            Column("region", _("Region"), TEXT, 16),
+            Column("completed", _("Procurements completed"), INTEGER, 10),
+            Column("ongoing", _("In procurement now"), INTEGER, 10),
+            Column("median", _("Median days in procurement"), DAYS, 10),
+            Column("p90", _("P90 days in procurement"), DAYS, 10),
+        ],
+        lambda limit=None: (
+            [r[0], texts.dimension_value("region", r[1]), *r[2:]]
+            for r in figures.procurement_rows(limit)
+        ),
+        note=_(
+            "From the call for tender (or the start of procurement when no call is dated) to "
+            "the first patient; the medians count completed procurements only."
+        ),
+        empty_text=_("No procurement recorded."),
+        sheet=_("Procurement"),
+    )
 
 
 def _own_section(figures: AdoptionFigures) -> Section:
@@ -412,6 +498,8 @@ def adoption_report(
     if figures.own_rows is not None:
         sections.append(_own_section(figures))
     sections.append(_per_recommendation(figures, detail, context, blank))
+    if figures.patient_paths is not None:
+        sections.append(_time_to_patient_section(figures))
     return Report(
         key="adoption",
         title=_("Adoption report"),

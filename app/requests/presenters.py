@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
+from app.adoption.time_to_patient import PatientPath, request_paths
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
@@ -32,6 +33,7 @@ from app.extensions import db
 from app.formatting import current_formats
 from app.models import DeviceRequest
 from app.models.types import utcnow
+from app.reports.time_to_patient import HOLDERS, holder_label
 from app.requests.action_panel import (
     ActionView,
     AuditRow,
@@ -117,6 +119,8 @@ class WorkflowPanel:
     earlier_stages: int = 0
     earlier_audit: bool = False
     history_url: str = ""
+    # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
+    patient_paths: list[PatientPath] = field(default_factory=list)
 
 
 def timeline_rows(stages, role: str) -> list[TimelineRow]:
@@ -136,6 +140,12 @@ def timeline_rows(stages, role: str) -> list[TimelineRow]:
         )
         for row in stages
     ]
+
+    holders = HOLDERS
+
+    @staticmethod
+    def holder_label(holder: str) -> str:
+        return holder_label(holder)
 
 
 @dataclass(frozen=True)
@@ -204,6 +214,7 @@ def workflow_panel_context(actor, request) -> dict:
         earlier_stages=max(len(stages) - RECENT_WINDOW, 0),
         history_url=url_for("requests.history", request_id=request.id),
         designation=_designation(actor, request),
+        patient_paths=request_paths(view, request, stages, now),
     )
     if panel.show_audit:
         entries, panel.earlier_audit = recent_entries_for_request(request.id, view, RECENT_WINDOW)

@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "approve_for_use": _l("Approve for use"),
     "decline": _l("Decline adoption"),
     "start_procurement": _l("Start procurement"),
+    "record_award": _l("Record the award"),
     "start_use": _l("Record first use"),
     "discontinue_use": _l("Discontinue use"),
 }
@@ -83,6 +84,10 @@ ACTION_HELP = {
     ),
     "refuse_designation": _l("Tells the IRCCS why it is not added to the designated centres."),
     "decline": _l("Records that this IRCCS will not adopt the device, and why."),
+    "start_procurement": _l("Records how the device is bought; the procurement clock starts."),
+    "record_award": _l(
+        "Records the awarded tender; the price is seen only by your IRCCS and the agency."
+    ),
     "start_use": _l("Records the date of first clinical use."),
 }
 
@@ -110,6 +115,12 @@ FIELD_LABELS = {
     "designated_centres": _l("Designated centres"),
     "irccs": _l("IRCCS"),
     "designation_criteria": _l("How the centres were chosen"),
+    "procurement_route": _l("Procurement route"),
+    "tender_cig": _l("Tender reference (CIG)"),
+    "call_date": _l("Date of the call for tender"),
+    "award_date": _l("Date of the award"),
+    "awarded_price": _l("Awarded price (EUR)"),
+    "supplier": _l("Supplier"),
 }
 
 # Data the workflow service adds to an audit entry beyond the form's fields.
@@ -144,8 +155,16 @@ OUTCOME_LABELS = {
     "insufficient_evidence": _l("Insufficient evidence"),
 }
 
+PROCUREMENT_ROUTE_LABELS = {
+    "central_purchasing_body": _l("Central purchasing body"),
+    "regional_aggregator": _l("Regional aggregator"),
+    "direct": _l("Direct procurement"),
+    "pre_commercial": _l("Pre-commercial procurement"),
+}
+
 # The labels of each choice field's options, by field name.
 CHOICE_LABELS = {
+    "procurement_route": PROCUREMENT_ROUTE_LABELS,
     "route_to": ROUTE_LABELS,
     "decline_reason": DECLINE_REASON_LABELS,
     "outcome": OUTCOME_LABELS,
@@ -164,6 +183,8 @@ FIELD_ERROR_MESSAGES = {
     "invalid_date": _l("Enter a valid date."),
     "not_in_future": _l("Choose a date after today."),
     "in_future": _l("Choose today or an earlier date."),
+    "invalid_cig": _l("A CIG is 10 characters: capital letters and digits."),
+    "invalid_amount": _l("Enter a positive amount in euro, with a dot before the cents."),
 }
 GENERIC_FIELD_ERROR = _l("This value is not valid.")
 

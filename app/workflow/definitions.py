@@ -50,7 +50,13 @@ from __future__ import annotations
 
 from app.workflow.facts import AGENCY, ASSESSOR, IRCCS, MANUFACTURER, REQUEST, states_where
 from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
-from app.workflow.states import ADOPTION_STATES, DECLINE_REASONS, OUTCOMES, REQUEST_STATES
+from app.workflow.states import (
+    ADOPTION_STATES,
+    DECLINE_REASONS,
+    OUTCOMES,
+    PROCUREMENT_ROUTES,
+    REQUEST_STATES,
+)
 
 SYSTEM = frozenset({"system"})  # `flask deadlines check`
 
@@ -327,6 +333,21 @@ REQUEST_WORKFLOW = WorkflowSpec(
 DECISION_DATE = DataField("decision_date", "date", required=False, past_only=True)
 FIRST_USE_DATE = DataField("first_use_date", "date", required=False, past_only=True)
 
+# The procurement of an approved device: its route and call when it starts, the award (CIG,
+# date, price, supplier) recorded later without leaving the state (`record_award`). The
+# awarded price is the IRCCS's confidential figure (`app.domain.procurement`).
+PROCUREMENT_START_FIELDS = (
+    DataField("procurement_route", "choice", choices=PROCUREMENT_ROUTES),
+    DataField("tender_cig", "cig", required=False),
+    DataField("call_date", "date", required=False, past_only=True),
+)
+PROCUREMENT_AWARD_FIELDS = (
+    DataField("tender_cig", "cig"),
+    DataField("award_date", "date", required=False, past_only=True),  # empty: today
+    DataField("awarded_price", "amount"),
+    DataField("supplier", "text"),
+)
+
 ADOPTION_WORKFLOW = WorkflowSpec(
     name="adoption",
     states=ADOPTION_STATES,
@@ -364,7 +385,17 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             ("approved_for_use",),
             "procurement",
             IRCCS,
-            guards=("recommendation_in_force",),
+            guards=("recommendation_in_force", "adoption_dates_plausible"),
+            fields=PROCUREMENT_START_FIELDS,
+        ),
+        TransitionSpec(
+            "record_award",
+            ("procurement",),
+            "procurement",
+            IRCCS,
+            internal=True,
+            guards=("adoption_dates_plausible",),
+            fields=PROCUREMENT_AWARD_FIELDS,
         ),
         TransitionSpec(
             "start_use",

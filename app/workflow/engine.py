@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from transitions import Machine, MachineError
 
 from app.domain.errors import InvalidTransition, ValidationFailed
+from app.domain.procurement import is_valid_cig, normalise_cig, parse_amount
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
 from app.workflow.states import POSITIVE_OUTCOMES
@@ -126,6 +128,11 @@ def _normalise_value(kind: str, value: Any) -> Any:
         return value
     if kind in ORGANISATION_KINDS:
         return _organisation_id(value)
+    if kind == "cig":
+        return normalise_cig(str(value))
+    if kind == "amount":
+        text = str(value).strip()
+        return (parse_amount(text) or text) if text else None  # unparsed: "invalid_amount"
     if kind == "irccs_list":
         items = value.replace(",", "\n").splitlines() if isinstance(value, str) else list(value)
         ids = [_organisation_id(item) for item in items if str(item).strip()]
@@ -180,6 +187,10 @@ def _field_error(field: DataField, value: Any, today: date | None) -> str | None
         return "invalid_choice"
     if field.kind == "irccs_list" and not all(_is_id(item) for item in value):
         return "invalid_choice"
+    if field.kind == "cig" and not is_valid_cig(value):
+        return "invalid_cig"
+    if field.kind == "amount" and not isinstance(value, Decimal):
+        return "invalid_amount"
     return None
 
 
@@ -189,7 +200,9 @@ def validate_transition_data(
     """Field errors as codes: {"reason": "required", "outcome": "invalid_choice", ...}.
 
     Codes: required, invalid_choice, empty_line, invalid_date, not_in_future (a `future_only`
-    date on or before `today`), in_future (a `past_only` date after `today`). Give it
+    date on or before `today`), in_future (a `past_only` date after `today`), invalid_cig
+    (not 10 upper-case letters and digits), invalid_amount (not a positive amount in euro
+    with at most two decimals). Give it
     normalised data (`normalise_transition_data`).
     """
     errors: dict[str, str] = {}

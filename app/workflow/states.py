@@ -7,6 +7,7 @@ them without importing the `transitions` machinery.
 
 from __future__ import annotations
 
+from app.domain.procurement import PROCUREMENT_ROUTES as _PROCUREMENT_ROUTES
 from app.workflow.facts import ADOPTION, REQUEST, states_where
 
 REQUEST_STATES: tuple[str, ...] = states_where(workflow=REQUEST)
@@ -23,6 +24,9 @@ DECLINE_REASONS: tuple[str, ...] = (
     "clinical_disagreement",
     "awaiting_regional_tariff",
 )
+
+# How an IRCCS buys an approved device (`app.domain.procurement`).
+PROCUREMENT_ROUTES = _PROCUREMENT_ROUTES
 
 OUTCOMES: tuple[str, ...] = (
     "recommended",

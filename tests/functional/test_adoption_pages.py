@@ -19,6 +19,11 @@ PUBLISHED = datetime.now(UTC) - timedelta(days=30)
 
 @pytest.fixture
 def cast(make):
+    return adoption_cast(make)
+
+
+def adoption_cast(make) -> dict:
+    """Two IRCCS (with a user each), the agency and a manufacturer."""
     irccs_org = make.org("irccs", name="IRCCS San Matteo")
     other_irccs_org = make.org("irccs", name="IRCCS Gaslini", region="liguria")
     people = {

@@ -162,7 +162,8 @@ def test_irccs_script_adopts_and_reports_quarterly_usage(client, published):
     triggers = [t["trigger"] for t in irccs.get(f"{path}/transitions").get_json()["items"]]
     assert "start_evaluation" in triggers
     for trigger in ("start_evaluation", "approve_for_use", "start_procurement", "start_use"):
-        fire(irccs, path, trigger)
+        body = {"data": {"procurement_route": "direct"}} if trigger == "start_procurement" else {}
+        fire(irccs, path, trigger, body)
     record = irccs.get(path).get_json()
     assert record["state"] == "in_use" and record["can_report_usage"] is True
 

@@ -67,6 +67,8 @@ FAILING_DATA = {
     "adoption_dates_plausible": {
         "decision_date": (NOW.date() - timedelta(days=30)).isoformat(),
         "first_use_date": (NOW.date() - timedelta(days=30)).isoformat(),
+        "call_date": (NOW.date() - timedelta(days=30)).isoformat(),
+        "award_date": (NOW.date() - timedelta(days=30)).isoformat(),
     },
     "designated_centres_named": {
         "outcome": "recommended_restricted",
@@ -96,6 +98,10 @@ def _value(field):
         return field.choices[0]
     if field.kind == "date":
         return FUTURE.isoformat()
+    if field.kind == "cig":
+        return "9A1B2C3D4E"
+    if field.kind == "amount":
+        return "1000.00"
     return "Written for the test."
 
 

@@ -6,12 +6,12 @@ confidential (read from the field schema, so a new confidential field is covered
 touching this test) holds a distinct marker and is marked confidential; a confidential
 document's title is a marker; every kind of internal audit entry (read from the redaction
 rules), the party-only entries (questions and answers, factual comments) and each IRCCS's
-usage reports carry markers, the figures distinctive numbers. Then every GET route of the app
-that takes a request or an adoption record (read from the URL map), plus the lists, reports and
-register pages, is fetched by every reader, and the text of each answer (HTML, JSON, CSV, the
-PDF's text through pypdf, every XLSX cell through openpyxl) is searched for the markers that
-reader may not see. Each group of markers is also found by a reader entitled to it, so the
-test cannot pass because a page failed to render.
+usage reports and awarded procurement price carry markers, the figures distinctive numbers.
+Then every GET route of the app that takes a request or an adoption record (read from the URL
+map), plus the lists, reports and register pages, is fetched by every reader, and the text of
+each answer (HTML, JSON, CSV, the PDF's text through pypdf, every XLSX cell through openpyxl)
+is searched for the markers that reader may not see. Each group of markers is also found by a
+reader entitled to it, so the test cannot pass because a page failed to render.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from app.core.audit import record_audit
 from app.domain import redaction
 from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS, FIELDS_BY_NAME, Kind
 from app.extensions import db
-from app.models import Document, DocumentVersion, EvidenceItem
+from app.models import Document, DocumentVersion, EvidenceItem, Procurement
 from tests.api_support import token_for
 from tests.assessment_support import (
     declare,
@@ -189,6 +189,23 @@ def planted(make, cast):
         figures["spend"] = Decimal(markers.number())
         report_usage(user, adoption, {"year": 2025, "quarter": 1, **figures}, NOW)
         group.update({name: str(int(value)) for name, value in figures.items()})
+        # Its awarded price (confidential like its spend), on the record and in the trail.
+        price = Decimal(markers.number())
+        db.session.add(
+            Procurement(
+                adoption_id=adoption.id, route="direct", awarded_price=price, started_at=NOW
+            )
+        )
+        record_audit(
+            user,
+            entity_type="adoption",
+            entity_id=adoption.id,
+            request_id=request.id,
+            action="record_award",
+            now=NOW,
+            data={"awarded_price": price},
+        )
+        group["awarded_price"] = str(int(price))
     db.session.commit()
     return request, own, other, document, markers
 

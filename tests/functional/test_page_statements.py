@@ -58,13 +58,20 @@ def test_the_request_page_costs_the_same_for_a_short_or_long_history(make, as_us
     )
 
 
+PROCUREMENT_DATA = {
+    "start_procurement": {"procurement_route": "central_purchasing_body"},
+    "record_award": {"tender_cig": "9A1B2C3D4E", "awarded_price": "1200.00", "supplier": "Acme"},
+}
+
+
 def _adoption(make, cast, steps: tuple[str, ...]) -> int:
     request = make.request(manufacturer=cast.manufacturer_org, complete=True)
     moment = walk_to(request, "adoption_monitoring", cast)
     adoption = adoption_of(request, cast.irccs_org)
     for trigger in steps:
         moment += timedelta(days=3)
-        fire(adoption, trigger, make.user("irccs", organisation=cast.irccs_org), moment)
+        data = PROCUREMENT_DATA.get(trigger, {})
+        fire(adoption, trigger, make.user("irccs", organisation=cast.irccs_org), moment, **data)
     db.session.commit()
     return adoption.id
 
@@ -73,7 +80,9 @@ def _adoption(make, cast, steps: tuple[str, ...]) -> int:
 def test_the_adoption_page_costs_the_same_for_a_short_or_long_history(make, as_user, who):
     cast = make_cast(make)
     short = _adoption(make, cast, ("start_evaluation",))
-    long = _adoption(make, cast, ("start_evaluation", "approve_for_use", "start_procurement"))
+    long = _adoption(
+        make, cast, ("start_evaluation", "approve_for_use", "start_procurement", "record_award")
+    )
     client = as_user(getattr(cast, who))
     assert statements_for(client, f"/adoptions/{long}") == statements_for(
         client, f"/adoptions/{short}"

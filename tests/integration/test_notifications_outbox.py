@@ -191,7 +191,8 @@ def test_every_event_reaches_only_the_parties_of_its_object(make, cast):
     adoption = adoption_of(published, cast.irccs_org)
     for trigger in ("start_evaluation", "approve_for_use", "start_procurement"):
         later += STEP
-        fire(adoption, trigger, cast.irccs, later)
+        data = {"procurement_route": "direct"} if trigger == "start_procurement" else {}
+        fire(adoption, trigger, cast.irccs, later, **data)
     fire(published, "suspend", cast.agency, later + STEP, reason="Signal.")
     fire(published, "resume", cast.agency, later + 2 * STEP, reason="Closed.")
     fire(published, "review_due", None, later + timedelta(days=2000))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 
 from sqlalchemy import (
     Integer,
@@ -27,10 +28,13 @@ from app.models import (
     Adoption,
     DeviceRequest,
     Organisation,
+    Procurement,
+    StageRecord,
     UsageReport,
 )
 from app.reports.filters import ReportFilters
-from app.reports.stats import Distribution
+from app.reports.stats import Distribution, distribution
+from app.reports.time_to_patient import request_segments, time_to_patient
 from app.reports_pages.queries.common import (
     Sql,
     aware,
@@ -147,6 +151,9 @@ class AdoptionFigures:
     region_rows: Callable[[int | None], Iterator[tuple]]
     not_started_rows: Callable[[int | None], Iterator[tuple]]
     own_rows: Callable[[int | None], Iterator[tuple]] | None = None
+    procurement_rows: Callable[[int | None], Iterator[tuple]] | None = None
+    # Submission to first patient per (request, IRCCS): (id, device, IRCCS, region, path).
+    patient_paths: Callable[[], list[tuple]] | None = None
 
 
 def recommendations_cte(filters: ReportFilters, sql: Sql):
@@ -272,6 +279,10 @@ def adoption_figures(
         region_rows=preview("regions", lambda limit=None: region_rows(actor, filters, now, limit)),
         not_started_rows=preview(
             "not-started", lambda limit=None: not_started_rows(actor, filters, now, limit)
+        ),
+        patient_paths=lambda: patient_paths(actor, filters, now),
+        procurement_rows=preview(
+            "procurement", lambda limit=None: procurement_rows(actor, filters, now, limit)
         ),
         own_rows=(
             preview("own", lambda limit=None: own_adoption_rows(actor, filters, now, limit))
@@ -780,3 +791,109 @@ def own_adoption_rows(actor, filters, now: datetime, limit: int | None = None) -
             float(row[11] or 0),
             int(row[12] or 0),
         )
+
+
+PROCUREMENT_COLUMNS = (
+    "irccs",
+    "region",
+    "completed",
+    "ongoing",
+    "median_days",
+    "p90_days",
+)
+
+
+def procurement_rows(actor, filters, now: datetime, limit: int | None = None) -> Iterator[tuple]:
+    """Time in procurement per IRCCS: from the start of its procurement (the call, when dated)
+    to the first patient. One statement; the distributions are computed here (an IRCCS runs
+    few procurements). An IRCCS sees only itself, like the IRCCS that have not started."""
+    sql = current_sql()
+    recs = recommendations_cte(filters, sql)
+    irccs = aliased(Organisation)
+    query = (
+        select(
+            irccs.id,
+            irccs.name,
+            irccs.region,
+            _not_negative(sql.days(Procurement.started_at, Adoption.first_use_at)),
+        )
+        .select_from(recs)
+        .join(Adoption, Adoption.request_id == recs.c.request_id)
+        .join(Procurement, Procurement.adoption_id == Adoption.id)
+        .join(irccs, irccs.id == Adoption.irccs_id)
+        .where(scope_condition(actor, recs.c.request_id))
+        .order_by(irccs.name, irccs.id)
+    )
+    if actor is not None and actor.role == "irccs":
+        query = query.where(Adoption.irccs_id == actor.organisation_id)
+    # {irccs id: (name, region, days of the completed procurements, ongoing count)}
+    groups: dict[int, tuple[str, str | None, list[float], list[int]]] = {}
+    for irccs_id, name, region, days in db.session.execute(query):
+        _name, _region, done, ongoing = groups.setdefault(irccs_id, (name, region, [], [0]))
+        if days is None:
+            ongoing[0] += 1
+        else:
+            done.append(float(days))
+    for name, region, done, ongoing in islice(groups.values(), limit):
+        spread = distribution(done)
+        yield (name, region, len(done), ongoing[0], spread.median, spread.p90)
+
+
+@dataclass(frozen=True)
+class _Visit:
+    state: str
+    entered_at: datetime
+    left_at: datetime | None
+    clock_stopped: bool
+
+
+def patient_paths(actor, filters, now: datetime) -> list[tuple]:
+    """(request id, device, IRCCS, region, TimeToPatient) for every adoption record of the
+    filtered recommendations, in request and IRCCS order: two statements (the stage visits,
+    the records with the start of their procurement). An IRCCS sees only its own."""
+    sql = current_sql()
+    recs = recommendations_cte(filters, sql)
+    irccs = aliased(Organisation)
+    query = (
+        select(
+            recs.c.request_id,
+            recs.c.trade_name,
+            recs.c.model,
+            recs.c.published_at,
+            irccs.name,
+            irccs.region,
+            Adoption.first_use_at,
+            Procurement.started_at,
+        )
+        .select_from(recs)
+        .join(Adoption, Adoption.request_id == recs.c.request_id)
+        .join(irccs, irccs.id == Adoption.irccs_id)
+        .outerjoin(Procurement, Procurement.adoption_id == Adoption.id)
+        .where(scope_condition(actor, recs.c.request_id))
+        .order_by(recs.c.request_id.desc(), irccs.name, Adoption.id)
+    )
+    if actor is not None and actor.role == "irccs":
+        query = query.where(Adoption.irccs_id == actor.organisation_id)
+    records = db.session.execute(query).all()
+    ids = sorted({row[0] for row in records})
+    visits: dict[int, list[_Visit]] = {}
+    if ids:
+        stages = db.session.execute(
+            select(
+                StageRecord.request_id,
+                StageRecord.state,
+                StageRecord.entered_at,
+                StageRecord.left_at,
+                StageRecord.clock_stopped,
+            ).where(StageRecord.request_id.in_(ids))
+        )
+        for rid, state, entered, left, stopped in stages:
+            visits.setdefault(rid, []).append(_Visit(state, aware(entered), aware(left), stopped))
+    paths = []
+    for rid, name, model, published, irccs_name, region, first_use, started in records:
+        published = aware(published)
+        before = request_segments(visits.get(rid, []), published)
+        path = time_to_patient(before, published, aware(started), aware(first_use), now)
+        device = " ".join(p for p in (name, model) if p)
+        paths.append((rid, device, irccs_name, region, path))
+    return paths
