@@ -122,6 +122,12 @@ class WorkflowPanel:
     # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
     patient_paths: list[PatientPath] = field(default_factory=list)
 
+    holders = HOLDERS
+
+    @staticmethod
+    def holder_label(holder: str) -> str:
+        return holder_label(holder)
+
 
 def timeline_rows(stages, role: str) -> list[TimelineRow]:
     formats = current_formats()
@@ -140,12 +146,6 @@ def timeline_rows(stages, role: str) -> list[TimelineRow]:
         )
         for row in stages
     ]
-
-    holders = HOLDERS
-
-    @staticmethod
-    def holder_label(holder: str) -> str:
-        return holder_label(holder)
 
 
 @dataclass(frozen=True)
