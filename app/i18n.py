@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 
 def select_locale() -> str:
@@ -20,9 +21,22 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.language in languages:
-        return current_user.language
+    if getattr(current_user, "is_authenticated", False):
+        language = _user_language(current_user)
+        if language in languages:
+            return language
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _user_language(user) -> str | None:
+    """The user's language, or None when it cannot be read. An error answer for a database
+    failure is rendered after the rollback, which expired the user: reading the language
+    queries again, and with the database still failing that would turn the 503 into a 500
+    (seen in tests/slow/test_faults.py with backends terminated under load)."""
+    try:
+        return user.language
+    except SQLAlchemyError:
+        return None
 
 
 # Dates read day, month, year in every language, times on the 24-hour clock. Babel's English
