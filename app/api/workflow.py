@@ -52,6 +52,7 @@ FIELD_KINDS = (
     "irccs_list",
     "cig",
     "amount",
+    "barrier",
 )
 
 # --- Schemas --------------------------------------------------------------------------------
@@ -114,7 +115,8 @@ t.component(
                 },
                 "description": "The action's fields (see its `fields`): text as strings, "
                 "`lines` as a list of strings, dates as YYYY-MM-DD, a regional body or an IRCCS "
-                "as its id, `irccs_list` (the designated centres) as a list of IRCCS ids.",
+                "as its id, `irccs_list` (the designated centres) as a list of IRCCS ids, "
+                "`barrier` (an adoption barrier) as its id.",
             },
         },
         required=(),
@@ -252,6 +254,9 @@ def _data_error(data_field: DataField, value: Any) -> str | None:
     if data_field.kind == "irccs":
         ok = isinstance(value, int) and not isinstance(value, bool)
         return None if ok else _("Expected the id of an IRCCS (a number).")
+    if data_field.kind == "barrier":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else _("Expected the id of a barrier of this adoption record (a number).")
     if data_field.kind == "irccs_list":
         ok = isinstance(value, list) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value

@@ -143,7 +143,9 @@ def can_see(actor, obj) -> bool:
     if actor is None:
         return True
     if _is_adoption(obj):
-        return permissions.can_view_adoption(actor, obj)
+        # The region's users act on the barriers the region owns (`resolve_barrier`) without
+        # reading the record's page.
+        return permissions.can_view_adoption(actor, obj) or permissions.is_region_of(actor, obj)
     # Only an IRCCS's view depends on the outcome: spare the other roles the query.
     outcome = outcome_of(obj) if actor.role == "irccs" else None
     return permissions.can_view_request(actor, obj, outcome)

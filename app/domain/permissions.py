@@ -125,6 +125,52 @@ def can_view_adoption(actor: Actor, adoption: AdoptionLike) -> bool:
     return actor.role == "agency" or is_irccs_of(actor, adoption)
 
 
+def is_region_of(actor: Actor, adoption: AdoptionLike) -> bool:
+    """A user of the regional HTA body of the IRCCS's region. There is no region role: the
+    regional body's users (role assessor) act for the region on the adoption barriers it
+    owns. They do not read the adoption record itself (its prices are the IRCCS's)."""
+    if actor.role != "assessor":
+        return False
+    organisation = getattr(actor, "organisation", None)
+    irccs = getattr(adoption, "irccs", None)
+    return (
+        organisation is not None
+        and irccs is not None
+        and organisation.kind == "regional_body"
+        and organisation.region is not None
+        and organisation.region == irccs.region
+    )
+
+
+class BarrierLike(Protocol):
+    owner: str
+    status: str
+
+
+def can_view_barrier(actor: Actor, adoption: AdoptionLike, barrier: BarrierLike) -> bool:
+    """The record's IRCCS and the agency see its barriers; the region's users those the
+    region owns."""
+    if can_view_adoption(actor, adoption):
+        return True
+    return barrier.owner == "region" and is_region_of(actor, adoption)
+
+
+def can_resolve_barrier(actor: Actor, adoption: AdoptionLike, barrier: BarrierLike) -> bool:
+    """The IRCCS its own, the agency any, the region's users those the region owns."""
+    if barrier.status == "resolved":
+        return False
+    return (
+        actor.role == "agency"
+        or is_irccs_of(actor, adoption)
+        or (barrier.owner == "region" and is_region_of(actor, adoption))
+    )
+
+
+def can_escalate_barrier(actor: Actor, adoption: AdoptionLike, barrier: BarrierLike) -> bool:
+    """An open barrier: its IRCCS or the agency send it to the agency."""
+    return barrier.status == "open" and (actor.role == "agency" or is_irccs_of(actor, adoption))
+
+
 def is_adoption(obj: object) -> bool:
     return hasattr(obj, "irccs_id")
 
@@ -136,7 +182,9 @@ def is_party_to(actor: Actor, obj: RequestLike | AdoptionLike) -> bool:
     if actor.role == "agency":
         return True
     if is_adoption(obj):
-        return is_irccs_of(actor, obj)
+        # The region's users only ever hold `resolve_barrier` (the one adoption transition
+        # their role may fire), and its guard limits them to the region's barriers.
+        return is_irccs_of(actor, obj) or is_region_of(actor, obj)
     if actor.role == "irccs":
         # Any IRCCS may ask to be designated for a published recommendation it can read
         # (what it may read, the visibility check before this one decides).

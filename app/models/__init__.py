@@ -17,6 +17,7 @@ from app.models.assessment import (
     PriorityWeight,
 )
 from app.models.audit import AuditAnchor, AuditChainHead, AuditEntry
+from app.models.barriers import AdoptionBarrier
 from app.models.consultation import ConsultationComment
 from app.models.documents import Document, DocumentVersion
 from app.models.evidence import EvidenceMilestone
@@ -33,6 +34,7 @@ from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
 
 __all__ = [
     "Adoption",
+    "AdoptionBarrier",
     "Answer",
     "AnswerAttachment",
     "ApiRateCounter",

@@ -32,7 +32,9 @@ State guards (they depend on the object and the actor):
   has no request pending, and the recommendation names designated centres
   (`app.adoption.designation`);
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
-  not move towards use while the agency has suspended the device; it may still stop; kernel).
+  not move towards use while the agency has suspended the device; it may still stop; kernel);
+- "barrier_recordable": an adoption record has declined, or stalled (stayed in its state at
+  least the state's `barrier_after_days`) (`app.adoption.barriers`).
 
 Data guards (they depend on the data the action carries; kernel):
 - "restriction_conditions": a "recommended_restricted" outcome names its conditions;
@@ -43,15 +45,30 @@ Data guards (they depend on the data the action carries; kernel):
   (only they get adoption records);
 - "centre_not_designated": the IRCCS the agency designates is not one already;
 - "designation_pending": the IRCCS whose request the agency refuses has one pending
-  (both `app.adoption.designation`).
+  (both `app.adoption.designation`);
+- "barrier_resolvable": the barrier is this record's, not resolved, and the actor may resolve
+  it (its IRCCS, the agency, or the region's users for a barrier the region owns);
+- "barrier_escalatable": the barrier is this record's and open (not escalated nor resolved)
+  (both `app.adoption.barriers`).
 """
 
 from __future__ import annotations
 
-from app.workflow.facts import AGENCY, ASSESSOR, IRCCS, MANUFACTURER, REQUEST, states_where
+from app.workflow.facts import (
+    ADOPTION,
+    AGENCY,
+    ASSESSOR,
+    IRCCS,
+    MANUFACTURER,
+    REQUEST,
+    facts,
+    states_where,
+)
 from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
 from app.workflow.states import (
     ADOPTION_STATES,
+    BARRIER_KINDS,
+    BARRIER_OWNERS,
     DECLINE_REASONS,
     OUTCOMES,
     PROCUREMENT_ROUTES,
@@ -348,6 +365,66 @@ PROCUREMENT_AWARD_FIELDS = (
     DataField("supplier", "text"),
 )
 
+# Adoption barriers (issue 13, item 4): internal transitions of the adoption record, so that
+# each is audited and the record's version moves; the barrier rows are written after them
+# (`app.adoption.barriers`). Recorded where the state allows it (declined, or stalled: the
+# "barrier_recordable" guard times the stay); resolved or escalated from any state, since a
+# barrier outlives the state it was recorded in. The region's users (assessors of the
+# regional body of the IRCCS's region) only resolve the barriers the region owns.
+BARRIER_STATES = tuple(
+    state for state in ADOPTION_STATES if facts(state, ADOPTION).barrier_after_days is not None
+)
+BARRIER_RECORD_FIELDS = (
+    DataField("barrier_kind", "choice", choices=BARRIER_KINDS),
+    DataField("barrier_description", "textarea"),
+    DataField("barrier_owner", "choice", choices=BARRIER_OWNERS),
+    DataField("barrier_due_date", "date", future_only=True),
+)
+
+
+def _barrier_transitions() -> tuple[TransitionSpec, ...]:
+    """One internal transition per state it may be fired from (an internal transition stays
+    in its one source state)."""
+    record = (
+        TransitionSpec(
+            "record_barrier",
+            (state,),
+            state,
+            IRCCS,
+            internal=True,
+            fields=BARRIER_RECORD_FIELDS,
+            guards=("barrier_recordable",),
+        )
+        for state in BARRIER_STATES
+    )
+    resolve = (
+        TransitionSpec(
+            "resolve_barrier",
+            (state,),
+            state,
+            IRCCS | AGENCY | ASSESSOR,
+            internal=True,
+            fields=(DataField("barrier", "barrier"), DataField("resolution_note", "textarea")),
+            guards=("barrier_resolvable",),
+        )
+        for state in ADOPTION_STATES
+    )
+    escalate = (
+        TransitionSpec(
+            "escalate_barrier",
+            (state,),
+            state,
+            IRCCS | AGENCY,
+            reason_required=True,
+            internal=True,
+            fields=(DataField("barrier", "barrier"),),
+            guards=("barrier_escalatable",),
+        )
+        for state in ADOPTION_STATES
+    )
+    return (*record, *resolve, *escalate)
+
+
 ADOPTION_WORKFLOW = WorkflowSpec(
     name="adoption",
     states=ADOPTION_STATES,
@@ -406,5 +483,6 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             fields=(FIRST_USE_DATE,),
         ),
         TransitionSpec("discontinue_use", ("in_use",), "discontinued", IRCCS, reason_required=True),
+        *_barrier_transitions(),
     ),
 )

@@ -97,6 +97,10 @@ class StateFacts:
     # Adoption records: the device is being bought or used, so a suspension or resumption
     # concerns the IRCCS at once (urgent notification).
     device_at_hand: bool = False
+    # Adoption records: the IRCCS may record an adoption barrier once the record has stayed
+    # this many days in the state (0: at once, e.g. after declining; a longer stay means the
+    # record has stalled); None: no barrier is recorded here (the device is in use, or was).
+    barrier_after_days: int | None = None
 
     @property
     def open(self) -> bool:
@@ -353,13 +357,19 @@ REQUEST_TABLE: tuple[StateFacts, ...] = (
 )
 
 ADOPTION_TABLE: tuple[StateFacts, ...] = (
-    _adoption("not_started", _l("Not started"), queue=IRCCS),
-    _adoption("local_evaluation", _l("Local evaluation"), queue=IRCCS),
-    _adoption("approved_for_use", _l("Approved for use"), queue=IRCCS),
-    _adoption("procurement", _l("Procurement"), queue=IRCCS, device_at_hand=True),
+    _adoption("not_started", _l("Not started"), queue=IRCCS, barrier_after_days=90),
+    _adoption("local_evaluation", _l("Local evaluation"), queue=IRCCS, barrier_after_days=90),
+    _adoption("approved_for_use", _l("Approved for use"), queue=IRCCS, barrier_after_days=60),
+    _adoption(
+        "procurement",
+        _l("Procurement"),
+        queue=IRCCS,
+        device_at_hand=True,
+        barrier_after_days=180,
+    ),
     _adoption("in_use", _l("In use"), queue=IRCCS, usage_reported=True, device_at_hand=True),
     _adoption("discontinued", _l("Discontinued"), terminal=True, usage_reported=True),
-    _adoption("declined", _l("Declined"), terminal=True),
+    _adoption("declined", _l("Declined"), terminal=True, barrier_after_days=0),
 )
 
 TABLE: tuple[StateFacts, ...] = REQUEST_TABLE + ADOPTION_TABLE

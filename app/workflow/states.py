@@ -25,6 +25,28 @@ DECLINE_REASONS: tuple[str, ...] = (
     "awaiting_regional_tariff",
 )
 
+# Adoption barriers (issue 13, item 4): what keeps an IRCCS from using a recommended device,
+# who must remove it, and where it stands (`app.adoption.barriers`).
+BARRIER_KINDS: tuple[str, ...] = (
+    "no_budget",
+    "awaiting_tariff",
+    "infrastructure",
+    "training",
+    "clinical_consensus",
+    "organisational",
+    "other",
+)
+BARRIER_OWNERS: tuple[str, ...] = ("irccs", "region", "agency")
+BARRIER_STATUSES: tuple[str, ...] = ("open", "escalated", "resolved")
+# The barrier a decline reason points to, and who usually owns it: the record form offers
+# them after a decline (the IRCCS still chooses the owner and the due date).
+DECLINE_BARRIERS: dict[str, tuple[str, str]] = {
+    "no_budget": ("no_budget", "irccs"),
+    "no_infrastructure_or_training": ("infrastructure", "irccs"),
+    "clinical_disagreement": ("clinical_consensus", "irccs"),
+    "awaiting_regional_tariff": ("awaiting_tariff", "region"),
+}
+
 # How an IRCCS buys an approved device (`app.domain.procurement`).
 PROCUREMENT_ROUTES = _PROCUREMENT_ROUTES
 
