@@ -50,9 +50,7 @@ def scene(make):
     scene.irccs2 = make.user("irccs", organisation=lazio2)
     scene.irccs_toscana = make.user("irccs", organisation=toscana)
     scene.lazio = make.user("assessor", organisation=make.org("regional_body", region="lazio"))
-    scene.toscana = make.user(
-        "assessor", organisation=make.org("regional_body", region="toscana")
-    )
+    scene.toscana = make.user("assessor", organisation=make.org("regional_body", region="toscana"))
     scene.agency = make.user("agency")
     db.session.commit()
     return scene
