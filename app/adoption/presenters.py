@@ -10,11 +10,13 @@ recommendation eager-loaded). Single records are loaded with the scoped loader
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from flask import url_for
 from sqlalchemy import and_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from app.adoption.barriers import BarrierRow, barrier_rows, suggested_barrier
 from app.adoption.queries import get_adoption_for, visible_adoptions
 from app.core import fire as workflow_service
 from app.core.paging import Page, paginate
@@ -35,7 +37,10 @@ from app.requests.action_panel import (
     audit_rows,
     failed_action_for,
 )
+from app.forms.actions import build_action_form
+from app.requests.perform import spec_for
 from app.requests.queries import search_filter, visible_requests
+from app.workflow.definitions import ADOPTION_WORKFLOW
 from app.workflow.states import ADOPTION_STATES
 
 ADOPTION_ENTITY_TYPE = "adoption"
@@ -131,6 +136,10 @@ class AdoptionPage:
     recommendation: Recommendation | None
     actions: list[ActionView] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
+    barriers: list[BarrierRow] = field(default_factory=list)
+    # The record form's URL when the actor may record a barrier here (the form itself is
+    # among `actions`).
+    can_record_barrier: bool = False
 
 
 def load_adoption(actor, adoption_id: int) -> Adoption:
@@ -138,17 +147,25 @@ def load_adoption(actor, adoption_id: int) -> Adoption:
     return get_adoption_for(actor, adoption_id)
 
 
-def adoption_page(actor, adoption: Adoption) -> AdoptionPage:
+# Actions taken on one barrier: drawn in the barriers panel, one form per barrier.
+BARRIER_ROW_TRIGGERS = ("resolve_barrier", "escalate_barrier")
+
+
+def adoption_page(actor, adoption: Adoption, now: datetime | None = None) -> AdoptionPage:
+    now = now or datetime.now(UTC)
+    available = workflow_service.action_availability(actor, adoption, now)
+    failure = failed_action_for("adoption", adoption.id)
     actions = action_views(
-        workflow_service.action_availability(actor, adoption),
+        [a for a in available if a.spec.trigger not in BARRIER_ROW_TRIGGERS],
         version=adoption.version,
         url_for_trigger=lambda trigger: url_for(
             "adoptions.adoption_action", adoption_id=adoption.id, trigger=trigger
         ),
-        failure=failed_action_for("adoption", adoption.id),
+        failure=failure,
         kind="adoption",
         obj=adoption,
     )
+    _suggest_barrier(actions, adoption, failure)
     entries = db.session.scalars(
         select(AuditEntry)
         .where(
@@ -162,4 +179,67 @@ def adoption_page(actor, adoption: Adoption) -> AdoptionPage:
         recommendation=adoption.request.recommendation,
         actions=actions,
         audit=audit_rows(entries, role=actor.role),
+        barriers=_barrier_panel(actor, adoption, now, failure),
+        can_record_barrier=any(a.spec.trigger == "record_barrier" for a in available),
     )
+
+
+def _suggest_barrier(actions: list[ActionView], adoption: Adoption, failure) -> None:
+    """After a decline, the record form offers the barrier its reason points to."""
+    suggestion = suggested_barrier(adoption)
+    for action in actions:
+        if action.trigger != "record_barrier" or action.form is None or suggestion is None:
+            continue
+        if failure is not None and failure.trigger == "record_barrier":
+            continue  # keep what the user typed
+        action.form.barrier_kind.data, action.form.barrier_owner.data = suggestion
+
+
+def _barrier_panel(actor, adoption: Adoption, now: datetime, failure) -> list[BarrierRow]:
+    """The record's barriers, each with the resolve and escalate forms the actor may use
+    (the one that just failed keeps what was typed and its errors)."""
+    rows = barrier_rows(actor, adoption, now)
+    for row in rows:
+        allowed = {"resolve_barrier": row.can_resolve, "escalate_barrier": row.can_escalate}
+        for trigger, may in allowed.items():
+            if not may:
+                continue
+            failed = (
+                failure is not None
+                and failure.trigger == trigger
+                and str(failure.form.barrier.data) == str(row.barrier.id)
+            )
+            form = failure.form if failed else _barrier_form(trigger, adoption, row)
+            _unique_ids(form, row.barrier.id)
+            row.forms[trigger] = BarrierAction(
+                trigger=trigger,
+                form=form,
+                url=url_for("adoptions.adoption_action", adoption_id=adoption.id, trigger=trigger),
+                is_open=failed,
+                message=failure.message if failed else "",
+            )
+    return rows
+
+
+@dataclass
+class BarrierAction:
+    trigger: str
+    form: object
+    url: str
+    is_open: bool = False
+    message: str = ""
+
+
+def _barrier_form(trigger: str, adoption: Adoption, row: BarrierRow):
+    spec = spec_for(ADOPTION_WORKFLOW, trigger, adoption.state)
+    form = build_action_form(spec, version=adoption.version)
+    form.barrier.data = str(row.barrier.id)
+    return form
+
+
+def _unique_ids(form, barrier_id: int) -> None:
+    """Several forms of the same action on one page: each field's id names its barrier
+    (the names stay what the action reads)."""
+    for bound in form:
+        bound.id = f"{bound.name}-{barrier_id}"
+        bound.label.field_id = bound.id

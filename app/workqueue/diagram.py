@@ -55,8 +55,9 @@ def _check_state_id(state: str) -> str:
 
 
 def final_states(spec: WorkflowSpec) -> list[str]:
-    """States no transition leaves from (drawn with an arrow to the end marker)."""
-    sources = {source for t in spec.transitions for source in t.sources}
+    """States no transition leaves from (drawn with an arrow to the end marker); an internal
+    transition stays, so it does not count (a declined record still gets barriers)."""
+    sources = {source for t in spec.transitions if not t.internal for source in t.sources}
     return [state for state in spec.states if state not in sources]
 
 
