@@ -21,6 +21,7 @@ from app.adoption.queries import get_adoption_for, visible_adoptions
 from app.core import fire as workflow_service
 from app.core.paging import Page, paginate
 from app.extensions import db
+from app.forms.actions import build_action_form
 from app.labels import region_label
 from app.models import (
     Adoption,
@@ -37,7 +38,6 @@ from app.requests.action_panel import (
     audit_rows,
     failed_action_for,
 )
-from app.forms.actions import build_action_form
 from app.requests.perform import spec_for
 from app.requests.queries import search_filter, visible_requests
 from app.workflow.definitions import ADOPTION_WORKFLOW
