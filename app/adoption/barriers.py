@@ -196,18 +196,21 @@ def barrier_rows(actor, adoption: Adoption, now: datetime) -> list[BarrierRow]:
         .where(AdoptionBarrier.adoption_id == adoption.id)
         .order_by(AdoptionBarrier.resolved_at.is_not(None), AdoptionBarrier.recorded_at.desc())
     ).all()
-    today = rome_date(now)
     return [
-        BarrierRow(
-            barrier=barrier,
-            overdue=is_overdue(barrier, today),
-            days_open=days_between(barrier.recorded_at, barrier.resolved_at or now),
-            can_resolve=permissions.can_resolve_barrier(actor, adoption, barrier),
-            can_escalate=permissions.can_escalate_barrier(actor, adoption, barrier),
-        )
+        barrier_row(actor, adoption, barrier, now)
         for barrier in barriers
         if permissions.can_view_barrier(actor, adoption, barrier)
     ]
+
+
+def barrier_row(actor, adoption: Adoption, barrier: AdoptionBarrier, now: datetime) -> BarrierRow:
+    return BarrierRow(
+        barrier=barrier,
+        overdue=is_overdue(barrier, rome_date(now)),
+        days_open=days_between(barrier.recorded_at, barrier.resolved_at or now),
+        can_resolve=permissions.can_resolve_barrier(actor, adoption, barrier),
+        can_escalate=permissions.can_escalate_barrier(actor, adoption, barrier),
+    )
 
 
 def suggested_barrier(adoption: Adoption) -> tuple[str, str] | None:

@@ -16,10 +16,11 @@ from flask import url_for
 from sqlalchemy import and_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from app.adoption.barriers import BarrierRow, barrier_rows, suggested_barrier
+from app.adoption.barriers import BarrierRow, barrier_row, barrier_rows, suggested_barrier
 from app.adoption.queries import get_adoption_for, visible_adoptions
 from app.core import fire as workflow_service
 from app.core.paging import Page, paginate
+from app.domain import permissions
 from app.extensions import db
 from app.forms.actions import build_action_form
 from app.labels import region_label
@@ -137,8 +138,7 @@ class AdoptionPage:
     actions: list[ActionView] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
     barriers: list[BarrierRow] = field(default_factory=list)
-    # The record form's URL when the actor may record a barrier here (the form itself is
-    # among `actions`).
+    # The actor may record a barrier here (its form is among `actions`).
     can_record_barrier: bool = False
 
 
@@ -195,10 +195,43 @@ def _suggest_barrier(actions: list[ActionView], adoption: Adoption, failure) -> 
         action.form.barrier_kind.data, action.form.barrier_owner.data = suggestion
 
 
+@dataclass
+class BarrierPage:
+    """One barrier on its own page: the region's users resolve theirs here."""
+
+    adoption: Adoption
+    row: BarrierRow
+    # The reader may open the adoption record itself (its IRCCS, the agency).
+    record_url: str | None = None
+
+
+def barrier_page(actor, barrier, now: datetime | None = None) -> BarrierPage:
+    now = now or datetime.now(UTC)
+    adoption = barrier.adoption
+    row = barrier_row(actor, adoption, barrier, now)
+    _add_barrier_forms(
+        [row], adoption, failed_action_for("adoption", adoption.id), "adoptions.barrier_action"
+    )
+    return BarrierPage(
+        adoption=adoption,
+        row=row,
+        record_url=(
+            url_for("adoptions.detail", adoption_id=adoption.id)
+            if permissions.can_view_adoption(actor, adoption)
+            else None
+        ),
+    )
+
+
 def _barrier_panel(actor, adoption: Adoption, now: datetime, failure) -> list[BarrierRow]:
     """The record's barriers, each with the resolve and escalate forms the actor may use
     (the one that just failed keeps what was typed and its errors)."""
     rows = barrier_rows(actor, adoption, now)
+    _add_barrier_forms(rows, adoption, failure, "adoptions.adoption_action")
+    return rows
+
+
+def _add_barrier_forms(rows: list[BarrierRow], adoption: Adoption, failure, endpoint) -> None:
     for row in rows:
         allowed = {"resolve_barrier": row.can_resolve, "escalate_barrier": row.can_escalate}
         for trigger, may in allowed.items():
@@ -214,11 +247,16 @@ def _barrier_panel(actor, adoption: Adoption, now: datetime, failure) -> list[Ba
             row.forms[trigger] = BarrierAction(
                 trigger=trigger,
                 form=form,
-                url=url_for("adoptions.adoption_action", adoption_id=adoption.id, trigger=trigger),
+                url=_action_url(endpoint, adoption, row, trigger),
                 is_open=failed,
                 message=failure.message if failed else "",
             )
-    return rows
+
+
+def _action_url(endpoint: str, adoption: Adoption, row: BarrierRow, trigger: str) -> str:
+    if endpoint == "adoptions.barrier_action":
+        return url_for(endpoint, barrier_id=row.barrier.id, trigger=trigger)
+    return url_for(endpoint, adoption_id=adoption.id, trigger=trigger)
 
 
 @dataclass

@@ -3,7 +3,11 @@
 GET  /adoptions/                                   adoptions.index (irccs, agency)
 GET  /adoptions/<adoption_id>                      adoptions.detail
 POST /adoptions/<adoption_id>/actions/<trigger>    adoptions.adoption_action
-Another IRCCS's record is a 404 everywhere (scoped loader).
+GET  /adoptions/barriers/<barrier_id>              adoptions.barrier (one barrier, for whoever
+                                                   may see it: the region's users too)
+POST /adoptions/barriers/<barrier_id>/actions/<trigger>   adoptions.barrier_action
+Another IRCCS's record is a 404 everywhere (scoped loader); so is a barrier the reader may
+not see (another region's, or not owned by the region).
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.adoption import bp
+from app.adoption.barriers import load_barrier_for
 from app.adoption.presenters import (
     NO_RECORD,
     AdoptionFilters,
     adoption_page,
     agency_adoptions,
+    barrier_page,
     irccs_choices,
     irccs_recommendations,
     load_adoption,
@@ -102,3 +108,43 @@ def adoption_action(adoption_id: int, trigger: str):
         rerender=lambda: render_detail(_load(adoption_id), UNPROCESSABLE),
     )
     return perform_action(target, trigger)
+
+
+def _load_barrier(barrier_id: int):
+    barrier = load_barrier_for(current_user, barrier_id)
+    if barrier is None:
+        abort(404)
+    return barrier
+
+
+@bp.get("/barriers/<int:barrier_id>")
+@login_required
+def barrier(barrier_id: int):
+    return render_barrier(_load_barrier(barrier_id))
+
+
+def render_barrier(barrier, status: int = 200):
+    context = barrier_page(current_user, barrier)
+    return render_template("adoptions/barrier.html", page=context), status
+
+
+@bp.post("/barriers/<int:barrier_id>/actions/<trigger>")
+@login_required
+def barrier_action(barrier_id: int, trigger: str):
+    """Resolve or escalate one barrier from its own page (the region's users have no other:
+    they do not read the adoption record)."""
+    barrier = _load_barrier(barrier_id)
+    if trigger not in BARRIER_PAGE_TRIGGERS:
+        abort(404)
+    target = ActionTarget(
+        kind="adoption",
+        obj=barrier.adoption,
+        workflow=ADOPTION_WORKFLOW,
+        state_label=adoption_state_label,
+        success_url=url_for("adoptions.barrier", barrier_id=barrier_id),
+        rerender=lambda: render_barrier(_load_barrier(barrier_id), UNPROCESSABLE),
+    )
+    return perform_action(target, trigger)
+
+
+BARRIER_PAGE_TRIGGERS = ("resolve_barrier", "escalate_barrier")

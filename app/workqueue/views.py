@@ -7,10 +7,11 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.adoption.barriers import queue_barriers
 from app.models.types import utcnow
 from app.public.consultation import pending_comments
 from app.requests.action_panel import role_label
-from app.workflow.action_labels import action_label, field_label
+from app.workflow.action_labels import action_label, choice_label, field_label
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
 from app.workflow.labels import adoption_state_label, state_label
 from app.workqueue import bp
@@ -33,7 +34,8 @@ def _filters() -> QueueFilters:
 def queue():
     filters = _filters()
     role = current_user.role
-    page = work_queue(current_user, utcnow(), filters, current_app.config["PAGE_SIZE"])
+    now = utcnow()
+    page = work_queue(current_user, now, filters, current_app.config["PAGE_SIZE"])
     label = adoption_state_label if role == "irccs" else (lambda s: state_label(s, role))
     return render_template(
         "workqueue/queue.html",
@@ -42,6 +44,8 @@ def queue():
         states=queue_states(role),
         label=label,
         pending_comments=pending_comments(current_user),
+        barriers=queue_barriers(current_user, now),
+        choice_label=choice_label,
     )
 
 
