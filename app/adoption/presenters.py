@@ -174,6 +174,8 @@ def adoption_page(actor, adoption: Adoption, now: datetime | None = None) -> Ado
         )
         .order_by(AuditEntry.seq)
     ).all()
+    # What the template reads of the record's relations, loaded here: no template queries.
+    _ = (adoption.irccs, adoption.request.manufacturer, adoption.procurement)
     return AdoptionPage(
         adoption=adoption,
         recommendation=adoption.request.recommendation,
@@ -208,6 +210,7 @@ class BarrierPage:
 def barrier_page(actor, barrier, now: datetime | None = None) -> BarrierPage:
     now = now or datetime.now(UTC)
     adoption = barrier.adoption
+    _ = (adoption.irccs, adoption.request)  # what the template reads, loaded here
     row = barrier_row(actor, adoption, barrier, now)
     _add_barrier_forms(
         [row], adoption, failed_action_for("adoption", adoption.id), "adoptions.barrier_action"
