@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from app.domain import roles
 from app.domain.redaction import reads_usage_item_by_item, unless_small_group
 from app.reports import texts
+from app.reports.barriers import barriers_table
 from app.reports.model import (
     DATE,
     DATETIME,
@@ -500,6 +501,8 @@ def adoption_report(
     sections.append(_per_recommendation(figures, detail, context, blank))
     if figures.patient_paths is not None:
         sections.append(_time_to_patient_section(figures))
+    if figures.barrier_rows is not None:
+        sections.append(Section(_("Adoption barriers"), [barriers_table(figures.barrier_rows)]))
     return Report(
         key="adoption",
         title=_("Adoption report"),

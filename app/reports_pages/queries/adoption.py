@@ -154,6 +154,8 @@ class AdoptionFigures:
     procurement_rows: Callable[[int | None], Iterator[tuple]] | None = None
     # Submission to first patient per (request, IRCCS): (id, device, IRCCS, region, path).
     patient_paths: Callable[[], list[tuple]] | None = None
+    # Adoption barriers per region and kind (`app.reports_pages.queries.barriers`).
+    barrier_rows: Callable[[int | None], Iterator[tuple]] | None = None
 
 
 def recommendations_cte(filters: ReportFilters, sql: Sql):
@@ -284,12 +286,22 @@ def adoption_figures(
         procurement_rows=preview(
             "procurement", lambda limit=None: procurement_rows(actor, filters, now, limit)
         ),
+        barrier_rows=preview(
+            "barriers", lambda limit=None: _barrier_rows(actor, filters, now, limit)
+        ),
         own_rows=(
             preview("own", lambda limit=None: own_adoption_rows(actor, filters, now, limit))
             if actor is not None and actor.role == "irccs"
             else None
         ),
     )
+
+
+def _barrier_rows(actor, filters, now: datetime, limit: int | None = None):
+    # Imported here: the barriers module builds on this one (recommendations_cte).
+    from app.reports_pages.queries.barriers import barrier_rows
+
+    return barrier_rows(actor, filters, now, limit)
 
 
 def _previews(actor, filters: ReportFilters, cache_seconds: float):
