@@ -26,6 +26,7 @@ from app.assessment.core_model import return_factual_comments, save_assessment
 from app.assessment.prioritisation import save_scores
 from app.core.fire import fire
 from app.demo import catalogue
+from app.demo.barriers import create_barriers
 from app.demo.milestones import create_milestones
 from app.demo.needs import create_needs
 from app.demo.reuse import create_reuse
@@ -84,6 +85,7 @@ def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
     create_needs(cast, now)
     create_reuse(cast, now)
     create_milestones(cast, now, _demo_pdf("Evidence report"))
+    create_barriers(cast, now)
     return SeedResult(created=True, logins=logins, requests=count)
 
 

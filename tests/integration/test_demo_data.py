@@ -4,9 +4,11 @@ verifies), the logins printed, and a second run changes nothing."""
 from sqlalchemy import func, select
 
 from app.core.audit import verify_chain
+from app.domain.deadlines import rome_date
 from app.extensions import db
 from app.models import (
     Adoption,
+    AdoptionBarrier,
     AuditEntry,
     ClinicalNeed,
     DeviceRequest,
@@ -20,7 +22,8 @@ from app.models import (
     UsageReport,
     User,
 )
-from app.workflow.states import ADOPTION_STATES, REQUEST_STATES
+from app.models.types import utcnow
+from app.workflow.states import ADOPTION_STATES, BARRIER_KINDS, REQUEST_STATES
 
 
 def _count(model) -> int:
@@ -48,9 +51,28 @@ def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
     assert _count(PriorAssessment) == 2 and _count(DomainReuse) == 3
     assert _count(EvidenceMilestone) == 2
     assert _count(SafetyAlert) >= 1  # demo usage over a device's threshold
+    _assert_barriers_of_every_kind_and_status()
     assert verify_chain().ok
 
     entries = _count(AuditEntry)
     second = runner.invoke(args=["seed-demo", "--copies", "1"])
     assert second.exit_code == 0 and "already present" in second.output
     assert _count(AuditEntry) == entries
+
+
+def _assert_barriers_of_every_kind_and_status() -> None:
+    """Every barrier kind, owner and status, an overdue one, one escalated then resolved,
+    in several regions."""
+    rows = db.session.execute(
+        select(AdoptionBarrier, Organisation.region)
+        .join(Adoption, Adoption.id == AdoptionBarrier.adoption_id)
+        .join(Organisation, Organisation.id == Adoption.irccs_id)
+    ).all()
+    barriers = [barrier for barrier, _region in rows]
+    assert {b.kind for b in barriers} == set(BARRIER_KINDS)
+    assert {b.owner for b in barriers} == {"irccs", "region", "agency"}
+    assert {b.status for b in barriers} == {"open", "escalated", "resolved"}
+    assert any(b.status == "resolved" and b.escalated_at is not None for b in barriers)
+    today = rome_date(utcnow())
+    assert any(b.status != "resolved" and b.due_date < today for b in barriers)  # overdue
+    assert len({region for _barrier, region in rows}) >= 3
