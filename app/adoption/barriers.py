@@ -30,7 +30,10 @@ from app.core.transition_hooks import after, audit_data
 from app.domain import permissions
 from app.domain.deadlines import days_between, rome_date
 from app.extensions import db
-from app.models import Adoption, AdoptionBarrier, DeviceRequest, Organisation
+from app.models import Adoption, AdoptionBarrier, DeviceRequest, Organisation, User
+from app.notifications.messages import request_ref
+from app.notifications.outbox import notify
+from app.notifications.recipients import Recipient
 from app.workflow.facts import ADOPTION, facts
 from app.workflow.states import DECLINE_BARRIERS
 
@@ -172,6 +175,93 @@ def escalate(adoption: Adoption, spec, actor, now: datetime, data, entry) -> Non
     barrier.status, barrier.escalated_at = ESCALATED, now
     barrier.escalation_reason = entry.reason or ""
     db.session.flush()
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+def owner_recipients(adoption: Adoption, owner: str) -> list:
+    """The active users who hold a barrier owned by `owner`: the IRCCS's users, the regional
+    body's users of the IRCCS's region, or the agency's (one query)."""
+    users = select(User).join(Organisation, Organisation.id == User.organisation_id)
+    users = users.where(User.active.is_(True), Organisation.active.is_(True))
+    if owner == "irccs":
+        users = users.where(User.role == "irccs", User.organisation_id == adoption.irccs_id)
+    elif owner == "region":
+        users = users.where(
+            User.role == "assessor",
+            Organisation.kind == "regional_body",
+            Organisation.region == adoption.irccs.region,
+        )
+    else:
+        users = users.where(User.role == "agency")
+    return [
+        # The region's users do not open the record: the link is the barrier's page.
+        Recipient(user, adoption.request_id, None if owner == "region" else adoption.id)
+        for user in db.session.scalars(users.order_by(User.id))
+    ]
+
+
+def _tell(
+    kind: str,
+    adoption: Adoption,
+    barrier: AdoptionBarrier,
+    holder: str,
+    now: datetime,
+    *,
+    due: date | None = None,
+    dedup_key: str | None = None,
+) -> int:
+    """Notify the barrier's `holder`: codes and ids only, never what was typed."""
+    request = adoption.request
+    params = {
+        "ref": request_ref(request.receipt_number, request.id),
+        "barrier_kind": barrier.kind,
+        "barrier": barrier.id,
+        "due": due,
+    }
+    recipients = owner_recipients(adoption, holder)
+    return notify(kind, recipients, now, params=params, dedup_key=dedup_key)
+
+
+@after("adoption", "record_barrier")
+def tell_the_owner(adoption: Adoption, spec, actor, now: datetime, data, entry) -> None:
+    """The owner is told (the IRCCS that recorded it too: its colleagues must act)."""
+    barrier = _barrier_of(adoption, entry.data["barrier"])
+    _tell("barrier_recorded", adoption, barrier, barrier.owner, now)
+
+
+@after("adoption", "escalate_barrier")
+def tell_the_agency(adoption: Adoption, spec, actor, now: datetime, data, entry) -> None:
+    _tell("barrier_escalated", adoption, _barrier_of(adoption, data["barrier"]), "agency", now)
+
+
+def remind_overdue(now: datetime) -> int:
+    """Tell the holder of each unresolved barrier past its due date, once per barrier (the
+    agency for an escalated one); `flask deadlines check` calls it with the reminders."""
+    today = rome_date(now)
+    rows = db.session.scalars(
+        select(AdoptionBarrier)
+        .where(AdoptionBarrier.status.in_(UNRESOLVED), AdoptionBarrier.due_date < today)
+        .options(
+            joinedload(AdoptionBarrier.adoption).joinedload(Adoption.request),
+            joinedload(AdoptionBarrier.adoption).joinedload(Adoption.irccs),
+        )
+        .order_by(AdoptionBarrier.id)
+    ).all()
+    written = 0
+    for barrier in rows:
+        holder = "agency" if barrier.status == ESCALATED else barrier.owner
+        written += _tell(
+            "barrier_overdue",
+            barrier.adoption,
+            barrier,
+            holder,
+            now,
+            due=barrier.due_date,
+            dedup_key=f"barrier-overdue:{barrier.id}:{holder}",
+        )
+    return written
 
 
 # --- What the pages show ---------------------------------------------------------------------

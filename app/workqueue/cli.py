@@ -148,7 +148,8 @@ def check(now_text: str | None) -> None:
     db.session.commit()
     click.echo(
         f"{reminders.total} reminders written ({reminders.stages} stages, "
-        f"{reminders.certificates} CE certificates, {reminders.usage} usage reports)."
+        f"{reminders.certificates} CE certificates, {reminders.usage} usage reports, "
+        f"{reminders.barriers} overdue adoption barriers)."
     )
     click.echo(f"{lapsed} lapsed, {overdue} overdue ({fresh} newly reported), {failed} failed.")
     if failed:

@@ -209,3 +209,52 @@ def test_a_barrier_of_another_record_is_unknown_here(scene):
         )
     assert refused.value.details["code"] == "unknown_barrier"
     assert other.status == "open"
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+def _told(kind: str) -> dict[int, dict]:
+    from app.models import Notification
+
+    return {
+        n.user_id: n.params
+        for n in db.session.scalars(select(Notification).where(Notification.kind == kind))
+    }
+
+
+def test_the_owner_is_told_when_a_barrier_is_recorded_and_the_agency_when_escalated(scene):
+    barrier = _barrier(_record(scene.declined, scene.irccs1))  # owned by the region (Lazio)
+    told = _told("barrier_recorded")
+    assert set(told) == {scene.lazio.id}  # not Toscana's body, not the IRCCS, not the agency
+    assert told[scene.lazio.id] == {
+        "ref": f"#{scene.declined.request_id}",
+        "barrier_kind": "awaiting_tariff",
+        "barrier": barrier.id,
+    }  # codes only: the description typed never reaches a message
+    fire(scene.declined, "escalate_barrier", scene.irccs1, NOW, reason="x", barrier=barrier.id)
+    assert set(_told("barrier_escalated")) == {scene.agency.id}
+
+
+def test_an_overdue_barrier_reminds_its_holder_once(scene, app):
+    from app.adoption.barriers import remind_overdue
+    from app.notifications.inbox import link_path
+
+    barrier = _barrier(_record(scene.stalled, scene.irccs2, owner="irccs", due=DUE))
+    db.session.commit()
+    assert remind_overdue(NOW) == 0  # not due yet
+    late = datetime(2026, 7, 20, 9, tzinfo=UTC)
+    assert remind_overdue(late) == 1
+    assert remind_overdue(late + timedelta(days=1)) == 0  # once per barrier and holder
+    assert set(_told("barrier_overdue")) == {scene.irccs2.id}
+    from app.models import Notification
+
+    notification = db.session.scalars(
+        select(Notification).where(Notification.kind == "barrier_overdue")
+    ).one()
+    with app.test_request_context():
+        assert link_path(notification) == f"/adoptions/barriers/{barrier.id}"
+    # Escalated, the agency holds it and is reminded in turn.
+    fire(scene.stalled, "escalate_barrier", scene.irccs2, late, reason="x", barrier=barrier.id)
+    assert remind_overdue(late + timedelta(days=2)) == 1
+    assert scene.agency.id in _told("barrier_overdue")
