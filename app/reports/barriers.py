@@ -72,10 +72,10 @@ def barriers_table(rows: Callable[[int | None], Iterator[tuple]]) -> Table:
         [
             Column("region", _("IRCCS region"), TEXT, 18),
             Column("kind", _("Barrier"), TEXT, 22),
-            Column("recorded", _("Recorded"), INTEGER, 9),
+            Column("recorded", _("Barriers recorded"), INTEGER, 9),
             Column("open", _("Open"), INTEGER, 8),
-            Column("escalated", _("Escalated to the agency"), INTEGER, 10),
-            Column("resolved", _("Resolved"), INTEGER, 9),
+            Column("escalated", _("Escalated"), INTEGER, 10),
+            Column("resolved", _("Resolved barriers"), INTEGER, 9),
             Column("overdue", _("Overdue"), INTEGER, 9),
             Column("median_open", _("Median days open (unresolved)"), DAYS, 11),
             Column("median_resolution", _("Median days to resolution"), DAYS, 11),
