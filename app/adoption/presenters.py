@@ -138,8 +138,9 @@ class AdoptionPage:
     actions: list[ActionView] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
     barriers: list[BarrierRow] = field(default_factory=list)
-    # The actor may record a barrier here (its form is among `actions`).
+    # The actor may record a barrier here (its form is among `actions`), or why not yet.
     can_record_barrier: bool = False
+    barrier_not_yet: list[str] = field(default_factory=list)
 
 
 def load_adoption(actor, adoption_id: int) -> Adoption:
@@ -155,8 +156,9 @@ def adoption_page(actor, adoption: Adoption, now: datetime | None = None) -> Ado
     now = now or datetime.now(UTC)
     available = workflow_service.action_availability(actor, adoption, now)
     failure = failed_action_for("adoption", adoption.id)
+    record = next((a for a in available if a.spec.trigger == "record_barrier"), None)
     actions = action_views(
-        [a for a in available if a.spec.trigger not in BARRIER_ROW_TRIGGERS],
+        [a for a in available if _in_action_list(a, failure)],
         version=adoption.version,
         url_for_trigger=lambda trigger: url_for(
             "adoptions.adoption_action", adoption_id=adoption.id, trigger=trigger
@@ -182,8 +184,19 @@ def adoption_page(actor, adoption: Adoption, now: datetime | None = None) -> Ado
         actions=actions,
         audit=audit_rows(entries, role=actor.role),
         barriers=_barrier_panel(actor, adoption, now, failure),
-        can_record_barrier=any(a.spec.trigger == "record_barrier" for a in available),
+        can_record_barrier=record is not None and not record.blocked,
+        barrier_not_yet=[str(f.message) for f in record.blocked_by] if record else [],
     )
+
+
+def _in_action_list(action, failure) -> bool:
+    """The generic action list leaves out the per-barrier actions (drawn with each barrier)
+    and a barrier that cannot be recorded yet (the panel says when it can)."""
+    trigger = action.spec.trigger
+    if trigger in BARRIER_ROW_TRIGGERS:
+        return False
+    failed = failure is not None and failure.trigger == trigger
+    return not (trigger == "record_barrier" and action.blocked and not failed)
 
 
 def _suggest_barrier(actions: list[ActionView], adoption: Adoption, failure) -> None:

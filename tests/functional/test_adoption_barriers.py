@@ -214,3 +214,17 @@ def test_no_statement_runs_while_the_barrier_pages_render(scene, as_user, app):
             response = client.get(url)
         assert response.status_code == 200, url
         assert statements == [], (url, statements)
+
+
+def test_a_record_that_has_not_stalled_says_when_a_barrier_can_be_recorded(scene, as_user):
+    fresh = Adoption(
+        request_id=scene.adoption.request_id,
+        irccs_id=scene.pisa.organisation_id,
+        state="local_evaluation",
+        state_changed_at=utcnow() - timedelta(days=5),
+    )
+    db.session.add(fresh)
+    db.session.commit()
+    page = as_user(scene.pisa).get(f"/adoptions/{fresh.id}").get_data(as_text=True)
+    assert 'data-trigger="record_barrier"' not in page
+    assert "stayed 90 days in this state without moving (it has been 5 days)" in page
