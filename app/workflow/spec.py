@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 class DataField:
     """A piece of data a transition carries, e.g. the missing-items list or the chosen body.
 
-        kind: "text" (one line), "textarea", "lines" (a list, one item per line), "choice" (one of
-        `choices`), "date", "regional_body" (an organisation id of kind regional_body), "irccs" (an
-        organisation id of kind irccs), "irccs_list" (a list of them), "cig" (a tender reference,
-        `app.domain.procurement`), "amount" (euro, a Decimal with two decimals), "barrier" (the
+    kind: "text" (one line), "textarea", "lines" (a list, one item per line), "choice" (one of
+    `choices`), "date", "regional_body" (an organisation id of kind regional_body), "irccs" (an
+    organisation id of kind irccs), "irccs_list" (a list of them), "cig" (a tender reference,
+    `app.domain.procurement`), "amount" (euro, a Decimal with two decimals), "barrier" (the
     id of one of the adoption record's barriers, `app.adoption.barriers`).
-        `future_only` dates must fall after the day of the transition; `past_only` dates on it or
-        before (a step recorded late, backdated: never in the future).
+    `future_only` dates must fall after the day of the transition; `past_only` dates on it or
+    before (a step recorded late, backdated: never in the future).
     """
 
     name: str
