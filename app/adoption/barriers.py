@@ -30,7 +30,7 @@ from app.core.transition_hooks import after, audit_data
 from app.domain import permissions
 from app.domain.deadlines import days_between, rome_date
 from app.extensions import db
-from app.models import Adoption, AdoptionBarrier, DeviceRequest, Organisation, User
+from app.models import Adoption, AdoptionBarrier, Organisation, User
 from app.notifications.messages import request_ref
 from app.notifications.outbox import notify
 from app.notifications.recipients import Recipient
@@ -328,7 +328,11 @@ def _queue_condition(actor):
     return None
 
 
-def queue_barriers(actor, now: datetime, limit: int = 200) -> list[BarrierRow]:
+# The queue's barrier panel shows at most this many (soonest due first): no paging yet.
+QUEUE_LIMIT = 200
+
+
+def queue_barriers(actor, now: datetime, limit: int = QUEUE_LIMIT) -> list[BarrierRow]:
     """The unresolved barriers waiting for `actor`, soonest due first (one statement, the
     record, its request and IRCCS eager-loaded)."""
     condition = _queue_condition(actor)
@@ -337,8 +341,7 @@ def queue_barriers(actor, now: datetime, limit: int = 200) -> list[BarrierRow]:
     query = (
         select(AdoptionBarrier)
         .join(Adoption, Adoption.id == AdoptionBarrier.adoption_id)
-        .join(Organisation, Organisation.id == Adoption.irccs_id)
-        .join(DeviceRequest, DeviceRequest.id == Adoption.request_id)
+        .join(Organisation, Organisation.id == Adoption.irccs_id)  # the region's condition
         .options(
             joinedload(AdoptionBarrier.adoption).joinedload(Adoption.request),
             joinedload(AdoptionBarrier.adoption).joinedload(Adoption.irccs),
