@@ -10,7 +10,7 @@ recommendation eager-loaded). Single records are loaded with the scoped loader
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import and_, select
@@ -32,6 +32,7 @@ from app.models import (
     Organisation,
     Recommendation,
 )
+from app.models.types import utcnow
 from app.requests.action_panel import (
     ActionView,
     AuditRow,
@@ -153,7 +154,7 @@ BARRIER_ROW_TRIGGERS = ("resolve_barrier", "escalate_barrier")
 
 
 def adoption_page(actor, adoption: Adoption, now: datetime | None = None) -> AdoptionPage:
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     available = workflow_service.action_availability(actor, adoption, now)
     failure = failed_action_for("adoption", adoption.id)
     record = next((a for a in available if a.spec.trigger == "record_barrier"), None)
@@ -221,7 +222,7 @@ class BarrierPage:
 
 
 def barrier_page(actor, barrier, now: datetime | None = None) -> BarrierPage:
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     adoption = barrier.adoption
     _ = (adoption.irccs, adoption.request)  # what the template reads, loaded here
     row = barrier_row(actor, adoption, barrier, now)
