@@ -99,4 +99,5 @@ HOOK_MODULES: list[str] = [
     "app.core.request_timings",
     "app.notifications.hooks",
     "app.adoption.designation",
+    "app.reimbursement.service",
 ]

@@ -55,6 +55,12 @@ ACTION_LABELS = {
     "record_award": _l("Record the award"),
     "start_use": _l("Record first use"),
     "discontinue_use": _l("Discontinue use"),
+    "request_tariff": _l("Ask the region for the tariff"),
+    # Reimbursement workflow (the region's tariff)
+    "start_tariff_evaluation": _l("Start evaluating the tariff"),
+    "assign_tariff": _l("Assign the tariff or code"),
+    "declare_tariff_not_needed": _l("Declare no specific tariff needed"),
+    "refuse_tariff": _l("Refuse the tariff"),
 }
 
 # One sentence under the button: what the action does and who comes next.
@@ -89,6 +95,10 @@ ACTION_HELP = {
         "Records the awarded tender; the price is seen only by your IRCCS and the agency."
     ),
     "start_use": _l("Records the date of first clinical use."),
+    "request_tariff": _l(
+        "Asks the region of this IRCCS for the tariff of the procedure; its users decide."
+    ),
+    "assign_tariff": _l("Records the region's tariff; tariffs are public."),
 }
 
 REASON_LABEL = _l("Reason")
@@ -121,6 +131,10 @@ FIELD_LABELS = {
     "award_date": _l("Date of the award"),
     "awarded_price": _l("Awarded price (EUR)"),
     "supplier": _l("Supplier"),
+    "tariff_kind": _l("Kind of tariff"),
+    "tariff_code": _l("DRG or tariff code"),
+    "tariff_amount": _l("Tariff (EUR)"),
+    "effective_date": _l("Effective from"),
 }
 
 # Data the workflow service adds to an audit entry beyond the form's fields.
@@ -131,6 +145,7 @@ AUDIT_DATA_LABELS = {
     "priority_index": _l("Priority index"),
     "priority_weights": _l("Criteria weights used"),
     "criteria_scored": _l("Criteria scored"),
+    "region": _l("Region"),
 }
 
 ROUTE_LABELS = {
@@ -162,8 +177,14 @@ PROCUREMENT_ROUTE_LABELS = {
     "pre_commercial": _l("Pre-commercial procurement"),
 }
 
+TARIFF_KIND_LABELS = {
+    "drg": _l("DRG (hospital stay)"),
+    "outpatient": _l("Outpatient tariff code"),
+}
+
 # The labels of each choice field's options, by field name.
 CHOICE_LABELS = {
+    "tariff_kind": TARIFF_KIND_LABELS,
     "procurement_route": PROCUREMENT_ROUTE_LABELS,
     "route_to": ROUTE_LABELS,
     "decline_reason": DECLINE_REASON_LABELS,

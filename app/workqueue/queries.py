@@ -85,7 +85,7 @@ def queue_states(role: str) -> tuple[str, ...]:
     """The states in `role`'s queue (the table's queue facts), in workflow order; a state
     handed over within one visit (the factual accuracy check) is in the first role's queue
     until the hand-over trigger fires, then in the next role's (`_role_condition`)."""
-    return states_where(queue=role)
+    return states_where(workflow=ADOPTION if role == "irccs" else REQUEST, queue=role)
 
 
 def _handed_over(trigger: str):
