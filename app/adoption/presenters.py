@@ -27,6 +27,7 @@ from app.models import (
     DeviceRequest,
     Organisation,
     Recommendation,
+    Reimbursement,
 )
 from app.requests.action_panel import (
     ActionView,
@@ -35,6 +36,7 @@ from app.requests.action_panel import (
     audit_rows,
     failed_action_for,
 )
+from app.reimbursement.queries import case_of_adoption, waits_for
 from app.requests.queries import search_filter, visible_requests
 from app.workflow.states import ADOPTION_STATES
 
@@ -131,6 +133,10 @@ class AdoptionPage:
     recommendation: Recommendation | None
     actions: list[ActionView] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
+    # The regional tariff case of this IRCCS's region for the request (None: not requested),
+    # and whether the record waits for it (ready on the IRCCS's side, the case still open).
+    tariff: Reimbursement | None = None
+    waiting_for_tariff: bool = False
 
 
 def load_adoption(actor, adoption_id: int) -> Adoption:
@@ -157,9 +163,12 @@ def adoption_page(actor, adoption: Adoption) -> AdoptionPage:
         )
         .order_by(AuditEntry.seq)
     ).all()
+    tariff = case_of_adoption(adoption)
     return AdoptionPage(
         adoption=adoption,
         recommendation=adoption.request.recommendation,
         actions=actions,
         audit=audit_rows(entries, role=actor.role),
+        tariff=tariff,
+        waiting_for_tariff=waits_for(adoption, tariff),
     )

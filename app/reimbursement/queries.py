@@ -124,3 +124,9 @@ def case_of_adoption(adoption: Adoption) -> Reimbursement | None:
         )
         .options(joinedload(Reimbursement.request))
     ).one_or_none()
+
+
+def waits_for(adoption: Adoption, case: Reimbursement | None) -> bool:
+    """The record waits for its region's tariff: it is ready on the IRCCS's side (approved,
+    or buying) and the tariff it asked for is not decided."""
+    return case is not None and adoption.state in READY_STATES and case.state in OPEN_STATES

@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
 from app.adoption.time_to_patient import PatientPath, request_paths
+from app.reimbursement.queries import request_cases
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
@@ -121,6 +122,8 @@ class WorkflowPanel:
     history_url: str = ""
     # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
     patient_paths: list[PatientPath] = field(default_factory=list)
+    # The regional tariff's cases of this request the reader may see (app.reimbursement).
+    tariff_cases: list = field(default_factory=list)
 
     holders = HOLDERS
 
@@ -215,6 +218,7 @@ def workflow_panel_context(actor, request) -> dict:
         history_url=url_for("requests.history", request_id=request.id),
         designation=_designation(actor, request),
         patient_paths=request_paths(view, request, stages, now),
+        tariff_cases=request_cases(actor, request),
     )
     if panel.show_audit:
         entries, panel.earlier_audit = recent_entries_for_request(request.id, view, RECENT_WINDOW)

@@ -59,6 +59,8 @@ class QueueRow:
     due_at: datetime | None
     status: str | None  # "overdue", "near_due", "on_time" or None (no deadline)
     duplicates: int = 0  # for the agency: other requests for the same device
+    # For an IRCCS: its record waits for its region's tariff, asked on that day.
+    waiting_for_tariff_since: datetime | None = None
 
     @property
     def row_class(self) -> str:
@@ -166,8 +168,19 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         if filters.overdue_only:  # adoption records carry no due date
             return Page(items=[], page=1, per_page=per_page, total=0)
         page = paginate(adoption_queue_query(actor, filters), filters.page, per_page, scalars=True)
+        # What each record waits for from its region (one statement for the page).
+        from app.reimbursement.queries import tariff_waits
+
+        waits = tariff_waits(page.items)
         page.items = [
-            QueueRow(item=a, state=a.state, entered_at=a.state_changed_at, due_at=None, status=None)
+            QueueRow(
+                item=a,
+                state=a.state,
+                entered_at=a.state_changed_at,
+                due_at=None,
+                status=None,
+                waiting_for_tariff_since=waits[a.id].requested_at if a.id in waits else None,
+            )
             for a in page.items
         ]
         return page

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from app.models.types import utcnow
 from app.public.consultation import pending_comments
+from app.reimbursement.queries import region_queue
 from app.requests.action_panel import role_label
 from app.workflow.action_labels import action_label, field_label
 from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
@@ -33,7 +34,8 @@ def _filters() -> QueueFilters:
 def queue():
     filters = _filters()
     role = current_user.role
-    page = work_queue(current_user, utcnow(), filters, current_app.config["PAGE_SIZE"])
+    now = utcnow()
+    page = work_queue(current_user, now, filters, current_app.config["PAGE_SIZE"])
     label = adoption_state_label if role == "irccs" else (lambda s: state_label(s, role))
     return render_template(
         "workqueue/queue.html",
@@ -42,6 +44,7 @@ def queue():
         states=queue_states(role),
         label=label,
         pending_comments=pending_comments(current_user),
+        tariff_cases=region_queue(current_user, now),
     )
 
 
