@@ -29,6 +29,7 @@ from app.models import (
     Recommendation,
     Reimbursement,
 )
+from app.reimbursement.queries import case_of_adoption, waits_for
 from app.requests.action_panel import (
     ActionView,
     AuditRow,
@@ -36,7 +37,6 @@ from app.requests.action_panel import (
     audit_rows,
     failed_action_for,
 )
-from app.reimbursement.queries import case_of_adoption, waits_for
 from app.requests.queries import search_filter, visible_requests
 from app.workflow.states import ADOPTION_STATES
 

@@ -24,7 +24,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
 from app.adoption.time_to_patient import PatientPath, request_paths
-from app.reimbursement.queries import request_cases
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
@@ -34,6 +33,7 @@ from app.extensions import db
 from app.formatting import current_formats
 from app.models import DeviceRequest
 from app.models.types import utcnow
+from app.reimbursement.queries import request_cases
 from app.reports.time_to_patient import HOLDERS, holder_label
 from app.requests.action_panel import (
     ActionView,
