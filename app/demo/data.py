@@ -29,6 +29,7 @@ from app.demo import catalogue
 from app.demo.milestones import create_milestones
 from app.demo.needs import create_needs
 from app.demo.reuse import create_reuse
+from app.demo.tariffs import create_tariffs
 from app.documents.information import open_round, save_answer, send_answers
 from app.documents.operations import BytesUpload, DocumentMeta, upload_document
 from app.domain.core_model import DOMAINS
@@ -84,6 +85,7 @@ def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
     create_needs(cast, now)
     create_reuse(cast, now)
     create_milestones(cast, now, _demo_pdf("Evidence report"))
+    create_tariffs(cast, now)
     return SeedResult(created=True, logins=logins, requests=count)
 
 

@@ -39,7 +39,7 @@ SETTINGS_TABLES = ("deadline_settings", "reminder_settings")
 
 
 def _rewrite_state_check(table: str, states: str) -> None:
-    name = f"ck_{table}_state"
+    name = op.f(f"ck_{table}_state")  # already the full name (no naming convention applied)
     with op.batch_alter_table(
         table, recreate="always", reflect_kwargs={"resolve_fks": False}
     ) as batch_op:

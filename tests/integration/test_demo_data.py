@@ -16,11 +16,12 @@ from app.models import (
     NeedLink,
     Organisation,
     PriorAssessment,
+    Reimbursement,
     SafetyAlert,
     UsageReport,
     User,
 )
-from app.workflow.states import ADOPTION_STATES, REQUEST_STATES
+from app.workflow.states import ADOPTION_STATES, REIMBURSEMENT_STATES, REQUEST_STATES
 
 
 def _count(model) -> int:
@@ -48,6 +49,11 @@ def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
     assert _count(PriorAssessment) == 2 and _count(DomainReuse) == 3
     assert _count(EvidenceMilestone) == 2
     assert _count(SafetyAlert) >= 1  # demo usage over a device's threshold
+    # Regional tariffs across regions: with one copy per scenario there are four cases (the
+    # region's three decisions and one under evaluation; two copies add "requested").
+    tariffs = set(db.session.scalars(select(Reimbursement.state)))
+    assert tariffs == set(REIMBURSEMENT_STATES) - {"requested"}
+    assert len(set(db.session.scalars(select(Reimbursement.region)))) >= 2
     assert verify_chain().ok
 
     entries = _count(AuditEntry)
