@@ -20,7 +20,16 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Adoption
 from app.reports.time_to_patient import HOLDERS
-from tests.browser_support import BROWSER, CLOCK_START, Person, act, seed, state_shown, text_of
+from tests.browser_support import (
+    BROWSER,
+    CLOCK_START,
+    Person,
+    act,
+    seed,
+    state_shown,
+    submit,
+    text_of,
+)
 from tests.cast_support import make_cast
 from tests.workflow_support import keep_only_guards_of, walk_to
 
@@ -80,14 +89,12 @@ def test_a_restricted_recommendation_reaches_its_first_patient_through_the_tarif
     request_url = f"/requests/{world['request']}"
     agency = people.page_for(world["agency"])
     agency.goto(request_url)
-    act(
-        agency,
-        "publish",
-        outcome="recommended_restricted",
-        rationale="Benefit in patients unfit for surgery.",
-        conditions="Only in centres with cardiac surgery on site.",
-        designated_centres=str(world["centre"]),
-    )
+    submit(agency, agency.get_by_role("link", name="Appraisal and recommendation"))
+    agency.select_option("#outcome", "recommended_restricted")
+    agency.fill("#rationale", "Benefit in patients unfit for surgery.")
+    agency.fill("#conditions", "Only in centres with cardiac surgery on site.")
+    agency.select_option("#designated_centres", str(world["centre"]))
+    submit(agency, agency.get_by_role("button", name="Publish the recommendation"))
     assert state_shown(agency) == "Adoption monitoring"
     record_url = f"/adoptions/{_adoption_id(live_app, world['request'])}"
 
