@@ -74,6 +74,8 @@ def test_an_irccs_asks_its_region_which_decides_and_the_record_stops_waiting(mak
     assert "Waiting for the regional tariff since" in page
     queue = irccs.get("/work/").get_data(as_text=True)
     assert "Waiting for the regional tariff since" in queue
+    listed = irccs.get("/adoptions/").get_data(as_text=True)
+    assert "Waiting for the regional tariff since" in listed
 
     region = as_user(cast["region"])
     queue = region.get("/work/").get_data(as_text=True)
@@ -217,3 +219,22 @@ def test_the_case_page_and_the_region_queue_cost_the_same_for_one_or_many(make, 
     assert statements_for(region, "/work/") == one
     assert statements_for(region, case_url) == one_case
     assert statements_for(irccs, "/work/") == irccs_one
+
+
+def test_the_request_page_costs_the_same_with_one_or_several_regions_cases(make, cast, as_user):
+    request, (record, other) = published(
+        make, cast, "CardioValve", irccs=[cast["irccs_org"], cast["other_irccs_org"]]
+    )
+    request_id, url = request.id, f"/requests/{request.id}"
+    _approved(as_user(cast["irccs"]), record)
+    assert post_action(as_user(cast["irccs"]), record, "request_tariff").status_code == 302
+    agency, other_irccs, other_id = as_user(cast["agency"]), as_user(cast["other_irccs"]), other.id
+    one = statements_for(agency, url)
+    other = db.session.get(Adoption, other_id)
+    _approved(other_irccs, other)
+    assert post_action(other_irccs, other, "request_tariff").status_code == 302
+    assert statements_for(agency, url) == one
+    regions = db.session.scalars(
+        select(Reimbursement.region).where(Reimbursement.request_id == request_id)
+    ).all()
+    assert sorted(regions) == ["liguria", "lombardia"]
