@@ -29,6 +29,9 @@ class CasePage:
     # The request page, when the reader may open it (a region's users may not, unless their
     # body assessed the device).
     request_url: str | None
+    # Which IRCCS asked is adoption business: not for the manufacturer (who reads the status
+    # and the tariff, both public).
+    shows_requester: bool = False
     actions: list[ActionView] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
 
@@ -52,6 +55,7 @@ def case_page(actor, case: Reimbursement) -> CasePage:
     return CasePage(
         case=case,
         request_url=_request_url(actor, case),
+        shows_requester=actor.role != "manufacturer",
         actions=actions,
         audit=audit_rows(entries, role=actor.role),
     )

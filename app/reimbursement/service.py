@@ -77,7 +77,9 @@ def open_case(adoption, spec, actor, now, data, entry) -> None:
         action=OPENING_ACTION,
         now=now,
         to_state=case.state,
-        data={"irccs": adoption.irccs_id, "region": region},
+        # The IRCCS that asked is on its adoption record's entry (which a manufacturer does
+        # not read): the case's own trail, on the request's, names only the region.
+        data={"region": region},
     )
     _tell_region(adoption.request, region, now, exclude=actor)
 

@@ -122,6 +122,9 @@ def test_an_irccs_asks_its_region_which_decides_and_the_record_stops_waiting(mak
     # Tariffs are public: the manufacturer reads its device's case, with the amount.
     maker = as_user(cast["manufacturer"]).get(f"/reimbursements/{case.id}")
     assert maker.status_code == 200 and "12,500.00" in maker.get_data(as_text=True)
+    # Which IRCCS asked is not the manufacturer's business (adoption records are not).
+    assert "IRCCS San Matteo" not in maker.get_data(as_text=True)
+    assert "IRCCS San Matteo" in case_page
     panel = as_user(cast["agency"]).get(f"/requests/{request.id}").get_data(as_text=True)
     assert 'id="regional-tariffs"' in panel and "DRG 104" in panel
 
