@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.core.fire import can_see_reimbursement
@@ -74,6 +75,22 @@ def region_queue(actor, now: datetime) -> list[CaseRow]:
         .order_by(Reimbursement.due_at.asc().nulls_last(), Reimbursement.id)
     ).all()
     return [CaseRow(case, deadline_status(case.requested_at, case.due_at, now)) for case in cases]
+
+
+def region_counts(actor, now: datetime, soon: datetime) -> tuple[int, int, int]:
+    """The region's open cases: how many, how many overdue, how many due before `soon` (one
+    statement; zeros for an actor acting for no region)."""
+    region = actor_region(actor) if actor.role == "assessor" else None
+    if region is None:
+        return 0, 0, 0
+    due = Reimbursement.due_at
+    counts = select(
+        func.count(),
+        func.count(sql_case((due < now, 1))),
+        func.count(sql_case((and_(due >= now, due < soon), 1))),
+    ).where(Reimbursement.region == region, Reimbursement.state.in_(OPEN_STATES))
+    waiting, overdue, due_soon = db.session.execute(counts).one()
+    return waiting, overdue, due_soon
 
 
 def request_cases(actor, request) -> list[Reimbursement]:

@@ -228,6 +228,22 @@ def queue_summary(actor, now: datetime) -> QueueSummary:
     soon = now + timedelta(days=DUE_SOON_DAYS)
     if actor.role == "agency":
         return _agency_queue_summary(now, soon)
+    if actor.role == "assessor":
+        return _with_tariff_cases(actor, now, soon, _request_queue_summary(actor, now, soon))
+    return _request_queue_summary(actor, now, soon)
+
+
+def _with_tariff_cases(actor, now: datetime, soon: datetime, summary: QueueSummary):
+    """A region's users also act on their region's open tariff cases (one statement)."""
+    from app.reimbursement.queries import region_counts
+
+    waiting, overdue, due_soon = region_counts(actor, now, soon)
+    return QueueSummary(
+        summary.waiting + waiting, summary.overdue + overdue, summary.due_soon + due_soon
+    )
+
+
+def _request_queue_summary(actor, now: datetime, soon: datetime) -> QueueSummary:
     counts = (
         request_queue_query(actor, now, QueueFilters())
         .order_by(None)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.core.deadline_settings import save_deadline
 from app.extensions import db
 from app.models import Adoption, AuditEntry, Notification, Reimbursement
+from app.workqueue.queries import queue_summary
 from tests.assessment_support import statements_for
 from tests.functional.test_adoption_pages import adoption_cast, published, reload
 from tests.page_support import post_action
@@ -201,9 +202,13 @@ def test_the_tariff_deadline_is_configurable_and_an_overdue_case_is_flagged(make
     assert (case.due_at - case.requested_at) < timedelta(days=31)
     case.due_at = datetime.now(UTC) - timedelta(days=1)
     db.session.commit()
-    queue = as_user(cast["region"]).get("/work/").get_data(as_text=True)
+    region = as_user(cast["region"])
+    queue = region.get("/work/").get_data(as_text=True)
     row = queue.split(f'data-case-id="{case.id}"')[0].rsplit("<tr", 1)[1]
     assert "table-overdue" in row
+    # The home page counts it with the region's other work.
+    summary = queue_summary(cast["region"], datetime.now(UTC))
+    assert (summary.waiting, summary.overdue) == (1, 1)
 
 
 def test_the_case_page_and_the_region_queue_cost_the_same_for_one_or_many(make, cast, as_user):
