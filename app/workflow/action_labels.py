@@ -3,7 +3,7 @@ choices of their fields (routes, decline reasons, recommendation outcomes).
 
 The workflow definitions (`app.workflow.definitions`) hold the codes; this module gives them
 labels (Flask-Babel lazy strings) for buttons, forms, the audit trail and the diagram page.
-A unit test checks that every trigger and every data field of both workflows has a label.
+A unit test checks that every trigger and every data field of every workflow has a label.
 """
 
 from __future__ import annotations

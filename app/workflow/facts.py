@@ -440,8 +440,8 @@ def states_where(**conditions) -> tuple[str, ...]:
     """The names of the states whose facts match every condition, in declaration order.
 
     `states_where(workflow="request", terminal=False, clock_stop=True)`; `queue="assessor"`
-    matches the states whose queue holds that role. Without `workflow`, both workflows
-    answer (a name may then appear twice: "discontinued").
+    matches the states whose queue holds that role. Without `workflow`, every workflow
+    answers (a name may then appear twice: "discontinued").
     """
     unknown = set(conditions) - _FIELDS
     if unknown:

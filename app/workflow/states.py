@@ -1,4 +1,4 @@
-"""State names of the two workflows (from the table of state facts), and the vocabularies
+"""State names of the three workflows (from the table of state facts), and the vocabularies
 transitions carry (decline reasons, recommendation outcomes).
 
 Kept apart from the machine definitions so that the models (CHECK constraints) can import
