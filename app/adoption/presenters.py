@@ -31,8 +31,10 @@ from app.models import (
     DeviceRequest,
     Organisation,
     Recommendation,
+    Reimbursement,
 )
 from app.models.types import utcnow
+from app.reimbursement.queries import case_of_adoption, waits_for
 from app.requests.action_panel import (
     ActionView,
     AuditRow,
@@ -142,6 +144,10 @@ class AdoptionPage:
     # The actor may record a barrier here (its form is among `actions`), or why not yet.
     can_record_barrier: bool = False
     barrier_not_yet: list[str] = field(default_factory=list)
+    # The regional tariff case of this IRCCS's region for the request (None: not requested),
+    # and whether the record waits for it (ready on the IRCCS's side, the case still open).
+    tariff: Reimbursement | None = None
+    waiting_for_tariff: bool = False
 
 
 def load_adoption(actor, adoption_id: int) -> Adoption:
@@ -179,6 +185,7 @@ def adoption_page(actor, adoption: Adoption, now: datetime | None = None) -> Ado
     ).all()
     # What the template reads of the record's relations, loaded here: no template queries.
     _ = (adoption.irccs, adoption.request.manufacturer, adoption.procurement)
+    tariff = case_of_adoption(adoption)
     return AdoptionPage(
         adoption=adoption,
         recommendation=adoption.request.recommendation,
@@ -187,6 +194,8 @@ def adoption_page(actor, adoption: Adoption, now: datetime | None = None) -> Ado
         barriers=_barrier_panel(actor, adoption, now, failure),
         can_record_barrier=record is not None and not record.blocked,
         barrier_not_yet=[str(f.message) for f in record.blocked_by] if record else [],
+        tariff=tariff,
+        waiting_for_tariff=waits_for(adoption, tariff),
     )
 
 

@@ -28,6 +28,7 @@ from app.adoption.presenters import (
     load_adoption,
 )
 from app.domain import roles
+from app.reimbursement.queries import tariff_waits
 from app.requests.perform import ActionTarget, perform_action
 from app.workflow.action_labels import choice_label
 from app.workflow.definitions import ADOPTION_WORKFLOW
@@ -67,9 +68,12 @@ def index():
     if current_user.role == "irccs":
         page = irccs_recommendations(current_user, filters, per_page)
         irccs_options = []
+        # What the IRCCS's records wait for from its region (one statement for the page).
+        waits = tariff_waits(adoption for _request, adoption in page.items if adoption)
     else:
         page = agency_adoptions(current_user, filters, per_page)
         irccs_options = irccs_choices()
+        waits = {}
     return render_template(
         "adoptions/index.html",
         page=page,
@@ -77,6 +81,7 @@ def index():
         states=ADOPTION_STATES,
         no_record=NO_RECORD,
         irccs_options=irccs_options,
+        tariff_waits=waits,
     )
 
 

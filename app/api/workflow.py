@@ -33,8 +33,8 @@ from app.workflow.action_labels import (
     field_error_message,
     field_label,
 )
-from app.workflow.definitions import REQUEST_WORKFLOW
-from app.workflow.labels import state_label
+from app.workflow.definitions import REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.labels import reimbursement_state_label, state_label
 from app.workflow.spec import DataField, WorkflowSpec
 from app.workflow.states import REQUEST_STATES
 
@@ -317,16 +317,19 @@ def fire_and_report(obj, workflow: WorkflowSpec, trigger: str, user) -> dict:
             ip=request.remote_addr,
             **data,
         )
-    label = state_label(obj.state, user.role) if workflow is REQUEST_WORKFLOW else None
     return {
         "state": obj.state,
-        "state_label": label or _adoption_state_label(obj.state),
+        "state_label": _state_label_of(workflow, obj.state, user.role),
         "version": obj.version,
         "audit_entry": audit_json(entry, actor_names([entry])),
     }
 
 
-def _adoption_state_label(state: str) -> str:
+def _state_label_of(workflow: WorkflowSpec, state: str, role: str) -> str:
+    if workflow is REQUEST_WORKFLOW:
+        return state_label(state, role)
+    if workflow is REIMBURSEMENT_WORKFLOW:
+        return reimbursement_state_label(state)
     from app.reports.texts import adoption_label
 
     return adoption_label(state)

@@ -100,4 +100,5 @@ HOOK_MODULES: list[str] = [
     "app.notifications.hooks",
     "app.adoption.designation",
     "app.adoption.barriers",
+    "app.reimbursement.service",
 ]

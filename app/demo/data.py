@@ -30,6 +30,7 @@ from app.demo.barriers import create_barriers
 from app.demo.milestones import create_milestones
 from app.demo.needs import create_needs
 from app.demo.reuse import create_reuse
+from app.demo.tariffs import create_tariffs
 from app.documents.information import open_round, save_answer, send_answers
 from app.documents.operations import BytesUpload, DocumentMeta, upload_document
 from app.domain.core_model import DOMAINS
@@ -86,6 +87,7 @@ def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
     create_reuse(cast, now)
     create_milestones(cast, now, _demo_pdf("Evidence report"))
     create_barriers(cast, now)
+    create_tariffs(cast, now)
     return SeedResult(created=True, logins=logins, requests=count)
 
 

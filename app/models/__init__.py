@@ -25,6 +25,7 @@ from app.models.information import Answer, AnswerAttachment, InformationRound, Q
 from app.models.needs import ClinicalNeed, NeedEndorsement, NeedLink
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, RecoveryCode, User
+from app.models.reimbursement import Reimbursement
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.reuse import DomainReuse, PriorAssessment
 from app.models.safety import SafetyAlert, SafetyThreshold
@@ -72,6 +73,7 @@ __all__ = [
     "Question",
     "Recommendation",
     "RecoveryCode",
+    "Reimbursement",
     "ReminderSetting",
     "RequestTiming",
     "SafetyAlert",

@@ -11,7 +11,7 @@ from app.domain.deadlines import left_stage
 from app.extensions import db
 from app.models.types import UTCDateTime
 from app.workflow.facts import REQUEST, states_where
-from app.workflow.states import CLOCK_STOP_STATES, REQUEST_STATES, sql_in_list
+from app.workflow.states import CLOCK_STOP_STATES, DEADLINE_KEYS, REQUEST_STATES, sql_in_list
 
 OPEN_STAGE = text("left_at IS NULL")
 # The agency's work queue states (the migration of its index writes them out as of then).
@@ -151,7 +151,7 @@ class DeadlineSetting(db.Model):
 
     __tablename__ = "deadline_settings"
     __table_args__ = (
-        CheckConstraint(f"state IN ({sql_in_list(REQUEST_STATES)})", name="state"),
+        CheckConstraint(f"state IN ({sql_in_list(DEADLINE_KEYS)})", name="state"),
         CheckConstraint("days IS NULL OR days > 0", name="days_positive"),
         CheckConstraint("minimum_days IS NULL OR minimum_days >= 0", name="minimum_days"),
     )

@@ -156,6 +156,17 @@ KINDS: dict[str, Kind] = {
             _l("An adoption barrier is overdue"),
             _l("%(ref)s: an adoption barrier is overdue since %(due)s (%(barrier_kind)s)"),
         ),
+        # The regional tariff (app.reimbursement).
+        Kind(
+            "tariff_requested",
+            _l("Regional tariff requested"),
+            _l("%(ref)s: an IRCCS of your region asks for the tariff of the device"),
+        ),
+        Kind(
+            "tariff_decided",
+            _l("Regional tariff decided"),
+            _l("%(ref)s: the region decided on the tariff of the device"),
+        ),
         # Account security (app/accounts): always emailed at once, never turned off.
         Kind(
             "password_reset",

@@ -1,5 +1,6 @@
-"""The two workflows of HTA Tracker, declared as data (DOMAIN.md "Request lifecycle" and
-"IRCCS adoption"). Changing the process means changing these tables, not code.
+"""The three workflows of HTA Tracker, declared as data (DOMAIN.md "Request lifecycle",
+"IRCCS adoption" and "After the recommendation: the road to the patient", the regional
+tariff). Changing the process means changing these tables, not code.
 
 Guards: every precondition of a transition is a guard named in its `guards`, in the order
 they are checked. Each name is registered in `app.core.guards` (by the kernel, or by the
@@ -34,7 +35,9 @@ State guards (they depend on the object and the actor):
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
   not move towards use while the agency has suspended the device; it may still stop; kernel);
 - "barrier_recordable": an adoption record has declined, or stalled (stayed in its state at
-  least the state's `barrier_after_days`) (`app.adoption.barriers`).
+  least the state's `barrier_after_days`) (`app.adoption.barriers`);
+- "tariff_requestable": the region of the adoption record's IRCCS has no reimbursement case
+  for the request yet (one case per recommendation and region; `app.reimbursement.service`).
 
 Data guards (they depend on the data the action carries; kernel):
 - "restriction_conditions": a "recommended_restricted" outcome names its conditions;
@@ -60,6 +63,7 @@ from app.workflow.facts import (
     ASSESSOR,
     IRCCS,
     MANUFACTURER,
+    REIMBURSEMENT,
     REQUEST,
     facts,
     states_where,
@@ -72,7 +76,9 @@ from app.workflow.states import (
     DECLINE_REASONS,
     OUTCOMES,
     PROCUREMENT_ROUTES,
+    REIMBURSEMENT_STATES,
     REQUEST_STATES,
+    TARIFF_KINDS,
 )
 
 SYSTEM = frozenset({"system"})  # `flask deadlines check`
@@ -425,6 +431,12 @@ def _barrier_transitions() -> tuple[TransitionSpec, ...]:
     return (*record, *resolve, *escalate)
 
 
+# Where an IRCCS may ask its region for the tariff: from its evaluation until it buys.
+TARIFF_REQUESTABLE_STATES = (
+    "local_evaluation",
+    *states_where(workflow=ADOPTION, ready_for_tariff=True),
+)
+
 ADOPTION_WORKFLOW = WorkflowSpec(
     name="adoption",
     states=ADOPTION_STATES,
@@ -484,5 +496,54 @@ ADOPTION_WORKFLOW = WorkflowSpec(
         ),
         TransitionSpec("discontinue_use", ("in_use",), "discontinued", IRCCS, reason_required=True),
         *_barrier_transitions(),
+        # The IRCCS (or the agency on its behalf) asks its region for the tariff of the
+        # procedure: opens the region's reimbursement case (`app.reimbursement.service`).
+        # Internal: the adoption record stays where it is.
+        *(
+            TransitionSpec(
+                "request_tariff",
+                (state,),
+                state,
+                IRCCS | AGENCY,
+                internal=True,
+                guards=("tariff_requestable",),
+            )
+            for state in TARIFF_REQUESTABLE_STATES
+        ),
+    ),
+)
+
+# The region's decision on the tariff of the procedure (a DRG of a hospital stay or an
+# outpatient tariff code, its amount in euro and the day it takes effect). Tariffs are public
+# in Italy (regional tariff decrees): every party of the case may read the amount.
+TARIFF_FIELDS = (
+    DataField("tariff_kind", "choice", choices=TARIFF_KINDS),
+    DataField("tariff_code", "text"),
+    DataField("tariff_amount", "amount"),
+    DataField("effective_date", "date"),
+)
+
+# The regional reimbursement of a published recommendation: one case per region, opened by
+# `request_tariff` on an adoption record; the region's users (its regional HTA body's
+# assessors) start the evaluation and decide. "requested" is the case's first state.
+REIMBURSEMENT_WORKFLOW = WorkflowSpec(
+    name=REIMBURSEMENT,
+    states=REIMBURSEMENT_STATES,
+    initial="requested",
+    transitions=(
+        TransitionSpec("start_tariff_evaluation", ("requested",), "under_evaluation", ASSESSOR),
+        TransitionSpec(
+            "assign_tariff", ("under_evaluation",), "assigned", ASSESSOR, fields=TARIFF_FIELDS
+        ),
+        TransitionSpec(
+            "declare_tariff_not_needed",
+            ("under_evaluation",),
+            "not_needed",
+            ASSESSOR,
+            reason_required=True,
+        ),
+        TransitionSpec(
+            "refuse_tariff", ("under_evaluation",), "refused", ASSESSOR, reason_required=True
+        ),
     ),
 )

@@ -18,7 +18,7 @@ from transitions import Machine, MachineError
 
 from app.domain.errors import InvalidTransition, ValidationFailed
 from app.domain.procurement import is_valid_cig, normalise_cig, parse_amount
-from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
 from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
 from app.workflow.states import POSITIVE_OUTCOMES
 
@@ -232,3 +232,4 @@ def check_data(
 
 REQUEST_ENGINE = WorkflowEngine(REQUEST_WORKFLOW)
 ADOPTION_ENGINE = WorkflowEngine(ADOPTION_WORKFLOW)
+REIMBURSEMENT_ENGINE = WorkflowEngine(REIMBURSEMENT_WORKFLOW)

@@ -1,4 +1,4 @@
-"""State names of the two workflows (from the table of state facts), and the vocabularies
+"""State names of the three workflows (from the table of state facts), and the vocabularies
 transitions carry (decline reasons, recommendation outcomes).
 
 Kept apart from the machine definitions so that the models (CHECK constraints) can import
@@ -8,7 +8,7 @@ them without importing the `transitions` machinery.
 from __future__ import annotations
 
 from app.domain.procurement import PROCUREMENT_ROUTES as _PROCUREMENT_ROUTES
-from app.workflow.facts import ADOPTION, REQUEST, states_where
+from app.workflow.facts import ADOPTION, REIMBURSEMENT, REQUEST, TARIFF_DEADLINE_KEY, states_where
 
 REQUEST_STATES: tuple[str, ...] = states_where(workflow=REQUEST)
 TERMINAL_REQUEST_STATES = frozenset(states_where(workflow=REQUEST, terminal=True))
@@ -16,6 +16,15 @@ TERMINAL_REQUEST_STATES = frozenset(states_where(workflow=REQUEST, terminal=True
 CLOCK_STOP_STATES = frozenset(states_where(workflow=REQUEST, clock_stop=True))
 
 ADOPTION_STATES: tuple[str, ...] = states_where(workflow=ADOPTION)
+
+REIMBURSEMENT_STATES: tuple[str, ...] = states_where(workflow=REIMBURSEMENT)
+
+# The keys a deadline setting (and a reminder setting) may have: the request states, and the
+# regional tariff's one deadline.
+DEADLINE_KEYS: tuple[str, ...] = (*REQUEST_STATES, TARIFF_DEADLINE_KEY)
+
+# What a regional tariff is: a DRG of a hospital stay, or an outpatient tariff code.
+TARIFF_KINDS: tuple[str, ...] = ("drg", "outpatient")
 
 DECLINE_REASONS: tuple[str, ...] = (
     "no_eligible_patients",

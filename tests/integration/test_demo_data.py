@@ -18,12 +18,18 @@ from app.models import (
     NeedLink,
     Organisation,
     PriorAssessment,
+    Reimbursement,
     SafetyAlert,
     UsageReport,
     User,
 )
 from app.models.types import utcnow
-from app.workflow.states import ADOPTION_STATES, BARRIER_KINDS, REQUEST_STATES
+from app.workflow.states import (
+    ADOPTION_STATES,
+    BARRIER_KINDS,
+    REIMBURSEMENT_STATES,
+    REQUEST_STATES,
+)
 
 
 def _count(model) -> int:
@@ -52,6 +58,11 @@ def test_seed_demo_covers_every_state_verifies_and_is_idempotent(runner, app):
     assert _count(EvidenceMilestone) == 2
     assert _count(SafetyAlert) >= 1  # demo usage over a device's threshold
     _assert_barriers_of_every_kind_and_status()
+    # Regional tariffs across regions: with one copy per scenario there are four cases (the
+    # region's three decisions and one under evaluation; two copies add "requested").
+    tariffs = set(db.session.scalars(select(Reimbursement.state)))
+    assert tariffs == set(REIMBURSEMENT_STATES) - {"requested"}
+    assert len(set(db.session.scalars(select(Reimbursement.region)))) >= 2
     assert verify_chain().ok
 
     entries = _count(AuditEntry)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from app.adoption.time_to_patient import adoption_path, with_path_columns
 from app.domain import roles
 from app.extensions import db
 from app.models import (
@@ -34,7 +35,7 @@ from app.models import (
 )
 from app.reports.filters import ReportFilters
 from app.reports.stats import Distribution, distribution
-from app.reports.time_to_patient import request_segments, time_to_patient
+from app.reports.time_to_patient import request_segments
 from app.reports_pages.queries.common import (
     Sql,
     aware,
@@ -866,7 +867,7 @@ def patient_paths(actor, filters, now: datetime) -> list[tuple]:
     sql = current_sql()
     recs = recommendations_cte(filters, sql)
     irccs = aliased(Organisation)
-    query = (
+    query = with_path_columns(
         select(
             recs.c.request_id,
             recs.c.trade_name,
@@ -874,15 +875,14 @@ def patient_paths(actor, filters, now: datetime) -> list[tuple]:
             recs.c.published_at,
             irccs.name,
             irccs.region,
-            Adoption.first_use_at,
-            Procurement.started_at,
         )
         .select_from(recs)
         .join(Adoption, Adoption.request_id == recs.c.request_id)
-        .join(irccs, irccs.id == Adoption.irccs_id)
-        .outerjoin(Procurement, Procurement.adoption_id == Adoption.id)
-        .where(scope_condition(actor, recs.c.request_id))
-        .order_by(recs.c.request_id.desc(), irccs.name, Adoption.id)
+        .join(irccs, irccs.id == Adoption.irccs_id),
+        irccs,
+    )
+    query = query.where(scope_condition(actor, recs.c.request_id)).order_by(
+        recs.c.request_id.desc(), irccs.name, Adoption.id
     )
     if actor is not None and actor.role == "irccs":
         query = query.where(Adoption.irccs_id == actor.organisation_id)
@@ -902,10 +902,11 @@ def patient_paths(actor, filters, now: datetime) -> list[tuple]:
         for rid, state, entered, left, stopped in stages:
             visits.setdefault(rid, []).append(_Visit(state, aware(entered), aware(left), stopped))
     paths = []
-    for rid, name, model, published, irccs_name, region, first_use, started in records:
+    for row in records:
+        rid, name, model, published, irccs_name, region = row[:6]
         published = aware(published)
         before = request_segments(visits.get(rid, []), published)
-        path = time_to_patient(before, published, aware(started), aware(first_use), now)
+        path = adoption_path(before, published, row, now, aware)
         device = " ".join(p for p in (name, model) if p)
         paths.append((rid, device, irccs_name, region, path))
     return paths
