@@ -21,11 +21,10 @@ from sqlalchemy import select
 
 from app.accounts.passwords import hash_password
 from app.adoption.usage import report_usage
-from app.assessment.coi import declaration_of, declare
-from app.assessment.core_model import return_factual_comments, save_assessment
+from app.assessment.core_model import save_assessment
 from app.assessment.prioritisation import save_scores
 from app.core.fire import fire
-from app.demo import catalogue
+from app.demo import catalogue, exchanges
 from app.demo.milestones import create_milestones
 from app.demo.needs import create_needs
 from app.demo.reuse import create_reuse
@@ -107,10 +106,14 @@ def _needs_second_factor(role: str) -> bool:
     return role in current_app.config["SECOND_FACTOR_REQUIRED_ROLES"]
 
 
-def _user(email: str, password: str, role: str, organisation, full_name: str) -> User:
+def _user(
+    email: str, password: str, role: str, organisation, full_name: str, password_hash: str = ""
+) -> User:
+    """A demo user; `password_hash`, when given, is the hash of `password` already computed
+    (the colleagues share one password: hashing it once keeps `flask seed-demo` fast)."""
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         organisation=organisation,
         full_name=full_name,
@@ -138,26 +141,35 @@ def _create_people() -> Cast:
     for email, password, role, org_name, full_name in catalogue.DEMO_LOGINS:
         named[email] = _user(email, password, role, orgs.get(org_name), full_name)
     # Colleagues, so that every body, IRCCS and manufacturer has someone who can act.
-    staff_password = "demo-staff" + STAFF_PASSWORD_SUFFIX
+    staff = {"password": "demo-staff" + STAFF_PASSWORD_SUFFIX}
+    staff["password_hash"] = hash_password(staff["password"])
     assessors = {bodies[0].id: named["valutatore@demo.hta"]}
     for n, body in enumerate(bodies[1:], start=2):
         assessors[body.id] = _user(
-            f"valutatore{n}@demo.hta", staff_password, "assessor", body, f"Valutatore {n}"
+            email=f"valutatore{n}@demo.hta",
+            role="assessor",
+            organisation=body,
+            full_name=f"Valutatore {n}",
+            **staff,
         )
     irccs_users = {irccs[0].id: named["irccs@demo.hta"]}
     for n, hospital in enumerate(irccs[1:], start=2):
         irccs_users[hospital.id] = _user(
-            f"irccs{n}@demo.hta", staff_password, "irccs", hospital, f"Referente IRCCS {n}"
+            email=f"irccs{n}@demo.hta",
+            role="irccs",
+            organisation=hospital,
+            full_name=f"Referente IRCCS {n}",
+            **staff,
         )
     manufacturers = [named["produttore@demo.hta"]]
     for n, maker in enumerate(makers[1:], start=2):
         manufacturers.append(
             _user(
-                f"produttore{n}@demo.hta",
-                staff_password,
-                "manufacturer",
-                maker,
-                f"Referente regolatorio {n}",
+                email=f"produttore{n}@demo.hta",
+                role="manufacturer",
+                organisation=maker,
+                full_name=f"Referente regolatorio {n}",
+                **staff,
             )
         )
     db.session.flush()
@@ -307,6 +319,10 @@ IN_APPRAISAL = [
     ("finalise_report", "R", 5, "", {}),
 ]
 
+# Steps that only the demo takes, through the same services as the pages but not through
+# `fire` (their stage content does it all): declared conflicts of interest and comments.
+DEMO_ONLY_STEPS = frozenset({"declare_conflict", "override_conflict", "consultation_comments"})
+
 
 # What each outcome requires besides the rationale (the workflow's recommendation guards).
 # "REVIEW" stands for a review date three years after the step; "CENTRES" for the designated
@@ -336,6 +352,13 @@ def _in_consultation(outcome: str) -> list:
         *IN_APPRAISAL,
         ("open_consultation", "A", 26, "", _recommendation(outcome)),
     ]
+
+
+# A consultation still open: the comments of its first three weeks, one awaiting moderation.
+CONSULTATION_OPEN = [
+    *_in_consultation("recommended_restricted"),
+    ("consultation_comments", "A", 21, "", {"still_open": True}),
+]
 
 
 def _published(outcome: str) -> list:
@@ -428,7 +451,7 @@ SCENARIOS: list[tuple[str, list]] = [
     ("discontinued", [*INFO_REQUESTED, ("lapse_information", "S", 32, "", {})]),
     ("factual_accuracy_check", IN_FACTUAL_CHECK),
     ("appraisal", IN_APPRAISAL),
-    ("consultation", _in_consultation("recommended_restricted")),
+    ("consultation", CONSULTATION_OPEN),
     ("adoption_monitoring", _published("recommended")),
     ("adoption_monitoring_evidence", _published("recommended_with_evidence_generation")),
     ("not_recommended", _published("insufficient_evidence")),
@@ -455,12 +478,100 @@ SCENARIOS: list[tuple[str, list]] = [
             ("suspend", "A", 20, "CE certificate suspended by the notified body.", {}),
         ],
     ),
+    # The other ways through the process (issue 13): every transition fires at least once.
+    (
+        "resubmitted",
+        [
+            *SUBMITTED,
+            (
+                "mark_incomplete",
+                "A",
+                10,
+                "Manca la sintesi della valutazione clinica aggiornata.",
+                {"missing_items": ["Sintesi della valutazione clinica aggiornata"]},
+            ),
+            ("resubmit", "M", 18, "", {}),
+            ("admit", "A", 9, "", {}),
+        ],
+    ),
+    (
+        "deferred",
+        [
+            *IN_PRIORITISATION,
+            ("defer", "A", 30, "In attesa dei dati del registro europeo, attesi a giugno.", {}),
+            ("start_prioritisation", "A", 95, "", {}),
+            ("prioritise", "A", 20, "I dati del registro confermano il beneficio.", {}),
+        ],
+    ),
+    (
+        "assignment_declined",
+        [
+            *IN_ASSIGNMENT,
+            ("assign_body", "A", 4, "", {"regional_body": "BODY"}),
+            (
+                "decline_assignment",
+                "R",
+                5,
+                "Nessun valutatore esperto di questa tecnologia libero nei prossimi tre mesi.",
+                {},
+            ),
+            ("assign_body", "A", 3, "", {"regional_body": "BODY2"}),
+            ("accept_assignment", "R", 4, "", {}),
+        ],
+    ),
+    (
+        "conflict_overridden",
+        [
+            *IN_ASSIGNMENT,
+            ("assign_body", "A", 4, "", {"regional_body": "BODY"}),
+            ("declare_conflict", "R", 3, "", {}),
+            ("override_conflict", "A", 4, "", {}),
+            ("accept_assignment", "R", 2, "", {}),
+        ],
+    ),
+    (
+        "conflict_reassigned",
+        [
+            *IN_ASSIGNMENT,
+            ("assign_body", "A", 4, "", {"regional_body": "BODY"}),
+            ("declare_conflict", "R", 2, "", {}),
+            ("assign_body", "A", 5, "", {"regional_body": "BODY2"}),
+            ("accept_assignment", "R", 6, "", {}),
+        ],
+    ),
+    (
+        "resumed",
+        [
+            *IN_ASSESSMENT,
+            (
+                "suspend",
+                "A",
+                15,
+                "Avviso di sicurezza del produttore sul lotto in commercio.",
+                {"fsn_number": "FSN-2025-031", "authority_reference": "DGDMF 0041275"},
+            ),
+            ("resume", "A", 45, "Lotto sostituito; l'avviso di sicurezza è chiuso.", {}),
+            ("send_draft_report", "R", 30, "", {}),
+        ],
+    ),
+    (
+        "reassessed",
+        [
+            *_published("recommended_with_evidence_generation"),
+            ("review_due", "A", 300, "I dati del registro a due anni sono disponibili.", {}),
+            ("reassess", "A", 15, "Il registro mostra più complicanze del previsto.", {}),
+        ],
+    ),
+    ("adoption_monitoring_restricted", _published("recommended_restricted")),
+    ("only_in_research", _published("only_in_research")),
+    ("not_recommended_outcome", _published("not_recommended")),
 ]
 
 # Days between the last step and today: published recommendations have had time for adoption.
 IDLE_DAYS_AFTER = {
     "adoption_monitoring": (450, 800),
     "adoption_monitoring_evidence": (250, 450),
+    "adoption_monitoring_restricted": (300, 600),
     "reassessment_due": (10, 60),
     "archived": (5, 30),
 }
@@ -536,9 +647,12 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
     for trigger, who, days, reason, data in steps:
         moment += timedelta(days=_step_days(trigger, days, speed), hours=rng.uniform(1, 8))
         at = min(moment, now)
-        actor = cast.assessors[body.id] if who == "R" else actors[who]
+        # "R": an assessor of the body the request is assigned to now (after a reassignment,
+        # the new body's).
+        actor = cast.assessors[request.assigned_body_id or body.id] if who == "R" else actors[who]
         placeholders = {
             "BODY": body.id,
+            "BODY2": _next_body(cast, body).id,
             "REVIEW": (at + timedelta(days=3 * 365)).date(),
             "CENTRES": sorted(cast.irccs_users)[::2],
         }
@@ -546,7 +660,7 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
         stage_content = STAGE_CONTENT.get(trigger)
         if stage_content is not None:
             stage_content(request, actor, at, values)
-        if trigger not in FIRED_BY_STAGE_CONTENT:
+        if trigger not in FIRED_BY_STAGE_CONTENT | DEMO_ONLY_STEPS:
             fire(request, trigger, actor, at, reason=reason, **values)
     if request.state == "adoption_monitoring":
         _play_adoptions(request, cast, moment, now, rng)
@@ -554,9 +668,15 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
         _play_designation_asks(request, cast, moment, now)
 
 
+def _next_body(cast: Cast, body: Organisation) -> Organisation:
+    """The body the agency turns to when `body` cannot assess (declined, conflicted)."""
+    return cast.bodies[(cast.bodies.index(body) + 1) % len(cast.bodies)]
+
+
 def _play_designation_asks(request, cast, published_at, now) -> None:
     """With designated centres, the first IRCCS left out asks to be added (its reason in the
-    audit trail) and the agency designates it a week later; the second is refused."""
+    audit trail) and the agency designates it a week later; the second is refused; the
+    third asked last week and waits for the agency."""
     designated = set(
         db.session.scalars(
             select(DesignatedCentre.irccs_id).where(DesignatedCentre.request_id == request.id)
@@ -568,14 +688,16 @@ def _play_designation_asks(request, cast, published_at, now) -> None:
     decisions = (
         ("designate_centre", "", "Cardiac surgery unit opened this year."),
         ("refuse_designation", "No heart team on site yet.", "We treat many eligible patients."),
+        (None, "", "Our new hybrid operating room opens next month."),
     )
     for irccs_id, (decision, decision_reason, ask_reason) in zip(left_out, decisions, strict=False):
-        asked_at = published_at + timedelta(days=20)
+        asked_at = published_at + timedelta(days=20) if decision else now - timedelta(days=6)
         decided_at = asked_at + timedelta(days=7)
-        if decided_at >= now:
+        if decided_at >= now and decision:
             return
         fire(request, "ask_designation", cast.irccs_users[irccs_id], asked_at, reason=ask_reason)
-        fire(request, decision, cast.agency, decided_at, reason=decision_reason, irccs=irccs_id)
+        if decision:
+            fire(request, decision, cast.agency, decided_at, reason=decision_reason, irccs=irccs_id)
 
 
 # --- stage content: what people do before (or instead of) firing ------------------------------
@@ -613,11 +735,6 @@ def _score_priorities(request, actor, now, _data) -> None:
     save_scores(actor, request, entries, now)
 
 
-def _declare_no_conflict(request, actor, now, _data) -> None:
-    if declaration_of(request.id, actor.id) is None:
-        declare(actor, request, has_conflict=False, description="", now=now)
-
-
 def _assess_every_domain(request, actor, now, _data) -> None:
     entries = {
         domain: {
@@ -648,21 +765,24 @@ def _answer_questions(request, actor, now, _data) -> None:
     send_answers(actor, request.id, information_round.number, now)
 
 
-def _return_factual_comments(request, actor, now, data) -> None:
-    return_factual_comments(actor, request, {"safety": data["comments"]}, "", now)
-
-
 STAGE_CONTENT = {
     "submit": _upload_mandatory_documents,
     "prioritise": _score_priorities,
     "not_prioritise": _score_priorities,
-    "accept_assignment": _declare_no_conflict,
+    "accept_assignment": exchanges.declare_no_conflict,
+    "decline_assignment": exchanges.declare_no_conflict,
+    "declare_conflict": exchanges.declare_conflict,
+    "override_conflict": exchanges.override_conflict,
     "send_draft_report": _assess_every_domain,
     "answer_information": _answer_questions,
-    "return_factual_comments": _return_factual_comments,
+    "resubmit": _answer_questions,  # the missing items are the round's questions
+    "return_factual_comments": exchanges.return_comments,
+    "finalise_report": exchanges.answer_comments,
+    "consultation_comments": exchanges.consultation_comments,
+    "publish": exchanges.consultation_comments,
 }
 # These steps are fired by the stage-content service itself.
-FIRED_BY_STAGE_CONTENT = frozenset({"answer_information", "return_factual_comments"})
+FIRED_BY_STAGE_CONTENT = frozenset({"answer_information", "resubmit", "return_factual_comments"})
 
 
 def _play_adoptions(request, cast, published_at, now, rng) -> None:
