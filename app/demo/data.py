@@ -20,11 +20,11 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from app.accounts.passwords import hash_password
-from app.adoption.usage import report_usage
 from app.assessment.core_model import save_assessment
 from app.assessment.prioritisation import save_scores
 from app.core.fire import fire
 from app.demo import catalogue, exchanges
+from app.demo.adoptions import play_adoptions
 from app.demo.milestones import create_milestones
 from app.demo.needs import create_needs
 from app.demo.reuse import create_reuse
@@ -36,7 +36,6 @@ from app.domain.dossier_rules import gmn_check_pair
 from app.domain.prioritisation import CRITERIA
 from app.extensions import db
 from app.models import (
-    Adoption,
     Comparator,
     DesignatedCentre,
     DeviceRequest,
@@ -478,7 +477,11 @@ SCENARIOS: list[tuple[str, list]] = [
             ("suspend", "A", 20, "CE certificate suspended by the notified body.", {}),
         ],
     ),
-    # The other ways through the process (issue 13): every transition fires at least once.
+]
+
+# The other ways through the process (issue 13), so that every transition fires at least once
+# and every outcome is published: played once (SCENARIOS are played `copies` times).
+ONCE_SCENARIOS: list[tuple[str, list]] = [
     (
         "resubmitted",
         [
@@ -576,50 +579,13 @@ IDLE_DAYS_AFTER = {
     "archived": (5, 30),
 }
 
-# A tender awarded through a regional aggregator (the price: a plausible lot for one IRCCS).
-DEMO_AWARD = {
-    "tender_cig": "9A41C07D2E",
-    "awarded_price": "186400.00",
-    "supplier": "Medisan Forniture Ospedaliere S.p.A.",
-}
-
-# Adoption histories for IRCCS, by position of the IRCCS in the list (cycled).
-ADOPTION_PATHS = [
-    [],
-    [("start_evaluation", 20, "", {})],
-    [("start_evaluation", 15, "", {}), ("approve_for_use", 60, "", {})],
-    [
-        ("start_evaluation", 10, "", {}),
-        ("approve_for_use", 45, "", {}),
-        ("start_procurement", 20, "", {"procurement_route": "central_purchasing_body"}),
-    ],
-    [
-        ("start_evaluation", 12, "", {}),
-        ("approve_for_use", 40, "", {}),
-        ("start_procurement", 15, "", {"procurement_route": "regional_aggregator"}),
-        ("record_award", 50, "", DEMO_AWARD),
-        ("start_use", 20, "", {}),
-    ],
-    [
-        ("start_evaluation", 30, "", {}),
-        ("decline", 50, "Nessun budget quest'anno.", {"decline_reason": "no_budget"}),
-    ],
-    [
-        ("start_evaluation", 8, "", {}),
-        ("approve_for_use", 30, "", {}),
-        ("start_use", 40, "", {}),
-        ("discontinue_use", 120, "Sostituito da un'alternativa meno costosa.", {}),
-    ],
-    [("start_evaluation", 25, "", {}), ("approve_for_use", 90, "", {}), ("start_use", 60, "", {})],
-]
-
 
 def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int) -> int:
-    count = 0
+    """Play every scenario `copies` times, and the rarer ones once. Returns how many."""
+    n = 0
     devices = catalogue.DEVICES
     for copy in range(copies):
-        for index, (target, steps) in enumerate(SCENARIOS):
-            n = copy * len(SCENARIOS) + index
+        for target, steps in SCENARIOS + (ONCE_SCENARIOS if copy == 0 else []):
             manufacturer = cast.manufacturers[n % len(cast.manufacturers)]
             body = cast.bodies[n % len(cast.bodies)]
             speed = rng.uniform(0.6, 1.5) if copy else rng.uniform(0.8, 1.2)
@@ -628,8 +594,8 @@ def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int)
             start = now - timedelta(days=total_days + idle_days)
             request = _dossier(devices[n % len(devices)], n + 1, manufacturer, start)
             _play(request, steps, cast, manufacturer, body, start, speed, now, rng)
-            count += 1
-    return count
+            n += 1
+    return n
 
 
 # Steps that may come no sooner than a minimum period after the previous one (publication:
@@ -663,7 +629,7 @@ def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> N
         if trigger not in FIRED_BY_STAGE_CONTENT | DEMO_ONLY_STEPS:
             fire(request, trigger, actor, at, reason=reason, **values)
     if request.state == "adoption_monitoring":
-        _play_adoptions(request, cast, moment, now, rng)
+        play_adoptions(request, cast, moment, now, rng)
         # After the records' histories: a centre designated later starts "not started".
         _play_designation_asks(request, cast, moment, now)
 
@@ -783,62 +749,3 @@ STAGE_CONTENT = {
 }
 # These steps are fired by the stage-content service itself.
 FIRED_BY_STAGE_CONTENT = frozenset({"answer_information", "resubmit", "return_factual_comments"})
-
-
-def _play_adoptions(request, cast, published_at, now, rng) -> None:
-    adoptions = db.session.scalars(
-        select(Adoption).where(Adoption.request_id == request.id).order_by(Adoption.irccs_id)
-    ).all()
-    for position, adoption in enumerate(adoptions):
-        moment = published_at
-        for trigger, days, reason, data in ADOPTION_PATHS[position % len(ADOPTION_PATHS)]:
-            moment += timedelta(days=days, hours=rng.uniform(1, 8))
-            if moment >= now:
-                break
-            fire(
-                adoption,
-                trigger,
-                cast.irccs_users[adoption.irccs_id],
-                moment,
-                reason=reason,
-                **data,
-            )
-        if adoption.first_use_at is not None:
-            _report_quarters(adoption, cast.irccs_users[adoption.irccs_id], now, rng)
-
-
-def _report_quarters(adoption, user, now, rng) -> None:
-    """Quarterly usage from the quarter of first use to the last finished quarter."""
-    year, quarter = adoption.first_use_at.year, (adoption.first_use_at.month - 1) // 3 + 1
-    last = (now.year, (now.month - 1) // 3 + 1)
-    while (year, quarter) < last:
-        units = rng.randint(3, 25)
-        figures = {
-            "year": year,
-            "quarter": quarter,
-            "units": units,
-            "procedures": units,
-            "spend": Decimal(units) * (adoption.request.list_price or Decimal(0)),
-            "adverse_events": 1 if rng.random() < 0.15 else 0,
-        }
-        if (year, quarter) == _previous_quarter(last) and _is_safety_signal(adoption):
-            # The demo's safety signal: this device's latest quarter is over its threshold,
-            # so the agency finds an alert to act on (app.safety).
-            figures["adverse_events"] = max(2, units // 4)
-        report_usage(user, adoption, figures, now)
-        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-
-
-def _previous_quarter(current: tuple[int, int]) -> tuple[int, int]:
-    year, quarter = current
-    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-
-
-def _is_safety_signal(adoption) -> bool:
-    """The first IRCCS to use the first device in use carries the demo's safety signal."""
-    from app.models import Adoption
-
-    first = db.session.scalar(
-        select(Adoption.id).where(Adoption.first_use_at.is_not(None)).order_by(Adoption.id)
-    )
-    return adoption.id == first
