@@ -48,7 +48,12 @@ ADOPTION_PATHS = [
     [
         ("start_evaluation", 10, "", {}),
         ("approve_for_use", 45, "", {}),
-        ("start_procurement", 20, "", {"procurement_route": "central_purchasing_body"}),
+        (
+            "start_procurement",
+            20,
+            "",
+            {"procurement_route": "central_purchasing_body", "call": "CALL"},
+        ),
     ],
     [
         ("start_evaluation", 12, "", {}),
