@@ -124,6 +124,10 @@ def check_consultation_comments():
     published = [c for c in comments if c.status == "published"]
     assert all(c.answer for c in published), "every published comment has the agency's answer"
     assert all(c.moderation_reason for c in comments if c.status == "rejected")
+    # Published recommendations show the comments of their (closed) consultation, answered.
+    assert any(
+        c.request.recommendation and c.request.recommendation.published_at for c in published
+    )
     # The pending one waits on a consultation still open.
     pending = [c for c in comments if c.status == "pending"]
     assert {db.session.get(DeviceRequest, c.request_id).state for c in pending} == {"consultation"}
