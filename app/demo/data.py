@@ -31,7 +31,7 @@ from app.demo.reuse import create_reuse
 from app.documents.information import open_round, save_answer, send_answers
 from app.documents.operations import BytesUpload, DocumentMeta, upload_document
 from app.domain.core_model import DOMAINS
-from app.domain.deadlines import DEFAULT_MINIMUM_DAYS
+from app.domain.deadlines import DEFAULT_MINIMUM_DAYS, earliest_leaving
 from app.domain.dossier_rules import gmn_check_pair
 from app.domain.prioritisation import CRITERIA
 from app.extensions import db
@@ -363,7 +363,7 @@ CONSULTATION_OPEN = [
 def _published(outcome: str) -> list:
     return [
         *_in_consultation(outcome),
-        ("publish", "A", 32, "", _recommendation(outcome)),
+        ("publish", "A", 31, "", _recommendation(outcome)),
     ]
 
 
@@ -600,18 +600,28 @@ def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int)
 
 # Steps that may come no sooner than a minimum period after the previous one (publication:
 # the public consultation's minimum), in days; a faster history still waits that long.
-MINIMUM_STEP_DAYS = {"publish": DEFAULT_MINIMUM_DAYS["consultation"] + 1}
+MINIMUM_STEP_DAYS = {"publish": DEFAULT_MINIMUM_DAYS["consultation"]}
 
 
 def _step_days(trigger: str, days: float, speed: float) -> float:
-    return max(days * speed, MINIMUM_STEP_DAYS.get(trigger, 0))
+    return max(days * speed, MINIMUM_STEP_DAYS.get(trigger, 0) + 1)
+
+
+def _next_moment(previous: datetime, trigger: str, days: float, speed: float, rng) -> datetime:
+    """When the step comes, a few hours into its day. A step held to a minimum period comes
+    no sooner than the first day it is allowed (the day the consultation's minimum ends,
+    which is also its deadline's day): fast histories publish on time, slower ones later."""
+    hours = timedelta(hours=rng.uniform(1, 8))
+    moment = previous + timedelta(days=days * speed) + hours
+    earliest = earliest_leaving(previous, MINIMUM_STEP_DAYS.get(trigger))
+    return moment if earliest is None else max(moment, earliest + hours)
 
 
 def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> None:
     moment = start
     actors = {"M": manufacturer, "A": cast.agency, "S": None}
     for trigger, who, days, reason, data in steps:
-        moment += timedelta(days=_step_days(trigger, days, speed), hours=rng.uniform(1, 8))
+        moment = _next_moment(moment, trigger, days, speed, rng)
         at = min(moment, now)
         # "R": an assessor of the body the request is assigned to now (after a reassignment,
         # the new body's).

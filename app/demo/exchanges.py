@@ -142,15 +142,18 @@ def consultation_comments(request, agency, now: datetime, data) -> None:
     publication)."""
     if not request.consent_to_publication:
         return
-    last = len(CONSULTATION_COMMENTS) - 1
-    for n, (author, text, decision, words) in enumerate(CONSULTATION_COMMENTS):
+    # Not every consultation draws the same comments: a closed one keeps two to four of them.
+    still_open = data.get("still_open", False)
+    comments = CONSULTATION_COMMENTS[: None if still_open else 2 + request.id % 3]
+    last = len(comments) - 1
+    for n, (author, text, decision, words) in enumerate(comments):
         sent_at = now - timedelta(days=14 - 2 * n)
         comment = submit_comment(
             request.id,
             CommentData(text=text, author_name=author, author_email=f"commento{n}@example.org"),
             now=sent_at,
         )
-        if n == last and data.get("still_open"):
+        if n == last and still_open:
             continue  # the agency has not moderated it yet
         reason = words if decision == "reject" else ""
         moderate_comment(agency, comment, decision, reason, now=sent_at + timedelta(days=1))
