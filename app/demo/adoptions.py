@@ -17,6 +17,7 @@ from app.core.fire import fire
 from app.domain.deadlines import ROME
 from app.extensions import db
 from app.models import Adoption
+from app.safety.operations import threshold_for
 
 # Part of the dossier's expected national volume the IRCCS treat together (the rest: other
 # hospitals), and how a new device's use builds up over its first quarters.
@@ -170,9 +171,9 @@ def _report_quarters(adoption, user, now: datetime, rng, centres: int) -> None:
             "adverse_events": 1 if units >= 30 and rng.random() < 0.15 else 0,
         }
         if (year, quarter) == _previous_quarter(last) and _is_safety_signal(adoption):
-            # The demo's safety signal: this device's latest quarter is over its threshold,
-            # so the agency finds an alert to act on (app.safety).
-            figures["adverse_events"] = max(2, units // 4)
+            # The demo's safety signal: this device's latest quarter is just over its
+            # threshold, so the agency finds an alert to act on (app.safety).
+            figures["adverse_events"] = _just_over_threshold(adoption.request, units)
         report_usage(user, adoption, figures, min(_reported_at(year, quarter), now))
         year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
         n += 1
@@ -186,6 +187,12 @@ def _reported_at(year: int, quarter: int) -> datetime:
     next_quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
     day = quarter_start(*next_quarter) + timedelta(days=REPORTED_AFTER_DAYS)
     return datetime.combine(day, time(10), tzinfo=ROME)
+
+
+def _just_over_threshold(request, procedures: int) -> int:
+    """The fewest adverse events over the device's threshold (per 100 procedures)."""
+    threshold, _source = threshold_for(request)
+    return int(threshold * procedures / 100) + 1
 
 
 def _previous_quarter(current: tuple[int, int]) -> tuple[int, int]:
