@@ -85,8 +85,9 @@ ADOPTION_PATHS = [
 ]
 
 
-def play_adoptions(request, cast, published_at: datetime, now: datetime, rng) -> None:
-    """Every adoption record of the request follows its path, up to today."""
+def play_adoptions(request, cast, published_at: datetime, until: datetime, rng) -> None:
+    """Every adoption record of the request follows its path from the publication, up to
+    `until` (today, or the end of adoption monitoring); usage is reported until then."""
     adoptions = db.session.scalars(
         select(Adoption).where(Adoption.request_id == request.id).order_by(Adoption.irccs_id)
     ).all()
@@ -96,13 +97,13 @@ def play_adoptions(request, cast, published_at: datetime, now: datetime, rng) ->
         moment, route = published_at, None
         for trigger, days, reason, data in path:
             moment += timedelta(days=days, hours=rng.uniform(1, 8))
-            if moment >= now:
+            if moment >= until:
                 break
             route = data.get("procurement_route", route)
             values = _tender_data(adoption, data, route, moment, len(adoptions))
             fire(adoption, trigger, user, moment, reason=reason, **values)
         if adoption.first_use_at is not None:
-            _report_quarters(adoption, user, now, rng, len(adoptions))
+            _report_quarters(adoption, user, until, rng, len(adoptions))
 
 
 # --- procurement -------------------------------------------------------------------------------

@@ -618,30 +618,43 @@ def _next_moment(previous: datetime, trigger: str, days: float, speed: float, rn
 
 
 def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> None:
-    moment = start
+    """Take the steps in turn; then the IRCCS's adoption histories, from the publication to
+    today or to the step that ended adoption monitoring (a review, then perhaps an archive)."""
+    moment, published_at, monitoring_ended_at = start, None, None
     actors = {"M": manufacturer, "A": cast.agency, "S": None}
-    for trigger, who, days, reason, data in steps:
-        moment = _next_moment(moment, trigger, days, speed, rng)
+    for step in steps:
+        moment = _next_moment(moment, step[0], step[2], speed, rng)
         at = min(moment, now)
-        # "R": an assessor of the body the request is assigned to now (after a reassignment,
-        # the new body's).
-        actor = cast.assessors[request.assigned_body_id or body.id] if who == "R" else actors[who]
-        placeholders = {
-            "BODY": body.id,
-            "BODY2": _next_body(cast, body).id,
-            "REVIEW": (at + timedelta(days=3 * 365)).date(),
-            "CENTRES": sorted(cast.irccs_users)[::2],
-        }
-        values = {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in data.items()}
-        stage_content = STAGE_CONTENT.get(trigger)
-        if stage_content is not None:
-            stage_content(request, actor, at, values)
-        if trigger not in FIRED_BY_STAGE_CONTENT | DEMO_ONLY_STEPS:
-            fire(request, trigger, actor, at, reason=reason, **values)
+        if published_at is not None and monitoring_ended_at is None:
+            monitoring_ended_at = at
+        _take_step(request, step, cast, actors, body, at)
+        if step[0] == "publish":
+            published_at = at
+    if published_at is not None:
+        play_adoptions(request, cast, published_at, monitoring_ended_at or now, rng)
     if request.state == "adoption_monitoring":
-        play_adoptions(request, cast, moment, now, rng)
         # After the records' histories: a centre designated later starts "not started".
         _play_designation_asks(request, cast, moment, now)
+
+
+def _take_step(request, step, cast, actors, body, at: datetime) -> None:
+    """One step: what its actor does first (STAGE_CONTENT), then the transition."""
+    trigger, who, _days, reason, data = step
+    # "R": an assessor of the body the request is assigned to now (after a reassignment,
+    # the new body's).
+    actor = cast.assessors[request.assigned_body_id or body.id] if who == "R" else actors[who]
+    placeholders = {
+        "BODY": body.id,
+        "BODY2": _next_body(cast, body).id,
+        "REVIEW": (at + timedelta(days=3 * 365)).date(),
+        "CENTRES": sorted(cast.irccs_users)[::2],
+    }
+    values = {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in data.items()}
+    stage_content = STAGE_CONTENT.get(trigger)
+    if stage_content is not None:
+        stage_content(request, actor, at, values)
+    if trigger not in FIRED_BY_STAGE_CONTENT | DEMO_ONLY_STEPS:
+        fire(request, trigger, actor, at, reason=reason, **values)
 
 
 def _next_body(cast: Cast, body: Organisation) -> Organisation:
