@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import current_app
 from reportlab.pdfgen import canvas
@@ -692,8 +693,10 @@ def _play_designation_asks(request, cast, published_at, now) -> None:
 # --- stage content: what people do before (or instead of) firing ------------------------------
 
 
+@lru_cache(maxsize=32)
 def _demo_pdf(title: str) -> bytes:
-    """A real one-page PDF (uploads must parse as PDFs) showing the document's title."""
+    """A real one-page PDF (uploads must parse as PDFs) showing the document's title; made
+    once per title (the same bytes every time: `invariant`)."""
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, invariant=1)
     page.drawString(72, 720, title)
