@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from flask_babel import gettext as _
 
@@ -34,6 +35,7 @@ from app.reports.model import (
     Table,
 )
 from app.reports.stats import Distribution, share
+from app.reports.time_to_patient_tables import holder_table
 from app.reports_pages.queries import (
     ANCHORS,
     PRE_RECOMMENDATION_STATES,
@@ -413,6 +415,12 @@ def _request_table(figures: TimingFigures) -> Table:
     )
 
 
+def _time_to_patient_section(figures: TimingFigures) -> Section:
+    """After the recommendation: submission to the first patient by stage holder (the
+    adoption report's figures, for the recommendations among the filtered requests)."""
+    return Section(_("Time to patient"), [holder_table(cache(figures.patient_paths))])
+
+
 def timing_report(figures: TimingFigures, deadlines: dict, context: ReportContext) -> Report:
     dimensions = context.dimensions
     sections = [
@@ -428,6 +436,8 @@ def timing_report(figures: TimingFigures, deadlines: dict, context: ReportContex
     if figures.request_rows is not None:
         slowest.blocks.append(_request_table(figures))
     sections.append(slowest)
+    if figures.patient_paths is not None:
+        sections.append(_time_to_patient_section(figures))
     return Report(
         key="timing",
         title=_("Timing report"),

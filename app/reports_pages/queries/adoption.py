@@ -29,12 +29,10 @@ from app.models import (
     DeviceRequest,
     Organisation,
     Procurement,
-    StageRecord,
     UsageReport,
 )
 from app.reports.filters import ReportFilters
 from app.reports.stats import Distribution, distribution
-from app.reports.time_to_patient import request_segments, time_to_patient
 from app.reports_pages.queries.common import (
     Sql,
     aware,
@@ -55,6 +53,7 @@ from app.reports_pages.queries.distributions import (
     grouped_distributions,
     median_subquery,
 )
+from app.reports_pages.queries.patient_paths import PathRecord, device_name, paths_of
 from app.workflow.states import ADOPTION_STATES, POSITIVE_OUTCOMES
 
 MONTH_DAYS = 365.25 / 12
@@ -839,18 +838,11 @@ def procurement_rows(actor, filters, now: datetime, limit: int | None = None) ->
         yield (name, region, len(done), ongoing[0], spread.median, spread.p90)
 
 
-@dataclass(frozen=True)
-class _Visit:
-    state: str
-    entered_at: datetime
-    left_at: datetime | None
-    clock_stopped: bool
-
-
 def patient_paths(actor, filters, now: datetime) -> list[tuple]:
     """(request id, device, IRCCS, region, TimeToPatient) for every adoption record of the
-    filtered recommendations, in request and IRCCS order: two statements (the stage visits,
-    the records with the start of their procurement). An IRCCS sees only its own."""
+    filtered published positive recommendations, in request (newest first) and IRCCS order:
+    two statements (the records with the start of their procurement, the stage visits). An
+    IRCCS sees only its own."""
     sql = current_sql()
     recs = recommendations_cte(filters, sql)
     irccs = aliased(Organisation)
@@ -859,9 +851,9 @@ def patient_paths(actor, filters, now: datetime) -> list[tuple]:
             recs.c.request_id,
             recs.c.trade_name,
             recs.c.model,
-            recs.c.published_at,
             irccs.name,
             irccs.region,
+            recs.c.published_at,
             Adoption.first_use_at,
             Procurement.started_at,
         )
@@ -874,26 +866,8 @@ def patient_paths(actor, filters, now: datetime) -> list[tuple]:
     )
     if actor is not None and actor.role == "irccs":
         query = query.where(Adoption.irccs_id == actor.organisation_id)
-    records = db.session.execute(query).all()
-    ids = sorted({row[0] for row in records})
-    visits: dict[int, list[_Visit]] = {}
-    if ids:
-        stages = db.session.execute(
-            select(
-                StageRecord.request_id,
-                StageRecord.state,
-                StageRecord.entered_at,
-                StageRecord.left_at,
-                StageRecord.clock_stopped,
-            ).where(StageRecord.request_id.in_(ids))
-        )
-        for rid, state, entered, left, stopped in stages:
-            visits.setdefault(rid, []).append(_Visit(state, aware(entered), aware(left), stopped))
-    paths = []
-    for rid, name, model, published, irccs_name, region, first_use, started in records:
-        published = aware(published)
-        before = request_segments(visits.get(rid, []), published)
-        path = time_to_patient(before, published, aware(started), aware(first_use), now)
-        device = " ".join(p for p in (name, model) if p)
-        paths.append((rid, device, irccs_name, region, path))
-    return paths
+    records = [
+        PathRecord(rid, device_name(name, model), irccs_name, region, *times)
+        for rid, name, model, irccs_name, region, *times in db.session.execute(query)
+    ]
+    return [(r.request_id, r.device, r.irccs, r.region, path) for r, path in paths_of(records, now)]

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from app.extensions import db
 from app.models import DeviceRequest, Organisation, RequestTiming, StageRecord
 from app.reports.filters import DIMENSIONS, ReportFilters
+from app.reports_pages.queries.adoption import patient_paths
 from app.reports_pages.queries.common import (
     SECONDS_PER_DAY,
     STREAM_BATCH,
@@ -98,6 +99,8 @@ class TimingFigures:
     anchors: dict[str, SpanFigures] = field(default_factory=dict)
     slowest: list[SlowRequest] = field(default_factory=list)
     request_rows: Callable[[], Iterator[tuple]] | None = None
+    # Submission to first patient per (request, IRCCS), as in the adoption report.
+    patient_paths: Callable[[], list[tuple]] | None = None
 
 
 def timing_figures(
@@ -128,6 +131,7 @@ def timing_figures(
         cache_seconds,
     )
     figures.request_rows = lambda: request_rows(actor, filters, now)
+    figures.patient_paths = lambda: patient_paths(actor, filters, now)
     return figures
 
 

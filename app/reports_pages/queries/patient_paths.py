@@ -1,0 +1,91 @@
+"""The paths to the first patient (`app.reports.time_to_patient`) of many adoption records at
+once: the one loader the timing report, the adoption report and the public register share.
+
+`paths_of` turns any list of records into paths with one more statement (the stage visits of
+their requests), whatever their number; `app.reports_pages.queries.adoption.patient_paths`
+reads the records of the filtered recommendations a reader may see, the public register
+those of every published recommendation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import StageRecord
+from app.reports.time_to_patient import TimeToPatient, request_segments, time_to_patient
+from app.reports_pages.queries.common import aware
+
+
+@dataclass(frozen=True)
+class _Visit:
+    state: str
+    entered_at: datetime
+    left_at: datetime | None
+    clock_stopped: bool
+
+
+@dataclass(frozen=True)
+class PathRecord:
+    """One adoption record as the paths need it (times as stored; `paths_of` reads them)."""
+
+    request_id: int
+    device: str
+    irccs: str
+    region: str | None
+    published_at: datetime
+    first_use_at: datetime | None
+    procurement_started_at: datetime | None
+
+
+def device_name(trade_name: str | None, model: str | None) -> str:
+    return " ".join(p for p in (trade_name, model) if p)
+
+
+def _visits_of(request_ids: Sequence[int]) -> dict[int, list[_Visit]]:
+    """{request id: its stage visits}: one statement."""
+    visits: dict[int, list[_Visit]] = {}
+    if not request_ids:
+        return visits
+    stages = db.session.execute(
+        select(
+            StageRecord.request_id,
+            StageRecord.state,
+            StageRecord.entered_at,
+            StageRecord.left_at,
+            StageRecord.clock_stopped,
+        ).where(StageRecord.request_id.in_(sorted(set(request_ids))))
+    )
+    for rid, state, entered, left, stopped in stages:
+        visits.setdefault(rid, []).append(_Visit(state, aware(entered), aware(left), stopped))
+    return visits
+
+
+def paths_of(
+    records: Sequence[PathRecord], now: datetime
+) -> list[tuple[PathRecord, TimeToPatient]]:
+    """Each record with its path to the first patient, in the records' order (one statement:
+    the visits of their requests; the segments before the recommendation are worked out once
+    per request)."""
+    visits = _visits_of([r.request_id for r in records])
+    before: dict[int, list] = {}
+    paths = []
+    for record in records:
+        published = aware(record.published_at)
+        if record.request_id not in before:
+            before[record.request_id] = request_segments(
+                visits.get(record.request_id, []), published
+            )
+        path = time_to_patient(
+            before[record.request_id],
+            published,
+            aware(record.procurement_started_at),
+            aware(record.first_use_at),
+            now,
+        )
+        paths.append((record, path))
+    return paths
