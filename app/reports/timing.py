@@ -193,7 +193,9 @@ def _stages_section(figures: TimingFigures, deadlines: dict) -> Section:
         note=_(
             "Gross days: from entering a stage to leaving it (or to now while open). Net days "
             "count the agency's time only: stages waiting for the manufacturer (%(states)s) "
-            "count zero. Over deadline: left, or still open, after the stage's due date.",
+            "count zero, except the days after the manufacturer hands the file back (the "
+            "assessor's days to finalise once the factual-accuracy comments are returned). "
+            "Over deadline: left, or still open, after the stage's due date.",
             states=", ".join(texts.stage_label(s) for s in sorted(CLOCK_STOP_STATES)),
         ),
         empty_text=_("No stage matches these filters."),

@@ -44,7 +44,9 @@ from app.reports_pages.queries.stages import (
     StageFigures,
     breakdown_stage_figures,
     grouped_stage_figures,
+    handed_back_rows,
     overall_stage_figures,
+    with_handed_back_days,
 )
 from app.workflow.facts import BEFORE_RECOMMENDATION, REQUEST, states_where
 from app.workflow.states import CLOCK_STOP_STATES
@@ -177,20 +179,43 @@ def _count_requests(figures: TimingFigures, req, now: datetime) -> int:
 def _stage_figures(figures, filters, req, sql, now, dimensions, method, kept: float) -> None:
     """Overall from the stored durations (two statements) unless a method is asked for; by
     breakdown from histograms of the stored durations (one statement each) or by window or
-    percentile_cont (one statement), see BUCKETS. `kept`: the share of the submitted
-    requests the filters keep."""
+    percentile_cont (one statement), see BUCKETS; then the handed-back parts of the clock
+    stops (one). `kept`: the share of the submitted requests the filters keep."""
     by_histogram = method in (None, INDEXED, BUCKETS)
     breakdown = _breakdown_method(method, sql)
     if not by_histogram:
         figures.stages, figures.stages_by = grouped_stage_figures(
             req, sql, now, dimensions, method, True
         )
-        return
-    figures.stages = overall_stage_figures(filters, req, sql, now, kept)
-    if dimensions and breakdown == BUCKETS:
+    else:
+        figures.stages = overall_stage_figures(filters, req, sql, now, kept)
+    if by_histogram and dimensions and breakdown == BUCKETS:
         figures.stages_by = breakdown_stage_figures(filters, sql, now, dimensions)
-    elif dimensions:
+    elif by_histogram and dimensions:
         _, figures.stages_by = grouped_stage_figures(req, sql, now, dimensions, breakdown, False)
+    _count_handed_back_days(figures, req, sql, now)
+
+
+def _count_handed_back_days(figures, req, sql, now) -> None:
+    """The net days of the clock-stop stages count the parts handed back to the agency side
+    (one statement, only when such a stage has visits)."""
+    if not any(stage.state in CLOCK_STOP_STATES for stage in figures.stages):
+        return
+    rows = handed_back_rows(req, sql, now)
+    state_at, days_at = len(DIMENSIONS), len(DIMENSIONS) + 1
+    overall: dict[str, list[float]] = {}
+    for row in rows:
+        overall.setdefault(row[state_at], []).append(row[days_at])
+    figures.stages = [with_handed_back_days(s, overall.get(s.state, [])) for s in figures.stages]
+    for dimension, groups in figures.stages_by.items():
+        at = DIMENSIONS.index(dimension)
+        by_group: dict[tuple[str, str], list[float]] = {}
+        for row in rows:
+            by_group.setdefault((str(row[at]), row[state_at]), []).append(row[days_at])
+        figures.stages_by[dimension] = [
+            (value, with_handed_back_days(s, by_group.get((str(value), s.state), [])))
+            for value, s in groups
+        ]
 
 
 def _span_figures(figures, filters, req, sql, now, dimensions, method) -> None:
