@@ -47,6 +47,7 @@ from app.public.presenters import (
     feed_entry,
     page_url_for,
 )
+from app.public.rules import published_rules
 from app.reports import texts
 from app.reports.time_to_patient import holder_label
 from app.routing import external_url
@@ -203,6 +204,12 @@ def adoption_csv():
             "Content-Type": "text/csv; charset=utf-8",
         },
     )
+
+
+@bp.get("/rules")
+def rules():
+    """The rules the agency applies: admissibility, prioritisation, deadlines."""
+    return render_template("public/rules.html", rules=published_rules())
 
 
 @bp.get("/register.csv")
