@@ -85,15 +85,26 @@ class AdoptionMap:
 
 @dataclass(frozen=True)
 class _Path:
+    """One IRCCS's path, its figures worked out once (the map reads each several times)."""
+
     irccs_id: int
     region: str | None
-    published_at: datetime
-    path: TimeToPatient
+    reached: bool
+    total: float  # submission to the first patient (or to now)
+    from_publication: float  # the segments from the publication on
+    by_holder: dict[str, float]
 
-    @property
-    def from_publication(self) -> float:
-        """Days from the publication to the first patient: the segments after it."""
-        return sum(s.days for s in self.path.segments if s.start >= self.published_at)
+    @classmethod
+    def of(cls, irccs_id: int, region: str | None, published: datetime, path: TimeToPatient):
+        after = sum(s.days for s in path.segments if s.start >= published)
+        return cls(
+            irccs_id,
+            region,
+            path.reached_patient,
+            path.total_days,
+            after,
+            path.days_by_holder(),
+        )
 
 
 def _median(values: list[float], irccs: int, min_group: int) -> PublicMedian:
@@ -105,7 +116,7 @@ def _median(values: list[float], irccs: int, min_group: int) -> PublicMedian:
 
 
 def _reached(paths: list[_Path]) -> list[_Path]:
-    return [p for p in paths if p.path.reached_patient]
+    return [p for p in paths if p.reached]
 
 
 def _region_figures(region: str | None, paths: list[_Path], min_group: int) -> RegionAdoption:
@@ -115,7 +126,7 @@ def _region_figures(region: str | None, paths: list[_Path], min_group: int) -> R
         region,
         designated=len({p.irccs_id for p in paths}),
         using=irccs_reached,
-        to_patient=_median([p.path.total_days for p in reached], irccs_reached, min_group),
+        to_patient=_median([p.total for p in reached], irccs_reached, min_group),
     )
 
 
@@ -130,21 +141,32 @@ def _by_region(paths: list[_Path], min_group: int) -> tuple[RegionAdoption, ...]
 def _device(head: dict, paths: list[_Path], min_group: int) -> DeviceAdoption:
     reached = _reached(paths)
     n = len(reached)
-    days = [p.path.days_by_holder() for p in reached]
+    days = [p.by_holder for p in reached]
     return DeviceAdoption(
         **head,
         designated=len(paths),
         using=n,
         regions=_by_region(paths, min_group),
-        from_submission=_median([p.path.total_days for p in reached], n, min_group),
+        from_submission=_median([p.total for p in reached], n, min_group),
         from_publication=_median([p.from_publication for p in reached], n, min_group),
         holders=tuple((h, _median([d[h] for d in days], n, min_group)) for h in HOLDERS),
     )
 
 
+def _conditions(request_id: int | None) -> list:
+    """Published positive recommendations in the register (or the one of `request_id`)."""
+    conditions = [
+        Recommendation.published_at.is_not(None),
+        Recommendation.outcome.in_(POSITIVE_OUTCOMES),
+        in_register_clause(),
+    ]
+    if request_id is not None:
+        conditions.append(Recommendation.request_id == request_id)
+    return conditions
+
+
 def _records(request_id: int | None):
-    """The adoption records of the published positive recommendations in the register (or
-    of one), newest recommendation first: one statement."""
+    """Their adoption records, newest recommendation first: one statement."""
     query = (
         select(
             Recommendation.request_id,
@@ -162,16 +184,19 @@ def _records(request_id: int | None):
         .join(Adoption, Adoption.request_id == Recommendation.request_id)
         .join(Organisation, Organisation.id == Adoption.irccs_id)
         .outerjoin(Procurement, Procurement.adoption_id == Adoption.id)
-        .where(
-            Recommendation.published_at.is_not(None),
-            Recommendation.outcome.in_(POSITIVE_OUTCOMES),
-            in_register_clause(),
-        )
+        .where(*_conditions(request_id))
         .order_by(Recommendation.published_at.desc(), Recommendation.request_id, Adoption.id)
     )
-    if request_id is not None:
-        query = query.where(Recommendation.request_id == request_id)
-    return db.session.execute(query).all()
+    return db.session.connection().execute(query).all()
+
+
+def _request_ids(request_id: int | None):
+    """The same recommendations' requests, as a SELECT (their stage visits are read by it)."""
+    return (
+        select(Recommendation.request_id)
+        .join(DeviceRequest, DeviceRequest.id == Recommendation.request_id)
+        .where(*_conditions(request_id))
+    )
 
 
 def _public_device_name(trade_name, model, confidential_fields) -> str:
@@ -198,11 +223,11 @@ def adoption_map(now: datetime, min_group: int, request_id: int | None = None) -
                 "published_at": published,
             }
         records.append((irccs_id, PathRecord(rid, heads[rid]["device"], "", region, *times)))
-    paths = paths_of([record for _irccs, record in records], now)
+    paths = paths_of([record for _irccs, record in records], now, _request_ids(request_id))
     grouped: dict[int, list[_Path]] = defaultdict(list)
     every: list[_Path] = []
     for (irccs_id, _record), (record, path) in zip(records, paths, strict=True):
-        item = _Path(irccs_id, record.region, aware(record.published_at), path)
+        item = _Path.of(irccs_id, record.region, aware(record.published_at), path)
         grouped[record.request_id].append(item)
         every.append(item)
     devices = tuple(_device(heads[rid], grouped[rid], min_group) for rid in heads)

@@ -36,6 +36,7 @@ from app.reports.model import (
     Table,
 )
 from app.reports.stats import share
+from app.reports.time_to_patient import holder_distributions
 from app.reports.time_to_patient_tables import holder_table, path_table
 from app.reports.timing import ReportContext
 from app.reports_pages.queries import (
@@ -387,7 +388,11 @@ def _time_to_patient_section(figures: AdoptionFigures) -> Section:
     """Submission to first patient by stage holder: medians and P90 over the IRCCS that
     reached their first patient, then every (request, IRCCS) path."""
     paths = cache(figures.patient_paths)
-    return Section(_("Time to patient"), [holder_table(paths), path_table(paths, PREVIEW_ROWS)])
+
+    def spreads():
+        return holder_distributions(p[4] for p in paths())
+
+    return Section(_("Time to patient"), [holder_table(spreads), path_table(paths, PREVIEW_ROWS)])
 
 
 def _procurement_table(figures: AdoptionFigures) -> Table:

@@ -1,9 +1,10 @@
 """The time-to-patient tables the timing and adoption reports share: the medians and P90
 per stage holder, and every (request, IRCCS) path.
 
-Both take `paths`, a function returning the (request id, device, IRCCS, region,
-TimeToPatient) tuples of `app.reports_pages.queries.adoption.patient_paths` (cached by the
-caller, so that the two tables read them once).
+`path_table` takes `paths`, a function returning the (request id, device, IRCCS, region,
+TimeToPatient) tuples of `app.reports_pages.queries.adoption.patient_paths`; `holder_table`
+a function returning their `holder_distributions` (the timing report keeps them in the
+figure cache; the adoption report works them out from the paths it lists).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from flask_babel import gettext as _
 
 from app.reports import texts
 from app.reports.model import DAYS, INTEGER, TEXT, Column, Table
-from app.reports.time_to_patient import HOLDERS, holder_distributions, holder_label
+from app.reports.stats import Distribution
+from app.reports.time_to_patient import HOLDERS, holder_label
 
 Paths = Callable[[], list[tuple]]
 
 
-def holder_table(paths: Paths) -> Table:
+def holder_table(distributions: Callable[[], dict[str, Distribution]]) -> Table:
     """Median and P90 days per stage holder over the paths that reached the first patient."""
     return Table(
         "time_to_patient_holders",
@@ -32,7 +34,7 @@ def holder_table(paths: Paths) -> Table:
         ],
         lambda limit=None: (
             [holder_label(holder), spread.count, spread.median, spread.p90]
-            for holder, spread in holder_distributions(p[4] for p in paths()).items()
+            for holder, spread in distributions().items()
         ),
         note=_(
             "Each day from submission to the first patient counted for whoever held the file; "

@@ -420,7 +420,7 @@ def _request_table(figures: TimingFigures) -> Table:
 def _time_to_patient_section(figures: TimingFigures) -> Section:
     """After the recommendation: submission to the first patient by stage holder (the
     adoption report's figures, for the recommendations among the filtered requests)."""
-    return Section(_("Time to patient"), [holder_table(cache(figures.patient_paths))])
+    return Section(_("Time to patient"), [holder_table(cache(figures.time_to_patient))])
 
 
 def timing_report(figures: TimingFigures, deadlines: dict, context: ReportContext) -> Report:
@@ -438,7 +438,7 @@ def timing_report(figures: TimingFigures, deadlines: dict, context: ReportContex
     if figures.request_rows is not None:
         slowest.blocks.append(_request_table(figures))
     sections.append(slowest)
-    if figures.patient_paths is not None:
+    if figures.time_to_patient is not None:
         sections.append(_time_to_patient_section(figures))
     return Report(
         key="timing",

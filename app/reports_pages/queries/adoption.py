@@ -838,14 +838,20 @@ def procurement_rows(actor, filters, now: datetime, limit: int | None = None) ->
         yield (name, region, len(done), ongoing[0], spread.median, spread.p90)
 
 
-def patient_paths(actor, filters, now: datetime) -> list[tuple]:
+def patient_paths(actor, filters, now: datetime, reached_only: bool = False) -> list[tuple]:
     """(request id, device, IRCCS, region, TimeToPatient) for every adoption record of the
-    filtered published positive recommendations, in request (newest first) and IRCCS order:
-    two statements (the records with the start of their procurement, the stage visits). An
-    IRCCS sees only its own."""
+    filtered published positive recommendations (`reached_only`: those with a first patient,
+    all the medians need), in request (newest first) and IRCCS order: two statements (the
+    records with the start of their procurement, the stage visits). An IRCCS sees only its
+    own."""
     sql = current_sql()
     recs = recommendations_cte(filters, sql)
     irccs = aliased(Organisation)
+    conditions = [scope_condition(actor, recs.c.request_id)]
+    if actor is not None and actor.role == "irccs":
+        conditions.append(Adoption.irccs_id == actor.organisation_id)
+    if reached_only:
+        conditions.append(Adoption.first_use_at.is_not(None))
     query = (
         select(
             recs.c.request_id,
@@ -861,13 +867,19 @@ def patient_paths(actor, filters, now: datetime) -> list[tuple]:
         .join(Adoption, Adoption.request_id == recs.c.request_id)
         .join(irccs, irccs.id == Adoption.irccs_id)
         .outerjoin(Procurement, Procurement.adoption_id == Adoption.id)
-        .where(scope_condition(actor, recs.c.request_id))
+        .where(*conditions)
         .order_by(recs.c.request_id.desc(), irccs.name, Adoption.id)
     )
-    if actor is not None and actor.role == "irccs":
-        query = query.where(Adoption.irccs_id == actor.organisation_id)
     records = [
         PathRecord(rid, device_name(name, model), irccs_name, region, *times)
-        for rid, name, model, irccs_name, region, *times in db.session.execute(query)
+        for rid, name, model, irccs_name, region, *times in db.session.connection().execute(query)
     ]
-    return [(r.request_id, r.device, r.irccs, r.region, path) for r, path in paths_of(records, now)]
+    # The visits of the same requests, chosen by the same conditions (no list of ids).
+    ids = (
+        select(recs.c.request_id)
+        .join(Adoption, Adoption.request_id == recs.c.request_id)
+        .where(*conditions)
+    )
+    return [
+        (r.request_id, r.device, r.irccs, r.region, path) for r, path in paths_of(records, now, ids)
+    ]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.extensions import db
 from app.models import StageRecord
@@ -46,32 +46,39 @@ def device_name(trade_name: str | None, model: str | None) -> str:
     return " ".join(p for p in (trade_name, model) if p)
 
 
-def _visits_of(request_ids: Sequence[int]) -> dict[int, list[_Visit]]:
-    """{request id: its stage visits}: one statement."""
+def _visits_of(request_ids: Sequence[int] | Select) -> dict[int, list[_Visit]]:
+    """{request id: its stage visits}: one statement. `request_ids` is a list or a SELECT of
+    ids (many requests: no list of bound parameters, which SQLite caps)."""
     visits: dict[int, list[_Visit]] = {}
-    if not request_ids:
-        return visits
-    stages = db.session.execute(
+    if isinstance(request_ids, Sequence):
+        if not request_ids:
+            return visits
+        request_ids = sorted(set(request_ids))
+    stage = StageRecord.__table__
+    stages = db.session.connection().execute(
         select(
-            StageRecord.request_id,
-            StageRecord.state,
-            StageRecord.entered_at,
-            StageRecord.left_at,
-            StageRecord.clock_stopped,
-        ).where(StageRecord.request_id.in_(sorted(set(request_ids))))
+            stage.c.request_id,
+            stage.c.state,
+            stage.c.entered_at,
+            stage.c.left_at,
+            stage.c.clock_stopped,
+        ).where(stage.c.request_id.in_(request_ids))
     )
+    # The columns' type gives aware UTC datetimes already.
     for rid, state, entered, left, stopped in stages:
-        visits.setdefault(rid, []).append(_Visit(state, aware(entered), aware(left), stopped))
+        visits.setdefault(rid, []).append(_Visit(state, entered, left, stopped))
     return visits
 
 
 def paths_of(
-    records: Sequence[PathRecord], now: datetime
+    records: Sequence[PathRecord], now: datetime, request_ids: Select | None = None
 ) -> list[tuple[PathRecord, TimeToPatient]]:
     """Each record with its path to the first patient, in the records' order (one statement:
-    the visits of their requests; the segments before the recommendation are worked out once
-    per request)."""
-    visits = _visits_of([r.request_id for r in records])
+    the visits of their requests, `request_ids` when given as a SELECT; the segments before
+    the recommendation are worked out once per request)."""
+    if not records:
+        return []
+    visits = _visits_of(request_ids if request_ids is not None else [r.request_id for r in records])
     before: dict[int, list] = {}
     paths = []
     for record in records:

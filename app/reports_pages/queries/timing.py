@@ -22,6 +22,8 @@ from sqlalchemy import (
 from app.extensions import db
 from app.models import DeviceRequest, Organisation, RequestTiming, StageRecord
 from app.reports.filters import DIMENSIONS, ReportFilters
+from app.reports.stats import Distribution
+from app.reports.time_to_patient import holder_distributions
 from app.reports_pages.queries.adoption import patient_paths
 from app.reports_pages.queries.common import (
     SECONDS_PER_DAY,
@@ -101,8 +103,9 @@ class TimingFigures:
     anchors: dict[str, SpanFigures] = field(default_factory=dict)
     slowest: list[SlowRequest] = field(default_factory=list)
     request_rows: Callable[[], Iterator[tuple]] | None = None
-    # Submission to first patient per (request, IRCCS), as in the adoption report.
-    patient_paths: Callable[[], list[tuple]] | None = None
+    # Submission to first patient: median and P90 days per stage holder over the paths that
+    # reached it (the adoption report's paths).
+    time_to_patient: Callable[[], dict[str, Distribution]] | None = None
 
 
 def timing_figures(
@@ -133,8 +136,20 @@ def timing_figures(
         cache_seconds,
     )
     figures.request_rows = lambda: request_rows(actor, filters, now)
-    figures.patient_paths = lambda: patient_paths(actor, filters, now)
+    figures.time_to_patient = lambda: cached(
+        "timing-time-to-patient",
+        (filters, reader),
+        lambda: time_to_patient_figures(actor, filters, now),
+        cache_seconds,
+    )
     return figures
+
+
+def time_to_patient_figures(actor, filters, now: datetime) -> dict[str, Distribution]:
+    """Median and P90 days per stage holder, from the submission to the first patient, over
+    the filtered recommendations' IRCCS that reached it (two statements)."""
+    paths = patient_paths(actor, filters, now, reached_only=True)
+    return holder_distributions(p[4] for p in paths)
 
 
 def timing_aggregates(filters, now, dimensions, method=None) -> TimingFigures:
