@@ -107,3 +107,11 @@ def test_the_filters_apply_to_the_time_to_patient(runner, procured, tmp_path):
     out = _cli(runner, tmp_path, "csv", "--region", "toscana")
     rows = _csv_table(out.read_bytes(), TITLE)
     assert rows[-1] == ["Procurement", "1", "8.0", "8.0"]
+
+
+def test_a_manufacturer_reads_the_figures_of_its_own_devices_only(client, login, procured):
+    login(procured.maker1)
+    page = client.get("/reports/timing?lang=en").get_data(as_text=True)
+    rows = _page_table(page, "time_to_patient_holders")
+    # M1's device A (IRCCS Milano, 25 days of procurement), not M2's device B.
+    assert rows[-1] == ["Procurement", "1", "25.0", "25.0"]
