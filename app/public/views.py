@@ -28,6 +28,7 @@ from app.extensions import db
 from app.forms.consultation import CommentForm
 from app.models.types import utcnow
 from app.public import bp, register
+from app.public.adoption_chart import region_chart
 from app.public.adoption_csv import csv_header as adoption_csv_header
 from app.public.adoption_csv import csv_rows as adoption_csv_rows
 from app.public.adoption_map import (
@@ -190,7 +191,13 @@ def _adoption_map() -> AdoptionMap:
 @bp.get("/adoption")
 def adoption():
     """Adoption of every recommended device by region, and the time to the first patient."""
-    return render_template("public/adoption.html", map=_adoption_map(), **_adoption_labels())
+    figures = _adoption_map()
+    return render_template(
+        "public/adoption.html",
+        map=figures,
+        chart=region_chart(figures),
+        **_adoption_labels(),
+    )
 
 
 @bp.get("/adoption.csv")

@@ -169,6 +169,10 @@ def test_the_adoption_map_lists_every_device_by_region(client, adopted):
     regions = html.split('id="adoption-regions"')[1]
     assert _row(regions, "data-region", "lombardia") == ["Lombardia", "3", "3", "82.0"]
     assert "fewer than 3 IRCCS" in _row(regions, "data-region", "lazio")[3]
+    # The chart of the same figures, with its words.
+    chart = html.split('id="adoption-regions-chart-title"')[1].split("</svg>")[0]
+    assert "IRCCS with a first patient, by region" in chart
+    assert "3 of 3 IRCCS" in chart and "0 of 1 IRCCS" in chart
     _no_secrets(html)
 
 
