@@ -2,8 +2,9 @@
 adoption figures, the aggregate figures, the adoption map (page, CSV), the published rules,
 the CSV download, the Atom feed, and the audit anchors (page, JSON, Atom).
 
-Templates receive only the dicts of `app.public.register` (never a model object), so
-nothing outside the `PUBLIC_FIELDS` allow-list can reach a public page.
+Templates receive only the dicts of `app.public.register` and the plain aggregates of
+`app.public.adoption_map` and `app.public.rules` (never a model object), so nothing outside
+the `PUBLIC_FIELDS` allow-list, and no single IRCCS's figure, can reach a public page.
 """
 
 from __future__ import annotations
