@@ -213,9 +213,7 @@ def _stage_figures(figures, filters, req, sql, now, dimensions, method, kept: fl
 
 def _count_handed_back_days(figures, req, sql, now) -> None:
     """The net days of the clock-stop stages count the parts handed back to the agency side
-    (one statement, only when such a stage has visits)."""
-    if not any(stage.state in CLOCK_STOP_STATES for stage in figures.stages):
-        return
+    (one statement, whatever the data: the page's statements stay constant)."""
     rows = handed_back_rows(req, sql, now)
     state_at, days_at = len(DIMENSIONS), len(DIMENSIONS) + 1
     overall: dict[str, list[float]] = {}
