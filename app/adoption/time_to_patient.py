@@ -37,13 +37,13 @@ def with_path_columns(query, irccs=Organisation):
     region's tariff case (outer joins: one row per record still)."""
     return (
         query.add_columns(
-            Adoption.first_use_at.label("ttp_first_use"),
-            Adoption.decided_at.label("ttp_decided"),
-            Adoption.decline_reason.label("ttp_decline_reason"),
-            Procurement.started_at.label("ttp_procurement_started"),
-            Procurement.award_date.label("ttp_award_date"),
-            Reimbursement.requested_at.label("ttp_tariff_requested"),
-            Reimbursement.decided_at.label("ttp_tariff_decided"),
+            Adoption.first_use_at.label("first_use_at"),
+            Adoption.decided_at.label("decided_at"),
+            Adoption.decline_reason.label("decline_reason"),
+            Procurement.started_at.label("procurement_started_at"),
+            Procurement.award_date.label("award_date"),
+            Reimbursement.requested_at.label("tariff_requested_at"),
+            Reimbursement.decided_at.label("tariff_decided_at"),
         )
         .outerjoin(Procurement, Procurement.adoption_id == Adoption.id)
         .outerjoin(
@@ -59,19 +59,20 @@ def with_path_columns(query, irccs=Organisation):
 def adoption_path(
     before: list[Segment], published: datetime, row, now: datetime, aware=lambda v: v
 ) -> TimeToPatient:
-    """The path of one row of `with_path_columns` (`aware` makes a database moment
-    timezone-aware where the dialect returns it naive)."""
-    started = aware(row.ttp_procurement_started)
+    """The path of one row of `with_path_columns` (or a `PathRecord`, whose fields carry the
+    same names; `aware` makes a database moment timezone-aware where the dialect returns it
+    naive)."""
+    started = aware(row.procurement_started_at)
     # A declined record was decided, never approved: it is never ready for a tariff.
-    approved = aware(row.ttp_decided) if row.ttp_decline_reason is None else None
+    approved = aware(row.decided_at) if row.decline_reason is None else None
     tariff = None
-    if row.ttp_tariff_requested is not None:
+    if row.tariff_requested_at is not None:
         tariff = TariffWait(
-            ready_at=ready_at(approved, started, row.ttp_award_date),
-            requested_at=aware(row.ttp_tariff_requested),
-            decided_at=aware(row.ttp_tariff_decided),
+            ready_at=ready_at(approved, started, row.award_date),
+            requested_at=aware(row.tariff_requested_at),
+            decided_at=aware(row.tariff_decided_at),
         )
-    first_use = aware(row.ttp_first_use)
+    first_use = aware(row.first_use_at)
     return time_to_patient(before, published, started, first_use, now, tariff)
 
 

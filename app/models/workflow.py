@@ -75,6 +75,16 @@ class StageRecord(db.Model):
             sqlite_where=AGENCY_QUEUE,
             postgresql_where=AGENCY_QUEUE,
         ),
+        # The timing report's net days: the parts of clock stops the manufacturer handed back
+        # (clock_stopped false in a clock-stop state: few), found by state and clock.
+        Index(
+            "ix_stage_records_state_clock",
+            "state",
+            "clock_stopped",
+            "request_id",
+            "gross_days",
+            "entered_at",
+        ),
         # A request's open visit (work queue, home page counts), its due date from the index.
         Index(
             "ix_stage_records_open_request",

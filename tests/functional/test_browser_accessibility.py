@@ -116,7 +116,14 @@ def paths(demo) -> dict[str, list[str]]:
         db.session.remove()
     request_pages = [f"/requests/{rid}" for rid in by_state.values() if rid]
     return {
-        None: ["/auth/login", "/register/", f"/register/{published}", "/register/figures"],
+        None: [
+            "/auth/login",
+            "/register/",
+            f"/register/{published}",
+            "/register/figures",
+            "/register/adoption",
+            "/register/rules",
+        ],
         "admin": [
             "/",
             "/admin/users",

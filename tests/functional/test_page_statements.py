@@ -172,3 +172,32 @@ def test_the_region_s_queue_costs_the_same_with_1_or_6_barriers(make, as_user):
     for adoption_id in others:
         _add_barriers(adoption_id, 1, "region")
     assert statements_for(client, "/work/") == few
+
+
+def _recommended_devices(make, devices: int, irccs_each: int) -> int:
+    """Published recommendations in the public register, each adopted by `irccs_each` IRCCS
+    (a region each, every other one with a first patient and a procurement); returns the
+    first request's id."""
+    from tests.functional.test_public_adoption import _adopt, _publish
+    from tests.functional.test_public_register import MAIN_PATH, public_request
+
+    first = None
+    for n in range(devices):
+        request = public_request(make, "adoption_monitoring", path=MAIN_PATH, trade_name=f"D{n}")
+        published = _publish(request)
+        for k in range(irccs_each):
+            days = k + 1 if k % 2 == 0 else None
+            region = ("lombardia", "lazio", "toscana", "veneto", "piemonte")[k % 5]
+            _adopt(make, request, published, region, days, procurement_days=1 if days else None)
+        first = first or request.id
+    db.session.commit()
+    return first
+
+
+@pytest.mark.parametrize("url", ["/register/adoption", "/register/adoption.csv", "detail"])
+def test_the_public_adoption_figures_cost_the_same_for_few_or_many_devices(make, client, url):
+    first = _recommended_devices(make, 1, 3)
+    target = f"/register/{first}" if url == "detail" else url
+    few = statements_for(client, target)
+    _recommended_devices(make, 6, 5)
+    assert statements_for(client, target) == few

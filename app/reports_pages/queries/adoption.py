@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from app.adoption.time_to_patient import adoption_path, with_path_columns
+from app.adoption.time_to_patient import with_path_columns
 from app.domain import roles
 from app.extensions import db
 from app.models import (
@@ -30,12 +30,10 @@ from app.models import (
     DeviceRequest,
     Organisation,
     Procurement,
-    StageRecord,
     UsageReport,
 )
 from app.reports.filters import ReportFilters
 from app.reports.stats import Distribution, distribution
-from app.reports.time_to_patient import request_segments
 from app.reports_pages.queries.common import (
     Sql,
     aware,
@@ -56,6 +54,7 @@ from app.reports_pages.queries.distributions import (
     grouped_distributions,
     median_subquery,
 )
+from app.reports_pages.queries.patient_paths import PathRecord, device_name, paths_of
 from app.workflow.states import ADOPTION_STATES, POSITIVE_OUTCOMES
 
 MONTH_DAYS = 365.25 / 12
@@ -852,61 +851,45 @@ def procurement_rows(actor, filters, now: datetime, limit: int | None = None) ->
         yield (name, region, len(done), ongoing[0], spread.median, spread.p90)
 
 
-@dataclass(frozen=True)
-class _Visit:
-    state: str
-    entered_at: datetime
-    left_at: datetime | None
-    clock_stopped: bool
-
-
-def patient_paths(actor, filters, now: datetime) -> list[tuple]:
+def patient_paths(actor, filters, now: datetime, reached_only: bool = False) -> list[tuple]:
     """(request id, device, IRCCS, region, TimeToPatient) for every adoption record of the
-    filtered recommendations, in request and IRCCS order: two statements (the stage visits,
-    the records with the start of their procurement). An IRCCS sees only its own."""
+    filtered published positive recommendations (`reached_only`: those with a first patient,
+    all the medians need), in request (newest first) and IRCCS order: two statements (the
+    records with their procurement and their region's tariff case, the stage visits). An
+    IRCCS sees only its own."""
     sql = current_sql()
     recs = recommendations_cte(filters, sql)
     irccs = aliased(Organisation)
+    conditions = [scope_condition(actor, recs.c.request_id)]
+    if actor is not None and actor.role == "irccs":
+        conditions.append(Adoption.irccs_id == actor.organisation_id)
+    if reached_only:
+        conditions.append(Adoption.first_use_at.is_not(None))
     query = with_path_columns(
         select(
             recs.c.request_id,
             recs.c.trade_name,
             recs.c.model,
-            recs.c.published_at,
             irccs.name,
             irccs.region,
+            recs.c.published_at,
         )
         .select_from(recs)
         .join(Adoption, Adoption.request_id == recs.c.request_id)
         .join(irccs, irccs.id == Adoption.irccs_id),
         irccs,
     )
-    query = query.where(scope_condition(actor, recs.c.request_id)).order_by(
-        recs.c.request_id.desc(), irccs.name, Adoption.id
+    query = query.where(*conditions).order_by(recs.c.request_id.desc(), irccs.name, Adoption.id)
+    records = [
+        PathRecord(rid, device_name(name, model), irccs_name, region, *times)
+        for rid, name, model, irccs_name, region, *times in db.session.connection().execute(query)
+    ]
+    # The visits of the same requests, chosen by the same conditions (no list of ids).
+    ids = (
+        select(recs.c.request_id)
+        .join(Adoption, Adoption.request_id == recs.c.request_id)
+        .where(*conditions)
     )
-    if actor is not None and actor.role == "irccs":
-        query = query.where(Adoption.irccs_id == actor.organisation_id)
-    records = db.session.execute(query).all()
-    ids = sorted({row[0] for row in records})
-    visits: dict[int, list[_Visit]] = {}
-    if ids:
-        stages = db.session.execute(
-            select(
-                StageRecord.request_id,
-                StageRecord.state,
-                StageRecord.entered_at,
-                StageRecord.left_at,
-                StageRecord.clock_stopped,
-            ).where(StageRecord.request_id.in_(ids))
-        )
-        for rid, state, entered, left, stopped in stages:
-            visits.setdefault(rid, []).append(_Visit(state, aware(entered), aware(left), stopped))
-    paths = []
-    for row in records:
-        rid, name, model, published, irccs_name, region = row[:6]
-        published = aware(published)
-        before = request_segments(visits.get(rid, []), published)
-        path = adoption_path(before, published, row, now, aware)
-        device = " ".join(p for p in (name, model) if p)
-        paths.append((rid, device, irccs_name, region, path))
-    return paths
+    return [
+        (r.request_id, r.device, r.irccs, r.region, path) for r, path in paths_of(records, now, ids)
+    ]

@@ -1,0 +1,240 @@
+"""The public register's adoption figures: for each published recommendation in the register,
+how many designated IRCCS use the device, by region, and how long it took from submission
+(and from publication) to the first patient, by stage holder (issue 13, items 5 and 6).
+
+Aggregates only, never a confidential value: no price, no usage figure, no IRCCS named.
+Counts of designated IRCCS and of those that treated a first patient are shown as they are;
+every median is an aggregate of the IRCCS that reached their first patient and is left out
+when fewer than `REPORT_MIN_GROUP` IRCCS contribute (as `app.domain.redaction.small_group`),
+said as such on the page.
+
+The paths are the reports' (`app.reports_pages.queries.patient_paths.paths_of`): the same
+days as the request page's waterfall and the adoption report's CSV. Two statements whatever
+the number of recommendations and IRCCS (the adoption records, then the stage visits); the
+whole map is kept per data version (`app.reports_pages.queries.cached`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from app.adoption.time_to_patient import with_path_columns
+from app.domain.redaction import public_view
+from app.extensions import db
+from app.models import Adoption, DeviceRequest, Organisation, Recommendation
+from app.public.register import in_register_clause
+from app.reports.stats import distribution
+from app.reports.time_to_patient import HOLDERS, TimeToPatient
+from app.reports_pages.queries import cached
+from app.reports_pages.queries.common import aware
+from app.reports_pages.queries.patient_paths import PathRecord, device_name, paths_of
+from app.workflow.states import POSITIVE_OUTCOMES
+
+
+@dataclass(frozen=True)
+class PublicMedian:
+    """A median number of days over `irccs` IRCCS; `days` is None when there is nothing to
+    show: no IRCCS yet (`irccs` 0), or too few to show publicly (`hidden`)."""
+
+    days: float | None
+    irccs: int
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class RegionAdoption:
+    region: str | None
+    designated: int
+    using: int
+    to_patient: PublicMedian
+
+
+@dataclass(frozen=True)
+class DeviceAdoption:
+    request_id: int
+    device: str
+    outcome: str
+    published_at: datetime
+    designated: int
+    using: int
+    regions: tuple[RegionAdoption, ...]
+    from_submission: PublicMedian
+    from_publication: PublicMedian
+    holders: tuple[tuple[str, PublicMedian], ...]
+
+    def region(self, region: str | None) -> RegionAdoption | None:
+        return next((r for r in self.regions if r.region == region), None)
+
+
+@dataclass(frozen=True)
+class AdoptionMap:
+    devices: tuple[DeviceAdoption, ...]
+    # Per region across the devices: IRCCS designated for at least one device, those that
+    # treated a first patient with at least one, the median over those paths.
+    regions: tuple[RegionAdoption, ...]
+    min_group: int
+
+    @property
+    def region_names(self) -> list[str | None]:
+        return [r.region for r in self.regions]
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One IRCCS's path, its figures worked out once (the map reads each several times)."""
+
+    irccs_id: int
+    region: str | None
+    reached: bool
+    total: float  # submission to the first patient (or to now)
+    from_publication: float  # the segments from the publication on
+    by_holder: dict[str, float]
+
+    @classmethod
+    def of(cls, irccs_id: int, region: str | None, published: datetime, path: TimeToPatient):
+        after = sum(s.days for s in path.segments if s.start >= published)
+        return cls(
+            irccs_id,
+            region,
+            path.reached_patient,
+            path.total_days,
+            after,
+            path.days_by_holder(),
+        )
+
+
+def _median(values: list[float], irccs: int, min_group: int) -> PublicMedian:
+    # The public reads nothing item by item: the rule of `small_group` for any such reader
+    # (its `role=None` is the operator's command line, which reads everything).
+    if 0 < irccs < min_group:
+        return PublicMedian(None, irccs, True)
+    return PublicMedian(distribution(values).median, irccs, False)
+
+
+def _reached(paths: list[_Path]) -> list[_Path]:
+    return [p for p in paths if p.reached]
+
+
+def _region_figures(region: str | None, paths: list[_Path], min_group: int) -> RegionAdoption:
+    reached = _reached(paths)
+    irccs_reached = len({p.irccs_id for p in reached})
+    return RegionAdoption(
+        region,
+        designated=len({p.irccs_id for p in paths}),
+        using=irccs_reached,
+        to_patient=_median([p.total for p in reached], irccs_reached, min_group),
+    )
+
+
+def _by_region(paths: list[_Path], min_group: int) -> tuple[RegionAdoption, ...]:
+    groups: dict[str | None, list[_Path]] = defaultdict(list)
+    for p in paths:
+        groups[p.region].append(p)
+    ordered = sorted(groups, key=lambda r: (r is None, r or ""))
+    return tuple(_region_figures(r, groups[r], min_group) for r in ordered)
+
+
+def _device(head: dict, paths: list[_Path], min_group: int) -> DeviceAdoption:
+    reached = _reached(paths)
+    n = len(reached)
+    days = [p.by_holder for p in reached]
+    return DeviceAdoption(
+        **head,
+        designated=len(paths),
+        using=n,
+        regions=_by_region(paths, min_group),
+        from_submission=_median([p.total for p in reached], n, min_group),
+        from_publication=_median([p.from_publication for p in reached], n, min_group),
+        holders=tuple((h, _median([d[h] for d in days], n, min_group)) for h in HOLDERS),
+    )
+
+
+def _conditions(request_id: int | None) -> list:
+    """Published positive recommendations in the register (or the one of `request_id`)."""
+    conditions = [
+        Recommendation.published_at.is_not(None),
+        Recommendation.outcome.in_(POSITIVE_OUTCOMES),
+        in_register_clause(),
+    ]
+    if request_id is not None:
+        conditions.append(Recommendation.request_id == request_id)
+    return conditions
+
+
+def _records(request_id: int | None):
+    """Their adoption records, newest recommendation first: one statement."""
+    query = with_path_columns(
+        select(
+            Recommendation.request_id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.confidential_fields,
+            Recommendation.outcome,
+            Organisation.id,
+            Organisation.region,
+            Recommendation.published_at,
+        )
+        .join(DeviceRequest, DeviceRequest.id == Recommendation.request_id)
+        .join(Adoption, Adoption.request_id == Recommendation.request_id)
+        .join(Organisation, Organisation.id == Adoption.irccs_id)
+    )
+    query = query.where(*_conditions(request_id)).order_by(
+        Recommendation.published_at.desc(), Recommendation.request_id, Adoption.id
+    )
+    return db.session.connection().execute(query).all()
+
+
+def _request_ids(request_id: int | None):
+    """The same recommendations' requests, as a SELECT (their stage visits are read by it)."""
+    return (
+        select(Recommendation.request_id)
+        .join(DeviceRequest, DeviceRequest.id == Recommendation.request_id)
+        .where(*_conditions(request_id))
+    )
+
+
+def _public_device_name(trade_name, model, confidential_fields) -> str:
+    """The device's name as the register shows it (never a field marked confidential)."""
+    hidden = public_view(SimpleNamespace(confidential_fields=confidential_fields)).hidden_fields
+    return device_name(
+        None if "trade_name" in hidden else trade_name, None if "model" in hidden else model
+    )
+
+
+def adoption_map(now: datetime, min_group: int, request_id: int | None = None) -> AdoptionMap:
+    """The figures of every published recommendation in the register (or of one)."""
+    rows = _records(request_id)
+    heads: dict[int, dict] = {}
+    records = []
+    for rid, trade, model, confidential, outcome, irccs_id, region, *times in rows:
+        if rid not in heads:
+            name = _public_device_name(trade, model, confidential)
+            published = aware(times[0])
+            heads[rid] = {
+                "request_id": rid,
+                "device": name,
+                "outcome": outcome,
+                "published_at": published,
+            }
+        records.append((irccs_id, PathRecord(rid, heads[rid]["device"], "", region, *times)))
+    paths = paths_of([record for _irccs, record in records], now, _request_ids(request_id))
+    grouped: dict[int, list[_Path]] = defaultdict(list)
+    every: list[_Path] = []
+    for (irccs_id, _record), (record, path) in zip(records, paths, strict=True):
+        item = _Path.of(irccs_id, record.region, aware(record.published_at), path)
+        grouped[record.request_id].append(item)
+        every.append(item)
+    devices = tuple(_device(heads[rid], grouped[rid], min_group) for rid in heads)
+    return AdoptionMap(devices, _by_region(every, min_group), min_group)
+
+
+def cached_adoption_map(now: datetime, min_group: int, seconds: float) -> AdoptionMap:
+    """The whole map, kept for `seconds` and dropped as soon as the data changes."""
+    return cached(
+        "public-adoption-map", (min_group,), lambda: adoption_map(now, min_group), seconds
+    )
