@@ -15,6 +15,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from app.adoption.path_store import rebuild_patient_paths
 from app.core.request_timings import refresh_request_timings
 from app.domain.deadlines import left_stage
 from app.domain.vocab import REGIONS, RISK_CLASSES
@@ -235,6 +236,8 @@ def generate(connection, requests: int, seed: int = 7, now: datetime | None = No
                     counts["usage"] += 1
     batch.flush()
     refresh_request_timings(connection=connection)
+    # The paths to the first patient read the visits, records and tariff cases just written.
+    rebuild_patient_paths(connection=connection)
     return counts
 
 

@@ -101,4 +101,6 @@ HOOK_MODULES: list[str] = [
     "app.adoption.designation",
     "app.adoption.barriers",
     "app.reimbursement.service",
+    # Last: it reads what the hooks above write (adoption records, the region's tariff case).
+    "app.adoption.path_store",
 ]

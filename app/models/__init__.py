@@ -31,7 +31,7 @@ from app.models.reuse import DomainReuse, PriorAssessment
 from app.models.safety import SafetyAlert, SafetyThreshold
 from app.models.sessions import UserSession
 from app.models.usage import UsageReport
-from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
+from app.models.workflow import DeadlineSetting, PatientPathRow, RequestTiming, StageRecord
 
 __all__ = [
     "Adoption",
@@ -66,6 +66,7 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "Organisation",
+    "PatientPathRow",
     "PriorAssessment",
     "PriorityScore",
     "PriorityWeight",

@@ -172,3 +172,49 @@ class DeadlineSetting(db.Model):
     # The least time the stage must last (calendar days; 0: none; NULL: the default of
     # `app.domain.deadlines.DEFAULT_MINIMUM_DAYS`), for the states that have one.
     minimum_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class PatientPathRow(db.Model):
+    """The path to the first patient of one adoption record (a read model kept by
+    `app.core.patient_paths` in the transaction of every change that alters it), so that the
+    timing and adoption reports and the public register aggregate stored days instead of
+    rebuilding every path from the stage visits on every reading.
+
+    One row per adoption record of a published recommendation, with what the readers filter
+    on (request, IRCCS, region, publication, first patient). The days, per holder of
+    `app.reports.time_to_patient.HOLDERS` (one column each), the total and the days from the
+    publication are stored for the paths that reached the first patient only: they are fixed
+    from then on. An open path grows with the clock, and every figure the readers aggregate is
+    over reached paths; the one reader that lists open paths (the adoption report's table)
+    works those out live, so that their days are exact to `now`.
+    """
+
+    __tablename__ = "patient_paths"
+    __table_args__ = (
+        Index("ix_patient_paths_request_reached", "request_id", "reached"),
+        CheckConstraint(
+            "reached OR (total_days IS NULL AND from_publication_days IS NULL)",
+            name="open_has_no_days",
+        ),
+    )
+
+    adoption_id: Mapped[int] = mapped_column(
+        ForeignKey("adoptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("device_requests.id", ondelete="CASCADE"), nullable=False
+    )
+    irccs_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
+    region: Mapped[str | None] = mapped_column(String(30))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    first_use_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reached: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    manufacturer_days: Mapped[float | None] = mapped_column(Float)
+    agency_days: Mapped[float | None] = mapped_column(Float)
+    regional_body_days: Mapped[float | None] = mapped_column(Float)
+    committee_days: Mapped[float | None] = mapped_column(Float)
+    irccs_days: Mapped[float | None] = mapped_column(Float)
+    procurement_days: Mapped[float | None] = mapped_column(Float)
+    region_days: Mapped[float | None] = mapped_column(Float)
+    total_days: Mapped[float | None] = mapped_column(Float)
+    from_publication_days: Mapped[float | None] = mapped_column(Float)

@@ -163,6 +163,20 @@ def adoption(fmt, out, user_email, lang, request_id, **filter_values) -> None:
         _write(report, fmt, out)
 
 
+@report_group.command(
+    "rebuild-paths",
+    help="Rewrite the stored paths to the first patient from the data (after a bulk load).",
+)
+@with_appcontext
+def rebuild_paths() -> None:
+    # Imported here: the read model registers transition hooks on import.
+    from app.adoption.path_store import rebuild_patient_paths
+
+    written = rebuild_patient_paths()
+    db.session.commit()
+    click.echo(f"Rewrote {written} paths to the first patient.")
+
+
 @report_group.command("request", help="The record of one request (PDF).")
 @click.argument("request_id", type=int)
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)

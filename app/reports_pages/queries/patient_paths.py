@@ -54,16 +54,18 @@ def device_name(trade_name: str | None, model: str | None) -> str:
     return " ".join(p for p in (trade_name, model) if p)
 
 
-def _visits_of(request_ids: Sequence[int] | Select) -> dict[int, list[_Visit]]:
-    """{request id: its stage visits}: one statement. `request_ids` is a list or a SELECT of
-    ids (many requests: no list of bound parameters, which SQLite caps)."""
+def _visits_of(request_ids: Sequence[int] | Select, connection=None) -> dict[int, list[_Visit]]:
+    """{request id: its stage visits}: one statement (on the session, or a Core
+    `connection`). `request_ids` is a list or a SELECT of ids (many requests: no list of
+    bound parameters, which SQLite caps)."""
     visits: dict[int, list[_Visit]] = {}
     if isinstance(request_ids, Sequence):
         if not request_ids:
             return visits
         request_ids = sorted(set(request_ids))
     stage = StageRecord.__table__
-    stages = db.session.connection().execute(
+    connection = connection if connection is not None else db.session.connection()
+    stages = connection.execute(
         select(
             stage.c.request_id,
             stage.c.state,
@@ -79,14 +81,19 @@ def _visits_of(request_ids: Sequence[int] | Select) -> dict[int, list[_Visit]]:
 
 
 def paths_of(
-    records: Sequence[PathRecord], now: datetime, request_ids: Select | None = None
+    records: Sequence[PathRecord],
+    now: datetime,
+    request_ids: Select | None = None,
+    connection=None,
 ) -> list[tuple[PathRecord, TimeToPatient]]:
     """Each record with its path to the first patient, in the records' order (one statement:
     the visits of their requests, `request_ids` when given as a SELECT; the segments before
     the recommendation are worked out once per request)."""
     if not records:
         return []
-    visits = _visits_of(request_ids if request_ids is not None else [r.request_id for r in records])
+    visits = _visits_of(
+        request_ids if request_ids is not None else [r.request_id for r in records], connection
+    )
     before: dict[int, list] = {}
     paths = []
     for record in records:
