@@ -40,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from app.core.audit import record_audit
+from app.adoption.path_store import rebuild_patient_paths
 from app.core.request_timings import refresh_request_timings
 from app.domain.deadlines import DeadlineRule, due_at
 from app.models import Adoption, Recommendation, StageRecord, UsageReport
@@ -350,6 +351,8 @@ def build_history(make, session, *, with_audit: bool = True) -> History:
     # The workflow keeps each request's spans after every stage change; written directly,
     # the history has them computed once (as `flask db upgrade` does for existing data).
     refresh_request_timings()
+    # And the paths to the first patient (`flask report rebuild-paths`).
+    rebuild_patient_paths()
     return History(
         agency_org,
         body_l,

@@ -40,7 +40,7 @@ from app.workflow.definitions import (
 )
 
 # One column per holder, named after it.
-HOLDER_COLUMNS = {holder: f"{holder}_days" for holder in HOLDERS}
+HOLDER_COLUMNS = {holder: PatientPathRow.days_column(holder).key for holder in HOLDERS}
 # Rows written per INSERT when rebuilding everything (bounded memory, few round trips).
 BATCH = 5000
 
@@ -111,10 +111,17 @@ def _rows(connection, request_ids: list[int] | None) -> list[dict]:
     ]
 
 
+def _flushed_session():
+    """The session's connection, with the session's pending changes written (the paths are
+    read with Core statements, which do not flush)."""
+    db.session.flush()
+    return db.session.connection()
+
+
 def refresh_patient_paths(request_ids: Iterable[int], connection=None) -> None:
     """Rewrite the rows of the adoption records of `request_ids` (three statements at most:
     the records, their visits, then the delete and the insert)."""
-    connection = connection if connection is not None else db.session.connection()
+    connection = connection if connection is not None else _flushed_session()
     chosen = sorted(set(request_ids))
     table = PatientPathRow.__table__
     rows = _rows(connection, chosen)
@@ -125,7 +132,7 @@ def refresh_patient_paths(request_ids: Iterable[int], connection=None) -> None:
 
 def rebuild_patient_paths(connection=None) -> int:
     """Rewrite every row from the data; returns how many were written."""
-    connection = connection if connection is not None else db.session.connection()
+    connection = connection if connection is not None else _flushed_session()
     table = PatientPathRow.__table__
     rows = _rows(connection, None)
     connection.execute(delete(table))
@@ -137,7 +144,6 @@ def rebuild_patient_paths(connection=None) -> int:
 @after("request", *_triggers(REQUEST_WORKFLOW))
 def keep_request_paths(request, spec, actor, now, data, entry) -> None:
     """Publication (and republication after a reassessment) and designated centres."""
-    db.session.flush()
     refresh_patient_paths([request.id])
 
 
@@ -145,12 +151,10 @@ def keep_request_paths(request, spec, actor, now, data, entry) -> None:
 def keep_adoption_paths(adoption, spec, actor, now, data, entry) -> None:
     """Each step of a record, its procurement and award, its first patient, and the opening
     of its region's tariff case (which changes the path of every IRCCS of that region)."""
-    db.session.flush()
     refresh_patient_paths([adoption.request_id])
 
 
 @after("reimbursement", *_triggers(REIMBURSEMENT_WORKFLOW))
 def keep_tariff_paths(case, spec, actor, now, data, entry) -> None:
     """The region's decision ends its days on the paths of its IRCCS."""
-    db.session.flush()
     refresh_patient_paths([case.request_id])

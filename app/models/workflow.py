@@ -218,3 +218,8 @@ class PatientPathRow(db.Model):
     region_days: Mapped[float | None] = mapped_column(Float)
     total_days: Mapped[float | None] = mapped_column(Float)
     from_publication_days: Mapped[float | None] = mapped_column(Float)
+
+    @classmethod
+    def days_column(cls, holder: str):
+        """The column of one holder's days (`HOLDERS` name + "_days")."""
+        return getattr(cls, f"{holder}_days")

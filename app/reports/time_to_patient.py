@@ -101,6 +101,20 @@ class TimeToPatient:
         return sum(segment.days for segment in self.segments)
 
 
+@dataclass(frozen=True)
+class StoredPath:
+    """A path that reached the first patient, as the read model keeps it (`patient_paths`):
+    its days per holder and its total, read like a `TimeToPatient` by the report tables and
+    `holder_distributions` (no segments: they are not stored)."""
+
+    days: dict[str, float]
+    total_days: float
+    reached_patient: bool = True
+
+    def days_by_holder(self) -> dict[str, float]:
+        return self.days
+
+
 def stage_holder(state: str, clock_stopped: bool) -> str:
     """Who held the file during a visit of a request state before the recommendation."""
     if clock_stopped:

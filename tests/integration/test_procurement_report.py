@@ -14,6 +14,7 @@ import pypdf
 import pytest
 from sqlalchemy import select
 
+from app.adoption.path_store import rebuild_patient_paths
 from app.extensions import db
 from app.models import Adoption, Procurement
 from app.reports.time_to_patient import HOLDERS
@@ -45,6 +46,8 @@ def procured(history):
     record(history.b, history.i3, 8, awarded_price=PRICE)
     ongoing = record(history.b, history.i1, 12)
     ongoing.state = "procurement"
+    # Written directly: the stored paths rebuilt, as after a bulk load.
+    rebuild_patient_paths()
     db.session.commit()
     return history
 

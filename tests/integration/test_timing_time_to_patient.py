@@ -14,6 +14,7 @@ import pypdf
 import pytest
 from sqlalchemy import select
 
+from app.adoption.path_store import rebuild_patient_paths
 from app.extensions import db
 from app.models import Adoption, Procurement
 from app.reports_pages import queries as report_queries
@@ -38,6 +39,8 @@ def procured(history):
         ).one()
         started = adoption.first_use_at - timedelta(days=days)
         db.session.add(Procurement(adoption=adoption, route="direct", started_at=started))
+    # Written directly: the stored paths rebuilt, as after a bulk load.
+    rebuild_patient_paths()
     db.session.commit()
     return history
 

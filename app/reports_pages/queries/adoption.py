@@ -18,6 +18,7 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.orm import aliased
@@ -29,11 +30,13 @@ from app.models import (
     Adoption,
     DeviceRequest,
     Organisation,
+    PatientPathRow,
     Procurement,
     UsageReport,
 )
 from app.reports.filters import ReportFilters
 from app.reports.stats import Distribution, distribution
+from app.reports.time_to_patient import HOLDERS, StoredPath
 from app.reports_pages.queries.common import (
     Sql,
     aware,
@@ -852,19 +855,22 @@ def procurement_rows(actor, filters, now: datetime, limit: int | None = None) ->
 
 
 def patient_paths(actor, filters, now: datetime, reached_only: bool = False) -> list[tuple]:
-    """(request id, device, IRCCS, region, TimeToPatient) for every adoption record of the
-    filtered published positive recommendations (`reached_only`: those with a first patient,
-    all the medians need), in request (newest first) and IRCCS order: two statements (the
-    records with their procurement and their region's tariff case, the stage visits). An
-    IRCCS sees only its own."""
+    """(request id, device, IRCCS, region, path) for every adoption record of the filtered
+    published positive recommendations (`reached_only`: those with a first patient, all the
+    medians need), in request (newest first) and IRCCS order. An IRCCS sees only its own.
+
+    The paths that reached the first patient come from the read model (`patient_paths`,
+    `StoredPath`); the open ones grow with `now` and are worked out live (`paths_of`, one
+    more statement: their requests' visits), as is any record the read model lacks."""
     sql = current_sql()
     recs = recommendations_cte(filters, sql)
     irccs = aliased(Organisation)
     conditions = [scope_condition(actor, recs.c.request_id)]
     if actor is not None and actor.role == "irccs":
         conditions.append(Adoption.irccs_id == actor.organisation_id)
+    stored = PatientPathRow
     if reached_only:
-        conditions.append(Adoption.first_use_at.is_not(None))
+        conditions.append(stored.reached.is_(True))
     query = with_path_columns(
         select(
             recs.c.request_id,
@@ -872,24 +878,48 @@ def patient_paths(actor, filters, now: datetime, reached_only: bool = False) -> 
             recs.c.model,
             irccs.name,
             irccs.region,
+            stored.reached,
+            stored.total_days,
+            *[stored.days_column(holder) for holder in HOLDERS],
             recs.c.published_at,
         )
         .select_from(recs)
         .join(Adoption, Adoption.request_id == recs.c.request_id)
-        .join(irccs, irccs.id == Adoption.irccs_id),
+        .join(irccs, irccs.id == Adoption.irccs_id)
+        .outerjoin(stored, stored.adoption_id == Adoption.id),
         irccs,
     )
     query = query.where(*conditions).order_by(recs.c.request_id.desc(), irccs.name, Adoption.id)
-    records = [
-        PathRecord(rid, device_name(name, model), irccs_name, region, *times)
-        for rid, name, model, irccs_name, region, *times in db.session.connection().execute(query)
-    ]
-    # The visits of the same requests, chosen by the same conditions (no list of ids).
-    ids = (
-        select(recs.c.request_id)
-        .join(Adoption, Adoption.request_id == recs.c.request_id)
-        .where(*conditions)
-    )
-    return [
-        (r.request_id, r.device, r.irccs, r.region, path) for r, path in paths_of(records, now, ids)
-    ]
+    result: list[tuple] = []
+    live: list[tuple[int, PathRecord]] = []
+    for (
+        rid,
+        name,
+        model,
+        irccs_name,
+        region,
+        reached,
+        total,
+        *rest,
+    ) in db.session.connection().execute(query):
+        holder_days, times = rest[: len(HOLDERS)], rest[len(HOLDERS) :]
+        device = device_name(name, model)
+        if reached:
+            path = StoredPath(dict(zip(HOLDERS, holder_days, strict=True)), total)
+            result.append((rid, device, irccs_name, region, path))
+        else:
+            # Its place, filled below with the live path.
+            live.append((len(result), PathRecord(rid, device, irccs_name, region, *times)))
+            result.append(())
+    if live:
+        # The visits of the requests with an open path only, chosen by the same conditions.
+        ids = (
+            select(recs.c.request_id)
+            .join(Adoption, Adoption.request_id == recs.c.request_id)
+            .outerjoin(stored, stored.adoption_id == Adoption.id)
+            .where(*conditions, or_(stored.reached.is_(None), stored.reached.is_(False)))
+        )
+        paths = paths_of([record for _i, record in live], now, ids)
+        for (index, _record), (r, path) in zip(live, paths, strict=True):
+            result[index] = (r.request_id, r.device, r.irccs, r.region, path)
+    return result

@@ -147,7 +147,8 @@ def timing_figures(
 
 def time_to_patient_figures(actor, filters, now: datetime) -> dict[str, Distribution]:
     """Median and P90 days per stage holder, from the submission to the first patient, over
-    the filtered recommendations' IRCCS that reached it (two statements)."""
+    the filtered recommendations' IRCCS that reached it (one statement: the read model's
+    reached paths)."""
     paths = patient_paths(actor, filters, now, reached_only=True)
     return holder_distributions(p[4] for p in paths)
 
