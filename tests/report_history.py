@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from app.core.audit import record_audit
 from app.adoption.path_store import rebuild_patient_paths
+from app.core.audit import record_audit
 from app.core.request_timings import refresh_request_timings
 from app.domain.deadlines import DeadlineRule, due_at
 from app.models import Adoption, Recommendation, StageRecord, UsageReport
