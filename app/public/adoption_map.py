@@ -8,10 +8,10 @@ every median is an aggregate of the IRCCS that reached their first patient and i
 when fewer than `REPORT_MIN_GROUP` IRCCS contribute (as `app.domain.redaction.small_group`),
 said as such on the page.
 
-The paths are the reports' (`app.reports_pages.queries.patient_paths.paths_of`): the same
-days as the request page's waterfall and the adoption report's CSV. Two statements whatever
-the number of recommendations and IRCCS (the adoption records, then the stage visits); the
-whole map is kept per data version (`app.reports_pages.queries.cached`).
+The paths are the reports' read model (`patient_paths`, kept by `app.adoption.path_store`
+from `paths_of`): the same days as the request page's waterfall and the adoption report's
+CSV. One statement whatever the number of recommendations and IRCCS; the whole map is kept
+per data version (`app.reports_pages.queries.cached`).
 """
 
 from __future__ import annotations
@@ -23,16 +23,15 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from app.adoption.time_to_patient import with_path_columns
 from app.domain.redaction import public_view
 from app.extensions import db
-from app.models import Adoption, DeviceRequest, Organisation, Recommendation
+from app.models import Adoption, DeviceRequest, Organisation, PatientPathRow, Recommendation
 from app.public.register import in_register_clause
 from app.reports.stats import distribution
-from app.reports.time_to_patient import HOLDERS, TimeToPatient
+from app.reports.time_to_patient import HOLDERS
 from app.reports_pages.queries import cached
 from app.reports_pages.queries.common import aware
-from app.reports_pages.queries.patient_paths import PathRecord, device_name, paths_of
+from app.reports_pages.queries.patient_paths import device_name
 from app.workflow.states import POSITIVE_OUTCOMES
 
 
@@ -86,26 +85,15 @@ class AdoptionMap:
 
 @dataclass(frozen=True)
 class _Path:
-    """One IRCCS's path, its figures worked out once (the map reads each several times)."""
+    """One IRCCS's path as the read model stores it (days only once it reached the first
+    patient)."""
 
     irccs_id: int
     region: str | None
     reached: bool
-    total: float  # submission to the first patient (or to now)
-    from_publication: float  # the segments from the publication on
-    by_holder: dict[str, float]
-
-    @classmethod
-    def of(cls, irccs_id: int, region: str | None, published: datetime, path: TimeToPatient):
-        after = sum(s.days for s in path.segments if s.start >= published)
-        return cls(
-            irccs_id,
-            region,
-            path.reached_patient,
-            path.total_days,
-            after,
-            path.days_by_holder(),
-        )
+    total: float | None  # submission to the first patient (None: not reached yet)
+    from_publication: float | None  # the segments from the publication on
+    by_holder: dict[str, float | None]
 
 
 def _median(values: list[float], irccs: int, min_group: int) -> PublicMedian:
@@ -167,35 +155,34 @@ def _conditions(request_id: int | None) -> list:
 
 
 def _records(request_id: int | None):
-    """Their adoption records, newest recommendation first: one statement."""
-    query = with_path_columns(
+    """Their adoption records with the stored figures of their paths (`patient_paths`), newest
+    recommendation first: one statement. An open path needs no days here (the map counts it
+    as designated; every median is over reached paths)."""
+    stored = PatientPathRow
+    query = (
         select(
             Recommendation.request_id,
             DeviceRequest.trade_name,
             DeviceRequest.model,
             DeviceRequest.confidential_fields,
             Recommendation.outcome,
+            Recommendation.published_at,
             Organisation.id,
             Organisation.region,
-            Recommendation.published_at,
+            stored.reached,
+            stored.total_days,
+            stored.from_publication_days,
+            *[stored.days_column(holder) for holder in HOLDERS],
         )
         .join(DeviceRequest, DeviceRequest.id == Recommendation.request_id)
         .join(Adoption, Adoption.request_id == Recommendation.request_id)
         .join(Organisation, Organisation.id == Adoption.irccs_id)
+        .outerjoin(stored, stored.adoption_id == Adoption.id)
     )
     query = query.where(*_conditions(request_id)).order_by(
         Recommendation.published_at.desc(), Recommendation.request_id, Adoption.id
     )
     return db.session.connection().execute(query).all()
-
-
-def _request_ids(request_id: int | None):
-    """The same recommendations' requests, as a SELECT (their stage visits are read by it)."""
-    return (
-        select(Recommendation.request_id)
-        .join(DeviceRequest, DeviceRequest.id == Recommendation.request_id)
-        .where(*_conditions(request_id))
-    )
 
 
 def _public_device_name(trade_name, model, confidential_fields) -> str:
@@ -207,27 +194,24 @@ def _public_device_name(trade_name, model, confidential_fields) -> str:
 
 
 def adoption_map(now: datetime, min_group: int, request_id: int | None = None) -> AdoptionMap:
-    """The figures of every published recommendation in the register (or of one)."""
-    rows = _records(request_id)
+    """The figures of every published recommendation in the register (or of one): one
+    statement over the read model of the paths; `now` is not needed (reached paths only)."""
     heads: dict[int, dict] = {}
-    records = []
-    for rid, trade, model, confidential, outcome, irccs_id, region, *times in rows:
-        if rid not in heads:
-            name = _public_device_name(trade, model, confidential)
-            published = aware(times[0])
-            heads[rid] = {
-                "request_id": rid,
-                "device": name,
-                "outcome": outcome,
-                "published_at": published,
-            }
-        records.append((irccs_id, PathRecord(rid, heads[rid]["device"], "", region, *times)))
-    paths = paths_of([record for _irccs, record in records], now, _request_ids(request_id))
     grouped: dict[int, list[_Path]] = defaultdict(list)
     every: list[_Path] = []
-    for (irccs_id, _record), (record, path) in zip(records, paths, strict=True):
-        item = _Path.of(irccs_id, record.region, aware(record.published_at), path)
-        grouped[record.request_id].append(item)
+    for row in _records(request_id):
+        rid, trade, model, confidential, outcome, published = row[:6]
+        irccs_id, region, reached, total, after, *days = row[6:]
+        if rid not in heads:
+            heads[rid] = {
+                "request_id": rid,
+                "device": _public_device_name(trade, model, confidential),
+                "outcome": outcome,
+                "published_at": aware(published),
+            }
+        by_holder = dict(zip(HOLDERS, days, strict=True))
+        item = _Path(irccs_id, region, bool(reached), total, after, by_holder)
+        grouped[rid].append(item)
         every.append(item)
     devices = tuple(_device(heads[rid], grouped[rid], min_group) for rid in heads)
     return AdoptionMap(devices, _by_region(every, min_group), min_group)

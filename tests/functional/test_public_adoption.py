@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 
+from app.adoption.path_store import rebuild_patient_paths
 from app.extensions import db
 from app.models import Adoption, Procurement, Recommendation, UsageReport
 from app.models.types import utcnow
@@ -83,6 +84,8 @@ def _adopt(make, request, published, region, first_use_days=None, procurement_da
                 procedures=SECRET_UNITS,
             )
         )
+    # Written directly, not through the workflow: the stored paths rebuilt (as after a load).
+    rebuild_patient_paths()
     return adoption
 
 
