@@ -176,7 +176,7 @@ class DeadlineSetting(db.Model):
 
 class PatientPathRow(db.Model):
     """The path to the first patient of one adoption record (a read model kept by
-    `app.core.patient_paths` in the transaction of every change that alters it), so that the
+    `app.adoption.path_store` in the transaction of every change that alters it), so that the
     timing and adoption reports and the public register aggregate stored days instead of
     rebuilding every path from the stage visits on every reading.
 

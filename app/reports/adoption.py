@@ -387,11 +387,13 @@ def _per_recommendation(
 
 def _time_to_patient_section(figures: AdoptionFigures) -> Section:
     """Submission to first patient by stage holder: medians and P90 over the IRCCS that
-    reached their first patient, then every (request, IRCCS) path."""
-    paths = cache(figures.patient_paths)
+    reached their first patient (the stored paths only), then every (request, IRCCS) path
+    (a preview reads only the rows it shows)."""
+    paths = figures.patient_paths
 
+    @cache
     def spreads():
-        return holder_distributions(p[4] for p in paths())
+        return holder_distributions(p[4] for p in paths(reached_only=True))
 
     return Section(_("Time to patient"), [holder_table(spreads), path_table(paths, PREVIEW_ROWS)])
 

@@ -1,8 +1,9 @@
 """The time-to-patient tables the timing and adoption reports share: the medians and P90
 per stage holder, and every (request, IRCCS) path.
 
-`path_table` takes `paths`, a function returning the (request id, device, IRCCS, region,
-TimeToPatient) tuples of `app.reports_pages.queries.adoption.patient_paths`; `holder_table`
+`path_table` takes `paths`, a function returning the first `limit` (all: None) of the
+(request id, device, IRCCS, region, path) tuples of
+`app.reports_pages.queries.adoption.patient_paths`; `holder_table`
 a function returning their `holder_distributions` (the timing report keeps them in the
 figure cache; the adoption report works them out from the paths it lists).
 """
@@ -18,7 +19,7 @@ from app.reports.model import DAYS, INTEGER, TEXT, Column, Table
 from app.reports.stats import Distribution
 from app.reports.time_to_patient import HOLDERS, holder_label
 
-Paths = Callable[[], list[tuple]]
+Paths = Callable[..., list[tuple]]
 
 
 def holder_table(distributions: Callable[[], dict[str, Distribution]]) -> Table:
@@ -68,7 +69,7 @@ def path_table(paths: Paths, preview_rows: int) -> Table:
                 *[path.days_by_holder()[h] for h in HOLDERS],
                 path.total_days,
             ]
-            for rid, device, irccs, region, path in paths()[:limit]
+            for rid, device, irccs, region, path in paths(limit=limit)
         ),
         empty_text=_("No IRCCS adoption record."),
         preview_limit=preview_rows,

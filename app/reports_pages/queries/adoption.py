@@ -156,7 +156,8 @@ class AdoptionFigures:
     own_rows: Callable[[int | None], Iterator[tuple]] | None = None
     procurement_rows: Callable[[int | None], Iterator[tuple]] | None = None
     # Submission to first patient per (request, IRCCS): (id, device, IRCCS, region, path).
-    patient_paths: Callable[[], list[tuple]] | None = None
+    # patient_paths(limit=None, reached_only=False): see `patient_paths`.
+    patient_paths: Callable[..., list[tuple]] | None = None
     # Adoption barriers per region and kind (`app.reports_pages.queries.barriers`).
     barrier_rows: Callable[[int | None], Iterator[tuple]] | None = None
 
@@ -285,7 +286,9 @@ def adoption_figures(
         not_started_rows=preview(
             "not-started", lambda limit=None: not_started_rows(actor, filters, now, limit)
         ),
-        patient_paths=lambda: patient_paths(actor, filters, now),
+        patient_paths=lambda limit=None, reached_only=False: patient_paths(
+            actor, filters, now, reached_only, limit
+        ),
         procurement_rows=preview(
             "procurement", lambda limit=None: procurement_rows(actor, filters, now, limit)
         ),
@@ -854,14 +857,17 @@ def procurement_rows(actor, filters, now: datetime, limit: int | None = None) ->
         yield (name, region, len(done), ongoing[0], spread.median, spread.p90)
 
 
-def patient_paths(actor, filters, now: datetime, reached_only: bool = False) -> list[tuple]:
+def patient_paths(
+    actor, filters, now: datetime, reached_only: bool = False, limit: int | None = None
+) -> list[tuple]:
     """(request id, device, IRCCS, region, path) for every adoption record of the filtered
     published positive recommendations (`reached_only`: those with a first patient, all the
     medians need), in request (newest first) and IRCCS order. An IRCCS sees only its own.
 
     The paths that reached the first patient come from the read model (`patient_paths`,
     `StoredPath`); the open ones grow with `now` and are worked out live (`paths_of`, one
-    more statement: their requests' visits), as is any record the read model lacks."""
+    more statement: their requests' visits), as is any record the read model lacks. With a
+    `limit`, only the first `limit` records are read, and only their requests' visits."""
     sql = current_sql()
     recs = recommendations_cte(filters, sql)
     irccs = aliased(Organisation)
@@ -890,6 +896,8 @@ def patient_paths(actor, filters, now: datetime, reached_only: bool = False) -> 
         irccs,
     )
     query = query.where(*conditions).order_by(recs.c.request_id.desc(), irccs.name, Adoption.id)
+    if limit is not None:
+        query = query.limit(limit)
     result: list[tuple] = []
     live: list[tuple[int, PathRecord]] = []
     for (
@@ -919,6 +927,8 @@ def patient_paths(actor, filters, now: datetime, reached_only: bool = False) -> 
             .outerjoin(stored, stored.adoption_id == Adoption.id)
             .where(*conditions, or_(stored.reached.is_(None), stored.reached.is_(False)))
         )
+        if limit is not None:  # a page's preview: the few requests it shows
+            ids = [record.request_id for _i, record in live]
         paths = paths_of([record for _i, record in live], now, ids)
         for (index, _record), (r, path) in zip(live, paths, strict=True):
             result[index] = (r.request_id, r.device, r.irccs, r.region, path)

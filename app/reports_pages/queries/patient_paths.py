@@ -83,11 +83,11 @@ def _visits_of(request_ids: Sequence[int] | Select, connection=None) -> dict[int
 def paths_of(
     records: Sequence[PathRecord],
     now: datetime,
-    request_ids: Select | None = None,
+    request_ids: Select | Sequence[int] | None = None,
     connection=None,
 ) -> list[tuple[PathRecord, TimeToPatient]]:
     """Each record with its path to the first patient, in the records' order (one statement:
-    the visits of their requests, `request_ids` when given as a SELECT; the segments before
+    the visits of their requests, `request_ids` when given (a SELECT or a list); the segments before
     the recommendation are worked out once per request)."""
     if not records:
         return []
