@@ -37,7 +37,6 @@ from app.reports.model import (
     Table,
 )
 from app.reports.stats import share
-from app.reports.time_to_patient import holder_distributions
 from app.reports.time_to_patient_tables import holder_table, path_table
 from app.reports.timing import ReportContext
 from app.reports_pages.queries import (
@@ -389,13 +388,11 @@ def _time_to_patient_section(figures: AdoptionFigures) -> Section:
     """Submission to first patient by stage holder: medians and P90 over the IRCCS that
     reached their first patient (the stored paths only), then every (request, IRCCS) path
     (a preview reads only the rows it shows)."""
-    paths = figures.patient_paths
-
-    @cache
-    def spreads():
-        return holder_distributions(p[4] for p in paths(reached_only=True))
-
-    return Section(_("Time to patient"), [holder_table(spreads), path_table(paths, PREVIEW_ROWS)])
+    spreads = cache(figures.patient_path_spreads)
+    return Section(
+        _("Time to patient"),
+        [holder_table(spreads), path_table(figures.patient_paths, PREVIEW_ROWS)],
+    )
 
 
 def _procurement_table(figures: AdoptionFigures) -> Table:

@@ -35,7 +35,7 @@ from app.models import (
     UsageReport,
 )
 from app.reports.filters import ReportFilters
-from app.reports.stats import Distribution, distribution
+from app.reports.stats import EMPTY, Distribution, distribution
 from app.reports.time_to_patient import HOLDERS, StoredPath
 from app.reports_pages.queries.common import (
     Sql,
@@ -158,6 +158,8 @@ class AdoptionFigures:
     # Submission to first patient per (request, IRCCS): (id, device, IRCCS, region, path).
     # patient_paths(limit=None, reached_only=False): see `patient_paths`.
     patient_paths: Callable[..., list[tuple]] | None = None
+    # Median and P90 days per stage holder over the stored reached paths.
+    patient_path_spreads: Callable[[], dict[str, Distribution]] | None = None
     # Adoption barriers per region and kind (`app.reports_pages.queries.barriers`).
     barrier_rows: Callable[[int | None], Iterator[tuple]] | None = None
 
@@ -289,6 +291,7 @@ def adoption_figures(
         patient_paths=lambda limit=None, reached_only=False: patient_paths(
             actor, filters, now, reached_only, limit
         ),
+        patient_path_spreads=lambda: holder_spreads(actor, filters),
         procurement_rows=preview(
             "procurement", lambda limit=None: procurement_rows(actor, filters, now, limit)
         ),
@@ -933,3 +936,28 @@ def patient_paths(
         for (index, _record), (r, path) in zip(live, paths, strict=True):
             result[index] = (r.request_id, r.device, r.irccs, r.region, path)
     return result
+
+
+def holder_spreads(actor, filters, method: str | None = None) -> dict[str, Distribution]:
+    """Median and P90 days per stage holder over the stored paths of the filtered
+    recommendations that reached the first patient (`holder_distributions` of the same paths,
+    without building them): one statement over the read model, the percentiles computed by
+    the database (`grouped_distributions`; `method` as there). An IRCCS sees only its own."""
+    recs = recommendations_cte(filters, current_sql())
+    stored = PatientPathRow
+    columns = [stored.days_column(holder) for holder in HOLDERS]
+    query = (
+        select(*columns)
+        .select_from(recs)
+        .join(stored, stored.request_id == recs.c.request_id)
+        .where(scope_condition(actor, recs.c.request_id), stored.reached.is_(True))
+    )
+    if actor is not None and actor.role == "irccs":
+        query = query.where(stored.irccs_id == actor.organisation_id)
+    source = query.cte("reached_paths")
+    branches = [Branch(column.key) for column in columns]
+    figures = grouped_distributions(source, branches, method)
+    return {
+        holder: figures[(index, ())].distribution if (index, ()) in figures else EMPTY
+        for index, holder in enumerate(HOLDERS)
+    }

@@ -23,8 +23,7 @@ from app.extensions import db
 from app.models import DeviceRequest, Organisation, RequestTiming, StageRecord
 from app.reports.filters import DIMENSIONS, ReportFilters
 from app.reports.stats import Distribution
-from app.reports.time_to_patient import holder_distributions
-from app.reports_pages.queries.adoption import patient_paths
+from app.reports_pages.queries.adoption import holder_spreads
 from app.reports_pages.queries.common import (
     SECONDS_PER_DAY,
     STREAM_BATCH,
@@ -147,10 +146,9 @@ def timing_figures(
 
 def time_to_patient_figures(actor, filters, now: datetime) -> dict[str, Distribution]:
     """Median and P90 days per stage holder, from the submission to the first patient, over
-    the filtered recommendations' IRCCS that reached it (one statement: the read model's
-    reached paths)."""
-    paths = patient_paths(actor, filters, now, reached_only=True)
-    return holder_distributions(p[4] for p in paths)
+    the filtered recommendations' IRCCS that reached it (one statement over the read model of
+    the paths, the adoption report's `holder_spreads`)."""
+    return holder_spreads(actor, filters)
 
 
 def timing_aggregates(filters, now, dimensions, method=None) -> TimingFigures:
