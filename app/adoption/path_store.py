@@ -4,10 +4,10 @@ rewritten per request in the transaction of every change that can alter a path.
 A path reads the request's stage visits and its recommendation's publication, the adoption
 record (decision, decline, first use), its procurement (start, award) and its region's
 tariff case (requested, decided): see `app.adoption.time_to_patient.with_path_columns`.
-Those change only through `fire`, so this module registers one transition hook on every
-trigger of the three workflows that write them (request: publication, designated centres,
-reassessment; adoption: every step, `record_award` and `start_use` included, and
-`request_tariff`, which opens the region's case; reimbursement: every decision). The hook
+Those change only through `fire`, so this module registers transition hooks on the triggers
+that write them (request: the publication, republication included, and designated centres;
+adoption: every step, `record_award` and `start_use` included, and `request_tariff`, which
+opens the region's case; reimbursement: every step and decision). The hook
 rewrites the rows of the request concerned from the same live computation the request page
 uses (`paths_of`), so the stored days are the live ones by construction.
 
@@ -33,11 +33,7 @@ from app.models import Adoption, Organisation, PatientPathRow, Recommendation
 from app.reports.time_to_patient import HOLDERS, TimeToPatient
 from app.reports_pages.queries.common import aware
 from app.reports_pages.queries.patient_paths import PathRecord, paths_of
-from app.workflow.definitions import (
-    ADOPTION_WORKFLOW,
-    REIMBURSEMENT_WORKFLOW,
-    REQUEST_WORKFLOW,
-)
+from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW
 
 # One column per holder, named after it.
 HOLDER_COLUMNS = {holder: PatientPathRow.days_column(holder).key for holder in HOLDERS}
@@ -141,7 +137,14 @@ def rebuild_patient_paths(connection=None) -> int:
     return len(rows)
 
 
-@after("request", *_triggers(REQUEST_WORKFLOW))
+# The request's transitions that change a path: the publication (and a republication after a
+# reassessment) sets the moment the paths turn at and opens the records; a designated centre
+# gets its record. The others do not: the visits before the publication are closed by it,
+# and the paths ignore the visits after it.
+REQUEST_TRIGGERS = ("publish", "designate_centre")
+
+
+@after("request", *REQUEST_TRIGGERS)
 def keep_request_paths(request, spec, actor, now, data, entry) -> None:
     """Publication (and republication after a reassessment) and designated centres."""
     refresh_patient_paths([request.id])
