@@ -26,6 +26,7 @@ from app.models import (
     Recommendation,
     Reimbursement,
 )
+from app.models.types import utcnow
 from app.reports.filters import ReportFilters
 from app.reports.time_to_patient import HOLDERS
 from app.reports_pages import queries as report_queries
@@ -209,3 +210,14 @@ def test_a_first_patient_shows_on_the_next_view_of_each_page(make, cast, client,
     paths = list(csv.reader(io.StringIO(client.get(adoption).data.decode("utf-8-sig"))))
     assert sorted(row[4] for row in paths[1:]) == ["not yet", "yes"]
     assert _public_row(client, request.id) == "1"
+
+
+def test_the_demo_datas_stored_paths_are_the_live_ones(runner, app):
+    """The demo goes through the workflow (tariffs, procurement, designated centres): every
+    path it leaves is stored as the live computation says, reached ones with their days.
+    (Equality is over every published recommendation's records, the open ones included.)"""
+    assert runner.invoke(args=["seed-demo", "--copies", "1"]).exit_code == 0
+    ids = list(db.session.scalars(select(Recommendation.request_id)))
+    stored = _stored(ids)
+    assert stored == _live(ids, utcnow())
+    assert any(reached for reached, _days, _total in stored.values())
