@@ -37,17 +37,17 @@ from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW
 
 # One column per holder, named after it.
 HOLDER_COLUMNS = {holder: PatientPathRow.days_column(holder).key for holder in HOLDERS}
-# Rows written per INSERT when rebuilding everything (bounded memory, few round trips).
-BATCH = 5000
+# Requests whose paths are rebuilt together (a bound list of ids: under SQLite's limit).
+CHUNK = 2000
 
 
 def _triggers(workflow) -> tuple[str, ...]:
     return tuple(sorted({spec.trigger for spec in workflow.transitions}))
 
 
-def _records_query(request_ids: list[int] | None):
-    """(adoption id, irccs id, PathRecord fields...) of every adoption record of a published
-    recommendation (of `request_ids` when given)."""
+def _records_query(request_ids: list[int]):
+    """(adoption id, irccs id, PathRecord fields...) of the adoption records of the published
+    recommendations of `request_ids`."""
     query = with_path_columns(
         select(
             Adoption.id,
@@ -59,10 +59,8 @@ def _records_query(request_ids: list[int] | None):
         .select_from(Adoption)
         .join(Organisation, Organisation.id == Adoption.irccs_id)
         .join(Recommendation, Recommendation.request_id == Adoption.request_id)
-        .where(Recommendation.published_at.is_not(None))
+        .where(Recommendation.published_at.is_not(None), Adoption.request_id.in_(request_ids))
     )
-    if request_ids is not None:
-        query = query.where(Adoption.request_id.in_(request_ids))
     return query.order_by(Adoption.request_id, Adoption.id)
 
 
@@ -89,7 +87,8 @@ def row_of(adoption_id: int, irccs_id: int, record: PathRecord, path: TimeToPati
     return row
 
 
-def _rows(connection, request_ids: list[int] | None) -> list[dict]:
+def _rows(connection, request_ids: list[int]) -> list[dict]:
+    """The rows of the adoption records of `request_ids` (two statements)."""
     fetched = connection.execute(_records_query(request_ids)).all()
     keyed = [
         (adoption_id, irccs_id, PathRecord(rid, "", "", region, published, *times))
@@ -98,8 +97,6 @@ def _rows(connection, request_ids: list[int] | None) -> list[dict]:
     # `now` is irrelevant to the stored figures: only reached paths carry days.
     now = datetime.now(UTC)
     ids = sorted({record.request_id for _a, _i, record in keyed})
-    if request_ids is None:
-        ids = select(Recommendation.request_id).where(Recommendation.published_at.is_not(None))
     paths = paths_of([record for _a, _i, record in keyed], now, ids, connection)
     return [
         row_of(adoption_id, irccs_id, record, path)
@@ -127,14 +124,23 @@ def refresh_patient_paths(request_ids: Iterable[int], connection=None) -> None:
 
 
 def rebuild_patient_paths(connection=None) -> int:
-    """Rewrite every row from the data; returns how many were written."""
+    """Rewrite every row from the data, `CHUNK` requests at a time (bounded memory at any
+    size); returns how many were written."""
     connection = connection if connection is not None else _flushed_session()
     table = PatientPathRow.__table__
-    rows = _rows(connection, None)
     connection.execute(delete(table))
-    for start in range(0, len(rows), BATCH):
-        connection.execute(insert(table), rows[start : start + BATCH])
-    return len(rows)
+    published = connection.scalars(
+        select(Recommendation.request_id)
+        .where(Recommendation.published_at.is_not(None))
+        .order_by(Recommendation.request_id)
+    ).all()
+    written = 0
+    for start in range(0, len(published), CHUNK):
+        rows = _rows(connection, published[start : start + CHUNK])
+        if rows:
+            connection.execute(insert(table), rows)
+        written += len(rows)
+    return written
 
 
 # The request's transitions that change a path: the publication (and a republication after a

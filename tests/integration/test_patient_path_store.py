@@ -221,3 +221,23 @@ def test_the_demo_datas_stored_paths_are_the_live_ones(runner, app):
     stored = _stored(ids)
     assert stored == _live(ids, utcnow())
     assert any(reached for reached, _days, _total in stored.values())
+
+
+def test_flask_report_rebuild_paths_rewrites_every_row(make, cast, runner):
+    """After a bulk load that bypassed the workflow (here: the rows wiped), the command puts
+    back every path as the live computation says."""
+    request = make.request(manufacturer=cast.manufacturer_org, complete=True)
+    db.session.commit()
+    moment = walk_to(request, "adoption_monitoring", cast)
+    _first_use(cast, request, moment)
+    db.session.execute(PatientPathRow.__table__.delete())
+    db.session.commit()
+    assert _stored([request.id]) == {}
+
+    result = runner.invoke(args=["report", "rebuild-paths"])
+    assert result.exit_code == 0, result.output
+    assert "Rewrote 2 paths" in result.output
+    db.session.expire_all()
+    stored = _stored([request.id])
+    assert stored == _live([request.id], moment) and len(stored) == 2
+    assert sorted(reached for reached, _d, _t in stored.values()) == [False, True]
