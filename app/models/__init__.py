@@ -24,6 +24,7 @@ from app.models.information import Answer, AnswerAttachment, InformationRound, Q
 from app.models.needs import ClinicalNeed, NeedEndorsement, NeedLink
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, RecoveryCode, User
+from app.models.report_cache import ReportCacheEntry
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.reuse import DomainReuse, PriorAssessment
 from app.models.safety import SafetyAlert, SafetyThreshold
@@ -71,6 +72,7 @@ __all__ = [
     "Recommendation",
     "RecoveryCode",
     "ReminderSetting",
+    "ReportCacheEntry",
     "RequestTiming",
     "SafetyAlert",
     "SafetyThreshold",

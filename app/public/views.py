@@ -58,7 +58,8 @@ def _filter_context() -> dict:
         "stage_choices": [(s, register.public_state_label(s)) for s in register.REGISTER_STATES],
         "outcome_choices": list(register.PUBLIC_OUTCOME_LABELS.items()),
         "risk_classes": RISK_CLASSES,
-        "deadline_labels": DEADLINE_LABELS,
+        # Translated once here, not at each of the page's few hundred deadline marks.
+        "deadline_labels": {status: str(label) for status, label in DEADLINE_LABELS.items()},
     }
 
 

@@ -264,6 +264,7 @@ def adoption_figures(
         (filters, _party_key(actor), method),
         lambda: adoption_summary(actor, filters, now, method),
         cache_seconds,
+        shared=True,
     )
     preview = _previews(actor, filters, cache_seconds)
     return AdoptionFigures(
@@ -307,6 +308,7 @@ def _previews(actor, filters: ReportFilters, cache_seconds: float):
                 (filters, reader, limit),
                 lambda: list(rows(limit)),
                 cache_seconds,
+                shared=True,
             )
 
         return factory
