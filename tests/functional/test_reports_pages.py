@@ -536,8 +536,10 @@ def test_a_stored_row_not_signed_by_the_app_is_ignored(
     login(history.agency)
     client.get("/reports/adoption")
     forged = b"\0" * 32 + pickle.dumps("forged figures")
-    db.session.execute(sa_update(ReportCacheEntry).values(value=forged))
-    db.session.commit()
+    # Written as another process would (the test's own session keeps its transaction open,
+    # and the row lock with it, until the test ends).
+    with db.engine.begin() as connection:
+        connection.execute(sa_update(ReportCacheEntry).values(value=forged))
     report_queries.clear_cache()
     calls = _count_summaries(monkeypatch)
     page = client.get("/reports/adoption").get_data(as_text=True)

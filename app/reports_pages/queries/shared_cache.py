@@ -25,7 +25,7 @@ import pickle
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -95,6 +95,9 @@ def write(kind: str, key: tuple, version: tuple, value) -> None:
     )
     try:
         with db.engine.begin() as connection:  # its own transaction, committed here
+            # Another process writing the same key holds its row for a moment; never wait
+            # long for it (the page is what matters, sharing is a bonus).
+            connection.execute(text("SET LOCAL lock_timeout = '1s'"))
             connection.execute(statement)
     except SQLAlchemyError:
         log.warning("report cache: the shared figures could not be stored", exc_info=True)
