@@ -126,6 +126,7 @@ FEATURE_PACKAGES = (
     "app.needs",
     "app.notifications",
     "app.public",
+    "app.reimbursement",
     "app.reports_pages",
     "app.requests",
     "app.safety",
@@ -166,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.notifications import bp as notifications_bp
     from app.notifications import init_app as init_notifications
     from app.public import bp as public_bp
+    from app.reimbursement import bp as reimbursements_bp
     from app.reports_pages import bp as reports_bp
     from app.requests import actions_bp
     from app.requests import bp as requests_bp
@@ -176,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(requests_bp, url_prefix="/requests")
     app.register_blueprint(workqueue_bp, url_prefix="/work")
+    app.register_blueprint(reimbursements_bp, url_prefix="/reimbursements")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(public_bp, url_prefix="/register")
     app.register_blueprint(actions_bp, url_prefix="/requests")

@@ -13,8 +13,9 @@ from flask_login import current_user
 from app import labels
 from app.domain import roles
 from app.formatting import current_formats
+from app.workflow.action_labels import choice_label
 from app.workflow.facts import facts
-from app.workflow.labels import adoption_state_label, state_label
+from app.workflow.labels import adoption_state_label, reimbursement_state_label, state_label
 
 
 def fmt_datetime(value: datetime | None) -> str:
@@ -74,3 +75,5 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(facts, "state_facts")
     app.add_template_global(roles, "roles")
     app.add_template_global(adoption_state_label, "adoption_state_label")
+    app.add_template_global(reimbursement_state_label, "reimbursement_state_label")
+    app.add_template_global(choice_label, "choice_label")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import Adoption
+from app.models import Adoption, Reimbursement
+
+AREAS = {Adoption: "adoptions", Reimbursement: "reimbursements"}
 
 
 def action_url(target, trigger: str) -> str:
-    """The URL an action form of a request or an adoption record posts to."""
-    area = "adoptions" if isinstance(target, Adoption) else "requests"
+    """The URL an action form of a request, an adoption record or a reimbursement case
+    posts to."""
+    area = AREAS.get(type(target), "requests")
     return f"/{area}/{target.id}/actions/{trigger}"
 
 

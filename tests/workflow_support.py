@@ -206,6 +206,8 @@ def valid_data(spec: TransitionSpec, cast: Cast) -> tuple[str, dict]:
             data[field.name] = "9A1B2C3D4E"
         elif field.kind == "amount":
             data[field.name] = "48250.00"
+        elif field.kind == "barrier":
+            data[field.name] = 1  # the barrier guards are the area's (tests/integration)
         else:
             data[field.name] = f"Some {field.name}."
     return reason, data
@@ -216,7 +218,11 @@ def actor_named(cast: Cast, name: str) -> User | None:
 
 
 # The data an adoption step needs (the others need none).
-ADOPTION_STEP_DATA = {"start_procurement": {"procurement_route": "regional_aggregator"}}
+ADOPTION_STEP_DATA = {
+    "start_procurement": {"procurement_route": "regional_aggregator"},
+    "decline": {"decline_reason": "no_budget", "reason": "No budget this year."},
+    "discontinue_use": {"reason": "Replaced by a newer device."},
+}
 
 ADOPTION_STEPS = {
     "not_started": [],
@@ -224,6 +230,9 @@ ADOPTION_STEPS = {
     "approved_for_use": ["start_evaluation", "approve_for_use"],
     "procurement": ["start_evaluation", "approve_for_use", "start_procurement"],
     "in_use": ["start_evaluation", "approve_for_use", "start_use"],
+    # Terminal states: only internal transitions (the adoption barriers) start there.
+    "declined": ["start_evaluation", "decline"],
+    "discontinued": ["start_evaluation", "approve_for_use", "start_use", "discontinue_use"],
 }
 
 

@@ -17,6 +17,7 @@ from app.admin import bp
 from app.core.deadline_settings import (
     CONFIGURABLE_STATES,
     MINIMUM_STATES,
+    REQUEST_DEADLINE_STATES,
     effective_deadlines,
     effective_minimums,
     save_deadline,
@@ -389,27 +390,32 @@ def _deadline_form_data(rules, minimums) -> dict:
 # --- reminders -----------------------------------------------------------------------------
 
 
+# Reminders go to the holders of request stages (`flask deadlines check`); the regional
+# tariff's cases are flagged overdue in the region's work queue instead.
+REMINDER_STATES = REQUEST_DEADLINE_STATES
+
+
 @bp.route("/reminders", methods=["GET", "POST"])
 def reminders():
     """Working days before a stage's due date on which its holder is reminded."""
     chosen = days_before_by_state()
-    form_class = reminders_form_class(CONFIGURABLE_STATES)
+    form_class = reminders_form_class(REMINDER_STATES)
     form = form_class(
         data={
             reminder_field_name(state): ", ".join(
                 str(n) for n in chosen.get(state, DEFAULT_DAYS_BEFORE)
             )
-            for state in CONFIGURABLE_STATES
+            for state in REMINDER_STATES
         }
     )
     if form.validate_on_submit():
         changed = [
             state
-            for state in CONFIGURABLE_STATES
+            for state in REMINDER_STATES
             if save_days_before(state, parse_days_before(form[reminder_field_name(state)].data))
         ]
         db.session.commit()
         _flash_saved(changed, _("Reminders saved (%(count)d changed).", count=len(changed)))
         return redirect(url_for("admin.reminders"))
-    rows = [(state, form[reminder_field_name(state)]) for state in CONFIGURABLE_STATES]
+    rows = [(state, form[reminder_field_name(state)]) for state in REMINDER_STATES]
     return render_template("admin/reminders.html", form=form, rows=rows)

@@ -2,7 +2,12 @@
 waterfall).
 
 The computation is `app.reports.time_to_patient` (pure); this module reads the adoption
-records with the start of their procurement in one statement.
+records with their procurement and their region's tariff case in one statement.
+
+`with_path_columns` and `adoption_path` are the one way to load a path: every caller (this
+page, the adoption report's `patient_paths`) adds the same columns and joins to its query and
+turns each row into a `TimeToPatient` with the same function, so a new stage of the path
+(the regional tariff) reaches them all.
 """
 
 from __future__ import annotations
@@ -10,17 +15,65 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.domain.redaction import RequestView
 from app.extensions import db
-from app.models import Adoption, Organisation, Procurement
+from app.models import Adoption, Organisation, Procurement, Reimbursement
 from app.reports.time_to_patient import (
     HOLDERS,
+    Segment,
+    TariffWait,
     TimeToPatient,
+    ready_at,
     request_segments,
     time_to_patient,
 )
+
+
+def with_path_columns(query, irccs=Organisation):
+    """`query` (over adoption records, with `irccs` joined as their IRCCS) with the columns
+    `adoption_path` reads: the record's moments, its procurement's start and award, and its
+    region's tariff case (outer joins: one row per record still)."""
+    return (
+        query.add_columns(
+            Adoption.first_use_at.label("first_use_at"),
+            Adoption.decided_at.label("decided_at"),
+            Adoption.decline_reason.label("decline_reason"),
+            Procurement.started_at.label("procurement_started_at"),
+            Procurement.award_date.label("award_date"),
+            Reimbursement.requested_at.label("tariff_requested_at"),
+            Reimbursement.decided_at.label("tariff_decided_at"),
+        )
+        .outerjoin(Procurement, Procurement.adoption_id == Adoption.id)
+        .outerjoin(
+            Reimbursement,
+            and_(
+                Reimbursement.request_id == Adoption.request_id,
+                Reimbursement.region == irccs.region,
+            ),
+        )
+    )
+
+
+def adoption_path(
+    before: list[Segment], published: datetime, row, now: datetime, aware=lambda v: v
+) -> TimeToPatient:
+    """The path of one row of `with_path_columns` (or a `PathRecord`, whose fields carry the
+    same names; `aware` makes a database moment timezone-aware where the dialect returns it
+    naive)."""
+    started = aware(row.procurement_started_at)
+    # A declined record was decided, never approved: it is never ready for a tariff.
+    approved = aware(row.decided_at) if row.decline_reason is None else None
+    tariff = None
+    if row.tariff_requested_at is not None:
+        tariff = TariffWait(
+            ready_at=ready_at(approved, started, row.award_date),
+            requested_at=aware(row.tariff_requested_at),
+            decided_at=aware(row.tariff_decided_at),
+        )
+    first_use = aware(row.first_use_at)
+    return time_to_patient(before, published, started, first_use, now, tariff)
 
 
 @dataclass(frozen=True)
@@ -64,16 +117,17 @@ def request_paths(view: RequestView, request, timeline, now: datetime) -> list[P
     published = recommendation.published_at if recommendation is not None else None
     if published is None or not (view.sees_every_adoption or view.organisation_id):
         return []
+    query = select(Adoption.irccs_id, Organisation.name).join(
+        Organisation, Organisation.id == Adoption.irccs_id
+    )
     rows = db.session.execute(
-        select(Adoption.irccs_id, Organisation.name, Adoption.first_use_at, Procurement.started_at)
-        .join(Organisation, Organisation.id == Adoption.irccs_id)
-        .outerjoin(Procurement, Procurement.adoption_id == Adoption.id)
+        with_path_columns(query)
         .where(Adoption.request_id == request.id)
         .order_by(Organisation.name, Adoption.id)
     ).all()
     before = request_segments(timeline, published)
     return [
-        PatientPath(name, time_to_patient(before, published, started, first_use, now))
-        for irccs_id, name, first_use, started in rows
-        if view.sees_adoption_figures(irccs_id)
+        PatientPath(row.name, adoption_path(before, published, row, now))
+        for row in rows
+        if view.sees_adoption_figures(row.irccs_id)
     ]

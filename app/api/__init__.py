@@ -28,6 +28,7 @@ VIEW_MODULES = (
     "app.api.needs",
     "app.api.notifications",
     "app.api.openapi",
+    "app.api.reimbursements",
     "app.api.reports",
     "app.api.reuse",
     "app.api.safety",

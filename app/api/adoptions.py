@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.adoption import usage as usage_service
+from app.adoption.barriers import barrier_rows
 from app.adoption.queries import get_adoption_for, visible_adoptions
 from app.api import schema_types as t
 from app.api.bodies import json_body
@@ -29,8 +30,15 @@ from app.domain.dossier_rules import COUNT_MAX, InvalidValueError, check_money, 
 from app.models import Adoption
 from app.models.types import utcnow
 from app.reports.texts import adoption_label
+from app.workflow.action_labels import choice_label
 from app.workflow.definitions import ADOPTION_WORKFLOW
-from app.workflow.states import ADOPTION_STATES, DECLINE_REASONS
+from app.workflow.states import (
+    ADOPTION_STATES,
+    BARRIER_KINDS,
+    BARRIER_OWNERS,
+    BARRIER_STATUSES,
+    DECLINE_REASONS,
+)
 
 FIGURES = ("units", "procedures", "adverse_events")
 VIGILANCE = ("fsn_number", "authority_reference")  # optional references of adverse events
@@ -112,6 +120,31 @@ t.component(
     ),
 )
 
+BARRIER = t.component(
+    "AdoptionBarrier",
+    t.obj(
+        {
+            "id": t.ID,
+            "kind": t.enum(BARRIER_KINDS),
+            "kind_label": t.STRING,
+            "description": t.STRING,
+            "owner": t.enum(BARRIER_OWNERS),
+            "due_date": t.DATE,
+            "status": t.enum(BARRIER_STATUSES),
+            "overdue": t.BOOLEAN,
+            "recorded_at": t.DATETIME,
+            "escalated_at": t.nullable(t.DATETIME),
+            "escalation_reason": t.STRING,
+            "resolved_at": t.nullable(t.DATETIME),
+            "resolution_note": t.STRING,
+        }
+    ),
+)
+t.component(
+    "AdoptionBarrierList",
+    t.obj({"items": t.array(BARRIER, description="Unresolved first, then newest.")}),
+)
+
 # --- Serialisation --------------------------------------------------------------------------
 
 
@@ -134,6 +167,25 @@ def adoption_json(adoption: Adoption, user) -> dict:
         "decided_at": adoption.decided_at,
         "first_use_at": adoption.first_use_at,
         "can_report_usage": permissions.can_report_usage(user, adoption),
+    }
+
+
+def barrier_json(row) -> dict:
+    barrier = row.barrier
+    return {
+        "id": barrier.id,
+        "kind": barrier.kind,
+        "kind_label": choice_label("barrier_kind", barrier.kind),
+        "description": barrier.description,
+        "owner": barrier.owner,
+        "due_date": barrier.due_date,
+        "status": barrier.status,
+        "overdue": row.overdue,
+        "recorded_at": barrier.recorded_at,
+        "escalated_at": barrier.escalated_at,
+        "escalation_reason": barrier.escalation_reason,
+        "resolved_at": barrier.resolved_at,
+        "resolution_note": barrier.resolution_note,
     }
 
 
@@ -265,6 +317,22 @@ def fire_adoption_transition(adoption_id: int, trigger: str):
     user = actor()
     adoption = get_adoption_for(user, adoption_id)
     return fire_and_report(adoption, ADOPTION_WORKFLOW, trigger, user)
+
+
+@operation(
+    "GET",
+    "/adoptions/<int:adoption_id>/barriers",
+    tag="Adoption",
+    summary="The adoption barriers of an adoption record",
+    response="AdoptionBarrierList",
+    errors=(404,),
+)
+def list_adoption_barriers(adoption_id: int):
+    """Record one with the `record_barrier` transition; resolve or escalate it with
+    `resolve_barrier` / `escalate_barrier`, naming it in `data.barrier`."""
+    user = actor()
+    adoption = get_adoption_for(user, adoption_id)
+    return {"items": [barrier_json(row) for row in barrier_rows(user, adoption, utcnow())]}
 
 
 @operation(

@@ -19,6 +19,9 @@ from app.api.registry import INT32_MAX, OPERATIONS, Operation, operation
 
 API_VERSION = "1.0.0"
 RULE_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+# The objects whose GET answers with an ETag (their version, for If-Match on an action).
+VERSIONED = ("Request", "Adoption", "Reimbursement")
+
 TAGS = (
     ("Account", "The token's own user."),
     ("Requests", "Requests to introduce an innovation and their dossier."),
@@ -26,6 +29,7 @@ TAGS = (
     ("Documents", "The dossier's documents and their versions."),
     ("Information requests", "Questions to the manufacturer and its answers (clock stops)."),
     ("Adoption", "IRCCS adoption records and quarterly usage reports."),
+    ("Reimbursement", "Regional tariff cases: requested, evaluated and decided by the region."),
     ("Needs", "Unmet clinical needs posted by IRCCS and regional bodies, endorsed, linked."),
     ("Evidence milestones", "Milestones of evidence-generation outcomes: set, delivered, missed."),
     ("Safety", "Safety alerts (adverse events over threshold, expired CE certificates)."),
@@ -183,7 +187,7 @@ def _success(op: Operation) -> dict:
     headers = {}
     if op.status == 201:
         headers["Location"] = {"schema": t.STRING, "description": "The new object's URL."}
-    if op.method == "GET" and op.rule.count("<") >= 1 and op.response in ("Request", "Adoption"):
+    if op.method == "GET" and op.rule.count("<") >= 1 and op.response in VERSIONED:
         headers["ETag"] = {"schema": t.STRING, "description": "The object's version."}
     if headers:
         response["headers"] = headers

@@ -33,8 +33,8 @@ from app.workflow.action_labels import (
     field_error_message,
     field_label,
 )
-from app.workflow.definitions import REQUEST_WORKFLOW
-from app.workflow.labels import state_label
+from app.workflow.definitions import REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.labels import reimbursement_state_label, state_label
 from app.workflow.spec import DataField, WorkflowSpec
 from app.workflow.states import REQUEST_STATES
 
@@ -52,6 +52,7 @@ FIELD_KINDS = (
     "irccs_list",
     "cig",
     "amount",
+    "barrier",
 )
 
 # --- Schemas --------------------------------------------------------------------------------
@@ -114,7 +115,8 @@ t.component(
                 },
                 "description": "The action's fields (see its `fields`): text as strings, "
                 "`lines` as a list of strings, dates as YYYY-MM-DD, a regional body or an IRCCS "
-                "as its id, `irccs_list` (the designated centres) as a list of IRCCS ids.",
+                "as its id, `irccs_list` (the designated centres) as a list of IRCCS ids, "
+                "`barrier` (an adoption barrier) as its id.",
             },
         },
         required=(),
@@ -252,6 +254,9 @@ def _data_error(data_field: DataField, value: Any) -> str | None:
     if data_field.kind == "irccs":
         ok = isinstance(value, int) and not isinstance(value, bool)
         return None if ok else _("Expected the id of an IRCCS (a number).")
+    if data_field.kind == "barrier":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else _("Expected the id of a barrier of this adoption record (a number).")
     if data_field.kind == "irccs_list":
         ok = isinstance(value, list) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
@@ -312,16 +317,19 @@ def fire_and_report(obj, workflow: WorkflowSpec, trigger: str, user) -> dict:
             ip=request.remote_addr,
             **data,
         )
-    label = state_label(obj.state, user.role) if workflow is REQUEST_WORKFLOW else None
     return {
         "state": obj.state,
-        "state_label": label or _adoption_state_label(obj.state),
+        "state_label": _state_label_of(workflow, obj.state, user.role),
         "version": obj.version,
         "audit_entry": audit_json(entry, actor_names([entry])),
     }
 
 
-def _adoption_state_label(state: str) -> str:
+def _state_label_of(workflow: WorkflowSpec, state: str, role: str) -> str:
+    if workflow is REQUEST_WORKFLOW:
+        return state_label(state, role)
+    if workflow is REIMBURSEMENT_WORKFLOW:
+        return reimbursement_state_label(state)
     from app.reports.texts import adoption_label
 
     return adoption_label(state)

@@ -19,14 +19,16 @@ from app.core.audit import record_audit
 from app.domain.deadlines import DEFAULT_DEADLINES, DEFAULT_MINIMUM_DAYS, DeadlineRule
 from app.extensions import db
 from app.models import DeadlineSetting
-from app.workflow.facts import REQUEST_TABLE
+from app.workflow.facts import REQUEST_TABLE, TARIFF_DEADLINE_KEY
 
 # The states with a deadline (their deadline key in the table of state facts): every open
 # state except the manufacturer's own draft and `suspended` (which lasts as long as the safety
-# question does), in workflow order.
-CONFIGURABLE_STATES: tuple[str, ...] = tuple(
+# question does), in workflow order; then the regional tariff's one deadline (from the
+# request to the region's decision, whatever the case's state).
+REQUEST_DEADLINE_STATES: tuple[str, ...] = tuple(
     record.deadline_key for record in REQUEST_TABLE if record.deadline_key
 )
+CONFIGURABLE_STATES: tuple[str, ...] = (*REQUEST_DEADLINE_STATES, TARIFF_DEADLINE_KEY)
 
 MAX_DEADLINE_DAYS = 3650
 

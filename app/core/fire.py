@@ -1,9 +1,11 @@
-"""Firing transitions: the only way a request or adoption record changes state.
+"""Firing transitions: the only way a request, adoption record or reimbursement case changes
+state.
 
 INTERFACE (the screens and the demo data code against these names):
 
 fire(obj, trigger, actor, now, *, reason="", expected_version=None, ip=None, **data)
-    obj is a DeviceRequest or an Adoption; actor a User or None for the system (lapses).
+    obj is a DeviceRequest, an Adoption or a Reimbursement (a region's tariff case); actor a
+    User or None for the system (lapses).
     Checks visibility (NotFound), the role and the object-level party (PermissionDenied),
     `expected_version` (Conflict), the transition from this state (InvalidTransition), the data
     (ValidationFailed with field codes), then every guard the transition declares, state and
@@ -88,20 +90,25 @@ from app.models import (
     Adoption,
     AuditEntry,
     DesignatedCentre,
+    DeviceRequest,
     Organisation,
     Procurement,
     Recommendation,
+    Reimbursement,
     StageRecord,
+    User,
 )
 from app.requests.queries import outcome_of
 from app.workflow.engine import (
     ADOPTION_ENGINE,
+    REIMBURSEMENT_ENGINE,
     REQUEST_ENGINE,
     Snapshot,
     WorkflowEngine,
     check_data,
     normalise_transition_data,
 )
+from app.workflow.facts import REIMBURSEMENT, facts
 from app.workflow.spec import TransitionSpec
 from app.workflow.states import CLOCK_STOP_STATES, POSITIVE_OUTCOMES, TERMINAL_REQUEST_STATES
 
@@ -115,23 +122,34 @@ def _is_adoption(obj) -> bool:
     return isinstance(obj, Adoption)
 
 
+def _is_reimbursement(obj) -> bool:
+    return isinstance(obj, Reimbursement)
+
+
 def engine_for(obj) -> WorkflowEngine:
+    if _is_reimbursement(obj):
+        return REIMBURSEMENT_ENGINE
     return ADOPTION_ENGINE if _is_adoption(obj) else REQUEST_ENGINE
 
 
 def entity_type(obj) -> str:
+    """The audit entry's entity type (also the kind the error details and pages use)."""
+    if _is_reimbursement(obj):
+        return "reimbursement"
     return "adoption" if _is_adoption(obj) else "request"
 
 
 def _request_id_of(obj) -> int:
-    return obj.request_id if _is_adoption(obj) else obj.id
+    return obj.id if isinstance(obj, DeviceRequest) else obj.request_id
 
 
 def _kind(obj) -> str:
-    return "adoption" if _is_adoption(obj) else "request"
+    return entity_type(obj)
 
 
 def _noun(obj) -> str:
+    if _is_reimbursement(obj):
+        return "reimbursement case"
     return "adoption record" if _is_adoption(obj) else "request"
 
 
@@ -143,7 +161,11 @@ def can_see(actor, obj) -> bool:
     if actor is None:
         return True
     if _is_adoption(obj):
-        return permissions.can_view_adoption(actor, obj)
+        # The region's users act on the barriers the region owns (`resolve_barrier`) without
+        # reading the record's page.
+        return permissions.can_view_adoption(actor, obj) or permissions.is_region_of(actor, obj)
+    if _is_reimbursement(obj):
+        return can_see_reimbursement(actor, obj)
     # Only an IRCCS's view depends on the outcome: spare the other roles the query.
     outcome = outcome_of(obj) if actor.role == "irccs" else None
     return permissions.can_view_request(actor, obj, outcome)
@@ -192,6 +214,36 @@ def action_availability(actor, obj, now: datetime | None = None) -> list[ActionA
         ActionAvailability(spec, tuple(guards.state_failures(spec, obj, actor, now)))
         for spec in available_transitions(actor, obj)
     ]
+
+
+def can_see_reimbursement(actor, case: Reimbursement) -> bool:
+    """`permissions.can_view_reimbursement` with what it needs read from the database: the
+    actor's region, the device's manufacturer, and (for an IRCCS) whether it has an adoption
+    record for the request (one statement)."""
+    has_record = Adoption.irccs_id == actor.organisation_id
+    row = db.session.execute(
+        select(
+            Organisation.region,
+            DeviceRequest.manufacturer_id,
+            select(Adoption.id)
+            .where(Adoption.request_id == case.request_id, has_record)
+            .exists()
+            .label("has_record"),
+        )
+        .select_from(DeviceRequest)
+        .outerjoin(User, User.id == actor.id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(DeviceRequest.id == case.request_id)
+    ).one_or_none()
+    if row is None:
+        return False
+    return permissions.can_view_reimbursement(
+        actor,
+        case,
+        actor_region=row.region,
+        manufacturer_id=row.manufacturer_id,
+        has_adoption_record=bool(row.has_record),
+    )
 
 
 # --- fire ------------------------------------------------------------------------------------
@@ -333,6 +385,9 @@ def _apply(obj, plan: _Plan, now: datetime) -> dict[str, Any]:
     if _is_adoption(obj):
         _apply_adoption(obj, plan, now)
         return {}
+    if _is_reimbursement(obj):
+        _apply_reimbursement(obj, plan, now)
+        return {}
     # Read what the stage change needs before writing anything, so that the writes go to the
     # database together in one flush (the audit entry's) rather than one flush per query.
     starts_visit = not plan.spec.internal or plan.spec.hands_back_clock
@@ -364,6 +419,22 @@ def _apply_adoption(adoption: Adoption, plan: _Plan, now: datetime) -> None:
         adoption.decline_reason = plan.data["decline_reason"]
     if trigger == "start_use" and adoption.first_use_at is None:
         adoption.first_use_at = moment_of(plan.data.get("first_use_date"), now)
+
+
+def _apply_reimbursement(case: Reimbursement, plan: _Plan, now: datetime) -> None:
+    """Move the region's case; a decision stops its clock and records the tariff (when one
+    was assigned)."""
+    case.state = plan.dest
+    case.state_changed_at = now
+    if facts(plan.dest, REIMBURSEMENT).tariff_decided:
+        case.decided_at = now
+    for field in TARIFF_COLUMNS:
+        if field in plan.data:
+            setattr(case, field, plan.data[field])
+
+
+# Tariff data fields, stored in the reimbursement's columns of the same names.
+TARIFF_COLUMNS = ("tariff_kind", "tariff_code", "tariff_amount", "effective_date")
 
 
 def _record_procurement(adoption: Adoption, data: dict[str, Any], now: datetime) -> None:

@@ -99,4 +99,6 @@ HOOK_MODULES: list[str] = [
     "app.core.request_timings",
     "app.notifications.hooks",
     "app.adoption.designation",
+    "app.adoption.barriers",
+    "app.reimbursement.service",
 ]

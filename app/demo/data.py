@@ -14,30 +14,31 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import current_app
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from app.accounts.passwords import hash_password
-from app.adoption.usage import report_usage
-from app.assessment.coi import declaration_of, declare
-from app.assessment.core_model import return_factual_comments, save_assessment
+from app.assessment.core_model import save_assessment
 from app.assessment.prioritisation import save_scores
 from app.core.fire import fire
-from app.demo import catalogue
+from app.demo import catalogue, exchanges
+from app.demo.adoptions import play_adoptions
+from app.demo.barriers import create_barriers
 from app.demo.milestones import create_milestones
 from app.demo.needs import create_needs
 from app.demo.reuse import create_reuse
+from app.demo.tariffs import create_tariffs
 from app.documents.information import open_round, save_answer, send_answers
 from app.documents.operations import BytesUpload, DocumentMeta, upload_document
 from app.domain.core_model import DOMAINS
-from app.domain.deadlines import DEFAULT_MINIMUM_DAYS
+from app.domain.deadlines import DEFAULT_MINIMUM_DAYS, earliest_leaving
 from app.domain.dossier_rules import gmn_check_pair
 from app.domain.prioritisation import CRITERIA
 from app.extensions import db
 from app.models import (
-    Adoption,
     Comparator,
     DesignatedCentre,
     DeviceRequest,
@@ -84,6 +85,8 @@ def seed_demo(now: datetime, copies: int = 2) -> SeedResult:
     create_needs(cast, now)
     create_reuse(cast, now)
     create_milestones(cast, now, _demo_pdf("Evidence report"))
+    create_barriers(cast, now)
+    create_tariffs(cast, now)
     return SeedResult(created=True, logins=logins, requests=count)
 
 
@@ -107,10 +110,14 @@ def _needs_second_factor(role: str) -> bool:
     return role in current_app.config["SECOND_FACTOR_REQUIRED_ROLES"]
 
 
-def _user(email: str, password: str, role: str, organisation, full_name: str) -> User:
+def _user(
+    email: str, password: str, role: str, organisation, full_name: str, password_hash: str = ""
+) -> User:
+    """A demo user; `password_hash`, when given, is the hash of `password` already computed
+    (the colleagues share one password: hashing it once keeps `flask seed-demo` fast)."""
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         organisation=organisation,
         full_name=full_name,
@@ -138,26 +145,35 @@ def _create_people() -> Cast:
     for email, password, role, org_name, full_name in catalogue.DEMO_LOGINS:
         named[email] = _user(email, password, role, orgs.get(org_name), full_name)
     # Colleagues, so that every body, IRCCS and manufacturer has someone who can act.
-    staff_password = "demo-staff" + STAFF_PASSWORD_SUFFIX
+    staff = {"password": "demo-staff" + STAFF_PASSWORD_SUFFIX}
+    staff["password_hash"] = hash_password(staff["password"])
     assessors = {bodies[0].id: named["valutatore@demo.hta"]}
     for n, body in enumerate(bodies[1:], start=2):
         assessors[body.id] = _user(
-            f"valutatore{n}@demo.hta", staff_password, "assessor", body, f"Valutatore {n}"
+            email=f"valutatore{n}@demo.hta",
+            role="assessor",
+            organisation=body,
+            full_name=f"Valutatore {n}",
+            **staff,
         )
     irccs_users = {irccs[0].id: named["irccs@demo.hta"]}
     for n, hospital in enumerate(irccs[1:], start=2):
         irccs_users[hospital.id] = _user(
-            f"irccs{n}@demo.hta", staff_password, "irccs", hospital, f"Referente IRCCS {n}"
+            email=f"irccs{n}@demo.hta",
+            role="irccs",
+            organisation=hospital,
+            full_name=f"Referente IRCCS {n}",
+            **staff,
         )
     manufacturers = [named["produttore@demo.hta"]]
     for n, maker in enumerate(makers[1:], start=2):
         manufacturers.append(
             _user(
-                f"produttore{n}@demo.hta",
-                staff_password,
-                "manufacturer",
-                maker,
-                f"Referente regolatorio {n}",
+                email=f"produttore{n}@demo.hta",
+                role="manufacturer",
+                organisation=maker,
+                full_name=f"Referente regolatorio {n}",
+                **staff,
             )
         )
     db.session.flush()
@@ -307,6 +323,10 @@ IN_APPRAISAL = [
     ("finalise_report", "R", 5, "", {}),
 ]
 
+# Steps that only the demo takes, through the same services as the pages but not through
+# `fire` (their stage content does it all): declared conflicts of interest and comments.
+DEMO_ONLY_STEPS = frozenset({"declare_conflict", "override_conflict", "consultation_comments"})
+
 
 # What each outcome requires besides the rationale (the workflow's recommendation guards).
 # "REVIEW" stands for a review date three years after the step; "CENTRES" for the designated
@@ -338,10 +358,17 @@ def _in_consultation(outcome: str) -> list:
     ]
 
 
+# A consultation still open: the comments of its first three weeks, one awaiting moderation.
+CONSULTATION_OPEN = [
+    *_in_consultation("recommended_restricted"),
+    ("consultation_comments", "A", 21, "", {"still_open": True}),
+]
+
+
 def _published(outcome: str) -> list:
     return [
         *_in_consultation(outcome),
-        ("publish", "A", 32, "", _recommendation(outcome)),
+        ("publish", "A", 31, "", _recommendation(outcome)),
     ]
 
 
@@ -428,7 +455,7 @@ SCENARIOS: list[tuple[str, list]] = [
     ("discontinued", [*INFO_REQUESTED, ("lapse_information", "S", 32, "", {})]),
     ("factual_accuracy_check", IN_FACTUAL_CHECK),
     ("appraisal", IN_APPRAISAL),
-    ("consultation", _in_consultation("recommended_restricted")),
+    ("consultation", CONSULTATION_OPEN),
     ("adoption_monitoring", _published("recommended")),
     ("adoption_monitoring_evidence", _published("recommended_with_evidence_generation")),
     ("not_recommended", _published("insufficient_evidence")),
@@ -457,58 +484,113 @@ SCENARIOS: list[tuple[str, list]] = [
     ),
 ]
 
+# The other ways through the process (issue 13), so that every transition fires at least once
+# and every outcome is published: played once (SCENARIOS are played `copies` times).
+ONCE_SCENARIOS: list[tuple[str, list]] = [
+    (
+        "resubmitted",
+        [
+            *SUBMITTED,
+            (
+                "mark_incomplete",
+                "A",
+                10,
+                "Manca la sintesi della valutazione clinica aggiornata.",
+                {"missing_items": ["Sintesi della valutazione clinica aggiornata"]},
+            ),
+            ("resubmit", "M", 18, "", {}),
+            ("admit", "A", 9, "", {}),
+        ],
+    ),
+    (
+        "deferred",
+        [
+            *IN_PRIORITISATION,
+            ("defer", "A", 30, "In attesa dei dati del registro europeo, attesi a giugno.", {}),
+            ("start_prioritisation", "A", 95, "", {}),
+            ("prioritise", "A", 20, "I dati del registro confermano il beneficio.", {}),
+        ],
+    ),
+    (
+        "assignment_declined",
+        [
+            *IN_ASSIGNMENT,
+            ("assign_body", "A", 4, "", {"regional_body": "BODY"}),
+            (
+                "decline_assignment",
+                "R",
+                5,
+                "Nessun valutatore esperto di questa tecnologia libero nei prossimi tre mesi.",
+                {},
+            ),
+            ("assign_body", "A", 3, "", {"regional_body": "BODY2"}),
+            ("accept_assignment", "R", 4, "", {}),
+        ],
+    ),
+    (
+        "conflict_overridden",
+        [
+            *IN_ASSIGNMENT,
+            ("assign_body", "A", 4, "", {"regional_body": "BODY"}),
+            ("declare_conflict", "R", 3, "", {}),
+            ("override_conflict", "A", 4, "", {}),
+            ("accept_assignment", "R", 2, "", {}),
+        ],
+    ),
+    (
+        "conflict_reassigned",
+        [
+            *IN_ASSIGNMENT,
+            ("assign_body", "A", 4, "", {"regional_body": "BODY"}),
+            ("declare_conflict", "R", 2, "", {}),
+            ("assign_body", "A", 5, "", {"regional_body": "BODY2"}),
+            ("accept_assignment", "R", 6, "", {}),
+        ],
+    ),
+    (
+        "resumed",
+        [
+            *IN_ASSESSMENT,
+            (
+                "suspend",
+                "A",
+                15,
+                "Avviso di sicurezza del produttore sul lotto in commercio.",
+                {"fsn_number": "FSN-2025-031", "authority_reference": "DGDMF 0041275"},
+            ),
+            ("resume", "A", 45, "Lotto sostituito; l'avviso di sicurezza è chiuso.", {}),
+            ("send_draft_report", "R", 30, "", {}),
+        ],
+    ),
+    (
+        "reassessed",
+        [
+            *_published("recommended_with_evidence_generation"),
+            ("review_due", "A", 300, "I dati del registro a due anni sono disponibili.", {}),
+            ("reassess", "A", 15, "Il registro mostra più complicanze del previsto.", {}),
+        ],
+    ),
+    ("adoption_monitoring_restricted", _published("recommended_restricted")),
+    ("only_in_research", _published("only_in_research")),
+    ("not_recommended_outcome", _published("not_recommended")),
+]
+
 # Days between the last step and today: published recommendations have had time for adoption.
 IDLE_DAYS_AFTER = {
     "adoption_monitoring": (450, 800),
     "adoption_monitoring_evidence": (250, 450),
+    "adoption_monitoring_restricted": (300, 600),
     "reassessment_due": (10, 60),
     "archived": (5, 30),
 }
 
-# A tender awarded through a regional aggregator (the price: a plausible lot for one IRCCS).
-DEMO_AWARD = {
-    "tender_cig": "9A41C07D2E",
-    "awarded_price": "186400.00",
-    "supplier": "Medisan Forniture Ospedaliere S.p.A.",
-}
-
-# Adoption histories for IRCCS, by position of the IRCCS in the list (cycled).
-ADOPTION_PATHS = [
-    [],
-    [("start_evaluation", 20, "", {})],
-    [("start_evaluation", 15, "", {}), ("approve_for_use", 60, "", {})],
-    [
-        ("start_evaluation", 10, "", {}),
-        ("approve_for_use", 45, "", {}),
-        ("start_procurement", 20, "", {"procurement_route": "central_purchasing_body"}),
-    ],
-    [
-        ("start_evaluation", 12, "", {}),
-        ("approve_for_use", 40, "", {}),
-        ("start_procurement", 15, "", {"procurement_route": "regional_aggregator"}),
-        ("record_award", 50, "", DEMO_AWARD),
-        ("start_use", 20, "", {}),
-    ],
-    [
-        ("start_evaluation", 30, "", {}),
-        ("decline", 50, "Nessun budget quest'anno.", {"decline_reason": "no_budget"}),
-    ],
-    [
-        ("start_evaluation", 8, "", {}),
-        ("approve_for_use", 30, "", {}),
-        ("start_use", 40, "", {}),
-        ("discontinue_use", 120, "Sostituito da un'alternativa meno costosa.", {}),
-    ],
-    [("start_evaluation", 25, "", {}), ("approve_for_use", 90, "", {}), ("start_use", 60, "", {})],
-]
-
 
 def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int) -> int:
-    count = 0
+    """Play every scenario `copies` times, and the rarer ones once. Returns how many."""
+    n = 0
     devices = catalogue.DEVICES
     for copy in range(copies):
-        for index, (target, steps) in enumerate(SCENARIOS):
-            n = copy * len(SCENARIOS) + index
+        for target, steps in SCENARIOS + (ONCE_SCENARIOS if copy == 0 else []):
             manufacturer = cast.manufacturers[n % len(cast.manufacturers)]
             body = cast.bodies[n % len(cast.bodies)]
             speed = rng.uniform(0.6, 1.5) if copy else rng.uniform(0.8, 1.2)
@@ -517,46 +599,78 @@ def _create_requests(cast: Cast, now: datetime, rng: random.Random, copies: int)
             start = now - timedelta(days=total_days + idle_days)
             request = _dossier(devices[n % len(devices)], n + 1, manufacturer, start)
             _play(request, steps, cast, manufacturer, body, start, speed, now, rng)
-            count += 1
-    return count
+            n += 1
+    return n
 
 
 # Steps that may come no sooner than a minimum period after the previous one (publication:
 # the public consultation's minimum), in days; a faster history still waits that long.
-MINIMUM_STEP_DAYS = {"publish": DEFAULT_MINIMUM_DAYS["consultation"] + 1}
+MINIMUM_STEP_DAYS = {"publish": DEFAULT_MINIMUM_DAYS["consultation"]}
 
 
 def _step_days(trigger: str, days: float, speed: float) -> float:
-    return max(days * speed, MINIMUM_STEP_DAYS.get(trigger, 0))
+    return max(days * speed, MINIMUM_STEP_DAYS.get(trigger, 0) + 1)
+
+
+def _next_moment(previous: datetime, trigger: str, days: float, speed: float, rng) -> datetime:
+    """When the step comes, a few hours into its day. A step held to a minimum period comes
+    no sooner than the first day it is allowed (the day the consultation's minimum ends,
+    which is also its deadline's day): fast histories publish on time, slower ones later."""
+    hours = timedelta(hours=rng.uniform(1, 8))
+    moment = previous + timedelta(days=days * speed) + hours
+    earliest = earliest_leaving(previous, MINIMUM_STEP_DAYS.get(trigger))
+    return moment if earliest is None else max(moment, earliest + hours)
 
 
 def _play(request, steps, cast, manufacturer, body, start, speed, now, rng) -> None:
-    moment = start
+    """Take the steps in turn; then the IRCCS's adoption histories, from the publication to
+    today or to the step that ended adoption monitoring (a review, then perhaps an archive)."""
+    moment, published_at, monitoring_ended_at = start, None, None
     actors = {"M": manufacturer, "A": cast.agency, "S": None}
-    for trigger, who, days, reason, data in steps:
-        moment += timedelta(days=_step_days(trigger, days, speed), hours=rng.uniform(1, 8))
+    for step in steps:
+        moment = _next_moment(moment, step[0], step[2], speed, rng)
         at = min(moment, now)
-        actor = cast.assessors[body.id] if who == "R" else actors[who]
-        placeholders = {
-            "BODY": body.id,
-            "REVIEW": (at + timedelta(days=3 * 365)).date(),
-            "CENTRES": sorted(cast.irccs_users)[::2],
-        }
-        values = {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in data.items()}
-        stage_content = STAGE_CONTENT.get(trigger)
-        if stage_content is not None:
-            stage_content(request, actor, at, values)
-        if trigger not in FIRED_BY_STAGE_CONTENT:
-            fire(request, trigger, actor, at, reason=reason, **values)
+        if published_at is not None and monitoring_ended_at is None:
+            monitoring_ended_at = at
+        _take_step(request, step, cast, actors, body, at)
+        if step[0] == "publish":
+            published_at = at
+    if published_at is not None:
+        play_adoptions(request, cast, published_at, monitoring_ended_at or now, rng)
     if request.state == "adoption_monitoring":
-        _play_adoptions(request, cast, moment, now, rng)
         # After the records' histories: a centre designated later starts "not started".
         _play_designation_asks(request, cast, moment, now)
 
 
+def _take_step(request, step, cast, actors, body, at: datetime) -> None:
+    """One step: what its actor does first (STAGE_CONTENT), then the transition."""
+    trigger, who, _days, reason, data = step
+    # "R": an assessor of the body the request is assigned to now (after a reassignment,
+    # the new body's).
+    actor = cast.assessors[request.assigned_body_id or body.id] if who == "R" else actors[who]
+    placeholders = {
+        "BODY": body.id,
+        "BODY2": _next_body(cast, body).id,
+        "REVIEW": (at + timedelta(days=3 * 365)).date(),
+        "CENTRES": sorted(cast.irccs_users)[::2],
+    }
+    values = {k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in data.items()}
+    stage_content = STAGE_CONTENT.get(trigger)
+    if stage_content is not None:
+        stage_content(request, actor, at, values)
+    if trigger not in FIRED_BY_STAGE_CONTENT | DEMO_ONLY_STEPS:
+        fire(request, trigger, actor, at, reason=reason, **values)
+
+
+def _next_body(cast: Cast, body: Organisation) -> Organisation:
+    """The body the agency turns to when `body` cannot assess (declined, conflicted)."""
+    return cast.bodies[(cast.bodies.index(body) + 1) % len(cast.bodies)]
+
+
 def _play_designation_asks(request, cast, published_at, now) -> None:
     """With designated centres, the first IRCCS left out asks to be added (its reason in the
-    audit trail) and the agency designates it a week later; the second is refused."""
+    audit trail) and the agency designates it a week later; the second is refused; the
+    third asked last week and waits for the agency."""
     designated = set(
         db.session.scalars(
             select(DesignatedCentre.irccs_id).where(DesignatedCentre.request_id == request.id)
@@ -568,21 +682,25 @@ def _play_designation_asks(request, cast, published_at, now) -> None:
     decisions = (
         ("designate_centre", "", "Cardiac surgery unit opened this year."),
         ("refuse_designation", "No heart team on site yet.", "We treat many eligible patients."),
+        (None, "", "Our new hybrid operating room opens next month."),
     )
     for irccs_id, (decision, decision_reason, ask_reason) in zip(left_out, decisions, strict=False):
-        asked_at = published_at + timedelta(days=20)
+        asked_at = published_at + timedelta(days=20) if decision else now - timedelta(days=6)
         decided_at = asked_at + timedelta(days=7)
-        if decided_at >= now:
+        if decided_at >= now and decision:
             return
         fire(request, "ask_designation", cast.irccs_users[irccs_id], asked_at, reason=ask_reason)
-        fire(request, decision, cast.agency, decided_at, reason=decision_reason, irccs=irccs_id)
+        if decision:
+            fire(request, decision, cast.agency, decided_at, reason=decision_reason, irccs=irccs_id)
 
 
 # --- stage content: what people do before (or instead of) firing ------------------------------
 
 
+@lru_cache(maxsize=32)
 def _demo_pdf(title: str) -> bytes:
-    """A real one-page PDF (uploads must parse as PDFs) showing the document's title."""
+    """A real one-page PDF (uploads must parse as PDFs) showing the document's title; made
+    once per title (the same bytes every time: `invariant`)."""
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, invariant=1)
     page.drawString(72, 720, title)
@@ -611,11 +729,6 @@ def _score_priorities(request, actor, now, _data) -> None:
         for criterion in CRITERIA
     }
     save_scores(actor, request, entries, now)
-
-
-def _declare_no_conflict(request, actor, now, _data) -> None:
-    if declaration_of(request.id, actor.id) is None:
-        declare(actor, request, has_conflict=False, description="", now=now)
 
 
 def _assess_every_domain(request, actor, now, _data) -> None:
@@ -648,77 +761,21 @@ def _answer_questions(request, actor, now, _data) -> None:
     send_answers(actor, request.id, information_round.number, now)
 
 
-def _return_factual_comments(request, actor, now, data) -> None:
-    return_factual_comments(actor, request, {"safety": data["comments"]}, "", now)
-
-
 STAGE_CONTENT = {
     "submit": _upload_mandatory_documents,
     "prioritise": _score_priorities,
     "not_prioritise": _score_priorities,
-    "accept_assignment": _declare_no_conflict,
+    "accept_assignment": exchanges.declare_no_conflict,
+    "decline_assignment": exchanges.declare_no_conflict,
+    "declare_conflict": exchanges.declare_conflict,
+    "override_conflict": exchanges.override_conflict,
     "send_draft_report": _assess_every_domain,
     "answer_information": _answer_questions,
-    "return_factual_comments": _return_factual_comments,
+    "resubmit": _answer_questions,  # the missing items are the round's questions
+    "return_factual_comments": exchanges.return_comments,
+    "finalise_report": exchanges.answer_comments,
+    "consultation_comments": exchanges.consultation_comments,
+    "publish": exchanges.consultation_comments,
 }
 # These steps are fired by the stage-content service itself.
-FIRED_BY_STAGE_CONTENT = frozenset({"answer_information", "return_factual_comments"})
-
-
-def _play_adoptions(request, cast, published_at, now, rng) -> None:
-    adoptions = db.session.scalars(
-        select(Adoption).where(Adoption.request_id == request.id).order_by(Adoption.irccs_id)
-    ).all()
-    for position, adoption in enumerate(adoptions):
-        moment = published_at
-        for trigger, days, reason, data in ADOPTION_PATHS[position % len(ADOPTION_PATHS)]:
-            moment += timedelta(days=days, hours=rng.uniform(1, 8))
-            if moment >= now:
-                break
-            fire(
-                adoption,
-                trigger,
-                cast.irccs_users[adoption.irccs_id],
-                moment,
-                reason=reason,
-                **data,
-            )
-        if adoption.first_use_at is not None:
-            _report_quarters(adoption, cast.irccs_users[adoption.irccs_id], now, rng)
-
-
-def _report_quarters(adoption, user, now, rng) -> None:
-    """Quarterly usage from the quarter of first use to the last finished quarter."""
-    year, quarter = adoption.first_use_at.year, (adoption.first_use_at.month - 1) // 3 + 1
-    last = (now.year, (now.month - 1) // 3 + 1)
-    while (year, quarter) < last:
-        units = rng.randint(3, 25)
-        figures = {
-            "year": year,
-            "quarter": quarter,
-            "units": units,
-            "procedures": units,
-            "spend": Decimal(units) * (adoption.request.list_price or Decimal(0)),
-            "adverse_events": 1 if rng.random() < 0.15 else 0,
-        }
-        if (year, quarter) == _previous_quarter(last) and _is_safety_signal(adoption):
-            # The demo's safety signal: this device's latest quarter is over its threshold,
-            # so the agency finds an alert to act on (app.safety).
-            figures["adverse_events"] = max(2, units // 4)
-        report_usage(user, adoption, figures, now)
-        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-
-
-def _previous_quarter(current: tuple[int, int]) -> tuple[int, int]:
-    year, quarter = current
-    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-
-
-def _is_safety_signal(adoption) -> bool:
-    """The first IRCCS to use the first device in use carries the demo's safety signal."""
-    from app.models import Adoption
-
-    first = db.session.scalar(
-        select(Adoption.id).where(Adoption.first_use_at.is_not(None)).order_by(Adoption.id)
-    )
-    return adoption.id == first
+FIRED_BY_STAGE_CONTENT = frozenset({"answer_information", "resubmit", "return_factual_comments"})

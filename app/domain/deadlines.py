@@ -56,6 +56,8 @@ DEFAULT_DEADLINES: dict[str, DeadlineRule] = {
     "consultation": DeadlineRule(30),
     "adoption_monitoring": DeadlineRule(3 * 365),
     "reassessment_due": DeadlineRule(30),
+    # A region's decision on the tariff of a recommended device, from the request.
+    "regional_tariff": DeadlineRule(90),
 }
 
 

@@ -125,18 +125,113 @@ def can_view_adoption(actor: Actor, adoption: AdoptionLike) -> bool:
     return actor.role == "agency" or is_irccs_of(actor, adoption)
 
 
+def is_region_of(actor: Actor, adoption: AdoptionLike) -> bool:
+    """A user of the regional HTA body of the IRCCS's region. There is no region role: the
+    regional body's users (role assessor) act for the region on the adoption barriers it
+    owns. They do not read the adoption record itself (its prices are the IRCCS's)."""
+    if actor.role != "assessor":
+        return False
+    organisation = getattr(actor, "organisation", None)
+    irccs = getattr(adoption, "irccs", None)
+    return (
+        organisation is not None
+        and irccs is not None
+        and organisation.kind == "regional_body"
+        and organisation.region is not None
+        and organisation.region == irccs.region
+    )
+
+
+class BarrierLike(Protocol):
+    owner: str
+    status: str
+
+
+def can_view_barrier(actor: Actor, adoption: AdoptionLike, barrier: BarrierLike) -> bool:
+    """The record's IRCCS and the agency see its barriers; the region's users those the
+    region owns."""
+    if can_view_adoption(actor, adoption):
+        return True
+    return barrier.owner == "region" and is_region_of(actor, adoption)
+
+
+def can_resolve_barrier(actor: Actor, adoption: AdoptionLike, barrier: BarrierLike) -> bool:
+    """The IRCCS its own, the agency any, the region's users those the region owns."""
+    if barrier.status == "resolved":
+        return False
+    return (
+        actor.role == "agency"
+        or is_irccs_of(actor, adoption)
+        or (barrier.owner == "region" and is_region_of(actor, adoption))
+    )
+
+
+def can_escalate_barrier(actor: Actor, adoption: AdoptionLike, barrier: BarrierLike) -> bool:
+    """An open barrier: its IRCCS or the agency send it to the agency."""
+    return barrier.status == "open" and (actor.role == "agency" or is_irccs_of(actor, adoption))
+
+
 def is_adoption(obj: object) -> bool:
     return hasattr(obj, "irccs_id")
 
 
-def is_party_to(actor: Actor, obj: RequestLike | AdoptionLike) -> bool:
-    """Whether the actor, in its role, is the right party to act on this request or adoption
-    record: the manufacturer of the request, the assessor of the assigned body, the agency, or
-    the IRCCS of the adoption record."""
+# --- Regional reimbursement cases ---------------------------------------------------------
+
+
+class ReimbursementLike(Protocol):
+    request_id: int
+    region: str
+    tariff_code: str | None
+
+
+def is_reimbursement(obj: object) -> bool:
+    return hasattr(obj, "tariff_code") and hasattr(obj, "region")
+
+
+def acts_for_region(actor: Actor, region: str | None, actor_region: str | None) -> bool:
+    """There is no "region" role: the users (role assessor) of the regional HTA body of a
+    region act for that region on its reimbursement cases."""
+    return actor.role == "assessor" and region is not None and actor_region == region
+
+
+def can_view_reimbursement(
+    actor: Actor,
+    case: ReimbursementLike,
+    *,
+    actor_region: str | None,
+    manufacturer_id: int | None,
+    has_adoption_record: bool,
+) -> bool:
+    """The agency every case; the region's users their region's; an IRCCS of the region the
+    case of a request it has an adoption record for; the manufacturer the cases of its own
+    device (a tariff is public, so nothing of the case is confidential)."""
     if actor.role == "agency":
         return True
+    if actor.role == "manufacturer":
+        return manufacturer_id is not None and actor.organisation_id == manufacturer_id
+    if actor.role == "irccs":
+        return actor_region == case.region and has_adoption_record
+    return acts_for_region(actor, case.region, actor_region)
+
+
+def _organisation_region(actor: Actor) -> str | None:
+    organisation = getattr(actor, "organisation", None)
+    return getattr(organisation, "region", None)
+
+
+def is_party_to(actor: Actor, obj: RequestLike | AdoptionLike) -> bool:
+    """Whether the actor, in its role, is the right party to act on this request, adoption
+    record or reimbursement case: the manufacturer of the request, the assessor of the
+    assigned body, the agency, the IRCCS of the adoption record, or the users of the region's
+    regional HTA body for its reimbursement case."""
+    if actor.role == "agency":
+        return True
+    if is_reimbursement(obj):
+        return acts_for_region(actor, obj.region, _organisation_region(actor))
     if is_adoption(obj):
-        return is_irccs_of(actor, obj)
+        # The region's users only ever hold `resolve_barrier` (the one adoption transition
+        # their role may fire), and its guard limits them to the region's barriers.
+        return is_irccs_of(actor, obj) or is_region_of(actor, obj)
     if actor.role == "irccs":
         # Any IRCCS may ask to be designated for a published recommendation it can read
         # (what it may read, the visibility check before this one decides).

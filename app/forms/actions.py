@@ -79,6 +79,9 @@ def _field_for(data_field: DataField):
     if data_field.kind in ("regional_body", "irccs"):
         # Choices come from the database: set per instance by `build_action_form`.
         return SelectField(label, validators=[presence], choices=[])
+    if data_field.kind == "barrier":
+        # The barriers panel draws one form per barrier, naming it in a hidden field.
+        return HiddenField(label, validators=[presence])
     if data_field.kind == "irccs_list":
         # The workflow checks the ids (active IRCCS); choices set by `build_action_form`.
         return SelectMultipleField(
@@ -122,7 +125,7 @@ class ActionForm(AppForm):
 def _value_of(data_field: DataField, value: Any) -> Any:
     if data_field.kind == "lines":
         return [line.strip() for line in (value or "").splitlines() if line.strip()]
-    if data_field.kind in ("regional_body", "irccs"):
+    if data_field.kind in ("regional_body", "irccs", "barrier"):
         return int(value) if value and str(value).isdigit() else None
     if data_field.kind == "irccs_list":
         return list(value or [])

@@ -30,7 +30,7 @@ from app.domain.errors import ValidationFailed
 from app.domain.vocab import REGION_NAMES, REGIONS, OrgKind
 from app.forms.auth import password_length_rule
 from app.forms.base import AppForm
-from app.workflow.labels import REQUEST_STATE_LABELS
+from app.workflow.labels import DEADLINE_LABELS
 
 VAT_MESSAGES = {
     "country": _l("Enter an Italian VAT number (11 digits, optionally preceded by IT)."),
@@ -194,7 +194,7 @@ def deadlines_form_class(
     attributes = {}
     for state in states:
         attributes[days_field_name(state)] = IntegerField(
-            REQUEST_STATE_LABELS.get(state, state),
+            DEADLINE_LABELS.get(state, state),
             validators=[
                 Optional(),
                 NumberRange(
@@ -254,7 +254,7 @@ def reminders_form_class(states: tuple[str, ...]) -> type[AppForm]:
     the stage is reminded ("7, 2")."""
     attributes = {
         reminder_field_name(state): StringField(
-            REQUEST_STATE_LABELS.get(state, state), validators=[_valid_days_before]
+            DEADLINE_LABELS.get(state, state), validators=[_valid_days_before]
         )
         for state in states
     }

@@ -17,6 +17,7 @@ from app.models.assessment import (
     PriorityWeight,
 )
 from app.models.audit import AuditAnchor, AuditChainHead, AuditEntry
+from app.models.barriers import AdoptionBarrier
 from app.models.consultation import ConsultationComment
 from app.models.documents import Document, DocumentVersion
 from app.models.evidence import EvidenceMilestone
@@ -24,6 +25,7 @@ from app.models.information import Answer, AnswerAttachment, InformationRound, Q
 from app.models.needs import ClinicalNeed, NeedEndorsement, NeedLink
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, RecoveryCode, User
+from app.models.reimbursement import Reimbursement
 from app.models.report_cache import ReportCacheEntry
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.reuse import DomainReuse, PriorAssessment
@@ -34,6 +36,7 @@ from app.models.workflow import DeadlineSetting, RequestTiming, StageRecord
 
 __all__ = [
     "Adoption",
+    "AdoptionBarrier",
     "Answer",
     "AnswerAttachment",
     "ApiRateCounter",
@@ -71,6 +74,7 @@ __all__ = [
     "Question",
     "Recommendation",
     "RecoveryCode",
+    "Reimbursement",
     "ReminderSetting",
     "ReportCacheEntry",
     "RequestTiming",

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.organisations import User
 from app.models.types import UTCDateTime, utcnow
-from app.workflow.states import REQUEST_STATES, sql_in_list
+from app.workflow.states import DEADLINE_KEYS, sql_in_list
 
 EMAIL_STATUSES: tuple[str, ...] = ("pending", "digest", "sent", "skipped", "failed")
 EMAIL_MODES: tuple[str, ...] = ("immediate", "digest", "off")
@@ -113,7 +113,7 @@ class ReminderSetting(db.Model):
     without a row: the defaults, 7 and 2)."""
 
     __tablename__ = "reminder_settings"
-    __table_args__ = (CheckConstraint(f"state IN ({sql_in_list(REQUEST_STATES)})", name="state"),)
+    __table_args__ = (CheckConstraint(f"state IN ({sql_in_list(DEADLINE_KEYS)})", name="state"),)
 
     state: Mapped[str] = mapped_column(String(30), primary_key=True)
     # Working days before the due date, largest first, e.g. [7, 2]; empty: no early reminder.

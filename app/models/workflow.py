@@ -11,7 +11,7 @@ from app.domain.deadlines import left_stage
 from app.extensions import db
 from app.models.types import UTCDateTime
 from app.workflow.facts import REQUEST, states_where
-from app.workflow.states import CLOCK_STOP_STATES, REQUEST_STATES, sql_in_list
+from app.workflow.states import CLOCK_STOP_STATES, DEADLINE_KEYS, REQUEST_STATES, sql_in_list
 
 OPEN_STAGE = text("left_at IS NULL")
 # The agency's work queue states (the migration of its index writes them out as of then).
@@ -74,6 +74,16 @@ class StageRecord(db.Model):
             "request_id",
             sqlite_where=AGENCY_QUEUE,
             postgresql_where=AGENCY_QUEUE,
+        ),
+        # The timing report's net days: the parts of clock stops the manufacturer handed back
+        # (clock_stopped false in a clock-stop state: few), found by state and clock.
+        Index(
+            "ix_stage_records_state_clock",
+            "state",
+            "clock_stopped",
+            "request_id",
+            "gross_days",
+            "entered_at",
         ),
         # A request's open visit (work queue, home page counts), its due date from the index.
         Index(
@@ -151,7 +161,7 @@ class DeadlineSetting(db.Model):
 
     __tablename__ = "deadline_settings"
     __table_args__ = (
-        CheckConstraint(f"state IN ({sql_in_list(REQUEST_STATES)})", name="state"),
+        CheckConstraint(f"state IN ({sql_in_list(DEADLINE_KEYS)})", name="state"),
         CheckConstraint("days IS NULL OR days > 0", name="days_positive"),
         CheckConstraint("minimum_days IS NULL OR minimum_days >= 0", name="minimum_days"),
     )

@@ -37,7 +37,11 @@ class InboxItem:
 
 
 def link_path(notification: Notification) -> str:
-    """Where the notification leads: the IRCCS's adoption record, or the request."""
+    """Where the notification leads: an adoption barrier's page (its owner may be the region,
+    which does not read the record), the IRCCS's adoption record, or the request."""
+    barrier = (notification.params or {}).get("barrier")
+    if isinstance(barrier, int):
+        return url_for("adoptions.barrier", barrier_id=barrier)
     if notification.adoption_id is not None:
         return url_for("adoptions.detail", adoption_id=notification.adoption_id)
     if notification.request_id is not None:

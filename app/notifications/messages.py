@@ -15,11 +15,25 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import display_date
+from app.workflow.action_labels import choice_label
 from app.workflow.labels import adoption_state_label, state_label
 
 # Parameters a notification may carry (codes, identifiers, dates and counts only).
 ALLOWED_PARAMS = frozenset(
-    {"ref", "state", "adoption_state", "outcome", "due", "days", "expiry", "year", "quarter"}
+    {
+        "ref",
+        "state",
+        "adoption_state",
+        "outcome",
+        "due",
+        "days",
+        "expiry",
+        "year",
+        "quarter",
+        # Adoption barriers: the kind's code and the barrier's id (the link), nothing typed.
+        "barrier_kind",
+        "barrier",
+    }
 )
 
 
@@ -127,6 +141,32 @@ KINDS: dict[str, Kind] = {
             _l("Quarterly usage report due"),
             _l("%(ref)s: the usage report for %(year)s Q%(quarter)s is due"),
         ),
+        Kind(
+            "barrier_recorded",
+            _l("An adoption barrier to remove"),
+            _l("%(ref)s: an adoption barrier is yours to remove (%(barrier_kind)s)"),
+        ),
+        Kind(
+            "barrier_escalated",
+            _l("An adoption barrier escalated to the agency"),
+            _l("%(ref)s: an adoption barrier was escalated to the agency (%(barrier_kind)s)"),
+        ),
+        Kind(
+            "barrier_overdue",
+            _l("An adoption barrier is overdue"),
+            _l("%(ref)s: an adoption barrier is overdue since %(due)s (%(barrier_kind)s)"),
+        ),
+        # The regional tariff (app.reimbursement).
+        Kind(
+            "tariff_requested",
+            _l("Regional tariff requested"),
+            _l("%(ref)s: an IRCCS of your region asks for the tariff of the device"),
+        ),
+        Kind(
+            "tariff_decided",
+            _l("Regional tariff decided"),
+            _l("%(ref)s: the region decided on the tariff of the device"),
+        ),
         # Account security (app/accounts): always emailed at once, never turned off.
         Kind(
             "password_reset",
@@ -173,6 +213,8 @@ def _words(params: dict, role: str | None) -> dict[str, str]:
         words["adoption_state"] = adoption_state_label(params["adoption_state"])
     if "outcome" in params:
         words["outcome"] = outcome_label(params["outcome"])
+    if "barrier_kind" in params:
+        words["barrier_kind"] = choice_label("barrier_kind", params["barrier_kind"])
     for key in ("due", "expiry"):
         if key in params:
             words[key] = display_date(date.fromisoformat(params[key]))

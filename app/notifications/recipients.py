@@ -64,7 +64,7 @@ def may_be_told(
     return permissions.can_view_request(user, request, outcome, cleared)
 
 
-def _active_users():
+def active_users():
     return (
         select(User)
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
@@ -96,7 +96,7 @@ def recipients_for(
     ]
     if conditions:
         query = (
-            _active_users()
+            active_users()
             .add_columns(CoiDeclaration)
             .outerjoin(
                 CoiDeclaration,
@@ -121,7 +121,7 @@ def recipients_for(
 
 def _irccs_recipients(request: DeviceRequest, *, using_only: bool) -> list[Recipient]:
     query = (
-        _active_users()
+        active_users()
         .add_columns(Adoption)
         .join(
             Adoption,
@@ -143,7 +143,7 @@ def users_of_organisation(organisation_id: int, role: str) -> list[User]:
     """Active users of one organisation in one role (reminders to an IRCCS)."""
     return list(
         db.session.scalars(
-            _active_users()
+            active_users()
             .where(User.role == role, User.organisation_id == organisation_id)
             .order_by(User.id)
         )

@@ -42,10 +42,11 @@ class ReminderCount:
     stages: int = 0
     certificates: int = 0
     usage: int = 0
+    barriers: int = 0  # overdue adoption barriers (`app.adoption.barriers.remind_overdue`)
 
     @property
     def total(self) -> int:
-        return self.stages + self.certificates + self.usage
+        return self.stages + self.certificates + self.usage + self.barriers
 
 
 def days_before_by_state() -> dict[str, tuple[int, ...]]:
@@ -62,7 +63,15 @@ def write_reminders(now: datetime) -> ReminderCount:
         stages=_stage_reminders(now, today),
         certificates=_certificate_reminders(now, today),
         usage=_usage_reminders(now, today),
+        barriers=_barrier_reminders(now),
     )
+
+
+def _barrier_reminders(now: datetime) -> int:
+    # Imported here: the adoption package's barriers import the notifications.
+    from app.adoption.barriers import remind_overdue
+
+    return remind_overdue(now)
 
 
 def _stage_reminders(now: datetime, today) -> int:

@@ -1,8 +1,11 @@
-"""Public register views (no login): the list, a request's page with its consultation, the
-aggregate figures, the CSV download, the Atom feed, and the audit anchors (page, JSON, Atom).
+"""Public register views (no login): the list, a request's page with its consultation and
+adoption figures, the aggregate figures, the adoption map (page, CSV), the published rules,
+the CSV download, the Atom feed, and the audit anchors (page, JSON, Atom).
 
-Templates receive only the dicts of `app.public.register` (never a model object), so
-nothing outside the `PUBLIC_FIELDS` allow-list can reach a public page.
+Templates receive only the dicts of `app.public.register` and the plain aggregates of
+`app.public.adoption_map` and `app.public.rules` (never a model object), so nothing outside
+the `PUBLIC_FIELDS` allow-list, no price, no usage figure and no IRCCS's name can reach a
+public page (time figures are public, even one IRCCS's: `app.public.adoption_map`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ from app.extensions import db
 from app.forms.consultation import CommentForm
 from app.models.types import utcnow
 from app.public import bp, register
+from app.public.adoption_chart import region_chart
+from app.public.adoption_csv import csv_header as adoption_csv_header
+from app.public.adoption_csv import csv_rows as adoption_csv_rows
+from app.public.adoption_map import (
+    AdoptionMap,
+    DeviceAdoption,
+    adoption_map,
+    cached_adoption_map,
+)
 from app.public.consultation import CommentData, submit_comment
 from app.public.exports import FeedInfo, atom_bytes, csv_bytes
 from app.public.presenters import (
@@ -38,9 +50,13 @@ from app.public.presenters import (
     feed_entry,
     page_url_for,
 )
+from app.public.rules import published_rules
+from app.reports import texts
+from app.reports.time_to_patient import holder_label
 from app.routing import external_url
 
 CSV_FILENAME = "hta-public-register.csv"
+ADOPTION_CSV_FILENAME = "hta-public-adoption.csv"
 
 
 def _filters() -> register.RegisterFilters:
@@ -82,8 +98,27 @@ def index():
     )
 
 
+def _adoption_labels() -> dict:
+    """The label functions the adoption figures' templates use."""
+    return {
+        "region_name": lambda region: texts.dimension_value("region", region),
+        "holder_name": holder_label,
+        "outcome_name": texts.outcome_label,
+    }
+
+
+def _device_adoption(public: dict, now) -> DeviceAdoption | None:
+    """The adoption figures of a published recommendation's device (None before)."""
+    recommendation = public.get("recommendation")
+    if not recommendation or recommendation["status"] != "published":
+        return None
+    found = adoption_map(now, request_id=public["id"]).devices
+    return found[0] if found else None
+
+
 def _render_detail(request_id: int, form: CommentForm | None = None):
-    public = register.get_public_request(request_id, now=utcnow())
+    now = utcnow()
+    public = register.get_public_request(request_id, now=now)
     if form is None and public["consultation"]["open"]:
         form = CommentForm()
     return render_template(
@@ -93,6 +128,8 @@ def _render_detail(request_id: int, form: CommentForm | None = None):
         form=form,
         honeypot_field="website",
         deadline_labels=DEADLINE_LABELS,
+        adoption=_device_adoption(public, now),
+        **_adoption_labels(),
     )
 
 
@@ -139,6 +176,45 @@ def _field_errors(form: CommentForm, error: ValidationFailed) -> None:
 @bp.get("/figures")
 def figures():
     return render_template("public/figures.html", figures=register.register_figures(utcnow()))
+
+
+def _cache_seconds() -> float:
+    return float(current_app.config.get("REPORT_CACHE_SECONDS", 300))
+
+
+def _adoption_map() -> AdoptionMap:
+    return cached_adoption_map(utcnow(), _cache_seconds())
+
+
+@bp.get("/adoption")
+def adoption():
+    """Adoption of every recommended device by region, and the time to the first patient."""
+    figures = _adoption_map()
+    return render_template(
+        "public/adoption.html",
+        map=figures,
+        chart=region_chart(figures),
+        **_adoption_labels(),
+    )
+
+
+@bp.get("/adoption.csv")
+def adoption_csv():
+    body = csv_bytes(adoption_csv_header(), adoption_csv_rows(_adoption_map()))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{ADOPTION_CSV_FILENAME}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
+@bp.get("/rules")
+def rules():
+    """The rules the agency applies: admissibility, prioritisation, deadlines."""
+    return render_template("public/rules.html", rules=published_rules())
 
 
 @bp.get("/register.csv")

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from app.domain import roles
 from app.domain.redaction import reads_usage_item_by_item, unless_small_group
 from app.reports import texts
+from app.reports.barriers import barriers_table
 from app.reports.model import (
     DATE,
     DATETIME,
@@ -36,7 +37,8 @@ from app.reports.model import (
     Table,
 )
 from app.reports.stats import share
-from app.reports.time_to_patient import HOLDERS, holder_distributions, holder_label
+from app.reports.time_to_patient import holder_distributions
+from app.reports.time_to_patient_tables import holder_table, path_table
 from app.reports.timing import ReportContext
 from app.reports_pages.queries import (
     ADOPTION_STATE_ORDER,
@@ -387,54 +389,11 @@ def _time_to_patient_section(figures: AdoptionFigures) -> Section:
     """Submission to first patient by stage holder: medians and P90 over the IRCCS that
     reached their first patient, then every (request, IRCCS) path."""
     paths = cache(figures.patient_paths)
-    holders = Table(
-        "time_to_patient_holders",
-        _("Time to patient by stage holder"),
-        [
-            Column("holder", _("Held by"), TEXT, 28),
-            Column("count", _("IRCCS with a first patient"), INTEGER, 10),
-            Column("median", _("Median days"), DAYS, 10),
-            Column("p90", _("P90 days"), DAYS, 10),
-        ],
-        lambda limit=None: (
-            [holder_label(holder), spread.count, spread.median, spread.p90]
-            for holder, spread in holder_distributions(p[4] for p in paths()).items()
-        ),
-        note=_(
-            "Each day from submission to the first patient counted for whoever held the file; "
-            "only the IRCCS that reached their first patient count."
-        ),
-        sheet=_("Time to patient"),
-    )
-    detail = Table(
-        "time_to_patient",
-        _("Time to patient per request and IRCCS"),
-        [
-            Column("request", _("Request"), INTEGER, 8),
-            Column("device", _("Device"), TEXT, 20),
-            Column("irccs", _("IRCCS"), TEXT, 22),
-            Column("region", _("Region"), TEXT, 14),
-            Column("reached", _("First patient"), TEXT, 8),
-            *[Column(h, holder_label(h), DAYS, 9) for h in HOLDERS],
-            Column("total", _("Total days"), DAYS, 9),
-        ],
-        lambda limit=None: (
-            [
-                rid,
-                device,
-                irccs,
-                texts.dimension_value("region", region),
-                _("yes") if path.reached_patient else _("not yet"),
-                *[path.days_by_holder()[h] for h in HOLDERS],
-                path.total_days,
-            ]
-            for rid, device, irccs, region, path in paths()[:limit]
-        ),
-        empty_text=_("No IRCCS adoption record."),
-        preview_limit=PREVIEW_ROWS,
-        sheet=_("Time to patient per IRCCS"),
-    )
-    return Section(_("Time to patient"), [holders, detail])
+
+    def spreads():
+        return holder_distributions(p[4] for p in paths())
+
+    return Section(_("Time to patient"), [holder_table(spreads), path_table(paths, PREVIEW_ROWS)])
 
 
 def _procurement_table(figures: AdoptionFigures) -> Table:
@@ -500,6 +459,8 @@ def adoption_report(
     sections.append(_per_recommendation(figures, detail, context, blank))
     if figures.patient_paths is not None:
         sections.append(_time_to_patient_section(figures))
+    if figures.barrier_rows is not None:
+        sections.append(Section(_("Adoption barriers"), [barriers_table(figures.barrier_rows)]))
     return Report(
         key="adoption",
         title=_("Adoption report"),

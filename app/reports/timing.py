@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from flask_babel import gettext as _
 
@@ -34,6 +35,7 @@ from app.reports.model import (
     Table,
 )
 from app.reports.stats import Distribution, share
+from app.reports.time_to_patient_tables import holder_table
 from app.reports_pages.queries import (
     ANCHORS,
     PRE_RECOMMENDATION_STATES,
@@ -191,7 +193,9 @@ def _stages_section(figures: TimingFigures, deadlines: dict) -> Section:
         note=_(
             "Gross days: from entering a stage to leaving it (or to now while open). Net days "
             "count the agency's time only: stages waiting for the manufacturer (%(states)s) "
-            "count zero. Over deadline: left, or still open, after the stage's due date.",
+            "count zero, except the days after the manufacturer hands the file back (the "
+            "assessor's days to finalise once the factual-accuracy comments are returned). "
+            "Over deadline: left, or still open, after the stage's due date.",
             states=", ".join(texts.stage_label(s) for s in sorted(CLOCK_STOP_STATES)),
         ),
         empty_text=_("No stage matches these filters."),
@@ -413,6 +417,12 @@ def _request_table(figures: TimingFigures) -> Table:
     )
 
 
+def _time_to_patient_section(figures: TimingFigures) -> Section:
+    """After the recommendation: submission to the first patient by stage holder (the
+    adoption report's figures, for the recommendations among the filtered requests)."""
+    return Section(_("Time to patient"), [holder_table(cache(figures.time_to_patient))])
+
+
 def timing_report(figures: TimingFigures, deadlines: dict, context: ReportContext) -> Report:
     dimensions = context.dimensions
     sections = [
@@ -428,6 +438,8 @@ def timing_report(figures: TimingFigures, deadlines: dict, context: ReportContex
     if figures.request_rows is not None:
         slowest.blocks.append(_request_table(figures))
     sections.append(slowest)
+    if figures.time_to_patient is not None:
+        sections.append(_time_to_patient_section(figures))
     return Report(
         key="timing",
         title=_("Timing report"),

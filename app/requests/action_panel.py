@@ -24,7 +24,7 @@ from app.labels import ROLE_LABELS, region_label
 from app.models import AuditEntry, Organisation, User
 from app.workflow.action_labels import ACTION_HELP, SYSTEM_ROLE_LABEL, action_label, field_label
 from app.workflow.action_labels import choice_label as _choice_label
-from app.workflow.labels import adoption_state_label, state_label
+from app.workflow.labels import adoption_state_label, reimbursement_state_label, state_label
 from app.workflow.spec import TransitionSpec
 
 if TYPE_CHECKING:
@@ -353,6 +353,8 @@ def display_value(name: str, value: Any, organisations: dict[int, str]) -> str |
         return str(YES) if value else str(NO)
     if name in ORGANISATION_KEYS and isinstance(value, int):
         return organisations.get(value, f"#{value}")
+    if name == "region" and isinstance(value, str):
+        return region_label(value)
     if isinstance(value, str):
         return _choice_label(name, value)
     return str(value)
@@ -365,6 +367,8 @@ def _readable(view: RequestView | None, values) -> dict:
 def _state_labeller(entry: AuditEntry, role: str | None):
     if entry.entity_type == "adoption":
         return adoption_state_label
+    if entry.entity_type == "reimbursement":
+        return reimbursement_state_label
     return lambda state: state_label(state, role)
 
 

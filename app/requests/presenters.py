@@ -33,6 +33,7 @@ from app.extensions import db
 from app.formatting import current_formats
 from app.models import DeviceRequest
 from app.models.types import utcnow
+from app.reimbursement.queries import request_cases
 from app.reports.time_to_patient import HOLDERS, holder_label
 from app.requests.action_panel import (
     ActionView,
@@ -121,6 +122,8 @@ class WorkflowPanel:
     history_url: str = ""
     # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
     patient_paths: list[PatientPath] = field(default_factory=list)
+    # The regional tariff's cases of this request the reader may see (app.reimbursement).
+    tariff_cases: list = field(default_factory=list)
 
     holders = HOLDERS
 
@@ -215,6 +218,7 @@ def workflow_panel_context(actor, request) -> dict:
         history_url=url_for("requests.history", request_id=request.id),
         designation=_designation(actor, request),
         patient_paths=request_paths(view, request, stages, now),
+        tariff_cases=request_cases(actor, request),
     )
     if panel.show_audit:
         entries, panel.earlier_audit = recent_entries_for_request(request.id, view, RECENT_WINDOW)

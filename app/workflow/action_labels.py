@@ -3,7 +3,7 @@ choices of their fields (routes, decline reasons, recommendation outcomes).
 
 The workflow definitions (`app.workflow.definitions`) hold the codes; this module gives them
 labels (Flask-Babel lazy strings) for buttons, forms, the audit trail and the diagram page.
-A unit test checks that every trigger and every data field of both workflows has a label.
+A unit test checks that every trigger and every data field of every workflow has a label.
 """
 
 from __future__ import annotations
@@ -55,6 +55,15 @@ ACTION_LABELS = {
     "record_award": _l("Record the award"),
     "start_use": _l("Record first use"),
     "discontinue_use": _l("Discontinue use"),
+    "record_barrier": _l("Record an adoption barrier"),
+    "resolve_barrier": _l("Resolve the barrier"),
+    "escalate_barrier": _l("Escalate to the agency"),
+    "request_tariff": _l("Ask the region for the tariff"),
+    # Reimbursement workflow (the region's tariff)
+    "start_tariff_evaluation": _l("Start evaluating the tariff"),
+    "assign_tariff": _l("Assign the tariff or code"),
+    "declare_tariff_not_needed": _l("Declare no specific tariff needed"),
+    "refuse_tariff": _l("Refuse the tariff"),
 }
 
 # One sentence under the button: what the action does and who comes next.
@@ -89,6 +98,15 @@ ACTION_HELP = {
         "Records the awarded tender; the price is seen only by your IRCCS and the agency."
     ),
     "start_use": _l("Records the date of first clinical use."),
+    "record_barrier": _l(
+        "Records what keeps your IRCCS from using the device, who must remove it and by when."
+    ),
+    "resolve_barrier": _l("Closes the barrier with a note on how it was removed."),
+    "escalate_barrier": _l("Hands the barrier to the agency, with the reason."),
+    "request_tariff": _l(
+        "Asks the region of this IRCCS for the tariff of the procedure; its users decide."
+    ),
+    "assign_tariff": _l("Records the region's tariff; tariffs are public."),
 }
 
 REASON_LABEL = _l("Reason")
@@ -121,6 +139,16 @@ FIELD_LABELS = {
     "award_date": _l("Date of the award"),
     "awarded_price": _l("Awarded price (EUR)"),
     "supplier": _l("Supplier"),
+    "barrier_kind": _l("Barrier"),
+    "barrier_description": _l("What stands in the way"),
+    "barrier_owner": _l("Who must remove it"),
+    "barrier_due_date": _l("Due date"),
+    "barrier": _l("Barrier number"),
+    "resolution_note": _l("How it was resolved"),
+    "tariff_kind": _l("Kind of tariff"),
+    "tariff_code": _l("DRG or tariff code"),
+    "tariff_amount": _l("Tariff (EUR)"),
+    "effective_date": _l("Effective from"),
 }
 
 # Data the workflow service adds to an audit entry beyond the form's fields.
@@ -131,6 +159,7 @@ AUDIT_DATA_LABELS = {
     "priority_index": _l("Priority index"),
     "priority_weights": _l("Criteria weights used"),
     "criteria_scored": _l("Criteria scored"),
+    "region": _l("Region"),
 }
 
 ROUTE_LABELS = {
@@ -162,8 +191,39 @@ PROCUREMENT_ROUTE_LABELS = {
     "pre_commercial": _l("Pre-commercial procurement"),
 }
 
+BARRIER_KIND_LABELS = {
+    "no_budget": _l("No budget"),
+    "awaiting_tariff": _l("Awaiting a regional tariff"),
+    "infrastructure": _l("Infrastructure"),
+    "training": _l("Training"),
+    "clinical_consensus": _l("Clinical consensus"),
+    "organisational": _l("Organisational"),
+    "other": _l("Other"),
+}
+
+BARRIER_OWNER_LABELS = {
+    "irccs": _l("The IRCCS"),
+    "region": _l("The region"),
+    "agency": _l("The agency"),
+}
+
+BARRIER_STATUS_LABELS = {
+    "open": _l("Open"),
+    "escalated": _l("Escalated to the agency"),
+    "resolved": _l("Resolved"),
+}
+
+TARIFF_KIND_LABELS = {
+    "drg": _l("DRG (hospital stay)"),
+    "outpatient": _l("Outpatient tariff code"),
+}
+
 # The labels of each choice field's options, by field name.
 CHOICE_LABELS = {
+    "barrier_kind": BARRIER_KIND_LABELS,
+    "barrier_owner": BARRIER_OWNER_LABELS,
+    "barrier_status": BARRIER_STATUS_LABELS,
+    "tariff_kind": TARIFF_KIND_LABELS,
     "procurement_route": PROCUREMENT_ROUTE_LABELS,
     "route_to": ROUTE_LABELS,
     "decline_reason": DECLINE_REASON_LABELS,

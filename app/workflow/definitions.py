@@ -1,5 +1,6 @@
-"""The two workflows of HTA Tracker, declared as data (DOMAIN.md "Request lifecycle" and
-"IRCCS adoption"). Changing the process means changing these tables, not code.
+"""The three workflows of HTA Tracker, declared as data (DOMAIN.md "Request lifecycle",
+"IRCCS adoption" and "After the recommendation: the road to the patient", the regional
+tariff). Changing the process means changing these tables, not code.
 
 Guards: every precondition of a transition is a guard named in its `guards`, in the order
 they are checked. Each name is registered in `app.core.guards` (by the kernel, or by the
@@ -32,7 +33,11 @@ State guards (they depend on the object and the actor):
   has no request pending, and the recommendation names designated centres
   (`app.adoption.designation`);
 - "recommendation_in_force": the request of an adoption record is not suspended (an IRCCS may
-  not move towards use while the agency has suspended the device; it may still stop; kernel).
+  not move towards use while the agency has suspended the device; it may still stop; kernel);
+- "barrier_recordable": an adoption record has declined, or stalled (stayed in its state at
+  least the state's `barrier_after_days`) (`app.adoption.barriers`);
+- "tariff_requestable": the region of the adoption record's IRCCS has no reimbursement case
+  for the request yet (one case per recommendation and region; `app.reimbursement.service`).
 
 Data guards (they depend on the data the action carries; kernel):
 - "restriction_conditions": a "recommended_restricted" outcome names its conditions;
@@ -43,19 +48,37 @@ Data guards (they depend on the data the action carries; kernel):
   (only they get adoption records);
 - "centre_not_designated": the IRCCS the agency designates is not one already;
 - "designation_pending": the IRCCS whose request the agency refuses has one pending
-  (both `app.adoption.designation`).
+  (both `app.adoption.designation`);
+- "barrier_resolvable": the barrier is this record's, not resolved, and the actor may resolve
+  it (its IRCCS, the agency, or the region's users for a barrier the region owns);
+- "barrier_escalatable": the barrier is this record's and open (not escalated nor resolved)
+  (both `app.adoption.barriers`).
 """
 
 from __future__ import annotations
 
-from app.workflow.facts import AGENCY, ASSESSOR, IRCCS, MANUFACTURER, REQUEST, states_where
+from app.workflow.facts import (
+    ADOPTION,
+    AGENCY,
+    ASSESSOR,
+    IRCCS,
+    MANUFACTURER,
+    REIMBURSEMENT,
+    REQUEST,
+    facts,
+    states_where,
+)
 from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
 from app.workflow.states import (
     ADOPTION_STATES,
+    BARRIER_KINDS,
+    BARRIER_OWNERS,
     DECLINE_REASONS,
     OUTCOMES,
     PROCUREMENT_ROUTES,
+    REIMBURSEMENT_STATES,
     REQUEST_STATES,
+    TARIFF_KINDS,
 )
 
 SYSTEM = frozenset({"system"})  # `flask deadlines check`
@@ -348,6 +371,72 @@ PROCUREMENT_AWARD_FIELDS = (
     DataField("supplier", "text"),
 )
 
+# Adoption barriers (issue 13, item 4): internal transitions of the adoption record, so that
+# each is audited and the record's version moves; the barrier rows are written after them
+# (`app.adoption.barriers`). Recorded where the state allows it (declined, or stalled: the
+# "barrier_recordable" guard times the stay); resolved or escalated from any state, since a
+# barrier outlives the state it was recorded in. The region's users (assessors of the
+# regional body of the IRCCS's region) only resolve the barriers the region owns.
+BARRIER_STATES = tuple(
+    state for state in ADOPTION_STATES if facts(state, ADOPTION).barrier_after_days is not None
+)
+BARRIER_RECORD_FIELDS = (
+    DataField("barrier_kind", "choice", choices=BARRIER_KINDS),
+    DataField("barrier_description", "textarea"),
+    DataField("barrier_owner", "choice", choices=BARRIER_OWNERS),
+    DataField("barrier_due_date", "date", future_only=True),
+)
+
+
+def _barrier_transitions() -> tuple[TransitionSpec, ...]:
+    """One internal transition per state it may be fired from (an internal transition stays
+    in its one source state)."""
+    record = (
+        TransitionSpec(
+            "record_barrier",
+            (state,),
+            state,
+            IRCCS,
+            internal=True,
+            fields=BARRIER_RECORD_FIELDS,
+            guards=("barrier_recordable",),
+        )
+        for state in BARRIER_STATES
+    )
+    resolve = (
+        TransitionSpec(
+            "resolve_barrier",
+            (state,),
+            state,
+            IRCCS | AGENCY | ASSESSOR,
+            internal=True,
+            fields=(DataField("barrier", "barrier"), DataField("resolution_note", "textarea")),
+            guards=("barrier_resolvable",),
+        )
+        for state in ADOPTION_STATES
+    )
+    escalate = (
+        TransitionSpec(
+            "escalate_barrier",
+            (state,),
+            state,
+            IRCCS | AGENCY,
+            reason_required=True,
+            internal=True,
+            fields=(DataField("barrier", "barrier"),),
+            guards=("barrier_escalatable",),
+        )
+        for state in ADOPTION_STATES
+    )
+    return (*record, *resolve, *escalate)
+
+
+# Where an IRCCS may ask its region for the tariff: from its evaluation until it buys.
+TARIFF_REQUESTABLE_STATES = (
+    "local_evaluation",
+    *states_where(workflow=ADOPTION, ready_for_tariff=True),
+)
+
 ADOPTION_WORKFLOW = WorkflowSpec(
     name="adoption",
     states=ADOPTION_STATES,
@@ -406,5 +495,55 @@ ADOPTION_WORKFLOW = WorkflowSpec(
             fields=(FIRST_USE_DATE,),
         ),
         TransitionSpec("discontinue_use", ("in_use",), "discontinued", IRCCS, reason_required=True),
+        *_barrier_transitions(),
+        # The IRCCS (or the agency on its behalf) asks its region for the tariff of the
+        # procedure: opens the region's reimbursement case (`app.reimbursement.service`).
+        # Internal: the adoption record stays where it is.
+        *(
+            TransitionSpec(
+                "request_tariff",
+                (state,),
+                state,
+                IRCCS | AGENCY,
+                internal=True,
+                guards=("tariff_requestable",),
+            )
+            for state in TARIFF_REQUESTABLE_STATES
+        ),
+    ),
+)
+
+# The region's decision on the tariff of the procedure (a DRG of a hospital stay or an
+# outpatient tariff code, its amount in euro and the day it takes effect). Tariffs are public
+# in Italy (regional tariff decrees): every party of the case may read the amount.
+TARIFF_FIELDS = (
+    DataField("tariff_kind", "choice", choices=TARIFF_KINDS),
+    DataField("tariff_code", "text"),
+    DataField("tariff_amount", "amount"),
+    DataField("effective_date", "date"),
+)
+
+# The regional reimbursement of a published recommendation: one case per region, opened by
+# `request_tariff` on an adoption record; the region's users (its regional HTA body's
+# assessors) start the evaluation and decide. "requested" is the case's first state.
+REIMBURSEMENT_WORKFLOW = WorkflowSpec(
+    name=REIMBURSEMENT,
+    states=REIMBURSEMENT_STATES,
+    initial="requested",
+    transitions=(
+        TransitionSpec("start_tariff_evaluation", ("requested",), "under_evaluation", ASSESSOR),
+        TransitionSpec(
+            "assign_tariff", ("under_evaluation",), "assigned", ASSESSOR, fields=TARIFF_FIELDS
+        ),
+        TransitionSpec(
+            "declare_tariff_not_needed",
+            ("under_evaluation",),
+            "not_needed",
+            ASSESSOR,
+            reason_required=True,
+        ),
+        TransitionSpec(
+            "refuse_tariff", ("under_evaluation",), "refused", ASSESSOR, reason_required=True
+        ),
     ),
 )

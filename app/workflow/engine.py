@@ -18,7 +18,7 @@ from transitions import Machine, MachineError
 
 from app.domain.errors import InvalidTransition, ValidationFailed
 from app.domain.procurement import is_valid_cig, normalise_cig, parse_amount
-from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
 from app.workflow.spec import DataField, TransitionSpec, WorkflowSpec
 from app.workflow.states import POSITIVE_OUTCOMES
 
@@ -126,7 +126,7 @@ def _normalise_value(kind: str, value: Any) -> Any:
             except ValueError:
                 return text  # refused by validation as "invalid_date"
         return value
-    if kind in ORGANISATION_KINDS:
+    if kind in ID_KINDS:
         return _organisation_id(value)
     if kind == "cig":
         return normalise_cig(str(value))
@@ -142,6 +142,8 @@ def _normalise_value(kind: str, value: Any) -> Any:
 
 # Kinds whose value is one organisation's id.
 ORGANISATION_KINDS = ("regional_body", "irccs")
+# Kinds whose value is one row's id: an organisation, or a barrier of the adoption record.
+ID_KINDS = (*ORGANISATION_KINDS, "barrier")
 
 
 def _organisation_id(value: Any) -> Any:
@@ -183,7 +185,7 @@ def _field_error(field: DataField, value: Any, today: date | None) -> str | None
             return "not_in_future"
         if field.past_only and today is not None and value > today:
             return "in_future"
-    if field.kind in ORGANISATION_KINDS and not _is_id(value):
+    if field.kind in ID_KINDS and not _is_id(value):
         return "invalid_choice"
     if field.kind == "irccs_list" and not all(_is_id(item) for item in value):
         return "invalid_choice"
@@ -230,3 +232,4 @@ def check_data(
 
 REQUEST_ENGINE = WorkflowEngine(REQUEST_WORKFLOW)
 ADOPTION_ENGINE = WorkflowEngine(ADOPTION_WORKFLOW)
+REIMBURSEMENT_ENGINE = WorkflowEngine(REIMBURSEMENT_WORKFLOW)

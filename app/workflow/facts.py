@@ -1,6 +1,7 @@
 """Every fact about a state, in one table: the one place state names are grouped.
 
-Each state of the request workflow and of the IRCCS adoption workflow has one `StateFacts`
+Each state of the request workflow, of the IRCCS adoption workflow and of the regional
+reimbursement workflow has one `StateFacts`
 record: its labels, whose work queue holds it, whose clock runs, whether it is terminal,
 withdrawable (pre-appraisal), suspendable, which stage it counts as in the reports, its
 deadline key, and the facts the permissions, documents, register and reports ask about.
@@ -23,6 +24,7 @@ from flask_babel import lazy_pgettext
 
 REQUEST = "request"
 ADOPTION = "adoption"
+REIMBURSEMENT = "reimbursement"
 
 # Whose time a state's days are: the agency side's (net time), or the manufacturer's (a
 # "clock stop": counted in gross time only).
@@ -97,6 +99,15 @@ class StateFacts:
     # Adoption records: the device is being bought or used, so a suspension or resumption
     # concerns the IRCCS at once (urgent notification).
     device_at_hand: bool = False
+    # Adoption records: the IRCCS may record an adoption barrier once the record has stayed
+    # this many days in the state (0: at once, e.g. after declining; a longer stay means the
+    # record has stalled); None: no barrier is recorded here (the device is in use, or was).
+    barrier_after_days: int | None = None
+    # Adoption records: the IRCCS is ready to treat patients as far as it is concerned
+    # (approved, bought), so a regional tariff still pending is what it waits for.
+    ready_for_tariff: bool = False
+    # Reimbursement cases: the region has decided (a tariff or code, not needed, refused).
+    tariff_decided: bool = False
 
     @property
     def open(self) -> bool:
@@ -120,6 +131,10 @@ def _request(name: str, label, **facts) -> StateFacts:
 
 def _adoption(name: str, label, **facts) -> StateFacts:
     return StateFacts(name, ADOPTION, label, **facts)
+
+
+def _reimbursement(name: str, label, **facts) -> StateFacts:
+    return StateFacts(name, REIMBURSEMENT, label, **facts)
 
 
 # Who acts (the workflow definitions use the same sets for who may fire a transition).
@@ -353,16 +368,75 @@ REQUEST_TABLE: tuple[StateFacts, ...] = (
 )
 
 ADOPTION_TABLE: tuple[StateFacts, ...] = (
-    _adoption("not_started", _l("Not started"), queue=IRCCS),
-    _adoption("local_evaluation", _l("Local evaluation"), queue=IRCCS),
-    _adoption("approved_for_use", _l("Approved for use"), queue=IRCCS),
-    _adoption("procurement", _l("Procurement"), queue=IRCCS, device_at_hand=True),
+    _adoption("not_started", _l("Not started"), queue=IRCCS, barrier_after_days=90),
+    _adoption("local_evaluation", _l("Local evaluation"), queue=IRCCS, barrier_after_days=90),
+    _adoption(
+        "approved_for_use",
+        _l("Approved for use"),
+        queue=IRCCS,
+        barrier_after_days=60,
+        ready_for_tariff=True,
+    ),
+    _adoption(
+        "procurement",
+        _l("Procurement"),
+        queue=IRCCS,
+        device_at_hand=True,
+        barrier_after_days=180,
+        ready_for_tariff=True,
+    ),
     _adoption("in_use", _l("In use"), queue=IRCCS, usage_reported=True, device_at_hand=True),
     _adoption("discontinued", _l("Discontinued"), terminal=True, usage_reported=True),
-    _adoption("declined", _l("Declined"), terminal=True),
+    _adoption("declined", _l("Declined"), terminal=True, barrier_after_days=0),
 )
 
-TABLE: tuple[StateFacts, ...] = REQUEST_TABLE + ADOPTION_TABLE
+# The regional reimbursement (tariff) of a published recommendation, one case per region
+# (DOMAIN.md "After the recommendation"). The region acts through the users of its regional
+# HTA body (role assessor): their queue holds the open cases. One deadline runs from the
+# request to the decision (`deadline_key` "regional_tariff", configurable with the others).
+TARIFF_DEADLINE_KEY = "regional_tariff"
+
+REIMBURSEMENT_TABLE: tuple[StateFacts, ...] = (
+    _reimbursement(
+        "requested",
+        _l("Tariff requested"),
+        public_label=_l("Regional tariff requested"),
+        queue=ASSESSOR,
+        clock=AGENCY_CLOCK,
+        deadline_key=TARIFF_DEADLINE_KEY,
+    ),
+    _reimbursement(
+        "under_evaluation",
+        _l("Tariff under evaluation"),
+        public_label=_l("Regional tariff under evaluation"),
+        queue=ASSESSOR,
+        clock=AGENCY_CLOCK,
+        deadline_key=TARIFF_DEADLINE_KEY,
+    ),
+    _reimbursement(
+        "assigned",
+        _l("Tariff or code assigned"),
+        public_label=_l("Regional tariff assigned"),
+        terminal=True,
+        tariff_decided=True,
+    ),
+    _reimbursement(
+        "not_needed",
+        _l("No specific tariff needed"),
+        public_label=_l("No specific regional tariff needed"),
+        terminal=True,
+        tariff_decided=True,
+    ),
+    _reimbursement(
+        "refused",
+        _l("Tariff refused"),
+        public_label=_l("Regional tariff refused"),
+        terminal=True,
+        tariff_decided=True,
+    ),
+)
+
+TABLE: tuple[StateFacts, ...] = REQUEST_TABLE + ADOPTION_TABLE + REIMBURSEMENT_TABLE
 
 _BY_NAME: dict[tuple[str, str], StateFacts] = {(f.workflow, f.name): f for f in TABLE}
 _FIELDS = frozenset(f.name for f in dataclasses.fields(StateFacts)) | {
@@ -381,8 +455,8 @@ def states_where(**conditions) -> tuple[str, ...]:
     """The names of the states whose facts match every condition, in declaration order.
 
     `states_where(workflow="request", terminal=False, clock_stop=True)`; `queue="assessor"`
-    matches the states whose queue holds that role. Without `workflow`, both workflows
-    answer (a name may then appear twice: "discontinued").
+    matches the states whose queue holds that role. Without `workflow`, every workflow
+    answers (a name may then appear twice: "discontinued").
     """
     unknown = set(conditions) - _FIELDS
     if unknown:

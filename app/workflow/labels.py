@@ -5,7 +5,14 @@ functions pick the one a reader should see.
 
 from __future__ import annotations
 
-from app.workflow.facts import ADOPTION_TABLE, REQUEST_TABLE
+from flask_babel import lazy_gettext as _l
+
+from app.workflow.facts import (
+    ADOPTION_TABLE,
+    REIMBURSEMENT_TABLE,
+    REQUEST_TABLE,
+    TARIFF_DEADLINE_KEY,
+)
 
 REQUEST_STATE_LABELS = {f.name: f.label for f in REQUEST_TABLE}
 
@@ -15,6 +22,14 @@ MANUFACTURER_STATE_LABELS = {
 }
 
 ADOPTION_STATE_LABELS = {f.name: f.label for f in ADOPTION_TABLE}
+
+REIMBURSEMENT_STATE_LABELS = {f.name: f.label for f in REIMBURSEMENT_TABLE}
+
+# The configurable deadlines: the request states', and the regional tariff's.
+DEADLINE_LABELS = {
+    **REQUEST_STATE_LABELS,
+    TARIFF_DEADLINE_KEY: _l("Regional tariff (from the request to the decision)"),
+}
 
 # What the public register shows: plain words for a reader outside the process, revealing no
 # internal detail (who is waiting on whom is said neutrally; reasons are never shown).
@@ -29,6 +44,10 @@ def state_label(state: str, role: str | None = None) -> str:
 
 def adoption_state_label(state: str) -> str:
     return str(ADOPTION_STATE_LABELS.get(state, state))
+
+
+def reimbursement_state_label(state: str) -> str:
+    return str(REIMBURSEMENT_STATE_LABELS.get(state, state))
 
 
 def public_state_label(state: str) -> str:

@@ -12,7 +12,8 @@ class DataField:
     kind: "text" (one line), "textarea", "lines" (a list, one item per line), "choice" (one of
     `choices`), "date", "regional_body" (an organisation id of kind regional_body), "irccs" (an
     organisation id of kind irccs), "irccs_list" (a list of them), "cig" (a tender reference,
-    `app.domain.procurement`), "amount" (euro, a Decimal with two decimals).
+    `app.domain.procurement`), "amount" (euro, a Decimal with two decimals), "barrier" (the
+    id of one of the adoption record's barriers, `app.adoption.barriers`).
     `future_only` dates must fall after the day of the transition; `past_only` dates on it or
     before (a step recorded late, backdated: never in the future).
     """

@@ -7,7 +7,8 @@ Run it periodically (cron, a systemd timer; e.g. every hour). It
    request, and a passed review date makes the reassessment due;
 2. lists the other open stages past their due date and marks them reported;
 3. writes the reminders (`app.notifications.reminders`): before a stage is due, on the due
-   day and weekly once overdue, CE certificates expiring, quarterly usage reports due.
+   day and weekly once overdue, CE certificates expiring, quarterly usage reports due, and
+   adoption barriers past their due date (once each, to whoever holds them).
 
 Idempotent: a second run finds nothing to lapse, reports nothing new and writes no reminder
 twice. Each request is committed on its own, so one failure does not block the others (the
@@ -148,7 +149,8 @@ def check(now_text: str | None) -> None:
     db.session.commit()
     click.echo(
         f"{reminders.total} reminders written ({reminders.stages} stages, "
-        f"{reminders.certificates} CE certificates, {reminders.usage} usage reports)."
+        f"{reminders.certificates} CE certificates, {reminders.usage} usage reports, "
+        f"{reminders.barriers} overdue adoption barriers)."
     )
     click.echo(f"{lapsed} lapsed, {overdue} overdue ({fresh} newly reported), {failed} failed.")
     if failed:

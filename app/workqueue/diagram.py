@@ -54,9 +54,29 @@ def _check_state_id(state: str) -> str:
     return state
 
 
+def _internal_spread(spec: WorkflowSpec) -> dict[str, tuple[str, int]]:
+    """Internal triggers declared from FAN_IN_THRESHOLD states or more: trigger -> (its first
+    state, how many states)."""
+    return {
+        trigger: (sources[0], len(sources))
+        for trigger in _noted(spec)
+        for sources in [list(dict.fromkeys(s for t in spec.by_trigger(trigger) for s in t.sources))]
+    }
+
+
+def _noted(spec: WorkflowSpec) -> frozenset[str]:
+    return frozenset(
+        t.trigger
+        for t in spec.transitions
+        if t.internal
+        and len({s for u in spec.by_trigger(t.trigger) for s in u.sources}) >= FAN_IN_THRESHOLD
+    )
+
+
 def final_states(spec: WorkflowSpec) -> list[str]:
-    """States no transition leaves from (drawn with an arrow to the end marker)."""
-    sources = {source for t in spec.transitions for source in t.sources}
+    """States no transition leaves from (drawn with an arrow to the end marker); an internal
+    transition stays, so it does not count (a declined record still gets barriers)."""
+    sources = {source for t in spec.transitions if not t.internal for source in t.sources}
     return [state for state in spec.states if state not in sources]
 
 
@@ -95,10 +115,21 @@ def mermaid_state_diagram(
     lines.append(f"    {START_END} --> {_check_state_id(spec.initial)}")
     seen: set[tuple[str, str, str]] = set()
     notes: list[str] = []
+    spread = _internal_spread(spec)
+    noted = frozenset(spread)
     for transition in spec.transitions:
         if transition.trigger in RETURN_TRIGGERS:
             continue
         label = _safe(edge_label(transition, condition_texts))
+        if transition.trigger in spread:
+            # An internal action available in many states (the adoption barriers): one note
+            # on the first of them rather than a loop on each.
+            first, count = spread.pop(transition.trigger)
+            wording = _safe(fan_in_text(count))
+            notes.append(f"    note right of {_check_state_id(first)} : {label} {wording}")
+            continue
+        if transition.trigger in noted:
+            continue  # noted already
         if len(transition.sources) >= FAN_IN_THRESHOLD:
             wording = _safe(fan_in_text(len(transition.sources)))
             dest = _check_state_id(transition.dest)

@@ -59,6 +59,8 @@ class QueueRow:
     due_at: datetime | None
     status: str | None  # "overdue", "near_due", "on_time" or None (no deadline)
     duplicates: int = 0  # for the agency: other requests for the same device
+    # For an IRCCS: its record waits for its region's tariff, asked on that day.
+    waiting_for_tariff_since: datetime | None = None
 
     @property
     def row_class(self) -> str:
@@ -85,7 +87,7 @@ def queue_states(role: str) -> tuple[str, ...]:
     """The states in `role`'s queue (the table's queue facts), in workflow order; a state
     handed over within one visit (the factual accuracy check) is in the first role's queue
     until the hand-over trigger fires, then in the next role's (`_role_condition`)."""
-    return states_where(queue=role)
+    return states_where(workflow=ADOPTION if role == "irccs" else REQUEST, queue=role)
 
 
 def _handed_over(trigger: str):
@@ -166,8 +168,19 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         if filters.overdue_only:  # adoption records carry no due date
             return Page(items=[], page=1, per_page=per_page, total=0)
         page = paginate(adoption_queue_query(actor, filters), filters.page, per_page, scalars=True)
+        # What each record waits for from its region (one statement for the page).
+        from app.reimbursement.queries import tariff_waits
+
+        waits = tariff_waits(page.items)
         page.items = [
-            QueueRow(item=a, state=a.state, entered_at=a.state_changed_at, due_at=None, status=None)
+            QueueRow(
+                item=a,
+                state=a.state,
+                entered_at=a.state_changed_at,
+                due_at=None,
+                status=None,
+                waiting_for_tariff_since=waits[a.id].requested_at if a.id in waits else None,
+            )
             for a in page.items
         ]
         return page
@@ -215,6 +228,22 @@ def queue_summary(actor, now: datetime) -> QueueSummary:
     soon = now + timedelta(days=DUE_SOON_DAYS)
     if actor.role == "agency":
         return _agency_queue_summary(now, soon)
+    if actor.role == "assessor":
+        return _with_tariff_cases(actor, now, soon, _request_queue_summary(actor, now, soon))
+    return _request_queue_summary(actor, now, soon)
+
+
+def _with_tariff_cases(actor, now: datetime, soon: datetime, summary: QueueSummary):
+    """A region's users also act on their region's open tariff cases (one statement)."""
+    from app.reimbursement.queries import region_counts
+
+    waiting, overdue, due_soon = region_counts(actor, now, soon)
+    return QueueSummary(
+        summary.waiting + waiting, summary.overdue + overdue, summary.due_soon + due_soon
+    )
+
+
+def _request_queue_summary(actor, now: datetime, soon: datetime) -> QueueSummary:
     counts = (
         request_queue_query(actor, now, QueueFilters())
         .order_by(None)

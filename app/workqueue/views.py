@@ -7,12 +7,14 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.adoption.barriers import queue_barriers
 from app.models.types import utcnow
 from app.public.consultation import pending_comments
+from app.reimbursement.queries import region_queue
 from app.requests.action_panel import role_label
-from app.workflow.action_labels import action_label, field_label
-from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
-from app.workflow.labels import adoption_state_label, state_label
+from app.workflow.action_labels import action_label, choice_label, field_label
+from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.labels import adoption_state_label, reimbursement_state_label, state_label
 from app.workqueue import bp
 from app.workqueue.diagram import mermaid_state_diagram, transition_rows
 from app.workqueue.queries import QueueFilters, queue_states, work_queue
@@ -33,7 +35,8 @@ def _filters() -> QueueFilters:
 def queue():
     filters = _filters()
     role = current_user.role
-    page = work_queue(current_user, utcnow(), filters, current_app.config["PAGE_SIZE"])
+    now = utcnow()
+    page = work_queue(current_user, now, filters, current_app.config["PAGE_SIZE"])
     label = adoption_state_label if role == "irccs" else (lambda s: state_label(s, role))
     return render_template(
         "workqueue/queue.html",
@@ -42,6 +45,9 @@ def queue():
         states=queue_states(role),
         label=label,
         pending_comments=pending_comments(current_user),
+        barriers=queue_barriers(current_user, now),
+        choice_label=choice_label,
+        tariff_cases=region_queue(current_user, now),
     )
 
 
@@ -71,6 +77,10 @@ def workflow_diagram():
         workflows=[
             (_("Request"), _diagram_context(REQUEST_WORKFLOW, state_label)),
             (_("IRCCS adoption"), _diagram_context(ADOPTION_WORKFLOW, adoption_state_label)),
+            (
+                _("Regional tariff"),
+                _diagram_context(REIMBURSEMENT_WORKFLOW, reimbursement_state_label),
+            ),
         ],
         action_label=action_label,
         field_label=field_label,

@@ -6,7 +6,7 @@ A new table only. Reviewed by hand; the downgrade drops it (the processes then k
 figures in memory only, as before).
 
 Revision ID: a7d3e9c1b5f2
-Revises: f1a6c3d8e2b4 (procurements)
+Revises: a7d4e9c2b6f1 (stage clock index)
 Create Date: 2026-12-03 12:40:00.000000
 
 """
@@ -18,7 +18,7 @@ from app.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "a7d3e9c1b5f2"
-down_revision = "f1a6c3d8e2b4"
+down_revision = "a7d4e9c2b6f1"
 branch_labels = None
 depends_on = None
 

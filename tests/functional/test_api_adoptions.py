@@ -159,3 +159,68 @@ def test_only_the_irccs_of_the_record_reports(client, published):
     path = f"/adoptions/{adoption.id}/usage-reports"
     assert_problem(api_for(client, cast.agency).post(path, FIGURES), 403, "forbidden")
     assert_problem(api_for(client, cast.other_irccs).post(path, FIGURES), 404, "not-found")
+
+
+def test_barriers_through_the_api_record_list_escalate(client, published):
+    """An IRCCS that declined records a barrier and escalates it; it reads them back; another
+    IRCCS gets 404; the agency resolves it."""
+    from datetime import timedelta
+
+    cast, request = published
+    adoption = adoption_of(request, cast.irccs_org)
+    api = api_for(client, cast.irccs)
+    assert fire(api, adoption.id, "start_evaluation").status_code == 200
+    declined = fire(
+        api,
+        adoption.id,
+        "decline",
+        {"reason": "No budget.", "data": {"decline_reason": "no_budget"}},
+    )
+    assert declined.status_code == 200
+    due = (date.today() + timedelta(days=40)).isoformat()
+    recorded = fire(
+        api,
+        adoption.id,
+        "record_barrier",
+        {
+            "data": {
+                "barrier_kind": "no_budget",
+                "barrier_description": "The 2027 budget has no line for it.",
+                "barrier_owner": "irccs",
+                "barrier_due_date": due,
+            }
+        },
+    )
+    assert recorded.status_code == 200, recorded.get_json()
+    [barrier] = api.get(f"/adoptions/{adoption.id}/barriers").get_json()["items"]
+    assert (barrier["kind"], barrier["owner"], barrier["status"], barrier["due_date"]) == (
+        "no_budget",
+        "irccs",
+        "open",
+        due,
+    )
+    other = api_for(client, cast.other_irccs)
+    assert other.get(f"/adoptions/{adoption.id}/barriers").status_code == 404
+    refused = fire(
+        api, adoption.id, "escalate_barrier", {"data": {"barrier": "seven"}, "reason": "x"}
+    )
+    assert refused.status_code == 422
+    escalated = fire(
+        api,
+        adoption.id,
+        "escalate_barrier",
+        {"data": {"barrier": barrier["id"]}, "reason": "The board said no twice."},
+    )
+    assert escalated.status_code == 200
+    agency = api_for(client, cast.agency)
+    resolved = fire(
+        agency,
+        adoption.id,
+        "resolve_barrier",
+        {"data": {"barrier": barrier["id"], "resolution_note": "National framework contract."}},
+    )
+    assert resolved.status_code == 200
+    [barrier] = agency.get(f"/adoptions/{adoption.id}/barriers").get_json()["items"]
+    assert barrier["status"] == "resolved" and barrier["escalation_reason"] == (
+        "The board said no twice."
+    )

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Adoption, DeviceRequest, InformationRound, User
+from app.models import Adoption, DeviceRequest, InformationRound, Organisation, Reimbursement, User
 from tests.browser_support import BROWSER, REQUEST_PAGE, new_page, serving
 from tests.demo_site import DEMO_PEOPLE, demo_app, log_in_demo
 
@@ -106,10 +106,24 @@ def paths(demo) -> dict[str, list[str]]:
             .limit(1)
         ).first()
         published = by_state["adoption_monitoring"]
+        # A regional tariff case of the demo assessor's region (its body acts for the region).
+        tariff_case = _first(
+            select(Reimbursement.id)
+            .join(Organisation, Organisation.region == Reimbursement.region)
+            .where(Organisation.id == assessor_org)
+            .order_by(Reimbursement.id)
+        )
         db.session.remove()
     request_pages = [f"/requests/{rid}" for rid in by_state.values() if rid]
     return {
-        None: ["/auth/login", "/register/", f"/register/{published}", "/register/figures"],
+        None: [
+            "/auth/login",
+            "/register/",
+            f"/register/{published}",
+            "/register/figures",
+            "/register/adoption",
+            "/register/rules",
+        ],
         "admin": [
             "/",
             "/admin/users",
@@ -136,12 +150,14 @@ def paths(demo) -> dict[str, list[str]]:
             "/register/moderation",
             "/work/workflow",
             "/account/tokens",
+            f"/reimbursements/{tariff_case}",
         ],
         "assessor": [
             "/",
             "/work/",
             *(f"/requests/{rid}" for rid in body_requests),
             f"/requests/{assessed}/assessment",
+            f"/reimbursements/{tariff_case}",
         ],
         "irccs": [
             "/",

@@ -110,3 +110,94 @@ def test_the_home_page_costs_the_same_for_2_or_12_requests(make, as_user, who):
     few = statements_for(client, "/")
     add(10)
     assert statements_for(client, "/") == few
+
+
+# --- Adoption barriers: the record page and the work queues ------------------------------------
+
+
+def _add_barriers(adoption_id: int, count: int, owner: str, status: str = "open") -> None:
+    """Barrier rows as the workflow writes them (the area's hooks are off in this module);
+    each on a request and IRCCS of its own would show a lazy load in the queue."""
+    from datetime import date
+
+    from app.models import AdoptionBarrier
+
+    for n in range(count):
+        db.session.add(
+            AdoptionBarrier(
+                adoption_id=adoption_id,
+                kind="no_budget",
+                description=f"Barrier {n}",
+                owner=owner,
+                due_date=date(2020, 1, 1) if n % 2 else date(2099, 1, 1),
+                status=status,
+                recorded_at=T0,
+            )
+        )
+    db.session.commit()
+
+
+@pytest.mark.parametrize("who", ["irccs", "agency"])
+def test_the_adoption_page_costs_the_same_with_1_or_7_barriers(make, as_user, who):
+    cast = make_cast(make)
+    adoption_id = _adoption(make, cast, ("start_evaluation",))
+    client = as_user(getattr(cast, who))
+    _add_barriers(adoption_id, 1, "irccs")
+    few = statements_for(client, f"/adoptions/{adoption_id}")
+    _add_barriers(adoption_id, 3, "region")
+    _add_barriers(adoption_id, 3, "agency", status="escalated")
+    assert statements_for(client, f"/adoptions/{adoption_id}") == few
+
+
+@pytest.mark.parametrize(("who", "owner"), [("irccs", "irccs"), ("agency", "agency")])
+def test_the_work_queue_costs_the_same_with_1_or_6_barriers_across_records(
+    make, as_user, who, owner
+):
+    cast = make_cast(make)
+    first, *others = [_adoption(make, cast, ()) for _ in range(6)]
+    client = as_user(getattr(cast, who))
+    _add_barriers(first, 1, owner)
+    few = statements_for(client, "/work/")
+    for adoption_id in others:
+        _add_barriers(adoption_id, 1, owner)
+    assert statements_for(client, "/work/") == few
+
+
+def test_the_region_s_queue_costs_the_same_with_1_or_6_barriers(make, as_user):
+    cast = make_cast(make)
+    first, *others = [_adoption(make, cast, ()) for _ in range(6)]
+    client = as_user(cast.assessor)  # Lombardy's regional body: the IRCCS's region
+    _add_barriers(first, 1, "region")
+    few = statements_for(client, "/work/")
+    for adoption_id in others:
+        _add_barriers(adoption_id, 1, "region")
+    assert statements_for(client, "/work/") == few
+
+
+def _recommended_devices(make, devices: int, irccs_each: int) -> int:
+    """Published recommendations in the public register, each adopted by `irccs_each` IRCCS
+    (a region each, every other one with a first patient and a procurement); returns the
+    first request's id."""
+    from tests.functional.test_public_adoption import _adopt, _publish
+    from tests.functional.test_public_register import MAIN_PATH, public_request
+
+    first = None
+    for n in range(devices):
+        request = public_request(make, "adoption_monitoring", path=MAIN_PATH, trade_name=f"D{n}")
+        published = _publish(request)
+        for k in range(irccs_each):
+            days = k + 1 if k % 2 == 0 else None
+            region = ("lombardia", "lazio", "toscana", "veneto", "piemonte")[k % 5]
+            _adopt(make, request, published, region, days, procurement_days=1 if days else None)
+        first = first or request.id
+    db.session.commit()
+    return first
+
+
+@pytest.mark.parametrize("url", ["/register/adoption", "/register/adoption.csv", "detail"])
+def test_the_public_adoption_figures_cost_the_same_for_few_or_many_devices(make, client, url):
+    first = _recommended_devices(make, 1, 3)
+    target = f"/register/{first}" if url == "detail" else url
+    few = statements_for(client, target)
+    _recommended_devices(make, 6, 5)
+    assert statements_for(client, target) == few

@@ -218,12 +218,13 @@ def test_deadline_status_in_the_last_fifth_is_near_due():
 
 
 @pytest.mark.parametrize("role", ["manufacturer", "agency", "assessor", "irccs"])
-def test_the_workflow_page_draws_both_machines_for_any_user(cast, as_user, role):
+def test_the_workflow_page_draws_the_three_machines_for_any_user(cast, as_user, role):
     page = as_user(cast[role]).get("/work/workflow").get_data(as_text=True)
-    assert page.count('<pre class="mermaid') == 2
+    assert page.count('<pre class="mermaid') == 3
     assert "stateDiagram-v2" in page
     assert "draft --&gt; intake_review : submit (manufacturer)" in page
     assert "not_started --&gt; local_evaluation : start_evaluation (irccs)" in page
+    assert "requested --&gt; under_evaluation : start_tariff_evaluation (assessor)" in page
     assert "/static/vendor/mermaid/mermaid.min.js" in page
     assert "cdn" not in page.lower()
     # The tables list each action with its roles, reason and data.

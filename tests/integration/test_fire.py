@@ -109,13 +109,16 @@ WRONG_STATE_CANDIDATES = (
     "assessment",
     "suspended:appraisal",
 )
-WRONG_ADOPTION_STATES = ("declined", "not_started")
+WRONG_ADOPTION_STATES = ("declined", "not_started", "in_use")
 
 
 def _unique_triggers():
     for workflow in (REQUEST_WORKFLOW, ADOPTION_WORKFLOW):
         seen = set()
         for spec in workflow.transitions:
+            sources = {s for t in workflow.by_trigger(spec.trigger) for s in t.sources}
+            if sources == set(workflow.states):
+                continue  # fired from every state (the adoption barriers): no wrong state
             if spec.trigger not in seen:
                 seen.add(spec.trigger)
                 yield pytest.param(spec, id=f"{workflow.name}:{spec.trigger}")
@@ -163,6 +166,10 @@ def _object_in(state, is_adoption, cast, make):
         ):
             moment += STEP
             fire(adoption, trigger, cast.irccs, moment, reason="No budget.", **data)
+    if state == "in_use":
+        for trigger in ("start_evaluation", "approve_for_use", "start_use"):
+            moment += STEP
+            fire(adoption, trigger, cast.irccs, moment)
     return adoption, moment
 
 
@@ -176,9 +183,14 @@ def test_wrong_parties_get_not_found_on_every_action(make):
             with pytest.raises(NotFound):
                 fire(request, trigger, actor, moment, reason="x")
     for trigger in ADOPTION_WORKFLOW.triggers:
-        for actor in (cast.other_irccs, cast.manufacturer, cast.assessor, cast.admin):
+        for actor in (cast.other_irccs, cast.manufacturer, cast.other_assessor, cast.admin):
             with pytest.raises(NotFound):
                 fire(adoption, trigger, actor, moment, reason="x")
+        # The regional body of the IRCCS's region acts for the region on the barriers it owns
+        # (resolve_barrier, checked by its guard); it may fire nothing else.
+        if trigger != "resolve_barrier":
+            with pytest.raises(PermissionDenied):
+                fire(adoption, trigger, cast.assessor, moment, reason="x")
 
 
 # --- Side data of the request workflow ---------------------------------------------------------

@@ -109,3 +109,14 @@ def test_transition_table_merges_resume_and_keeps_the_rest():
     assert mark.fields == ("missing_items",) and mark.reason_required
     triggers = {r.trigger for r in rows}
     assert triggers == set(REQUEST_WORKFLOW.triggers)
+
+
+def test_an_internal_action_of_many_states_is_one_note_not_a_loop_on_each():
+    text = mermaid_state_diagram(ADOPTION_WORKFLOW, fan_in_text=lambda n: f"in {n} states")
+    assert not [e for e in edges(text) if "barrier" in e[2]]
+    assert "    note right of not_started : record_barrier (irccs) in 5 states" in text
+    assert [line for line in text.splitlines() if "resolve_barrier" in line] == [
+        "    note right of not_started : resolve_barrier (agency, assessor, irccs) in 7 states"
+    ]
+    # An internal action of one state keeps its loop.
+    assert ("procurement", "procurement", "record_award (irccs)") in edges(text)

@@ -16,8 +16,10 @@ from app.workflow.facts import (
     ADOPTION,
     ADOPTION_TABLE,
     BEFORE_RECOMMENDATION,
+    REIMBURSEMENT_TABLE,
     REQUEST,
     REQUEST_TABLE,
+    TARIFF_DEADLINE_KEY,
     facts,
     states_where,
 )
@@ -99,12 +101,16 @@ def test_clock_stops_and_terminal_states_agree_with_the_lifecycle_table():
     assert set(states_where(workflow=REQUEST, open=True)) == (
         set(REQUEST_WORKFLOW.states) - DOMAIN_TERMINAL
     )
-    # A terminal state is never timed, never in a queue, never left.
+    # A terminal state is never timed, never in a queue, never left (an internal transition
+    # records data and stays: a declined adoption record still gets its barriers).
     for record in REQUEST_TABLE + ADOPTION_TABLE:
         if record.terminal:
             assert not record.queue and record.clock is None and record.report_stage is None
     for workflow in (REQUEST_WORKFLOW, ADOPTION_WORKFLOW):
         for transition in workflow.transitions:
+            if transition.internal:
+                assert transition.dest in transition.sources
+                continue
             assert not any(facts(s, workflow.name).terminal for s in transition.sources)
 
 
@@ -126,7 +132,10 @@ def test_deadline_keys_cover_every_default_deadline():
     keyed = {r.name for r in REQUEST_TABLE if r.deadline_key}
     assert all(r.deadline_key in (None, r.name) for r in REQUEST_TABLE)
     assert keyed >= DOMAIN_DEADLINES
-    assert set(DEFAULT_DEADLINES) <= keyed
+    # The regional tariff's cases share one deadline key across their open states.
+    tariff_keys = {r.deadline_key for r in REIMBURSEMENT_TABLE if r.deadline_key}
+    assert tariff_keys == {TARIFF_DEADLINE_KEY}
+    assert set(DEFAULT_DEADLINES) <= keyed | tariff_keys
     assert not keyed & (DOMAIN_TERMINAL | {"draft", "suspended"})
 
 

@@ -16,12 +16,16 @@ import re
 from pathlib import Path
 
 from app.domain.vocab import Role
-from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 WORKFLOW_DIR = APP_DIR / "workflow"
 ROLES_MODULE = APP_DIR / "domain" / "roles.py"
-STATE_NAMES = frozenset(REQUEST_WORKFLOW.states) | frozenset(ADOPTION_WORKFLOW.states)
+STATE_NAMES = (
+    frozenset(REQUEST_WORKFLOW.states)
+    | frozenset(ADOPTION_WORKFLOW.states)
+    | frozenset(REIMBURSEMENT_WORKFLOW.states)
+)
 ROLE_NAMES = frozenset(Role)
 
 # A parenthesised or bracketed list made only of quoted strings, e.g. ('draft', "incomplete").

@@ -4,12 +4,16 @@ the file (pure)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.reports.time_to_patient import (
+    TariffWait,
     holder_distributions,
+    ready_at,
     request_segments,
     time_to_patient,
 )
@@ -72,6 +76,7 @@ def test_each_day_is_counted_for_whoever_held_the_file():
         "committee": 25 + 30,
         "irccs": 50,
         "procurement": 30,
+        "region": 0,
     }
     assert decided_and_bought.reached_patient
     assert decided_and_bought.total_days == 216 + 80
@@ -109,3 +114,100 @@ def test_a_procurement_dated_before_the_publication_starts_at_the_publication():
     )
     days = path.days_by_holder()
     assert (days["irccs"], days["procurement"]) == (0, 12)
+
+
+# --- The regional tariff ----------------------------------------------------------------------
+
+
+def _bought(published, *, tariff=None, first_use_day=80):
+    """Procurement from day 50 after publication, first patient on `first_use_day`."""
+    stages, _ = visits(*HISTORY)
+    return time_to_patient(
+        request_segments(stages, published),
+        published,
+        procurement_started_at=published + timedelta(days=50),
+        first_use_at=published + timedelta(days=first_use_day) if first_use_day else None,
+        now=published + timedelta(days=400),
+        tariff=tariff,
+    )
+
+
+def test_the_days_waiting_for_a_tariff_after_the_award_are_the_regions():
+    _, published = visits(*HISTORY)
+    without = _bought(published, first_use_day=120)
+    # Awarded on day 60, tariff requested on day 40, decided on day 100, first patient 120.
+    waiting = _bought(
+        published,
+        first_use_day=120,
+        tariff=TariffWait(
+            ready_at=published + timedelta(days=60),
+            requested_at=published + timedelta(days=40),
+            decided_at=published + timedelta(days=100),
+        ),
+    )
+    days = waiting.days_by_holder()
+    assert days["region"] == 40
+    assert days["procurement"] == 70 - 40  # 50..60 and 100..120
+    assert days["irccs"] == 50
+    assert waiting.total_days == without.total_days  # nothing counted twice, nothing lost
+
+
+def test_the_region_counts_from_the_request_when_asked_after_the_irccs_was_ready():
+    _, published = visits(*HISTORY)
+    late_request = TariffWait(
+        ready_at=published + timedelta(days=60),
+        requested_at=published + timedelta(days=70),
+        decided_at=None,  # still pending: up to the end of the path (now)
+    )
+    days = _bought(published, tariff=late_request, first_use_day=None).days_by_holder()
+    assert days["region"] == 400 - 70
+    assert days["procurement"] == 20
+
+
+def test_a_tariff_decided_before_the_irccs_was_ready_or_never_ready_gives_the_region_nothing():
+    _, published = visits(*HISTORY)
+    early = TariffWait(published + timedelta(days=60), published, published + timedelta(days=30))
+    not_ready = TariffWait(None, published, None)
+    for tariff in (early, not_ready):
+        assert _bought(published, tariff=tariff).days_by_holder()["region"] == 0
+
+
+def test_ready_means_awarded_when_buying_and_approved_otherwise():
+    approved = T0 + timedelta(days=3)
+    assert ready_at(approved, None, None) == approved
+    assert ready_at(approved, T0 + timedelta(days=5), None) is None  # tender not awarded
+    awarded = ready_at(approved, T0, date(2025, 3, 1))
+    assert awarded == datetime(2025, 3, 1, 11, tzinfo=UTC)  # midday in Rome (CET)
+
+
+DAY = st.integers(min_value=0, max_value=500)
+
+
+@given(
+    procurement=st.one_of(st.none(), DAY),
+    first_use=st.one_of(st.none(), DAY),
+    ready=st.one_of(st.none(), DAY),
+    requested=DAY,
+    decided=st.one_of(st.none(), DAY),
+)
+def test_the_holders_days_always_sum_to_the_path(procurement, first_use, ready, requested, decided):
+    """Whatever the moments, the region's days come out of the IRCCS's side: every holder's
+    days are >= 0 and sum to the path from submission to first use (or now)."""
+    stages, published = visits(*HISTORY)
+    before = request_segments(stages, published)
+
+    def at(day):
+        return None if day is None else published + timedelta(days=day)
+
+    now = published + timedelta(days=600)
+    plain = time_to_patient(before, published, at(procurement), at(first_use), now)
+    tariff = TariffWait(at(ready), at(requested), at(decided))
+    path = time_to_patient(before, published, at(procurement), at(first_use), now, tariff)
+    days = path.days_by_holder()
+    assert all(value >= 0 for value in days.values())
+    assert sum(days.values()) == pytest.approx(plain.total_days)
+    end = at(first_use) or now
+    assert plain.total_days == pytest.approx(216 + (end - published).total_seconds() / 86400)
+    # Before the recommendation nothing moves.
+    for holder in ("manufacturer", "agency", "regional_body", "committee"):
+        assert days[holder] == plain.days_by_holder()[holder]

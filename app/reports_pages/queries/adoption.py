@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from app.adoption.time_to_patient import with_path_columns
 from app.domain import roles
 from app.extensions import db
 from app.models import (
@@ -29,12 +30,10 @@ from app.models import (
     DeviceRequest,
     Organisation,
     Procurement,
-    StageRecord,
     UsageReport,
 )
 from app.reports.filters import ReportFilters
 from app.reports.stats import Distribution, distribution
-from app.reports.time_to_patient import request_segments, time_to_patient
 from app.reports_pages.queries.common import (
     Sql,
     aware,
@@ -55,6 +54,7 @@ from app.reports_pages.queries.distributions import (
     grouped_distributions,
     median_subquery,
 )
+from app.reports_pages.queries.patient_paths import PathRecord, device_name, paths_of
 from app.workflow.states import ADOPTION_STATES, POSITIVE_OUTCOMES
 
 MONTH_DAYS = 365.25 / 12
@@ -154,6 +154,8 @@ class AdoptionFigures:
     procurement_rows: Callable[[int | None], Iterator[tuple]] | None = None
     # Submission to first patient per (request, IRCCS): (id, device, IRCCS, region, path).
     patient_paths: Callable[[], list[tuple]] | None = None
+    # Adoption barriers per region and kind (`app.reports_pages.queries.barriers`).
+    barrier_rows: Callable[[int | None], Iterator[tuple]] | None = None
 
 
 def recommendations_cte(filters: ReportFilters, sql: Sql):
@@ -285,12 +287,22 @@ def adoption_figures(
         procurement_rows=preview(
             "procurement", lambda limit=None: procurement_rows(actor, filters, now, limit)
         ),
+        barrier_rows=preview(
+            "barriers", lambda limit=None: _barrier_rows(actor, filters, now, limit)
+        ),
         own_rows=(
             preview("own", lambda limit=None: own_adoption_rows(actor, filters, now, limit))
             if actor is not None and actor.role == "irccs"
             else None
         ),
     )
+
+
+def _barrier_rows(actor, filters, now: datetime, limit: int | None = None):
+    # Imported here: the barriers module builds on this one (recommendations_cte).
+    from app.reports_pages.queries.barriers import barrier_rows
+
+    return barrier_rows(actor, filters, now, limit)
 
 
 def _previews(actor, filters: ReportFilters, cache_seconds: float):
@@ -841,67 +853,45 @@ def procurement_rows(actor, filters, now: datetime, limit: int | None = None) ->
         yield (name, region, len(done), ongoing[0], spread.median, spread.p90)
 
 
-@dataclass(frozen=True)
-class _Visit:
-    state: str
-    entered_at: datetime
-    left_at: datetime | None
-    clock_stopped: bool
-
-
-def patient_paths(actor, filters, now: datetime) -> list[tuple]:
+def patient_paths(actor, filters, now: datetime, reached_only: bool = False) -> list[tuple]:
     """(request id, device, IRCCS, region, TimeToPatient) for every adoption record of the
-    filtered recommendations, in request and IRCCS order: two statements (the stage visits,
-    the records with the start of their procurement). An IRCCS sees only its own."""
+    filtered published positive recommendations (`reached_only`: those with a first patient,
+    all the medians need), in request (newest first) and IRCCS order: two statements (the
+    records with their procurement and their region's tariff case, the stage visits). An
+    IRCCS sees only its own."""
     sql = current_sql()
     recs = recommendations_cte(filters, sql)
     irccs = aliased(Organisation)
-    query = (
+    conditions = [scope_condition(actor, recs.c.request_id)]
+    if actor is not None and actor.role == "irccs":
+        conditions.append(Adoption.irccs_id == actor.organisation_id)
+    if reached_only:
+        conditions.append(Adoption.first_use_at.is_not(None))
+    query = with_path_columns(
         select(
             recs.c.request_id,
             recs.c.trade_name,
             recs.c.model,
-            recs.c.published_at,
             irccs.name,
             irccs.region,
-            Adoption.first_use_at,
-            Procurement.started_at,
+            recs.c.published_at,
         )
         .select_from(recs)
         .join(Adoption, Adoption.request_id == recs.c.request_id)
-        .join(irccs, irccs.id == Adoption.irccs_id)
-        .outerjoin(Procurement, Procurement.adoption_id == Adoption.id)
-        .where(scope_condition(actor, recs.c.request_id))
-        .order_by(recs.c.request_id.desc(), irccs.name, Adoption.id)
+        .join(irccs, irccs.id == Adoption.irccs_id),
+        irccs,
     )
-    if actor is not None and actor.role == "irccs":
-        query = query.where(Adoption.irccs_id == actor.organisation_id)
-    records = db.session.execute(query).all()
-    ids = sorted({row[0] for row in records})
-    visits: dict[int, list[_Visit]] = {}
-    if ids:
-        stages = db.session.execute(
-            select(
-                StageRecord.request_id,
-                StageRecord.state,
-                StageRecord.entered_at,
-                StageRecord.left_at,
-                StageRecord.clock_stopped,
-            ).where(StageRecord.request_id.in_(ids))
-        )
-        for rid, state, entered, left, stopped in stages:
-            visits.setdefault(rid, []).append(_Visit(state, aware(entered), aware(left), stopped))
-    paths = []
-    # A request's path up to its recommendation is the same at each of its IRCCS: built once
-    # per request (at 100k requests, eight IRCCS records each, that was most of the time).
-    before_by_request: dict[tuple, list] = {}
-    for rid, name, model, published, irccs_name, region, first_use, started in records:
-        published = aware(published)
-        before = before_by_request.get((rid, published))
-        if before is None:
-            before = request_segments(visits.get(rid, []), published)
-            before_by_request[rid, published] = before
-        path = time_to_patient(before, published, aware(started), aware(first_use), now)
-        device = " ".join(p for p in (name, model) if p)
-        paths.append((rid, device, irccs_name, region, path))
-    return paths
+    query = query.where(*conditions).order_by(recs.c.request_id.desc(), irccs.name, Adoption.id)
+    records = [
+        PathRecord(rid, device_name(name, model), irccs_name, region, *times)
+        for rid, name, model, irccs_name, region, *times in db.session.connection().execute(query)
+    ]
+    # The visits of the same requests, chosen by the same conditions (no list of ids).
+    ids = (
+        select(recs.c.request_id)
+        .join(Adoption, Adoption.request_id == recs.c.request_id)
+        .where(*conditions)
+    )
+    return [
+        (r.request_id, r.device, r.irccs, r.region, path) for r, path in paths_of(records, now, ids)
+    ]

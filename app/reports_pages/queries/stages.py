@@ -1,5 +1,6 @@
 """Days per stage: for each stage, the distribution of its visits' gross days (net days are
-the same, or zero for a clock stop), and how many visits had a due date and were late.
+the same, or zero for a clock stop, except the part of one the manufacturer handed back: see
+`with_handed_back_days`), and how many visits had a due date and were late.
 
 Overall (the report page's table) the figures come in two statements whatever the volume,
 from what every visit keeps once left (`StageRecord.gross_days`, `gross_whole_days`,
@@ -34,6 +35,7 @@ from app.reports.filters import DIMENSIONS, ReportFilters
 from app.reports.stats import (
     PERCENTILES,
     Distribution,
+    distribution,
     locate_ranks,
     percentile_from_ranks,
     ranks_needed,
@@ -73,9 +75,39 @@ class StageFigures:
 
 
 def stage_figures_from(state: str, gross: Distribution, with_deadline: int, late: int):
-    """Net days are gross days, except in a clock stop (the manufacturer's time): zero."""
+    """Net days are gross days, except in a clock stop (the manufacturer's time): zero (the
+    handed-back parts are added by `with_handed_back_days`)."""
     net = gross.scaled(0.0 if state in CLOCK_STOP_STATES else 1.0)
     return StageFigures(state, gross, net, with_deadline, late)
+
+
+# --- Clock stops handed back ---------------------------------------------------------------
+
+
+def handed_back_rows(req, sql: Sql, now: datetime) -> list[tuple]:
+    """(breakdown values..., state, days) of the visits of a clock-stop stage that run on the
+    agency side's clock: after the manufacturer handed it back (its factual-accuracy comments
+    returned, `hands_back_clock`), the assessor's days to finalise are net days. One
+    statement; such visits are few (at most one per factual-accuracy check)."""
+    stage = StageRecord.__table__
+    days = func.coalesce(stage.c.gross_days, sql.days(stage.c.entered_at, moment_literal(now)))
+    query = (
+        select(*[req.c[d] for d in DIMENSIONS], stage.c.state, days)
+        .select_from(stage.join(req, req.c.request_id == stage.c.request_id))
+        .where(stage.c.state.in_(CLOCK_STOP_STATES), stage.c.clock_stopped == false())
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def with_handed_back_days(figures: StageFigures, handed_back: Sequence[float]) -> StageFigures:
+    """A clock-stop stage's figures whose net days count the handed-back parts' days (the
+    agency side's) and zero for the manufacturer's parts: exact, as if every visit's net days
+    had been sorted (the zeros come first)."""
+    if figures.state not in CLOCK_STOP_STATES or not handed_back:
+        return figures
+    zeros = max(figures.gross.count - len(handed_back), 0)
+    net = distribution([0.0] * zeros + [float(v) for v in handed_back])
+    return StageFigures(figures.state, figures.gross, net, figures.with_deadline, figures.late)
 
 
 def stage_order(state: str) -> int:

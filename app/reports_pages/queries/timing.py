@@ -22,6 +22,9 @@ from sqlalchemy import (
 from app.extensions import db
 from app.models import DeviceRequest, Organisation, RequestTiming, StageRecord
 from app.reports.filters import DIMENSIONS, ReportFilters
+from app.reports.stats import Distribution
+from app.reports.time_to_patient import holder_distributions
+from app.reports_pages.queries.adoption import patient_paths
 from app.reports_pages.queries.common import (
     SECONDS_PER_DAY,
     STREAM_BATCH,
@@ -43,7 +46,9 @@ from app.reports_pages.queries.stages import (
     StageFigures,
     breakdown_stage_figures,
     grouped_stage_figures,
+    handed_back_rows,
     overall_stage_figures,
+    with_handed_back_days,
 )
 from app.workflow.facts import BEFORE_RECOMMENDATION, REQUEST, states_where
 from app.workflow.states import CLOCK_STOP_STATES
@@ -98,6 +103,9 @@ class TimingFigures:
     anchors: dict[str, SpanFigures] = field(default_factory=dict)
     slowest: list[SlowRequest] = field(default_factory=list)
     request_rows: Callable[[], Iterator[tuple]] | None = None
+    # Submission to first patient: median and P90 days per stage holder over the paths that
+    # reached it (the adoption report's paths).
+    time_to_patient: Callable[[], dict[str, Distribution]] | None = None
 
 
 def timing_figures(
@@ -130,7 +138,20 @@ def timing_figures(
         shared=True,
     )
     figures.request_rows = lambda: request_rows(actor, filters, now)
+    figures.time_to_patient = lambda: cached(
+        "timing-time-to-patient",
+        (filters, reader),
+        lambda: time_to_patient_figures(actor, filters, now),
+        cache_seconds,
+    )
     return figures
+
+
+def time_to_patient_figures(actor, filters, now: datetime) -> dict[str, Distribution]:
+    """Median and P90 days per stage holder, from the submission to the first patient, over
+    the filtered recommendations' IRCCS that reached it (two statements)."""
+    paths = patient_paths(actor, filters, now, reached_only=True)
+    return holder_distributions(p[4] for p in paths)
 
 
 def timing_aggregates(filters, now, dimensions, method=None) -> TimingFigures:
@@ -175,20 +196,41 @@ def _count_requests(figures: TimingFigures, req, now: datetime) -> int:
 def _stage_figures(figures, filters, req, sql, now, dimensions, method, kept: float) -> None:
     """Overall from the stored durations (two statements) unless a method is asked for; by
     breakdown from histograms of the stored durations (one statement each) or by window or
-    percentile_cont (one statement), see BUCKETS. `kept`: the share of the submitted
-    requests the filters keep."""
+    percentile_cont (one statement), see BUCKETS; then the handed-back parts of the clock
+    stops (one). `kept`: the share of the submitted requests the filters keep."""
     by_histogram = method in (None, INDEXED, BUCKETS)
     breakdown = _breakdown_method(method, sql)
     if not by_histogram:
         figures.stages, figures.stages_by = grouped_stage_figures(
             req, sql, now, dimensions, method, True
         )
-        return
-    figures.stages = overall_stage_figures(filters, req, sql, now, kept)
-    if dimensions and breakdown == BUCKETS:
+    else:
+        figures.stages = overall_stage_figures(filters, req, sql, now, kept)
+    if by_histogram and dimensions and breakdown == BUCKETS:
         figures.stages_by = breakdown_stage_figures(filters, sql, now, dimensions)
-    elif dimensions:
+    elif by_histogram and dimensions:
         _, figures.stages_by = grouped_stage_figures(req, sql, now, dimensions, breakdown, False)
+    _count_handed_back_days(figures, req, sql, now)
+
+
+def _count_handed_back_days(figures, req, sql, now) -> None:
+    """The net days of the clock-stop stages count the parts handed back to the agency side
+    (one statement, whatever the data: the page's statements stay constant)."""
+    rows = handed_back_rows(req, sql, now)
+    state_at, days_at = len(DIMENSIONS), len(DIMENSIONS) + 1
+    overall: dict[str, list[float]] = {}
+    for row in rows:
+        overall.setdefault(row[state_at], []).append(row[days_at])
+    figures.stages = [with_handed_back_days(s, overall.get(s.state, [])) for s in figures.stages]
+    for dimension, groups in figures.stages_by.items():
+        at = DIMENSIONS.index(dimension)
+        by_group: dict[tuple[str, str], list[float]] = {}
+        for row in rows:
+            by_group.setdefault((str(row[at]), row[state_at]), []).append(row[days_at])
+        figures.stages_by[dimension] = [
+            (value, with_handed_back_days(s, by_group.get((str(value), s.state), [])))
+            for value, s in groups
+        ]
 
 
 def _span_figures(figures, filters, req, sql, now, dimensions, method) -> None:

@@ -1,0 +1,234 @@
+"""The public register's adoption figures: for each published recommendation in the register,
+how many designated IRCCS use the device, by region, and how long it took from submission
+(and from publication) to the first patient, by stage holder (issue 13, items 5 and 6).
+
+Aggregates only, never a confidential value: no price, no usage figure, no IRCCS named.
+Counts of designated IRCCS and of those that treated a first patient are shown as they are;
+every median is over the IRCCS that reached their first patient and says over how many.
+Time figures are not confidential (the register already publishes every request's stage
+days, and the days to a first patient reveal no price nor usage), so a median is shown
+whatever the number of IRCCS, even one IRCCS's own days: `REPORT_MIN_GROUP` keeps applying
+to the usage aggregates it was made for, none of which is published here.
+
+The paths are the reports' (`app.reports_pages.queries.patient_paths.paths_of`): the same
+days as the request page's waterfall and the adoption report's CSV. Two statements whatever
+the number of recommendations and IRCCS (the adoption records, then the stage visits); the
+whole map is kept per data version (`app.reports_pages.queries.cached`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from app.adoption.time_to_patient import with_path_columns
+from app.domain.redaction import public_view
+from app.extensions import db
+from app.models import Adoption, DeviceRequest, Organisation, Recommendation
+from app.public.register import in_register_clause
+from app.reports.stats import distribution
+from app.reports.time_to_patient import HOLDERS, TimeToPatient
+from app.reports_pages.queries import cached
+from app.reports_pages.queries.common import aware
+from app.reports_pages.queries.patient_paths import PathRecord, device_name, paths_of
+from app.workflow.states import POSITIVE_OUTCOMES
+
+
+@dataclass(frozen=True)
+class PublicMedian:
+    """A median number of days over `irccs` IRCCS (one IRCCS's own days when `irccs` is 1);
+    `days` is None when no IRCCS has treated a first patient yet."""
+
+    days: float | None
+    irccs: int
+
+
+@dataclass(frozen=True)
+class RegionAdoption:
+    region: str | None
+    designated: int
+    using: int
+    to_patient: PublicMedian
+
+
+@dataclass(frozen=True)
+class DeviceAdoption:
+    request_id: int
+    device: str
+    outcome: str
+    published_at: datetime
+    designated: int
+    using: int
+    regions: tuple[RegionAdoption, ...]
+    from_submission: PublicMedian
+    from_publication: PublicMedian
+    holders: tuple[tuple[str, PublicMedian], ...]
+
+    def region(self, region: str | None) -> RegionAdoption | None:
+        return next((r for r in self.regions if r.region == region), None)
+
+
+@dataclass(frozen=True)
+class AdoptionMap:
+    devices: tuple[DeviceAdoption, ...]
+    # Per region across the devices: IRCCS designated for at least one device, those that
+    # treated a first patient with at least one, the median over those paths.
+    regions: tuple[RegionAdoption, ...]
+
+    @property
+    def region_names(self) -> list[str | None]:
+        return [r.region for r in self.regions]
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One IRCCS's path, its figures worked out once (the map reads each several times)."""
+
+    irccs_id: int
+    region: str | None
+    reached: bool
+    total: float  # submission to the first patient (or to now)
+    from_publication: float  # the segments from the publication on
+    by_holder: dict[str, float]
+
+    @classmethod
+    def of(cls, irccs_id: int, region: str | None, published: datetime, path: TimeToPatient):
+        after = sum(s.days for s in path.segments if s.start >= published)
+        return cls(
+            irccs_id,
+            region,
+            path.reached_patient,
+            path.total_days,
+            after,
+            path.days_by_holder(),
+        )
+
+
+def _median(values: list[float], irccs: int) -> PublicMedian:
+    return PublicMedian(distribution(values).median, irccs)
+
+
+def _reached(paths: list[_Path]) -> list[_Path]:
+    return [p for p in paths if p.reached]
+
+
+def _region_figures(region: str | None, paths: list[_Path]) -> RegionAdoption:
+    reached = _reached(paths)
+    irccs_reached = len({p.irccs_id for p in reached})
+    return RegionAdoption(
+        region,
+        designated=len({p.irccs_id for p in paths}),
+        using=irccs_reached,
+        to_patient=_median([p.total for p in reached], irccs_reached),
+    )
+
+
+def _by_region(paths: list[_Path]) -> tuple[RegionAdoption, ...]:
+    groups: dict[str | None, list[_Path]] = defaultdict(list)
+    for p in paths:
+        groups[p.region].append(p)
+    ordered = sorted(groups, key=lambda r: (r is None, r or ""))
+    return tuple(_region_figures(r, groups[r]) for r in ordered)
+
+
+def _device(head: dict, paths: list[_Path]) -> DeviceAdoption:
+    reached = _reached(paths)
+    n = len(reached)
+    days = [p.by_holder for p in reached]
+    return DeviceAdoption(
+        **head,
+        designated=len(paths),
+        using=n,
+        regions=_by_region(paths),
+        from_submission=_median([p.total for p in reached], n),
+        from_publication=_median([p.from_publication for p in reached], n),
+        holders=tuple((h, _median([d[h] for d in days], n)) for h in HOLDERS),
+    )
+
+
+def _conditions(request_id: int | None) -> list:
+    """Published positive recommendations in the register (or the one of `request_id`)."""
+    conditions = [
+        Recommendation.published_at.is_not(None),
+        Recommendation.outcome.in_(POSITIVE_OUTCOMES),
+        in_register_clause(),
+    ]
+    if request_id is not None:
+        conditions.append(Recommendation.request_id == request_id)
+    return conditions
+
+
+def _records(request_id: int | None):
+    """Their adoption records, newest recommendation first: one statement."""
+    query = with_path_columns(
+        select(
+            Recommendation.request_id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.confidential_fields,
+            Recommendation.outcome,
+            Organisation.id,
+            Organisation.region,
+            Recommendation.published_at,
+        )
+        .join(DeviceRequest, DeviceRequest.id == Recommendation.request_id)
+        .join(Adoption, Adoption.request_id == Recommendation.request_id)
+        .join(Organisation, Organisation.id == Adoption.irccs_id)
+    )
+    query = query.where(*_conditions(request_id)).order_by(
+        Recommendation.published_at.desc(), Recommendation.request_id, Adoption.id
+    )
+    return db.session.connection().execute(query).all()
+
+
+def _request_ids(request_id: int | None):
+    """The same recommendations' requests, as a SELECT (their stage visits are read by it)."""
+    return (
+        select(Recommendation.request_id)
+        .join(DeviceRequest, DeviceRequest.id == Recommendation.request_id)
+        .where(*_conditions(request_id))
+    )
+
+
+def _public_device_name(trade_name, model, confidential_fields) -> str:
+    """The device's name as the register shows it (never a field marked confidential)."""
+    hidden = public_view(SimpleNamespace(confidential_fields=confidential_fields)).hidden_fields
+    return device_name(
+        None if "trade_name" in hidden else trade_name, None if "model" in hidden else model
+    )
+
+
+def adoption_map(now: datetime, request_id: int | None = None) -> AdoptionMap:
+    """The figures of every published recommendation in the register (or of one)."""
+    rows = _records(request_id)
+    heads: dict[int, dict] = {}
+    records = []
+    for rid, trade, model, confidential, outcome, irccs_id, region, *times in rows:
+        if rid not in heads:
+            name = _public_device_name(trade, model, confidential)
+            published = aware(times[0])
+            heads[rid] = {
+                "request_id": rid,
+                "device": name,
+                "outcome": outcome,
+                "published_at": published,
+            }
+        records.append((irccs_id, PathRecord(rid, heads[rid]["device"], "", region, *times)))
+    paths = paths_of([record for _irccs, record in records], now, _request_ids(request_id))
+    grouped: dict[int, list[_Path]] = defaultdict(list)
+    every: list[_Path] = []
+    for (irccs_id, _record), (record, path) in zip(records, paths, strict=True):
+        item = _Path.of(irccs_id, record.region, aware(record.published_at), path)
+        grouped[record.request_id].append(item)
+        every.append(item)
+    devices = tuple(_device(heads[rid], grouped[rid]) for rid in heads)
+    return AdoptionMap(devices, _by_region(every))
+
+
+def cached_adoption_map(now: datetime, seconds: float) -> AdoptionMap:
+    """The whole map, kept for `seconds` and dropped as soon as the data changes."""
+    return cached("public-adoption-map", (), lambda: adoption_map(now), seconds)
