@@ -315,7 +315,7 @@ def fire_adoption_transition(adoption_id: int, trigger: str):
     """E.g. `start_evaluation`, `approve_for_use`, `decline` with `decline_reason`,
     `start_use`. Send an `Idempotency-Key` to retry safely."""
     user = actor()
-    adoption = get_adoption_for(user, adoption_id)
+    adoption = get_adoption_for(user, adoption_id, trigger=trigger)
     return fire_and_report(adoption, ADOPTION_WORKFLOW, trigger, user)
 
 

@@ -26,14 +26,17 @@ from app.domain.errors import DomainError, GuardFailed
 from app.extensions import db
 from app.models import (
     Adoption,
+    AdoptionBarrier,
     AuditEntry,
     DesignatedCentre,
     InformationRound,
     Question,
     Recommendation,
+    Reimbursement,
     StageRecord,
 )
-from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.states import BARRIER_KINDS
 from tests.api_support import NOW, api_for, clear_coi
 from tests.assessment_support import make_cast, request_in
 
@@ -41,6 +44,9 @@ ROLES = ("manufacturer", "other_manufacturer", "agency", "assessor", "irccs", "a
 FUTURE = date(2031, 6, 30)
 # Pages of their own for some actions (the panel links there): the web form posts there.
 APPRAISAL_TRIGGERS = ("open_consultation", "publish")
+# Actions on one barrier: the web form posts from the barrier's own page, the one the region's
+# users have (they do not read the record).
+BARRIER_TRIGGERS = ("resolve_barrier", "escalate_barrier")
 
 
 def _cases():
@@ -79,6 +85,9 @@ FAILING_DATA = {
     # has not asked to be.
     "centre_not_designated": {},
     "designation_pending": {},
+    # The object makes these fail: the barrier named (the record's one) is already resolved.
+    "barrier_resolvable": {},
+    "barrier_escalatable": {},
 }
 
 
@@ -105,8 +114,10 @@ def _value(field):
     return "Written for the test."
 
 
-def _data(spec, cast, guard_name) -> dict:
+def _data(spec, cast, guard_name, obj) -> dict:
     data = {f.name: _value(f) for f in spec.fields if f.required}
+    if any(f.kind == "barrier" for f in spec.fields):
+        data["barrier"] = _barrier_of(obj).id
     if any(f.kind == "regional_body" for f in spec.fields):
         data["regional_body"] = cast.body.id
     if any(f.kind == "irccs" for f in spec.fields):
@@ -137,8 +148,29 @@ def _failing_object(make, cast, spec, guard_name):
                 request_id=request.id, outcome="recommended", rationale="r", published_at=NOW
             )
         )
+        # In its state since now (the default): `fire` (at NOW, before it) and the pages (the
+        # wall clock) both find it not stalled for "barrier_recordable".
         adoption = Adoption(request_id=request.id, irccs_id=cast.irccs_org.id, state=state)
         db.session.add(adoption)
+        db.session.flush()
+        if guard_name in ("barrier_resolvable", "barrier_escalatable"):
+            # The region's, so that its users may open its page; resolved, so that neither
+            # resolving nor escalating it can go through.
+            db.session.add(
+                AdoptionBarrier(
+                    adoption_id=adoption.id,
+                    kind=BARRIER_KINDS[0],
+                    description="No budget this year.",
+                    owner="region",
+                    due_date=FUTURE,
+                    status="resolved",
+                    recorded_at=NOW,
+                    resolved_at=NOW,
+                )
+            )
+        if guard_name == "tariff_requestable":
+            # The IRCCS's region has its case for this request already.
+            db.session.add(_tariff_case(request, cast))
         db.session.commit()
         return adoption
     request = make.request(
@@ -173,6 +205,25 @@ def _failing_object(make, cast, spec, guard_name):
     return request
 
 
+def _tariff_case(request, cast, state: str | None = None) -> Reimbursement:
+    case = Reimbursement(
+        request_id=request.id,
+        region=cast.irccs_org.region,
+        requested_by_id=cast.irccs_org.id,
+        requested_at=NOW,
+        state_changed_at=NOW,
+    )
+    if state is not None:
+        case.state = state
+    return case
+
+
+def _barrier_of(adoption) -> AdoptionBarrier:
+    return db.session.scalars(
+        select(AdoptionBarrier).where(AdoptionBarrier.adoption_id == adoption.id)
+    ).one()
+
+
 def _fire_verdict(obj, spec, user, data) -> tuple[int, str, str | None]:
     """(status, message, guard code) of `fire`; 200 if it would go through (rolled back)."""
     try:
@@ -196,16 +247,18 @@ def _web_post(client, obj, spec, data):
         return client.post(f"/requests/{obj.id}/appraisal", data=form)
     form = {f"{spec.trigger}-expected_version": version, f"{spec.trigger}-reason": "Because."}
     for name, value in data.items():
-        form[f"{spec.trigger}-{name}"] = "\n".join(value) if isinstance(value, list) else value
-    area = "adoptions" if isinstance(obj, Adoption) else "requests"
+        form[f"{spec.trigger}-{name}"] = "\n".join(value) if isinstance(value, list) else str(value)
+    if spec.trigger in BARRIER_TRIGGERS:
+        return client.post(
+            f"/adoptions/barriers/{data['barrier']}/actions/{spec.trigger}", data=form
+        )
+    area = {Adoption: "adoptions", Reimbursement: "reimbursements"}.get(type(obj), "requests")
     return client.post(f"/{area}/{obj.id}/actions/{spec.trigger}", data=form)
 
 
 def _api_post(api, obj, spec, data):
-    if isinstance(obj, Adoption):
-        path = f"/adoptions/{obj.id}/transitions/{spec.trigger}"
-    else:
-        path = f"/requests/{obj.id}/transitions/{spec.trigger}"
+    area = {Adoption: "adoptions", Reimbursement: "reimbursements"}.get(type(obj), "requests")
+    path = f"/{area}/{obj.id}/transitions/{spec.trigger}"
     return api.post(path, {"reason": "Because.", "data": data})
 
 
@@ -221,7 +274,7 @@ def test_fire_the_web_form_and_the_api_agree_when_a_guard_fails(
     only_this_guard(monkeypatch, guard_name)
     cast = make_cast(make)
     obj = _failing_object(make, cast, spec, guard_name)
-    data = _data(spec, cast, guard_name)
+    data = _data(spec, cast, guard_name, obj)
     refused_by_the_guard = 0
     for role in ROLES:
         user = getattr(cast, role)
@@ -257,7 +310,15 @@ def test_fire_the_web_form_and_the_api_agree_when_a_guard_fails(
 def _listed_reason(obj, user, spec, guard_name, api) -> str | None:
     """The message the lists give for the blocked action (the kernel's and the API's agree)."""
     db.session.expire_all()
-    [action] = [a for a in action_availability(user, obj) if a.spec.trigger == spec.trigger]
+    listed_here = [a for a in action_availability(user, obj) if a.spec.trigger == spec.trigger]
+    if isinstance(obj, Adoption) and user.role == "assessor":
+        # The region's users resolve the region's barriers from the barrier's page: the record
+        # and its lists are not theirs to read.
+        assert listed_here == []
+        assert _api_list(api, obj).status_code == 404
+        db.session.rollback()
+        return None
+    [action] = listed_here
     if guards.guard(guard_name).kind == guards.DATA:
         assert not action.blocked
         return None
