@@ -239,7 +239,7 @@ def _fire_verdict(obj, spec, user, data) -> tuple[int, str, str | None]:
     return 200, "", None
 
 
-def _web_post(client, obj, spec, data):
+def _web_post(client, obj, spec, data, *, on_the_record: bool = False):
     version = str(obj.version)
     if spec.trigger in APPRAISAL_TRIGGERS:
         form = {"expected_version": version, "rationale": "", "conditions": ""}
@@ -248,7 +248,7 @@ def _web_post(client, obj, spec, data):
     form = {f"{spec.trigger}-expected_version": version, f"{spec.trigger}-reason": "Because."}
     for name, value in data.items():
         form[f"{spec.trigger}-{name}"] = "\n".join(value) if isinstance(value, list) else str(value)
-    if spec.trigger in BARRIER_TRIGGERS:
+    if spec.trigger in BARRIER_TRIGGERS and not on_the_record:
         return client.post(
             f"/adoptions/barriers/{data['barrier']}/actions/{spec.trigger}", data=form
         )
@@ -297,6 +297,12 @@ def test_fire_the_web_form_and_the_api_agree_when_a_guard_fails(
                 continue
         assert web.status_code == status, (role, web.get_data(as_text=True)[:300])
         assert answer.status_code == status, (role, answer.get_data(as_text=True)[:300])
+        if spec.trigger in BARRIER_TRIGGERS:
+            # The record page's barriers panel posts on the record: the same verdict, but for
+            # the region's users, who do not find the record there (their page is the
+            # barrier's).
+            on_the_record = _web_post(as_user(user), obj, spec, data, on_the_record=True)
+            assert on_the_record.status_code == (404 if role == "assessor" else status), role
         if status == 422:
             assert html.escape(message, quote=False) in web.get_data(as_text=True), role
             problem = answer.get_json()
@@ -333,3 +339,56 @@ def _listed_reason(obj, user, spec, guard_name, api) -> str | None:
         assert [r["message"] for r in item["blocked_reasons"]] == [message]
         assert item["blocked_reasons"][0]["guard"] == guard_name
     return message
+
+
+@pytest.mark.parametrize(
+    "spec", REIMBURSEMENT_WORKFLOW.transitions, ids=lambda spec: f"{spec.trigger}-{spec.dest}"
+)
+def test_the_reimbursement_actions_get_the_same_role_verdict_from_fire_the_web_and_the_api(
+    app, make, as_user, client, spec
+):
+    """The reimbursement workflow declares no guard: the role and party verdicts agree. The
+    region's users (the cast's assessor, of Lombardy, the IRCCS's region) act; everyone else is
+    refused alike: 403 for a party who may read the case (the agency, the IRCCS that asked,
+    the device's manufacturer), 404 for the others (another region's users among them)."""
+    assert not any(t.guards for t in REIMBURSEMENT_WORKFLOW.transitions)
+    cast = make_cast(make)
+    request = make.request(
+        manufacturer=cast.manufacturer_org, state="adoption_monitoring", submitted_at=NOW
+    )
+    db.session.add(
+        Recommendation(
+            request_id=request.id, outcome="recommended", rationale="r", published_at=NOW
+        )
+    )
+    db.session.add(Adoption(request_id=request.id, irccs_id=cast.irccs_org.id))
+    case = _tariff_case(request, cast, state=spec.sources[0])
+    db.session.add(case)
+    db.session.commit()
+    data = _data(spec, cast, None, case)
+    verdicts = {}
+    for role in (*ROLES, "other_assessor", "other_irccs"):
+        user = getattr(cast, role)
+        status, _message, _code = _fire_verdict(case, spec, user, data)
+        verdicts[role] = status
+        if status == 200:
+            continue  # it would go through: the region's own pages and tests take it
+        web = _web_post(as_user(user), case, spec, data)
+        answer = _api_post(api_for(client, user), case, spec, data)
+        db.session.expire_all()
+        assert web.status_code == status, role
+        assert answer.status_code == status, (role, answer.get_json())
+    assert verdicts == {
+        "manufacturer": 403,
+        "other_manufacturer": 404,
+        "agency": 403,
+        "assessor": 200,
+        "irccs": 403,
+        "admin": 404,
+        "other_assessor": 404,
+        "other_irccs": 404,
+    }
+    assert (
+        db.session.scalars(select(AuditEntry).where(AuditEntry.action == spec.trigger)).first()
+        is None
+    )
