@@ -182,13 +182,19 @@ def available_transitions(actor, obj) -> list[TransitionSpec]:
     returned is the one leading back to the state the request left; for `publish` the first of
     its two specs (the destination depends on the outcome chosen in the form).
     """
-    if not can_see(actor, obj):
+    transitions = engine_for(obj).spec.transitions
+    # Who does not see the object may still reach it for some actions (the region's users, to
+    # resolve a barrier of an adoption record): those alone, as `fire` takes them.
+    sees_it = can_see(actor, obj)
+    if not sees_it and not can_see(actor, obj, transitions):
         return []
     available: dict[str, TransitionSpec] = {}
-    for spec in engine_for(obj).spec.transitions:
+    for spec in transitions:
         if obj.state not in spec.sources or spec.trigger in available:
             continue
         if spec.condition == "resumes_to_dest" and spec.dest != obj.suspended_from:
+            continue
+        if not sees_it and not can_see(actor, obj, (spec,)):
             continue
         if permissions.can_fire(actor, obj, spec):
             available[spec.trigger] = spec
