@@ -88,7 +88,12 @@ def _register_extensions(app: Flask) -> None:
     from app.core import database_settings
     from app.core.transition_hooks import load_hook_modules
     from app.extensions import babel, csrf, db, migrate
-    from app.i18n import forget_cached_locale, select_locale, select_timezone
+    from app.i18n import (
+        forget_cached_locale,
+        install_request_translations,
+        select_locale,
+        select_timezone,
+    )
 
     database_settings.apply(app)  # JIT off, the web workers' statement timeout
     db.init_app(app)
@@ -103,6 +108,7 @@ def _register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     security.init_app(app)  # rate limits (Flask-Limiter) and security headers
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_request_translations(babel, app)
     app.before_request(forget_cached_locale)
     configure_login(app)
     load_hook_modules()

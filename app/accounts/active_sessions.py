@@ -13,8 +13,9 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, request, session
-from sqlalchemy import delete, or_, select, update
+from flask import current_app, g, has_request_context, request, session
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.domain.errors import NotFound
 from app.extensions import db
@@ -22,6 +23,7 @@ from app.models import UserSession
 from app.models.sessions import USER_AGENT_LENGTH
 
 SESSION_KEY = "sid"
+PREFETCHED_ROW = "hta_prefetched_session_row"
 
 
 def _digest(key: str) -> str:
@@ -59,13 +61,53 @@ def start(user, now: datetime) -> None:
     session[SESSION_KEY] = key
 
 
+def _browser_key() -> str | None:
+    key = session.get(SESSION_KEY) if has_request_context() else None
+    return key if isinstance(key, str) and key else None
+
+
+def load_user_with_row(user_id: int):
+    """The user (its organisation joined) and, in the same statement, this browser's open
+    session row: every logged-in page needs both, and `current()` then answers once from it
+    instead of asking the database again (the row is kept in `g` for this key and user)."""
+    from app.models import User
+
+    query = select(User).options(joinedload(User.organisation)).where(User.id == user_id)
+    key = _browser_key()
+    if key is None:
+        return db.session.scalars(query).one_or_none()
+    found = db.session.execute(
+        query.add_columns(UserSession).outerjoin(
+            UserSession,
+            and_(
+                UserSession.user_id == User.id,
+                UserSession.key_hash == _digest(key),
+                UserSession.ended_at.is_(None),
+            ),
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    user, row = found
+    g.setdefault(PREFETCHED_ROW, {})[(user_id, key)] = row
+    return user
+
+
+def forget_prefetched_row() -> None:
+    """Drop a row kept by `load_user_with_row` (each request starts without one: an app
+    context, and so `g`, may span several requests in tests)."""
+    g.pop(PREFETCHED_ROW, None)
+
+
 def current(user) -> UserSession | None:
     """This browser's session row, if it is still open (none outside a web request)."""
-    if not has_request_context():
+    key = _browser_key()
+    if key is None:
         return None
-    key = session.get(SESSION_KEY)
-    if not isinstance(key, str) or not key:
-        return None
+    prefetched = g.get(PREFETCHED_ROW)
+    if prefetched and (user.id, key) in prefetched:
+        # Used once: a later call in the same request (after ending it, say) reads afresh.
+        return prefetched.pop((user.id, key))
     return db.session.scalars(
         select(UserSession).where(
             UserSession.key_hash == _digest(key),

@@ -277,6 +277,9 @@ class BarrierRow:
     can_resolve: bool = False
     can_escalate: bool = False
     forms: dict = field(default_factory=dict)  # trigger -> ActionForm (the record page)
+    # Why an action just posted on it was refused when its form is no longer offered (the
+    # barrier was resolved or escalated meanwhile): the reason must show all the same.
+    refusals: list[str] = field(default_factory=list)
 
 
 def barrier_rows(actor, adoption: Adoption, now: datetime) -> list[BarrierRow]:

@@ -261,13 +261,15 @@ def _add_barrier_forms(rows: list[BarrierRow], adoption: Adoption, failure, endp
     for row in rows:
         allowed = {"resolve_barrier": row.can_resolve, "escalate_barrier": row.can_escalate}
         for trigger, may in allowed.items():
-            if not may:
-                continue
             failed = (
                 failure is not None
                 and failure.trigger == trigger
                 and str(failure.form.barrier.data) == str(row.barrier.id)
             )
+            if not may:
+                if failed:
+                    row.refusals = _refusals(failure)
+                continue
             form = failure.form if failed else _barrier_form(trigger, adoption, row)
             _unique_ids(form, row.barrier.id)
             row.forms[trigger] = BarrierAction(
@@ -277,6 +279,12 @@ def _add_barrier_forms(rows: list[BarrierRow], adoption: Adoption, failure, endp
                 is_open=failed,
                 message=failure.message if failed else "",
             )
+
+
+def _refusals(failure) -> list[str]:
+    """What the refused form says (its fields' errors: a failed guard names the barrier)."""
+    messages = [str(m) for errors in failure.form.errors.values() for m in errors]
+    return messages or [str(failure.message)]
 
 
 def _action_url(endpoint: str, adoption: Adoption, row: BarrierRow, trigger: str) -> str:

@@ -9,6 +9,7 @@ from app.domain import permissions
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import Adoption, Organisation
+from app.workflow.definitions import ADOPTION_WORKFLOW
 
 
 def visible_adoptions(actor) -> Select:
@@ -24,9 +25,13 @@ def visible_adoptions(actor) -> Select:
     return query.where(false())
 
 
-def get_adoption_for(actor, adoption_id: int, *, for_update: bool = False) -> Adoption:
+def get_adoption_for(
+    actor, adoption_id: int, *, for_update: bool = False, trigger: str | None = None
+) -> Adoption:
     """The adoption record if `actor` may see it; NotFound otherwise (also when it does not
-    exist: never reveal which)."""
+    exist: never reveal which). With a `trigger`, the record to take that action on, by the
+    rule `fire` applies (`permissions.can_reach_adoption`: the region's users reach it to
+    resolve a barrier the region owns, and for nothing else)."""
     query = select(Adoption).where(Adoption.id == adoption_id)
     if for_update:
         # Locked, and read again even if this request already loaded it: the checks
@@ -35,9 +40,17 @@ def get_adoption_for(actor, adoption_id: int, *, for_update: bool = False) -> Ad
     adoption = db.session.scalars(query).one_or_none()
     if adoption is None:
         raise NotFound("adoption record not found")
-    if not permissions.can_view_adoption(actor, adoption):
+    if not _reaches(actor, adoption, trigger):
         raise NotFound("adoption record not found", denied=("adoption", adoption.id))
     return adoption
+
+
+def _reaches(actor, adoption: Adoption, trigger: str | None) -> bool:
+    if trigger is None:
+        return permissions.can_view_adoption(actor, adoption)
+    specs = ADOPTION_WORKFLOW.by_trigger(trigger)
+    roles = frozenset().union(*(spec.roles for spec in specs))
+    return permissions.can_reach_adoption(actor, adoption, roles)
 
 
 def adoptions_of_request(actor, request_id: int) -> list[Adoption]:

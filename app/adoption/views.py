@@ -27,6 +27,7 @@ from app.adoption.presenters import (
     irccs_recommendations,
     load_adoption,
 )
+from app.adoption.queries import get_adoption_for
 from app.domain import roles
 from app.reimbursement.queries import tariff_waits
 from app.requests.perform import ActionTarget, perform_action
@@ -141,9 +142,12 @@ def barrier_action(barrier_id: int, trigger: str):
     barrier = _load_barrier(barrier_id)
     if trigger not in BARRIER_PAGE_TRIGGERS:
         abort(404)
+    # The record by the rule `fire` and the API apply to this action: the region's users reach
+    # it to resolve, and for nothing else (not found, as on the record's own path).
+    adoption = get_adoption_for(current_user, barrier.adoption_id, trigger=trigger)
     target = ActionTarget(
         kind="adoption",
-        obj=barrier.adoption,
+        obj=adoption,
         workflow=ADOPTION_WORKFLOW,
         state_label=adoption_state_label,
         success_url=url_for("adoptions.barrier", barrier_id=barrier_id),

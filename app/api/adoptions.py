@@ -313,9 +313,11 @@ def list_adoption_transitions(adoption_id: int):
 )
 def fire_adoption_transition(adoption_id: int, trigger: str):
     """E.g. `start_evaluation`, `approve_for_use`, `decline` with `decline_reason`,
-    `start_use`. Send an `Idempotency-Key` to retry safely."""
+    `start_use`. The users of the regional HTA body of the IRCCS's region may take
+    `resolve_barrier` on a barrier their region owns, and nothing else (the record is not
+    found to them, as its page is not). Send an `Idempotency-Key` to retry safely."""
     user = actor()
-    adoption = get_adoption_for(user, adoption_id)
+    adoption = get_adoption_for(user, adoption_id, trigger=trigger)
     return fire_and_report(adoption, ADOPTION_WORKFLOW, trigger, user)
 
 

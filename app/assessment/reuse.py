@@ -79,12 +79,14 @@ def matches_among(requests: Iterable[DeviceRequest]) -> dict[int, list[Match]]:
         .options(joinedload(DeviceRequest.manufacturer))
         .order_by(DeviceRequest.submitted_at, DeviceRequest.id)
     ).all()
+    # Each candidate's keys once (validating identifiers is not free), not once per pair.
+    candidate_keys = [(other, keys_of(other)) for other in candidates]
     found: dict[int, list[Match]] = defaultdict(list)
     for r in requests:
-        for other in candidates:
+        for other, other_keys in candidate_keys:
             if other.id == r.id:
                 continue
-            reasons = match_reasons(keys[r.id], keys_of(other))
+            reasons = match_reasons(keys[r.id], other_keys)
             if reasons:
                 found[r.id].append(Match(other, reasons))
     return dict(found)

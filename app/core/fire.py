@@ -28,7 +28,7 @@ stage_timeline(request, now) -> list[StageRow]
     late (bool), near_due, days_late, is_open, for the request page and reports (terminal
     states: gross_days and net_days None).
 
-Also: can_see(actor, obj); open_stage(request) -> StageRecord | None;
+Also: can_see(actor, obj, specs=()); open_stage(request) -> StageRecord | None;
 receipt_number(request_id, submitted_at) -> "HTA-2026-000123".
 
 Errors carry details: GuardFailed.details "guard", "code", "field", "failure" (the GuardFailure)
@@ -53,7 +53,7 @@ How `fire` stays correct under failure and concurrency:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -156,14 +156,17 @@ def _noun(obj) -> str:
 # --- Who may do what -------------------------------------------------------------------------
 
 
-def can_see(actor, obj) -> bool:
-    """The visibility rule `fire` applies (the system sees everything)."""
+def can_see(actor, obj, specs: Iterable[TransitionSpec] = ()) -> bool:
+    """The visibility rule `fire` applies (the system sees everything), for taking one of
+    `specs` (one trigger's) when given."""
     if actor is None:
         return True
     if _is_adoption(obj):
-        # The region's users act on the barriers the region owns (`resolve_barrier`) without
-        # reading the record's page.
-        return permissions.can_view_adoption(actor, obj) or permissions.is_region_of(actor, obj)
+        # The region's users reach the record only for what their role holds on it (resolving
+        # the barriers the region owns, from the barrier's page): they do not read the record,
+        # so its lists are empty to them and its other actions not found.
+        roles = frozenset().union(*(spec.roles for spec in specs))
+        return permissions.can_reach_adoption(actor, obj, roles)
     if _is_reimbursement(obj):
         return can_see_reimbursement(actor, obj)
     # Only an IRCCS's view depends on the outcome: spare the other roles the query.
@@ -179,13 +182,19 @@ def available_transitions(actor, obj) -> list[TransitionSpec]:
     returned is the one leading back to the state the request left; for `publish` the first of
     its two specs (the destination depends on the outcome chosen in the form).
     """
-    if not can_see(actor, obj):
+    transitions = engine_for(obj).spec.transitions
+    # Who does not see the object may still reach it for some actions (the region's users, to
+    # resolve a barrier of an adoption record): those alone, as `fire` takes them.
+    sees_it = can_see(actor, obj)
+    if not sees_it and not can_see(actor, obj, transitions):
         return []
     available: dict[str, TransitionSpec] = {}
-    for spec in engine_for(obj).spec.transitions:
+    for spec in transitions:
         if obj.state not in spec.sources or spec.trigger in available:
             continue
         if spec.condition == "resumes_to_dest" and spec.dest != obj.suspended_from:
+            continue
+        if not sees_it and not can_see(actor, obj, (spec,)):
             continue
         if permissions.can_fire(actor, obj, spec):
             available[spec.trigger] = spec
@@ -306,10 +315,10 @@ def fire(
 
 
 def _check(obj, trigger, actor, now, reason, expected_version, data) -> _Plan:
-    if not can_see(actor, obj):
-        raise NotFound(f"{_noun(obj)} not found", denied=(_kind(obj), obj.id))
     engine = engine_for(obj)
     specs = engine.spec.by_trigger(trigger)
+    if not can_see(actor, obj, specs):
+        raise NotFound(f"{_noun(obj)} not found", denied=(_kind(obj), obj.id))
     if not specs:
         raise InvalidTransition("unknown action", trigger=trigger, state=obj.state)
     if not any(permissions.can_fire(actor, obj, spec) for spec in specs):

@@ -142,6 +142,16 @@ def is_region_of(actor: Actor, adoption: AdoptionLike) -> bool:
     )
 
 
+def can_reach_adoption(actor: Actor, adoption: AdoptionLike, trigger_roles: frozenset[str]) -> bool:
+    """Whether `actor` reaches the record to take an action held by `trigger_roles`: whoever
+    may view it; the region's users only for an action their role holds (`resolve_barrier`,
+    from the barrier's page). For anything else the record is not found to them, as its page
+    is: `fire`, the record's web actions and the API give the same 404."""
+    if can_view_adoption(actor, adoption):
+        return True
+    return actor.role in trigger_roles and is_region_of(actor, adoption)
+
+
 class BarrierLike(Protocol):
     owner: str
     status: str

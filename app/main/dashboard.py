@@ -70,7 +70,7 @@ def dashboard_charts(user, now: datetime) -> list[Chart]:
         return []
     key = (user.role, user.id, str(get_locale()), rome_date(now))
     seconds = float(current_app.config.get("REPORT_CACHE_SECONDS", 300))
-    return cached("dashboard", key, lambda: build(user, now), seconds)
+    return cached("dashboard", key, lambda: build(user, now), seconds, shared=True)
 
 
 def _days(delta: timedelta) -> float:

@@ -26,6 +26,7 @@ from app.models.needs import ClinicalNeed, NeedEndorsement, NeedLink
 from app.models.notifications import Notification, NotificationPreference, ReminderSetting
 from app.models.organisations import Organisation, RecoveryCode, User
 from app.models.reimbursement import Reimbursement
+from app.models.report_cache import ReportCacheEntry
 from app.models.requests import Comparator, DeviceRequest, EvidenceItem
 from app.models.reuse import DomainReuse, PriorAssessment
 from app.models.safety import SafetyAlert, SafetyThreshold
@@ -76,6 +77,7 @@ __all__ = [
     "RecoveryCode",
     "Reimbursement",
     "ReminderSetting",
+    "ReportCacheEntry",
     "RequestTiming",
     "SafetyAlert",
     "SafetyThreshold",

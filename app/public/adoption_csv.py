@@ -1,6 +1,7 @@
 """The register's adoption figures as CSV (labels in the current language): one row per
-recommended device (all regions), then one per device and region. A median left out for a
-small group is an empty cell, and the row says why ("Too few IRCCS to show the medians")."""
+recommended device (all regions), then one per device and region. Each row's medians are
+over the IRCCS counted in its "IRCCS that have treated a first patient" (over one IRCCS, that
+IRCCS's own days); an empty cell when there is none yet."""
 
 from __future__ import annotations
 
@@ -26,16 +27,11 @@ def csv_header() -> list[str]:
         _("Median days from submission to the first patient"),
         _("Median days from publication to the first patient"),
         *[_("Median days: %(holder)s", holder=holder_label(h)) for h in HOLDERS],
-        _("Too few IRCCS to show the medians"),
     ]
 
 
 def _days(median: PublicMedian) -> float | None:
     return None if median.days is None else round(median.days, 1)
-
-
-def _hidden(median: PublicMedian) -> str:
-    return _("yes") if median.hidden else ""
 
 
 def _device_rows(d: DeviceAdoption) -> Iterator[list]:
@@ -48,7 +44,6 @@ def _device_rows(d: DeviceAdoption) -> Iterator[list]:
         _days(d.from_submission),
         _days(d.from_publication),
         *[_days(m) for _h, m in d.holders],
-        _hidden(d.from_submission),
     ]
     for r in d.regions:
         yield [
@@ -59,7 +54,6 @@ def _device_rows(d: DeviceAdoption) -> Iterator[list]:
             _days(r.to_patient),
             None,
             *[None for _h in HOLDERS],
-            _hidden(r.to_patient),
         ]
 
 

@@ -4,9 +4,11 @@ how many designated IRCCS use the device, by region, and how long it took from s
 
 Aggregates only, never a confidential value: no price, no usage figure, no IRCCS named.
 Counts of designated IRCCS and of those that treated a first patient are shown as they are;
-every median is an aggregate of the IRCCS that reached their first patient and is left out
-when fewer than `REPORT_MIN_GROUP` IRCCS contribute (as `app.domain.redaction.small_group`),
-said as such on the page.
+every median is over the IRCCS that reached their first patient and says over how many.
+Time figures are not confidential (the register already publishes every request's stage
+days, and the days to a first patient reveal no price nor usage), so a median is shown
+whatever the number of IRCCS, even one IRCCS's own days: `REPORT_MIN_GROUP` keeps applying
+to the usage aggregates it was made for, none of which is published here.
 
 The paths are the reports' read model (`patient_paths`, kept by `app.adoption.path_store`
 from `paths_of`): the same days as the request page's waterfall and the adoption report's
@@ -37,12 +39,11 @@ from app.workflow.states import POSITIVE_OUTCOMES
 
 @dataclass(frozen=True)
 class PublicMedian:
-    """A median number of days over `irccs` IRCCS; `days` is None when there is nothing to
-    show: no IRCCS yet (`irccs` 0), or too few to show publicly (`hidden`)."""
+    """A median number of days over `irccs` IRCCS (one IRCCS's own days when `irccs` is 1);
+    `days` is None when no IRCCS has treated a first patient yet."""
 
     days: float | None
     irccs: int
-    hidden: bool
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,6 @@ class AdoptionMap:
     # Per region across the devices: IRCCS designated for at least one device, those that
     # treated a first patient with at least one, the median over those paths.
     regions: tuple[RegionAdoption, ...]
-    min_group: int
 
     @property
     def region_names(self) -> list[str | None]:
@@ -96,38 +96,34 @@ class _Path:
     by_holder: dict[str, float | None]
 
 
-def _median(values: list[float], irccs: int, min_group: int) -> PublicMedian:
-    # The public reads nothing item by item: the rule of `small_group` for any such reader
-    # (its `role=None` is the operator's command line, which reads everything).
-    if 0 < irccs < min_group:
-        return PublicMedian(None, irccs, True)
-    return PublicMedian(distribution(values).median, irccs, False)
+def _median(values: list[float], irccs: int) -> PublicMedian:
+    return PublicMedian(distribution(values).median, irccs)
 
 
 def _reached(paths: list[_Path]) -> list[_Path]:
     return [p for p in paths if p.reached]
 
 
-def _region_figures(region: str | None, paths: list[_Path], min_group: int) -> RegionAdoption:
+def _region_figures(region: str | None, paths: list[_Path]) -> RegionAdoption:
     reached = _reached(paths)
     irccs_reached = len({p.irccs_id for p in reached})
     return RegionAdoption(
         region,
         designated=len({p.irccs_id for p in paths}),
         using=irccs_reached,
-        to_patient=_median([p.total for p in reached], irccs_reached, min_group),
+        to_patient=_median([p.total for p in reached], irccs_reached),
     )
 
 
-def _by_region(paths: list[_Path], min_group: int) -> tuple[RegionAdoption, ...]:
+def _by_region(paths: list[_Path]) -> tuple[RegionAdoption, ...]:
     groups: dict[str | None, list[_Path]] = defaultdict(list)
     for p in paths:
         groups[p.region].append(p)
     ordered = sorted(groups, key=lambda r: (r is None, r or ""))
-    return tuple(_region_figures(r, groups[r], min_group) for r in ordered)
+    return tuple(_region_figures(r, groups[r]) for r in ordered)
 
 
-def _device(head: dict, paths: list[_Path], min_group: int) -> DeviceAdoption:
+def _device(head: dict, paths: list[_Path]) -> DeviceAdoption:
     reached = _reached(paths)
     n = len(reached)
     days = [p.by_holder for p in reached]
@@ -135,10 +131,10 @@ def _device(head: dict, paths: list[_Path], min_group: int) -> DeviceAdoption:
         **head,
         designated=len(paths),
         using=n,
-        regions=_by_region(paths, min_group),
-        from_submission=_median([p.total for p in reached], n, min_group),
-        from_publication=_median([p.from_publication for p in reached], n, min_group),
-        holders=tuple((h, _median([d[h] for d in days], n, min_group)) for h in HOLDERS),
+        regions=_by_region(paths),
+        from_submission=_median([p.total for p in reached], n),
+        from_publication=_median([p.from_publication for p in reached], n),
+        holders=tuple((h, _median([d[h] for d in days], n)) for h in HOLDERS),
     )
 
 
@@ -193,7 +189,7 @@ def _public_device_name(trade_name, model, confidential_fields) -> str:
     )
 
 
-def adoption_map(now: datetime, min_group: int, request_id: int | None = None) -> AdoptionMap:
+def adoption_map(now: datetime, request_id: int | None = None) -> AdoptionMap:
     """The figures of every published recommendation in the register (or of one): one
     statement over the read model of the paths; `now` is not needed (reached paths only)."""
     heads: dict[int, dict] = {}
@@ -213,12 +209,10 @@ def adoption_map(now: datetime, min_group: int, request_id: int | None = None) -
         item = _Path(irccs_id, region, bool(reached), total, after, by_holder)
         grouped[rid].append(item)
         every.append(item)
-    devices = tuple(_device(heads[rid], grouped[rid], min_group) for rid in heads)
-    return AdoptionMap(devices, _by_region(every, min_group), min_group)
+    devices = tuple(_device(heads[rid], grouped[rid]) for rid in heads)
+    return AdoptionMap(devices, _by_region(every))
 
 
-def cached_adoption_map(now: datetime, min_group: int, seconds: float) -> AdoptionMap:
+def cached_adoption_map(now: datetime, seconds: float) -> AdoptionMap:
     """The whole map, kept for `seconds` and dropped as soon as the data changes."""
-    return cached(
-        "public-adoption-map", (min_group,), lambda: adoption_map(now, min_group), seconds
-    )
+    return cached("public-adoption-map", (), lambda: adoption_map(now), seconds)

@@ -27,8 +27,8 @@ from app.domain.prioritisation import CRITERIA, SCORE_MAX, WEIGHTED_CRITERIA
 from app.domain.vocab import RISK_CLASSES_BY_REGULATION
 from app.forms.assessment import CRITERION_LABELS
 from app.labels import DOSSIER_FIELD_LABELS, DOSSIER_SECTION_LABELS
-from app.reports import texts
 from app.reports.timing import deadline_text
+from app.workflow.labels import DEADLINE_LABELS
 
 CONSULTATION = "consultation"
 
@@ -87,7 +87,8 @@ def _criteria() -> list[Criterion]:
 def _deadlines() -> list[Deadline]:
     rules = effective_deadlines()
     return [
-        Deadline(state, texts.stage_label(state), deadline_text(rules.get(state)))
+        # The deadlines' own labels: the regional tariff's is not a request state's.
+        Deadline(state, str(DEADLINE_LABELS.get(state, state)), deadline_text(rules.get(state)))
         for state in CONFIGURABLE_STATES
     ]
 

@@ -4,7 +4,8 @@ the CSV download, the Atom feed, and the audit anchors (page, JSON, Atom).
 
 Templates receive only the dicts of `app.public.register` and the plain aggregates of
 `app.public.adoption_map` and `app.public.rules` (never a model object), so nothing outside
-the `PUBLIC_FIELDS` allow-list, and no single IRCCS's figure, can reach a public page.
+the `PUBLIC_FIELDS` allow-list, no price, no usage figure and no IRCCS's name can reach a
+public page (time figures are public, even one IRCCS's: `app.public.adoption_map`).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def _filter_context() -> dict:
         "stage_choices": [(s, register.public_state_label(s)) for s in register.REGISTER_STATES],
         "outcome_choices": list(register.PUBLIC_OUTCOME_LABELS.items()),
         "risk_classes": RISK_CLASSES,
-        "deadline_labels": DEADLINE_LABELS,
+        # Translated once here, not at each of the page's few hundred deadline marks.
+        "deadline_labels": {status: str(label) for status, label in DEADLINE_LABELS.items()},
     }
 
 
@@ -96,17 +98,12 @@ def index():
     )
 
 
-def _min_group() -> int:
-    return int(current_app.config["REPORT_MIN_GROUP"])
-
-
 def _adoption_labels() -> dict:
     """The label functions the adoption figures' templates use."""
     return {
         "region_name": lambda region: texts.dimension_value("region", region),
         "holder_name": holder_label,
         "outcome_name": texts.outcome_label,
-        "min_group": _min_group(),
     }
 
 
@@ -115,7 +112,7 @@ def _device_adoption(public: dict, now) -> DeviceAdoption | None:
     recommendation = public.get("recommendation")
     if not recommendation or recommendation["status"] != "published":
         return None
-    found = adoption_map(now, _min_group(), request_id=public["id"]).devices
+    found = adoption_map(now, request_id=public["id"]).devices
     return found[0] if found else None
 
 
@@ -186,7 +183,7 @@ def _cache_seconds() -> float:
 
 
 def _adoption_map() -> AdoptionMap:
-    return cached_adoption_map(utcnow(), _min_group(), _cache_seconds())
+    return cached_adoption_map(utcnow(), _cache_seconds())
 
 
 @bp.get("/adoption")

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from markupsafe import Markup, escape
 
@@ -94,6 +95,19 @@ class Chart:
     @property
     def empty(self) -> bool:
         return not self.rows
+
+    @cached_property
+    def rows_html(self) -> Markup:
+        """The table's body rows as HTML, built once per chart: the chart is kept with its
+        figures (`app.main.dashboard`), and an IRCCS's "usage due" table has a row per device
+        in use, a few thousand at scale, which the template re-rendered on every view."""
+        return Markup("\n").join(
+            Markup("<tr>{}{}</tr>").format(
+                Markup('<th scope="row">{}</th>').format(row[0]) if row else "",
+                Markup("").join(Markup("<td>{}</td>").format(cell) for cell in row[1:]),
+            )
+            for row in self.rows
+        )
 
 
 def _short(text: str) -> str:

@@ -9,6 +9,8 @@ report also for IRCCS. What each reader sees is scoped in the queries.
 from __future__ import annotations
 
 import tempfile
+import threading
+from collections import OrderedDict
 from functools import wraps
 
 from flask import (
@@ -181,9 +183,33 @@ def adoption():
     return _page("adoption")
 
 
+# Drawing a chart (reportlab, then SVG) took tens of milliseconds per chart and view. The same
+# figures draw the same picture, so the SVG is kept by content: the key is the chart block's
+# repr (every title, label and value drawn) and the "no data" text, so it is exact whatever
+# changed, and a few dozen pictures at most are kept per process.
+_SVG_CACHE: OrderedDict[str, Markup] = OrderedDict()
+_SVG_CACHE_LOCK = threading.Lock()
+SVG_CACHE_ENTRIES = 64
+
+
 def _chart_svg(report):
+    no_data = report.text("no_data", "No data")
+
     def render(block) -> Markup:
-        return Markup(to_svg(drawing_for(block, no_data=report.text("no_data", "No data"))))  # noqa: S704 (our own drawing; its labels are escaped by renderSVG)
+        key = repr((block, no_data))
+        if " at 0x" in key:  # something drawn is not spelled out in the repr: no key
+            return Markup(to_svg(drawing_for(block, no_data=no_data)))  # noqa: S704 (as below)
+        with _SVG_CACHE_LOCK:
+            svg = _SVG_CACHE.get(key)
+            if svg is not None:
+                _SVG_CACHE.move_to_end(key)
+                return svg
+        svg = Markup(to_svg(drawing_for(block, no_data=no_data)))  # noqa: S704 (our own drawing; its labels are escaped by renderSVG)
+        with _SVG_CACHE_LOCK:
+            _SVG_CACHE[key] = svg
+            while len(_SVG_CACHE) > SVG_CACHE_ENTRIES:
+                _SVG_CACHE.popitem(last=False)
+        return svg
 
     return render
 

@@ -51,4 +51,6 @@ def reimbursement_state_label(state: str) -> str:
 
 
 def public_state_label(state: str) -> str:
-    return str(PUBLIC_STATE_LABELS.get(state) or REQUEST_STATE_LABELS.get(state, state))
+    # (Not `a or b`: the truth of a lazy string translates it, and str() again after.)
+    label = PUBLIC_STATE_LABELS.get(state)
+    return str(label if label is not None else REQUEST_STATE_LABELS.get(state, state))

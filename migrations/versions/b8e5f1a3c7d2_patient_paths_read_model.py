@@ -9,7 +9,7 @@ rebuild (`app.adoption.path_store.rebuild_patient_paths`: the path rule is Pytho
 path stores no days. The downgrade drops the table. Reviewed by hand.
 
 Revision ID: b8e5f1a3c7d2
-Revises: a7d4e9c2b6f1 (stage clock index)
+Revises: a7d3e9c1b5f2 (report cache)
 Create Date: 2026-12-03 13:35:00.000000
 
 """
@@ -21,7 +21,7 @@ from app.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "b8e5f1a3c7d2"
-down_revision = "a7d4e9c2b6f1"
+down_revision = "a7d3e9c1b5f2"
 branch_labels = None
 depends_on = None
 

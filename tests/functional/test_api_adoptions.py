@@ -224,3 +224,38 @@ def test_barriers_through_the_api_record_list_escalate(client, published):
     assert barrier["status"] == "resolved" and barrier["escalation_reason"] == (
         "The board said no twice."
     )
+
+
+def test_the_region_s_user_resolves_the_region_s_barrier_through_the_api_and_nothing_else(
+    client, published
+):
+    """The assessor of the regional body of the IRCCS's region does not find the record (404,
+    as on the web), except to resolve a barrier the region owns; another region's user never."""
+    from datetime import timedelta
+
+    cast, request = published
+    adoption = adoption_of(request, cast.irccs_org)
+    api = api_for(client, cast.irccs)
+    assert fire(api, adoption.id, "start_evaluation").status_code == 200
+    decline = {"reason": "No tariff.", "data": {"decline_reason": "no_budget"}}
+    assert fire(api, adoption.id, "decline", decline).status_code == 200
+    due = (date.today() + timedelta(days=40)).isoformat()
+    barrier = {
+        "barrier_kind": "no_budget",
+        "barrier_description": "The region has no tariff for it.",
+        "barrier_owner": "region",
+        "barrier_due_date": due,
+    }
+    assert fire(api, adoption.id, "record_barrier", {"data": barrier}).status_code == 200
+    [row] = api.get(f"/adoptions/{adoption.id}/barriers").get_json()["items"]
+    region = api_for(client, cast.assessor)
+    assert region.get(f"/adoptions/{adoption.id}").status_code == 404
+    assert region.get(f"/adoptions/{adoption.id}/transitions").status_code == 404
+    escalate = {"data": {"barrier": row["id"]}, "reason": "x"}
+    assert fire(region, adoption.id, "escalate_barrier", escalate).status_code == 404
+    resolve = {"data": {"barrier": row["id"], "resolution_note": "Tariff DRG 104 assigned."}}
+    stranger = api_for(client, cast.other_assessor)
+    assert fire(stranger, adoption.id, "resolve_barrier", resolve).status_code == 404
+    assert fire(region, adoption.id, "resolve_barrier", resolve).status_code == 200
+    [row] = api.get(f"/adoptions/{adoption.id}/barriers").get_json()["items"]
+    assert (row["status"], row["resolution_note"]) == ("resolved", "Tariff DRG 104 assigned.")

@@ -5,7 +5,9 @@ the agency publishes a "recommended with restrictions" recommendation naming one
 centre; that IRCCS evaluates, approves, buys (procurement, award) and asks its region for the
 tariff; the region's assessor evaluates and assigns it; the IRCCS records its first patient.
 Then the waterfall on the request page shows, for that IRCCS, the same days per holder as the
-adoption report's CSV, the region's days included.
+adoption report's CSV, the region's days included; and so does the public register, to an
+anonymous visitor: the recommendation's page (per holder) and the adoption map (in total),
+that one IRCCS's own days (time figures are public), without its name or its price.
 """
 
 from __future__ import annotations
@@ -73,18 +75,44 @@ def _page_days(page) -> list[str]:
     return [text_of(row.locator(f'td[data-holder="{holder}"]')) for holder in HOLDERS]
 
 
-def _csv_days(page, request_id: int) -> list[str]:
+def _csv_path(page, request_id: int) -> tuple[list[str], str]:
+    """The IRCCS's days per holder and its total days, in the adoption report's CSV."""
     answer = page.request.get("/reports/adoption.csv?table=time_to_patient&lang=en")
     assert answer.ok
     rows = list(csv.reader(io.StringIO(answer.body().decode("utf-8-sig"))))
     header = next(r for r in rows if "IRCCS" in r)
     start = header.index("Manufacturer (clock stops)")
     (row,) = [r for r in rows if r[:1] == [str(request_id)] and "IRCCS San Matteo" in r]
-    return row[start : start + len(HOLDERS)]
+    return row[start : start + len(HOLDERS)], row[header.index("Total days")]
+
+
+def _one_decimal(days: str) -> str:
+    return f"{float(days):.1f}"
+
+
+def _public_figures(page, request_id: int) -> tuple[list[str], str]:
+    """What the anonymous register shows: the days per holder on the recommendation's page
+    (after checking they say they are one IRCCS's), and the total on the adoption map; in
+    Italian, as a visitor reads the register by default."""
+    page.goto(f"/register/{request_id}")
+    figures = page.locator("#adoption")
+    assert "IRCCS San Matteo" not in text_of(figures)
+    days = []
+    for holder in HOLDERS:
+        cell = figures.locator(f'tr[data-holder="{holder}"] td')
+        assert text_of(cell.locator(".median-of")) == "(giorni di 1 IRCCS)"
+        days.append(text_of(cell.locator(".median-days")))
+    main = text_of(page.locator("main"))
+    assert "48250" not in main.replace(",", "").replace(".", "")  # the awarded price
+    page.goto("/register/adoption")
+    row = page.locator(f'#adoption-map tr[data-request="{request_id}"]')
+    assert "IRCCS San Matteo" not in text_of(page.locator("main"))
+    total = text_of(row.locator('td[data-figure="from_submission"] .median-days'))
+    return days, total
 
 
 def test_a_restricted_recommendation_reaches_its_first_patient_through_the_tariff(
-    live_app, people, world, clock
+    live_app, people, page, world, clock
 ):
     request_url = f"/requests/{world['request']}"
     agency = people.page_for(world["agency"])
@@ -148,9 +176,15 @@ def test_a_restricted_recommendation_reaches_its_first_patient_through_the_tarif
 
     agency.goto(request_url)
     page_days = _page_days(agency)
-    assert page_days == _csv_days(agency, world["request"])
+    csv_days, csv_total = _csv_path(agency, world["request"])
+    assert page_days == csv_days
     days = dict(zip(HOLDERS, (float(d) for d in page_days), strict=True))
     # Asked the day after the award, decided 35 days later: the region's 35 days.
     assert days["region"] == 35.0
     assert days["procurement"] > 20 and days["irccs"] > 13
     assert "DRG 105" in text_of(agency.locator("#regional-tariffs"))
+
+    # The public register, to anybody: the same days, by holder and in total.
+    public_days, public_total = _public_figures(page, world["request"])
+    assert public_days == [_one_decimal(d) for d in csv_days]
+    assert public_total == _one_decimal(csv_total)

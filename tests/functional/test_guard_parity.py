@@ -26,14 +26,17 @@ from app.domain.errors import DomainError, GuardFailed
 from app.extensions import db
 from app.models import (
     Adoption,
+    AdoptionBarrier,
     AuditEntry,
     DesignatedCentre,
     InformationRound,
     Question,
     Recommendation,
+    Reimbursement,
     StageRecord,
 )
-from app.workflow.definitions import ADOPTION_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
+from app.workflow.states import BARRIER_KINDS
 from tests.api_support import NOW, api_for, clear_coi
 from tests.assessment_support import make_cast, request_in
 
@@ -41,6 +44,9 @@ ROLES = ("manufacturer", "other_manufacturer", "agency", "assessor", "irccs", "a
 FUTURE = date(2031, 6, 30)
 # Pages of their own for some actions (the panel links there): the web form posts there.
 APPRAISAL_TRIGGERS = ("open_consultation", "publish")
+# Actions on one barrier: the web form posts from the barrier's own page, the one the region's
+# users have (they do not read the record).
+BARRIER_TRIGGERS = ("resolve_barrier", "escalate_barrier")
 
 
 def _cases():
@@ -79,6 +85,9 @@ FAILING_DATA = {
     # has not asked to be.
     "centre_not_designated": {},
     "designation_pending": {},
+    # The object makes these fail: the barrier named (the record's one) is already resolved.
+    "barrier_resolvable": {},
+    "barrier_escalatable": {},
 }
 
 
@@ -105,8 +114,10 @@ def _value(field):
     return "Written for the test."
 
 
-def _data(spec, cast, guard_name) -> dict:
+def _data(spec, cast, guard_name, obj) -> dict:
     data = {f.name: _value(f) for f in spec.fields if f.required}
+    if any(f.kind == "barrier" for f in spec.fields):
+        data["barrier"] = _barrier_of(obj).id
     if any(f.kind == "regional_body" for f in spec.fields):
         data["regional_body"] = cast.body.id
     if any(f.kind == "irccs" for f in spec.fields):
@@ -137,8 +148,29 @@ def _failing_object(make, cast, spec, guard_name):
                 request_id=request.id, outcome="recommended", rationale="r", published_at=NOW
             )
         )
+        # In its state since now (the default): `fire` (at NOW, before it) and the pages (the
+        # wall clock) both find it not stalled for "barrier_recordable".
         adoption = Adoption(request_id=request.id, irccs_id=cast.irccs_org.id, state=state)
         db.session.add(adoption)
+        db.session.flush()
+        if guard_name in ("barrier_resolvable", "barrier_escalatable"):
+            # The region's, so that its users may open its page; resolved, so that neither
+            # resolving nor escalating it can go through.
+            db.session.add(
+                AdoptionBarrier(
+                    adoption_id=adoption.id,
+                    kind=BARRIER_KINDS[0],
+                    description="No budget this year.",
+                    owner="region",
+                    due_date=FUTURE,
+                    status="resolved",
+                    recorded_at=NOW,
+                    resolved_at=NOW,
+                )
+            )
+        if guard_name == "tariff_requestable":
+            # The IRCCS's region has its case for this request already.
+            db.session.add(_tariff_case(request, cast))
         db.session.commit()
         return adoption
     request = make.request(
@@ -173,6 +205,25 @@ def _failing_object(make, cast, spec, guard_name):
     return request
 
 
+def _tariff_case(request, cast, state: str | None = None) -> Reimbursement:
+    case = Reimbursement(
+        request_id=request.id,
+        region=cast.irccs_org.region,
+        requested_by_id=cast.irccs_org.id,
+        requested_at=NOW,
+        state_changed_at=NOW,
+    )
+    if state is not None:
+        case.state = state
+    return case
+
+
+def _barrier_of(adoption) -> AdoptionBarrier:
+    return db.session.scalars(
+        select(AdoptionBarrier).where(AdoptionBarrier.adoption_id == adoption.id)
+    ).one()
+
+
 def _fire_verdict(obj, spec, user, data) -> tuple[int, str, str | None]:
     """(status, message, guard code) of `fire`; 200 if it would go through (rolled back)."""
     try:
@@ -188,7 +239,7 @@ def _fire_verdict(obj, spec, user, data) -> tuple[int, str, str | None]:
     return 200, "", None
 
 
-def _web_post(client, obj, spec, data):
+def _web_post(client, obj, spec, data, *, on_the_record: bool = False):
     version = str(obj.version)
     if spec.trigger in APPRAISAL_TRIGGERS:
         form = {"expected_version": version, "rationale": "", "conditions": ""}
@@ -196,16 +247,18 @@ def _web_post(client, obj, spec, data):
         return client.post(f"/requests/{obj.id}/appraisal", data=form)
     form = {f"{spec.trigger}-expected_version": version, f"{spec.trigger}-reason": "Because."}
     for name, value in data.items():
-        form[f"{spec.trigger}-{name}"] = "\n".join(value) if isinstance(value, list) else value
-    area = "adoptions" if isinstance(obj, Adoption) else "requests"
+        form[f"{spec.trigger}-{name}"] = "\n".join(value) if isinstance(value, list) else str(value)
+    if spec.trigger in BARRIER_TRIGGERS and not on_the_record:
+        return client.post(
+            f"/adoptions/barriers/{data['barrier']}/actions/{spec.trigger}", data=form
+        )
+    area = {Adoption: "adoptions", Reimbursement: "reimbursements"}.get(type(obj), "requests")
     return client.post(f"/{area}/{obj.id}/actions/{spec.trigger}", data=form)
 
 
 def _api_post(api, obj, spec, data):
-    if isinstance(obj, Adoption):
-        path = f"/adoptions/{obj.id}/transitions/{spec.trigger}"
-    else:
-        path = f"/requests/{obj.id}/transitions/{spec.trigger}"
+    area = {Adoption: "adoptions", Reimbursement: "reimbursements"}.get(type(obj), "requests")
+    path = f"/{area}/{obj.id}/transitions/{spec.trigger}"
     return api.post(path, {"reason": "Because.", "data": data})
 
 
@@ -221,7 +274,7 @@ def test_fire_the_web_form_and_the_api_agree_when_a_guard_fails(
     only_this_guard(monkeypatch, guard_name)
     cast = make_cast(make)
     obj = _failing_object(make, cast, spec, guard_name)
-    data = _data(spec, cast, guard_name)
+    data = _data(spec, cast, guard_name, obj)
     refused_by_the_guard = 0
     for role in ROLES:
         user = getattr(cast, role)
@@ -244,6 +297,12 @@ def test_fire_the_web_form_and_the_api_agree_when_a_guard_fails(
                 continue
         assert web.status_code == status, (role, web.get_data(as_text=True)[:300])
         assert answer.status_code == status, (role, answer.get_data(as_text=True)[:300])
+        if spec.trigger in BARRIER_TRIGGERS:
+            # The record page's barriers panel posts on the record: the same verdict, but for
+            # the region's users, who do not find the record there (their page is the
+            # barrier's).
+            on_the_record = _web_post(as_user(user), obj, spec, data, on_the_record=True)
+            assert on_the_record.status_code == (404 if role == "assessor" else status), role
         if status == 422:
             assert html.escape(message, quote=False) in web.get_data(as_text=True), role
             problem = answer.get_json()
@@ -257,7 +316,12 @@ def test_fire_the_web_form_and_the_api_agree_when_a_guard_fails(
 def _listed_reason(obj, user, spec, guard_name, api) -> str | None:
     """The message the lists give for the blocked action (the kernel's and the API's agree)."""
     db.session.expire_all()
-    [action] = [a for a in action_availability(user, obj) if a.spec.trigger == spec.trigger]
+    listed_here = [a for a in action_availability(user, obj) if a.spec.trigger == spec.trigger]
+    if isinstance(obj, Adoption) and user.role == "assessor":
+        # The region's users resolve the region's barriers from the barrier's page: the record's
+        # list of actions is not theirs to read (the kernel's lists what they may take).
+        assert _api_list(api, obj).status_code == 404
+    [action] = listed_here
     if guards.guard(guard_name).kind == guards.DATA:
         assert not action.blocked
         return None
@@ -272,3 +336,56 @@ def _listed_reason(obj, user, spec, guard_name, api) -> str | None:
         assert [r["message"] for r in item["blocked_reasons"]] == [message]
         assert item["blocked_reasons"][0]["guard"] == guard_name
     return message
+
+
+@pytest.mark.parametrize(
+    "spec", REIMBURSEMENT_WORKFLOW.transitions, ids=lambda spec: f"{spec.trigger}-{spec.dest}"
+)
+def test_the_reimbursement_actions_get_the_same_role_verdict_from_fire_the_web_and_the_api(
+    app, make, as_user, client, spec
+):
+    """The reimbursement workflow declares no guard: the role and party verdicts agree. The
+    region's users (the cast's assessor, of Lombardy, the IRCCS's region) act; everyone else is
+    refused alike: 403 for a party who may read the case (the agency, the IRCCS that asked,
+    the device's manufacturer), 404 for the others (another region's users among them)."""
+    assert not any(t.guards for t in REIMBURSEMENT_WORKFLOW.transitions)
+    cast = make_cast(make)
+    request = make.request(
+        manufacturer=cast.manufacturer_org, state="adoption_monitoring", submitted_at=NOW
+    )
+    db.session.add(
+        Recommendation(
+            request_id=request.id, outcome="recommended", rationale="r", published_at=NOW
+        )
+    )
+    db.session.add(Adoption(request_id=request.id, irccs_id=cast.irccs_org.id))
+    case = _tariff_case(request, cast, state=spec.sources[0])
+    db.session.add(case)
+    db.session.commit()
+    data = _data(spec, cast, None, case)
+    verdicts = {}
+    for role in (*ROLES, "other_assessor", "other_irccs"):
+        user = getattr(cast, role)
+        status, _message, _code = _fire_verdict(case, spec, user, data)
+        verdicts[role] = status
+        if status == 200:
+            continue  # it would go through: the region's own pages and tests take it
+        web = _web_post(as_user(user), case, spec, data)
+        answer = _api_post(api_for(client, user), case, spec, data)
+        db.session.expire_all()
+        assert web.status_code == status, role
+        assert answer.status_code == status, (role, answer.get_json())
+    assert verdicts == {
+        "manufacturer": 403,
+        "other_manufacturer": 404,
+        "agency": 403,
+        "assessor": 200,
+        "irccs": 403,
+        "admin": 404,
+        "other_assessor": 404,
+        "other_irccs": 404,
+    }
+    assert (
+        db.session.scalars(select(AuditEntry).where(AuditEntry.action == spec.trigger)).first()
+        is None
+    )

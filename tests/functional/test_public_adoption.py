@@ -1,9 +1,10 @@
 """The public register's adoption figures (issue 13, items 5 and 6): on a recommendation's
 page and on the adoption map (page and CSV), for anybody: counts of designated IRCCS and of
 those with a first patient, by region, and the median days to the first patient, overall and
-by stage holder. Never a price, a usage figure or an IRCCS's name; medians of fewer than
-REPORT_MIN_GROUP IRCCS are not shown, and the page says so. The days are the request page's
-waterfall and the adoption report CSV's."""
+by stage holder. Never a price, a usage figure or an IRCCS's name. Time figures are not
+confidential: every median says over how many IRCCS it is taken and is shown whatever their
+number, so a single IRCCS's days are shown (REPORT_MIN_GROUP applies to usage figures, never
+published here). The days are the request page's waterfall and the adoption report CSV's."""
 
 from __future__ import annotations
 
@@ -117,9 +118,23 @@ def _figure(html: str, name: str) -> str:
 def _row(html: str, attribute: str, value: str) -> list[str]:
     row = html.split(f'<tr {attribute}="{value}">')[1].split("</tr>")[0]
     return [
-        re.sub(r"<[^>]+>|\s+", " ", c).strip()
+        " ".join(re.sub(r"<[^>]+>", " ", c).split())
         for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
     ]
+
+
+def _median(days: float, irccs: int) -> str:
+    """A median cell as a reader sees it: its days, and over how many IRCCS."""
+    if irccs == 1:
+        return f"{days:.1f} (days of 1 IRCCS)"
+    return f"{days:.1f} (median of {irccs} IRCCS)"
+
+
+def _days(cell: str) -> str:
+    return cell.split(" (")[0]
+
+
+BEFORE = (len(MAIN_PATH) - 1) * STAGE_DAYS  # 8 stages of 10 days before the publication
 
 
 def _no_secrets(text: str) -> None:
@@ -134,26 +149,36 @@ def test_the_recommendation_page_shows_adoption_and_time_to_patient(client, adop
     assert "Adoption and time to the first patient" in html
     assert _figure(html, "designated") == "5"
     assert _figure(html, "using") == "4"
-    # Four paths of 80 days before the publication (8 stages of 10 days) plus 1, 2, 3, 4.
-    before = (len(MAIN_PATH) - 1) * STAGE_DAYS
-    assert _figure(html, "from_submission") == f"{before + 2.5:.1f}"
-    assert _figure(html, "from_publication") == "2.5"
-    assert _row(html, "data-region", "lombardia") == ["Lombardia", "3", "3", "82.0"]
-    # One IRCCS in Lazio: its days would be its own, so they are not shown.
-    lazio = _row(html, "data-region", "lazio")
-    assert lazio[:3] == ["Lazio", "1", "1"] and "fewer than 3 IRCCS" in lazio[3]
-    assert _row(html, "data-region", "toscana")[1:3] == ["1", "0"]
-    assert _row(html, "data-holder", "procurement") == ["Procurement", "0.0"]
+    # Four paths of 80 days before the publication plus 1, 2, 3, 4.
+    assert _figure(html, "from_submission") == _median(BEFORE + 2.5, 4)
+    assert _figure(html, "from_publication") == _median(2.5, 4)
+    assert _row(html, "data-region", "lombardia") == ["Lombardia", "3", "3", _median(82, 3)]
+    # One IRCCS in Lazio: its own days, said as such; the region is named, the IRCCS is not.
+    assert _row(html, "data-region", "lazio") == ["Lazio", "1", "1", _median(BEFORE + 3, 1)]
+    assert _row(html, "data-region", "toscana") == ["Toscana", "1", "0", "No first patient yet"]
+    assert _row(html, "data-holder", "procurement") == ["Procurement", _median(0, 4)]
     _no_secrets(html)
 
 
-def test_a_device_with_fewer_than_three_irccs_shows_no_median(client, adopted):
+def test_a_single_irccs_days_are_shown_and_are_its_report_csv_row(
+    client, adopted, runner, tmp_path
+):
+    """Time figures are not confidential: a device adopted by one IRCCS shows that IRCCS's
+    days, overall and per holder, the same as its row in the adoption report's CSV."""
     _request, lone = adopted
     html = page(client, f"/register/{lone.id}")
     assert _figure(html, "designated") == "1" and _figure(html, "using") == "1"
-    for name in ("from_submission", "from_publication"):
-        assert "Not shown: fewer than 3 IRCCS" in _figure(html, name)
-    assert "median-days" not in html
+    assert _figure(html, "from_submission") == _median(BEFORE + 6, 1)
+    assert _figure(html, "from_publication") == _median(6, 1)
+    assert "fewer than" not in html
+
+    out = tmp_path / "adoption.csv"
+    args = ["report", "adoption", "--format", "csv", "--out", str(out), "--lang", "en"]
+    assert runner.invoke(args=args).exit_code == 0
+    _header, rows = _report_csv(out.read_bytes(), "Time to patient per request and IRCCS")
+    (row,) = [r for r in rows if r[0] == str(lone.id)]
+    for i, holder in enumerate(HOLDERS):
+        assert _row(html, "data-holder", holder)[1] == _median(float(row[5 + i]), 1), holder
     _no_secrets(html)
 
 
@@ -164,14 +189,13 @@ def test_the_adoption_map_lists_every_device_by_region(client, adopted):
     device = _row(html, "data-request", str(request.id))
     # Columns: device, then Lazio, Lombardia, Toscana, all regions, median from submission.
     assert device[1:5] == ["1 / 1", "3 / 3", "0 / 1", "4 / 5"]
-    assert device[5] == f"{(len(MAIN_PATH) - 1) * STAGE_DAYS + 2.5:.1f}"
+    assert device[5] == _median(BEFORE + 2.5, 4)
     lone_row = _row(html, "data-request", str(lone.id))
-    assert lone_row[1:5] == ["1 / 1", "—", "—", "1 / 1"]
-    assert "fewer than 3 IRCCS" in lone_row[5]
-    # Per region: Lazio's 2 IRCCS (one per device) are still too few; Lombardy's 3 are not.
+    assert lone_row[1:6] == ["1 / 1", "—", "—", "1 / 1", _median(BEFORE + 6, 1)]
+    # Per region: Lazio's 2 IRCCS (one per device, 83 and 86 days), Lombardy's 3.
     regions = html.split('id="adoption-regions"')[1]
-    assert _row(regions, "data-region", "lombardia") == ["Lombardia", "3", "3", "82.0"]
-    assert "fewer than 3 IRCCS" in _row(regions, "data-region", "lazio")[3]
+    assert _row(regions, "data-region", "lombardia") == ["Lombardia", "3", "3", _median(82, 3)]
+    assert _row(regions, "data-region", "lazio") == ["Lazio", "2", "2", _median(84.5, 2)]
     # The chart of the same figures, with its words.
     chart = html.split('id="adoption-regions-chart-title"')[1].split("</svg>")[0]
     assert "IRCCS with a first patient, by region" in chart
@@ -180,16 +204,27 @@ def test_the_adoption_map_lists_every_device_by_region(client, adopted):
 
 
 def test_the_adoption_csv_carries_the_pages_figures(client, adopted):
-    request, _lone = adopted
+    request, lone = adopted
     rows = csv_rows(client.get("/register/adoption.csv"))
     header = rows[0]
-    mine = [r for r in rows[1:] if r[0] == str(request.id)]
-    overall = next(r for r in mine if r[header.index("Region")] == "All regions")
-    assert overall[header.index("Designated IRCCS")] == "5"
-    assert overall[header.index("Median days from publication to the first patient")] == "2.5"
-    lazio = next(r for r in mine if r[header.index("Region")] == "Lazio")
-    assert lazio[header.index("Median days from submission to the first patient")] == ""
-    assert lazio[header.index("Too few IRCCS to show the medians")] == "yes"
+    assert not any("Too few" in h for h in header)
+
+    def cell(request_id, region, column):
+        row = next(r for r in rows[1:] if r[0] == str(request_id) and r[1 + 3] == region)
+        return row[header.index(column)]
+
+    using = "IRCCS that have treated a first patient"
+    from_submission = "Median days from submission to the first patient"
+    assert cell(request.id, "All regions", "Designated IRCCS") == "5"
+    assert cell(request.id, "All regions", using) == "4"
+    assert cell(request.id, "All regions", "Median days from publication to the first patient") == (
+        "2.5"
+    )
+    # One IRCCS's days (the row says over how many IRCCS), as on the pages.
+    assert cell(request.id, "Lazio", using) == "1"
+    assert cell(request.id, "Lazio", from_submission) == f"{BEFORE + 3:.1f}"
+    assert cell(lone.id, "All regions", from_submission) == f"{BEFORE + 6:.1f}"
+    assert cell(request.id, "Toscana", from_submission) == ""
     _no_secrets("\n".join(",".join(r) for r in rows))
 
 
@@ -227,7 +262,7 @@ def test_register_medians_are_those_of_the_waterfall_and_the_report_csv(
 
     public = page(client, f"/register/{request.id}")
     for holder, median in zip(HOLDERS, csv_medians, strict=True):
-        assert _row(public, "data-holder", holder)[1] == f"{median:.1f}", holder
+        assert _row(public, "data-holder", holder)[1] == _median(median, 4), holder
 
 
 def test_the_pages_are_in_italian_too(client, adopted):
@@ -235,5 +270,6 @@ def test_the_pages_are_in_italian_too(client, adopted):
     set_language(client, "it")
     html = page(client, f"/register/{request.id}")
     assert "Adozione e tempo al primo paziente" in html
-    assert "Non mostrata: meno di 3 IRCCS" in html
+    assert "(mediana di 4 IRCCS)" in html
+    assert "(giorni di 1 IRCCS)" in html
     assert "Adozione dei dispositivi raccomandati" in page(client, "/register/adoption")

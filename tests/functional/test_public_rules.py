@@ -34,6 +34,10 @@ def test_anybody_reads_the_rules_from_the_registers_tabs(client):
     assert html.count("data-criterion=") == len(WEIGHTED_CRITERIA) == 13
     assert _row(html, "data-criterion", "disease_severity") == ["Disease severity", "1", "7.7%"]
     assert _row(html, "data-state", "assessment") == ["Assessment", "90 days"]
+    assert _row(html, "data-state", "regional_tariff") == [
+        "Regional tariff (from the request to the decision)",
+        "90 days",
+    ]
     assert "at least 30 days" in html
 
 
@@ -62,3 +66,4 @@ def test_the_rules_in_italian(client):
     assert "Criteri di priorità e loro pesi" in html
     assert "Gravità della malattia" in html
     assert "almeno 30 giorni" in html
+    assert "Tariffa regionale (dalla richiesta alla decisione)" in html

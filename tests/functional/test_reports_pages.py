@@ -11,6 +11,7 @@ import openpyxl
 import pypdf
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import update as sa_update
 
 from app.extensions import db
 from app.reports_pages import queries as report_queries
@@ -470,3 +471,76 @@ def test_csv_for_italian_excel_uses_semicolons_and_decimal_commas(client, login,
     assessment = next(row for row in rows if row and row[0] == "Assessment")
     assert assessment[1:6] == ["4", "76,0", "81,8", "86,7", "70,5"]
     assert client.get("/reports/timing.csv?variant=other").status_code == 404
+
+
+# --- Figures shared between processes (PostgreSQL) ------------------------------------------
+
+
+def _count_summaries(monkeypatch) -> list:
+    """Count the adoption summaries computed from here on (each a full aggregation)."""
+    from app.reports_pages.queries import adoption
+
+    calls = []
+    compute = adoption.adoption_summary
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(adoption, "adoption_summary", counted)
+    return calls
+
+
+@pytest.fixture
+def shared_figures(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("figures are shared between processes on PostgreSQL only")
+    app.config["REPORT_CACHE_SECONDS"] = 300
+
+
+def test_figures_computed_in_one_process_serve_the_others(
+    client, login, history, shared_figures, monkeypatch
+):
+    login(history.agency)
+    calls = _count_summaries(monkeypatch)
+    assert "50.0" in client.get("/reports/adoption").get_data(as_text=True)
+    report_queries.clear_cache()  # another worker: nothing in its memory
+    page = client.get("/reports/adoption").get_data(as_text=True)
+    assert "50.0" in page and "40.0%" in page and "IRCCS Firenze" in page
+    assert len(calls) == 1  # read from the database, not aggregated again
+
+
+def test_a_change_shows_on_the_next_view_in_every_process(
+    client, login, history, shared_figures, monkeypatch, make
+):
+    login(history.agency)
+    calls = _count_summaries(monkeypatch)
+    client.get("/reports/timing")
+    client.get("/reports/adoption")
+    make.request(manufacturer=history.m1, submitted_at=NOW, state="intake_review")
+    db.session.commit()
+    report_queries.clear_cache()  # another worker
+    client.get("/reports/adoption")
+    assert len(calls) == 2  # the stored figures were of the data before the change
+    timing = client.get("/reports/timing").get_data(as_text=True)
+    assert "HTA-2024-0003" in timing
+
+
+def test_a_stored_row_not_signed_by_the_app_is_ignored(
+    client, login, history, shared_figures, monkeypatch
+):
+    import pickle
+
+    from app.models import ReportCacheEntry
+
+    login(history.agency)
+    client.get("/reports/adoption")
+    forged = b"\0" * 32 + pickle.dumps("forged figures")
+    # Written as another process would (the test's own session keeps its transaction open,
+    # and the row lock with it, until the test ends).
+    with db.engine.begin() as connection:
+        connection.execute(sa_update(ReportCacheEntry).values(value=forged))
+    report_queries.clear_cache()
+    calls = _count_summaries(monkeypatch)
+    page = client.get("/reports/adoption").get_data(as_text=True)
+    assert "50.0" in page and len(calls) == 1

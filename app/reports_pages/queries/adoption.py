@@ -272,6 +272,7 @@ def adoption_figures(
         (filters, _party_key(actor), method),
         lambda: adoption_summary(actor, filters, now, method),
         cache_seconds,
+        shared=True,
     )
     preview = _previews(actor, filters, cache_seconds)
     return AdoptionFigures(
@@ -328,6 +329,7 @@ def _previews(actor, filters: ReportFilters, cache_seconds: float):
                 (filters, reader, limit),
                 lambda: list(rows(limit)),
                 cache_seconds,
+                shared=True,
             )
 
         return factory

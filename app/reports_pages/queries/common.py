@@ -43,6 +43,7 @@ from app.models import (
 )
 from app.models.types import UTCDateTime
 from app.reports.filters import NO_OUTCOME, ReportFilters
+from app.reports_pages.queries import shared_cache
 from app.requests.queries import visible_requests
 
 SECONDS_PER_DAY = 86_400
@@ -86,18 +87,29 @@ def data_version() -> tuple:
     )
 
 
-def cached(kind: str, key: tuple, compute: Callable[[], object], seconds: float):
-    """compute() or a copy kept from less than `seconds` ago for the same data."""
+def cached(
+    kind: str, key: tuple, compute: Callable[[], object], seconds: float, *, shared: bool = False
+):
+    """compute() or a copy kept from less than `seconds` ago for the same data. `shared`:
+    the figures are expensive, so on PostgreSQL they are also shared with the other processes
+    through the database (`shared_cache`): computed once per data version, not once per
+    worker."""
     if seconds <= 0:
         return compute()
-    full_key = (kind, key, _request_data_version())
+    version = _request_data_version()
+    full_key = (kind, key, version)
     moment = _time.monotonic()
     with _CACHE_LOCK:
         hit = _CACHE.get(full_key)
         if hit is not None and moment - hit[0] < seconds:
             _CACHE.move_to_end(full_key)
             return hit[1]
-    value = compute()
+    share = shared and shared_cache.available()
+    value = shared_cache.read(kind, key, version, seconds) if share else shared_cache.MISSING
+    if value is shared_cache.MISSING:
+        value = compute()
+        if share:
+            shared_cache.write(kind, key, version, value)
     with _CACHE_LOCK:
         _CACHE[full_key] = (moment, value)
         while len(_CACHE) > CACHE_ENTRIES:

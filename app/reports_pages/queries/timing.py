@@ -124,6 +124,7 @@ def timing_figures(
         (filters, tuple(dimensions), method),
         lambda: timing_aggregates(filters, now, dimensions, method),
         cache_seconds,
+        shared=True,
     )
     figures = dataclasses.replace(aggregates)
     # The slowest open requests name requests: kept per reader (what each may see).
@@ -133,6 +134,7 @@ def timing_figures(
         (filters, reader, slowest_limit),
         lambda: slowest_open_requests(actor, filters, now, slowest_limit),
         cache_seconds,
+        shared=True,
     )
     figures.request_rows = lambda: request_rows(actor, filters, now)
     figures.time_to_patient = lambda: cached(

@@ -1,0 +1,147 @@
+"""Each page's own CPU per view, in-process: the figure a busy shared machine does not move much.
+
+    .venv/bin/python bench/page_cpu.py postgresql+psycopg://postgres@127.0.0.1:5432/bench_pages_demo
+    .venv/bin/python bench/page_cpu.py URL --pages list,home,queue --repeat 30 --profile /tmp/prof
+
+It uses a database built by bench/pages.py (its bench users and their password), creates the
+app with the production config (JSON request log to a file, CSRF, security headers: what
+gunicorn runs), logs each role in through the login form and times `--repeat` views of each
+page with the test client, after three warm-up views: process CPU per view, in ms. With
+`--profile DIR` it also writes a cProfile (CPU clock) of each page to DIR/<page>.prof.
+bench/pages.py's wrk figures are the throughput; these say where a change moved the work.
+To compare two checkouts, run the script of each from its own directory, interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path.cwd()
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench-pages-Passw0rd-2026"  # bench/pages.py's bench users
+PAGES = {
+    "bare": (None, "/_bench/bare"),
+    "one": (None, "/_bench/one-query"),
+    "api": ("api", "/api/v1/requests"),
+    "list": ("agency", "/requests/"),
+    "home": ("agency", "/"),
+    "queue": ("agency", "/work/"),
+    "register": (None, "/register/"),
+    "ahome": ("assessor", "/"),
+    "ihome": ("irccs", "/"),
+    "mfr": ("manufacturer", "/requests/"),
+    "timing": ("agency", "/reports/timing"),
+    "adoption": ("agency", "/reports/adoption"),
+}
+
+
+def _environment(url: str, tmp: str) -> None:
+    os.environ.update(
+        HTA_ENV="production",
+        DATABASE_URL=url,
+        SECRET_KEY="bench-page-cpu-" + "x" * 32,
+        HTA_INSECURE_COOKIES="1",
+        HTA_INSTANCE_DIR=tmp,
+        HTA_BENCH_ENDPOINTS="1",
+        API_RATE_LIMIT="10000000/minute",
+        LOGIN_LIMIT_PER_ADDRESS="100000/minute",
+        LOGIN_LIMIT_PER_ACCOUNT="100000/minute",
+        SECOND_FACTOR_LIMIT="100000/minute",
+        DATABASE_STATEMENT_TIMEOUT_MS="20000",
+    )
+
+
+def _login(app, role: str):
+    from sqlalchemy import select
+
+    from app.accounts import second_factor
+    from app.extensions import db
+    from app.models import User
+
+    client = app.test_client()
+    email = f"bench-{role}@bench.example"
+    with app.app_context():
+        person = db.session.scalar(select(User).where(User.email == email))
+        if person.totp_secret:  # a remembered browser: no code to type
+            token = second_factor.remembered_device_token(person, datetime.now(UTC))
+            client.set_cookie(second_factor.REMEMBERED_DEVICE_COOKIE, token, path="/auth")
+        db.session.commit()
+    page = client.get("/auth/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    answer = client.post(
+        "/auth/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": csrf},
+        headers={"Referer": "https://localhost/auth/login"},  # production checks it
+    )
+    if answer.status_code not in (302, 303):
+        raise RuntimeError(f"login of {email}: {answer.status_code}")
+    return client
+
+
+def _api_token(app) -> str:
+    from sqlalchemy import select
+
+    from app.accounts import api_tokens
+    from app.extensions import db
+    from app.models import User
+
+    with app.app_context():
+        agency = db.session.scalar(select(User).where(User.email == "bench-agency@bench.example"))
+        _token, plain = api_tokens.issue_token(agency, "page-cpu", None, datetime.now(UTC))
+        db.session.commit()
+    return plain
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("url", help="a database built by bench/pages.py")
+    parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--profile", default="", help="directory for cProfile files")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="hta-page-cpu-")
+    _environment(args.url, tmp)
+    sys.stderr = open(Path(tmp) / "stderr.log", "w")  # noqa: SIM115 (the request log, kept)
+    from app import create_app
+
+    app = create_app()
+    token = _api_token(app)
+    clients: dict = {}
+    for name in args.pages.split(","):
+        role, path = PAGES[name]
+        headers = {"Accept-Language": "en"}
+        if role == "api":
+            headers["Authorization"] = f"Bearer {token}"
+        if role not in clients:
+            clients[role] = _login(app, role) if role not in (None, "api") else app.test_client()
+        client = clients[role]
+        for _ in range(3):
+            status = client.get(path, headers=headers).status_code
+            if status != 200:
+                raise RuntimeError(f"{name} {path}: {status}")
+        started = time.process_time()
+        for _ in range(args.repeat):
+            client.get(path, headers=headers)
+        cpu = (time.process_time() - started) / args.repeat * 1000
+        print(f"{name:<10} {cpu:7.2f} ms CPU per view", file=sys.__stdout__, flush=True)
+        if args.profile:
+            profile = cProfile.Profile(time.process_time)
+            profile.enable()
+            for _ in range(args.repeat):
+                client.get(path, headers=headers)
+            profile.disable()
+            profile.dump_stats(str(Path(args.profile) / f"{name}.prof"))
+
+
+if __name__ == "__main__":
+    main()
