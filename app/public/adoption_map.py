@@ -216,3 +216,29 @@ def adoption_map(now: datetime, request_id: int | None = None) -> AdoptionMap:
 def cached_adoption_map(now: datetime, seconds: float) -> AdoptionMap:
     """The whole map, kept for `seconds` and dropped as soon as the data changes."""
     return cached("public-adoption-map", (), lambda: adoption_map(now), seconds)
+
+
+@dataclass(frozen=True)
+class DevicePage:
+    """One page of the map's devices (newest recommendation first): the page shows a page of
+    rows, whatever the number of published recommendations; the CSV lists them all."""
+
+    devices: tuple[DeviceAdoption, ...]
+    page: int
+    pages: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def device_page(figures: AdoptionMap, page: int, per_page: int) -> DevicePage:
+    """Page `page` (from 1; out of range: the nearest page) of the map's devices."""
+    pages = max(1, -(-len(figures.devices) // per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    return DevicePage(figures.devices[start : start + per_page], page, pages)

@@ -38,6 +38,7 @@ from app.public.adoption_map import (
     DeviceAdoption,
     adoption_map,
     cached_adoption_map,
+    device_page,
 )
 from app.public.consultation import CommentData, submit_comment
 from app.public.exports import FeedInfo, atom_bytes, csv_bytes
@@ -190,9 +191,13 @@ def _adoption_map() -> AdoptionMap:
 def adoption():
     """Adoption of every recommended device by region, and the time to the first patient."""
     figures = _adoption_map()
+    page = device_page(
+        figures, request.args.get("page", 1, type=int) or 1, current_app.config["PAGE_SIZE"]
+    )
     return render_template(
         "public/adoption.html",
         map=figures,
+        devices=page,
         chart=region_chart(figures),
         **_adoption_labels(),
     )

@@ -203,6 +203,26 @@ def test_the_adoption_map_lists_every_device_by_region(client, adopted):
     _no_secrets(html)
 
 
+def test_the_adoption_map_pages_its_devices_and_keeps_the_regions_whole(app, client, adopted):
+    """A page of devices at a time (newest recommendation first), whatever their number; the
+    per-region figures stay over every device, and the CSV lists them all."""
+    request, lone = adopted
+    app.config["PAGE_SIZE"] = 1
+    first, second = page(client, "/register/adoption"), page(client, "/register/adoption?page=2")
+    shown = [
+        {int(i) for i in re.findall(r'<tr data-request="(\d+)"', html)} for html in (first, second)
+    ]
+    assert shown[0] | shown[1] == {request.id, lone.id} and len(shown[0]) == len(shown[1]) == 1
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    for html in (first, second):
+        regions = html.split('id="adoption-regions"')[1]
+        assert _row(regions, "data-region", "lazio") == ["Lazio", "2", "2", _median(84.5, 2)]
+    beyond = page(client, "/register/adoption?page=9")  # the last page
+    assert "Page 2 of 2" in beyond
+    rows = csv_rows(client.get("/register/adoption.csv"))
+    assert {int(r[0]) for r in rows[1:]} == {request.id, lone.id}
+
+
 def test_the_adoption_csv_carries_the_pages_figures(client, adopted):
     request, lone = adopted
     rows = csv_rows(client.get("/register/adoption.csv"))
