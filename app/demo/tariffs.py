@@ -52,7 +52,9 @@ def create_tariffs(cast, now: datetime) -> int:
             Adoption.state.in_(TARIFF_REQUESTABLE_STATES),
             Organisation.region.in_(region_users),
         )
-        .order_by(Adoption.request_id, Adoption.irccs_id)
+        # The records that have waited longest first: the paths that end in a decision go to
+        # them, so every decision fits before `now` whatever the database's order of the rest.
+        .order_by(Adoption.state_changed_at, Adoption.request_id, Adoption.irccs_id)
     ).all()
     paths = cycle(CASE_PATHS)
     asked: set[tuple[int, str]] = set()
