@@ -133,3 +133,25 @@ def test_a_deadline_changed_without_an_audit_entry_shows_at_once(client, login, 
     db.session.commit()
     after = _page(client, "/reports/timing")
     assert "33 days" in after and after == _fresh(client, app, "/reports/timing")
+
+
+def test_the_paths_preview_and_holder_spreads_are_read_once_per_data_version(
+    client, login, history, app, monkeypatch
+):
+    from app.reports_pages.queries import adoption
+
+    calls = []
+    for name in ("patient_paths", "holder_spreads"):
+        original = getattr(adoption, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(adoption, name, counted)
+    login(history.agency)
+    english = _page(client, "/reports/adoption", "en")
+    _page(client, "/reports/adoption", "it")  # other words, the same figures
+    _page(client, "/reports/timing", "en")  # the same holder spreads
+    assert sorted(calls) == ["holder_spreads", "patient_paths"]
+    assert english == _fresh(client, app, "/reports/adoption", "en")

@@ -289,10 +289,8 @@ def adoption_figures(
         not_started_rows=preview(
             "not-started", lambda limit=None: not_started_rows(actor, filters, now, limit)
         ),
-        patient_paths=lambda limit=None, reached_only=False: patient_paths(
-            actor, filters, now, reached_only, limit
-        ),
-        patient_path_spreads=lambda: holder_spreads(actor, filters),
+        patient_paths=_cached_paths(actor, filters, now, cache_seconds),
+        patient_path_spreads=lambda: cached_holder_spreads(actor, filters, cache_seconds),
         procurement_rows=preview(
             "procurement", lambda limit=None: procurement_rows(actor, filters, now, limit)
         ),
@@ -318,7 +316,7 @@ def _previews(actor, filters: ReportFilters, cache_seconds: float):
     """Row factories whose previews (a `limit`, as the report page asks) are kept in the figure
     cache per reader and filters, dropped when the data changes; the full tables (no limit:
     the exports) are always read afresh, streamed and exact."""
-    reader = (actor.role, actor.organisation_id, actor.id) if actor is not None else None
+    reader = _reader_key(actor)
 
     def preview(name: str, rows):
         def factory(limit=None):
@@ -335,6 +333,45 @@ def _previews(actor, filters: ReportFilters, cache_seconds: float):
         return factory
 
     return preview
+
+
+def _reader_key(actor):
+    """The reader as the per-request tables see it: `scope_condition` (what `visible_requests`
+    lets the role, its organisation and, for an assessor, the user's own conflicts of
+    interest see) and an IRCCS's own records."""
+    return (actor.role, actor.organisation_id, actor.id) if actor is not None else None
+
+
+def _cached_paths(actor, filters: ReportFilters, now: datetime, cache_seconds: float):
+    """`patient_paths` for the report: a preview (a `limit`, as the page asks) kept like the
+    other previews, per reader, filters, limit and data version (the open paths grow with
+    the clock: they are as of the moment they were read, for at most `cache_seconds`); every
+    path (no limit: the exports) read afresh."""
+
+    def paths(limit=None, reached_only=False):
+        if limit is None or cache_seconds <= 0:
+            return patient_paths(actor, filters, now, reached_only, limit)
+        return cached(
+            "adoption-rows:patient-paths",
+            (filters, _reader_key(actor), limit, reached_only),
+            lambda: patient_paths(actor, filters, now, reached_only, limit),
+            cache_seconds,
+            shared=True,
+        )
+
+    return paths
+
+
+def cached_holder_spreads(actor, filters: ReportFilters, cache_seconds: float):
+    """`holder_spreads` kept per reader and filters for the data version (the timing and the
+    adoption report show the same figures, so they share the entry)."""
+    return cached(
+        "time-to-patient-spreads",
+        (filters, _reader_key(actor)),
+        lambda: holder_spreads(actor, filters),
+        cache_seconds,
+        shared=True,
+    )
 
 
 def _party_key(actor) -> tuple:
