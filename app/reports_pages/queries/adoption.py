@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import islice
 
 from sqlalchemy import (
@@ -408,34 +409,23 @@ def adoption_summary(actor, filters, now, method=None) -> AdoptionSummary:
     _adoption_counts(summary, actor, recs, pairs, sql)
     _adoption_distributions(summary, pairs, method)
     _adoption_curve(summary, pairs, sql)
-    _adoption_quarters(summary, pairs)
+    _adoption_quarters(summary, actor, recs, pairs)
     return summary
 
 
 def _adoption_counts(summary, actor, recs, pairs, sql) -> None:
     """Recommendations, records by state and region, and spend against visible budgets."""
     budget = _visible_figure(actor, recs, "budget_impact_3y")
-    usage = latest_usage_subquery()
-    spend = (
-        select(func.coalesce(func.sum(usage.c.spend), 0))
-        .select_from(usage)
-        .join(Adoption, Adoption.id == usage.c.adoption_id)
-        .join(recs, recs.c.request_id == Adoption.request_id)
-        .where(budget.is_not(None), _within_three_years(usage, recs))
-        .scalar_subquery()
-    )
     row = db.session.execute(
         select(
             func.count(),
             func.coalesce(func.sum(budget), 0),
             func.count(budget),
-            spend,
         ).select_from(recs)
     ).one()
     summary.recommendations = int(row[0])
     summary.budget_3y = float(row[1] or 0)
     summary.recommendations_with_budget = int(row[2] or 0)
-    summary.spend_3y_with_budget = float(row[3] or 0)
     by_region: dict = {}
     query = select(
         pairs.c.region,
@@ -503,8 +493,13 @@ def _adoption_curve(summary, pairs, sql) -> None:
     summary.milestones = {m: (curve[m][1] if m < len(curve) else None) for m in MILESTONE_MONTHS}
 
 
-def _adoption_quarters(summary, pairs) -> None:
+def _adoption_quarters(summary, actor, recs, pairs) -> None:
+    """Use per quarter, and the spend in each recommendation's first 3 years where its budget
+    impact is visible: one pass over the latest usage reports (each quarter's part of that
+    spend summed here: Decimal sums of the Numeric column, so the same total as one SUM)."""
     usage = latest_usage_subquery()
+    budget = _visible_figure(actor, recs, "budget_impact_3y")
+    counted = and_(budget.is_not(None), _within_three_years(usage, recs))
     query = (
         select(
             usage.c.year,
@@ -513,16 +508,27 @@ def _adoption_quarters(summary, pairs) -> None:
             func.sum(usage.c.procedures),
             func.sum(usage.c.spend),
             func.sum(usage.c.adverse_events),
-            func.count(func.distinct(usage.c.adoption_id)),
+            # IRCCS reporting: each adoption record has one latest report per quarter (the
+            # unique adoption, year, quarter, version), so a count, not a COUNT(DISTINCT),
+            # which would force a sort of every report.
+            func.count(usage.c.adoption_id),
+            func.sum(case((counted, usage.c.spend), else_=None)),
         )
         .join(pairs, pairs.c.adoption_id == usage.c.adoption_id)
+        .join(recs, recs.c.request_id == pairs.c.request_id)
         .group_by(usage.c.year, usage.c.quarter)
         .order_by(usage.c.year, usage.c.quarter)
     )
-    summary.quarters = [
-        QuarterFigures(int(y), int(q), int(u or 0), int(p or 0), float(s or 0), int(a or 0), int(n))
-        for y, q, u, p, s, a, n in db.session.execute(query)
-    ]
+    summary.quarters = []
+    spend_3y = Decimal(0)
+    for y, q, u, p, s, a, n, within in db.session.execute(query):
+        summary.quarters.append(
+            QuarterFigures(
+                int(y), int(q), int(u or 0), int(p or 0), float(s or 0), int(a or 0), int(n)
+            )
+        )
+        spend_3y += Decimal(within or 0)
+    summary.spend_3y_with_budget = float(spend_3y)
 
 
 def recommendation_rows(
