@@ -17,10 +17,12 @@ from typing import NamedTuple
 from flask import (
     Response,
     abort,
+    before_render_template,
     current_app,
     render_template,
     request,
     stream_with_context,
+    template_rendered,
     url_for,
 )
 from flask_babel import get_locale, get_timezone
@@ -189,10 +191,13 @@ def _page(kind: str):
 
     def render_parts() -> PageParts:
         report = build(actor, filters, extra, bodies, now)
-        sections = render_template(
-            "reports/_sections.html",
+        # The rows each table shows, read here (a preview runs its query or reads the figure
+        # cache): the template only renders.
+        previews = {id(table): table.preview() for table in report.tables() if table.in_page}
+        sections = _render_sections(
             kind=kind,
             report=report,
+            preview_of=lambda table: previews[id(table)],
             export_args=args,
             chart_svg=_chart_svg(report),
         )
@@ -223,6 +228,22 @@ def _page(kind: str):
         export_args=args,
         choices=_choices(bodies),
     )
+
+
+def _render_sections(**context) -> str:
+    """reports/_sections.html with only what it is given: not through `render_template`,
+    whose context processors add the user's things (the unread notifications, a query) that
+    the sections neither show nor may depend on. The template signals are sent as Flask
+    sends them."""
+    app = current_app._get_current_object()
+    context |= report_blocks()
+    template = app.jinja_env.get_template("reports/_sections.html")
+    before_render_template.send(
+        app, _async_wrapper=app.ensure_sync, template=template, context=context
+    )
+    html = template.render(context)
+    template_rendered.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+    return html
 
 
 def _page_key(kind: str, filters, extra: dict, actor) -> tuple:

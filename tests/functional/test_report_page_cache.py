@@ -155,3 +155,37 @@ def test_the_paths_preview_and_holder_spreads_are_read_once_per_data_version(
     _page(client, "/reports/timing", "en")  # the same holder spreads
     assert sorted(calls) == ["holder_spreads", "patient_paths"]
     assert english == _fresh(client, app, "/reports/adoption", "en")
+
+
+def test_no_statement_runs_while_the_sections_render(client, login, history, app):
+    """Views compute, templates render: every table's rows are read before the template, and
+    the sections get no context processor's query (the user's notifications)."""
+    from flask import before_render_template
+    from sqlalchemy import event
+
+    rendering = []
+    statements_while_rendering = []
+
+    def started(sender, template, context, **extra):
+        rendering.append(template.name)
+
+    def finished(sender, template, context, **extra):
+        rendering.remove(template.name)
+
+    def on_statement(conn, cursor, statement, *args):
+        if SECTIONS in rendering:
+            statements_while_rendering.append(statement)
+
+    before_render_template.connect(started, app)
+    template_rendered.connect(finished, app)
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    try:
+        login(history.agency)
+        for url in (*PAGES, f"/reports/adoption?request_id={history.a.id}"):
+            page = _fresh(client, app, url)
+            assert "<section" in page
+    finally:
+        before_render_template.disconnect(started, app)
+        template_rendered.disconnect(finished, app)
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+    assert statements_while_rendering == []
