@@ -223,21 +223,75 @@ def _page(kind: str):
         sections=Markup(parts.sections_html),  # noqa: S704 (rendered by our template, autoescaped)
         generated_at=texts.format_value(now, DATETIME),
         generated_by=reader_name(actor),
-        errors=errors,
-        raw=request.args,
         export_args=args,
-        choices=_choices(bodies),
+        filter_form=Markup(_filter_form(kind, bodies, errors)),  # noqa: S704 (our template, autoescaped)
     )
 
 
+# The filter form is the same for every view with the same language, regional bodies, typed
+# values and errors (the key holds each of them, whole): kept per process, a few at most.
+_FORM_CACHE: OrderedDict[tuple, str] = OrderedDict()
+_FORM_CACHE_LOCK = threading.Lock()
+FORM_CACHE_ENTRIES = 64
+FORM_FIELDS = (
+    "submitted_from",
+    "submitted_to",
+    "region",
+    "body_id",
+    "risk_class",
+    "emdn",
+    "outcome",
+    "by",
+    "request_id",
+)
+
+
+def _filter_form(kind: str, bodies, errors: dict) -> str:
+    """reports/_filters.html: what it reads is the key (the kind, the language, the regional
+    bodies' ids and names, the value typed in each field, each error's text, the page's
+    address); the rest of its words follow the language."""
+    raw = request.args
+    key = (
+        kind,
+        str(get_locale()),
+        tuple(bodies),
+        tuple(raw.get(name, "") for name in FORM_FIELDS),
+        tuple(sorted((name, str(text)) for name, text in errors.items())),
+        request.script_root,
+        request.endpoint,
+    )
+    with _FORM_CACHE_LOCK:
+        html = _FORM_CACHE.get(key)
+        if html is not None:
+            _FORM_CACHE.move_to_end(key)
+            return html
+    html = _render_fragment(
+        "reports/_filters.html",
+        kind=kind,
+        errors=errors,
+        raw=raw,
+        choices=_choices(bodies),
+        request=request,
+    )
+    with _FORM_CACHE_LOCK:
+        _FORM_CACHE[key] = html
+        while len(_FORM_CACHE) > FORM_CACHE_ENTRIES:
+            _FORM_CACHE.popitem(last=False)
+    return html
+
+
 def _render_sections(**context) -> str:
-    """reports/_sections.html with only what it is given: not through `render_template`,
+    return _render_fragment("reports/_sections.html", **context)
+
+
+def _render_fragment(name: str, **context) -> str:
+    """A part of a report page with only what it is given: not through `render_template`,
     whose context processors add the user's things (the unread notifications, a query) that
-    the sections neither show nor may depend on. The template signals are sent as Flask
+    the part neither shows nor may depend on. The template signals are sent as Flask
     sends them."""
     app = current_app._get_current_object()
     context |= report_blocks()
-    template = app.jinja_env.get_template("reports/_sections.html")
+    template = app.jinja_env.get_template(name)
     before_render_template.send(
         app, _async_wrapper=app.ensure_sync, template=template, context=context
     )

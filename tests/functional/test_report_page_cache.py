@@ -189,3 +189,19 @@ def test_no_statement_runs_while_the_sections_render(client, login, history, app
         template_rendered.disconnect(finished, app)
         event.remove(db.engine, "before_cursor_execute", on_statement)
     assert statements_while_rendering == []
+
+
+def test_the_filter_form_shows_each_views_own_values_and_errors(client, login, history, app):
+    login(history.agency)
+    bad = "/reports/timing?submitted_from=2024-31-12&region=atlantis"
+    good = "/reports/timing?submitted_from=2024-01-31&region=lombardia"
+    for _round in range(2):
+        page = _page(client, bad)
+        assert "Enter a date as YYYY-MM-DD." in page and 'value="2024-31-12"' in page
+        assert page == _fresh(client, app, bad)
+        page = _page(client, good)
+        assert "Enter a date as YYYY-MM-DD." not in page and 'value="2024-01-31"' in page
+        assert '<option value="lombardia" selected>' in page
+        assert page == _fresh(client, app, good)
+    italian = _page(client, bad, "it")
+    assert "Enter a date as YYYY-MM-DD." not in italian and 'value="2024-31-12"' in italian
