@@ -16,8 +16,9 @@ exactly Babel's text (tests/unit/test_formatting.py compares them over many valu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -163,6 +164,43 @@ class Formats:
             group_separator=True,
         )
 
+    # --- The report values (app.reports.texts.value_formatter): Babel's fixed-decimal
+    # patterns applied as Babel applies them (`FixedDecimals`), and the reports' own
+    # numeric date and time. Built on first use, kept with these formats.
+
+    def decimal_1(self, value) -> str:
+        """`format_decimal(value, "#,##0.0", locale)`: one decimal, grouped."""
+        return self._fixed("#,##0.0").apply(value)
+
+    def percent_1(self, value) -> str:
+        """`format_percent(value, "#,##0.0%", locale)`: a fraction as a percentage."""
+        return self._fixed("#,##0.0%").apply(value)
+
+    def whole(self, value) -> str:
+        """`format_decimal(value, "#,##0", locale)`: rounded to a whole number, grouped."""
+        return self._fixed("#,##0").apply(value)
+
+    def euros(self, value) -> str:
+        """`format_currency(value, "EUR", locale=locale)` (the same text as `money`)."""
+        return self._fixed(None, CURRENCY).apply(value)
+
+    def day_and_time(self, value: datetime) -> str:
+        """Flask-Babel's `format_datetime(value, "dd/MM/yyyy HH:mm")` in this zone (a naive
+        datetime taken as UTC, as Flask-Babel takes it)."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        numeric = self.__dict__.get("_day_and_time")
+        if numeric is None:
+            numeric = self.__dict__["_day_and_time"] = _compile(REPORT_DATETIME, self.locale)
+        return numeric(value.astimezone(self.zone))
+
+    def _fixed(self, pattern: str | None, currency: str | None = None) -> FixedDecimals:
+        patterns = self.__dict__.setdefault("_fixed_patterns", {})
+        fixed = patterns.get((pattern, currency))
+        if fixed is None:
+            fixed = patterns[(pattern, currency)] = FixedDecimals(self.locale, pattern, currency)
+        return fixed
+
 
 @lru_cache(maxsize=16)
 def formats_for(locale_name: str, zone_name: str) -> Formats:
@@ -174,3 +212,99 @@ def current_formats() -> Formats:
     from flask_babel import get_locale, get_timezone
 
     return formats_for(str(get_locale()), str(get_timezone()))
+
+
+# The reports' date and time (app.reports.texts): day, month, year in both languages.
+REPORT_DATETIME = "dd/MM/yyyy HH:mm"
+
+
+class FixedDecimals:
+    """A Babel number pattern with as many decimals at least as at most (or a currency's
+    digits), applied as `NumberPattern.apply` applies it, without its per-call lookups
+    (the locale's symbols, the pattern, the currency's symbol and digits):
+
+    - the value becomes `Decimal(str(value))` (a Decimal stays), is scaled (a percentage:
+      times 100), its sign kept (so -0.04 shows as "-0.0", as in Babel), then
+      `abs(value).normalize().quantize(10 ** -decimals)`: the same Decimal operations in the
+      same context (half-even rounding), so the same digits;
+    - the integer digits are grouped by the pattern's grouping with the locale's separator,
+      the decimals follow the locale's decimal sign, between the pattern's prefix and suffix
+      (the currency sign and quoted text resolved once).
+
+    A pattern this does not cover (scientific, significant digits, a range of decimals, the
+    currency's name) and any value that is not finite go to Babel itself; and the built
+    formatter checks itself against Babel on a few values, and gives way to Babel if it
+    ever differed. tests/unit/test_report_numbers.py compares the two over many values.
+    """
+
+    PROBES = ("0", "1", "-1", "0.05", "-0.05", "0.25", "2.5", "1234.5", "-1234567.891", "1e7")
+
+    def __init__(self, locale: Locale, pattern: str | None, currency: str | None = None):
+        from babel.numbers import get_currency_precision, get_currency_symbol, parse_pattern
+
+        self.locale = locale
+        self.currency = currency
+        self.pattern = (
+            parse_pattern(pattern) if pattern is not None else locale.currency_formats["standard"]
+        )
+        number = self.pattern
+        digits = (get_currency_precision(currency),) * 2 if currency else number.frac_prec
+        symbols = locale.number_symbols["latn"]
+        self.group, self.decimal = symbols["group"], symbols["decimal"]
+        self.decimals = digits[1]
+        self.quantum = Decimal(10) ** -digits[1]
+        self.scale = number.scale
+        self.grouping = number.grouping
+        self.minimum_digits = number.int_prec[0]
+
+        def resolved(text: str) -> str:
+            if currency is not None and "\xa4" in text:
+                text = text.replace("\xa4\xa4", currency.upper())
+                text = text.replace("\xa4", get_currency_symbol(currency, locale))
+            return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", text)
+
+        self.prefix = tuple(resolved(text) for text in number.prefix)
+        self.suffix = tuple(resolved(text) for text in number.suffix)
+        self.fast = (
+            digits[0] == digits[1]
+            and not number.exp_prec
+            and "@" not in number.pattern
+            and "\xa4\xa4\xa4" not in number.pattern
+        )
+        if self.fast:
+            self.fast = all(
+                self.apply(Decimal(probe)) == self.babel(Decimal(probe)) for probe in self.PROBES
+            )
+
+    def babel(self, value) -> str:
+        return self.pattern.apply(
+            value,
+            self.locale,
+            currency=self.currency,
+            currency_digits=True,
+            decimal_quantization=True,
+            group_separator=True,
+        )
+
+    def apply(self, value) -> str:
+        if not self.fast:
+            return self.babel(value)
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        if self.scale:
+            number = number.scaleb(self.scale)
+        if not number.is_finite():
+            return self.babel(value)
+        negative = int(number.is_signed())
+        rounded = abs(number).normalize().quantize(self.quantum)
+        whole, _point, fraction = f"{rounded:f}".partition(".")
+        if len(whole) < self.minimum_digits:
+            whole = "0" * (self.minimum_digits - len(whole)) + whole
+        size, grouped = self.grouping[0], ""
+        while len(whole) > size:
+            grouped = self.group + whole[-size:] + grouped
+            whole = whole[:-size]
+            size = self.grouping[1]
+        text = whole + grouped
+        if self.decimals:
+            text += self.decimal + (fraction or "0")
+        return self.prefix[negative] + text + self.suffix[negative]

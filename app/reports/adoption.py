@@ -473,5 +473,5 @@ def adoption_report(
             "No published positive recommendation matches these filters: no adoption to report yet."
         ),
         texts=texts.fixed_texts(),
-        format=texts.format_value,
+        format=texts.value_formatter(),
     )

@@ -465,7 +465,7 @@ def request_record_report(data: RecordData, context: ReportContext) -> Report:
         generated_at=context.generated_at,
         generated_by=context.generated_by,
         texts=texts.fixed_texts(),
-        format=texts.format_value,
+        format=texts.value_formatter(),
         landscape=True,
         show_filters=False,
     )

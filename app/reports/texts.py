@@ -7,13 +7,13 @@ assemblers, in English source strings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
-from babel.numbers import format_currency, format_decimal, format_percent
-from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.formatting import current_formats
 from app.labels import region_label
 from app.reports.model import (
     DATE,
@@ -113,22 +113,34 @@ def adoption_label(state: str) -> str:
 
 def format_value(value, kind: str) -> str:
     """One textual form per value kind, in the current locale (pages and PDF)."""
-    if value is None or value == "":
-        return EMPTY_VALUE
-    locale = str(get_locale() or "en")
-    if kind in (DAYS, NUMBER):
-        return format_decimal(value, format="#,##0.0", locale=locale)
-    if kind == PERCENT:
-        return format_percent(value, format="#,##0.0%", locale=locale)
-    if kind == MONEY:
-        return format_currency(value, "EUR", locale=locale)
-    if kind == INTEGER and isinstance(value, int | float):
-        return format_decimal(value, format="#,##0", locale=locale)
-    # Day, month, year in both languages (the CSV keeps ISO dates, for programs).
-    if kind == DATETIME and isinstance(value, datetime):
-        return format_datetime(value, "dd/MM/yyyy HH:mm")
-    if kind == DATE and isinstance(value, datetime):
-        return value.astimezone(ROME).date().strftime("%d/%m/%Y")
-    if kind == DATE and isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    return str(value)
+    return value_formatter()(value, kind)
+
+
+def value_formatter() -> Callable[[object, str], str]:
+    """`format_value` bound to the current language and display zone, resolved once (a
+    report takes it when it is built, and is rendered in the same language): Babel's text,
+    through the cached formatters of app.formatting (a page formats about a thousand values;
+    Babel parsed the locale and the pattern again for each)."""
+    formats = current_formats()
+
+    def formatted(value, kind: str) -> str:
+        if value is None or value == "":
+            return EMPTY_VALUE
+        if kind in (DAYS, NUMBER):
+            return formats.decimal_1(value)
+        if kind == PERCENT:
+            return formats.percent_1(value)
+        if kind == MONEY:
+            return formats.euros(value)
+        if kind == INTEGER and isinstance(value, int | float):
+            return formats.whole(value)
+        # Day, month, year in both languages (the CSV keeps ISO dates, for programs).
+        if kind == DATETIME and isinstance(value, datetime):
+            return formats.day_and_time(value)
+        if kind == DATE and isinstance(value, datetime):
+            return value.astimezone(ROME).date().strftime("%d/%m/%Y")
+        if kind == DATE and isinstance(value, date):
+            return value.strftime("%d/%m/%Y")
+        return str(value)
+
+    return formatted

@@ -60,18 +60,24 @@ def path_table(paths: Paths, preview_rows: int) -> Table:
             Column("total", _("Total days"), DAYS, 9),
         ],
         lambda limit=None: (
-            [
-                rid,
-                device,
-                irccs,
-                texts.dimension_value("region", region),
-                _("yes") if path.reached_patient else _("not yet"),
-                *[path.days_by_holder()[h] for h in HOLDERS],
-                path.total_days,
-            ]
+            _path_row(rid, device, irccs, region, path)
             for rid, device, irccs, region, path in paths(limit=limit)
         ),
         empty_text=_("No IRCCS adoption record."),
         preview_limit=preview_rows,
         sheet=_("Time to patient per IRCCS"),
     )
+
+
+def _path_row(rid, device, irccs, region, path) -> list:
+    # A live path sums its segments for each holder: once per row, not once per holder.
+    days = path.days_by_holder()
+    return [
+        rid,
+        device,
+        irccs,
+        texts.dimension_value("region", region),
+        _("yes") if path.reached_patient else _("not yet"),
+        *[days[h] for h in HOLDERS],
+        path.total_days,
+    ]

@@ -453,5 +453,5 @@ def timing_report(figures: TimingFigures, deadlines: dict, context: ReportContex
             "No submitted request matches these filters: there is nothing to measure yet."
         ),
         texts=texts.fixed_texts(),
-        format=texts.format_value,
+        format=texts.value_formatter(),
     )

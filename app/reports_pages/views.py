@@ -12,21 +12,26 @@ import tempfile
 import threading
 from collections import OrderedDict
 from functools import wraps
+from typing import NamedTuple
 
 from flask import (
     Response,
     abort,
+    before_render_template,
     current_app,
     render_template,
     request,
     stream_with_context,
+    template_rendered,
     url_for,
 )
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.core.deadline_settings import effective_deadlines
 from app.domain import roles
 from app.domain.deadlines import ROME
 from app.domain.vocab import REGION_NAMES, REGIONS, RISK_CLASSES
@@ -37,11 +42,17 @@ from app.reports import texts
 from app.reports.charts import drawing_for, to_svg
 from app.reports.csv import ITALIAN_EXCEL, STANDARD, VARIANTS, iter_csv
 from app.reports.filters import DIMENSIONS, EMDN_LETTERS, NO_OUTCOME, OUTCOME_CHOICES, parse_filters
-from app.reports.model import BarChart, KeyFigures, LineChart, Note, Table
+from app.reports.model import DATETIME, BarChart, KeyFigures, LineChart, Note, Table
 from app.reports.pdf import render_pdf
 from app.reports.xlsx import write_xlsx
 from app.reports_pages import bp
-from app.reports_pages.build import build_adoption_report, build_request_record, build_timing_report
+from app.reports_pages import queries as report_queries
+from app.reports_pages.build import (
+    build_adoption_report,
+    build_request_record,
+    build_timing_report,
+    reader_name,
+)
 
 TIMING_ROLES = roles.REQUEST_ROLES
 ADOPTION_ROLES = roles.PROCESS_ROLES
@@ -115,26 +126,27 @@ def _choices(bodies) -> dict:
     }
 
 
-def _timing_report(bodies):
-    filters, errors = parse_filters(request.args)
-    by = request.args.get("by", "")
-    report = build_timing_report(
-        _actor(),
+def _extra_args(kind: str) -> dict[str, str]:
+    """The page's arguments besides the filters (the timing report's breakdowns)."""
+    by = request.args.get("by", "") if kind == "timing" else ""
+    return {"by": by} if by else {}
+
+
+def _timing_report(actor, filters, extra, bodies, now):
+    return build_timing_report(
+        actor,
         filters,
-        utcnow(),
+        now,
         body_names=dict(bodies),
-        dimensions=_dimensions(by),
+        dimensions=_dimensions(extra.get("by")),
         cache_seconds=_cache_seconds(),
     )
-    return report, filters, errors, {"by": by} if by else {}
 
 
-def _adoption_report(bodies):
-    filters, errors = parse_filters(request.args)
-    report = build_adoption_report(
-        _actor(), filters, utcnow(), body_names=dict(bodies), cache_seconds=_cache_seconds()
+def _adoption_report(actor, filters, extra, bodies, now):
+    return build_adoption_report(
+        actor, filters, now, body_names=dict(bodies), cache_seconds=_cache_seconds()
     )
-    return report, filters, errors, {}
 
 
 BUILDERS = {
@@ -152,22 +164,166 @@ def index():
     )
 
 
+class PageParts(NamedTuple):
+    """What a report page shows that follows from its figures, its words and the reader's
+    scope alone: its title, subtitle and labels, and the HTML of its sections (with the "no
+    data" notice before them). Nothing of the request or the user is in it: the filter
+    form, the download links, the moment and the reader's name are rendered per view
+    around it, and base.html (user menu, CSRF token, flash messages) is outside."""
+
+    title: str
+    subtitle: str
+    generated_at_label: str
+    generated_by_label: str
+    sections_html: str
+
+
 def _page(kind: str):
     build, allowed = BUILDERS[kind]
     if current_user.role not in allowed:
         abort(403)
     bodies = _bodies()
-    report, filters, errors, extra = build(bodies)
+    filters, errors = parse_filters(request.args)
+    extra = _extra_args(kind)
+    actor = _actor()
+    now = utcnow()
     args = filters.query_args() | extra
+
+    def render_parts() -> PageParts:
+        report = build(actor, filters, extra, bodies, now)
+        # The rows each table shows, read here (a preview runs its query or reads the figure
+        # cache): the template only renders.
+        previews = {id(table): table.preview() for table in report.tables() if table.in_page}
+        sections = _render_sections(
+            kind=kind,
+            report=report,
+            preview_of=lambda table: previews[id(table)],
+            export_args=args,
+            chart_svg=_chart_svg(report),
+        )
+        return PageParts(
+            str(report.title),
+            str(report.subtitle),
+            report.text("generated_at", ""),
+            report.text("generated_by", ""),
+            str(sections),
+        )
+
+    parts = report_queries.cached(
+        f"report-page:{kind}",
+        _page_key(kind, filters, extra, actor),
+        render_parts,
+        _cache_seconds(),
+        shared=True,
+    )
     return render_template(
         "reports/report.html",
         kind=kind,
-        report=report,
-        errors=errors,
-        raw=request.args,
+        page=parts,
+        sections=Markup(parts.sections_html),  # noqa: S704 (rendered by our template, autoescaped)
+        generated_at=texts.format_value(now, DATETIME),
+        generated_by=reader_name(actor),
         export_args=args,
+        filter_form=Markup(_filter_form(kind, bodies, errors)),  # noqa: S704 (our template, autoescaped)
+    )
+
+
+# The filter form is the same for every view with the same language, regional bodies, typed
+# values and errors (the key holds each of them, whole): kept per process, a few at most.
+_FORM_CACHE: OrderedDict[tuple, str] = OrderedDict()
+_FORM_CACHE_LOCK = threading.Lock()
+FORM_CACHE_ENTRIES = 64
+FORM_FIELDS = (
+    "submitted_from",
+    "submitted_to",
+    "region",
+    "body_id",
+    "risk_class",
+    "emdn",
+    "outcome",
+    "by",
+    "request_id",
+)
+
+
+def _filter_form(kind: str, bodies, errors: dict) -> str:
+    """reports/_filters.html: what it reads is the key (the kind, the language, the regional
+    bodies' ids and names, the value typed in each field, each error's text, the page's
+    address); the rest of its words follow the language."""
+    raw = request.args
+    key = (
+        kind,
+        str(get_locale()),
+        tuple(bodies),
+        tuple(raw.get(name, "") for name in FORM_FIELDS),
+        tuple(sorted((name, str(text)) for name, text in errors.items())),
+        request.script_root,
+        request.endpoint,
+    )
+    with _FORM_CACHE_LOCK:
+        html = _FORM_CACHE.get(key)
+        if html is not None:
+            _FORM_CACHE.move_to_end(key)
+            return html
+    html = _render_fragment(
+        "reports/_filters.html",
+        kind=kind,
+        errors=errors,
+        raw=raw,
         choices=_choices(bodies),
-        chart_svg=_chart_svg(report),
+        request=request,
+    )
+    with _FORM_CACHE_LOCK:
+        _FORM_CACHE[key] = html
+        while len(_FORM_CACHE) > FORM_CACHE_ENTRIES:
+            _FORM_CACHE.popitem(last=False)
+    return html
+
+
+def _render_sections(**context) -> str:
+    return _render_fragment("reports/_sections.html", **context)
+
+
+def _render_fragment(name: str, **context) -> str:
+    """A part of a report page with only what it is given: not through `render_template`,
+    whose context processors add the user's things (the unread notifications, a query) that
+    the part neither shows nor may depend on. The template signals are sent as Flask
+    sends them."""
+    app = current_app._get_current_object()
+    context |= report_blocks()
+    template = app.jinja_env.get_template(name)
+    before_render_template.send(
+        app, _async_wrapper=app.ensure_sync, template=template, context=context
+    )
+    html = template.render(context)
+    template_rendered.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+    return html
+
+
+def _page_key(kind: str, filters, extra: dict, actor) -> tuple:
+    """Everything a page's sections depend on besides the data (the cache adds the data
+    version, so any change recorded is a new key): the filters and breakdowns (the figures
+    and the links to the CSV of each table), the reader as the previews key it (role,
+    organisation and user: what the queries let each see, the blanking of small groups, the
+    notes for parties), the language and display zone of every word and figure, the script
+    root of the links, the small-group minimum and, for the timing report, the deadlines in
+    force (the admin's settings: read here, so a change shows at once whether or not it
+    was audited). What grows with the clock (days open, days waiting) is as of the
+    moment the sections were rendered, like the figures they come from."""
+    reader = (actor.role, actor.organisation_id, actor.id)
+    deadlines = ()
+    if kind == "timing":
+        rules = effective_deadlines()
+        deadlines = tuple(sorted((s, r.days, r.working_days) for s, r in rules.items()))
+    return (
+        filters,
+        tuple(sorted(extra.items())),
+        reader,
+        str(get_locale()),
+        str(get_timezone()),
+        request.script_root,
+        current_app.config["REPORT_MIN_GROUP"],
+        deadlines,
     )
 
 
@@ -225,7 +381,8 @@ def export(kind: str, fmt: str):
     build, allowed = BUILDERS[kind]
     if current_user.role not in allowed:
         abort(403)
-    report, _filters, _errors, _extra = build(_bodies())
+    filters, _errors = parse_filters(request.args)
+    report = build(_actor(), filters, _extra_args(kind), _bodies(), utcnow())
     return _download(report, fmt, table=request.args.get("table"))
 
 

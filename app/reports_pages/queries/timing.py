@@ -23,7 +23,7 @@ from app.extensions import db
 from app.models import DeviceRequest, Organisation, RequestTiming, StageRecord
 from app.reports.filters import DIMENSIONS, ReportFilters
 from app.reports.stats import Distribution
-from app.reports_pages.queries.adoption import holder_spreads
+from app.reports_pages.queries.adoption import cached_holder_spreads, holder_spreads
 from app.reports_pages.queries.common import (
     SECONDS_PER_DAY,
     STREAM_BATCH,
@@ -137,12 +137,7 @@ def timing_figures(
         shared=True,
     )
     figures.request_rows = lambda: request_rows(actor, filters, now)
-    figures.time_to_patient = lambda: cached(
-        "timing-time-to-patient",
-        (filters, reader),
-        lambda: time_to_patient_figures(actor, filters, now),
-        cache_seconds,
-    )
+    figures.time_to_patient = lambda: cached_holder_spreads(actor, filters, cache_seconds)
     return figures
 
 
