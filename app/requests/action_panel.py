@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from flask import g
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -20,9 +22,15 @@ from app.formatting import current_formats
 from app.forms.actions import ActionForm, build_action_form
 from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_LABELS
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
-from app.labels import ROLE_LABELS, region_label
+from app.labels import REGION_NAMES, ROLE_LABELS, region_label
 from app.models import AuditEntry, Organisation, User
-from app.workflow.action_labels import ACTION_HELP, SYSTEM_ROLE_LABEL, action_label, field_label
+from app.workflow.action_labels import (
+    ACTION_HELP,
+    CHOICE_LABELS,
+    SYSTEM_ROLE_LABEL,
+    action_label,
+    field_label,
+)
 from app.workflow.action_labels import choice_label as _choice_label
 from app.workflow.labels import adoption_state_label, reimbursement_state_label, state_label
 from app.workflow.spec import TransitionSpec
@@ -364,12 +372,62 @@ def _readable(view: RequestView | None, values) -> dict:
     return redact_audit_values(view, values) if view is not None else dict(values or {})
 
 
-def _state_labeller(entry: AuditEntry, role: str | None):
+# Labels of the audit trail by locale: {locale: {(function, *arguments): text}}. Exact to keep
+# for the life of the process: every function memoised here turns codes (actions, roles,
+# states, data keys, choices) into words through the message catalogue and tables fixed in the
+# code, so its text depends on nothing but its arguments and the locale. A trail of a few
+# hundred entries repeats a few dozen labels; each lazy string costs a catalogue look-up.
+_LABELS: dict[str, dict[tuple, str]] = {}
+
+
+def _labels_memo() -> Callable[..., str]:
+    """`label(function, *arguments)`: function(*arguments), once per process and locale."""
+    memo = _LABELS.setdefault(str(get_locale()), {})
+
+    def label(function, *arguments):
+        key = (function, *arguments)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = function(*arguments)
+        return text
+
+    return label
+
+
+def _memo_display_value(
+    label, name: str, value: Any, organisations: dict[int, str]
+) -> str | list[str]:
+    """`display_value`, its words memoised by `label` (organisation names are data: not)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, list | tuple):
+        return [str(_memo_display_value(label, name, v, organisations)) for v in value]
+    if isinstance(value, dict):
+        return [f"{label(audit_key_label, key)}: {item}" for key, item in value.items()]
+    if isinstance(value, bool):
+        return label(_yes_no, value)
+    if name in ORGANISATION_KEYS and isinstance(value, int):
+        return organisations.get(value, f"#{value}")
+    if name == "region" and isinstance(value, str):
+        # (Memoised for the known codes only: the memo holds words, never typed data.)
+        return label(region_label, value) if value in REGION_NAMES else region_label(value)
+    if isinstance(value, str):
+        if value in CHOICE_LABELS.get(name, ()):
+            return label(_choice_label, name, value)
+        return _choice_label(name, value)  # free text: itself
+    return str(value)
+
+
+def _yes_no(value: bool) -> str:
+    return str(YES) if value else str(NO)
+
+
+def _state_text(label, entry: AuditEntry, role: str | None, state: str) -> str:
     if entry.entity_type == "adoption":
-        return adoption_state_label
+        return label(adoption_state_label, state)
     if entry.entity_type == "reimbursement":
-        return reimbursement_state_label
-    return lambda state: state_label(state, role)
+        return label(reimbursement_state_label, state)
+    return label(state_label, state, role)
 
 
 def audit_rows(
@@ -378,19 +436,20 @@ def audit_rows(
     """The audit entries with names, labels and readable data (two extra queries at most).
 
     States are labelled for `role` (a manufacturer reads its own wording); with a `view`, the
-    data and changes are redacted for that reader (`redact_audit_values`)."""
+    data and changes are redacted for that reader (`redact_audit_values`). The words are those
+    of `display_value`, `audit_key_label` and the label functions, memoised per locale."""
     names = _user_names(entries)
     organisations = _organisation_names(entries)
     when = current_formats().datetime
+    label = _labels_memo()
     rows = []
     for entry in entries:
-        label = _state_labeller(entry, role)
         data = [
-            (audit_key_label(key), display_value(key, value, organisations))
+            (label(audit_key_label, key), _memo_display_value(label, key, value, organisations))
             for key, value in _readable(view, entry.data).items()
         ]
         changes = [
-            (audit_key_label(key), *_change_pair(key, value))
+            (label(audit_key_label, key), *_change_pair(key, value, label))
             for key, value in _readable(view, entry.changes).items()
         ]
         rows.append(
@@ -398,10 +457,14 @@ def audit_rows(
                 entry=entry,
                 when=when(entry.occurred_at),
                 who=names.get(entry.actor_id, entry.actor_name) if entry.actor_id else "",
-                role=role_label(entry.actor_role),
-                action=action_label(entry.action),
-                from_state=label(entry.from_state) if entry.from_state else None,
-                to_state=label(entry.to_state) if entry.to_state else None,
+                role=label(role_label, entry.actor_role),
+                action=label(action_label, entry.action),
+                from_state=_state_text(label, entry, role, entry.from_state)
+                if entry.from_state
+                else None,
+                to_state=_state_text(label, entry, role, entry.to_state)
+                if entry.to_state
+                else None,
                 reason=entry.reason,
                 data=[(k, v) for k, v in data if v],
                 changes=changes,
@@ -410,8 +473,11 @@ def audit_rows(
     return rows
 
 
-def _change_pair(key: str, value: Any) -> tuple[str, str]:
+def _change_pair(key: str, value: Any, label=None) -> tuple[str, str]:
     if isinstance(value, list | tuple) and len(value) == 2:
-        old, new = ("" if v is None else _change_value_label(key, str(v)) for v in value)
+        words = _change_value_label
+        if label is not None and key.endswith(".status"):  # a status code: memoised words
+            words = partial(label, _change_value_label)
+        old, new = ("" if v is None else words(key, str(v)) for v in value)
         return old, new
     return ("", str(value))

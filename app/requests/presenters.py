@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import request as http_request
 from flask import url_for
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
@@ -29,7 +28,6 @@ from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
 from app.domain.permissions import PUBLISHED_STATES
 from app.domain.redaction import view_of
-from app.extensions import db
 from app.formatting import current_formats
 from app.models import DeviceRequest
 from app.models.types import utcnow
@@ -62,19 +60,17 @@ def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
     _PAGE_PANELS[name] = builder
 
 
-def load_for_page(request) -> None:
-    """Load, in one statement each, what the page reads of the request beyond its row (the
-    manufacturer, the dossier's evidence and comparators), so rendering touches no lazy
-    relationship."""
-    db.session.execute(
-        select(DeviceRequest)
-        .where(DeviceRequest.id == request.id)
-        .options(
-            joinedload(DeviceRequest.manufacturer),
-            selectinload(DeviceRequest.evidence),
-            selectinload(DeviceRequest.comparators),
-        )
-    ).all()
+def page_loading() -> tuple:
+    """Loader options for the request page's own read of the request: with its row, the
+    manufacturer and the recommendation (joined: one each at most), then the dossier's
+    evidence and comparators (a statement each), so that rendering touches no lazy
+    relationship and the page does not read the request twice."""
+    return (
+        joinedload(DeviceRequest.manufacturer),
+        joinedload(DeviceRequest.recommendation),
+        selectinload(DeviceRequest.evidence),
+        selectinload(DeviceRequest.comparators),
+    )
 
 
 def page_panels(actor, request) -> dict:
@@ -103,6 +99,47 @@ class TimelineRow:
     has_due: bool
 
 
+@dataclass(frozen=True)
+class PathBar:
+    holder: str
+    offset: float
+    width: float
+    title: str  # "<holder's label>: <days, one decimal>"
+
+
+@dataclass(frozen=True)
+class PathRow:
+    """One IRCCS's time to patient, as the panel draws it (the waterfall's bars and the
+    table's cells), every figure already formatted ("%.1f", as the template did)."""
+
+    irccs: str
+    reached_patient: bool
+    bars: tuple[PathBar, ...]
+    cells: tuple[tuple[str, str], ...]  # (holder, days)
+    total: str
+
+
+def path_rows(paths: list[PatientPath], labels: dict[str, str]) -> list[PathRow]:
+    rows = []
+    for item in paths:
+        days = item.days  # each holder's days, summed once (not once per bar and cell)
+        rows.append(
+            PathRow(
+                irccs=item.irccs,
+                reached_patient=item.path.reached_patient,
+                bars=tuple(
+                    PathBar(
+                        bar.holder, bar.offset, bar.width, f"{labels[bar.holder]}: {bar.days:.1f}"
+                    )
+                    for bar in item.bars()
+                ),
+                cells=tuple((holder, f"{days[holder]:.1f}") for holder in HOLDERS),
+                total=f"{item.path.total_days:.1f}",
+            )
+        )
+    return rows
+
+
 @dataclass
 class WorkflowPanel:
     state: str
@@ -121,15 +158,11 @@ class WorkflowPanel:
     earlier_audit: bool = False
     history_url: str = ""
     # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
-    patient_paths: list[PatientPath] = field(default_factory=list)
+    patient_paths: list[PathRow] = field(default_factory=list)
     # The regional tariff's cases of this request the reader may see (app.reimbursement).
     tariff_cases: list = field(default_factory=list)
-
-    holders = HOLDERS
-
-    @staticmethod
-    def holder_label(holder: str) -> str:
-        return holder_label(holder)
+    # (holder, its label) in the order of the path, for the time-to-patient table's head.
+    holder_labels: list[tuple[str, str]] = field(default_factory=list)
 
 
 def timeline_rows(stages, role: str) -> list[TimelineRow]:
@@ -217,9 +250,13 @@ def workflow_panel_context(actor, request) -> dict:
         earlier_stages=max(len(stages) - RECENT_WINDOW, 0),
         history_url=url_for("requests.history", request_id=request.id),
         designation=_designation(actor, request),
-        patient_paths=request_paths(view, request, stages, now),
         tariff_cases=request_cases(actor, request),
     )
+    paths = request_paths(view, request, stages, now)
+    if paths:
+        labels = {holder: holder_label(holder) for holder in HOLDERS}
+        panel.patient_paths = path_rows(paths, labels)
+        panel.holder_labels = list(labels.items())
     if panel.show_audit:
         entries, panel.earlier_audit = recent_entries_for_request(request.id, view, RECENT_WINDOW)
         panel.audit = audit_rows(entries, role=role, view=view)

@@ -29,7 +29,7 @@ from app.requests.operations import create_draft, local_today, update_dossier
 from app.requests.presenters import (
     dossier_context,
     history_context,
-    load_for_page,
+    page_loading,
     page_panels,
     workflow_panel_context,
 )
@@ -146,8 +146,7 @@ def edit(request_id: int):
 
 @bp.get("/<int:request_id>")
 def detail(request_id: int):
-    device_request = _load(request_id)
-    load_for_page(device_request)
+    device_request = get_request_for(current_user, request_id, options=page_loading())
     is_owner = permissions.is_manufacturer_of(current_user, device_request)
     context = {
         "req": device_request,
