@@ -102,10 +102,10 @@ def can_compose(actor, request: DeviceRequest) -> bool:
 
 
 def _page_rounds(req: DeviceRequest) -> list[InformationRound]:
-    """The request's rounds, newest first, with who opened each, their questions (by number)
-    and answers in one statement (joined: a round has a few questions, a question one
-    answer), and the answers' attachments in a statement more only when there are answers
-    (what `information.rounds_for` loads in six)."""
+    """The request's rounds, newest first, with who opened each, their questions (by number),
+    answers and the answers' attached files in one statement (joined: a round has a few
+    questions, a question one answer, an answer a few files), what `information.rounds_for`
+    loads in six."""
     return list(
         db.session.scalars(
             select(InformationRound)
@@ -115,7 +115,7 @@ def _page_rounds(req: DeviceRequest) -> list[InformationRound]:
                 joinedload(InformationRound.opened_by),
                 joinedload(InformationRound.questions)
                 .joinedload(Question.answer)
-                .selectinload(Answer.attachments)
+                .joinedload(Answer.attachments)
                 .joinedload(AnswerAttachment.document_version)
                 .joinedload(DocumentVersion.document),
             )

@@ -19,6 +19,9 @@ from typing import Any
 
 from flask import request as http_request
 from flask import url_for
+from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
@@ -62,14 +65,15 @@ def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
 
 def page_loading() -> tuple:
     """Loader options for the request page's own read of the request: with its row, the
-    manufacturer and the recommendation (joined: one each at most), then the dossier's
-    evidence and comparators (a statement each), so that rendering touches no lazy
-    relationship and the page does not read the request twice."""
+    manufacturer, the recommendation (one each at most) and the comparators (a few; at most
+    ROW_LIMITS' 50) joined, then the dossier's evidence (up to 100 rows: joined with the
+    comparators it would multiply them) in a statement more, so that rendering touches no
+    lazy relationship and the page does not read the request twice."""
     return (
         joinedload(DeviceRequest.manufacturer),
         joinedload(DeviceRequest.recommendation),
+        joinedload(DeviceRequest.comparators),
         selectinload(DeviceRequest.evidence),
-        selectinload(DeviceRequest.comparators),
     )
 
 
@@ -184,6 +188,28 @@ def timeline_rows(stages, role: str) -> list[TimelineRow]:
     ]
 
 
+# Label tables translated once per process and locale: {(locale, id(table)): (table, words)}.
+# Exact to keep for the life of the process: the tables are constants of the code and their
+# words come from the message catalogue, so they depend on nothing but the locale.
+_TRANSLATED_TABLES: dict[tuple[str, int], tuple[dict, dict]] = {}
+
+
+def translated_table(table: dict) -> dict:
+    """`table` (a module constant of lazy labels) with each lazy string translated for the
+    current locale, as the template would draw it: a lazy string renders unescaped (its
+    `__html__` is its text), so it becomes Markup of its text; any other value stays as is."""
+    key = (str(get_locale()), id(table))
+    cached = _TRANSLATED_TABLES.get(key)
+    if cached is None or cached[0] is not table:
+        words = {
+            # (The catalogue's own text, drawn unescaped as Flask-Babel's `__html__` draws it.)
+            name: Markup(str(label)) if isinstance(label, LazyString) else label  # noqa: S704
+            for name, label in table.items()
+        }
+        cached = _TRANSLATED_TABLES[key] = (table, words)
+    return cached[1]
+
+
 @dataclass(frozen=True)
 class DossierSection:
     name: str
@@ -268,11 +294,10 @@ def _designation(actor, request) -> DesignationSummary | None:
         return None
     recommendation = getattr(request, "recommendation", None)
     criteria = recommendation.designation_criteria if recommendation is not None else ""
-    summary = designation_summary(request.id, criteria)
+    # The pending and refused asks are the agency's to see: nobody else's view reads them.
+    summary = designation_summary(request.id, criteria, with_asks=actor.role == "agency")
     if not summary.centres:
         return None
-    if actor.role != "agency":
-        summary.pending, summary.refused = [], []
     return summary
 
 

@@ -78,7 +78,8 @@ def get_request_for(
         # Locked, and read again even if this request already loaded it: the checks
         # that follow must see the row as it is now, not as it was (app.core.locking).
         query = query.with_for_update().execution_options(populate_existing=True)
-    request = db.session.scalars(query).one_or_none()
+    # (unique(): `options` may join a collection, one row per item.)
+    request = db.session.scalars(query).unique().one_or_none()
     if request is None:
         raise NotFound("request not found")
     status = coi_status_for(actor, request)

@@ -31,6 +31,7 @@ from app.requests.presenters import (
     history_context,
     page_loading,
     page_panels,
+    translated_table,
     workflow_panel_context,
 )
 from app.requests.queries import get_request_for, search_filter, visible_requests
@@ -161,6 +162,9 @@ def detail(request_id: int):
             else None
         ),
         **DOSSIER_TEMPLATE_GLOBALS,
+        # The dossier's ~40 labels translated once per locale, not once per view.
+        "field_labels": translated_table(FIELD_LABELS),
+        "section_labels": translated_table(SECTION_LABELS),
     }
     # The agency moderates the public consultation: comments waiting are said here too.
     context["pending_comments"] = pending_comments(current_user, device_request.id)
