@@ -5,14 +5,16 @@ guards give), a failed action kept for re-display, and the audit trail in a read
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from flask import g
+from flask import current_app, g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.core.guards import GuardFailure
@@ -119,6 +121,8 @@ class ActionView:
     # `section` and `present`; the ticked labels join the action's list field.
     checklist: list = field(default_factory=list)
     checklist_ticked: frozenset[str] = frozenset()
+    # A fresh form's fields as HTML (`fresh_fields_html`); None: the template draws them.
+    fields_html: Markup | None = None
 
     @property
     def blocked(self) -> bool:
@@ -230,9 +234,35 @@ def action_views(
                 is_open=failed,
                 message=failure.message if failed else "",
                 details=failure.details if failed else [],
+                fields_html=None if failed else fresh_fields_html(form, bodies, irccs),
             )
         )
     return views
+
+
+# The HTML of fresh action forms' fields: {(locale, form class, bodies, irccs): HTML}, the
+# oldest dropped beyond _FIELDS_HTML_SIZE. Exact: a form built for display (no posted data)
+# holds nothing but what its class declares (fields, labels, validators, no defaults) and the
+# choices `build_action_form` gives it (the regional bodies and IRCCS, part of the key), and
+# its labels are translated for the locale (in the key); what varies per view (the CSRF
+# token and the version) is in its hidden tag, drawn by the template each time. A form that
+# failed (posted data, errors) is never looked up here.
+_FIELDS_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_FIELDS_HTML_SIZE = 256
+
+
+def fresh_fields_html(form: ActionForm, bodies: Sequence, irccs: Sequence) -> Markup:
+    """The data fields and reason of `form` (fresh, unbound) as `action_list` draws them."""
+    key = (str(get_locale()), type(form), tuple(bodies), tuple(irccs))
+    html = _FIELDS_HTML.get(key)
+    if html is None:
+        template = current_app.jinja_env.get_template("actions/_fields.html")
+        # Our own template's output, escaped as it rendered.
+        html = Markup(template.render(form=form))  # noqa: S704
+        _FIELDS_HTML[key] = html
+        if len(_FIELDS_HTML) > _FIELDS_HTML_SIZE:
+            _FIELDS_HTML.popitem(last=False)
+    return html
 
 
 def _blocked_action(spec: TransitionSpec, reasons: list[BlockedReason]) -> ActionView:
