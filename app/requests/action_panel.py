@@ -358,8 +358,9 @@ def _user_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
     ids = {e.actor_id for e in entries if e.actor_id is not None}
     if not ids:
         return {}
-    users = db.session.scalars(select(User).where(User.id.in_(ids)))
-    return {user.id: user.display_name for user in users}
+    # Three columns, not the whole user (`User.display_name`: the full name, else the email).
+    rows = db.session.execute(select(User.id, User.full_name, User.email).where(User.id.in_(ids)))
+    return {row.id: row.full_name or row.email for row in rows}
 
 
 def _organisation_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
@@ -410,7 +411,7 @@ def _readable(view: RequestView | None, values) -> dict:
 _LABELS: dict[str, dict[tuple, str]] = {}
 
 
-def _labels_memo() -> Callable[..., str]:
+def labels_memo() -> Callable[..., str]:
     """`label(function, *arguments)`: function(*arguments), once per process and locale."""
     memo = _LABELS.setdefault(str(get_locale()), {})
 
@@ -471,7 +472,7 @@ def audit_rows(
     names = _user_names(entries)
     organisations = _organisation_names(entries)
     when = current_formats().datetime
-    label = _labels_memo()
+    label = labels_memo()
     rows = []
     for entry in entries:
         data = [

@@ -42,6 +42,7 @@ from app.requests.action_panel import (
     action_views,
     audit_rows,
     failed_action_for,
+    labels_memo,
 )
 from app.requests.completeness import (
     CHECKLIST_FIELD,
@@ -171,9 +172,10 @@ class WorkflowPanel:
 
 def timeline_rows(stages, role: str) -> list[TimelineRow]:
     formats = current_formats()
+    label = labels_memo()  # a state's words once per process and locale
     return [
         TimelineRow(
-            label=state_label(row.state, role),
+            label=label(state_label, row.state, role),
             entered=formats.datetime(row.entered_at),
             left=formats.datetime(row.left_at),
             due=formats.datetime(row.due_at),
