@@ -1,0 +1,166 @@
+"""What the request page keeps per process draws exactly what it drew without it.
+
+The fresh action forms' fields (kept per form class, locale and choices), the dossier's
+translated labels (per locale) and the audit trail's words (per locale and, for states, the
+reader's role) must read as before in each language, follow a change of choices, and never
+keep a reader's typed data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import get_template_attribute, render_template_string
+from flask_babel import force_locale
+
+from app.forms.actions import build_action_form
+from app.forms.dossier import FIELD_LABELS, SECTION_LABELS
+from app.models import AuditEntry
+from app.requests import action_panel
+from app.requests.action_panel import ActionView, audit_rows, fresh_fields_html
+from app.requests.presenters import translated_table
+from app.workflow.definitions import REQUEST_WORKFLOW
+from app.workflow.labels import MANUFACTURER_STATE_LABELS, state_label
+
+BODIES = [(1, "Regional HTA body of Lazio (Lazio)"), (2, "ARS Toscana (Toscana)")]
+IRCCS = [(7, "IRCCS San Raffaele (Lombardia)"), (8, "IRCCS Gemelli (Lazio)")]
+
+
+def _specs_with_fields():
+    """One transition of the request workflow per trigger, those with data fields first."""
+    seen, specs = set(), []
+    for spec in sorted(REQUEST_WORKFLOW.transitions, key=lambda s: not s.fields):
+        if spec.trigger not in seen:
+            seen.add(spec.trigger)
+            specs.append(spec)
+    return specs
+
+
+def _drawn(form, fields_html) -> str:
+    """`action_list` drawing one action with `form` (and the kept fields, or None)."""
+    action_list = get_template_attribute("actions/_macros.html", "action_list")
+    view = ActionView(
+        trigger=form.spec.trigger,
+        label="Do it",
+        help="",
+        form=form,
+        url="/requests/1/actions/x",
+        fields_html=fields_html,
+    )
+    return str(action_list([view], "wf-action"))
+
+
+def test_kept_action_fields_draw_as_the_template_draws_them(app):
+    specs = _specs_with_fields()
+    assert any(spec.fields for spec in specs)
+    action_panel._FIELDS_HTML.clear()
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for spec in specs:
+                form = build_action_form(spec, version=3, regional_bodies=BODIES, irccs=IRCCS)
+                expected = _drawn(form, None)
+                first = fresh_fields_html(form, BODIES, IRCCS)  # drawn and kept
+                again = build_action_form(spec, version=3, regional_bodies=BODIES, irccs=IRCCS)
+                kept = fresh_fields_html(again, BODIES, IRCCS)  # read back
+                assert kept is first
+                assert _drawn(form, first) == expected, (language, spec.trigger)
+                assert _drawn(again, kept) == expected, (language, spec.trigger)
+
+
+def test_kept_action_fields_follow_the_language_and_the_choices(app):
+    spec = next(
+        s for s in REQUEST_WORKFLOW.transitions if any(f.kind == "irccs_list" for f in s.fields)
+    )
+    action_panel._FIELDS_HTML.clear()
+    with app.test_request_context():
+        with force_locale("en"):
+            english = fresh_fields_html(build_action_form(spec, irccs=IRCCS), (), IRCCS)
+        with force_locale("it"):
+            italian = fresh_fields_html(build_action_form(spec, irccs=IRCCS), (), IRCCS)
+            more = [*IRCCS, (9, "IRCCS Rizzoli (Emilia-Romagna)")]
+            grown = fresh_fields_html(build_action_form(spec, irccs=more), (), more)
+    assert english != italian
+    assert "Rizzoli" not in italian and "Rizzoli" in grown
+
+
+def test_a_failed_form_is_drawn_with_what_was_typed_not_kept(app, client):
+    """The panel keeps fields only for forms built for display: a posted form's input and
+    errors are drawn by the template (action_views passes no kept HTML for it)."""
+    spec = next(s for s in REQUEST_WORKFLOW.transitions if s.trigger == "suspend")
+    action_panel._FIELDS_HTML.clear()
+    with app.test_request_context(method="POST", data={"suspend-reason": "Typed by me"}):
+        from flask import request
+
+        posted = build_action_form(spec, version=1, formdata=request.form)
+        posted.validate()
+        views = action_panel.action_views(
+            [_Available(spec)],
+            version=1,
+            url_for_trigger=lambda trigger: f"/x/{trigger}",
+            failure=action_panel.FailedAction("request", 1, "suspend", posted),
+            kind="request",
+            obj=None,
+        )
+    assert views[0].fields_html is None
+    assert not action_panel._FIELDS_HTML
+
+
+class _Available:
+    """What `action_availability` gives for an action nothing blocks."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.blocked = False
+        self.blocked_by = []
+
+
+def test_translated_dossier_labels_draw_as_the_lazy_labels(app):
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for table in (FIELD_LABELS, SECTION_LABELS):
+                words = translated_table(table)
+                assert words is translated_table(table)  # once per locale
+                for name, label in table.items():
+                    lazy = render_template_string("{{ label }}", label=label)
+                    kept = render_template_string("{{ label }}", label=words[name])
+                    assert kept == lazy, (language, name)
+    with app.test_request_context():
+        with force_locale("en"):
+            english = translated_table(SECTION_LABELS)
+        with force_locale("it"):
+            italian = translated_table(SECTION_LABELS)
+    assert english != italian
+
+
+def _entry(**fields) -> AuditEntry:
+    return AuditEntry(
+        seq=1,
+        occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+        actor_id=None,
+        actor_name="system",
+        actor_role="agency",
+        entity_type="request",
+        entity_id=1,
+        **fields,
+    )
+
+
+def test_audit_words_are_kept_per_language_and_reader_never_typed_data(app):
+    state = next(iter(MANUFACTURER_STATE_LABELS))
+    entry = _entry(
+        action="suspend",
+        from_state=state,
+        to_state=state,
+        data={"description": "A note typed by somebody"},
+        changes={"trade_name": ["Old name typed", "New name typed"]},
+    )
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for role in ("manufacturer", "agency", "manufacturer"):
+                row = audit_rows([entry], role=role)[0]
+                assert row.from_state == state_label(state, role), (language, role)
+            assert state_label(state, "manufacturer") != state_label(state, "agency")
+            assert row.data[0][1] == "A note typed by somebody"
+            assert row.changes[0][1:] == ("Old name typed", "New name typed")
+    kept = [text for memo in action_panel._LABELS.values() for text in memo.values()]
+    assert not any("typed" in str(text) for text in kept)
