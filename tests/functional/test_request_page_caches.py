@@ -164,3 +164,34 @@ def test_audit_words_are_kept_per_language_and_reader_never_typed_data(app):
             assert row.changes[0][1:] == ("Old name typed", "New name typed")
     kept = [text for memo in action_panel._LABELS.values() for text in memo.values()]
     assert not any("typed" in str(text) for text in kept)
+
+
+def test_the_recent_audit_window_is_the_kernels_for_every_reader(app, runner):
+    """`recent_audit` reads a smaller batch first: the same entries and the same "earlier
+    ones" flag as `recent_entries_for_request`, for every demo request, reader and window."""
+    from sqlalchemy import select
+
+    from app.core.audit import recent_entries_for_request
+    from app.demo.catalogue import DEMO_LOGINS
+    from app.domain.redaction import view_of
+    from app.extensions import db
+    from app.models import DeviceRequest, User
+    from app.requests.presenters import recent_audit
+
+    assert runner.invoke(args=["seed-demo", "--copies", "1"]).exit_code == 0
+    readers = [
+        db.session.scalar(select(User).where(User.email == email))
+        for email, *_rest in DEMO_LOGINS
+    ]
+    compared = 0
+    for request in db.session.scalars(select(DeviceRequest)):
+        for reader in readers:
+            view = view_of(reader, request)
+            if not view.sees_audit_trail:
+                continue
+            for limit in (1, 3, 20):
+                assert recent_audit(request.id, view, limit) == recent_entries_for_request(
+                    request.id, view, limit
+                ), (request.id, reader.role, limit)
+                compared += 1
+    assert compared > 50
