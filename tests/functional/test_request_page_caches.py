@@ -180,8 +180,7 @@ def test_the_recent_audit_window_is_the_kernels_for_every_reader(app, runner):
 
     assert runner.invoke(args=["seed-demo", "--copies", "1"]).exit_code == 0
     readers = [
-        db.session.scalar(select(User).where(User.email == email))
-        for email, *_rest in DEMO_LOGINS
+        db.session.scalar(select(User).where(User.email == email)) for email, *_rest in DEMO_LOGINS
     ]
     compared = 0
     for request in db.session.scalars(select(DeviceRequest)):
