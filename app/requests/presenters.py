@@ -294,16 +294,19 @@ def workflow_panel_context(actor, request) -> dict:
 
 
 def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
-    """`recent_entries_for_request`'s answer, reading fewer entries when that is enough.
+    """`recent_entries_for_request`'s answer, reading `limit` + 1 entries instead of
+    4 x `limit` + 1 for a reader who sees every entry (the agency).
 
     That function reads 4 x `limit` + 1 entries, newest first, so that one statement fills
-    the window whatever the redaction hides. Here a smaller batch is read first: `limit` + 1
-    for a reader who sees every entry (the agency), 2 x `limit` + 1 otherwise. The answer is
-    the same when the batch decides it: the whole trail was read (then nothing is earlier
-    than what shows unless more than `limit` are visible), or more than `limit` of the batch
-    are visible (the window is the newest `limit` of them, and there are earlier ones), since
-    whether an entry shows depends on that entry alone. Otherwise it asks that function."""
-    batch = limit + 1 if view.relation in ALL_ADOPTION_READERS else 2 * limit + 1
+    the window whatever the redaction hides. For a reader the redaction hides nothing from,
+    `limit` + 1 decide it. The answer is the same whenever the batch decides it: the whole
+    trail was read (then nothing is earlier than what shows), or more than `limit` of the
+    batch are visible (the window is the newest `limit` of them, and there are earlier ones),
+    since whether an entry shows depends on that entry alone. Otherwise it asks that
+    function. Every other reader (whose trail the redaction thins) gets `_thinned_audit`."""
+    if view.relation not in ALL_ADOPTION_READERS:
+        return _thinned_audit(request_id, view, limit)
+    batch = limit + 1
     newest_first = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.request_id == request_id)
@@ -316,6 +319,29 @@ def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
     if len(newest_first) < batch:
         return list(reversed(shown)), False
     return recent_entries_for_request(request_id, view, limit)
+
+
+def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
+    """`recent_entries_for_request`'s answer for a reader the redaction hides entries from:
+    the same 4 x `limit` + 1 newest entries are sorted by what decides whether an entry shows
+    (its entity type and action: `sees_audit_entry`), read as three columns, and only the
+    `limit` shown are loaded whole (their data and changes parsed), in chain order."""
+    batch = limit * 4 + 1
+    heads = db.session.execute(
+        select(AuditEntry.id, AuditEntry.entity_type, AuditEntry.action)
+        .where(AuditEntry.request_id == request_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(batch)
+    ).all()
+    shown = visible_audit_entries(view, heads)
+    more = len(shown) > limit or len(heads) == batch
+    ids = [head.id for head in shown[:limit]]
+    if not ids:
+        return [], more
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.seq)
+    ).all()
+    return list(entries), more
 
 
 def _designation(actor, request) -> DesignationSummary | None:
