@@ -194,3 +194,79 @@ def test_the_recent_audit_window_is_the_kernels_for_every_reader(app, runner):
                 ), (request.id, reader.role, limit)
                 compared += 1
     assert compared > 50
+
+
+def _thread(rounds) -> list:
+    """Everything the thread template reads of the rounds, as plain values."""
+    return [
+        (
+            (r.number, r.kind, r.kind_label, r.opened_at, r.opened_by, r.closed_at),
+            (r.closed_by_action, r.is_open, r.answers_sent, r.url, r.answered_count),
+            [
+                (
+                    q.number,
+                    q.text,
+                    q.due_on,
+                    None
+                    if q.answer is None
+                    else (
+                        q.answer.text,
+                        q.answer.answered_at,
+                        q.answer.is_draft,
+                        [
+                            (
+                                a.document_version.document_id,
+                                a.document_version.version,
+                                a.document_version.original_filename,
+                                a.document_version.size,
+                                a.document_version.document.title,
+                            )
+                            for a in q.answer.attachments
+                        ],
+                    ),
+                )
+                for q in r.questions
+            ],
+        )
+        for r in rounds
+    ]
+
+
+def test_the_page_thread_reads_as_the_round_pages(cast, make, as_user, app):
+    """The request page's rounds (one statement of columns) carry what `round_view` gives
+    the round pages: questions, answers (drafts to the manufacturer only) and attachments."""
+    import io
+    from datetime import timedelta
+
+    from app.documents import information as information_service
+    from app.documents.presenters import _page_rounds, round_view
+    from app.domain.deadlines import rome_date
+    from app.models.types import utcnow
+    from tests.document_support import pdf_bytes
+    from tests.functional.test_information import answer, compose, new_request, reload
+
+    request = new_request(make, cast, "assessment")
+    assessor, manufacturer = as_user(cast.assessor), as_user(cast.manufacturer)
+    due = (rome_date(utcnow()) + timedelta(days=10)).isoformat()
+    questions = [("Follow-up?", due), ("Which centres?", ""), ("Costs?", "")]
+    assert compose(assessor, request, questions).status_code == 302
+    file = (io.BytesIO(pdf_bytes("fu")), "follow-up.pdf")
+    drafted = answer(
+        manufacturer, request, 1, 1, "94% at 24 months.", file=file, doc_type="study", title="FU"
+    )
+    assert drafted.status_code == 302
+    assert answer(manufacturer, request, 1, 2, "Milano").status_code == 302
+    request = reload(request)
+    for reader in (cast.manufacturer, cast.assessor, cast.agency):
+        with app.test_request_context():
+            expected = [
+                round_view(reader, request, r)
+                for r in information_service.rounds_for(reader, request)
+            ]
+            shown = _page_rounds(reader, request)
+        assert _thread(shown) == _thread(expected), reader.role
+    with app.test_request_context():
+        mine = _thread(_page_rounds(cast.manufacturer, request))
+        theirs = _thread(_page_rounds(cast.assessor, request))
+    assert mine[0][2][0][3][3][0][2] == "follow-up.pdf"  # the draft's file, to its author
+    assert theirs[0][2][0][3] is None  # a draft: not to the assessor
