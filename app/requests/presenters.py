@@ -13,13 +13,16 @@ a guard), the actions blueprint re-renders the request page after
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from flask import current_app, url_for
 from flask import request as http_request
-from flask import url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from sqlalchemy import select
@@ -229,6 +232,81 @@ def dossier_context(actor, request) -> dict:
         "marked_fields": view.marked_confidential,
         "show_confidential": view.sees_confidential,
     }
+
+
+# The dossier's sections as HTML: {key: HTML}, the oldest dropped beyond _DOSSIER_HTML_SIZE.
+# Exact: the key holds everything requests/_dossier.html reads (the locale and display zone,
+# what the redaction hides from and marks for this reader, every field's value, the
+# comparators and the evidence rows); the labels it draws come from the code and the
+# catalogue of that locale. A value of a type the key does not know is never kept.
+_DOSSIER_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_DOSSIER_HTML_SIZE = 128
+_KEYED_TYPES = (str, int, float, Decimal, date, datetime, bool, type(None))
+
+
+class _Unkeyed(Exception):
+    """A value the dossier key cannot hold exactly: draw the dossier without keeping it."""
+
+
+def _frozen(value):
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, _KEYED_TYPES):
+        # The type too (1, 1.0 and True are equal keys; Decimal("1.5") and "1.50" too):
+        # str() keeps a Decimal's exponent, which the formatting may show.
+        return (type(value).__name__, str(value) if isinstance(value, Decimal) else value)
+    raise _Unkeyed(type(value).__name__)
+
+
+def _dossier_key(request, context: dict) -> tuple:
+    values = []
+    for section in context["dossier_sections"]:
+        for dossier_field in section.fields:
+            if dossier_field.kind == "rows":
+                continue  # the comparators and evidence: below
+            values.append(_frozen(getattr(request, dossier_field.name)))
+    return (
+        str(get_locale()),
+        str(get_timezone()),
+        frozenset(context["hidden_fields"]),
+        frozenset(context["marked_fields"]),
+        bool(context["show_confidential"]),
+        tuple(values),
+        tuple(_frozen(item.description) for item in request.comparators),
+        tuple(
+            _frozen((e.design, e.patients, e.follow_up_months, e.published_on, e.reference))
+            for e in request.evidence
+        ),
+    )
+
+
+def dossier_html(request, context: dict) -> Markup:
+    """requests/_dossier.html for this request and reader: drawn once per content, reader's
+    redaction and locale, then kept (the dossier changes rarely; every view draws it)."""
+    names = (
+        "dossier_sections",
+        "field_labels",
+        "section_labels",
+        "hidden_fields",
+        "marked_fields",
+        "show_confidential",
+    )
+
+    def draw() -> Markup:
+        template = current_app.jinja_env.get_template("requests/_dossier.html")
+        # Our own template's output, escaped as it rendered.
+        return Markup(template.render(req=request, **{n: context[n] for n in names}))  # noqa: S704
+
+    try:
+        key = _dossier_key(request, context)
+    except _Unkeyed:
+        return draw()
+    html = _DOSSIER_HTML.get(key)
+    if html is None:
+        html = _DOSSIER_HTML[key] = draw()
+        if len(_DOSSIER_HTML) > _DOSSIER_HTML_SIZE:
+            _DOSSIER_HTML.popitem(last=False)
+    return html
 
 
 def _add_intake_checklist(actions: list[ActionView], request) -> None:

@@ -28,6 +28,7 @@ from app.requests.completeness import completeness_for, section_label
 from app.requests.operations import create_draft, local_today, update_dossier
 from app.requests.presenters import (
     dossier_context,
+    dossier_html,
     history_context,
     page_loading,
     page_panels,
@@ -171,6 +172,7 @@ def detail(request_id: int):
     context |= dossier_context(current_user, device_request)
     context |= workflow_panel_context(current_user, device_request)
     context |= page_panels(current_user, device_request)
+    context["dossier_html"] = dossier_html(device_request, context)
     return render_template("requests/detail.html", **context)
 
 

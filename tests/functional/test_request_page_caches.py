@@ -270,3 +270,57 @@ def test_the_page_thread_reads_as_the_round_pages(cast, make, as_user, app):
         theirs = _thread(_page_rounds(cast.assessor, request))
     assert mine[0][2][0][3][3][0][2] == "follow-up.pdf"  # the draft's file, to its author
     assert theirs[0][2][0][3] is None  # a draft: not to the assessor
+
+
+def test_the_kept_dossier_is_each_readers_own_and_follows_every_edit(app, runner):
+    """The dossier's HTML is kept per content, reader's redaction and language: what a reader
+    gets after others filled the cache is what a cold draw gives them, and an edit shows."""
+    from sqlalchemy import select
+
+    from app.demo.catalogue import DEMO_LOGINS
+    from app.domain.redaction import view_of
+    from app.extensions import db
+    from app.models import DeviceRequest, User
+    from app.requests import presenters
+    from app.requests.presenters import dossier_context, dossier_html
+
+    assert runner.invoke(args=["seed-demo", "--copies", "1"]).exit_code == 0
+    readers = [
+        db.session.scalar(select(User).where(User.email == email)) for email, *_r in DEMO_LOGINS
+    ]
+    requests = list(db.session.scalars(select(DeviceRequest).order_by(DeviceRequest.id)))
+
+    def context(reader, request):
+        return dossier_context(reader, request) | {
+            "field_labels": translated_table(FIELD_LABELS),
+            "section_labels": translated_table(SECTION_LABELS),
+        }
+
+    drawn = {}
+    presenters._DOSSIER_HTML.clear()
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for request in requests:
+                for reader in readers:
+                    drawn[language, request.id, reader.id] = dossier_html(
+                        request, context(reader, request)
+                    )
+    hidden_somewhere = 0
+    for (language, request_id, reader_id), kept in drawn.items():
+        request, reader = db.session.get(DeviceRequest, request_id), db.session.get(User, reader_id)
+        presenters._DOSSIER_HTML.clear()
+        with app.test_request_context(), force_locale(language):
+            assert dossier_html(request, context(reader, request)) == kept
+        hidden_somewhere += bool(view_of(reader, request).hidden_fields)
+    assert hidden_somewhere  # some reader reads "Confidential" where another reads the value
+
+    request, reader = requests[0], readers[0]
+    with app.test_request_context(), force_locale("en"):
+        before = dossier_html(request, context(reader, request))
+        request.model = "Model edited just now"
+        for comparator in request.comparators:
+            comparator.description = "Comparator edited just now"
+        db.session.flush()
+        after = dossier_html(request, context(reader, request))
+    assert "Model edited just now" not in before and "Model edited just now" in after
+    assert bool(request.comparators) == ("Comparator edited just now" in after)
