@@ -198,9 +198,14 @@ def action_views(
     failure: FailedAction | None,
     kind: str = "request",
     obj=None,
+    keep_fields: bool = False,
 ) -> list[ActionView]:
     """One view per action `action_availability` lists: a blocked one with its reasons and no
-    form; the one that just failed keeps its bound form and opens, with what refused it."""
+    form; the one that just failed keeps its bound form and opens, with what refused it.
+
+    `keep_fields`: draw each fresh form's fields through `fresh_fields_html` (kept per
+    process). Only for a caller that changes no form afterwards (the request page): a page
+    that fills a form in after this (the adoption record's suggested barrier) must not."""
     specs = [action.spec for action in actions]
     bodies = regional_body_choices() if _needs_bodies(specs) else []
     irccs = active_irccs_choices() if _needs_irccs(specs) else []
@@ -234,7 +239,9 @@ def action_views(
                 is_open=failed,
                 message=failure.message if failed else "",
                 details=failure.details if failed else [],
-                fields_html=None if failed else fresh_fields_html(form, bodies, irccs),
+                fields_html=fresh_fields_html(form, bodies, irccs)
+                if keep_fields and not failed
+                else None,
             )
         )
     return views

@@ -337,6 +337,9 @@ def workflow_panel_context(actor, request) -> dict:
         failure=failed_action_for("request", request.id),
         kind="request",
         obj=request,
+        # The request page changes no form after this (the intake checklist is drawn beside
+        # the fields): each fresh form's fields can be the kept HTML.
+        keep_fields=True,
     )
     _add_intake_checklist(actions, request)
     # The audit trail is for the parties to the request (it carries reasons and data), each

@@ -100,6 +100,7 @@ def test_a_failed_form_is_drawn_with_what_was_typed_not_kept(app, client):
             failure=action_panel.FailedAction("request", 1, "suspend", posted),
             kind="request",
             obj=None,
+            keep_fields=True,
         )
     assert views[0].fields_html is None
     assert not action_panel._FIELDS_HTML
@@ -324,3 +325,26 @@ def test_the_kept_dossier_is_each_readers_own_and_follows_every_edit(app, runner
         after = dossier_html(request, context(reader, request))
     assert "Model edited just now" not in before and "Model edited just now" in after
     assert bool(request.comparators) == ("Comparator edited just now" in after)
+
+
+def test_only_the_request_page_draws_kept_action_fields(app):
+    """The adoption record page fills a form in after `action_views` (the suggested barrier):
+    its forms are drawn by the template, whatever was kept for the same form class."""
+    spec = next(s for s in REQUEST_WORKFLOW.transitions if s.trigger == "suspend")
+    with app.test_request_context():
+        views = action_panel.action_views(
+            [_Available(spec)],
+            version=1,
+            url_for_trigger=lambda trigger: f"/x/{trigger}",
+            failure=None,
+            kind="adoption",
+            obj=None,
+        )
+        kept = action_panel.action_views(
+            [_Available(spec)],
+            version=1,
+            url_for_trigger=lambda trigger: f"/x/{trigger}",
+            failure=None,
+            keep_fields=True,
+        )
+    assert views[0].fields_html is None and kept[0].fields_html is not None
