@@ -42,7 +42,44 @@ PAGES = {
     "mfr": ("manufacturer", "/requests/"),
     "timing": ("agency", "/reports/timing"),
     "adoption": ("agency", "/reports/adoption"),
+    # The request with the longest history, and the bench manufacturer's own longest one:
+    # their ids are found at start-up (`_request_paths`).
+    "request": ("agency", "/requests/{long}"),
+    "mreq": ("manufacturer", "/requests/{own}"),
 }
+
+
+def _request_paths(app) -> dict[str, str]:
+    """{"long": id of the request with the most audit entries (else stage visits), as
+    bench/pages.py's request page; "own": the bench manufacturer's request with the most}."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import AuditEntry, DeviceRequest, StageRecord, User
+
+    with app.app_context():
+        found = {}
+        maker = db.session.scalar(
+            select(User.organisation_id).where(User.email == "bench-manufacturer@bench.example")
+        )
+        for name, mine in (("long", None), ("own", maker)):
+            for model in (AuditEntry, StageRecord):
+                query = (
+                    select(model.request_id)
+                    .where(model.request_id.is_not(None))
+                    .group_by(model.request_id)
+                    .order_by(func.count().desc(), model.request_id)
+                    .limit(1)
+                )
+                if mine is not None:
+                    query = query.join(DeviceRequest, DeviceRequest.id == model.request_id).where(
+                        DeviceRequest.manufacturer_id == mine
+                    )
+                found[name] = db.session.scalar(query)
+                if found[name] is not None:
+                    break
+        db.session.commit()
+    return {name: str(value) for name, value in found.items()}
 
 
 def _environment(url: str, tmp: str) -> None:
@@ -115,10 +152,15 @@ def main() -> None:
     from app import create_app
 
     app = create_app()
-    token = _api_token(app)
+    # A token only when the API page is measured: each one counts against the bench agency's
+    # active tokens (MAX_ACTIVE_TOKENS), which every run on a shared database used up.
+    token = _api_token(app) if "api" in args.pages.split(",") else ""
+    ids = _request_paths(app)
+    print(f"request pages: {ids}", file=sys.__stdout__, flush=True)
     clients: dict = {}
     for name in args.pages.split(","):
         role, path = PAGES[name]
+        path = path.format(**ids)
         headers = {"Accept-Language": "en"}
         if role == "api":
             headers["Authorization"] = f"Bearer {token}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from app.core.guards import GuardFailure, data_guard, state_guard
 from app.core.transition_hooks import after
@@ -168,27 +168,37 @@ class DesignationSummary:
     refused: list[str] = field(default_factory=list)
 
 
-def designation_summary(request_id: int, criteria: str = "") -> DesignationSummary:
-    """Two queries, whatever the number of centres."""
-    centres = db.session.execute(
-        select(Organisation.name, Organisation.region)
+# Marks the designated centres' rows in `designation_summary`'s one statement (a designation
+# request's status is "pending", "accepted" or "refused").
+_CENTRE = "designated"
+
+
+def designation_summary(
+    request_id: int, criteria: str = "", *, with_asks: bool = True
+) -> DesignationSummary:
+    """One statement, whatever the number of centres: the centres and (`with_asks`, the
+    agency's view) the designation requests, each list by name."""
+    centres = (
+        select(Organisation.name, Organisation.region, literal(_CENTRE).label("status"))
         .join(DesignatedCentre, DesignatedCentre.irccs_id == Organisation.id)
         .where(DesignatedCentre.request_id == request_id)
-        .order_by(Organisation.name)
-    ).all()
-    asks = db.session.execute(
-        select(Organisation.name, Organisation.region, DesignationRequest.status)
-        .join(DesignationRequest, DesignationRequest.irccs_id == Organisation.id)
-        .where(DesignationRequest.request_id == request_id)
-        .order_by(Organisation.name)
-    ).all()
+    )
+    query = centres
+    if with_asks:
+        asks = (
+            select(Organisation.name, Organisation.region, DesignationRequest.status)
+            .join(DesignationRequest, DesignationRequest.irccs_id == Organisation.id)
+            .where(DesignationRequest.request_id == request_id)
+        )
+        query = union_all(centres, asks)
+    rows = db.session.execute(query.order_by(query.selected_columns.name)).all()
 
     def label(name, region):
         return f"{name} ({region_label(region)})"
 
     return DesignationSummary(
-        centres=[label(n, r) for n, r in centres],
+        centres=[label(n, r) for n, r, status in rows if status == _CENTRE],
         criteria=criteria,
-        pending=[label(n, r) for n, r, status in asks if status == "pending"],
-        refused=[label(n, r) for n, r, status in asks if status == "refused"],
+        pending=[label(n, r) for n, r, status in rows if status == "pending"],
+        refused=[label(n, r) for n, r, status in rows if status == "refused"],
     )

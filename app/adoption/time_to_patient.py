@@ -99,9 +99,10 @@ class PatientPath:
         """The waterfall: each holder's total days, one after the other, as shares of the
         whole path (a holder's several visits make one bar)."""
         total = self.path.total_days or 1.0
+        by_holder = self.days  # summed once, not once per holder
         bars, offset = [], 0.0
         for holder in HOLDERS:
-            days = self.days[holder]
+            days = by_holder[holder]
             if days <= 0:
                 continue
             width = 100 * days / total

@@ -195,6 +195,8 @@ class UsageTotals:
     expected_per_quarter: Decimal | None
     budget_impact_3y: Decimal | None
     own_only: bool
+    # The figures as the request page shows them (set by its panel builder: `formatted`).
+    text: UsageText | None = None
 
     @property
     def units(self) -> int:
@@ -217,6 +219,49 @@ class UsageTotals:
         if self.expected_per_quarter is None:
             return None
         return self.expected_per_quarter * len(self.quarters)
+
+    def formatted(self, formats) -> UsageText:
+        """The table's figures as the request page shows them, formatted once by `formats`
+        (app.formatting: what the `number` and `money` filters give)."""
+        number, money = formats.number, formats.money
+        expected = self.expected_per_quarter
+        expected_text = number(expected) if expected is not None else "—"
+        total_expected = self.expected_total
+        return UsageText(
+            rows=[
+                (
+                    quarter,
+                    {
+                        "units": number(quarter.units),
+                        "procedures": number(quarter.procedures),
+                        "expected": expected_text,
+                        "spend": money(quarter.spend),
+                        "adverse_events": number(quarter.adverse_events),
+                        "centres": number(quarter.centres),
+                    },
+                )
+                for quarter in self.quarters
+            ],
+            totals={
+                "units": number(self.units),
+                "procedures": number(self.procedures),
+                "expected": number(total_expected) if total_expected is not None else "—",
+                "spend": money(self.spend),
+                "adverse_events": number(self.adverse_events),
+            },
+            budget_impact_3y=money(self.budget_impact_3y)
+            if self.budget_impact_3y is not None
+            else None,
+        )
+
+
+@dataclass(frozen=True)
+class UsageText:
+    """`UsageTotals.formatted`: (quarter, its cells) rows, the totals, the budget impact."""
+
+    rows: list[tuple[QuarterTotal, dict[str, str]]]
+    totals: dict[str, str]
+    budget_impact_3y: str | None
 
 
 def expected_per_quarter(request: DeviceRequest, view: RequestView) -> Decimal | None:

@@ -22,6 +22,7 @@ from app.assessment import bp
 from app.domain import permissions
 from app.domain.evidence import takes_milestones
 from app.extensions import db, login_manager
+from app.formatting import current_formats
 from app.models import DeviceRequest
 from app.requests.action_panel import register_action_page
 from app.requests.presenters import register_page_panel
@@ -154,7 +155,10 @@ def usage_totals_for(actor, req):
     """Usage totals of the request for `actor` (None when not theirs to see)."""
     if not actor.is_authenticated or req is None:
         return None
-    return usage_totals(actor, req)
+    usage = usage_totals(actor, req)
+    if usage is not None and usage.quarters:  # what the panel draws, formatted once
+        usage.text = usage.formatted(current_formats())
+    return usage
 
 
 register_page_panel("area_links", assessment_links)

@@ -5,12 +5,16 @@ guards give), a failed action kept for re-display, and the audit trail in a read
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from flask import g
+from flask import current_app, g
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.core.guards import GuardFailure
@@ -20,9 +24,15 @@ from app.formatting import current_formats
 from app.forms.actions import ActionForm, build_action_form
 from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_LABELS
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
-from app.labels import ROLE_LABELS, region_label
+from app.labels import REGION_NAMES, ROLE_LABELS, region_label
 from app.models import AuditEntry, Organisation, User
-from app.workflow.action_labels import ACTION_HELP, SYSTEM_ROLE_LABEL, action_label, field_label
+from app.workflow.action_labels import (
+    ACTION_HELP,
+    CHOICE_LABELS,
+    SYSTEM_ROLE_LABEL,
+    action_label,
+    field_label,
+)
 from app.workflow.action_labels import choice_label as _choice_label
 from app.workflow.labels import adoption_state_label, reimbursement_state_label, state_label
 from app.workflow.spec import TransitionSpec
@@ -111,6 +121,8 @@ class ActionView:
     # `section` and `present`; the ticked labels join the action's list field.
     checklist: list = field(default_factory=list)
     checklist_ticked: frozenset[str] = frozenset()
+    # A fresh form's fields as HTML (`fresh_fields_html`); None: the template draws them.
+    fields_html: Markup | None = None
 
     @property
     def blocked(self) -> bool:
@@ -186,9 +198,14 @@ def action_views(
     failure: FailedAction | None,
     kind: str = "request",
     obj=None,
+    keep_fields: bool = False,
 ) -> list[ActionView]:
     """One view per action `action_availability` lists: a blocked one with its reasons and no
-    form; the one that just failed keeps its bound form and opens, with what refused it."""
+    form; the one that just failed keeps its bound form and opens, with what refused it.
+
+    `keep_fields`: draw each fresh form's fields through `fresh_fields_html` (kept per
+    process). Only for a caller that changes no form afterwards (the request page): a page
+    that fills a form in after this (the adoption record's suggested barrier) must not."""
     specs = [action.spec for action in actions]
     bodies = regional_body_choices() if _needs_bodies(specs) else []
     irccs = active_irccs_choices() if _needs_irccs(specs) else []
@@ -222,9 +239,37 @@ def action_views(
                 is_open=failed,
                 message=failure.message if failed else "",
                 details=failure.details if failed else [],
+                fields_html=fresh_fields_html(form, bodies, irccs)
+                if keep_fields and not failed
+                else None,
             )
         )
     return views
+
+
+# The HTML of fresh action forms' fields: {(locale, form class, bodies, irccs): HTML}, the
+# oldest dropped beyond _FIELDS_HTML_SIZE. Exact: a form built for display (no posted data)
+# holds nothing but what its class declares (fields, labels, validators, no defaults) and the
+# choices `build_action_form` gives it (the regional bodies and IRCCS, part of the key), and
+# its labels are translated for the locale (in the key); what varies per view (the CSRF
+# token and the version) is in its hidden tag, drawn by the template each time. A form that
+# failed (posted data, errors) is never looked up here.
+_FIELDS_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_FIELDS_HTML_SIZE = 256
+
+
+def fresh_fields_html(form: ActionForm, bodies: Sequence, irccs: Sequence) -> Markup:
+    """The data fields and reason of `form` (fresh, unbound) as `action_list` draws them."""
+    key = (str(get_locale()), type(form), tuple(bodies), tuple(irccs))
+    html = _FIELDS_HTML.get(key)
+    if html is None:
+        template = current_app.jinja_env.get_template("actions/_fields.html")
+        # Our own template's output, escaped as it rendered.
+        html = Markup(template.render(form=form))  # noqa: S704
+        _FIELDS_HTML[key] = html
+        if len(_FIELDS_HTML) > _FIELDS_HTML_SIZE:
+            _FIELDS_HTML.popitem(last=False)
+    return html
 
 
 def _blocked_action(spec: TransitionSpec, reasons: list[BlockedReason]) -> ActionView:
@@ -320,8 +365,9 @@ def _user_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
     ids = {e.actor_id for e in entries if e.actor_id is not None}
     if not ids:
         return {}
-    users = db.session.scalars(select(User).where(User.id.in_(ids)))
-    return {user.id: user.display_name for user in users}
+    # Three columns, not the whole user (`User.display_name`: the full name, else the email).
+    rows = db.session.execute(select(User.id, User.full_name, User.email).where(User.id.in_(ids)))
+    return {row.id: row.full_name or row.email for row in rows}
 
 
 def _organisation_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
@@ -364,12 +410,62 @@ def _readable(view: RequestView | None, values) -> dict:
     return redact_audit_values(view, values) if view is not None else dict(values or {})
 
 
-def _state_labeller(entry: AuditEntry, role: str | None):
+# Labels of the audit trail by locale: {locale: {(function, *arguments): text}}. Exact to keep
+# for the life of the process: every function memoised here turns codes (actions, roles,
+# states, data keys, choices) into words through the message catalogue and tables fixed in the
+# code, so its text depends on nothing but its arguments and the locale. A trail of a few
+# hundred entries repeats a few dozen labels; each lazy string costs a catalogue look-up.
+_LABELS: dict[str, dict[tuple, str]] = {}
+
+
+def labels_memo() -> Callable[..., str]:
+    """`label(function, *arguments)`: function(*arguments), once per process and locale."""
+    memo = _LABELS.setdefault(str(get_locale()), {})
+
+    def label(function, *arguments):
+        key = (function, *arguments)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = function(*arguments)
+        return text
+
+    return label
+
+
+def _memo_display_value(
+    label, name: str, value: Any, organisations: dict[int, str]
+) -> str | list[str]:
+    """`display_value`, its words memoised by `label` (organisation names are data: not)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, list | tuple):
+        return [str(_memo_display_value(label, name, v, organisations)) for v in value]
+    if isinstance(value, dict):
+        return [f"{label(audit_key_label, key)}: {item}" for key, item in value.items()]
+    if isinstance(value, bool):
+        return label(_yes_no, value)
+    if name in ORGANISATION_KEYS and isinstance(value, int):
+        return organisations.get(value, f"#{value}")
+    if name == "region" and isinstance(value, str):
+        # (Memoised for the known codes only: the memo holds words, never typed data.)
+        return label(region_label, value) if value in REGION_NAMES else region_label(value)
+    if isinstance(value, str):
+        if value in CHOICE_LABELS.get(name, ()):
+            return label(_choice_label, name, value)
+        return _choice_label(name, value)  # free text: itself
+    return str(value)
+
+
+def _yes_no(value: bool) -> str:
+    return str(YES) if value else str(NO)
+
+
+def _state_text(label, entry: AuditEntry, role: str | None, state: str) -> str:
     if entry.entity_type == "adoption":
-        return adoption_state_label
+        return label(adoption_state_label, state)
     if entry.entity_type == "reimbursement":
-        return reimbursement_state_label
-    return lambda state: state_label(state, role)
+        return label(reimbursement_state_label, state)
+    return label(state_label, state, role)
 
 
 def audit_rows(
@@ -378,19 +474,20 @@ def audit_rows(
     """The audit entries with names, labels and readable data (two extra queries at most).
 
     States are labelled for `role` (a manufacturer reads its own wording); with a `view`, the
-    data and changes are redacted for that reader (`redact_audit_values`)."""
+    data and changes are redacted for that reader (`redact_audit_values`). The words are those
+    of `display_value`, `audit_key_label` and the label functions, memoised per locale."""
     names = _user_names(entries)
     organisations = _organisation_names(entries)
     when = current_formats().datetime
+    label = labels_memo()
     rows = []
     for entry in entries:
-        label = _state_labeller(entry, role)
         data = [
-            (audit_key_label(key), display_value(key, value, organisations))
+            (label(audit_key_label, key), _memo_display_value(label, key, value, organisations))
             for key, value in _readable(view, entry.data).items()
         ]
         changes = [
-            (audit_key_label(key), *_change_pair(key, value))
+            (label(audit_key_label, key), *_change_pair(key, value, label))
             for key, value in _readable(view, entry.changes).items()
         ]
         rows.append(
@@ -398,10 +495,14 @@ def audit_rows(
                 entry=entry,
                 when=when(entry.occurred_at),
                 who=names.get(entry.actor_id, entry.actor_name) if entry.actor_id else "",
-                role=role_label(entry.actor_role),
-                action=action_label(entry.action),
-                from_state=label(entry.from_state) if entry.from_state else None,
-                to_state=label(entry.to_state) if entry.to_state else None,
+                role=label(role_label, entry.actor_role),
+                action=label(action_label, entry.action),
+                from_state=_state_text(label, entry, role, entry.from_state)
+                if entry.from_state
+                else None,
+                to_state=_state_text(label, entry, role, entry.to_state)
+                if entry.to_state
+                else None,
                 reason=entry.reason,
                 data=[(k, v) for k, v in data if v],
                 changes=changes,
@@ -410,8 +511,11 @@ def audit_rows(
     return rows
 
 
-def _change_pair(key: str, value: Any) -> tuple[str, str]:
+def _change_pair(key: str, value: Any, label=None) -> tuple[str, str]:
     if isinstance(value, list | tuple) and len(value) == 2:
-        old, new = ("" if v is None else _change_value_label(key, str(v)) for v in value)
+        words = _change_value_label
+        if label is not None and key.endswith(".status"):  # a status code: memoised words
+            words = partial(label, _change_value_label)
+        old, new = ("" if v is None else words(key, str(v)) for v in value)
         return old, new
     return ("", str(value))

@@ -13,12 +13,18 @@ a guard), the actions blueprint re-renders the request page after
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from flask import current_app, url_for
 from flask import request as http_request
-from flask import url_for
+from flask_babel import get_locale, get_timezone
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -28,10 +34,10 @@ from app.core import fire as workflow_service
 from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
 from app.domain.permissions import PUBLISHED_STATES
-from app.domain.redaction import view_of
+from app.domain.redaction import ALL_ADOPTION_READERS, view_of, visible_audit_entries
 from app.extensions import db
 from app.formatting import current_formats
-from app.models import DeviceRequest
+from app.models import AuditEntry, DeviceRequest
 from app.models.types import utcnow
 from app.reimbursement.queries import request_cases
 from app.reports.time_to_patient import HOLDERS, holder_label
@@ -41,6 +47,7 @@ from app.requests.action_panel import (
     action_views,
     audit_rows,
     failed_action_for,
+    labels_memo,
 )
 from app.requests.completeness import (
     CHECKLIST_FIELD,
@@ -62,19 +69,18 @@ def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
     _PAGE_PANELS[name] = builder
 
 
-def load_for_page(request) -> None:
-    """Load, in one statement each, what the page reads of the request beyond its row (the
-    manufacturer, the dossier's evidence and comparators), so rendering touches no lazy
-    relationship."""
-    db.session.execute(
-        select(DeviceRequest)
-        .where(DeviceRequest.id == request.id)
-        .options(
-            joinedload(DeviceRequest.manufacturer),
-            selectinload(DeviceRequest.evidence),
-            selectinload(DeviceRequest.comparators),
-        )
-    ).all()
+def page_loading() -> tuple:
+    """Loader options for the request page's own read of the request: with its row, the
+    manufacturer, the recommendation (one each at most) and the comparators (a few; at most
+    ROW_LIMITS' 50) joined, then the dossier's evidence (up to 100 rows: joined with the
+    comparators it would multiply them) in a statement more, so that rendering touches no
+    lazy relationship and the page does not read the request twice."""
+    return (
+        joinedload(DeviceRequest.manufacturer),
+        joinedload(DeviceRequest.recommendation),
+        joinedload(DeviceRequest.comparators),
+        selectinload(DeviceRequest.evidence),
+    )
 
 
 def page_panels(actor, request) -> dict:
@@ -103,6 +109,47 @@ class TimelineRow:
     has_due: bool
 
 
+@dataclass(frozen=True)
+class PathBar:
+    holder: str
+    offset: float
+    width: float
+    title: str  # "<holder's label>: <days, one decimal>"
+
+
+@dataclass(frozen=True)
+class PathRow:
+    """One IRCCS's time to patient, as the panel draws it (the waterfall's bars and the
+    table's cells), every figure already formatted ("%.1f", as the template did)."""
+
+    irccs: str
+    reached_patient: bool
+    bars: tuple[PathBar, ...]
+    cells: tuple[tuple[str, str], ...]  # (holder, days)
+    total: str
+
+
+def path_rows(paths: list[PatientPath], labels: dict[str, str]) -> list[PathRow]:
+    rows = []
+    for item in paths:
+        days = item.days  # each holder's days, summed once (not once per bar and cell)
+        rows.append(
+            PathRow(
+                irccs=item.irccs,
+                reached_patient=item.path.reached_patient,
+                bars=tuple(
+                    PathBar(
+                        bar.holder, bar.offset, bar.width, f"{labels[bar.holder]}: {bar.days:.1f}"
+                    )
+                    for bar in item.bars()
+                ),
+                cells=tuple((holder, f"{days[holder]:.1f}") for holder in HOLDERS),
+                total=f"{item.path.total_days:.1f}",
+            )
+        )
+    return rows
+
+
 @dataclass
 class WorkflowPanel:
     state: str
@@ -121,22 +168,19 @@ class WorkflowPanel:
     earlier_audit: bool = False
     history_url: str = ""
     # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
-    patient_paths: list[PatientPath] = field(default_factory=list)
+    patient_paths: list[PathRow] = field(default_factory=list)
     # The regional tariff's cases of this request the reader may see (app.reimbursement).
     tariff_cases: list = field(default_factory=list)
-
-    holders = HOLDERS
-
-    @staticmethod
-    def holder_label(holder: str) -> str:
-        return holder_label(holder)
+    # (holder, its label) in the order of the path, for the time-to-patient table's head.
+    holder_labels: list[tuple[str, str]] = field(default_factory=list)
 
 
 def timeline_rows(stages, role: str) -> list[TimelineRow]:
     formats = current_formats()
+    label = labels_memo()  # a state's words once per process and locale
     return [
         TimelineRow(
-            label=state_label(row.state, role),
+            label=label(state_label, row.state, role),
             entered=formats.datetime(row.entered_at),
             left=formats.datetime(row.left_at),
             due=formats.datetime(row.due_at),
@@ -149,6 +193,28 @@ def timeline_rows(stages, role: str) -> list[TimelineRow]:
         )
         for row in stages
     ]
+
+
+# Label tables translated once per process and locale: {(locale, id(table)): (table, words)}.
+# Exact to keep for the life of the process: the tables are constants of the code and their
+# words come from the message catalogue, so they depend on nothing but the locale.
+_TRANSLATED_TABLES: dict[tuple[str, int], tuple[dict, dict]] = {}
+
+
+def translated_table(table: dict) -> dict:
+    """`table` (a module constant of lazy labels) with each lazy string translated for the
+    current locale, as the template would draw it: a lazy string renders unescaped (its
+    `__html__` is its text), so it becomes Markup of its text; any other value stays as is."""
+    key = (str(get_locale()), id(table))
+    cached = _TRANSLATED_TABLES.get(key)
+    if cached is None or cached[0] is not table:
+        words = {
+            # (The catalogue's own text, drawn unescaped as Flask-Babel's `__html__` draws it.)
+            name: Markup(str(label)) if isinstance(label, LazyString) else label  # noqa: S704
+            for name, label in table.items()
+        }
+        cached = _TRANSLATED_TABLES[key] = (table, words)
+    return cached[1]
 
 
 @dataclass(frozen=True)
@@ -166,6 +232,81 @@ def dossier_context(actor, request) -> dict:
         "marked_fields": view.marked_confidential,
         "show_confidential": view.sees_confidential,
     }
+
+
+# The dossier's sections as HTML: {key: HTML}, the oldest dropped beyond _DOSSIER_HTML_SIZE.
+# Exact: the key holds everything requests/_dossier.html reads (the locale and display zone,
+# what the redaction hides from and marks for this reader, every field's value, the
+# comparators and the evidence rows); the labels it draws come from the code and the
+# catalogue of that locale. A value of a type the key does not know is never kept.
+_DOSSIER_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_DOSSIER_HTML_SIZE = 128
+_KEYED_TYPES = (str, int, float, Decimal, date, datetime, bool, type(None))
+
+
+class _Unkeyed(Exception):
+    """A value the dossier key cannot hold exactly: draw the dossier without keeping it."""
+
+
+def _frozen(value):
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, _KEYED_TYPES):
+        # The type too (1, 1.0 and True are equal keys; Decimal("1.5") and "1.50" too):
+        # str() keeps a Decimal's exponent, which the formatting may show.
+        return (type(value).__name__, str(value) if isinstance(value, Decimal) else value)
+    raise _Unkeyed(type(value).__name__)
+
+
+def _dossier_key(request, context: dict) -> tuple:
+    values = []
+    for section in context["dossier_sections"]:
+        for dossier_field in section.fields:
+            if dossier_field.kind == "rows":
+                continue  # the comparators and evidence: below
+            values.append(_frozen(getattr(request, dossier_field.name)))
+    return (
+        str(get_locale()),
+        str(get_timezone()),
+        frozenset(context["hidden_fields"]),
+        frozenset(context["marked_fields"]),
+        bool(context["show_confidential"]),
+        tuple(values),
+        tuple(_frozen(item.description) for item in request.comparators),
+        tuple(
+            _frozen((e.design, e.patients, e.follow_up_months, e.published_on, e.reference))
+            for e in request.evidence
+        ),
+    )
+
+
+def dossier_html(request, context: dict) -> Markup:
+    """requests/_dossier.html for this request and reader: drawn once per content, reader's
+    redaction and locale, then kept (the dossier changes rarely; every view draws it)."""
+    names = (
+        "dossier_sections",
+        "field_labels",
+        "section_labels",
+        "hidden_fields",
+        "marked_fields",
+        "show_confidential",
+    )
+
+    def draw() -> Markup:
+        template = current_app.jinja_env.get_template("requests/_dossier.html")
+        # Our own template's output, escaped as it rendered.
+        return Markup(template.render(req=request, **{n: context[n] for n in names}))  # noqa: S704
+
+    try:
+        key = _dossier_key(request, context)
+    except _Unkeyed:
+        return draw()
+    html = _DOSSIER_HTML.get(key)
+    if html is None:
+        html = _DOSSIER_HTML[key] = draw()
+        if len(_DOSSIER_HTML) > _DOSSIER_HTML_SIZE:
+            _DOSSIER_HTML.popitem(last=False)
+    return html
 
 
 def _add_intake_checklist(actions: list[ActionView], request) -> None:
@@ -196,6 +337,9 @@ def workflow_panel_context(actor, request) -> dict:
         failure=failed_action_for("request", request.id),
         kind="request",
         obj=request,
+        # The request page changes no form after this (the intake checklist is drawn beside
+        # the fields): each fresh form's fields can be the kept HTML.
+        keep_fields=True,
     )
     _add_intake_checklist(actions, request)
     # The audit trail is for the parties to the request (it carries reasons and data), each
@@ -217,13 +361,68 @@ def workflow_panel_context(actor, request) -> dict:
         earlier_stages=max(len(stages) - RECENT_WINDOW, 0),
         history_url=url_for("requests.history", request_id=request.id),
         designation=_designation(actor, request),
-        patient_paths=request_paths(view, request, stages, now),
         tariff_cases=request_cases(actor, request),
     )
+    paths = request_paths(view, request, stages, now)
+    if paths:
+        labels = {holder: holder_label(holder) for holder in HOLDERS}
+        panel.patient_paths = path_rows(paths, labels)
+        panel.holder_labels = list(labels.items())
     if panel.show_audit:
-        entries, panel.earlier_audit = recent_entries_for_request(request.id, view, RECENT_WINDOW)
+        entries, panel.earlier_audit = recent_audit(request.id, view, RECENT_WINDOW)
         panel.audit = audit_rows(entries, role=role, view=view)
     return {"workflow_panel": panel}
+
+
+def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
+    """`recent_entries_for_request`'s answer, reading `limit` + 1 entries instead of
+    4 x `limit` + 1 for a reader who sees every entry (the agency).
+
+    That function reads 4 x `limit` + 1 entries, newest first, so that one statement fills
+    the window whatever the redaction hides. For a reader the redaction hides nothing from,
+    `limit` + 1 decide it. The answer is the same whenever the batch decides it: the whole
+    trail was read (then nothing is earlier than what shows), or more than `limit` of the
+    batch are visible (the window is the newest `limit` of them, and there are earlier ones),
+    since whether an entry shows depends on that entry alone. Otherwise it asks that
+    function. Every other reader (whose trail the redaction thins) gets `_thinned_audit`."""
+    if view.relation not in ALL_ADOPTION_READERS:
+        return _thinned_audit(request_id, view, limit)
+    batch = limit + 1
+    newest_first = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.request_id == request_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(batch)
+    ).all()
+    shown = visible_audit_entries(view, newest_first)
+    if len(shown) > limit:
+        return list(reversed(shown[:limit])), True
+    if len(newest_first) < batch:
+        return list(reversed(shown)), False
+    return recent_entries_for_request(request_id, view, limit)
+
+
+def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
+    """`recent_entries_for_request`'s answer for a reader the redaction hides entries from:
+    the same 4 x `limit` + 1 newest entries are sorted by what decides whether an entry shows
+    (its entity type and action: `sees_audit_entry`), read as three columns, and only the
+    `limit` shown are loaded whole (their data and changes parsed), in chain order."""
+    batch = limit * 4 + 1
+    heads = db.session.execute(
+        select(AuditEntry.id, AuditEntry.entity_type, AuditEntry.action)
+        .where(AuditEntry.request_id == request_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(batch)
+    ).all()
+    shown = visible_audit_entries(view, heads)
+    more = len(shown) > limit or len(heads) == batch
+    ids = [head.id for head in shown[:limit]]
+    if not ids:
+        return [], more
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.seq)
+    ).all()
+    return list(entries), more
 
 
 def _designation(actor, request) -> DesignationSummary | None:
@@ -231,11 +430,10 @@ def _designation(actor, request) -> DesignationSummary | None:
         return None
     recommendation = getattr(request, "recommendation", None)
     criteria = recommendation.designation_criteria if recommendation is not None else ""
-    summary = designation_summary(request.id, criteria)
+    # The pending and refused asks are the agency's to see: nobody else's view reads them.
+    summary = designation_summary(request.id, criteria, with_asks=actor.role == "agency")
     if not summary.centres:
         return None
-    if actor.role != "agency":
-        summary.pending, summary.refused = [], []
     return summary
 
 

@@ -63,17 +63,23 @@ def coi_status_for(actor, request: DeviceRequest) -> str | None:
     return permissions.coi_status(declaration)
 
 
-def get_request_for(actor, request_id: int, *, for_update: bool = False) -> DeviceRequest:
+def get_request_for(
+    actor, request_id: int, *, for_update: bool = False, options: tuple = ()
+) -> DeviceRequest:
     """The request if `actor` may see it; NotFound otherwise (also when it does not exist).
 
     An assessor must be cleared of conflicts of interest: CoiDeclarationRequired before they
-    declared, NotFound after declaring a conflict the agency has not overridden."""
+    declared, NotFound after declaring a conflict the agency has not overridden. `options`:
+    loader options for what the caller reads next (the request page's relationships)."""
     query = select(DeviceRequest).where(DeviceRequest.id == request_id)
+    if options:
+        query = query.options(*options)
     if for_update:
         # Locked, and read again even if this request already loaded it: the checks
         # that follow must see the row as it is now, not as it was (app.core.locking).
         query = query.with_for_update().execution_options(populate_existing=True)
-    request = db.session.scalars(query).one_or_none()
+    # (unique(): `options` may join a collection, one row per item.)
+    request = db.session.scalars(query).unique().one_or_none()
     if request is None:
         raise NotFound("request not found")
     status = coi_status_for(actor, request)

@@ -28,9 +28,11 @@ from app.requests.completeness import completeness_for, section_label
 from app.requests.operations import create_draft, local_today, update_dossier
 from app.requests.presenters import (
     dossier_context,
+    dossier_html,
     history_context,
-    load_for_page,
+    page_loading,
     page_panels,
+    translated_table,
     workflow_panel_context,
 )
 from app.requests.queries import get_request_for, search_filter, visible_requests
@@ -146,8 +148,7 @@ def edit(request_id: int):
 
 @bp.get("/<int:request_id>")
 def detail(request_id: int):
-    device_request = _load(request_id)
-    load_for_page(device_request)
+    device_request = get_request_for(current_user, request_id, options=page_loading())
     is_owner = permissions.is_manufacturer_of(current_user, device_request)
     context = {
         "req": device_request,
@@ -162,12 +163,16 @@ def detail(request_id: int):
             else None
         ),
         **DOSSIER_TEMPLATE_GLOBALS,
+        # The dossier's ~40 labels translated once per locale, not once per view.
+        "field_labels": translated_table(FIELD_LABELS),
+        "section_labels": translated_table(SECTION_LABELS),
     }
     # The agency moderates the public consultation: comments waiting are said here too.
     context["pending_comments"] = pending_comments(current_user, device_request.id)
     context |= dossier_context(current_user, device_request)
     context |= workflow_panel_context(current_user, device_request)
     context |= page_panels(current_user, device_request)
+    context["dossier_html"] = dossier_html(device_request, context)
     return render_template("requests/detail.html", **context)
 
 

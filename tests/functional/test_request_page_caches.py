@@ -1,0 +1,350 @@
+"""What the request page keeps per process draws exactly what it drew without it.
+
+The fresh action forms' fields (kept per form class, locale and choices), the dossier's
+translated labels (per locale) and the audit trail's words (per locale and, for states, the
+reader's role) must read as before in each language, follow a change of choices, and never
+keep a reader's typed data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import get_template_attribute, render_template_string
+from flask_babel import force_locale
+
+from app.forms.actions import build_action_form
+from app.forms.dossier import FIELD_LABELS, SECTION_LABELS
+from app.models import AuditEntry
+from app.requests import action_panel
+from app.requests.action_panel import ActionView, audit_rows, fresh_fields_html
+from app.requests.presenters import translated_table
+from app.workflow.definitions import REQUEST_WORKFLOW
+from app.workflow.labels import MANUFACTURER_STATE_LABELS, state_label
+
+BODIES = [(1, "Regional HTA body of Lazio (Lazio)"), (2, "ARS Toscana (Toscana)")]
+IRCCS = [(7, "IRCCS San Raffaele (Lombardia)"), (8, "IRCCS Gemelli (Lazio)")]
+
+
+def _specs_with_fields():
+    """One transition of the request workflow per trigger, those with data fields first."""
+    seen, specs = set(), []
+    for spec in sorted(REQUEST_WORKFLOW.transitions, key=lambda s: not s.fields):
+        if spec.trigger not in seen:
+            seen.add(spec.trigger)
+            specs.append(spec)
+    return specs
+
+
+def _drawn(form, fields_html) -> str:
+    """`action_list` drawing one action with `form` (and the kept fields, or None)."""
+    action_list = get_template_attribute("actions/_macros.html", "action_list")
+    view = ActionView(
+        trigger=form.spec.trigger,
+        label="Do it",
+        help="",
+        form=form,
+        url="/requests/1/actions/x",
+        fields_html=fields_html,
+    )
+    return str(action_list([view], "wf-action"))
+
+
+def test_kept_action_fields_draw_as_the_template_draws_them(app):
+    specs = _specs_with_fields()
+    assert any(spec.fields for spec in specs)
+    action_panel._FIELDS_HTML.clear()
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for spec in specs:
+                form = build_action_form(spec, version=3, regional_bodies=BODIES, irccs=IRCCS)
+                expected = _drawn(form, None)
+                first = fresh_fields_html(form, BODIES, IRCCS)  # drawn and kept
+                again = build_action_form(spec, version=3, regional_bodies=BODIES, irccs=IRCCS)
+                kept = fresh_fields_html(again, BODIES, IRCCS)  # read back
+                assert kept is first
+                assert _drawn(form, first) == expected, (language, spec.trigger)
+                assert _drawn(again, kept) == expected, (language, spec.trigger)
+
+
+def test_kept_action_fields_follow_the_language_and_the_choices(app):
+    spec = next(
+        s for s in REQUEST_WORKFLOW.transitions if any(f.kind == "irccs_list" for f in s.fields)
+    )
+    action_panel._FIELDS_HTML.clear()
+    with app.test_request_context():
+        with force_locale("en"):
+            english = fresh_fields_html(build_action_form(spec, irccs=IRCCS), (), IRCCS)
+        with force_locale("it"):
+            italian = fresh_fields_html(build_action_form(spec, irccs=IRCCS), (), IRCCS)
+            more = [*IRCCS, (9, "IRCCS Rizzoli (Emilia-Romagna)")]
+            grown = fresh_fields_html(build_action_form(spec, irccs=more), (), more)
+    assert english != italian
+    assert "Rizzoli" not in italian and "Rizzoli" in grown
+
+
+def test_a_failed_form_is_drawn_with_what_was_typed_not_kept(app, client):
+    """The panel keeps fields only for forms built for display: a posted form's input and
+    errors are drawn by the template (action_views passes no kept HTML for it)."""
+    spec = next(s for s in REQUEST_WORKFLOW.transitions if s.trigger == "suspend")
+    action_panel._FIELDS_HTML.clear()
+    with app.test_request_context(method="POST", data={"suspend-reason": "Typed by me"}):
+        from flask import request
+
+        posted = build_action_form(spec, version=1, formdata=request.form)
+        posted.validate()
+        views = action_panel.action_views(
+            [_Available(spec)],
+            version=1,
+            url_for_trigger=lambda trigger: f"/x/{trigger}",
+            failure=action_panel.FailedAction("request", 1, "suspend", posted),
+            kind="request",
+            obj=None,
+            keep_fields=True,
+        )
+    assert views[0].fields_html is None
+    assert not action_panel._FIELDS_HTML
+
+
+class _Available:
+    """What `action_availability` gives for an action nothing blocks."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.blocked = False
+        self.blocked_by = []
+
+
+def test_translated_dossier_labels_draw_as_the_lazy_labels(app):
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for table in (FIELD_LABELS, SECTION_LABELS):
+                words = translated_table(table)
+                assert words is translated_table(table)  # once per locale
+                for name, label in table.items():
+                    lazy = render_template_string("{{ label }}", label=label)
+                    kept = render_template_string("{{ label }}", label=words[name])
+                    assert kept == lazy, (language, name)
+    with app.test_request_context():
+        with force_locale("en"):
+            english = translated_table(SECTION_LABELS)
+        with force_locale("it"):
+            italian = translated_table(SECTION_LABELS)
+    assert english != italian
+
+
+def _entry(**fields) -> AuditEntry:
+    return AuditEntry(
+        seq=1,
+        occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+        actor_id=None,
+        actor_name="system",
+        actor_role="agency",
+        entity_type="request",
+        entity_id=1,
+        **fields,
+    )
+
+
+def test_audit_words_are_kept_per_language_and_reader_never_typed_data(app):
+    state = next(iter(MANUFACTURER_STATE_LABELS))
+    entry = _entry(
+        action="suspend",
+        from_state=state,
+        to_state=state,
+        data={"description": "A note typed by somebody"},
+        changes={"trade_name": ["Old name typed", "New name typed"]},
+    )
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for role in ("manufacturer", "agency", "manufacturer"):
+                row = audit_rows([entry], role=role)[0]
+                assert row.from_state == state_label(state, role), (language, role)
+            assert state_label(state, "manufacturer") != state_label(state, "agency")
+            assert row.data[0][1] == "A note typed by somebody"
+            assert row.changes[0][1:] == ("Old name typed", "New name typed")
+    kept = [text for memo in action_panel._LABELS.values() for text in memo.values()]
+    assert not any("typed" in str(text) for text in kept)
+
+
+def test_the_recent_audit_window_is_the_kernels_for_every_reader(app, runner):
+    """`recent_audit` reads a smaller batch first: the same entries and the same "earlier
+    ones" flag as `recent_entries_for_request`, for every demo request, reader and window."""
+    from sqlalchemy import select
+
+    from app.core.audit import recent_entries_for_request
+    from app.demo.catalogue import DEMO_LOGINS
+    from app.domain.redaction import view_of
+    from app.extensions import db
+    from app.models import DeviceRequest, User
+    from app.requests.presenters import recent_audit
+
+    assert runner.invoke(args=["seed-demo", "--copies", "1"]).exit_code == 0
+    readers = [
+        db.session.scalar(select(User).where(User.email == email)) for email, *_rest in DEMO_LOGINS
+    ]
+    compared = 0
+    for request in db.session.scalars(select(DeviceRequest)):
+        for reader in readers:
+            view = view_of(reader, request)
+            if not view.sees_audit_trail:
+                continue
+            for limit in (1, 3, 20):
+                assert recent_audit(request.id, view, limit) == recent_entries_for_request(
+                    request.id, view, limit
+                ), (request.id, reader.role, limit)
+                compared += 1
+    assert compared > 50
+
+
+def _thread(rounds) -> list:
+    """Everything the thread template reads of the rounds, as plain values."""
+    return [
+        (
+            (r.number, r.kind, r.kind_label, r.opened_at, r.opened_by, r.closed_at),
+            (r.closed_by_action, r.is_open, r.answers_sent, r.url, r.answered_count),
+            [
+                (
+                    q.number,
+                    q.text,
+                    q.due_on,
+                    None
+                    if q.answer is None
+                    else (
+                        q.answer.text,
+                        q.answer.answered_at,
+                        q.answer.is_draft,
+                        [
+                            (
+                                a.document_version.document_id,
+                                a.document_version.version,
+                                a.document_version.original_filename,
+                                a.document_version.size,
+                                a.document_version.document.title,
+                            )
+                            for a in q.answer.attachments
+                        ],
+                    ),
+                )
+                for q in r.questions
+            ],
+        )
+        for r in rounds
+    ]
+
+
+def test_the_page_thread_reads_as_the_round_pages(cast, make, as_user, app):
+    """The request page's rounds (one statement of columns) carry what `round_view` gives
+    the round pages: questions, answers (drafts to the manufacturer only) and attachments."""
+    import io
+    from datetime import timedelta
+
+    from app.documents import information as information_service
+    from app.documents.presenters import _page_rounds, round_view
+    from app.domain.deadlines import rome_date
+    from app.models.types import utcnow
+    from tests.document_support import pdf_bytes
+    from tests.functional.test_information import answer, compose, new_request, reload
+
+    request = new_request(make, cast, "assessment")
+    assessor, manufacturer = as_user(cast.assessor), as_user(cast.manufacturer)
+    due = (rome_date(utcnow()) + timedelta(days=10)).isoformat()
+    questions = [("Follow-up?", due), ("Which centres?", ""), ("Costs?", "")]
+    assert compose(assessor, request, questions).status_code == 302
+    file = (io.BytesIO(pdf_bytes("fu")), "follow-up.pdf")
+    drafted = answer(
+        manufacturer, request, 1, 1, "94% at 24 months.", file=file, doc_type="study", title="FU"
+    )
+    assert drafted.status_code == 302
+    assert answer(manufacturer, request, 1, 2, "Milano").status_code == 302
+    request = reload(request)
+    for reader in (cast.manufacturer, cast.assessor, cast.agency):
+        with app.test_request_context():
+            expected = [
+                round_view(reader, request, r)
+                for r in information_service.rounds_for(reader, request)
+            ]
+            shown = _page_rounds(reader, request)
+        assert _thread(shown) == _thread(expected), reader.role
+    with app.test_request_context():
+        mine = _thread(_page_rounds(cast.manufacturer, request))
+        theirs = _thread(_page_rounds(cast.assessor, request))
+    assert mine[0][2][0][3][3][0][2] == "follow-up.pdf"  # the draft's file, to its author
+    assert theirs[0][2][0][3] is None  # a draft: not to the assessor
+
+
+def test_the_kept_dossier_is_each_readers_own_and_follows_every_edit(app, runner):
+    """The dossier's HTML is kept per content, reader's redaction and language: what a reader
+    gets after others filled the cache is what a cold draw gives them, and an edit shows."""
+    from sqlalchemy import select
+
+    from app.demo.catalogue import DEMO_LOGINS
+    from app.domain.redaction import view_of
+    from app.extensions import db
+    from app.models import DeviceRequest, User
+    from app.requests import presenters
+    from app.requests.presenters import dossier_context, dossier_html
+
+    assert runner.invoke(args=["seed-demo", "--copies", "1"]).exit_code == 0
+    readers = [
+        db.session.scalar(select(User).where(User.email == email)) for email, *_r in DEMO_LOGINS
+    ]
+    requests = list(db.session.scalars(select(DeviceRequest).order_by(DeviceRequest.id)))
+
+    def context(reader, request):
+        return dossier_context(reader, request) | {
+            "field_labels": translated_table(FIELD_LABELS),
+            "section_labels": translated_table(SECTION_LABELS),
+        }
+
+    drawn = {}
+    presenters._DOSSIER_HTML.clear()
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for request in requests:
+                for reader in readers:
+                    drawn[language, request.id, reader.id] = dossier_html(
+                        request, context(reader, request)
+                    )
+    hidden_somewhere = 0
+    for (language, request_id, reader_id), kept in drawn.items():
+        request, reader = db.session.get(DeviceRequest, request_id), db.session.get(User, reader_id)
+        presenters._DOSSIER_HTML.clear()
+        with app.test_request_context(), force_locale(language):
+            assert dossier_html(request, context(reader, request)) == kept
+        hidden_somewhere += bool(view_of(reader, request).hidden_fields)
+    assert hidden_somewhere  # some reader reads "Confidential" where another reads the value
+
+    request, reader = requests[0], readers[0]
+    with app.test_request_context(), force_locale("en"):
+        before = dossier_html(request, context(reader, request))
+        request.model = "Model edited just now"
+        for comparator in request.comparators:
+            comparator.description = "Comparator edited just now"
+        db.session.flush()
+        after = dossier_html(request, context(reader, request))
+    assert "Model edited just now" not in before and "Model edited just now" in after
+    assert bool(request.comparators) == ("Comparator edited just now" in after)
+
+
+def test_only_the_request_page_draws_kept_action_fields(app):
+    """The adoption record page fills a form in after `action_views` (the suggested barrier):
+    its forms are drawn by the template, whatever was kept for the same form class."""
+    spec = next(s for s in REQUEST_WORKFLOW.transitions if s.trigger == "suspend")
+    with app.test_request_context():
+        views = action_panel.action_views(
+            [_Available(spec)],
+            version=1,
+            url_for_trigger=lambda trigger: f"/x/{trigger}",
+            failure=None,
+            kind="adoption",
+            obj=None,
+        )
+        kept = action_panel.action_views(
+            [_Available(spec)],
+            version=1,
+            url_for_trigger=lambda trigger: f"/x/{trigger}",
+            failure=None,
+            keep_fields=True,
+        )
+    assert views[0].fields_html is None and kept[0].fields_html is not None
