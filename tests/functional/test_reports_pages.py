@@ -544,3 +544,23 @@ def test_a_stored_row_not_signed_by_the_app_is_ignored(
     calls = _count_summaries(monkeypatch)
     page = client.get("/reports/adoption").get_data(as_text=True)
     assert "50.0" in page and len(calls) == 1
+
+
+def test_figures_stored_by_another_release_of_the_code_are_not_served(
+    client, login, history, shared_figures, monkeypatch
+):
+    from app.reports_pages.queries import shared_cache
+
+    login(history.agency)
+    calls = _count_summaries(monkeypatch)
+    client.get("/reports/adoption")  # stored under this release
+    report_queries.clear_cache()
+    # A server of the next release, during a rolling deploy: the same data, other code.
+    monkeypatch.setenv("HTA_RELEASE", "the-next-release")
+    shared_cache.code_release.cache_clear()
+    try:
+        page = client.get("/reports/adoption").get_data(as_text=True)
+    finally:
+        shared_cache.code_release.cache_clear()
+    assert "50.0" in page
+    assert len(calls) == 2  # computed again, not read from the old release's row
