@@ -16,6 +16,7 @@ from datetime import datetime
 from flask import url_for
 from sqlalchemy import func, select, update
 
+from app.accounts.active_sessions import prefetched_unread
 from app.core.paging import Page, paginate
 from app.domain.errors import NotFound
 from app.extensions import db
@@ -62,6 +63,10 @@ def present(notification: Notification, role: str | None) -> InboxItem:
 
 
 def unread_count(user) -> int:
+    # Read with the user in a request that only reads (app/accounts/active_sessions.py).
+    prefetched = prefetched_unread(user)
+    if prefetched is not None:
+        return prefetched
     return db.session.scalar(
         select(func.count())
         .select_from(Notification)
