@@ -17,6 +17,7 @@ from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, 
 from app.workflow.labels import adoption_state_label, reimbursement_state_label, state_label
 from app.workqueue import bp
 from app.workqueue.diagram import mermaid_state_diagram, transition_rows
+from app.workqueue.presenters import queue_rows
 from app.workqueue.queries import QueueFilters, queue_states, work_queue
 
 
@@ -41,6 +42,7 @@ def queue():
     return render_template(
         "workqueue/queue.html",
         page=page,
+        rows=queue_rows(page.items, role, label),
         filters=filters,
         states=queue_states(role),
         label=label,
