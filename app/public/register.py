@@ -222,14 +222,23 @@ def deadline_status(stage: StageRecord, now: datetime) -> str | None:
     return "missed" if timing.late else "met"
 
 
-def _public_stage(stage: StageRecord, now: datetime) -> dict:
+class PublicLabels(dict):
+    """public_state_label of each state, translated once (per serialisation of a page: the
+    language cannot change in between), instead of once per stage of every row."""
+
+    def __missing__(self, state: str) -> str:
+        label = self[state] = public_state_label(state)
+        return label
+
+
+def _public_stage(stage: StageRecord, now: datetime, labels: PublicLabels | None = None) -> dict:
     terminal = stage.state in TERMINAL_REQUEST_STATES
     timing = stage_timing(
         stage.state, stage.entered_at, stage.left_at, stage.due_at, now, stage.clock_stopped
     )
     return {
         "state": stage.state,
-        "label": public_state_label(stage.state),
+        "label": labels[stage.state] if labels is not None else public_state_label(stage.state),
         "entered_at": stage.entered_at,
         "left_at": stage.left_at,
         "due_at": stage.due_at,
@@ -239,9 +248,14 @@ def _public_stage(stage: StageRecord, now: datetime) -> dict:
     }
 
 
-def _timing_fields(request: DeviceRequest, stages: list[StageRecord], now: datetime) -> dict:
+def _timing_fields(
+    request: DeviceRequest,
+    stages: list[StageRecord],
+    now: datetime,
+    labels: PublicLabels | None = None,
+) -> dict:
     timeline = [
-        _public_stage(stage, now)
+        _public_stage(stage, now, labels)
         for stage in sorted(stages, key=lambda s: (s.entered_at, s.id or 0))
         if stage.state not in HIDDEN_STAGES
     ]
@@ -263,7 +277,12 @@ def _timing_fields(request: DeviceRequest, stages: list[StageRecord], now: datet
 
 
 def to_public(
-    request: DeviceRequest, *, stages: list[StageRecord], now: datetime, detail: bool = False
+    request: DeviceRequest,
+    *,
+    stages: list[StageRecord],
+    now: datetime,
+    detail: bool = False,
+    labels: PublicLabels | None = None,
 ) -> dict:
     """The public view of `request`, built only from `PUBLIC_FIELDS`, minus the fields the
     manufacturer marked confidential. `stages` are the request's stage records. `detail=True`
@@ -276,7 +295,7 @@ def to_public(
     public = {name: extract(request) for name, extract in extractors.items() if name not in hidden}
     public |= {
         name: value
-        for name, value in _timing_fields(request, stages, now).items()
+        for name, value in _timing_fields(request, stages, now, labels).items()
         if name not in hidden
     }
     return public
@@ -398,7 +417,8 @@ def stages_by_request(request_ids) -> dict[int, list[StageRecord]]:
 
 
 def _serialise_all(requests: list[DeviceRequest], stages, now: datetime) -> list[dict]:
-    return [to_public(r, stages=stages.get(r.id, []), now=now) for r in requests]
+    labels = PublicLabels()
+    return [to_public(r, stages=stages.get(r.id, []), now=now, labels=labels) for r in requests]
 
 
 def list_register(

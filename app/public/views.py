@@ -14,6 +14,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -80,6 +81,30 @@ def _filter_context() -> dict:
     }
 
 
+# The register list's deadline marks, rendered once per language and sequence of marks.
+DEADLINE_MARKS: dict = {}
+DEADLINE_MARKS_LIMIT = 4096
+
+
+def _cached_deadline_marks(labels: dict):
+    """deadline_marks(timeline, labels) of public/_macros.html, kept per process: exact
+    because the macro reads only each marked stage's label and status and `labels` (the
+    language's words for the statuses), all in the key."""
+    macro = get_template_attribute("public/_macros.html", "deadline_marks")
+    locale = str(get_locale())
+
+    def marks(timeline):
+        key = (locale, tuple((s["label"], s["deadline"]) for s in timeline if s["deadline"]))
+        found = DEADLINE_MARKS.get(key)
+        if found is None:
+            if len(DEADLINE_MARKS) >= DEADLINE_MARKS_LIMIT:
+                DEADLINE_MARKS.clear()
+            found = DEADLINE_MARKS[key] = macro(timeline, labels)
+        return found
+
+    return marks
+
+
 @bp.get("/")
 def index():
     filters = _filters()
@@ -89,13 +114,15 @@ def index():
         per_page=current_app.config["PAGE_SIZE"],
         now=utcnow(),
     )
+    context = _filter_context()
     return render_template(
         "public/index.html",
         pagination=pagination,
         rows=rows,
         filters=filters,
         preview=register.preview,
-        **_filter_context(),
+        marks=_cached_deadline_marks(context["deadline_labels"]),
+        **context,
     )
 
 
