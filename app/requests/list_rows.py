@@ -46,6 +46,11 @@ class RequestRow(NamedTuple):
     updated: str
 
 
+def request_title(trade_name: str | None, model: str | None, request_id: int) -> str:
+    """`DeviceRequest.title` from its columns."""
+    return " ".join(p for p in (trade_name, model) if p) or f"#{request_id}"
+
+
 def row_select(query: Select) -> Select:
     """`query` (a SELECT of DeviceRequest, filtered and ordered) reading only the shown
     columns, the manufacturer's name by the same LEFT OUTER JOIN its joinedload used."""

@@ -32,6 +32,7 @@ from app.core.paging import Page, paginate
 from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord
+from app.requests.list_rows import request_title
 from app.requests.queries import search_filter, visible_requests
 from app.workflow.facts import ADOPTION, REQUEST, facts, states_where
 
@@ -71,11 +72,6 @@ class QueueRow:
     @property
     def row_class(self) -> str:
         return {"overdue": "table-overdue", "near_due": "table-neardue"}.get(self.status, "")
-
-
-def request_title(trade_name: str | None, model: str | None, request_id: int) -> str:
-    """`DeviceRequest.title` from its columns."""
-    return " ".join(p for p in (trade_name, model) if p) or f"#{request_id}"
 
 
 def deadline_status(
