@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from app.formatting import current_formats
+from app.labels import region_label
 from app.requests.list_rows import LinkPattern
+from app.workflow.action_labels import choice_label
 from app.workqueue.queries import QueueRow
 
 
@@ -42,6 +44,33 @@ def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str])
                 formats.date(row.entered_at) if row.entered_at else "",
                 formats.date(row.due_at) if row.due_at else "—",
                 row.status,
+            )
+        )
+    return result
+
+
+def barrier_rows(rows) -> list[tuple]:
+    """The queue's adoption barriers (`app.adoption.barriers.queue_barriers`) as the table
+    shows them: (row class, barrier id, link, kind, device, IRCCS, its region, status, due
+    date, overdue)."""
+    links = LinkPattern("adoptions.barrier", "barrier_id")
+    formats = current_formats()
+    result = []
+    for row in rows:
+        barrier = row.barrier
+        adoption = barrier.adoption
+        result.append(
+            (
+                "table-overdue" if row.overdue else "",
+                barrier.id,
+                links.link(barrier.id),
+                choice_label("barrier_kind", barrier.kind),
+                adoption.request.title,
+                adoption.irccs.name,
+                region_label(adoption.irccs.region),
+                choice_label("barrier_status", barrier.status),
+                formats.date(barrier.due_date),
+                row.overdue,
             )
         )
     return result
