@@ -99,6 +99,8 @@ def layout_fragment(name: str, *key, caller) -> str:
     app = current_app._get_current_object()
     if app.jinja_env.auto_reload:
         return caller()
+    if key == (None,):  # (a key that could not be made: render afresh)
+        return caller()
     cache = app.extensions.setdefault(LAYOUT_FRAGMENTS, {})
     full_key = (name, key, request.script_root)
     fragment = cache.get(full_key)

@@ -105,6 +105,50 @@ def _cached_deadline_marks(labels: dict):
     return marks
 
 
+# What a row of the register list reads (public/index.html), besides the language.
+ROW_FIELDS = (
+    "id",
+    "trade_name",
+    "model",
+    "reference",
+    "manufacturer",
+    "emdn_code",
+    "risk_class",
+    "stage_label",
+    "state",
+    "submitted_at",
+    "days_in_stage",
+    "current_deadline",
+)
+RECOMMENDATION_FIELDS = ("status", "outcome_label", "published_at", "rationale")
+_ABSENT = object()  # a field the manufacturer hid: not in the row (Jinja: undefined)
+
+
+def _row_key(row: dict, locale: str) -> tuple | None:
+    """Everything a register row's HTML depends on, so that the row is rendered once per
+    process and key (`layout_fragment`); None (rendered afresh) when a value cannot be a key.
+    The labels in it are already in the row's language; the dates and numbers are
+    formatted in `locale`'s."""
+    recommendation = row.get("recommendation", _ABSENT)
+    if isinstance(recommendation, dict):
+        recommendation = tuple(
+            str(recommendation.get(f)) if f == "outcome_label" else recommendation.get(f)
+            for f in RECOMMENDATION_FIELDS
+        )
+    timeline = row.get("timeline") or ()
+    key = (
+        locale,
+        *(row.get(name, _ABSENT) for name in ROW_FIELDS),
+        recommendation,
+        tuple((stage["label"], stage["deadline"]) for stage in timeline if stage["deadline"]),
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 @bp.get("/")
 def index():
     filters = _filters()
@@ -122,6 +166,7 @@ def index():
         filters=filters,
         preview=register.preview,
         marks=_cached_deadline_marks(context["deadline_labels"]),
+        row_keys=[_row_key(row, str(get_locale())) for row in rows],
         **context,
     )
 
