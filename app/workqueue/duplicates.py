@@ -6,7 +6,7 @@ view: most of the queue's time. This gives the same counts (tests/functional com
 from the identifier columns alone: the same candidates (reuse's conditions, as one IN per
 kind), each set of identifiers turned into its canonical keys by `app.domain.reuse.keys_of`
 once per process (a pure function of the four values, so the cache is exact), and the same
-rule (`match_reasons`, `is_duplicate`).
+rule (`match_reasons`, `is_duplicate`: the same Basic UDI-DI or UDI-DI key, SAME_DEVICE).
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, or_, select, tuple_
 
-from app.domain.reuse import DeviceKeys, is_duplicate, keys_of, match_reasons
+from app.domain.reuse import (
+    MATCH_BASIC_UDI_DI,
+    MATCH_UDI_DI,
+    SAME_DEVICE,
+    DeviceKeys,
+    keys_of,
+)
 from app.extensions import db
 from app.models import DeviceRequest
 
@@ -35,6 +41,9 @@ def device_keys(
         )
     )
 
+
+if {MATCH_BASIC_UDI_DI, MATCH_UDI_DI} != SAME_DEVICE:  # (the rule below spells them out)
+    raise RuntimeError("duplicate_counts must follow app.domain.reuse.SAME_DEVICE")
 
 _CANDIDATES: dict = {}
 
@@ -87,15 +96,25 @@ def duplicate_counts(requests: Iterable[tuple]) -> dict[int, int]:
     candidates = db.session.execute(
         statement, {name: values for name, values in parameters.items() if values}
     ).all()
-    candidate_keys = [(row[0], device_keys(*row[1:])) for row in candidates]
+    # `is_duplicate(match_reasons(a, b))` holds when a's basic UDI-DI key or UDI-DI key is
+    # b's (the SAME_DEVICE reasons): the candidates sharing either key, looked up by key.
+    by_basic: dict[str, set[int]] = {}
+    by_udi: dict[str, set[int]] = {}
+    for row in candidates:
+        keys = device_keys(*row[1:])
+        if keys.basic_udi_di:
+            by_basic.setdefault(keys.basic_udi_di, set()).add(row[0])
+        if keys.udi_di:
+            by_udi.setdefault(keys.udi_di, set()).add(row[0])
     counts: dict[int, int] = {}
     for request_id, *identifiers in requests:
         keys = device_keys(*identifiers)
-        found = sum(
-            1
-            for other_id, other_keys in candidate_keys
-            if other_id != request_id and is_duplicate(match_reasons(keys, other_keys))
-        )
-        if found:
-            counts[request_id] = found
+        same = set()
+        if keys.basic_udi_di:
+            same |= by_basic.get(keys.basic_udi_di, set())
+        if keys.udi_di:
+            same |= by_udi.get(keys.udi_di, set())
+        same.discard(request_id)
+        if same:
+            counts[request_id] = len(same)
     return counts
