@@ -140,11 +140,12 @@ def _reads_only() -> bool:
 
 
 def prefetched_unread(user) -> int | None:
-    """The unread count `load_user_with_row` read with the user in this request, once."""
+    """The unread count `load_user_with_row` read with the user in this read-only request
+    (None when it did not: a request that may write asks the database each time)."""
     prefetched = g.get(PREFETCHED_UNREAD) if has_request_context() else None
     if not prefetched:
         return None
-    return prefetched.pop(user.id, None)
+    return prefetched.get(user.id)
 
 
 def forget_prefetched_row() -> None:

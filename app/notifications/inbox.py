@@ -90,6 +90,8 @@ def inbox_page(user, page: int, per_page: int, *, unread_only: bool = False) -> 
 
 
 def urgent_unread(user, limit: int = URGENT_CARD_LIMIT) -> list[InboxItem]:
+    if prefetched_unread(user) == 0:  # nothing unread at all (read with the user): no query
+        return []
     rows = db.session.scalars(
         own_notifications(user)
         .where(Notification.read_at.is_(None), Notification.urgent.is_(True))

@@ -104,12 +104,13 @@ def test_the_bell_counts_unread_notifications_read_with_the_user(app, cast, as_u
                 email_next_at=utcnow(),
                 email_attempts=0,
                 email_error="",
-                urgent=False,
+                urgent=_n == 0,
             )
         )
     db.session.commit()
     client = as_user(cast.manufacturer)
     assert _bell(client.get("/requests/").get_data(as_text=True)) == 3
+    assert 'id="urgent-notifications"' in client.get("/").get_data(as_text=True)
     first = db.session.scalars(
         select(Notification.id).where(Notification.user_id == cast.manufacturer.id)
     ).first()
@@ -119,6 +120,7 @@ def test_the_bell_counts_unread_notifications_read_with_the_user(app, cast, as_u
     assert "Notifications: 2 unread" in page or "Notifiche: 2 non lette" in page
     client.post("/inbox/read-all")
     assert _bell(client.get("/requests/").get_data(as_text=True)) == 0
+    assert 'id="urgent-notifications"' not in client.get("/").get_data(as_text=True)
     # Another reader's bell is their own.
     assert _bell(as_user(cast.agency).get("/requests/").get_data(as_text=True)) == 0
 
