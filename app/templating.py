@@ -83,19 +83,21 @@ def register_template_helpers(app: Flask) -> None:
 # --- the layout's fixed parts, rendered once per process -----------------------------------
 
 LAYOUT_FRAGMENTS = "hta.layout_fragments"
-LAYOUT_FRAGMENTS_LIMIT = 4096  # (user menus are keyed by name: a bound, then start afresh)
+LAYOUT_FRAGMENTS_LIMIT = 4096  # (user menus and rows are keyed by content: a bound, then afresh)
 
 
 def layout_fragment(name: str, *key, caller) -> str:
     """The body of `{% call layout_fragment(name, *key) %}...{% endcall %}`, rendered once per
     app and key and then reused (base.html: about 60 url_for and gettext calls per page).
 
-    Exact because each call in base.html passes, in `key`, every value its body reads that
-    can change (the language, the role, the user's name, the endpoint...); the rest of a body
-    is template text, translations of that language and url_for() of fixed endpoints, which
+    Exact because each call passes, in `key`, every value its body reads that can change
+    (base.html: the language, the role, the user's name, the endpoint...; a row of the work
+    queue or the register: its formatted cells and the language); the rest of a body is
+    template text, translations of that language and url_for() of fixed endpoints, which
     depend only on the request's script root, added here. Nothing per request or per session
     (CSRF token, the page's address, flashed messages) is ever inside a body. With templates
-    reloaded on change (debug), nothing is kept."""
+    reloaded on change (debug), nothing is kept; tests/functional/test_list_pages_render.py
+    compares kept and fresh pages for every role in both languages."""
     app = current_app._get_current_object()
     if app.jinja_env.auto_reload:
         return caller()
