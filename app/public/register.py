@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -293,7 +294,13 @@ def to_public(
         raise NotFound("request not in the public register")
     hidden = public_view(request).hidden_fields
     extractors = SUMMARY_EXTRACTORS | (DETAIL_EXTRACTORS if detail else {})
-    public = {name: extract(request) for name, extract in extractors.items() if name not in hidden}
+    public = {
+        name: labels[request.state]
+        if name == "stage_label" and labels is not None
+        else extract(request)  # (the stage label: the extractor's, translated once per page)
+        for name, extract in extractors.items()
+        if name not in hidden
+    }
     public |= {
         name: value
         for name, value in _timing_fields(request, stages, now, labels).items()
@@ -399,7 +406,14 @@ def _filtered(query: Select, filters: RegisterFilters) -> Select:
 
 def register_query(filters: RegisterFilters) -> Select:
     """The register's requests matching `filters`, newest submission first."""
-    return _filtered(_register_select(), filters.cleaned()).order_by(
+    return _register_query(filters.cleaned())
+
+
+@lru_cache(maxsize=256)
+def _register_query(filters: RegisterFilters) -> Select:
+    # Built once per set of filters (a SELECT is immutable, and this one depends on nothing
+    # else): building it cost about as much as PostgreSQL answering the page's statements.
+    return _filtered(_register_select(), filters).order_by(
         DeviceRequest.submitted_at.desc(), DeviceRequest.id.desc()
     )
 

@@ -71,9 +71,10 @@ def _filters() -> register.RegisterFilters:
     ).cleaned()
 
 
-def _filter_context() -> dict:
+def _filter_context(labels: register.PublicLabels | None = None) -> dict:
+    labels = labels if labels is not None else register.PublicLabels()
     return {
-        "stage_choices": [(s, register.public_state_label(s)) for s in register.REGISTER_STATES],
+        "stage_choices": [(s, labels[s]) for s in register.REGISTER_STATES],
         "outcome_choices": list(register.PUBLIC_OUTCOME_LABELS.items()),
         "risk_classes": RISK_CLASSES,
         # Translated once here, not at each of the page's few hundred deadline marks.
