@@ -24,14 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.core.paging import Page, paginate
 from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord
+from app.models.types import UTCDateTime
 from app.requests.list_rows import request_title
 from app.requests.queries import search_filter, visible_requests
 from app.workflow.facts import ADOPTION, REQUEST, facts, states_where
@@ -291,8 +294,21 @@ def _with_tariff_cases(actor, now: datetime, soon: datetime, summary: QueueSumma
 
 
 def _request_queue_summary(actor, now: datetime, soon: datetime) -> QueueSummary:
-    counts = (
-        request_queue_query(actor, now, QueueFilters())
+    counts = _summary_statement(actor.role, actor.organisation_id, actor.id)
+    waiting, overdue, due_soon = db.session.execute(counts, {"now": now, "soon": soon}).one()
+    return QueueSummary(waiting, overdue, due_soon)
+
+
+@lru_cache(maxsize=1024)
+def _summary_statement(role: str, organisation_id: int | None, user_id: int):
+    """The summary's counts over the queue, built once per reader (the queue's SELECT took
+    longer to build than to run); the moments are bound. The queue depends only on the
+    reader's role, organisation and id (`visible_requests`, `_role_condition`) with the
+    default filters, which read no moment."""
+    actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
+    now, soon = bindparam("now", type_=UTCDateTime), bindparam("soon", type_=UTCDateTime)
+    return (
+        request_queue_query(actor, None, QueueFilters())
         .order_by(None)
         .with_only_columns(
             func.count(DeviceRequest.id),
@@ -301,8 +317,6 @@ def _request_queue_summary(actor, now: datetime, soon: datetime) -> QueueSummary
         )
         .options()
     )
-    waiting, overdue, due_soon = db.session.execute(counts).one()
-    return QueueSummary(waiting, overdue, due_soon)
 
 
 def _agency_queue_count_query(actor, now: datetime, filters: QueueFilters):
