@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -77,3 +77,41 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(adoption_state_label, "adoption_state_label")
     app.add_template_global(reimbursement_state_label, "reimbursement_state_label")
     app.add_template_global(choice_label, "choice_label")
+    register_layout_helpers(app)
+
+
+# --- the layout's fixed parts, rendered once per process -----------------------------------
+
+LAYOUT_FRAGMENTS = "hta.layout_fragments"
+LAYOUT_FRAGMENTS_LIMIT = 4096  # (user menus and rows are keyed by content: a bound, then afresh)
+
+
+def layout_fragment(name: str, *key, caller) -> str:
+    """The body of `{% call layout_fragment(name, *key) %}...{% endcall %}`, rendered once per
+    app and key and then reused (base.html: about 60 url_for and gettext calls per page).
+
+    Exact because each call passes, in `key`, every value its body reads that can change
+    (base.html: the language, the role, the user's name, the endpoint...; a row of the work
+    queue or the register: its formatted cells and the language); the rest of a body is
+    template text, translations of that language and url_for() of fixed endpoints, which
+    depend only on the request's script root, added here. Nothing per request or per session
+    (CSRF token, the page's address, flashed messages) is ever inside a body. With templates
+    reloaded on change (debug), nothing is kept; tests/functional/test_list_pages_render.py
+    compares kept and fresh pages for every role in both languages."""
+    app = current_app._get_current_object()
+    if app.jinja_env.auto_reload:
+        return caller()
+    if key == (None,):  # (a key that could not be made: render afresh)
+        return caller()
+    cache = app.extensions.setdefault(LAYOUT_FRAGMENTS, {})
+    full_key = (name, key, request.script_root)
+    fragment = cache.get(full_key)
+    if fragment is None:
+        if len(cache) >= LAYOUT_FRAGMENTS_LIMIT:
+            cache.clear()
+        fragment = cache[full_key] = caller()  # (Markup: the body was autoescaped)
+    return fragment
+
+
+def register_layout_helpers(app: Flask) -> None:
+    app.add_template_global(layout_fragment, "layout_fragment")

@@ -14,16 +14,18 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, request, session
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import UserSession
 from app.models.sessions import USER_AGENT_LENGTH
+from app.sqlite_reads import READ_METHODS
 
 SESSION_KEY = "sid"
 PREFETCHED_ROW = "hta_prefetched_session_row"
+PREFETCHED_UNREAD = "hta_prefetched_unread"
 
 
 def _digest(key: str) -> str:
@@ -69,34 +71,88 @@ def _browser_key() -> str | None:
 def load_user_with_row(user_id: int):
     """The user (its organisation joined) and, in the same statement, this browser's open
     session row: every logged-in page needs both, and `current()` then answers once from it
-    instead of asking the database again (the row is kept in `g` for this key and user)."""
-    from app.models import User
+    instead of asking the database again (the row is kept in `g` for this key and user).
 
-    query = select(User).options(joinedload(User.organisation)).where(User.id == user_id)
+    In a request that only reads (GET and HEAD, unless its view is marked `writes_on_read`:
+    app/sqlite_reads.py, which the test suite enforces), the same statement also counts the
+    user's unread notifications for the page header's bell (`prefetched_unread`): nothing in
+    such a request can change them before the page renders."""
     key = _browser_key()
-    if key is None:
-        return db.session.scalars(query).one_or_none()
+    with_unread = key is not None and _reads_only()
     found = db.session.execute(
-        query.add_columns(UserSession).outerjoin(
-            UserSession,
-            and_(
-                UserSession.user_id == User.id,
-                UserSession.key_hash == _digest(key),
-                UserSession.ended_at.is_(None),
-            ),
-        )
+        _user_statement(key is not None, with_unread),
+        {"user_id": user_id, "key_hash": _digest(key) if key is not None else None},
     ).one_or_none()
     if found is None:
         return None
-    user, row = found
-    g.setdefault(PREFETCHED_ROW, {})[(user_id, key)] = row
+    user = found[0]
+    if key is not None:
+        g.setdefault(PREFETCHED_ROW, {})[(user_id, key)] = found[1]
+    if with_unread:
+        g.setdefault(PREFETCHED_UNREAD, {})[user_id] = found[2]
     return user
+
+
+_USER_STATEMENTS: dict = {}
+
+
+def _user_statement(with_row: bool, with_unread: bool):
+    """The statement of `load_user_with_row`, built once per process (building the SELECT
+    took about as long as PostgreSQL answering it); the user id and key hash are bound."""
+    statement = _USER_STATEMENTS.get((with_row, with_unread))
+    if statement is None:
+        from app.models import Notification, User
+
+        statement = (
+            select(User)
+            .options(joinedload(User.organisation))
+            .where(User.id == bindparam("user_id"))
+        )
+        if with_row:
+            statement = statement.add_columns(UserSession).outerjoin(
+                UserSession,
+                and_(
+                    UserSession.user_id == User.id,
+                    UserSession.key_hash == bindparam("key_hash"),
+                    UserSession.ended_at.is_(None),
+                ),
+            )
+        if with_unread:
+            unread = (
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+                .scalar_subquery()
+            )
+            statement = statement.add_columns(unread)
+        _USER_STATEMENTS[(with_row, with_unread)] = statement
+    return statement
+
+
+def _reads_only() -> bool:
+    if not has_request_context() or request.method not in READ_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    blueprint = current_app.blueprints.get(request.blueprint or "")
+    return not (
+        getattr(view, "writes_on_read", False) or getattr(blueprint, "writes_on_read", False)
+    )
+
+
+def prefetched_unread(user) -> int | None:
+    """The unread count `load_user_with_row` read with the user in this read-only request
+    (None when it did not: a request that may write asks the database each time)."""
+    prefetched = g.get(PREFETCHED_UNREAD) if has_request_context() else None
+    if not prefetched:
+        return None
+    return prefetched.get(user.id)
 
 
 def forget_prefetched_row() -> None:
     """Drop a row kept by `load_user_with_row` (each request starts without one: an app
     context, and so `g`, may span several requests in tests)."""
     g.pop(PREFETCHED_ROW, None)
+    g.pop(PREFETCHED_UNREAD, None)
 
 
 def current(user) -> UserSession | None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from flask import request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.api import schema_types as t
@@ -25,7 +25,7 @@ from app.api.dossier_input import (
     domain_message,
     validated_dossier,
 )
-from app.api.paging import CURSOR, LIMIT, page
+from app.api.paging import CURSOR, LIMIT, decode_cursor, encode_cursor, read_limit
 from app.api.problems import ApiError
 from app.api.registry import Param, actor, operation
 from app.documents.operations import missing_mandatory_types
@@ -40,9 +40,11 @@ from app.domain.vocab import (
     SEVERITIES,
     Regulation,
 )
+from app.extensions import db
 from app.forms import dossier as form_module
-from app.models import DeviceRequest
+from app.models import DeviceRequest, Organisation
 from app.models.types import utcnow
+from app.requests.list_rows import LinkPattern, request_title
 from app.requests.operations import (
     create_draft,
     dossier_snapshot,
@@ -305,12 +307,83 @@ def list_requests():
     query = search_filter(visible_requests(user), (request.args.get("q") or "")[:200])
     if state:
         query = query.where(DeviceRequest.state == state)
-    query = query.options(
-        joinedload(DeviceRequest.manufacturer), joinedload(DeviceRequest.assigned_body)
-    )
-    items, cursor, headers = page(query, DeviceRequest.id, "api.list_requests")
-    payload = {"items": [request_summary(r, user.role) for r in items], "next_cursor": cursor}
+    items, cursor, headers = _summary_page(query)
+    payload = {"items": _summaries(items, user.role), "next_cursor": cursor}
     return payload, 200, headers
+
+
+# The list reads the summary's columns as plain rows (no ORM object per request), the
+# manufacturer and the assigned body by the LEFT OUTER JOINs their joinedloads used;
+# `_summaries` gives exactly `request_summary`'s dicts (tests/functional/test_api_requests.py).
+_MANUFACTURER = aliased(Organisation, name="api_manufacturer")
+_BODY = aliased(Organisation, name="api_body")
+SUMMARY_COLUMNS = (
+    DeviceRequest.id,
+    DeviceRequest.state,
+    DeviceRequest.trade_name,
+    DeviceRequest.model,
+    DeviceRequest.version,
+    DeviceRequest.receipt_number,
+    _MANUFACTURER.id,
+    _MANUFACTURER.name,
+    _BODY.id,
+    _BODY.name,
+    DeviceRequest.submitted_at,
+    DeviceRequest.created_at,
+    DeviceRequest.updated_at,
+)
+
+
+def _summary_page(query) -> tuple[list, str | None, dict]:
+    """app.api.paging.page over the summary's columns: the same rows, cursor and Link."""
+    limit = read_limit()
+    after = decode_cursor(request.args.get("cursor"))
+    if after is not None:
+        query = query.where(DeviceRequest.id < after)
+    query = (
+        query.with_only_columns(*SUMMARY_COLUMNS)
+        .outerjoin(_MANUFACTURER, _MANUFACTURER.id == DeviceRequest.manufacturer_id)
+        .outerjoin(_BODY, _BODY.id == DeviceRequest.assigned_body_id)
+        .order_by(DeviceRequest.id.desc())
+        .limit(limit + 1)
+    )
+    rows = db.session.execute(query).all()
+    items = rows[:limit]
+    if len(rows) <= limit or not items:
+        return items, None, {}
+    cursor = encode_cursor(items[-1][0])
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    link = url_for("api.list_requests", **args, cursor=cursor)
+    return items, cursor, {"Link": f'<{link}>; rel="next"'}
+
+
+def _summaries(rows, role: str) -> list[dict]:
+    links = LinkPattern("api.get_request", "request_id")
+    labels: dict[str, str] = {}
+    result = []
+    for row in rows:
+        request_id, state, trade_name, model, version, receipt = row[:6]
+        manufacturer_id, manufacturer, body_id, body, submitted, created, updated = row[6:]
+        label = labels.get(state)
+        if label is None:
+            label = labels[state] = state_label(state, role)
+        result.append(
+            {
+                "id": request_id,
+                "state": state,
+                "state_label": label,
+                "title": request_title(trade_name, model, request_id),
+                "version": version,
+                "receipt_number": receipt,
+                "manufacturer": {"id": manufacturer_id, "name": manufacturer},
+                "assigned_body": {"id": body_id, "name": body} if body_id is not None else None,
+                "submitted_at": submitted,
+                "created_at": created,
+                "updated_at": updated,
+                "url": links.link(request_id),
+            }
+        )
+    return result
 
 
 @operation(

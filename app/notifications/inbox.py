@@ -16,6 +16,7 @@ from datetime import datetime
 from flask import url_for
 from sqlalchemy import func, select, update
 
+from app.accounts.active_sessions import prefetched_unread
 from app.core.paging import Page, paginate
 from app.domain.errors import NotFound
 from app.extensions import db
@@ -62,6 +63,10 @@ def present(notification: Notification, role: str | None) -> InboxItem:
 
 
 def unread_count(user) -> int:
+    # Read with the user in a request that only reads (app/accounts/active_sessions.py).
+    prefetched = prefetched_unread(user)
+    if prefetched is not None:
+        return prefetched
     return db.session.scalar(
         select(func.count())
         .select_from(Notification)
@@ -85,6 +90,8 @@ def inbox_page(user, page: int, per_page: int, *, unread_only: bool = False) -> 
 
 
 def urgent_unread(user, limit: int = URGENT_CARD_LIMIT) -> list[InboxItem]:
+    if prefetched_unread(user) == 0:  # nothing unread at all (read with the user): no query
+        return []
     rows = db.session.scalars(
         own_notifications(user)
         .where(Notification.read_at.is_(None), Notification.urgent.is_(True))

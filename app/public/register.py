@@ -28,6 +28,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -222,14 +224,23 @@ def deadline_status(stage: StageRecord, now: datetime) -> str | None:
     return "missed" if timing.late else "met"
 
 
-def _public_stage(stage: StageRecord, now: datetime) -> dict:
+class PublicLabels(dict):
+    """public_state_label of each state, translated once (per serialisation of a page: the
+    language cannot change in between), instead of once per stage of every row."""
+
+    def __missing__(self, state: str) -> str:
+        label = self[state] = public_state_label(state)
+        return label
+
+
+def _public_stage(stage: StageRecord, now: datetime, labels: PublicLabels | None = None) -> dict:
     terminal = stage.state in TERMINAL_REQUEST_STATES
     timing = stage_timing(
         stage.state, stage.entered_at, stage.left_at, stage.due_at, now, stage.clock_stopped
     )
     return {
         "state": stage.state,
-        "label": public_state_label(stage.state),
+        "label": labels[stage.state] if labels is not None else public_state_label(stage.state),
         "entered_at": stage.entered_at,
         "left_at": stage.left_at,
         "due_at": stage.due_at,
@@ -239,9 +250,14 @@ def _public_stage(stage: StageRecord, now: datetime) -> dict:
     }
 
 
-def _timing_fields(request: DeviceRequest, stages: list[StageRecord], now: datetime) -> dict:
+def _timing_fields(
+    request: DeviceRequest,
+    stages: list[StageRecord],
+    now: datetime,
+    labels: PublicLabels | None = None,
+) -> dict:
     timeline = [
-        _public_stage(stage, now)
+        _public_stage(stage, now, labels)
         for stage in sorted(stages, key=lambda s: (s.entered_at, s.id or 0))
         if stage.state not in HIDDEN_STAGES
     ]
@@ -263,7 +279,12 @@ def _timing_fields(request: DeviceRequest, stages: list[StageRecord], now: datet
 
 
 def to_public(
-    request: DeviceRequest, *, stages: list[StageRecord], now: datetime, detail: bool = False
+    request: DeviceRequest,
+    *,
+    stages: list[StageRecord],
+    now: datetime,
+    detail: bool = False,
+    labels: PublicLabels | None = None,
 ) -> dict:
     """The public view of `request`, built only from `PUBLIC_FIELDS`, minus the fields the
     manufacturer marked confidential. `stages` are the request's stage records. `detail=True`
@@ -273,10 +294,16 @@ def to_public(
         raise NotFound("request not in the public register")
     hidden = public_view(request).hidden_fields
     extractors = SUMMARY_EXTRACTORS | (DETAIL_EXTRACTORS if detail else {})
-    public = {name: extract(request) for name, extract in extractors.items() if name not in hidden}
+    public = {
+        name: labels[request.state]
+        if name == "stage_label" and labels is not None
+        else extract(request)  # (the stage label: the extractor's, translated once per page)
+        for name, extract in extractors.items()
+        if name not in hidden
+    }
     public |= {
         name: value
-        for name, value in _timing_fields(request, stages, now).items()
+        for name, value in _timing_fields(request, stages, now, labels).items()
         if name not in hidden
     }
     return public
@@ -379,26 +406,48 @@ def _filtered(query: Select, filters: RegisterFilters) -> Select:
 
 def register_query(filters: RegisterFilters) -> Select:
     """The register's requests matching `filters`, newest submission first."""
-    return _filtered(_register_select(), filters.cleaned()).order_by(
+    return _register_query(filters.cleaned())
+
+
+@lru_cache(maxsize=256)
+def _register_query(filters: RegisterFilters) -> Select:
+    # Built once per set of filters (a SELECT is immutable, and this one depends on nothing
+    # else): building it cost about as much as PostgreSQL answering the page's statements.
+    return _filtered(_register_select(), filters).order_by(
         DeviceRequest.submitted_at.desc(), DeviceRequest.id.desc()
     )
 
 
-def stages_by_request(request_ids) -> dict[int, list[StageRecord]]:
+class StageRow(NamedTuple):
+    """The columns of a stage record the register reads (plain rows: a page of the register
+    reads a few hundred, and ORM objects cost most of their time)."""
+
+    id: int
+    request_id: int
+    state: str
+    entered_at: datetime
+    left_at: datetime | None
+    due_at: datetime | None
+    clock_stopped: bool
+
+
+def stages_by_request(request_ids) -> dict[int, list[StageRow]]:
     """Stage records of the given requests (a list of ids or an id subquery), in one query."""
-    grouped: dict[int, list[StageRecord]] = defaultdict(list)
-    rows = db.session.scalars(
-        select(StageRecord)
+    grouped: dict[int, list[StageRow]] = defaultdict(list)
+    rows = db.session.execute(
+        select(*(getattr(StageRecord, name) for name in StageRow._fields))
         .where(StageRecord.request_id.in_(request_ids))
         .order_by(StageRecord.request_id, StageRecord.entered_at, StageRecord.id)
     )
-    for stage in rows:
+    for row in rows:
+        stage = StageRow(*row)
         grouped[stage.request_id].append(stage)
     return grouped
 
 
 def _serialise_all(requests: list[DeviceRequest], stages, now: datetime) -> list[dict]:
-    return [to_public(r, stages=stages.get(r.id, []), now=now) for r in requests]
+    labels = PublicLabels()
+    return [to_public(r, stages=stages.get(r.id, []), now=now, labels=labels) for r in requests]
 
 
 def list_register(

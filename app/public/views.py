@@ -14,6 +14,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -70,14 +71,83 @@ def _filters() -> register.RegisterFilters:
     ).cleaned()
 
 
-def _filter_context() -> dict:
+def _filter_context(labels: register.PublicLabels | None = None) -> dict:
+    labels = labels if labels is not None else register.PublicLabels()
     return {
-        "stage_choices": [(s, register.public_state_label(s)) for s in register.REGISTER_STATES],
+        "stage_choices": [(s, labels[s]) for s in register.REGISTER_STATES],
         "outcome_choices": list(register.PUBLIC_OUTCOME_LABELS.items()),
         "risk_classes": RISK_CLASSES,
         # Translated once here, not at each of the page's few hundred deadline marks.
         "deadline_labels": {status: str(label) for status, label in DEADLINE_LABELS.items()},
     }
+
+
+# The register list's deadline marks, rendered once per language and sequence of marks.
+DEADLINE_MARKS: dict = {}
+DEADLINE_MARKS_LIMIT = 4096
+
+
+def _cached_deadline_marks(labels: dict):
+    """deadline_marks(timeline, labels) of public/_macros.html, kept per process: exact
+    because the macro reads only each marked stage's label and status and `labels` (the
+    language's words for the statuses), all in the key."""
+    macro = get_template_attribute("public/_macros.html", "deadline_marks")
+    locale = str(get_locale())
+
+    def marks(timeline):
+        key = (locale, tuple((s["label"], s["deadline"]) for s in timeline if s["deadline"]))
+        found = DEADLINE_MARKS.get(key)
+        if found is None:
+            if len(DEADLINE_MARKS) >= DEADLINE_MARKS_LIMIT:
+                DEADLINE_MARKS.clear()
+            found = DEADLINE_MARKS[key] = macro(timeline, labels)
+        return found
+
+    return marks
+
+
+# What a row of the register list reads (public/index.html), besides the language.
+ROW_FIELDS = (
+    "id",
+    "trade_name",
+    "model",
+    "reference",
+    "manufacturer",
+    "emdn_code",
+    "risk_class",
+    "stage_label",
+    "state",
+    "submitted_at",
+    "days_in_stage",
+    "current_deadline",
+)
+RECOMMENDATION_FIELDS = ("status", "outcome_label", "published_at", "rationale")
+_ABSENT = object()  # a field the manufacturer hid: not in the row (Jinja: undefined)
+
+
+def _row_key(row: dict, locale: str) -> tuple | None:
+    """Everything a register row's HTML depends on, so that the row is rendered once per
+    process and key (`layout_fragment`); None (rendered afresh) when a value cannot be a key.
+    The labels in it are already in the row's language; the dates and numbers are
+    formatted in `locale`'s."""
+    recommendation = row.get("recommendation", _ABSENT)
+    if isinstance(recommendation, dict):
+        recommendation = tuple(
+            str(recommendation.get(f)) if f == "outcome_label" else recommendation.get(f)
+            for f in RECOMMENDATION_FIELDS
+        )
+    timeline = row.get("timeline") or ()
+    key = (
+        locale,
+        *(row.get(name, _ABSENT) for name in ROW_FIELDS),
+        recommendation,
+        tuple((stage["label"], stage["deadline"]) for stage in timeline if stage["deadline"]),
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 @bp.get("/")
@@ -89,13 +159,16 @@ def index():
         per_page=current_app.config["PAGE_SIZE"],
         now=utcnow(),
     )
+    context = _filter_context()
     return render_template(
         "public/index.html",
         pagination=pagination,
         rows=rows,
         filters=filters,
         preview=register.preview,
-        **_filter_context(),
+        marks=_cached_deadline_marks(context["deadline_labels"]),
+        row_keys=[_row_key(row, str(get_locale())) for row in rows],
+        **context,
     )
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from app.core.audit import entries_for_request
-from app.core.paging import paginate_select
 from app.domain import permissions
 from app.domain.dossier_rules import SUBMISSION_FIELDS
 from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
@@ -25,6 +23,7 @@ from app.models.types import utcnow
 from app.public.consultation import pending_comments
 from app.requests import bp
 from app.requests.completeness import completeness_for, section_label
+from app.requests.list_rows import paginate_rows
 from app.requests.operations import create_draft, local_today, update_dossier
 from app.requests.presenters import (
     dossier_context,
@@ -62,18 +61,19 @@ def index():
     query = search_filter(visible_requests(current_user), text)
     if state in REQUEST_STATES:
         query = query.where(DeviceRequest.state == state)
-    query = query.options(joinedload(DeviceRequest.manufacturer)).order_by(
-        DeviceRequest.updated_at.desc(), DeviceRequest.id.desc()
-    )
-    pagination = paginate_select(query, page, current_app.config["PAGE_SIZE"])
+    query = query.order_by(DeviceRequest.updated_at.desc(), DeviceRequest.id.desc())
+    role = current_user.role
+    # Rows formatted before rendering (app/requests/list_rows.py).
+    pagination = paginate_rows(query, page, current_app.config["PAGE_SIZE"], role)
     return render_template(
         "requests/index.html",
         pagination=pagination,
         requests=pagination.items,
         q=text,
         state=state if state in REQUEST_STATES else "",
-        state_options=[(code, state_label(code, current_user.role)) for code in REQUEST_STATES],
+        state_options=[(code, state_label(code, role)) for code in REQUEST_STATES],
         can_create=permissions.can_create_request(current_user),
+        show_manufacturer=role != "manufacturer",
     )
 
 

@@ -24,14 +24,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.core.paging import Page, paginate
 from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
-from app.models import Adoption, AuditEntry, DeviceRequest, StageRecord
+from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord
+from app.models.types import UTCDateTime
+from app.requests.list_rows import request_title
 from app.requests.queries import search_filter, visible_requests
 from app.workflow.facts import ADOPTION, REQUEST, facts, states_where
 
@@ -51,9 +55,15 @@ class QueueFilters:
 
 @dataclass
 class QueueRow:
-    """A request (or adoption record) waiting for the user, with its deadline status."""
+    """A request (or adoption record) waiting for the user, with its deadline status: the
+    values the queue shows, read as plain columns (no ORM object per row)."""
 
-    item: DeviceRequest | Adoption
+    link_id: int  # the request's id, or the adoption record's for an IRCCS
+    request_id: int
+    title: str
+    receipt_number: str | None
+    manufacturer: str | None
+    body: str | None  # the assigned regional body's name
     state: str
     entered_at: datetime | None
     due_at: datetime | None
@@ -163,7 +173,8 @@ def adoption_queue_query(actor, filters: QueueFilters):
 
 
 def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Page:
-    """One page of the actor's queue; items are QueueRow. Two SQL statements."""
+    """One page of the actor's queue; items are QueueRow. Two SQL statements (three for the
+    agency's duplicate flags, or an IRCCS's tariff waits)."""
     if actor.role == "irccs":
         if filters.overdue_only:  # adoption records carry no due date
             return Page(items=[], page=1, per_page=per_page, total=0)
@@ -174,7 +185,12 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         waits = tariff_waits(page.items)
         page.items = [
             QueueRow(
-                item=a,
+                link_id=a.id,
+                request_id=a.request.id,
+                title=a.request.title,
+                receipt_number=a.request.receipt_number,
+                manufacturer=a.request.manufacturer.name if a.request.manufacturer else None,
+                body=None,
                 state=a.state,
                 entered_at=a.state_changed_at,
                 due_at=None,
@@ -186,21 +202,55 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         return page
     if not queue_states(actor.role):
         return Page(items=[], page=1, per_page=per_page, total=0)
+    query = request_queue_query(actor, now, filters)
+    # The same count as before: the agency's from its open visits, else the rows' query.
+    count_query = _agency_queue_count_query(actor, now, filters)
     page = paginate(
-        request_queue_query(actor, now, filters),
+        _queue_row_columns(query),
         filters.page,
         per_page,
-        count_query=_agency_queue_count_query(actor, now, filters),
+        count_query=count_query if count_query is not None else query,
     )
-    page.items = [_request_row(request, stage, now) for request, stage in page.items]
+    rows = page.items
+    page.items = [_request_row(row, now) for row in rows]
     if actor.role == "agency":
         # Duplicates are flagged to the agency (one statement for the page).
-        from app.assessment.reuse import duplicate_flags
+        from app.workqueue.duplicates import duplicate_counts
 
-        flags = duplicate_flags(row.item for row in page.items)
+        flags = duplicate_counts([(row[0], *row[_IDENTIFIERS]) for row in rows])
         for row in page.items:
-            row.duplicates = flags.get(row.item.id, 0)
+            row.duplicates = flags.get(row.request_id, 0)
     return page
+
+
+_MANUFACTURER = aliased(Organisation, name="queue_manufacturer")
+_BODY = aliased(Organisation, name="queue_body")
+# The row's columns: what the queue shows, then the device identifiers (duplicate flags).
+_IDENTIFIERS = slice(9, 13)
+
+
+def _queue_row_columns(query):
+    """The queue's rows as plain columns: the manufacturer and the assigned body by the same
+    LEFT OUTER JOINs their joinedloads used."""
+    return (
+        query.with_only_columns(
+            DeviceRequest.id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.receipt_number,
+            DeviceRequest.state,
+            _MANUFACTURER.name,
+            _BODY.name,
+            StageRecord.entered_at,
+            StageRecord.due_at,
+            DeviceRequest.basic_udi_di,
+            DeviceRequest.udi_di,
+            DeviceRequest.emdn_code,
+            DeviceRequest.manufacturer_id,
+        )
+        .outerjoin(_MANUFACTURER, _MANUFACTURER.id == DeviceRequest.manufacturer_id)
+        .outerjoin(_BODY, _BODY.id == DeviceRequest.assigned_body_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -244,8 +294,21 @@ def _with_tariff_cases(actor, now: datetime, soon: datetime, summary: QueueSumma
 
 
 def _request_queue_summary(actor, now: datetime, soon: datetime) -> QueueSummary:
-    counts = (
-        request_queue_query(actor, now, QueueFilters())
+    counts = _summary_statement(actor.role, actor.organisation_id, actor.id)
+    waiting, overdue, due_soon = db.session.execute(counts, {"now": now, "soon": soon}).one()
+    return QueueSummary(waiting, overdue, due_soon)
+
+
+@lru_cache(maxsize=1024)
+def _summary_statement(role: str, organisation_id: int | None, user_id: int):
+    """The summary's counts over the queue, built once per reader (the queue's SELECT took
+    longer to build than to run); the moments are bound. The queue depends only on the
+    reader's role, organisation and id (`visible_requests`, `_role_condition`) with the
+    default filters, which read no moment."""
+    actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
+    now, soon = bindparam("now", type_=UTCDateTime), bindparam("soon", type_=UTCDateTime)
+    return (
+        request_queue_query(actor, None, QueueFilters())
         .order_by(None)
         .with_only_columns(
             func.count(DeviceRequest.id),
@@ -254,8 +317,6 @@ def _request_queue_summary(actor, now: datetime, soon: datetime) -> QueueSummary
         )
         .options()
     )
-    waiting, overdue, due_soon = db.session.execute(counts).one()
-    return QueueSummary(waiting, overdue, due_soon)
 
 
 def _agency_queue_count_query(actor, now: datetime, filters: QueueFilters):
@@ -284,12 +345,16 @@ def _agency_queue_summary(now: datetime, soon: datetime) -> QueueSummary:
     return QueueSummary(waiting, overdue, due_soon)
 
 
-def _request_row(request: DeviceRequest, stage: StageRecord | None, now: datetime) -> QueueRow:
-    entered_at = stage.entered_at if stage else None
-    due_at = stage.due_at if stage else None
+def _request_row(row, now: datetime) -> QueueRow:
+    request_id, trade_name, model, receipt, state, manufacturer, body, entered_at, due_at = row[:9]
     return QueueRow(
-        item=request,
-        state=request.state,
+        link_id=request_id,
+        request_id=request_id,
+        title=request_title(trade_name, model, request_id),
+        receipt_number=receipt,
+        manufacturer=manufacturer,
+        body=body,
+        state=state,
         entered_at=entered_at,
         due_at=due_at,
         status=deadline_status(entered_at, due_at, now),

@@ -17,6 +17,7 @@ from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, 
 from app.workflow.labels import adoption_state_label, reimbursement_state_label, state_label
 from app.workqueue import bp
 from app.workqueue.diagram import mermaid_state_diagram, transition_rows
+from app.workqueue.presenters import barrier_rows, queue_rows
 from app.workqueue.queries import QueueFilters, queue_states, work_queue
 
 
@@ -38,14 +39,17 @@ def queue():
     now = utcnow()
     page = work_queue(current_user, now, filters, current_app.config["PAGE_SIZE"])
     label = adoption_state_label if role == "irccs" else (lambda s: state_label(s, role))
+    barriers = queue_barriers(current_user, now)
     return render_template(
         "workqueue/queue.html",
         page=page,
+        rows=queue_rows(page.items, role, label),
         filters=filters,
         states=queue_states(role),
         label=label,
         pending_comments=pending_comments(current_user),
-        barriers=queue_barriers(current_user, now),
+        barriers=barriers,
+        barrier_rows=barrier_rows(barriers),
         choice_label=choice_label,
         tariff_cases=region_queue(current_user, now),
     )

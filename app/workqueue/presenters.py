@@ -1,0 +1,76 @@
+"""The work queue's rows as the table shows them, computed before the template renders: the
+link, the labels and the dates already formatted (the template once did it per row, with a
+url_for, a state label and two date filters each)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from app.formatting import current_formats
+from app.labels import region_label
+from app.requests.list_rows import LinkPattern
+from app.workflow.action_labels import choice_label
+from app.workqueue.queries import QueueRow
+
+
+def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str]) -> list[tuple]:
+    """(row class, request id, link, title, receipt number, duplicates, waiting-for-tariff
+    date, manufacturer, state, state label, regional body, since, due, deadline status)."""
+    if role == "irccs":
+        links = LinkPattern("adoptions.detail", "adoption_id")
+    else:
+        links = LinkPattern("requests.detail", "request_id")
+    formats = current_formats()
+    labels: dict[str, str] = {}
+    result = []
+    for row in rows:
+        state_text = labels.get(row.state)
+        if state_text is None:
+            state_text = labels[row.state] = label(row.state)
+        waiting = row.waiting_for_tariff_since
+        result.append(
+            (
+                row.row_class,
+                row.request_id,
+                links.link(row.link_id),
+                row.title,
+                row.receipt_number,
+                row.duplicates,
+                formats.date(waiting) if waiting else None,
+                row.manufacturer if row.manufacturer is not None else "",
+                row.state,
+                state_text,
+                row.body or "",
+                formats.date(row.entered_at) if row.entered_at else "",
+                formats.date(row.due_at) if row.due_at else "—",
+                row.status,
+            )
+        )
+    return result
+
+
+def barrier_rows(rows) -> list[tuple]:
+    """The queue's adoption barriers (`app.adoption.barriers.queue_barriers`) as the table
+    shows them: (row class, barrier id, link, kind, device, IRCCS, its region, status, due
+    date, overdue)."""
+    links = LinkPattern("adoptions.barrier", "barrier_id")
+    formats = current_formats()
+    result = []
+    for row in rows:
+        barrier = row.barrier
+        adoption = barrier.adoption
+        result.append(
+            (
+                "table-overdue" if row.overdue else "",
+                barrier.id,
+                links.link(barrier.id),
+                choice_label("barrier_kind", barrier.kind),
+                adoption.request.title,
+                adoption.irccs.name,
+                region_label(adoption.irccs.region),
+                choice_label("barrier_status", barrier.status),
+                formats.date(barrier.due_date),
+                row.overdue,
+            )
+        )
+    return result
