@@ -124,3 +124,19 @@ def test_other_parties_see_nothing_of_it(make, as_user):
     assert '<th scope="row">Not started</th><td>1</td>' in _chart(page, "chart-adoptions")
     assert "In use" not in _chart(page, "chart-adoptions")
     assert "All usage is reported up to the last quarter." in _chart(page, "chart-usage")
+
+
+def test_the_usage_due_card_shows_the_devices_due_longest_and_counts_the_rest(
+    make, as_user, monkeypatch
+):
+    """At scale an IRCCS has thousands of devices in use: the card keeps to the few due
+    longest and says how many more there are, in the user's language."""
+    from app.main import dashboard
+
+    cast = make_cast(make)
+    _data(make, cast, 3)
+    monkeypatch.setattr(dashboard, "USAGE_DUE_SHOWN", 1)
+    page = _home(as_user(cast.irccs))
+    usage = _chart(page, "chart-usage")
+    assert usage.count('<th scope="row">') == 1
+    assert "2 more devices in use have usage due" in usage
