@@ -649,8 +649,18 @@ HEADER = (
 )
 
 
+def _share(rps: float, baseline: float) -> float | None:
+    """A page's throughput as a share of a baseline's; None when the baseline completed no
+    request in its run (both workers still busy with the page before it)."""
+    return rps / baseline if baseline else None
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.1f}%"
+
+
 def _target(row: dict) -> str:
-    share = row["rps"] / row["one_rps"]
+    share = _share(row["rps"], row["one_rps"]) or 0.0
     name = row["page"]
     if name in LIST_PAGES:
         ok = share >= 0.25 and row.get("plan_ms", row["sql_ms"]) <= 10
@@ -673,8 +683,8 @@ def _cells(row: dict) -> list[str]:
         f"{row['sql_ms']:.1f}",
         f"{row.get('plan_ms', 0.0):.1f}",
         f"{row['statements']:.0f}",
-        f"{100 * row['rps'] / row['bare_rps']:.1f}%",
-        f"{100 * row['rps'] / row['one_rps']:.1f}%",
+        _percent(_share(row["rps"], row["bare_rps"])),
+        _percent(_share(row["rps"], row["one_rps"])),
         _target(row),
         str(row["failed"]),
     ]
