@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -360,10 +362,36 @@ def queue_barriers(actor, now: datetime, limit: int = QUEUE_LIMIT) -> list[Queue
     """The unresolved barriers waiting for `actor`, soonest due first: one statement reading
     only the columns the queue shows (no barrier, record, request or IRCCS object: up to
     200 of each were loaded whole for a few cells)."""
+    # Only an assessor's condition reads the organisation (no load for the others).
+    organisation = getattr(actor, "organisation", None) if actor.role == "assessor" else None
+    query = _queue_statement(
+        actor.role,
+        actor.organisation_id,
+        getattr(organisation, "kind", None),
+        getattr(organisation, "region", None),
+        limit,
+    )
+    if query is None:
+        return []
+    today = rome_date(now)
+    # is_overdue's rule on the columns: not resolved, and its due date has passed.
+    return [
+        QueueBarrier(*row, overdue=row[2] != RESOLVED and row[3] < today)
+        for row in db.session.execute(query)
+    ]
+
+
+@lru_cache(maxsize=256)
+def _queue_statement(role, organisation_id, kind, region, limit: int):
+    """queue_barriers' SELECT (None: the role has no barrier queue), built once per reader
+    kind: `_queue_condition` reads only the role, the organisation's id, kind and region,
+    and a SELECT is immutable."""
+    organisation = SimpleNamespace(kind=kind, region=region) if kind is not None else None
+    actor = SimpleNamespace(role=role, organisation_id=organisation_id, organisation=organisation)
     condition = _queue_condition(actor)
     if condition is None:
-        return []
-    query = (
+        return None
+    return (
         select(
             AdoptionBarrier.id,
             AdoptionBarrier.kind,
@@ -382,12 +410,6 @@ def queue_barriers(actor, now: datetime, limit: int = QUEUE_LIMIT) -> list[Queue
         .order_by(AdoptionBarrier.due_date, AdoptionBarrier.id)
         .limit(limit)
     )
-    today = rome_date(now)
-    # is_overdue's rule on the columns: not resolved, and its due date has passed.
-    return [
-        QueueBarrier(*row, overdue=row[2] != RESOLVED and row[3] < today)
-        for row in db.session.execute(query)
-    ]
 
 
 def load_barrier_for(actor, barrier_id: int) -> AdoptionBarrier | None:
