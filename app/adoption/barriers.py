@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -30,7 +33,7 @@ from app.core.transition_hooks import after, audit_data
 from app.domain import permissions
 from app.domain.deadlines import days_between, rome_date
 from app.extensions import db
-from app.models import Adoption, AdoptionBarrier, Organisation, User
+from app.models import Adoption, AdoptionBarrier, DeviceRequest, Organisation, User
 from app.notifications.messages import request_ref
 from app.notifications.outbox import notify
 from app.notifications.recipients import Recipient
@@ -335,33 +338,78 @@ def _queue_condition(actor):
 QUEUE_LIMIT = 200
 
 
-def queue_barriers(actor, now: datetime, limit: int = QUEUE_LIMIT) -> list[BarrierRow]:
-    """The unresolved barriers waiting for `actor`, soonest due first (one statement, the
-    record, its request and IRCCS eager-loaded)."""
+class QueueBarrier(NamedTuple):
+    """One barrier of a work queue as its table shows it, read as plain columns."""
+
+    id: int
+    kind: str
+    status: str
+    due_date: date
+    request_id: int
+    trade_name: str | None
+    model: str | None
+    irccs_name: str
+    irccs_region: str | None
+    overdue: bool
+
+    @property
+    def title(self) -> str:
+        """The request's title (`DeviceRequest.title`)."""
+        return " ".join(p for p in (self.trade_name, self.model) if p) or f"#{self.request_id}"
+
+
+def queue_barriers(actor, now: datetime, limit: int = QUEUE_LIMIT) -> list[QueueBarrier]:
+    """The unresolved barriers waiting for `actor`, soonest due first: one statement reading
+    only the columns the queue shows (no barrier, record, request or IRCCS object: up to
+    200 of each were loaded whole for a few cells)."""
+    # Only an assessor's condition reads the organisation (no load for the others).
+    organisation = getattr(actor, "organisation", None) if actor.role == "assessor" else None
+    query = _queue_statement(
+        actor.role,
+        actor.organisation_id,
+        getattr(organisation, "kind", None),
+        getattr(organisation, "region", None),
+        limit,
+    )
+    if query is None:
+        return []
+    today = rome_date(now)
+    # is_overdue's rule on the columns: not resolved, and its due date has passed.
+    return [
+        QueueBarrier(*row, overdue=row[2] != RESOLVED and row[3] < today)
+        for row in db.session.execute(query)
+    ]
+
+
+@lru_cache(maxsize=256)
+def _queue_statement(role, organisation_id, kind, region, limit: int):
+    """queue_barriers' SELECT (None: the role has no barrier queue), built once per reader
+    kind: `_queue_condition` reads only the role, the organisation's id, kind and region,
+    and a SELECT is immutable."""
+    organisation = SimpleNamespace(kind=kind, region=region) if kind is not None else None
+    actor = SimpleNamespace(role=role, organisation_id=organisation_id, organisation=organisation)
     condition = _queue_condition(actor)
     if condition is None:
-        return []
-    query = (
-        select(AdoptionBarrier)
+        return None
+    return (
+        select(
+            AdoptionBarrier.id,
+            AdoptionBarrier.kind,
+            AdoptionBarrier.status,
+            AdoptionBarrier.due_date,
+            DeviceRequest.id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            Organisation.name,
+            Organisation.region,
+        )
         .join(Adoption, Adoption.id == AdoptionBarrier.adoption_id)
         .join(Organisation, Organisation.id == Adoption.irccs_id)  # the region's condition
-        .options(
-            joinedload(AdoptionBarrier.adoption).joinedload(Adoption.request),
-            joinedload(AdoptionBarrier.adoption).joinedload(Adoption.irccs),
-        )
+        .join(DeviceRequest, DeviceRequest.id == Adoption.request_id)
         .where(condition)
         .order_by(AdoptionBarrier.due_date, AdoptionBarrier.id)
         .limit(limit)
     )
-    today = rome_date(now)
-    return [
-        BarrierRow(
-            barrier=barrier,
-            overdue=is_overdue(barrier, today),
-            days_open=days_between(barrier.recorded_at, now),
-        )
-        for barrier in db.session.scalars(query).unique()
-    ]
 
 
 def load_barrier_for(actor, barrier_id: int) -> AdoptionBarrier | None:

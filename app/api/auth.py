@@ -9,7 +9,8 @@ Refused tokens are counted per client address (`API_TOKEN_FAILURE_LIMIT_PER_ADDR
 rate limiter's storage): past the limit the address gets 429 for a while, whatever it sends.
 
 The rate counter and the token's last-used time are written and committed in a short
-transaction of their own, so no lock is held while the view works.
+transaction of their own, so no lock is held while the view works. That commit does not expire
+the token, user and organisation just checked (no second SELECT of the user per request).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def authenticate():
     api_tokens.touch(token, now)
     g.api_token_id = token.id
     g.api_user_id = user.id
-    db.session.commit()
+    _commit_keeping(db.session())
     g.api_user = user
     g._login_user = user  # Flask-Login's current_user, e.g. for the user's language
     g.api_rate = usage
@@ -118,6 +119,24 @@ def authenticate():
             headers={"Retry-After": str(usage.reset_after)},
         ).response()
     return None
+
+
+def _commit_keeping(session) -> None:
+    """Commit the rate counter and the last-used time without expiring what the session holds.
+
+    The token, its user and their organisation were read and checked a moment ago in this same
+    transaction, and the commit writes only the counter (a Core UPSERT) and the token's
+    last-used time. Expiring them on commit (the session's default) made the view's first
+    look at the user reload the same row with one more SELECT on every API request; keeping
+    them, the view acts as the user that was authenticated, exactly as checked. Anything not
+    loaded yet is read in the view's own transaction as before.
+    """
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 @bp.after_request

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -132,7 +133,17 @@ def pending_comments(actor, request_id: int | None = None) -> list[dict]:
     is given. Empty for every other role (only the agency moderates). One query."""
     if not can_moderate_consultation(actor):
         return []
-    query = (
+    query = _pending_statement()
+    if request_id is not None:
+        query = query.where(DeviceRequest.id == request_id)
+    return [row._asdict() for row in db.session.execute(query)]
+
+
+@lru_cache(maxsize=1)
+def _pending_statement():
+    """pending_comments' SELECT, built once per process: it depends on nothing (the agency
+    moderates every request's comments) and a SELECT is immutable."""
+    return (
         select(
             DeviceRequest.id,
             DeviceRequest.trade_name,
@@ -151,9 +162,6 @@ def pending_comments(actor, request_id: int | None = None) -> list[dict]:
         )
         .order_by(func.min(ConsultationComment.created_at), DeviceRequest.id)
     )
-    if request_id is not None:
-        query = query.where(DeviceRequest.id == request_id)
-    return [row._asdict() for row in db.session.execute(query)]
 
 
 def request_with_comments(actor, request_id: int) -> tuple[DeviceRequest, list]:

@@ -219,9 +219,18 @@ def deadline_status(stage: StageRecord, now: datetime) -> str | None:
     if stage.due_at is None:
         return None
     timing = stage_timing(stage.state, stage.entered_at, stage.left_at, stage.due_at, now)
+    return _deadline_word(stage, timing.late)
+
+
+def _deadline_word(stage: StageRecord, late: bool) -> str | None:
+    """deadline_status given whether the visit is (or was) late: `late` depends only on the
+    moments and the due date, not on the clock, so a timing worked out with the visit's
+    clock gives the same word."""
+    if stage.due_at is None:
+        return None
     if stage.left_at is None:
-        return "overdue" if timing.late else "on_track"
-    return "missed" if timing.late else "met"
+        return "overdue" if late else "on_track"
+    return "missed" if late else "met"
 
 
 class PublicLabels(dict):
@@ -245,7 +254,7 @@ def _public_stage(stage: StageRecord, now: datetime, labels: PublicLabels | None
         "left_at": stage.left_at,
         "due_at": stage.due_at,
         "days": None if terminal else timing.gross_days,
-        "deadline": deadline_status(stage, now),
+        "deadline": _deadline_word(stage, timing.late),  # deadline_status, one timing
         "open": stage.left_at is None,
     }
 

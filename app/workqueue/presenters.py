@@ -57,19 +57,17 @@ def barrier_rows(rows) -> list[tuple]:
     formats = current_formats()
     result = []
     for row in rows:
-        barrier = row.barrier
-        adoption = barrier.adoption
         result.append(
             (
                 "table-overdue" if row.overdue else "",
-                barrier.id,
-                links.link(barrier.id),
-                choice_label("barrier_kind", barrier.kind),
-                adoption.request.title,
-                adoption.irccs.name,
-                region_label(adoption.irccs.region),
-                choice_label("barrier_status", barrier.status),
-                formats.date(barrier.due_date),
+                row.id,
+                links.link(row.id),
+                choice_label("barrier_kind", row.kind),
+                row.title,
+                row.irccs_name,
+                region_label(row.irccs_region),
+                choice_label("barrier_status", row.status),
+                formats.date(row.due_date),
                 row.overdue,
             )
         )

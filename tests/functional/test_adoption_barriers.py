@@ -228,3 +228,33 @@ def test_a_record_that_has_not_stalled_says_when_a_barrier_can_be_recorded(scene
     page = as_user(scene.pisa).get(f"/adoptions/{fresh.id}").get_data(as_text=True)
     assert 'data-trigger="record_barrier"' not in page
     assert "stayed 90 days in this state without moving (it has been 5 days)" in page
+
+
+def test_the_queue_row_shows_the_barrier_s_cells(scene, as_user):
+    """The queue reads a barrier's row as plain columns: the same cells as the record's
+    objects give (kind, device title, IRCCS and region, status, due date, not overdue)."""
+    from app.adoption.barriers import queue_barriers
+
+    client = as_user(scene.lazio)
+    _record(as_user(scene.roma), scene, owner="region", due=date(2031, 5, 4))
+    barrier = _only_barrier()
+    queue = client.get("/work/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    row = re.search(rf'<tr class="([^"]*)" data-barrier="{barrier.id}">(.*?)</tr>', queue, re.S)
+    assert row and row.group(1) == ""
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in row.group(2).split("</td>")
+    ]
+    adoption = barrier.adoption
+    assert cells[1] == adoption.request.title == "HeartPatch"
+    assert cells[2] == "IRCCS Roma (Lazio)"
+    assert cells[4] == "4 May 2031"
+    assert f'href="/adoptions/barriers/{barrier.id}"' in row.group(2)
+    [found] = queue_barriers(scene.lazio, utcnow())
+    assert (found.id, found.kind, found.status, found.due_date, found.overdue) == (
+        barrier.id,
+        barrier.kind,
+        barrier.status,
+        barrier.due_date,
+        False,
+    )
+    assert queue_barriers(scene.toscana, utcnow()) == []

@@ -171,3 +171,21 @@ def test_no_limit_when_disabled(app, client, make):
     api = api_for(client, make.user("agency"))
     assert all(api.get("/me").status_code == 200 for _ in range(5))
     assert "RateLimit-Limit" not in api.get("/me").headers
+
+
+def test_the_user_is_read_once_per_api_request(client, make):
+    """Authentication commits the rate counter and the last-used time without expiring the
+    user it has just checked: the view does not read the user again."""
+    from tests.statement_support import counting_statements
+
+    user = make.user("agency", full_name="Lia Bassi")
+    api = api_for(client, user)
+    assert api.get("/me").status_code == 200
+    with counting_statements() as statements:
+        me = api.get("/me").get_json()
+    users = [s for s in statements if re.search(r"\b(FROM|JOIN) users\b", s, re.I)]
+    assert len(users) == 1, users
+    assert me["user"]["full_name"] == "Lia Bassi" and me["user"]["role"] == "agency"
+    with counting_statements() as statements:
+        assert api.get("/requests").status_code == 200
+    assert len([s for s in statements if re.search(r"\b(FROM|JOIN) users\b", s, re.I)]) == 1

@@ -254,3 +254,33 @@ def test_the_agency_queue_index_covers_exactly_the_agency_queue_states():
     spec.loader.exec_module(migration)
     written = set(re.findall(r"'(\w+)'", str(migration.AGENCY_QUEUE)))
     assert written == set(AGENCY_QUEUE_STATES)
+
+
+def test_kept_queue_statements_never_serve_one_reader_s_rows_to_another(cast, make, as_user):
+    """The queue's SELECTs are kept per reader and filters: after each reader has filled
+    them, every reader still sees only its own rows, and a change shows at once."""
+    rival_org = make.org("manufacturer")
+    rival = make.user("manufacturer", organisation=rival_org)
+    other_body = make.org("regional_body")
+    other_assessor = make.user("assessor", organisation=other_body)
+    in_state(make, cast, "incomplete", name="Mine")
+    in_state(make, cast, "incomplete", name="Theirs", org=rival_org)
+    in_state(make, cast, "assessment", name="Our body", body=cast["body"])
+    in_state(make, cast, "assessment", name="Other body", body=other_body)
+    db.session.commit()
+    readers = {
+        "maker": (as_user(cast["manufacturer"]), ["Mine"]),
+        "rival": (as_user(rival), ["Theirs"]),
+        "assessor": (as_user(cast["assessor"]), ["Our body"]),
+        "other": (as_user(other_assessor), ["Other body"]),
+    }
+    for _round in range(2):
+        for client, expected in readers.values():
+            assert queue_names(client) == expected
+            assert queue_names(client, "?q=the") == [n for n in expected if "the" in n.lower()]
+    later = in_state(make, cast, "incomplete", name="Mine too")
+    assert sorted(queue_names(readers["maker"][0])) == ["Mine", "Mine too"]
+    later.state = "intake_review"
+    db.session.commit()
+    assert queue_names(readers["maker"][0]) == ["Mine"]
+    assert queue_names(readers["rival"][0]) == ["Theirs"]
