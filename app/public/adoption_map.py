@@ -25,6 +25,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
+from app.core.paging import Page
 from app.domain.redaction import public_view
 from app.extensions import db
 from app.models import Adoption, DeviceRequest, Organisation, PatientPathRow, Recommendation
@@ -218,27 +219,11 @@ def cached_adoption_map(now: datetime, seconds: float) -> AdoptionMap:
     return cached("public-adoption-map", (), lambda: adoption_map(now), seconds)
 
 
-@dataclass(frozen=True)
-class DevicePage:
-    """One page of the map's devices (newest recommendation first): the page shows a page of
-    rows, whatever the number of published recommendations; the CSV lists them all."""
-
-    devices: tuple[DeviceAdoption, ...]
-    page: int
-    pages: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def device_page(figures: AdoptionMap, page: int, per_page: int) -> DevicePage:
-    """Page `page` (from 1; out of range: the nearest page) of the map's devices."""
-    pages = max(1, -(-len(figures.devices) // per_page))
-    page = min(max(page, 1), pages)
+def device_page(figures: AdoptionMap, page: int, per_page: int) -> Page:
+    """Page `page` (from 1; out of range: the nearest page) of the map's devices, newest
+    recommendation first: the page shows a page of rows, whatever the number of published
+    recommendations; the CSV lists them all."""
+    total = len(figures.devices)
+    page = min(max(page, 1), max(1, -(-total // per_page)))
     start = (page - 1) * per_page
-    return DevicePage(figures.devices[start : start + per_page], page, pages)
+    return Page(list(figures.devices[start : start + per_page]), page, per_page, total)
