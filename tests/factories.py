@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from app.accounts.passwords import hash_password
 from app.accounts.second_factor import new_secret
-from app.models import Comparator, DeviceRequest, EvidenceItem, Organisation, User
+from app.models import AuditEntry, Comparator, DeviceRequest, EvidenceItem, Organisation, User
 
 DEFAULT_PASSWORD = "correct horse battery"
 
@@ -139,3 +139,20 @@ def complete_dossier_fields() -> dict:
         "coi_declared": True,
         "coi_declaration": "No conflicts.",
     }
+
+
+def audit_entry(action: str, *, data=None, changes=None, **fields) -> AuditEntry:
+    """An audit entry of request 1 by the system, not stored: for tests of how entries read."""
+    return AuditEntry(
+        seq=1,
+        occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+        actor_id=None,
+        actor_name="system",
+        actor_role="agency",
+        entity_type="request",
+        entity_id=1,
+        action=action,
+        data=data or {},
+        changes=changes or {},
+        **fields,
+    )

@@ -8,19 +8,17 @@ keep a reader's typed data.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import get_template_attribute, render_template_string
 from flask_babel import force_locale
 
 from app.forms.actions import build_action_form
 from app.forms.dossier import FIELD_LABELS, SECTION_LABELS
-from app.models import AuditEntry
 from app.requests import action_panel
 from app.requests.action_panel import ActionView, audit_rows, fresh_fields_html
 from app.requests.presenters import translated_table
 from app.workflow.definitions import REQUEST_WORKFLOW
 from app.workflow.labels import MANUFACTURER_STATE_LABELS, state_label
+from tests.factories import audit_entry
 
 BODIES = [(1, "Regional HTA body of Lazio (Lazio)"), (2, "ARS Toscana (Toscana)")]
 IRCCS = [(7, "IRCCS San Raffaele (Lombardia)"), (8, "IRCCS Gemelli (Lazio)")]
@@ -133,23 +131,10 @@ def test_translated_dossier_labels_draw_as_the_lazy_labels(app):
     assert english != italian
 
 
-def _entry(**fields) -> AuditEntry:
-    return AuditEntry(
-        seq=1,
-        occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-        actor_id=None,
-        actor_name="system",
-        actor_role="agency",
-        entity_type="request",
-        entity_id=1,
-        **fields,
-    )
-
-
 def test_audit_words_are_kept_per_language_and_reader_never_typed_data(app):
     state = next(iter(MANUFACTURER_STATE_LABELS))
-    entry = _entry(
-        action="suspend",
+    entry = audit_entry(
+        "suspend",
         from_state=state,
         to_state=state,
         data={"description": "A note typed by somebody"},

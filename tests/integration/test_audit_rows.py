@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask_babel import force_locale
 
-from app.models import AuditEntry
 from app.requests.action_panel import audit_rows
-
-
-def _entry(action: str, *, data=None, changes=None) -> AuditEntry:
-    return AuditEntry(
-        seq=1,
-        occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-        actor_id=None,
-        actor_name="system",
-        actor_role="agency",
-        entity_type="request",
-        entity_id=1,
-        action=action,
-        data=data or {},
-        changes=changes or {},
-    )
+from tests.factories import audit_entry
 
 
 def test_score_and_assessment_changes_are_named_in_words(app):
-    scores = _entry(
+    scores = audit_entry(
         "priority_scores_edited",
         changes={"unmet_need.score": [None, 3], "unmet_need.justification": ["", "Rare."]},
     )
-    assessment = _entry("assessment_edited", changes={"safety.status": ["not_started", "done"]})
+    assessment = audit_entry(
+        "assessment_edited", changes={"safety.status": ["not_started", "done"]}
+    )
     with app.test_request_context(), force_locale("en"):
         rows = audit_rows([scores, assessment])
     assert rows[0].changes == [
@@ -41,8 +26,8 @@ def test_score_and_assessment_changes_are_named_in_words(app):
 
 
 def test_conflict_and_usage_data_keys_are_named_in_words(app):
-    declaration = _entry("coi_declared", data={"has_conflict": False, "description": "None."})
-    usage = _entry("usage_reported", data={"period": "2026-Q1", "units": 4, "spend": "100.00"})
+    declaration = audit_entry("coi_declared", data={"has_conflict": False, "description": "None."})
+    usage = audit_entry("usage_reported", data={"period": "2026-Q1", "units": 4, "spend": "100.00"})
     with app.test_request_context(), force_locale("it"):
         rows = audit_rows([declaration, usage])
     names = [name for row in rows for name, _ in row.data]
