@@ -9,8 +9,6 @@ report also for IRCCS. What each reader sees is scoped in the queries.
 from __future__ import annotations
 
 import tempfile
-import threading
-from collections import OrderedDict
 from functools import wraps
 from typing import NamedTuple
 
@@ -32,6 +30,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.core.deadline_settings import effective_deadlines
+from app.core.kept import KeptValues
 from app.domain import roles
 from app.domain.deadlines import ROME
 from app.domain.vocab import REGION_NAMES, REGIONS, RISK_CLASSES
@@ -230,9 +229,7 @@ def _page(kind: str):
 
 # The filter form is the same for every view with the same language, regional bodies, typed
 # values and errors (the key holds each of them, whole): kept per process, a few at most.
-_FORM_CACHE: OrderedDict[tuple, str] = OrderedDict()
-_FORM_CACHE_LOCK = threading.Lock()
-FORM_CACHE_ENTRIES = 64
+_FORMS: KeptValues[str] = KeptValues("report filter forms", entries=64, max_bytes=2 * 1024 * 1024)
 FORM_FIELDS = (
     "submitted_from",
     "submitted_to",
@@ -260,24 +257,17 @@ def _filter_form(kind: str, bodies, errors: dict) -> str:
         request.script_root,
         request.endpoint,
     )
-    with _FORM_CACHE_LOCK:
-        html = _FORM_CACHE.get(key)
-        if html is not None:
-            _FORM_CACHE.move_to_end(key)
-            return html
-    html = _render_fragment(
-        "reports/_filters.html",
-        kind=kind,
-        errors=errors,
-        raw=raw,
-        choices=_choices(bodies),
-        request=request,
+    return _FORMS.get_or_make(
+        key,
+        lambda: _render_fragment(
+            "reports/_filters.html",
+            kind=kind,
+            errors=errors,
+            raw=raw,
+            choices=_choices(bodies),
+            request=request,
+        ),
     )
-    with _FORM_CACHE_LOCK:
-        _FORM_CACHE[key] = html
-        while len(_FORM_CACHE) > FORM_CACHE_ENTRIES:
-            _FORM_CACHE.popitem(last=False)
-    return html
 
 
 def _render_sections(**context) -> str:
@@ -343,9 +333,9 @@ def adoption():
 # figures draw the same picture, so the SVG is kept by content: the key is the chart block's
 # repr (every title, label and value drawn) and the "no data" text, so it is exact whatever
 # changed, and a few dozen pictures at most are kept per process.
-_SVG_CACHE: OrderedDict[str, Markup] = OrderedDict()
-_SVG_CACHE_LOCK = threading.Lock()
-SVG_CACHE_ENTRIES = 64
+_SVGS: KeptValues[Markup] = KeptValues(
+    "report chart pictures", entries=64, max_bytes=4 * 1024 * 1024
+)
 
 
 def _chart_svg(report):
@@ -355,17 +345,10 @@ def _chart_svg(report):
         key = repr((block, no_data))
         if " at 0x" in key:  # something drawn is not spelled out in the repr: no key
             return Markup(to_svg(drawing_for(block, no_data=no_data)))  # noqa: S704 (as below)
-        with _SVG_CACHE_LOCK:
-            svg = _SVG_CACHE.get(key)
-            if svg is not None:
-                _SVG_CACHE.move_to_end(key)
-                return svg
-        svg = Markup(to_svg(drawing_for(block, no_data=no_data)))  # noqa: S704 (our own drawing; its labels are escaped by renderSVG)
-        with _SVG_CACHE_LOCK:
-            _SVG_CACHE[key] = svg
-            while len(_SVG_CACHE) > SVG_CACHE_ENTRIES:
-                _SVG_CACHE.popitem(last=False)
-        return svg
+        return _SVGS.get_or_make(
+            key,
+            lambda: Markup(to_svg(drawing_for(block, no_data=no_data))),  # noqa: S704 (our own drawing; its labels are escaped by renderSVG)
+        )
 
     return render
 
