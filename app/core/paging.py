@@ -25,9 +25,19 @@ def bounded_count(query: Select, offset: int = 0, per_page: int = 0) -> tuple[in
     """(count, exact) of `query`'s rows, counting at most `offset` + COUNT_LOOKAHEAD of them
     (and at least a page's worth; PostgreSQL stops reading once it has them); past that the
     count is a lower bound."""
+    counted, bound = bounded_count_select(query, offset, per_page)
+    return bounded_total(db.session.scalar(counted) or 0, bound)
+
+
+def bounded_count_select(query: Select, offset: int = 0, per_page: int = 0) -> tuple:
+    """(SELECT of `bounded_count`'s count, its bound): for a caller that reads the count
+    within a statement of its own (`bounded_total` then makes the same pair of it)."""
     bound = max(0, offset) + max(COUNT_LOOKAHEAD, per_page)
     rows = query.order_by(None).limit(bound + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(rows)) or 0
+    return select(func.count()).select_from(rows), bound
+
+
+def bounded_total(total: int, bound: int) -> tuple[int, bool]:
     return (total, True) if total <= bound else (bound, False)
 
 

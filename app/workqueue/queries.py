@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.core.paging import Page, paginate
@@ -290,21 +290,16 @@ DUE_SOON_DAYS = 7
 
 
 def queue_summary(actor, now: datetime) -> QueueSummary:
-    """Counts over the actor's whole queue, in one statement."""
-    if actor.role == "irccs":
-        # Its own open records (every one has its request): counted from the index alone.
-        waiting = select(func.count()).where(
-            Adoption.irccs_id == actor.organisation_id, Adoption.state.in_(OPEN_ADOPTION_STATES)
-        )
-        return QueueSummary(db.session.scalar(waiting) or 0, 0, 0)
-    if not queue_states(actor.role):
+    """Counts over the actor's whole queue, in one statement (two for a region's user)."""
+    counts = summary_select(actor)
+    if counts is None:
         return QueueSummary(0, 0, 0)
     soon = now + timedelta(days=DUE_SOON_DAYS)
-    if actor.role == "agency":
-        return _agency_queue_summary(now, soon)
+    waiting, overdue, due_soon = db.session.execute(counts, {"now": now, "soon": soon}).one()
+    summary = QueueSummary(waiting, overdue, due_soon)
     if actor.role == "assessor":
-        return _with_tariff_cases(actor, now, soon, _request_queue_summary(actor, now, soon))
-    return _request_queue_summary(actor, now, soon)
+        return _with_tariff_cases(actor, now, soon, summary)
+    return summary
 
 
 def _with_tariff_cases(actor, now: datetime, soon: datetime, summary: QueueSummary):
@@ -317,28 +312,45 @@ def _with_tariff_cases(actor, now: datetime, soon: datetime, summary: QueueSumma
     )
 
 
-def _request_queue_summary(actor, now: datetime, soon: datetime) -> QueueSummary:
-    counts = _summary_statement(actor.role, actor.organisation_id, actor.id)
-    waiting, overdue, due_soon = db.session.execute(counts, {"now": now, "soon": soon}).one()
-    return QueueSummary(waiting, overdue, due_soon)
+def summary_select(actor):
+    """The SELECT of `queue_summary`'s counts over the actor's queue: one row (waiting,
+    overdue, due soon), the moments bound as :now and :soon; None for a role without a queue.
+    A region's tariff cases are not in it (`region_counts_select`)."""
+    return _summary_statement(actor.role, actor.organisation_id, actor.id)
 
 
 @lru_cache(maxsize=1024)
 def _summary_statement(role: str, organisation_id: int | None, user_id: int):
-    """The summary's counts over the queue, built once per reader (the queue's SELECT took
-    longer to build than to run); the moments are bound. The queue depends only on the
-    reader's role, organisation and id (`visible_requests`, `_role_condition`) with the
-    default filters, which read no moment."""
-    actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
+    """`summary_select`, built once per reader (the queue's SELECT took longer to build than
+    to run). The queue depends only on the reader's role, organisation and id
+    (`visible_requests`, `_role_condition`) with the default filters, which read no moment."""
+    if role == "irccs":
+        # Its own open records (every one has its request): counted from the index alone;
+        # adoption records carry no due date.
+        none = literal_column("0")
+        return select(
+            func.count().label("waiting"), none.label("overdue"), none.label("due_soon")
+        ).where(Adoption.irccs_id == organisation_id, Adoption.state.in_(OPEN_ADOPTION_STATES))
+    if not queue_states(role):
+        return None
     now, soon = bindparam("now", type_=UTCDateTime), bindparam("soon", type_=UTCDateTime)
+    soon_only = and_(StageRecord.due_at >= now, StageRecord.due_at < soon)
+    # (named: the home page joins this row to others, `app.main.glance`)
+    counts = (
+        func.count().label("waiting"),
+        func.count(case((StageRecord.due_at < now, 1))).label("overdue"),
+        func.count(case((soon_only, 1))).label("due_soon"),
+    )
+    if role == "agency":
+        # From the open stage visits alone (an index-only count, `_agency_queue_count_query`).
+        return select(*counts).where(
+            StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES)
+        )
+    actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
     return (
         request_queue_query(actor, None, QueueFilters())
         .order_by(None)
-        .with_only_columns(
-            func.count(DeviceRequest.id),
-            func.count(case((StageRecord.due_at < now, 1))),
-            func.count(case((and_(StageRecord.due_at >= now, StageRecord.due_at < soon), 1))),
-        )
+        .with_only_columns(func.count(DeviceRequest.id).label("waiting"), *counts[1:])
         .options()
     )
 
@@ -356,17 +368,6 @@ def _agency_queue_count_query(actor, now: datetime, filters: QueueFilters):
     if filters.overdue_only:
         query = query.where(StageRecord.due_at < now)
     return query
-
-
-def _agency_queue_summary(now: datetime, soon: datetime) -> QueueSummary:
-    """The agency's counts from the open stage visits alone (an index-only count)."""
-    counts = select(
-        func.count(),
-        func.count(case((StageRecord.due_at < now, 1))),
-        func.count(case((and_(StageRecord.due_at >= now, StageRecord.due_at < soon), 1))),
-    ).where(StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES))
-    waiting, overdue, due_soon = db.session.execute(counts).one()
-    return QueueSummary(waiting, overdue, due_soon)
 
 
 def _request_row(row, now: datetime) -> QueueRow:
