@@ -109,3 +109,33 @@ def paginate(
     result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars()) if scalars else [tuple(row) for row in result]
     return Page(items=items, page=page, per_page=per_page, total=total, total_exact=exact)
+
+
+def paginate_counted_rows(
+    query: Select, page: int, per_page: int, *, count_query: Select | None = None
+) -> Page:
+    """`paginate` (rows as tuples) in one statement rather than two: the bounded count rides
+    along each row of the page as a last column (an uncorrelated scalar subquery, which both
+    databases run once). The same count, the same rows in the same order. An empty page
+    gives no count: it is then counted apart (an empty list: two statements, as before),
+    and a page past the end read again as the last page, as `paginate` shows it."""
+    per_page = max(1, per_page)
+    page = max(1, page)
+    offset = (page - 1) * per_page
+    counted, bound = bounded_count_select(
+        count_query if count_query is not None else query, offset, per_page
+    )
+    rows = db.session.execute(
+        query.add_columns(counted.scalar_subquery()).limit(per_page).offset(offset)
+    ).all()
+    if rows:
+        total, exact = bounded_total(rows[0][-1] or 0, bound)
+        items = [tuple(row)[:-1] for row in rows]
+        return Page(items=items, page=page, per_page=per_page, total=total, total_exact=exact)
+    total, exact = bounded_total(db.session.scalar(counted) or 0, bound)
+    shown = min(page, max(1, -(-total // per_page))) if exact else page
+    items = []
+    if shown != page and total:  # past the end: the last page, with this count
+        result = db.session.execute(query.limit(per_page).offset((shown - 1) * per_page))
+        items = [tuple(row) for row in result]
+    return Page(items=items, page=shown, per_page=per_page, total=total, total_exact=exact)

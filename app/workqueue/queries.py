@@ -30,7 +30,7 @@ from types import SimpleNamespace
 from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from app.core.paging import Page, paginate
+from app.core.paging import Page, paginate, paginate_counted_rows
 from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord
@@ -173,8 +173,9 @@ def adoption_queue_query(actor, filters: QueueFilters):
 
 
 def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Page:
-    """One page of the actor's queue; items are QueueRow. Two SQL statements (three for the
-    agency's duplicate flags, or an IRCCS's tariff waits)."""
+    """One page of the actor's queue; items are QueueRow. One SQL statement for a request
+    queue's rows and count (two for an IRCCS's records; one more for the agency's duplicate
+    flags, or an IRCCS's tariff waits; an empty page is counted apart)."""
     if actor.role == "irccs":
         if filters.overdue_only:  # adoption records carry no due date
             return Page(items=[], page=1, per_page=per_page, total=0)
@@ -203,7 +204,7 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
     if not queue_states(actor.role):
         return Page(items=[], page=1, per_page=per_page, total=0)
     rows_query, count_query = _queue_statements(actor, now, filters)
-    page = paginate(rows_query, filters.page, per_page, count_query=count_query)
+    page = paginate_counted_rows(rows_query, filters.page, per_page, count_query=count_query)
     rows = page.items
     page.items = [_request_row(row, now) for row in rows]
     if actor.role == "agency":
