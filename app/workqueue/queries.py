@@ -121,6 +121,11 @@ def _role_condition(role: str):
             condition,
             and_(DeviceRequest.state == state, done if role == hand_over.to_role else ~done),
         )
+    if handed:
+        # The same rows: every branch is in one of the states. Said apart, the states can
+        # bound an index read (a body's requests by state, ix_device_requests_body_state)
+        # instead of filtering all of the body's requests through the OR.
+        condition = and_(DeviceRequest.state.in_(states), condition)
     return condition
 
 
