@@ -30,7 +30,7 @@ from types import SimpleNamespace
 from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from app.core.paging import Page, paginate, paginate_counted_rows
+from app.core.paging import CountedPages, Page, paginate
 from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord
@@ -208,8 +208,7 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         return page
     if not queue_states(actor.role):
         return Page(items=[], page=1, per_page=per_page, total=0)
-    rows_query, count_query = _queue_statements(actor, now, filters)
-    page = paginate_counted_rows(rows_query, filters.page, per_page, count_query=count_query)
+    page = _queue_pages(actor, now, filters).page(filters.page, per_page)
     rows = page.items
     page.items = [_request_row(row, now) for row in rows]
     if actor.role == "agency":
@@ -222,12 +221,12 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
     return page
 
 
-def _queue_statements(actor, now: datetime, filters: QueueFilters):
-    """(the page's rows, their count) as SELECTs. Without the overdue filter they read no
-    moment, so they are built once per reader and filters (`_kept_queue_statements`)."""
+def _queue_pages(actor, now: datetime, filters: QueueFilters) -> CountedPages:
+    """The queue's pages (rows and count) as SELECTs. Without the overdue filter they read
+    no moment, so they are built once per reader and filters (`_kept_queue_pages`)."""
     if filters.overdue_only:  # the moment is in the SQL: built for this view
-        return _build_queue_statements(actor, now, filters)
-    return _kept_queue_statements(actor.role, actor.organisation_id, actor.id, *_kept(filters))
+        return CountedPages(*_build_queue_statements(actor, now, filters))
+    return _kept_queue_pages(actor.role, actor.organisation_id, actor.id, *_kept(filters))
 
 
 def _kept(filters: QueueFilters) -> tuple:
@@ -235,15 +234,16 @@ def _kept(filters: QueueFilters) -> tuple:
 
 
 @lru_cache(maxsize=256)
-def _kept_queue_statements(role: str, organisation_id: int | None, user_id: int, *filters):
+def _kept_queue_pages(role: str, organisation_id: int | None, user_id: int, *filters):
     """`_build_queue_statements` built once per reader and filters: building them took about
     as long as PostgreSQL answering them. Exact: a SELECT is immutable, and these depend only
     on the reader's role, organisation and id (`visible_requests`, `_role_condition`, as
-    `_summary_statement` says) and on the state and text filters (the page is applied by
-    `paginate`); the overdue filter, which reads the moment, is never kept."""
+    `_summary_statement` says) and on the state and text filters (the page and the count's
+    bound are parameters, `CountedPages`); the overdue filter, which reads the moment, is
+    never kept."""
     actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
     state, text = filters
-    return _build_queue_statements(actor, None, QueueFilters(state=state, text=text))
+    return CountedPages(*_build_queue_statements(actor, None, QueueFilters(state=state, text=text)))
 
 
 def _build_queue_statements(actor, now: datetime | None, filters: QueueFilters):
