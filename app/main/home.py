@@ -3,43 +3,55 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from functools import lru_cache
+from types import SimpleNamespace
 
 from flask import get_template_attribute
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from app.core.paging import bounded_count
 from app.extensions import db
 from app.main.dashboard import dashboard_charts
+from app.main.glance import read_glance
 from app.models import DeviceRequest
 from app.models.types import utcnow
 from app.notifications.inbox import urgent_unread
 from app.requests.list_rows import request_rows, row_select
 from app.requests.queries import visible_requests
-from app.workqueue.queries import DUE_SOON_DAYS, queue_summary
+from app.workqueue.queries import DUE_SOON_DAYS
 
 RECENT_LIMIT = 10
 
 
 def home_context(user) -> dict:
-    query = row_select(
-        visible_requests(user).order_by(DeviceRequest.updated_at.desc()).limit(RECENT_LIMIT)
-    )
-    # Rows formatted before rendering (app/requests/list_rows.py).
-    recent = request_rows(db.session.execute(query).all(), user.role)
-    # Bounded: "more than 1000" rather than counting 100k requests on every view.
-    total, exact = bounded_count(visible_requests(user).with_only_columns(DeviceRequest.id))
+    """What the home page shows: for an administrator, only its links (nothing to read)."""
+    if user.role == "admin":
+        return {}
     now = utcnow()
+    # First: it also reads the data version that keys the charts (app/main/glance.py).
+    glance = read_glance(user, now)
+    # Rows formatted before rendering (app/requests/list_rows.py).
+    recent = db.session.execute(_recent_statement(user.role, user.organisation_id, user.id))
     return {
         "chart_cards": chart_cards(dashboard_charts(user, now)),
-        "recent_requests": recent,
+        "recent_requests": request_rows(recent.all(), user.role),
         "show_manufacturer": user.role != "manufacturer",
-        "total": total,
-        "total_exact": exact,
-        "queue": queue_summary(user, now),
+        # Bounded: "more than 1000" rather than counting 100k requests on every view.
+        "total": glance.total,
+        "total_exact": glance.total_exact,
+        "queue": glance.queue,
         "due_soon_days": DUE_SOON_DAYS,
         "urgent_notifications": urgent_unread(user),
     }
+
+
+@lru_cache(maxsize=1024)
+def _recent_statement(role: str, organisation_id: int | None, user_id: int):
+    """The latest requests' SELECT, built once per reader: `visible_requests` depends only on
+    the reader's role, organisation and id."""
+    actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
+    latest = visible_requests(actor).order_by(DeviceRequest.updated_at.desc())
+    return row_select(latest.limit(RECENT_LIMIT))
 
 
 # The home page's chart cards (_charts.html), rendered once per chart object and language.

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -24,6 +25,7 @@ from app.core.fire import can_see_reimbursement
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import Adoption, DeviceRequest, Organisation, Reimbursement
+from app.models.types import UTCDateTime
 from app.workflow.facts import ADOPTION, REIMBURSEMENT, states_where
 from app.workqueue.queries import deadline_status
 
@@ -83,14 +85,22 @@ def region_counts(actor, now: datetime, soon: datetime) -> tuple[int, int, int]:
     region = actor_region(actor) if actor.role == "assessor" else None
     if region is None:
         return 0, 0, 0
-    due = Reimbursement.due_at
-    counts = select(
-        func.count(),
-        func.count(sql_case((due < now, 1))),
-        func.count(sql_case((and_(due >= now, due < soon), 1))),
-    ).where(Reimbursement.region == region, Reimbursement.state.in_(OPEN_STATES))
-    waiting, overdue, due_soon = db.session.execute(counts).one()
+    parameters = {"region": region, "now": now, "soon": soon}
+    waiting, overdue, due_soon = db.session.execute(region_counts_select(), parameters).one()
     return waiting, overdue, due_soon
+
+
+@lru_cache(maxsize=1)
+def region_counts_select():
+    """`region_counts`' SELECT (one row), built once; the region and moments are bound as
+    :region, :now and :soon (the home page reads it within its own statement)."""
+    due, now = Reimbursement.due_at, bindparam("now", type_=UTCDateTime)
+    soon = bindparam("soon", type_=UTCDateTime)
+    return select(
+        func.count().label("waiting"),
+        func.count(sql_case((due < now, 1))).label("overdue"),
+        func.count(sql_case((and_(due >= now, due < soon), 1))).label("due_soon"),
+    ).where(Reimbursement.region == bindparam("region"), Reimbursement.state.in_(OPEN_STATES))
 
 
 def request_cases(actor, request) -> list[Reimbursement]:

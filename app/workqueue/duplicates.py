@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, or_, select, tuple_
+from sqlalchemy import Integer, String, any_, bindparam, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.domain.reuse import (
     MATCH_BASIC_UDI_DI,
@@ -46,6 +47,13 @@ if {MATCH_BASIC_UDI_DI, MATCH_UDI_DI} != SAME_DEVICE:  # (the rule below spells 
     raise RuntimeError("duplicate_counts must follow app.domain.reuse.SAME_DEVICE")
 
 _CANDIDATES: dict = {}
+_COLUMNS = (
+    DeviceRequest.id,
+    DeviceRequest.basic_udi_di,
+    DeviceRequest.udi_di,
+    DeviceRequest.emdn_code,
+    DeviceRequest.manufacturer_id,
+)
 
 
 def _candidates_statement(basic: bool, udi: bool, emdn: bool):
@@ -64,14 +72,60 @@ def _candidates_statement(basic: bool, udi: bool, emdn: bool):
                     bindparam("emdn", expanding=True)
                 )
             )
-        statement = _CANDIDATES[(basic, udi, emdn)] = select(
-            DeviceRequest.id,
-            DeviceRequest.basic_udi_di,
-            DeviceRequest.udi_di,
-            DeviceRequest.emdn_code,
-            DeviceRequest.manufacturer_id,
-        ).where(or_(*conditions), DeviceRequest.state != "draft")
+        statement = _CANDIDATES[(basic, udi, emdn)] = select(*_COLUMNS).where(
+            or_(*conditions), DeviceRequest.state != "draft"
+        )
     return statement
+
+
+_TEXTS, _NUMBERS = ARRAY(String), ARRAY(Integer)
+
+
+@lru_cache(maxsize=8)
+def _candidates_by_arrays(basic: bool, udi: bool, emdn: bool):
+    """PostgreSQL: the same candidates, each kind's values as one array parameter (`= ANY`,
+    and the EMDN code and manufacturer pairs unnested side by side): one SQL text per shape
+    whatever the page holds, so psycopg prepares it once, instead of SQLAlchemy expanding
+    and PostgreSQL planning about a hundred parameters on every view. A kind without values
+    is left out, as in `_candidates_statement` (the pairs alone are looked up through the
+    EMDN code's index; an OR with the UDI columns, which have none, reads the table either
+    way)."""
+    conditions = []
+    if basic:
+        conditions.append(DeviceRequest.basic_udi_di == any_(bindparam("basic", type_=_TEXTS)))
+    if udi:
+        conditions.append(DeviceRequest.udi_di == any_(bindparam("udi", type_=_TEXTS)))
+    if emdn:
+        pairs = (
+            func.unnest(
+                bindparam("emdn_codes", type_=_TEXTS), bindparam("emdn_makers", type_=_NUMBERS)
+            )
+            .table_valued("code", "maker")
+            .render_derived()
+        )
+        conditions.append(
+            tuple_(DeviceRequest.emdn_code, DeviceRequest.manufacturer_id).in_(
+                select(pairs.c.code, pairs.c.maker)
+            )
+        )
+    return select(*_COLUMNS).where(or_(*conditions), DeviceRequest.state != "draft")
+
+
+def _candidates(basics: set, udis: set, emdns: set) -> list:
+    if db.session.get_bind().dialect.name == "postgresql":
+        pairs = sorted(emdns)
+        parameters = {
+            "basic": sorted(basics),
+            "udi": sorted(udis),
+            "emdn_codes": [code for code, _maker in pairs],
+            "emdn_makers": [maker for _code, maker in pairs],
+        }
+        statement = _candidates_by_arrays(bool(basics), bool(udis), bool(emdns))
+    else:
+        parameters = {"basic": sorted(basics), "udi": sorted(udis), "emdn": sorted(emdns)}
+        statement = _candidates_statement(bool(basics), bool(udis), bool(emdns))
+    used = {name: values for name, values in parameters.items() if values}
+    return db.session.execute(statement, used).all()
 
 
 def duplicate_counts(requests: Iterable[tuple]) -> dict[int, int]:
@@ -91,11 +145,7 @@ def duplicate_counts(requests: Iterable[tuple]) -> dict[int, int]:
             emdns.add((emdn_code, manufacturer_id))
     if not (basics or udis or emdns):
         return {}
-    parameters = {"basic": sorted(basics), "udi": sorted(udis), "emdn": sorted(emdns)}
-    statement = _candidates_statement(bool(basics), bool(udis), bool(emdns))
-    candidates = db.session.execute(
-        statement, {name: values for name, values in parameters.items() if values}
-    ).all()
+    candidates = _candidates(basics, udis, emdns)
     # `is_duplicate(match_reasons(a, b))` holds when a's basic UDI-DI key or UDI-DI key is
     # b's (the SAME_DEVICE reasons): the candidates sharing either key, looked up by key.
     by_basic: dict[str, set[int]] = {}

@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from app.core.paging import Page, paginate
+from app.core.paging import CountedPages, Page, paginate
 from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord
@@ -121,6 +121,11 @@ def _role_condition(role: str):
             condition,
             and_(DeviceRequest.state == state, done if role == hand_over.to_role else ~done),
         )
+    if handed:
+        # The same rows: every branch is in one of the states. Said apart, the states can
+        # bound an index read (a body's requests by state, ix_device_requests_body_state)
+        # instead of filtering all of the body's requests through the OR.
+        condition = and_(DeviceRequest.state.in_(states), condition)
     return condition
 
 
@@ -173,8 +178,9 @@ def adoption_queue_query(actor, filters: QueueFilters):
 
 
 def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Page:
-    """One page of the actor's queue; items are QueueRow. Two SQL statements (three for the
-    agency's duplicate flags, or an IRCCS's tariff waits)."""
+    """One page of the actor's queue; items are QueueRow. One SQL statement for a request
+    queue's rows and count (two for an IRCCS's records; one more for the agency's duplicate
+    flags, or an IRCCS's tariff waits; an empty page is counted apart)."""
     if actor.role == "irccs":
         if filters.overdue_only:  # adoption records carry no due date
             return Page(items=[], page=1, per_page=per_page, total=0)
@@ -202,8 +208,7 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
         return page
     if not queue_states(actor.role):
         return Page(items=[], page=1, per_page=per_page, total=0)
-    rows_query, count_query = _queue_statements(actor, now, filters)
-    page = paginate(rows_query, filters.page, per_page, count_query=count_query)
+    page = _queue_pages(actor, now, filters).page(filters.page, per_page)
     rows = page.items
     page.items = [_request_row(row, now) for row in rows]
     if actor.role == "agency":
@@ -216,12 +221,12 @@ def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Pa
     return page
 
 
-def _queue_statements(actor, now: datetime, filters: QueueFilters):
-    """(the page's rows, their count) as SELECTs. Without the overdue filter they read no
-    moment, so they are built once per reader and filters (`_kept_queue_statements`)."""
+def _queue_pages(actor, now: datetime, filters: QueueFilters) -> CountedPages:
+    """The queue's pages (rows and count) as SELECTs. Without the overdue filter they read
+    no moment, so they are built once per reader and filters (`_kept_queue_pages`)."""
     if filters.overdue_only:  # the moment is in the SQL: built for this view
-        return _build_queue_statements(actor, now, filters)
-    return _kept_queue_statements(actor.role, actor.organisation_id, actor.id, *_kept(filters))
+        return CountedPages(*_build_queue_statements(actor, now, filters))
+    return _kept_queue_pages(actor.role, actor.organisation_id, actor.id, *_kept(filters))
 
 
 def _kept(filters: QueueFilters) -> tuple:
@@ -229,15 +234,16 @@ def _kept(filters: QueueFilters) -> tuple:
 
 
 @lru_cache(maxsize=256)
-def _kept_queue_statements(role: str, organisation_id: int | None, user_id: int, *filters):
+def _kept_queue_pages(role: str, organisation_id: int | None, user_id: int, *filters):
     """`_build_queue_statements` built once per reader and filters: building them took about
     as long as PostgreSQL answering them. Exact: a SELECT is immutable, and these depend only
     on the reader's role, organisation and id (`visible_requests`, `_role_condition`, as
-    `_summary_statement` says) and on the state and text filters (the page is applied by
-    `paginate`); the overdue filter, which reads the moment, is never kept."""
+    `_summary_statement` says) and on the state and text filters (the page and the count's
+    bound are parameters, `CountedPages`); the overdue filter, which reads the moment, is
+    never kept."""
     actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
     state, text = filters
-    return _build_queue_statements(actor, None, QueueFilters(state=state, text=text))
+    return CountedPages(*_build_queue_statements(actor, None, QueueFilters(state=state, text=text)))
 
 
 def _build_queue_statements(actor, now: datetime | None, filters: QueueFilters):
@@ -290,21 +296,16 @@ DUE_SOON_DAYS = 7
 
 
 def queue_summary(actor, now: datetime) -> QueueSummary:
-    """Counts over the actor's whole queue, in one statement."""
-    if actor.role == "irccs":
-        # Its own open records (every one has its request): counted from the index alone.
-        waiting = select(func.count()).where(
-            Adoption.irccs_id == actor.organisation_id, Adoption.state.in_(OPEN_ADOPTION_STATES)
-        )
-        return QueueSummary(db.session.scalar(waiting) or 0, 0, 0)
-    if not queue_states(actor.role):
+    """Counts over the actor's whole queue, in one statement (two for a region's user)."""
+    counts = summary_select(actor)
+    if counts is None:
         return QueueSummary(0, 0, 0)
     soon = now + timedelta(days=DUE_SOON_DAYS)
-    if actor.role == "agency":
-        return _agency_queue_summary(now, soon)
+    waiting, overdue, due_soon = db.session.execute(counts, {"now": now, "soon": soon}).one()
+    summary = QueueSummary(waiting, overdue, due_soon)
     if actor.role == "assessor":
-        return _with_tariff_cases(actor, now, soon, _request_queue_summary(actor, now, soon))
-    return _request_queue_summary(actor, now, soon)
+        return _with_tariff_cases(actor, now, soon, summary)
+    return summary
 
 
 def _with_tariff_cases(actor, now: datetime, soon: datetime, summary: QueueSummary):
@@ -317,28 +318,45 @@ def _with_tariff_cases(actor, now: datetime, soon: datetime, summary: QueueSumma
     )
 
 
-def _request_queue_summary(actor, now: datetime, soon: datetime) -> QueueSummary:
-    counts = _summary_statement(actor.role, actor.organisation_id, actor.id)
-    waiting, overdue, due_soon = db.session.execute(counts, {"now": now, "soon": soon}).one()
-    return QueueSummary(waiting, overdue, due_soon)
+def summary_select(actor):
+    """The SELECT of `queue_summary`'s counts over the actor's queue: one row (waiting,
+    overdue, due soon), the moments bound as :now and :soon; None for a role without a queue.
+    A region's tariff cases are not in it (`region_counts_select`)."""
+    return _summary_statement(actor.role, actor.organisation_id, actor.id)
 
 
 @lru_cache(maxsize=1024)
 def _summary_statement(role: str, organisation_id: int | None, user_id: int):
-    """The summary's counts over the queue, built once per reader (the queue's SELECT took
-    longer to build than to run); the moments are bound. The queue depends only on the
-    reader's role, organisation and id (`visible_requests`, `_role_condition`) with the
-    default filters, which read no moment."""
-    actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
+    """`summary_select`, built once per reader (the queue's SELECT took longer to build than
+    to run). The queue depends only on the reader's role, organisation and id
+    (`visible_requests`, `_role_condition`) with the default filters, which read no moment."""
+    if role == "irccs":
+        # Its own open records (every one has its request): counted from the index alone;
+        # adoption records carry no due date.
+        none = literal_column("0")
+        return select(
+            func.count().label("waiting"), none.label("overdue"), none.label("due_soon")
+        ).where(Adoption.irccs_id == organisation_id, Adoption.state.in_(OPEN_ADOPTION_STATES))
+    if not queue_states(role):
+        return None
     now, soon = bindparam("now", type_=UTCDateTime), bindparam("soon", type_=UTCDateTime)
+    soon_only = and_(StageRecord.due_at >= now, StageRecord.due_at < soon)
+    # (named: the home page joins this row to others, `app.main.glance`)
+    counts = (
+        func.count().label("waiting"),
+        func.count(case((StageRecord.due_at < now, 1))).label("overdue"),
+        func.count(case((soon_only, 1))).label("due_soon"),
+    )
+    if role == "agency":
+        # From the open stage visits alone (an index-only count, `_agency_queue_count_query`).
+        return select(*counts).where(
+            StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES)
+        )
+    actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
     return (
         request_queue_query(actor, None, QueueFilters())
         .order_by(None)
-        .with_only_columns(
-            func.count(DeviceRequest.id),
-            func.count(case((StageRecord.due_at < now, 1))),
-            func.count(case((and_(StageRecord.due_at >= now, StageRecord.due_at < soon), 1))),
-        )
+        .with_only_columns(func.count(DeviceRequest.id).label("waiting"), *counts[1:])
         .options()
     )
 
@@ -356,17 +374,6 @@ def _agency_queue_count_query(actor, now: datetime, filters: QueueFilters):
     if filters.overdue_only:
         query = query.where(StageRecord.due_at < now)
     return query
-
-
-def _agency_queue_summary(now: datetime, soon: datetime) -> QueueSummary:
-    """The agency's counts from the open stage visits alone (an index-only count)."""
-    counts = select(
-        func.count(),
-        func.count(case((StageRecord.due_at < now, 1))),
-        func.count(case((and_(StageRecord.due_at >= now, StageRecord.due_at < soon), 1))),
-    ).where(StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES))
-    waiting, overdue, due_soon = db.session.execute(counts).one()
-    return QueueSummary(waiting, overdue, due_soon)
 
 
 def _request_row(row, now: datetime) -> QueueRow:

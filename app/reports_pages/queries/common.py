@@ -68,23 +68,25 @@ CACHE_ENTRIES = 256  # figures per filter set, previews per reader too: small ob
 
 def data_version() -> tuple:
     """Changes whenever anything the reports read changes (one cheap statement)."""
+    return tuple(db.session.execute(select(*data_version_columns())).one())
+
+
+def data_version_columns() -> list:
+    """`data_version()`'s values as scalar subqueries, for a page that reads them in a
+    statement it runs anyway (the home page: `keep_data_version`)."""
     from app.models import AuditChainHead
 
     def highest(column):
         return select(func.max(column)).scalar_subquery()
 
-    return tuple(
-        db.session.execute(
-            select(
-                select(AuditChainHead.last_seq).where(AuditChainHead.id == 1).scalar_subquery(),
-                highest(DeviceRequest.id),
-                highest(StageRecord.id),
-                highest(Recommendation.id),
-                highest(Adoption.id),
-                highest(UsageReport.id),
-            )
-        ).one()
-    )
+    return [
+        select(AuditChainHead.last_seq).where(AuditChainHead.id == 1).scalar_subquery(),
+        highest(DeviceRequest.id),
+        highest(StageRecord.id),
+        highest(Recommendation.id),
+        highest(Adoption.id),
+        highest(UsageReport.id),
+    ]
 
 
 def cached(
@@ -117,15 +119,25 @@ def cached(
     return value
 
 
+REQUEST_DATA_VERSION = "hta.report_data_version"
+
+
 def _request_data_version() -> tuple:
     """`data_version()`, read once per HTTP request (a report page looks up several cached
     parts; a GET changes nothing meanwhile), on every call outside one."""
     if not has_request_context():
         return data_version()
     environ = request.environ
-    if "hta.report_data_version" not in environ:
-        environ["hta.report_data_version"] = data_version()
-    return environ["hta.report_data_version"]
+    if REQUEST_DATA_VERSION not in environ:
+        environ[REQUEST_DATA_VERSION] = data_version()
+    return environ[REQUEST_DATA_VERSION]
+
+
+def keep_data_version(version: tuple) -> None:
+    """This request's data version, read by the caller with `data_version_columns()` in one
+    of its own statements: `cached` then uses it instead of asking again."""
+    if has_request_context():
+        request.environ[REQUEST_DATA_VERSION] = tuple(version)
 
 
 def clear_cache() -> None:
