@@ -1,5 +1,8 @@
 """Pagination of a SELECT in exactly two statements (a count and one page of rows).
 
+`paginate_select` reads a page of ORM objects, `paginate_rows` a page of plain columns (what a
+list shows, without building an ORM object per row), `paginate` a `Page` of tuples.
+
 The count is bounded: it counts at most COUNT_LOOKAHEAD rows past the start of the page shown,
 so that a list of 100,000 requests does not scan them all on every view. Beyond that the total
 is a lower bound (`total_exact` False) and the pages say "more than N"; filters narrow a list
@@ -8,6 +11,7 @@ to an exact count. Flask-SQLAlchemy's pagination gets the same bound (`BoundedPa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +50,49 @@ def paginate_select(query: Select, page: int, per_page: int) -> BoundedPaginatio
     """`db.paginate(query, page=page, per_page=per_page, error_out=False)` with the bound."""
     return BoundedPagination(
         select=query, session=db.session(), page=max(page, 1), per_page=per_page, error_out=False
+    )
+
+
+class RowsPagination(BoundedPagination):
+    """BoundedPagination over plain rows: the page read by the SELECT of columns as given (no
+    ORM object per row), its rows turned into the page's items by `convert`, and the bounded
+    count over `count_select` (the same rows, fewest columns and joins) when given."""
+
+    def __init__(self, *, convert: Callable[[list], list], count_select: Select | None, **kw):
+        # (Set first: Flask-SQLAlchemy's __init__ reads the page and the count.)
+        self._convert, self._count_select = convert, count_select
+        super().__init__(**kw)
+
+    def _query_items(self) -> list:
+        query = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return self._convert(db.session.execute(query).all())
+
+    def _query_count(self) -> int:
+        counted = self._count_select
+        if counted is None:
+            counted = self._query_args["select"]
+        total, self.total_exact = bounded_count(counted, self._query_offset, self.per_page)
+        return total
+
+
+def paginate_rows(
+    query: Select,
+    page: int,
+    per_page: int,
+    *,
+    convert: Callable[[list], list] = list,
+    count_query: Select | None = None,
+) -> RowsPagination:
+    """`paginate_select`'s pages, counts and bound over a SELECT of plain columns; `convert`
+    makes the page's items of its rows, `count_query` (optional) counts the same rows."""
+    return RowsPagination(
+        convert=convert,
+        count_select=count_query,
+        select=query,
+        session=db.session(),
+        page=max(page, 1),
+        per_page=per_page,
+        error_out=False,
     )
 
 

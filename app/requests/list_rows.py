@@ -16,11 +16,10 @@ from typing import NamedTuple
 
 from flask import url_for
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select
 
-from app.core.paging import BoundedPagination, bounded_count
-from app.extensions import db
+from app.core.paging import RowsPagination
+from app.core.paging import paginate_rows as paginate_columns
 from app.formatting import current_formats
 from app.models import DeviceRequest, Organisation
 from app.workflow.labels import state_label
@@ -105,33 +104,14 @@ def request_rows(rows, role: str | None) -> list[RequestRow]:
     return result
 
 
-class RowPagination(BoundedPagination):
-    """BoundedPagination whose items are `RequestRow`s: the count over the query as given
-    (one row per request, no join), the page of rows read by `row_select`."""
-
-    def __init__(self, *, role: str | None, **kwargs):
-        self.role = role
-        super().__init__(**kwargs)
-
-    def _query_items(self) -> list:
-        query = row_select(self._query_args["select"])
-        query = query.limit(self.per_page).offset(self._query_offset)
-        return request_rows(db.session.execute(query).all(), self.role)
-
-    def _query_count(self) -> int:
-        total, self.total_exact = bounded_count(
-            self._query_args["select"], self._query_offset, self.per_page
-        )
-        return total
-
-
-def paginate_rows(query: Select, page: int, per_page: int, role: str | None) -> SelectPagination:
-    """`paginate_select` (the same pages, counts and bound) with `RequestRow`s as items."""
-    return RowPagination(
-        role=role,
-        select=query,
-        session=db.session(),
-        page=max(page, 1),
-        per_page=per_page,
-        error_out=False,
+def paginate_rows(query: Select, page: int, per_page: int, role: str | None) -> RowsPagination:
+    """`paginate_select` (the same pages, counts and bound) with `RequestRow`s as items: the
+    count over `query` as given (one row per request, no join), the page read by
+    `row_select`."""
+    return paginate_columns(
+        row_select(query),
+        page,
+        per_page,
+        convert=lambda rows: request_rows(rows, role),
+        count_query=query,
     )
