@@ -32,6 +32,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import NamedTuple
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, func, literal, or_, select
@@ -241,6 +242,20 @@ class PublicLabels(dict):
     def __missing__(self, state: str) -> str:
         label = self[state] = public_state_label(state)
         return label
+
+
+# The PublicLabels of each language, kept per process: a label depends only on the state and
+# on the language's catalogue, which Flask-Babel loads once per process.
+_LABELS_BY_LOCALE: dict[str, PublicLabels] = {}
+
+
+def public_labels() -> PublicLabels:
+    """The PublicLabels of the current language (`get_locale()`)."""
+    locale = str(get_locale())
+    labels = _LABELS_BY_LOCALE.get(locale)
+    if labels is None:
+        labels = _LABELS_BY_LOCALE[locale] = PublicLabels()
+    return labels
 
 
 def gross_days_and_late(
@@ -458,7 +473,7 @@ def stages_by_request(request_ids) -> dict[int, list[StageRow]]:
 
 
 def _serialise_all(requests: list, stages, now: datetime) -> list[dict]:
-    labels = PublicLabels()
+    labels = public_labels()
     return [to_public(r, stages=stages.get(r.id, []), now=now, labels=labels) for r in requests]
 
 
