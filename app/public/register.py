@@ -35,7 +35,7 @@ from typing import NamedTuple
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.orm import configure_mappers, contains_eager, selectinload
 
 from app.core.deadline_settings import effective_minimums
@@ -458,14 +458,28 @@ class StageRow(NamedTuple):
     clock_stopped: bool
 
 
+@lru_cache(maxsize=1)
+def _stages_of_ids() -> Select:
+    """The stage records of a list of request ids (the `ids` parameter), built once: a new
+    statement per page would be walked again for SQLAlchemy's cache key on each view."""
+    return _stages_where(StageRecord.request_id.in_(bindparam("ids", expanding=True)))
+
+
+def _stages_where(condition) -> Select:
+    return (
+        select(*(getattr(StageRecord, name) for name in StageRow._fields))
+        .where(condition)
+        .order_by(StageRecord.request_id, StageRecord.entered_at, StageRecord.id)
+    )
+
+
 def stages_by_request(request_ids) -> dict[int, list[StageRow]]:
     """Stage records of the given requests (a list of ids or an id subquery), in one query."""
     grouped: dict[int, list[StageRow]] = defaultdict(list)
-    rows = db.session.execute(
-        select(*(getattr(StageRecord, name) for name in StageRow._fields))
-        .where(StageRecord.request_id.in_(request_ids))
-        .order_by(StageRecord.request_id, StageRecord.entered_at, StageRecord.id)
-    )
+    if isinstance(request_ids, list | tuple):
+        rows = db.session.execute(_stages_of_ids(), {"ids": list(request_ids)})
+    else:
+        rows = db.session.execute(_stages_where(StageRecord.request_id.in_(request_ids)))
     for row in rows:
         stage = StageRow(*row)
         grouped[stage.request_id].append(stage)
@@ -558,6 +572,7 @@ def list_register(
         per_page,
         convert=summary_requests,
         count_query=_ids_query(filters),
+        kept=True,  # (both queries are built once per set of filters)
     )
     requests = pagination.items
     stages = stages_by_request([r.id for r in requests]) if requests else {}
