@@ -44,7 +44,7 @@ from app.extensions import db
 from app.forms import dossier as form_module
 from app.models import DeviceRequest, Organisation
 from app.models.types import utcnow
-from app.requests.list_rows import LinkPattern, request_title
+from app.requests.list_rows import LinkPattern, request_title, state_labels
 from app.requests.operations import (
     create_draft,
     dossier_snapshot,
@@ -359,14 +359,14 @@ def _summary_page(query) -> tuple[list, str | None, dict]:
 
 def _summaries(rows, role: str) -> list[dict]:
     links = LinkPattern("api.get_request", "request_id")
-    labels: dict[str, str] = {}
+    labels = state_labels(role)
     result = []
     for row in rows:
         request_id, state, trade_name, model, version, receipt = row[:6]
         manufacturer_id, manufacturer, body_id, body, submitted, created, updated = row[6:]
         label = labels.get(state)
-        if label is None:
-            label = labels[state] = state_label(state, role)
+        if label is None:  # (not a request state: as state_label, the name itself)
+            label = state_label(state, role)
         result.append(
             {
                 "id": request_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select
 
@@ -23,6 +24,7 @@ from app.core.paging import paginate_rows as paginate_columns
 from app.formatting import current_formats
 from app.models import DeviceRequest, Organisation
 from app.workflow.labels import state_label
+from app.workflow.states import REQUEST_STATES
 
 ROW_COLUMNS = (
     DeviceRequest.id,
@@ -77,17 +79,31 @@ class LinkPattern:
         return f"{self.parts[0]}{value}{self.parts[1]}"
 
 
+# state_label(state, role) of every request state, per language and role, kept per process:
+# a label depends on nothing else (Flask-Babel loads a language's catalogue once per process).
+_STATE_LABELS: dict[tuple[str, str | None], dict[str, str]] = {}
+
+
+def state_labels(role: str | None) -> dict[str, str]:
+    """{state: state_label(state, role)} of every request state, in the current language."""
+    key = (str(get_locale()), role)
+    labels = _STATE_LABELS.get(key)
+    if labels is None:
+        labels = _STATE_LABELS[key] = {state: state_label(state, role) for state in REQUEST_STATES}
+    return labels
+
+
 def request_rows(rows, role: str | None) -> list[RequestRow]:
     """The table's rows from (id, trade name, model, receipt, manufacturer, state, updated)."""
     links = LinkPattern("requests.detail", "request_id")
     formats = current_formats()
-    labels: dict[str, str] = {}
+    labels = state_labels(role)
     untitled = None
     result = []
     for request_id, trade_name, model, receipt, manufacturer, state, updated_at in rows:
         label = labels.get(state)
-        if label is None:
-            label = labels[state] = state_label(state, role)
+        if label is None:  # (not a request state: as state_label, the name itself)
+            label = state_label(state, role)
         if not trade_name:
             trade_name = untitled = untitled or _("(untitled draft)")
         result.append(

@@ -7,6 +7,7 @@ revealing that it exists); one they can see but not change answers 403.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,7 +24,7 @@ from app.models.types import utcnow
 from app.public.consultation import pending_comments
 from app.requests import bp
 from app.requests.completeness import completeness_for, section_label
-from app.requests.list_rows import paginate_rows
+from app.requests.list_rows import paginate_rows, state_labels
 from app.requests.operations import create_draft, local_today, update_dossier
 from app.requests.presenters import (
     dossier_context,
@@ -71,9 +72,11 @@ def index():
         requests=pagination.items,
         q=text,
         state=state if state in REQUEST_STATES else "",
-        state_options=[(code, state_label(code, role)) for code in REQUEST_STATES],
+        state_options=state_labels(role).items(),  # (in REQUEST_STATES' order)
         can_create=permissions.can_create_request(current_user),
         show_manufacturer=role != "manufacturer",
+        role=role,
+        locale=str(get_locale()),
     )
 
 
