@@ -75,7 +75,8 @@ def paginate_select(query: Select, page: int, per_page: int) -> BoundedPaginatio
 class RowsPagination(BoundedPagination):
     """BoundedPagination over plain rows: the page read by the SELECT of columns as given (no
     ORM object per row), its rows turned into the page's items by `convert`, and the bounded
-    count over `count_select` (the same rows, fewest columns and joins) when given. `kept`:
+    count over `count_select` (the same rows, fewest columns and joins) when given, and not
+    run when the page is the last (not full, not empty). `kept`:
     both queries are built once and kept, and so are their page and count statements."""
 
     def __init__(
@@ -97,6 +98,11 @@ class RowsPagination(BoundedPagination):
         return self._convert(db.session.execute(statement).all())
 
     def _query_count(self) -> int:
+        if self.items and len(self.items) < self.per_page:
+            # The page shows the end of the list: its rows are all that remain (one statement
+            # fewer; a manufacturer's few requests, a narrow filter).
+            self.total_exact = True
+            return self._query_offset + len(self.items)
         counted = self._count_select
         if counted is None:
             counted = self._query_args["select"]
