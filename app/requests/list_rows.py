@@ -12,6 +12,7 @@ back to url_for otherwise).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask import url_for
@@ -23,6 +24,7 @@ from app.core.paging import RowsPagination
 from app.core.paging import paginate_rows as paginate_columns
 from app.formatting import current_formats
 from app.models import DeviceRequest, Organisation
+from app.requests.queries import search_filter, visible_requests
 from app.workflow.labels import state_label
 from app.workflow.states import REQUEST_STATES
 
@@ -120,14 +122,50 @@ def request_rows(rows, role: str | None) -> list[RequestRow]:
     return result
 
 
-def paginate_rows(query: Select, page: int, per_page: int, role: str | None) -> RowsPagination:
+def paginate_rows(
+    query: Select, page: int, per_page: int, role: str | None, *, kept: bool = False
+) -> RowsPagination:
     """`paginate_select` (the same pages, counts and bound) with `RequestRow`s as items: the
     count over `query` as given (one row per request, no join), the page read by
-    `row_select`."""
+    `row_select`. `kept`: `query` is built once and kept (`kept_list_query`)."""
     return paginate_columns(
-        row_select(query),
+        (_kept_row_select if kept else row_select)(query),
         page,
         per_page,
         convert=lambda rows: request_rows(rows, role),
         count_query=query,
+        kept=kept,
     )
+
+
+# --- the list's statements, kept per reader ------------------------------------------------
+
+
+class Reader(NamedTuple):
+    """A reader as `visible_requests` reads them: id, role and organisation, nothing else (a
+    statement kept for a reader is keyed by all it can depend on; were the query to read
+    anything more of the reader, it would fail here rather than serve another's scope)."""
+
+    id: int
+    role: str
+    organisation_id: int | None
+
+
+def reader_of(user) -> Reader:
+    return Reader(user.id, user.role, user.organisation_id)
+
+
+def list_query(reader: Reader, state: str, text: str = "") -> Select:
+    """The requests `reader` may see, in `state` (any if ""), matching `text`, latest change
+    first: the requests list's query (and the API's, ordered by it)."""
+    query = search_filter(visible_requests(reader), text)
+    if state:
+        query = query.where(DeviceRequest.state == state)
+    return query.order_by(DeviceRequest.updated_at.desc(), DeviceRequest.id.desc())
+
+
+# Built once per reader and state filter (not per free text: any text would be a new key):
+# building a list's statements, and SQLAlchemy's walk of each new statement for its cache
+# key, cost about a tenth of the page. A kept statement holds no rows: it reads them anew.
+kept_list_query = lru_cache(maxsize=256)(list_query)
+_kept_row_select = lru_cache(maxsize=256)(row_select)

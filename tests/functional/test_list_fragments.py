@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from app.extensions import db
 from app.templating import LAYOUT_FRAGMENTS
 from tests.assessment_support import request_in
 
@@ -85,3 +86,51 @@ def test_requests_list_parts_follow_the_role_the_language_and_the_filter(app, ma
     page = _text(agency, "/requests/?state=intake_review")
     assert "Intake review" not in page and "Kept List Row" in page
     assert ">Cerca</button>" in page
+
+
+def _ids_listed(page: str) -> set[int]:
+    return {int(n) for n in re.findall(r'href="/requests/(\d+)"', page)}
+
+
+def test_list_statements_kept_per_reader_show_each_reader_their_own_requests_as_they_are(
+    app, make, cast, as_user
+):
+    """The list's and the API's statements are kept per reader (`Reader`): each manufacturer
+    sees only their own requests, an assessor's new conflict hides a request at once, and a
+    reader moved to another organisation sees that organisation's."""
+    from app.models import CoiDeclaration
+    from tests.api_support import api_for
+
+    other_org = make.org("manufacturer")
+    rival = make.user("manufacturer", organisation=other_org)
+    own = make.request(manufacturer=cast.manufacturer_org)
+    theirs = make.request(manufacturer=other_org)
+    assigned = request_in(make, cast, "assessment", trade_name="Assigned")
+    mine, others = as_user(cast.manufacturer), as_user(rival)
+    api_mine, api_others = (
+        api_for(app.test_client(), cast.manufacturer),
+        api_for(app.test_client(), rival),
+    )
+
+    for _ in range(2):  # (the second time from the kept statements)
+        assert _ids_listed(_text(mine, "/requests/")) == {own.id, assigned.id}
+        assert _ids_listed(_text(others, "/requests/")) == {theirs.id}
+        assert {i["id"] for i in api_mine.get("/requests").get_json()["items"]} == {
+            own.id,
+            assigned.id,
+        }
+        assert [i["id"] for i in api_others.get("/requests").get_json()["items"]] == [theirs.id]
+
+    assessor = as_user(cast.assessor)
+    assert assigned.id in _ids_listed(_text(assessor, "/requests/"))
+    db.session.add(
+        CoiDeclaration(
+            request_id=assigned.id, user_id=cast.assessor.id, has_conflict=True, description="x"
+        )
+    )
+    db.session.commit()
+    assert assigned.id not in _ids_listed(_text(assessor, "/requests/"))
+
+    rival.organisation_id = cast.manufacturer_org.id
+    db.session.commit()
+    assert _ids_listed(_text(as_user(rival), "/requests/")) == {own.id, assigned.id}
