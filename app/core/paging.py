@@ -26,12 +26,22 @@ from app.extensions import db
 COUNT_LOOKAHEAD = 1000
 
 
+def _count_bound(offset: int, per_page: int) -> int:
+    """How many rows a bounded count counts at most (see `bounded_count`)."""
+    return max(0, offset) + max(COUNT_LOOKAHEAD, per_page)
+
+
 def _count_statement(query: Select, bound: int) -> Select:
     return select(func.count()).select_from(query.order_by(None).limit(bound + 1).subquery())
 
 
-def _page_statement(query: Select, limit: int, offset: int) -> Select:
-    return query.limit(limit).offset(offset)
+def _counted_page_statement(
+    query: Select, counted: Select, limit: int, offset: int, bound: int
+) -> Select:
+    """One page of `query` with, on each row, the bounded count of `counted` (a subquery run
+    once: PostgreSQL and SQLite evaluate an uncorrelated scalar subquery a single time)."""
+    total = _count_statement(counted, bound).scalar_subquery()
+    return query.add_columns(total).limit(limit).offset(offset)
 
 
 # The same statements, kept for queries that are themselves built once and kept (a list's
@@ -39,7 +49,7 @@ def _page_statement(query: Select, limit: int, offset: int) -> Select:
 # kept statement is not walked again on every execution (about 0.1-0.2 ms for the register's).
 # Never for queries built per request: they would only fill the cache.
 _kept_count_statement = lru_cache(maxsize=256)(_count_statement)
-_kept_page_statement = lru_cache(maxsize=256)(_page_statement)
+_kept_counted_page_statement = lru_cache(maxsize=256)(_counted_page_statement)
 
 
 def bounded_count(
@@ -48,7 +58,7 @@ def bounded_count(
     """(count, exact) of `query`'s rows, counting at most `offset` + COUNT_LOOKAHEAD of them
     (and at least a page's worth; PostgreSQL stops reading once it has them); past that the
     count is a lower bound. `kept`: `query` is built once and kept, so is its count."""
-    bound = max(0, offset) + max(COUNT_LOOKAHEAD, per_page)
+    bound = _count_bound(offset, per_page)
     statement = (_kept_count_statement if kept else _count_statement)(query, bound)
     total = db.session.scalar(statement) or 0
     return (total, True) if total <= bound else (bound, False)
@@ -74,10 +84,10 @@ def paginate_select(query: Select, page: int, per_page: int) -> BoundedPaginatio
 
 class RowsPagination(BoundedPagination):
     """BoundedPagination over plain rows: the page read by the SELECT of columns as given (no
-    ORM object per row), its rows turned into the page's items by `convert`, and the bounded
-    count over `count_select` (the same rows, fewest columns and joins) when given, and not
-    run when the page is the last (not full, not empty). `kept`:
-    both queries are built once and kept, and so are their page and count statements."""
+    ORM object per row), its rows turned into the page's items by `convert`; the bounded
+    count over `count_select` (the same rows, fewest columns and joins; else the SELECT) read
+    with the page, in the same statement, or alone only when the page is empty. `kept`: both
+    queries are built once and kept, and so is the page's statement."""
 
     def __init__(
         self,
@@ -87,29 +97,39 @@ class RowsPagination(BoundedPagination):
         kept: bool = False,
         **kw,
     ):
-        # (Set first: Flask-SQLAlchemy's __init__ reads the page and the count.)
+        # (Set first: Flask-SQLAlchemy's __init__ reads the page and then the count.)
         self._convert, self._count_select, self._kept = convert, count_select, kept
+        self._counted: int | None = None
         super().__init__(**kw)
 
+    def _counted_select(self) -> Select:
+        counted = self._count_select
+        return counted if counted is not None else self._query_args["select"]
+
     def _query_items(self) -> list:
-        statement = (_kept_page_statement if self._kept else _page_statement)(
-            self._query_args["select"], self.per_page, self._query_offset
+        bound = _count_bound(self._query_offset, self.per_page)
+        build = _kept_counted_page_statement if self._kept else _counted_page_statement
+        statement = build(
+            self._query_args["select"],
+            self._counted_select(),
+            self.per_page,
+            self._query_offset,
+            bound,
         )
-        return self._convert(db.session.execute(statement).all())
+        rows = db.session.execute(statement).all()
+        if rows:
+            self._counted = rows[0][-1]
+        return self._convert([row[:-1] for row in rows])
 
     def _query_count(self) -> int:
-        if self.items and len(self.items) < self.per_page:
-            # The page shows the end of the list: its rows are all that remain (one statement
-            # fewer; a manufacturer's few requests, a narrow filter).
-            self.total_exact = True
-            return self._query_offset + len(self.items)
-        counted = self._count_select
-        if counted is None:
-            counted = self._query_args["select"]
-        total, self.total_exact = bounded_count(
-            counted, self._query_offset, self.per_page, kept=self._kept
-        )
-        return total
+        bound = _count_bound(self._query_offset, self.per_page)
+        if self._counted is None:  # (an empty page: past the end, or no rows at all)
+            total, self.total_exact = bounded_count(
+                self._counted_select(), self._query_offset, self.per_page, kept=self._kept
+            )
+            return total
+        self.total_exact = self._counted <= bound
+        return self._counted if self.total_exact else bound
 
 
 def paginate_rows(

@@ -60,20 +60,34 @@ def _page(page: int, per_page: int, kept: bool = False):
     return paginate_rows(query, page, per_page, kept=kept)
 
 
-def test_the_last_page_needs_no_count_and_a_page_past_the_end_counts(app, make):
+def test_a_page_and_its_count_are_one_statement_and_a_page_past_the_end_counts(app, make):
+    ids = []
     for _ in range(5):
-        make.request()
+        ids.append(make.request().id)
     db.session.flush()
     with app.test_request_context():
         with counting_statements() as statements:
-            last = _page(2, 3)
-        assert (len(statements), last.total, last.total_exact, len(last.items)) == (1, 5, True, 2)
+            first = _page(1, 3)
+        assert len(statements) == 1
+        assert (first.total, first.total_exact, first.items) == (5, True, [(i,) for i in ids[:3]])
+        assert (first.pages, first.has_next) == (2, True)
         with counting_statements() as statements:
-            full = _page(1, 5)
-        assert (len(statements), full.total, full.items) == (2, 5, full.items)
+            last = _page(2, 3)
+        assert (len(statements), last.total, last.items) == (1, 5, [(i,) for i in ids[3:]])
         with counting_statements() as statements:
             past = _page(4, 3)
         assert (len(statements), past.total, past.items) == (2, 5, [])
+
+
+def test_a_count_past_its_bound_says_more_than(app, make, monkeypatch):
+    monkeypatch.setattr("app.core.paging.COUNT_LOOKAHEAD", 3)
+    for _ in range(6):
+        make.request()
+    db.session.flush()
+    with app.test_request_context():
+        first, second = _page(1, 2), _page(2, 2)
+    assert (first.total, first.total_exact) == (3, False)  # (counted up to 0 + 3 rows)
+    assert (second.total, second.total_exact) == (5, False)  # (up to 2 + 3)
 
 
 def test_kept_page_and_count_statements_read_the_data_as_it_is_now(app, make):
