@@ -103,6 +103,13 @@ def _admission_recorded():
     return first.is_not(None)
 
 
+def _fixed(states) -> list:
+    """`states` as one bound parameter each, for IN: a list of plain values would be one
+    "expanding" parameter, whose SQL SQLAlchemy renders again on every execution of every
+    register statement; these are compiled once, and the database sees the same query."""
+    return [literal(state) for state in states]
+
+
 def in_register_clause():
     """SQL condition: the request is in the public register (see the module docstring)."""
     return and_(
@@ -113,8 +120,8 @@ def in_register_clause():
             # state) but no index matches it: most requests are admitted, so PostgreSQL reads
             # the rows in the page's order and stops, rather than collecting 90% of the
             # state index first.
-            DeviceRequest.state.not_in(NOT_ADMITTED_ONLY_STATES),
-            and_(DeviceRequest.state.in_(EITHER_SIDE_STATES), _admission_recorded()),
+            DeviceRequest.state.not_in(_fixed(NOT_ADMITTED_ONLY_STATES)),
+            and_(DeviceRequest.state.in_(_fixed(EITHER_SIDE_STATES)), _admission_recorded()),
         ),
     )
 
@@ -458,11 +465,13 @@ class StageRow(NamedTuple):
     clock_stopped: bool
 
 
-@lru_cache(maxsize=1)
-def _stages_of_ids() -> Select:
-    """The stage records of a list of request ids (the `ids` parameter), built once: a new
-    statement per page would be walked again for SQLAlchemy's cache key on each view."""
-    return _stages_where(StageRecord.request_id.in_(bindparam("ids", expanding=True)))
+@lru_cache(maxsize=64)
+def _stages_of_ids(count: int) -> Select:
+    """The stage records of `count` request ids (parameters id_0 ... id_<count - 1>), built
+    once per count (a page's size): a new statement per page would be walked again for
+    SQLAlchemy's cache key, and a list parameter's SQL rendered again, on each view."""
+    ids = [bindparam(f"id_{n}") for n in range(count)]
+    return _stages_where(StageRecord.request_id.in_(ids))
 
 
 def _stages_where(condition) -> Select:
@@ -477,7 +486,8 @@ def stages_by_request(request_ids) -> dict[int, list[StageRow]]:
     """Stage records of the given requests (a list of ids or an id subquery), in one query."""
     grouped: dict[int, list[StageRow]] = defaultdict(list)
     if isinstance(request_ids, list | tuple):
-        rows = db.session.execute(_stages_of_ids(), {"ids": list(request_ids)})
+        values = {f"id_{n}": request_id for n, request_id in enumerate(request_ids)}
+        rows = db.session.execute(_stages_of_ids(len(values)), values)
     else:
         rows = db.session.execute(_stages_where(StageRecord.request_id.in_(request_ids)))
     for row in rows:
