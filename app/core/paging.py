@@ -1,7 +1,8 @@
-"""Pagination of a SELECT in exactly two statements (a count and one page of rows).
+"""Pagination of a SELECT in at most two statements (a count and one page of rows).
 
-`paginate_select` reads a page of ORM objects, `paginate_rows` a page of plain columns (what a
-list shows, without building an ORM object per row), `paginate` a `Page` of tuples.
+`paginate_select` reads a page of ORM objects, `paginate` a `Page` of tuples (two statements
+each); `paginate_rows` a page of plain columns (what a list shows, without building an ORM
+object per row) with its count in the same statement.
 
 The count is bounded: it counts at most COUNT_LOOKAHEAD rows past the start of the page shown,
 so that a list of 100,000 requests does not scan them all on every view. Beyond that the total
