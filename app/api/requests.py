@@ -9,9 +9,11 @@ readers who are not parties to the request (as on the request page).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 
 from flask import request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -44,7 +46,7 @@ from app.extensions import db
 from app.forms import dossier as form_module
 from app.models import DeviceRequest, Organisation
 from app.models.types import utcnow
-from app.requests.list_rows import LinkPattern, request_title
+from app.requests.list_rows import LinkPattern, Reader, reader_of, request_title, state_labels
 from app.requests.operations import (
     create_draft,
     dossier_snapshot,
@@ -304,10 +306,8 @@ def list_requests():
             errors={"state": [message]},
             error_codes={"state": ["choice_unknown"]},
         )
-    query = search_filter(visible_requests(user), (request.args.get("q") or "")[:200])
-    if state:
-        query = query.where(DeviceRequest.state == state)
-    items, cursor, headers = _summary_page(query)
+    text = (request.args.get("q") or "")[:200]
+    items, cursor, headers = _summary_page(reader_of(user), state or "", text)
     payload = {"items": _summaries(items, user.role), "next_cursor": cursor}
     return payload, 200, headers
 
@@ -334,20 +334,35 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _summary_page(query) -> tuple[list, str | None, dict]:
-    """app.api.paging.page over the summary's columns: the same rows, cursor and Link."""
-    limit = read_limit()
-    after = decode_cursor(request.args.get("cursor"))
-    if after is not None:
-        query = query.where(DeviceRequest.id < after)
-    query = (
+def _summary_query(reader: Reader, state: str, text: str, limit: int, after: bool) -> Select:
+    """The requests `reader` may see (in `state`, matching `text`), newest first, `limit` + 1
+    of them, read as the summary's columns; `after`: only ids below the `after` parameter."""
+    query = search_filter(visible_requests(reader), text)
+    if state:
+        query = query.where(DeviceRequest.state == state)
+    if after:
+        query = query.where(DeviceRequest.id < bindparam("after"))
+    return (
         query.with_only_columns(*SUMMARY_COLUMNS)
         .outerjoin(_MANUFACTURER, _MANUFACTURER.id == DeviceRequest.manufacturer_id)
         .outerjoin(_BODY, _BODY.id == DeviceRequest.assigned_body_id)
         .order_by(DeviceRequest.id.desc())
         .limit(limit + 1)
     )
-    rows = db.session.execute(query).all()
+
+
+# Built once per reader, state filter and page size (not per free text: any text would be a
+# new key), as the requests list's (app/requests/list_rows.py: `Reader`, `kept_list_query`).
+_kept_summary_query = lru_cache(maxsize=256)(_summary_query)
+
+
+def _summary_page(reader: Reader, state: str, text: str) -> tuple[list, str | None, dict]:
+    """app.api.paging.page over the summary's columns: the same rows, cursor and Link."""
+    limit = read_limit()
+    after = decode_cursor(request.args.get("cursor"))
+    build = _summary_query if text else _kept_summary_query
+    query = build(reader, state, text, limit, after is not None)
+    rows = db.session.execute(query, {"after": after} if after is not None else {}).all()
     items = rows[:limit]
     if len(rows) <= limit or not items:
         return items, None, {}
@@ -359,14 +374,14 @@ def _summary_page(query) -> tuple[list, str | None, dict]:
 
 def _summaries(rows, role: str) -> list[dict]:
     links = LinkPattern("api.get_request", "request_id")
-    labels: dict[str, str] = {}
+    labels = state_labels(role)
     result = []
     for row in rows:
         request_id, state, trade_name, model, version, receipt = row[:6]
         manufacturer_id, manufacturer, body_id, body, submitted, created, updated = row[6:]
         label = labels.get(state)
-        if label is None:
-            label = labels[state] = state_label(state, role)
+        if label is None:  # (not a request state: as state_label, the name itself)
+            label = state_label(state, role)
         result.append(
             {
                 "id": request_id,

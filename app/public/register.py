@@ -29,16 +29,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import NamedTuple
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.orm import configure_mappers, contains_eager, selectinload
 
 from app.core.deadline_settings import effective_minimums
-from app.core.paging import paginate_select
-from app.domain.deadlines import earliest_leaving, stage_timing
+from app.core.paging import paginate_rows
+from app.domain.deadlines import days_between, earliest_leaving, stage_timing
 from app.domain.dossier_fields import Register, register_fields
 from app.domain.errors import NotFound
 from app.domain.redaction import public_view
@@ -101,6 +103,13 @@ def _admission_recorded():
     return first.is_not(None)
 
 
+def _fixed(states) -> list:
+    """`states` as one bound parameter each, for IN: a list of plain values would be one
+    "expanding" parameter, whose SQL SQLAlchemy renders again on every execution of every
+    register statement; these are compiled once, and the database sees the same query."""
+    return [literal(state) for state in states]
+
+
 def in_register_clause():
     """SQL condition: the request is in the public register (see the module docstring)."""
     return and_(
@@ -111,8 +120,8 @@ def in_register_clause():
             # state) but no index matches it: most requests are admitted, so PostgreSQL reads
             # the rows in the page's order and stops, rather than collecting 90% of the
             # state index first.
-            DeviceRequest.state.not_in(NOT_ADMITTED_ONLY_STATES),
-            and_(DeviceRequest.state.in_(EITHER_SIDE_STATES), _admission_recorded()),
+            DeviceRequest.state.not_in(_fixed(NOT_ADMITTED_ONLY_STATES)),
+            and_(DeviceRequest.state.in_(_fixed(EITHER_SIDE_STATES)), _admission_recorded()),
         ),
     )
 
@@ -242,19 +251,39 @@ class PublicLabels(dict):
         return label
 
 
+# The PublicLabels of each language, kept per process: a label depends only on the state and
+# on the language's catalogue, which Flask-Babel loads once per process.
+_LABELS_BY_LOCALE: dict[str, PublicLabels] = {}
+
+
+def public_labels() -> PublicLabels:
+    """The PublicLabels of the current language (`get_locale()`)."""
+    locale = str(get_locale())
+    labels = _LABELS_BY_LOCALE.get(locale)
+    if labels is None:
+        labels = _LABELS_BY_LOCALE[locale] = PublicLabels()
+    return labels
+
+
+def gross_days_and_late(
+    entered_at: datetime, left_at: datetime | None, due: datetime | None, now: datetime
+) -> tuple[float, bool]:
+    """`stage_timing(...)`'s gross_days and late, alone: all a public stage shows (a page of
+    the register times a few hundred visits, and the rest of the timing is half its cost)."""
+    end = left_at or now
+    return round(days_between(entered_at, end), 1), due is not None and end > due
+
+
 def _public_stage(stage: StageRecord, now: datetime, labels: PublicLabels | None = None) -> dict:
-    terminal = stage.state in TERMINAL_REQUEST_STATES
-    timing = stage_timing(
-        stage.state, stage.entered_at, stage.left_at, stage.due_at, now, stage.clock_stopped
-    )
+    gross_days, late = gross_days_and_late(stage.entered_at, stage.left_at, stage.due_at, now)
     return {
         "state": stage.state,
         "label": labels[stage.state] if labels is not None else public_state_label(stage.state),
         "entered_at": stage.entered_at,
         "left_at": stage.left_at,
         "due_at": stage.due_at,
-        "days": None if terminal else timing.gross_days,
-        "deadline": _deadline_word(stage, timing.late),  # deadline_status, one timing
+        "days": None if stage.state in TERMINAL_REQUEST_STATES else gross_days,
+        "deadline": _deadline_word(stage, late),  # deadline_status, one timing
         "open": stage.left_at is None,
     }
 
@@ -303,13 +332,9 @@ def to_public(
         raise NotFound("request not in the public register")
     hidden = public_view(request).hidden_fields
     extractors = SUMMARY_EXTRACTORS | (DETAIL_EXTRACTORS if detail else {})
-    public = {
-        name: labels[request.state]
-        if name == "stage_label" and labels is not None
-        else extract(request)  # (the stage label: the extractor's, translated once per page)
-        for name, extract in extractors.items()
-        if name not in hidden
-    }
+    if labels is not None:  # (the extractor's stage label, translated once per page)
+        extractors["stage_label"] = lambda request: labels[request.state]
+    public = {name: extract(request) for name, extract in extractors.items() if name not in hidden}
     public |= {
         name: value
         for name, value in _timing_fields(request, stages, now, labels).items()
@@ -440,40 +465,135 @@ class StageRow(NamedTuple):
     clock_stopped: bool
 
 
+@lru_cache(maxsize=64)
+def _stages_of_ids(count: int) -> Select:
+    """The stage records of `count` request ids (parameters id_0 ... id_<count - 1>), built
+    once per count (a page's size): a new statement per page would be walked again for
+    SQLAlchemy's cache key, and a list parameter's SQL rendered again, on each view."""
+    ids = [bindparam(f"id_{n}") for n in range(count)]
+    return _stages_where(StageRecord.request_id.in_(ids))
+
+
+def _stages_where(condition) -> Select:
+    return (
+        select(*(getattr(StageRecord, name) for name in StageRow._fields))
+        .where(condition)
+        .order_by(StageRecord.request_id, StageRecord.entered_at, StageRecord.id)
+    )
+
+
 def stages_by_request(request_ids) -> dict[int, list[StageRow]]:
     """Stage records of the given requests (a list of ids or an id subquery), in one query."""
     grouped: dict[int, list[StageRow]] = defaultdict(list)
-    rows = db.session.execute(
-        select(*(getattr(StageRecord, name) for name in StageRow._fields))
-        .where(StageRecord.request_id.in_(request_ids))
-        .order_by(StageRecord.request_id, StageRecord.entered_at, StageRecord.id)
-    )
+    if isinstance(request_ids, list | tuple):
+        values = {f"id_{n}": request_id for n, request_id in enumerate(request_ids)}
+        rows = db.session.execute(_stages_of_ids(len(values)), values)
+    else:
+        rows = db.session.execute(_stages_where(StageRecord.request_id.in_(request_ids)))
     for row in rows:
         stage = StageRow(*row)
         grouped[stage.request_id].append(stage)
     return grouped
 
 
-def _serialise_all(requests: list[DeviceRequest], stages, now: datetime) -> list[dict]:
-    labels = PublicLabels()
+def _serialise_all(requests: list, stages, now: datetime) -> list[dict]:
+    labels = public_labels()
     return [to_public(r, stages=stages.get(r.id, []), now=now, labels=labels) for r in requests]
+
+
+# --- summary rows, read as plain columns -----------------------------------------------------
+
+# What `to_public` reads of a request for a summary row (the list, the CSV, the feed): the
+# columns of SUMMARY_EXTRACTORS, `is_in_register`'s and the manufacturer's confidential marks
+# (`public_view`); then its manufacturer's name and its recommendation's columns. Read as
+# plain rows: ORM objects (request, manufacturer, recommendation) were half the list's CPU.
+SUMMARY_COLUMNS = (
+    "id",
+    "receipt_number",
+    *register_fields(Register.SUMMARY),
+    "state",
+    "submitted_at",
+    "consent_to_publication",
+    "confidential_fields",
+)
+RECOMMENDATION_COLUMNS = (
+    "id",
+    "outcome",
+    "rationale",
+    "conditions",
+    "evidence_requirements",
+    "review_date",
+    "published_at",
+)
+_MANUFACTURER_AT = len(SUMMARY_COLUMNS)  # (the position of the manufacturer's name in a row)
+
+
+def _summary_columns() -> tuple:
+    return (
+        *(getattr(DeviceRequest, name) for name in SUMMARY_COLUMNS),
+        Organisation.name,
+        *(getattr(Recommendation, name) for name in RECOMMENDATION_COLUMNS),
+    )
+
+
+def summary_request(row) -> SimpleNamespace:
+    """A request as `to_public` reads it for a summary, from a row of `_summary_columns()`:
+    its columns as attributes, `manufacturer.name`, and `recommendation` (None without one:
+    the outer join gave it no id)."""
+    request = SimpleNamespace(**dict(zip(SUMMARY_COLUMNS, row, strict=False)))
+    request.manufacturer = SimpleNamespace(name=row[_MANUFACTURER_AT])
+    recommendation = row[_MANUFACTURER_AT + 1 :]
+    request.recommendation = (
+        SimpleNamespace(**dict(zip(RECOMMENDATION_COLUMNS, recommendation, strict=True)))
+        if recommendation[0] is not None
+        else None
+    )
+    return request
+
+
+def summary_requests(rows) -> list[SimpleNamespace]:
+    return [summary_request(row) for row in rows]
+
+
+@lru_cache(maxsize=256)
+def _summary_query(filters: RegisterFilters) -> Select:
+    """`register_query` reading the summary columns (built once per set of filters)."""
+    return _filtered(_register_base(*_summary_columns()), filters).order_by(
+        DeviceRequest.submitted_at.desc(), DeviceRequest.id.desc()
+    )
+
+
+@lru_cache(maxsize=256)
+def _ids_query(filters: RegisterFilters) -> Select:
+    """The ids of the register's requests matching `filters` (to count them, or to read the
+    stage records of them all)."""
+    return _filtered(_register_base(DeviceRequest.id), filters)
 
 
 def list_register(
     filters: RegisterFilters, *, page: int, per_page: int, now: datetime
 ) -> tuple[Pagination, list[dict]]:
-    """One page of the register: the pagination and the public rows of its requests."""
-    pagination = paginate_select(register_query(filters), page, per_page)
-    ids = [r.id for r in pagination.items]
-    stages = stages_by_request(ids) if ids else {}
-    return pagination, _serialise_all(list(pagination.items), stages, now)
+    """One page of the register: the pagination and the public rows of its requests, in
+    three statements (the page's rows, their count, their stage records)."""
+    filters = filters.cleaned()
+    pagination = paginate_rows(
+        _summary_query(filters),
+        page,
+        per_page,
+        convert=summary_requests,
+        count_query=_ids_query(filters),
+        kept=True,  # (both queries are built once per set of filters)
+    )
+    requests = pagination.items
+    stages = stages_by_request([r.id for r in requests]) if requests else {}
+    return pagination, _serialise_all(requests, stages, now)
 
 
 def export_rows(filters: RegisterFilters, *, now: datetime) -> list[dict]:
     """Every register row matching `filters` (for the CSV), in two queries."""
-    requests = list(db.session.scalars(register_query(filters)).unique())
-    ids = _filtered(_register_base(DeviceRequest.id), filters.cleaned())
-    stages = stages_by_request(ids) if requests else {}
+    filters = filters.cleaned()
+    requests = summary_requests(db.session.execute(_summary_query(filters)))
+    stages = stages_by_request(_ids_query(filters)) if requests else {}
     return _serialise_all(requests, stages, now)
 
 
@@ -534,12 +654,12 @@ def published_comments(request_id: int) -> list[dict]:
 def latest_recommendations(*, now: datetime, limit: int = FEED_LIMIT) -> list[dict]:
     """The most recently published recommendations of the register (for the Atom feed)."""
     query = (
-        _register_select()
+        _register_base(*_summary_columns())
         .where(Recommendation.published_at.is_not(None))
         .order_by(Recommendation.published_at.desc(), DeviceRequest.id.desc())
         .limit(limit)
     )
-    requests = list(db.session.scalars(query).unique())
+    requests = summary_requests(db.session.execute(query))
     ids = [r.id for r in requests]
     stages = stages_by_request(ids) if ids else {}
     return _serialise_all(requests, stages, now)

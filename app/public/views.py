@@ -71,8 +71,8 @@ def _filters() -> register.RegisterFilters:
     ).cleaned()
 
 
-def _filter_context(labels: register.PublicLabels | None = None) -> dict:
-    labels = labels if labels is not None else register.PublicLabels()
+def _filter_context() -> dict:
+    labels = register.public_labels()
     return {
         "stage_choices": [(s, labels[s]) for s in register.REGISTER_STATES],
         "outcome_choices": list(register.PUBLIC_OUTCOME_LABELS.items()),
@@ -160,6 +160,7 @@ def index():
         now=utcnow(),
     )
     context = _filter_context()
+    locale = str(get_locale())
     return render_template(
         "public/index.html",
         pagination=pagination,
@@ -167,7 +168,8 @@ def index():
         filters=filters,
         preview=register.preview,
         marks=_cached_deadline_marks(context["deadline_labels"]),
-        row_keys=[_row_key(row, str(get_locale())) for row in rows],
+        row_keys=[_row_key(row, locale) for row in rows],
+        locale=locale,
         **context,
     )
 

@@ -12,18 +12,21 @@ back to url_for otherwise).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select
 
-from app.core.paging import BoundedPagination, bounded_count
-from app.extensions import db
+from app.core.paging import RowsPagination
+from app.core.paging import paginate_rows as paginate_columns
 from app.formatting import current_formats
 from app.models import DeviceRequest, Organisation
+from app.requests.queries import search_filter, visible_requests
 from app.workflow.labels import state_label
+from app.workflow.states import REQUEST_STATES
 
 ROW_COLUMNS = (
     DeviceRequest.id,
@@ -78,17 +81,31 @@ class LinkPattern:
         return f"{self.parts[0]}{value}{self.parts[1]}"
 
 
+# state_label(state, role) of every request state, per language and role, kept per process:
+# a label depends on nothing else (Flask-Babel loads a language's catalogue once per process).
+_STATE_LABELS: dict[tuple[str, str | None], dict[str, str]] = {}
+
+
+def state_labels(role: str | None) -> dict[str, str]:
+    """{state: state_label(state, role)} of every request state, in the current language."""
+    key = (str(get_locale()), role)
+    labels = _STATE_LABELS.get(key)
+    if labels is None:
+        labels = _STATE_LABELS[key] = {state: state_label(state, role) for state in REQUEST_STATES}
+    return labels
+
+
 def request_rows(rows, role: str | None) -> list[RequestRow]:
     """The table's rows from (id, trade name, model, receipt, manufacturer, state, updated)."""
     links = LinkPattern("requests.detail", "request_id")
     formats = current_formats()
-    labels: dict[str, str] = {}
+    labels = state_labels(role)
     untitled = None
     result = []
     for request_id, trade_name, model, receipt, manufacturer, state, updated_at in rows:
         label = labels.get(state)
-        if label is None:
-            label = labels[state] = state_label(state, role)
+        if label is None:  # (not a request state: as state_label, the name itself)
+            label = state_label(state, role)
         if not trade_name:
             trade_name = untitled = untitled or _("(untitled draft)")
         result.append(
@@ -105,33 +122,50 @@ def request_rows(rows, role: str | None) -> list[RequestRow]:
     return result
 
 
-class RowPagination(BoundedPagination):
-    """BoundedPagination whose items are `RequestRow`s: the count over the query as given
-    (one row per request, no join), the page of rows read by `row_select`."""
-
-    def __init__(self, *, role: str | None, **kwargs):
-        self.role = role
-        super().__init__(**kwargs)
-
-    def _query_items(self) -> list:
-        query = row_select(self._query_args["select"])
-        query = query.limit(self.per_page).offset(self._query_offset)
-        return request_rows(db.session.execute(query).all(), self.role)
-
-    def _query_count(self) -> int:
-        total, self.total_exact = bounded_count(
-            self._query_args["select"], self._query_offset, self.per_page
-        )
-        return total
-
-
-def paginate_rows(query: Select, page: int, per_page: int, role: str | None) -> SelectPagination:
-    """`paginate_select` (the same pages, counts and bound) with `RequestRow`s as items."""
-    return RowPagination(
-        role=role,
-        select=query,
-        session=db.session(),
-        page=max(page, 1),
-        per_page=per_page,
-        error_out=False,
+def paginate_rows(
+    query: Select, page: int, per_page: int, role: str | None, *, kept: bool = False
+) -> RowsPagination:
+    """`paginate_select` (the same pages, counts and bound) with `RequestRow`s as items: the
+    count over `query` as given (one row per request, no join), the page read by
+    `row_select`. `kept`: `query` is built once and kept (`kept_list_query`)."""
+    return paginate_columns(
+        (_kept_row_select if kept else row_select)(query),
+        page,
+        per_page,
+        convert=lambda rows: request_rows(rows, role),
+        count_query=query,
+        kept=kept,
     )
+
+
+# --- the list's statements, kept per reader ------------------------------------------------
+
+
+class Reader(NamedTuple):
+    """A reader as `visible_requests` reads them: id, role and organisation, nothing else (a
+    statement kept for a reader is keyed by all it can depend on; were the query to read
+    anything more of the reader, it would fail here rather than serve another's scope)."""
+
+    id: int
+    role: str
+    organisation_id: int | None
+
+
+def reader_of(user) -> Reader:
+    return Reader(user.id, user.role, user.organisation_id)
+
+
+def list_query(reader: Reader, state: str, text: str = "") -> Select:
+    """The requests `reader` may see, in `state` (any if ""), matching `text`, latest change
+    first: the requests list's query (and the API's, ordered by it)."""
+    query = search_filter(visible_requests(reader), text)
+    if state:
+        query = query.where(DeviceRequest.state == state)
+    return query.order_by(DeviceRequest.updated_at.desc(), DeviceRequest.id.desc())
+
+
+# Built once per reader and state filter (not per free text: any text would be a new key):
+# building a list's statements, and SQLAlchemy's walk of each new statement for its cache
+# key, cost about a tenth of the page. A kept statement holds no rows: it reads them anew.
+kept_list_query = lru_cache(maxsize=256)(list_query)
+_kept_row_select = lru_cache(maxsize=256)(row_select)

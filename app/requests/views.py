@@ -7,6 +7,7 @@ revealing that it exists); one they can see but not change answers 403.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,7 +24,13 @@ from app.models.types import utcnow
 from app.public.consultation import pending_comments
 from app.requests import bp
 from app.requests.completeness import completeness_for, section_label
-from app.requests.list_rows import paginate_rows
+from app.requests.list_rows import (
+    kept_list_query,
+    list_query,
+    paginate_rows,
+    reader_of,
+    state_labels,
+)
 from app.requests.operations import create_draft, local_today, update_dossier
 from app.requests.presenters import (
     dossier_context,
@@ -34,7 +41,7 @@ from app.requests.presenters import (
     translated_table,
     workflow_panel_context,
 )
-from app.requests.queries import get_request_for, search_filter, visible_requests
+from app.requests.queries import get_request_for
 from app.workflow.action_labels import action_label
 from app.workflow.labels import state_label
 from app.workflow.states import REQUEST_STATES
@@ -58,22 +65,23 @@ def index():
     text = request.args.get("q", "").strip()
     state = request.args.get("state", "")
     page = request.args.get("page", 1, type=int)
-    query = search_filter(visible_requests(current_user), text)
-    if state in REQUEST_STATES:
-        query = query.where(DeviceRequest.state == state)
-    query = query.order_by(DeviceRequest.updated_at.desc(), DeviceRequest.id.desc())
-    role = current_user.role
-    # Rows formatted before rendering (app/requests/list_rows.py).
-    pagination = paginate_rows(query, page, current_app.config["PAGE_SIZE"], role)
+    state = state if state in REQUEST_STATES else ""
+    reader = reader_of(current_user)
+    # Rows formatted before rendering, statements kept per reader (app/requests/list_rows.py).
+    query = list_query(reader, state, text) if text else kept_list_query(reader, state)
+    role = reader.role
+    pagination = paginate_rows(query, page, current_app.config["PAGE_SIZE"], role, kept=not text)
     return render_template(
         "requests/index.html",
         pagination=pagination,
         requests=pagination.items,
         q=text,
-        state=state if state in REQUEST_STATES else "",
-        state_options=[(code, state_label(code, role)) for code in REQUEST_STATES],
+        state=state,
+        state_options=state_labels(role).items(),  # (in REQUEST_STATES' order)
         can_create=permissions.can_create_request(current_user),
         show_manufacturer=role != "manufacturer",
+        role=role,
+        locale=str(get_locale()),
     )
 
 

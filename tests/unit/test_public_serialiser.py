@@ -323,3 +323,14 @@ def test_atom_escapes_text_and_is_well_formed():
     assert feed.find(f"{ns}updated").text == "2026-06-01T10:00:00Z"
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "it"
     assert b"<b>" not in body
+
+
+@pytest.mark.parametrize("left", [None, NOW - 2 * DAY, NOW - DAY / 3])
+@pytest.mark.parametrize("due", [None, NOW - 3 * DAY, NOW - DAY, NOW + DAY])
+@pytest.mark.parametrize("entered", [NOW - 9.96 * DAY, NOW - 4.05 * DAY, NOW + DAY])
+def test_a_public_stage_shows_stage_timings_gross_days_and_lateness(entered, due, left):
+    from app.domain.deadlines import stage_timing
+    from app.public.register import gross_days_and_late
+
+    timing = stage_timing("appraisal", entered, left, due, NOW)
+    assert gross_days_and_late(entered, left, due, NOW) == (timing.gross_days, timing.late)
