@@ -37,7 +37,7 @@ from app.domain.permissions import PUBLISHED_STATES
 from app.domain.redaction import ALL_ADOPTION_READERS, view_of, visible_audit_entries
 from app.extensions import db
 from app.formatting import current_formats
-from app.models import AuditEntry, DeviceRequest
+from app.models import AuditEntry, DeviceRequest, User
 from app.models.types import utcnow
 from app.reimbursement.queries import request_cases
 from app.reports.time_to_patient import HOLDERS, holder_label
@@ -46,6 +46,7 @@ from app.requests.action_panel import (
     AuditRow,
     action_views,
     audit_rows,
+    audit_rows_html,
     failed_action_for,
     labels_memo,
 )
@@ -157,7 +158,8 @@ class WorkflowPanel:
     clock_stopped: bool
     actions: list[ActionView] = field(default_factory=list)
     timeline: list[TimelineRow] = field(default_factory=list)
-    audit: list[AuditRow] = field(default_factory=list)
+    audit: list = field(default_factory=list)  # the entries shown (rows of _AUDIT_COLUMNS)
+    audit_html: Markup | None = None  # their rows drawn (`audit_rows_html`)
     show_audit: bool = False
     role: str = ""
     # A published recommendation's designated centres (None: not published, or none named);
@@ -370,13 +372,47 @@ def workflow_panel_context(actor, request) -> dict:
         panel.holder_labels = list(labels.items())
     if panel.show_audit:
         entries, panel.earlier_audit = recent_audit(request.id, view, RECENT_WINDOW)
-        panel.audit = audit_rows(entries, role=role, view=view)
+        # (The template draws the table's frame for a non-empty `audit`, then these rows.)
+        panel.audit = entries
+        panel.audit_html = audit_rows_html(entries, actor_names(entries), role=role, view=view)
     return {"workflow_panel": panel}
 
 
+# What the request page reads of an audit entry (`audit_rows_html` draws it), with its
+# actor's current name joined: one statement for the entries and their actors' names.
+_AUDIT_COLUMNS = (
+    AuditEntry.id,
+    AuditEntry.occurred_at,
+    AuditEntry.actor_id,
+    AuditEntry.actor_name,
+    AuditEntry.actor_role,
+    AuditEntry.entity_type,
+    AuditEntry.action,
+    AuditEntry.from_state,
+    AuditEntry.to_state,
+    AuditEntry.reason,
+    AuditEntry.data,
+    AuditEntry.changes,
+    User.id.label("user_id"),
+    User.full_name.label("user_full_name"),
+    User.email.label("user_email"),
+)
+
+
+def _audit_rows_query():
+    return select(*_AUDIT_COLUMNS).outerjoin(User, User.id == AuditEntry.actor_id)
+
+
+def actor_names(rows) -> dict[int, str]:
+    """{user id: name} of the rows' actors, as `action_panel._user_names` reads them."""
+    return {
+        row.user_id: row.user_full_name or row.user_email for row in rows if row.user_id is not None
+    }
+
+
 def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
-    """`recent_entries_for_request`'s answer, reading `limit` + 1 entries instead of
-    4 x `limit` + 1 for a reader who sees every entry (the agency).
+    """`recent_entries_for_request`'s answer as rows of `_AUDIT_COLUMNS`, reading `limit` + 1
+    entries instead of 4 x `limit` + 1 for a reader who sees every entry (the agency).
 
     That function reads 4 x `limit` + 1 entries, newest first, so that one statement fills
     the window whatever the redaction hides. For a reader the redaction hides nothing from,
@@ -388,8 +424,8 @@ def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
     if view.relation not in ALL_ADOPTION_READERS:
         return _thinned_audit(request_id, view, limit)
     batch = limit + 1
-    newest_first = db.session.scalars(
-        select(AuditEntry)
+    newest_first = db.session.execute(
+        _audit_rows_query()
         .where(AuditEntry.request_id == request_id)
         .order_by(AuditEntry.seq.desc())
         .limit(batch)
@@ -399,14 +435,26 @@ def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
         return list(reversed(shown[:limit])), True
     if len(newest_first) < batch:
         return list(reversed(shown)), False
-    return recent_entries_for_request(request_id, view, limit)
+    entries, more = recent_entries_for_request(request_id, view, limit)
+    return _audit_rows_of([entry.id for entry in entries]), more
+
+
+def _audit_rows_of(ids: list[int]) -> list:
+    """The rows of `_AUDIT_COLUMNS` of these entries, in chain order."""
+    if not ids:
+        return []
+    return list(
+        db.session.execute(
+            _audit_rows_query().where(AuditEntry.id.in_(ids)).order_by(AuditEntry.seq)
+        ).all()
+    )
 
 
 def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
     """`recent_entries_for_request`'s answer for a reader the redaction hides entries from:
     the same 4 x `limit` + 1 newest entries are sorted by what decides whether an entry shows
     (its entity type and action: `sees_audit_entry`), read as three columns, and only the
-    `limit` shown are loaded whole (their data and changes parsed), in chain order."""
+    `limit` shown are read whole (with their actors' names), in chain order."""
     batch = limit * 4 + 1
     heads = db.session.execute(
         select(AuditEntry.id, AuditEntry.entity_type, AuditEntry.action)
@@ -416,13 +464,7 @@ def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
     ).all()
     shown = visible_audit_entries(view, heads)
     more = len(shown) > limit or len(heads) == batch
-    ids = [head.id for head in shown[:limit]]
-    if not ids:
-        return [], more
-    entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.seq)
-    ).all()
-    return list(entries), more
+    return _audit_rows_of([head.id for head in shown[:limit]]), more
 
 
 def _designation(actor, request) -> DesignationSummary | None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from flask import get_template_attribute, render_template_string
 from flask_babel import force_locale
 
+from app.domain.redaction import Relation
 from app.forms.actions import build_action_form
 from app.forms.dossier import FIELD_LABELS, SECTION_LABELS
 from app.requests import action_panel
-from app.requests.action_panel import ActionView, audit_rows, fresh_fields_html
+from app.requests.action_panel import ActionView, audit_rows, audit_rows_html, fresh_fields_html
 from app.requests.presenters import translated_table
 from app.workflow.definitions import REQUEST_WORKFLOW
 from app.workflow.labels import MANUFACTURER_STATE_LABELS, state_label
@@ -153,8 +154,9 @@ def test_audit_words_are_kept_per_language_and_reader_never_typed_data(app):
 
 
 def test_the_recent_audit_window_is_the_kernels_for_every_reader(app, runner):
-    """`recent_audit` reads a smaller batch first: the same entries and the same "earlier
-    ones" flag as `recent_entries_for_request`, for every demo request, reader and window."""
+    """`recent_audit` reads a smaller batch first (as columns): the same entries and the same
+    "earlier ones" flag as `recent_entries_for_request`, for every demo request, reader and
+    window."""
     from sqlalchemy import select
 
     from app.core.audit import recent_entries_for_request
@@ -175,9 +177,14 @@ def test_the_recent_audit_window_is_the_kernels_for_every_reader(app, runner):
             if not view.sees_audit_trail:
                 continue
             for limit in (1, 3, 20):
-                assert recent_audit(request.id, view, limit) == recent_entries_for_request(
-                    request.id, view, limit
-                ), (request.id, reader.role, limit)
+                rows, earlier = recent_audit(request.id, view, limit)
+                entries, kernels_earlier = recent_entries_for_request(request.id, view, limit)
+                assert [row.id for row in rows] == [entry.id for entry in entries], (
+                    request.id,
+                    reader.role,
+                    limit,
+                )
+                assert earlier == kernels_earlier, (request.id, reader.role, limit)
                 compared += 1
     assert compared > 50
 
@@ -333,3 +340,123 @@ def test_only_the_request_page_draws_kept_action_fields(app):
             keep_fields=True,
         )
     assert views[0].fields_html is None and kept[0].fields_html is not None
+
+
+# --- The audit trail's rows, kept as HTML
+
+
+def _audit_table(rows, rows_html=None) -> str:
+    audit_table = get_template_attribute("actions/_macros.html", "audit_table")
+    return str(audit_table(rows, rows_html))
+
+
+def _trail(irccs_id: int) -> list:
+    state = next(iter(MANUFACTURER_STATE_LABELS))
+    entries = [
+        audit_entry(
+            "suspend",
+            from_state=state,
+            to_state=state,
+            reason="Typed <reason> & more",
+            data={"description": "A note", "has_conflict": True, "irccs": irccs_id},
+            changes={"trade_name": ["Old name", "New name"], "safety.status": [None, "done"]},
+        ),
+        audit_entry(
+            "prioritise",
+            data={"priority_index": 2.5, "rate": 0.4, "a": 1, "b": 2, "c": 3},
+        ),
+        audit_entry("submit"),
+    ]
+    entries[0].actor_id, entries[1].actor_id = 5, 6  # users not stored: their recorded names
+    entries[1].actor_name = "Someone who left"
+    return entries
+
+
+def test_kept_audit_rows_draw_as_the_table_draws_them(app, make):
+    """For each reader's redaction and role and each language, the kept rows (drawn, then
+    read back) give the table `audit_rows` gives; the internal data stays the agency's."""
+    from app.domain.redaction import RequestView
+
+    irccs = make.org("irccs", name="IRCCS Kept Rows", region="lazio")
+    entries = _trail(irccs.id)
+    names = {}  # as `audit_rows` reads them: users 5 and 6 are not stored
+    readers = [
+        ("agency", RequestView(Relation.AGENCY, None, frozenset())),
+        ("manufacturer", RequestView(Relation.OWNER, 3, frozenset({"trade_name"}))),
+        ("assessor", RequestView(Relation.ASSESSOR, 4, frozenset())),
+    ]
+    action_panel._AUDIT_ROW_HTML.clear()
+    tables = {}
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for role, view in readers:
+                expected = _audit_table(audit_rows(entries, role=role, view=view))
+                first = audit_rows_html(entries, names, role=role, view=view)
+                again = audit_rows_html(entries, names, role=role, view=view)
+                assert _audit_table(entries, first) == expected, (language, role)
+                assert _audit_table(entries, again) == expected, (language, role)
+                tables[language, role] = expected
+    assert "IRCCS Kept Rows" in tables["en", "agency"]
+    assert "Someone who left" in tables["en", "agency"]
+    assert "2.5" in tables["it", "agency"] and "2.5" not in tables["it", "manufacturer"]
+    assert tables["en", "agency"] != tables["it", "agency"]
+
+
+def test_kept_audit_rows_follow_names_and_the_zone(app, make):
+    """A renamed actor or organisation, and another display zone, are drawn afresh."""
+    from flask_babel import refresh
+
+    from app.domain.redaction import RequestView
+    from app.extensions import db
+
+    irccs = make.org("irccs", name="IRCCS Before", region="lazio")
+    entries = _trail(irccs.id)
+    view = RequestView(Relation.AGENCY, None, frozenset())
+    action_panel._AUDIT_ROW_HTML.clear()
+    with app.test_request_context(), force_locale("en"):
+        before = audit_rows_html(entries, {5: "Anna Rossi"}, role="agency", view=view)
+        renamed = audit_rows_html(entries, {5: "Anna Bianchi"}, role="agency", view=view)
+        irccs.name = "IRCCS After"
+        db.session.flush()
+        moved = audit_rows_html(entries, {5: "Anna Rossi"}, role="agency", view=view)
+    assert "Anna Rossi" in before and "Anna Bianchi" in renamed and "Anna Rossi" not in renamed
+    assert "IRCCS Before" in before and "IRCCS After" in moved
+    app.config["DISPLAY_TIMEZONE"], zone = "UTC", app.config["DISPLAY_TIMEZONE"]
+    try:
+        with app.test_request_context(), force_locale("en"):
+            refresh()
+            in_utc = audit_rows_html(entries, {5: "Anna Rossi"}, role="agency", view=view)
+    finally:
+        app.config["DISPLAY_TIMEZONE"] = zone
+    assert "09:00" in in_utc and "10:00" in before  # 2 March: Rome is UTC+1
+
+
+# --- A fresh form drawn without building it
+
+
+def test_shown_form_hidden_tag_is_the_forms(app):
+    """`ShownForm.hidden_tag()` is the built form's, for every action of both workflows whose
+    form it stands for, with CSRF on and off."""
+    from app.requests.action_panel import ShownForm, _drawn_without_form
+    from app.workflow.definitions import ADOPTION_WORKFLOW
+
+    specs = [
+        spec
+        for workflow in (REQUEST_WORKFLOW, ADOPTION_WORKFLOW)
+        for spec in workflow.transitions
+        if _drawn_without_form(spec)
+    ]
+    assert len(specs) > 10
+    enabled = app.config.get("WTF_CSRF_ENABLED", True)
+    try:
+        for csrf in (True, False):
+            app.config["WTF_CSRF_ENABLED"] = csrf
+            with app.test_request_context():
+                for spec in specs:
+                    for version in (None, 7):
+                        built = build_action_form(spec, version=version, irccs=IRCCS)
+                        shown = ShownForm(spec.trigger, version)
+                        assert str(shown.hidden_tag()) == str(built.hidden_tag()), spec.trigger
+                        assert ("csrf_token" in str(shown.hidden_tag())) is csrf
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = enabled
