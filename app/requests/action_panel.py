@@ -15,7 +15,7 @@ from flask import current_app, g, get_template_attribute
 from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.core.guards import GuardFailure
@@ -272,7 +272,8 @@ class ShownForm:
 
 
 def _hidden_input(name: str, value: str) -> Markup:
-    return Markup('<input id="{0}" name="{0}" type="hidden" value="{1}">').format(name, value)
+    name, value = escape(name), escape(value)  # as WTForms' html_params escapes them
+    return Markup(f'<input id="{name}" name="{name}" type="hidden" value="{value}">')  # noqa: S704
 
 
 def _drawn_without_form(spec: TransitionSpec) -> bool:

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, get_template_attribute, url_for
 from flask import request as http_request
 from flask_babel import get_locale, get_timezone
 from flask_babel.speaklater import LazyString
@@ -158,6 +158,7 @@ class WorkflowPanel:
     clock_stopped: bool
     actions: list[ActionView] = field(default_factory=list)
     timeline: list[TimelineRow] = field(default_factory=list)
+    timeline_html: Markup | None = None  # its rows drawn (`timeline_rows_html`)
     audit: list = field(default_factory=list)  # the entries shown (rows of _AUDIT_COLUMNS)
     audit_html: Markup | None = None  # their rows drawn (`audit_rows_html`)
     show_audit: bool = False
@@ -195,6 +196,33 @@ def timeline_rows(stages, role: str) -> list[TimelineRow]:
         )
         for row in stages
     ]
+
+
+# The timeline's rows as HTML (`timeline_row` of requests/_timeline.html): {(locale, row):
+# HTML}, the oldest dropped beyond _TIMELINE_HTML_SIZE. Exact: a TimelineRow holds every
+# text and flag the row shows, already formatted (in the display zone, for the reader's
+# role, at this moment), and the words the template adds come from the locale's catalogue.
+_TIMELINE_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_TIMELINE_HTML_SIZE = 4096
+
+
+def timeline_rows_html(rows: list[TimelineRow]) -> Markup:
+    """`timeline_row` of each row, joined; each drawn once per row and locale, then kept."""
+    locale = str(get_locale())
+    macro = None
+    parts = []
+    for row in rows:
+        key = (locale, row)
+        html = _TIMELINE_HTML.get(key)
+        if html is None:
+            if macro is None:
+                macro = get_template_attribute("requests/_timeline.html", "timeline_row")
+            # Our own template's output, escaped as it rendered.
+            html = _TIMELINE_HTML[key] = Markup(macro(row))  # noqa: S704
+            if len(_TIMELINE_HTML) > _TIMELINE_HTML_SIZE:
+                _TIMELINE_HTML.popitem(last=False)
+        parts.append(html)
+    return Markup("").join(parts)
 
 
 # Label tables translated once per process and locale: {(locale, id(table)): (table, words)}.
@@ -370,6 +398,7 @@ def workflow_panel_context(actor, request) -> dict:
         labels = {holder: holder_label(holder) for holder in HOLDERS}
         panel.patient_paths = path_rows(paths, labels)
         panel.holder_labels = list(labels.items())
+    panel.timeline_html = timeline_rows_html(panel.timeline)
     if panel.show_audit:
         entries, panel.earlier_audit = recent_audit(request.id, view, RECENT_WINDOW)
         # (The template draws the table's frame for a non-empty `audit`, then these rows.)
@@ -484,6 +513,7 @@ class HistoryPage:
     """The whole timeline and the audit trail a page at a time (oldest first)."""
 
     timeline: list[TimelineRow]
+    timeline_html: Markup
     show_audit: bool
     audit: list[AuditRow]
     page: int
@@ -504,6 +534,7 @@ def history_context(actor, request, page: int) -> dict:
     return {
         "history": HistoryPage(
             timeline=timeline,
+            timeline_html=timeline_rows_html(timeline),
             show_audit=view.sees_audit_trail,
             audit=audit_rows(shown, role=role, view=view),
             page=page,

@@ -460,3 +460,36 @@ def test_shown_form_hidden_tag_is_the_forms(app):
                         assert ("csrf_token" in str(shown.hidden_tag())) is csrf
     finally:
         app.config["WTF_CSRF_ENABLED"] = enabled
+
+
+# --- The timeline's rows, kept as HTML
+
+
+def test_kept_timeline_rows_draw_as_the_table_draws_them(app):
+    """Rows of every kind (open, late, due soon, on time, clock stopped) read back as the
+    table draws them, in each language; the words follow the language."""
+    from app.requests import presenters
+    from app.requests.presenters import TimelineRow, timeline_rows_html
+
+    def row(label, left, late=False, near_due=False, due="", stopped=False):
+        return TimelineRow(
+            label, "2 Mar 2026", left, due, "3.0", "2.0", stopped, late, near_due, bool(due)
+        )
+
+    rows = [
+        row("Intake", "5 Mar 2026", due="9 Mar 2026"),
+        row("Suspended", "6 Mar 2026", stopped=True),
+        row("Assessment", "", late=True, due="1 Mar 2026"),
+        row("Assessment", "", near_due=True, due="4 Mar 2026"),
+    ]
+    timeline_table = get_template_attribute("requests/_timeline.html", "timeline_table")
+    presenters._TIMELINE_HTML.clear()
+    drawn = {}
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            expected = str(timeline_table(rows))
+            first = timeline_rows_html(rows)
+            assert str(timeline_table(rows, first)) == expected, language
+            assert str(timeline_table(rows, timeline_rows_html(rows))) == expected, language
+            drawn[language] = expected
+    assert "Due soon" in drawn["en"] and "Due soon" not in drawn["it"]
