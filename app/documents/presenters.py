@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from app.core.fire import available_transitions
 from app.documents import information as information_service
@@ -136,13 +137,10 @@ class AnswerRow:
         return self.sent_at is None
 
 
-def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
-    """`round_view` of each of the request's rounds, newest first, from one statement of
-    columns: the rounds with who opened each, their questions (by number), answers and the
-    answers' attached files (a round has a few questions, a question one answer, an answer
-    a few files), what `information.rounds_for` loads as objects in six. A draft answer
-    shows to the manufacturer only (`information.visible_answer`)."""
-    rows = db.session.execute(
+@cache
+def _rounds_statement() -> Select:
+    """`_page_rounds`'s SELECT, built once (the request id bound at each execution)."""
+    return (
         select(
             InformationRound.id.label("round_id"),
             InformationRound.number.label("round_number"),
@@ -174,7 +172,7 @@ def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
         .outerjoin(AnswerAttachment, AnswerAttachment.answer_id == Answer.id)
         .outerjoin(DocumentVersion, DocumentVersion.id == AnswerAttachment.document_version_id)
         .outerjoin(Document, Document.id == DocumentVersion.document_id)
-        .where(InformationRound.request_id == req.id)
+        .where(InformationRound.request_id == bindparam("request_id"))
         .order_by(
             InformationRound.number.desc(),
             InformationRound.id,
@@ -183,6 +181,15 @@ def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
             AnswerAttachment.id,
         )
     )
+
+
+def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
+    """`round_view` of each of the request's rounds, newest first, from one statement of
+    columns: the rounds with who opened each, their questions (by number), answers and the
+    answers' attached files (a round has a few questions, a question one answer, an answer
+    a few files), what `information.rounds_for` loads as objects in six. A draft answer
+    shows to the manufacturer only (`information.visible_answer`)."""
+    rows = db.session.execute(_rounds_statement(), {"request_id": req.id})
     drafts_shown = permissions.is_manufacturer_of(actor, req)
     rounds: dict[int, RoundView] = {}
     questions: dict[int, QuestionView] = {}
@@ -264,11 +271,10 @@ class DocumentRow:
         return self.versions[-1] if self.versions else None
 
 
-def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
-    """The request's documents with their versions (in version order) and uploaders, as
-    columns in one statement (not ORM objects: a document may have many versions), ordered
-    as `documents_service.documents_of` orders them (type order, then title; ties by id)."""
-    rows = db.session.execute(
+@cache
+def _documents_statement() -> Select:
+    """`_page_documents`'s SELECT, built once (the request id bound at each execution)."""
+    return (
         select(
             Document.id,
             Document.doc_type,
@@ -284,9 +290,16 @@ def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
         )
         .outerjoin(DocumentVersion, DocumentVersion.document_id == Document.id)
         .outerjoin(User, User.id == DocumentVersion.uploaded_by_id)
-        .where(Document.request_id == req.id)
+        .where(Document.request_id == bindparam("request_id"))
         .order_by(Document.id, DocumentVersion.version)
     )
+
+
+def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
+    """The request's documents with their versions (in version order) and uploaders, as
+    columns in one statement (not ORM objects: a document may have many versions), ordered
+    as `documents_service.documents_of` orders them (type order, then title; ties by id)."""
+    rows = db.session.execute(_documents_statement(), {"request_id": req.id})
     documents: dict[int, DocumentRow] = {}
     for row in rows:
         document = documents.get(row.id)

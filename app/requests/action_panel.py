@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, get_template_attribute
@@ -16,7 +16,7 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.core.guards import GuardFailure
 from app.domain.redaction import RequestView, redact_audit_values
@@ -179,12 +179,18 @@ IRCCS_KINDS = ("irccs", "irccs_list")
 
 def active_irccs_choices() -> list[tuple[int, str]]:
     """Active IRCCS as (id, "Name (Region)"), by name."""
-    rows = db.session.execute(
+    rows = db.session.execute(_active_irccs_statement())
+    return [(row.id, f"{row.name} ({region_label(row.region)})") for row in rows]
+
+
+@cache
+def _active_irccs_statement() -> Select:
+    """`active_irccs_choices`' SELECT, built once (it has no parameter)."""
+    return (
         select(Organisation.id, Organisation.name, Organisation.region)
         .where(Organisation.kind == "irccs", Organisation.active.is_(True))
         .order_by(Organisation.name)
     )
-    return [(row.id, f"{row.name} ({region_label(row.region)})") for row in rows]
 
 
 def _needs_irccs(specs: Iterable[TransitionSpec]) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from flask import current_app, get_template_attribute, url_for
@@ -25,7 +26,7 @@ from flask import request as http_request
 from flask_babel import get_locale, get_timezone
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
@@ -70,6 +71,7 @@ def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
     _PAGE_PANELS[name] = builder
 
 
+@cache
 def page_loading() -> tuple:
     """Loader options for the request page's own read of the request: with its row, the
     manufacturer, the recommendation (one each at most) and the comparators (a few; at most
@@ -428,8 +430,38 @@ _AUDIT_COLUMNS = (
 )
 
 
-def _audit_rows_query():
+def _audit_rows_query() -> Select:
     return select(*_AUDIT_COLUMNS).outerjoin(User, User.id == AuditEntry.actor_id)
+
+
+# The window's statements, built once (request id, batch size and ids bound at execution).
+@cache
+def _newest_rows_statement() -> Select:
+    return (
+        _audit_rows_query()
+        .where(AuditEntry.request_id == bindparam("request_id"))
+        .order_by(AuditEntry.seq.desc())
+        .limit(bindparam("batch"))
+    )
+
+
+@cache
+def _rows_by_ids_statement() -> Select:
+    return (
+        _audit_rows_query()
+        .where(AuditEntry.id.in_(bindparam("ids", expanding=True)))
+        .order_by(AuditEntry.seq)
+    )
+
+
+@cache
+def _newest_heads_statement() -> Select:
+    return (
+        select(AuditEntry.id, AuditEntry.entity_type, AuditEntry.action)
+        .where(AuditEntry.request_id == bindparam("request_id"))
+        .order_by(AuditEntry.seq.desc())
+        .limit(bindparam("batch"))
+    )
 
 
 def actor_names(rows) -> dict[int, str]:
@@ -454,10 +486,7 @@ def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
         return _thinned_audit(request_id, view, limit)
     batch = limit + 1
     newest_first = db.session.execute(
-        _audit_rows_query()
-        .where(AuditEntry.request_id == request_id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(batch)
+        _newest_rows_statement(), {"request_id": request_id, "batch": batch}
     ).all()
     shown = visible_audit_entries(view, newest_first)
     if len(shown) > limit:
@@ -472,11 +501,7 @@ def _audit_rows_of(ids: list[int]) -> list:
     """The rows of `_AUDIT_COLUMNS` of these entries, in chain order."""
     if not ids:
         return []
-    return list(
-        db.session.execute(
-            _audit_rows_query().where(AuditEntry.id.in_(ids)).order_by(AuditEntry.seq)
-        ).all()
-    )
+    return list(db.session.execute(_rows_by_ids_statement(), {"ids": ids}).all())
 
 
 def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
@@ -486,10 +511,7 @@ def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
     `limit` shown are read whole (with their actors' names), in chain order."""
     batch = limit * 4 + 1
     heads = db.session.execute(
-        select(AuditEntry.id, AuditEntry.entity_type, AuditEntry.action)
-        .where(AuditEntry.request_id == request_id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(batch)
+        _newest_heads_statement(), {"request_id": request_id, "batch": batch}
     ).all()
     shown = visible_audit_entries(view, heads)
     more = len(shown) > limit or len(heads) == batch
