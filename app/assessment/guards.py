@@ -146,9 +146,9 @@ def duplicates_of(actor, req) -> list:
         return []
     if req.id is None or req.state == "draft":
         return []
-    from app.assessment.reuse import matches_for
+    from app.assessment.reuse import duplicates_among
 
-    return [m for m in matches_for(req) if m.duplicate]
+    return duplicates_among(req)
 
 
 def usage_totals_for(actor, req):

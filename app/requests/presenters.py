@@ -153,6 +153,36 @@ def path_rows(paths: list[PatientPath], labels: dict[str, str]) -> list[PathRow]
     return rows
 
 
+# Each IRCCS's time-to-patient figure and table row as HTML: {(locale, macro, PathRow): HTML},
+# the oldest dropped beyond _PATH_HTML_SIZE. Exact: a PathRow (frozen) holds every text and
+# figure the macros draw, already formatted; their words come from the locale's catalogue.
+_PATH_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_PATH_HTML_SIZE = 2048
+
+
+def patient_paths_html(rows: list[PathRow]) -> tuple[Markup, Markup]:
+    """(the figures, the table's rows) of requests/_time_to_patient.html for these rows,
+    each drawn once per row and locale, then kept."""
+    locale = str(get_locale())
+    drawn = []
+    for name in ("ttp_figure", "ttp_row"):
+        macro = None
+        parts = []
+        for row in rows:
+            key = (locale, name, row)
+            html = _PATH_HTML.get(key)
+            if html is None:
+                if macro is None:
+                    macro = get_template_attribute("requests/_time_to_patient.html", name)
+                # Our own template's output, escaped as it rendered.
+                html = _PATH_HTML[key] = Markup(macro(row))  # noqa: S704
+                if len(_PATH_HTML) > _PATH_HTML_SIZE:
+                    _PATH_HTML.popitem(last=False)
+            parts.append(html)
+        drawn.append(Markup("").join(parts))
+    return drawn[0], drawn[1]
+
+
 @dataclass
 class WorkflowPanel:
     state: str
@@ -174,6 +204,8 @@ class WorkflowPanel:
     history_url: str = ""
     # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
     patient_paths: list[PathRow] = field(default_factory=list)
+    patient_figures_html: Markup | None = None  # their figures and table rows drawn
+    patient_rows_html: Markup | None = None  # (`patient_paths_html`)
     # The regional tariff's cases of this request the reader may see (app.reimbursement).
     tariff_cases: list = field(default_factory=list)
     # (holder, its label) in the order of the path, for the time-to-patient table's head.
@@ -181,23 +213,42 @@ class WorkflowPanel:
 
 
 def timeline_rows(stages, role: str) -> list[TimelineRow]:
+    """Each stage visit (`StageRow`) formatted for `role` in this locale and zone; each row
+    formatted once per key, then kept (a long history repeats the same closed visits)."""
     formats = current_formats()
     label = labels_memo()  # a state's words once per process and locale
-    return [
-        TimelineRow(
-            label=label(state_label, row.state, role),
-            entered=formats.datetime(row.entered_at),
-            left=formats.datetime(row.left_at),
-            due=formats.datetime(row.due_at),
-            gross_days=formats.number(row.gross_days),
-            net_days=formats.number(row.net_days),
-            clock_stopped=row.clock_stopped,
-            late=row.late,
-            near_due=row.near_due,
-            has_due=row.due_at is not None,
-        )
-        for row in stages
-    ]
+    reader = (str(get_locale()), str(get_timezone()), role)
+    rows = []
+    for row in stages:
+        # Exact: a StageRow (frozen) holds every value its TimelineRow is formatted from.
+        key = (reader, row)
+        shown = _TIMELINE_ROWS.get(key)
+        if shown is None:
+            shown = _TIMELINE_ROWS[key] = _timeline_row(row, role, formats, label)
+            if len(_TIMELINE_ROWS) > _TIMELINE_ROWS_SIZE:
+                _TIMELINE_ROWS.popitem(last=False)
+        rows.append(shown)
+    return rows
+
+
+# Formatted stage visits: {(locale, zone, role, StageRow): TimelineRow}, oldest dropped.
+_TIMELINE_ROWS: OrderedDict[tuple, TimelineRow] = OrderedDict()
+_TIMELINE_ROWS_SIZE = 4096
+
+
+def _timeline_row(row, role: str, formats, label) -> TimelineRow:
+    return TimelineRow(
+        label=label(state_label, row.state, role),
+        entered=formats.datetime(row.entered_at),
+        left=formats.datetime(row.left_at),
+        due=formats.datetime(row.due_at),
+        gross_days=formats.number(row.gross_days),
+        net_days=formats.number(row.net_days),
+        clock_stopped=row.clock_stopped,
+        late=row.late,
+        near_due=row.near_due,
+        has_due=row.due_at is not None,
+    )
 
 
 # The timeline's rows as HTML (`timeline_row` of requests/_timeline.html): {(locale, row):
@@ -399,6 +450,9 @@ def workflow_panel_context(actor, request) -> dict:
     if paths:
         labels = {holder: holder_label(holder) for holder in HOLDERS}
         panel.patient_paths = path_rows(paths, labels)
+        panel.patient_figures_html, panel.patient_rows_html = patient_paths_html(
+            panel.patient_paths
+        )
         panel.holder_labels = list(labels.items())
     panel.timeline_html = timeline_rows_html(panel.timeline)
     if panel.show_audit:

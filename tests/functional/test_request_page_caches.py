@@ -493,3 +493,27 @@ def test_kept_timeline_rows_draw_as_the_table_draws_them(app):
             assert str(timeline_table(rows, timeline_rows_html(rows))) == expected, language
             drawn[language] = expected
     assert "Due soon" in drawn["en"] and "Due soon" not in drawn["it"]
+
+
+def test_kept_time_to_patient_follows_the_rows_and_the_language(app):
+    """Each IRCCS's figure and row is drawn afresh for another figure or language, and
+    read back as drawn."""
+    from app.requests import presenters
+    from app.requests.presenters import PathBar, PathRow, patient_paths_html
+
+    def path(days: str, reached: bool) -> PathRow:
+        bars = (PathBar("agency", 0.0, 40.0, f"Agency: {days}"), PathBar("irccs", 40.0, 60.0, "x"))
+        return PathRow("IRCCS <Uno>", reached, bars, (("agency", days), ("irccs", "3.0")), days)
+
+    presenters._PATH_HTML.clear()
+    drawn = {}
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for days, reached in (("12.0", True), ("12.5", False)):
+                first = patient_paths_html([path(days, reached)])
+                assert patient_paths_html([path(days, reached)]) == first
+                drawn[language, days] = first
+    assert "12.5" in drawn["en", "12.5"][1] and "12.5" not in drawn["en", "12.0"][1]
+    assert "no patient yet" in drawn["en", "12.5"][0]
+    assert drawn["en", "12.5"][0] != drawn["it", "12.5"][0]
+    assert "IRCCS &lt;Uno&gt;" in drawn["it", "12.0"][0]
