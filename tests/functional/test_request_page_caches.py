@@ -517,3 +517,25 @@ def test_kept_time_to_patient_follows_the_rows_and_the_language(app):
     assert "no patient yet" in drawn["en", "12.5"][0]
     assert drawn["en", "12.5"][0] != drawn["it", "12.5"][0]
     assert "IRCCS &lt;Uno&gt;" in drawn["it", "12.0"][0]
+
+
+def test_the_page_s_stage_timeline_is_the_kernels(app, runner):
+    """The request page reads five columns per stage visit: the same StageRows as
+    `stage_timeline` for every demo request, at any moment."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from app.core.fire import stage_timeline
+    from app.extensions import db
+    from app.models import DeviceRequest
+    from app.requests.presenters import page_stage_timeline
+
+    assert runner.invoke(args=["seed-demo", "--copies", "1"]).exit_code == 0
+    compared = 0
+    for request in db.session.scalars(select(DeviceRequest)):
+        for now in (datetime(2026, 3, 2, 9, 0, tzinfo=UTC), datetime.now(UTC)):
+            rows = page_stage_timeline(request, now)
+            assert rows == stage_timeline(request, now), request.id
+            compared += len(rows)
+    assert compared > 100
