@@ -16,7 +16,7 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from app.core.guards import GuardFailure
 from app.domain.redaction import RequestView, redact_audit_values
@@ -432,10 +432,16 @@ def _organisation_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
     ids = {item for e in entries for item in _organisation_ids(e)}
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
-    )
+    rows = db.session.execute(_organisation_names_statement(), {"ids": sorted(ids)})
     return dict(rows.all())
+
+
+@cache
+def _organisation_names_statement() -> Select:
+    """`_organisation_names`' SELECT, built once (the ids bound at each execution)."""
+    return select(Organisation.id, Organisation.name).where(
+        Organisation.id.in_(bindparam("ids", expanding=True))
+    )
 
 
 def display_value(name: str, value: Any, organisations: dict[int, str]) -> str | list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from flask import current_app, get_template_attribute, url_for
@@ -26,7 +26,7 @@ from flask import request as http_request
 from flask_babel import get_locale, get_timezone
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
@@ -35,7 +35,15 @@ from app.core import fire as workflow_service
 from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
 from app.domain.permissions import PUBLISHED_STATES
-from app.domain.redaction import ALL_ADOPTION_READERS, view_of, visible_audit_entries
+from app.domain.redaction import (
+    ADOPTION_AUDIT_ENTITIES,
+    ALL_ADOPTION_READERS,
+    INTERNAL_AUDIT_ACTIONS,
+    INTERNAL_AUDIT_ENTITIES,
+    INTERNAL_AUDIT_READERS,
+    view_of,
+    visible_audit_entries,
+)
 from app.extensions import db
 from app.formatting import current_formats
 from app.models import AuditEntry, DeviceRequest, StageRecord, User
@@ -582,17 +590,67 @@ def _audit_rows_of(ids: list[int]) -> list:
 
 
 def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
-    """`recent_entries_for_request`'s answer for a reader the redaction hides entries from:
-    the same 4 x `limit` + 1 newest entries are sorted by what decides whether an entry shows
-    (its entity type and action: `sees_audit_entry`), read as three columns, and only the
-    `limit` shown are read whole (with their actors' names), in chain order."""
+    """`recent_entries_for_request`'s answer for a reader the redaction hides entries from
+    (the manufacturer, the assessors), in one statement: of the same 4 x `limit` + 1 newest
+    entries, the visible ones (`_hidden_audit`, the SQL twin of `sees_audit_entry`), newest
+    first, `limit` + 1 at most, read whole with their actors' names, and how many the batch
+    held. There are earlier entries when more than `limit` show or the batch was full."""
     batch = limit * 4 + 1
-    heads = db.session.execute(
-        _newest_heads_statement(), {"request_id": request_id, "batch": batch}
+    internal = view.relation in INTERNAL_AUDIT_READERS
+    rows = db.session.execute(
+        _thinned_statement(internal),
+        {"request_id": request_id, "batch": batch, "window": limit + 1},
     ).all()
-    shown = visible_audit_entries(view, heads)
-    more = len(shown) > limit or len(heads) == batch
-    return _audit_rows_of([head.id for head in shown[:limit]]), more
+    shown = visible_audit_entries(view, rows)  # (the twin's answer, checked again)
+    held = rows[0].batch_size if rows else _batch_size(request_id, batch)
+    more = len(shown) > limit or held == batch
+    return list(reversed(shown[:limit])), more
+
+
+def _batch_size(request_id: int, batch: int) -> int:
+    """How many entries the batch held when none of them shows (rare: a trail of hidden
+    entries only)."""
+    return len(
+        db.session.execute(
+            _newest_heads_statement(), {"request_id": request_id, "batch": batch}
+        ).all()
+    )
+
+
+def _hidden_audit(internal: bool):
+    """The SQL twin of `sees_audit_entry`'s refusals for a party that does not see every
+    adoption (the redaction's own sets): an adoption record's entries, and for a reader
+    who is not internal (the manufacturer) the internal entities and actions too."""
+    hidden = AuditEntry.entity_type.in_(sorted(ADOPTION_AUDIT_ENTITIES))
+    if internal:
+        return hidden
+    return or_(
+        hidden,
+        AuditEntry.entity_type.in_(sorted(INTERNAL_AUDIT_ENTITIES)),
+        AuditEntry.action.in_(sorted(INTERNAL_AUDIT_ACTIONS)),
+    )
+
+
+@lru_cache(maxsize=2)
+def _thinned_statement(internal: bool) -> Select:
+    """`_thinned_audit`'s SELECT for an internal reader or not, built once (the request,
+    the batch and the window bound at each execution)."""
+    newest = (
+        select(AuditEntry.id)
+        .where(AuditEntry.request_id == bindparam("request_id"))
+        .order_by(AuditEntry.seq.desc())
+        .limit(bindparam("batch"))
+        .cte("newest")
+    )
+    batch_size = select(func.count()).select_from(newest).scalar_subquery()
+    return (
+        _audit_rows_query()
+        .add_columns(batch_size.label("batch_size"))
+        .join(newest, newest.c.id == AuditEntry.id)
+        .where(not_(_hidden_audit(internal)))
+        .order_by(AuditEntry.seq.desc())
+        .limit(bindparam("window"))
+    )
 
 
 def _designation(actor, request) -> DesignationSummary | None:
