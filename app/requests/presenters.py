@@ -141,24 +141,39 @@ class PathRow:
 
 
 def path_rows(paths: list[PatientPath], labels: dict[str, str]) -> list[PathRow]:
+    """Each path as the panel draws it; each worked out once per path and holder labels,
+    then kept (a path that reached its patient no longer changes)."""
+    words = tuple(labels.items())
     rows = []
     for item in paths:
-        days = item.days  # each holder's days, summed once (not once per bar and cell)
-        rows.append(
-            PathRow(
-                irccs=item.irccs,
-                reached_patient=item.path.reached_patient,
-                bars=tuple(
-                    PathBar(
-                        bar.holder, bar.offset, bar.width, f"{labels[bar.holder]}: {bar.days:.1f}"
-                    )
-                    for bar in item.bars()
-                ),
-                cells=tuple((holder, f"{days[holder]:.1f}") for holder in HOLDERS),
-                total=f"{item.path.total_days:.1f}",
-            )
-        )
+        # Exact: a PatientPath (frozen: the IRCCS, its segments' moments) holds all a row
+        # is worked out from, with the labels.
+        key = (words, item)
+        row = _PATH_ROWS.get(key)
+        if row is None:
+            row = _PATH_ROWS[key] = _path_row(item, labels)
+            if len(_PATH_ROWS) > _PATH_ROWS_SIZE:
+                _PATH_ROWS.popitem(last=False)
+        rows.append(row)
     return rows
+
+
+_PATH_ROWS: OrderedDict[tuple, PathRow] = OrderedDict()
+_PATH_ROWS_SIZE = 2048
+
+
+def _path_row(item: PatientPath, labels: dict[str, str]) -> PathRow:
+    days = item.days  # each holder's days, summed once (not once per bar and cell)
+    return PathRow(
+        irccs=item.irccs,
+        reached_patient=item.path.reached_patient,
+        bars=tuple(
+            PathBar(bar.holder, bar.offset, bar.width, f"{labels[bar.holder]}: {bar.days:.1f}")
+            for bar in item.bars()
+        ),
+        cells=tuple((holder, f"{days[holder]:.1f}") for holder in HOLDERS),
+        total=f"{item.path.total_days:.1f}",
+    )
 
 
 # Each IRCCS's time-to-patient figure and table row as HTML: {(locale, macro, PathRow): HTML},

@@ -539,3 +539,28 @@ def test_the_page_s_stage_timeline_is_the_kernels(app, runner):
             assert rows == stage_timeline(request, now), request.id
             compared += len(rows)
     assert compared > 100
+
+
+def test_kept_usage_figures_follow_the_figures_and_the_language(app):
+    """The reported-use table's figures are formatted afresh for other totals (a Decimal
+    with another exponent included), dossier figures or language, and equal a fresh format."""
+    from decimal import Decimal
+
+    from app.adoption.usage import QuarterTotal, UsageTotals
+    from app.assessment import guards
+    from app.formatting import current_formats
+
+    def usage(spend: str, expected: str | None) -> UsageTotals:
+        quarter = QuarterTotal(2026, 1, 1200, 30, Decimal(spend), 1, 3)
+        return UsageTotals([quarter], None if expected is None else Decimal(expected), None, False)
+
+    guards._USAGE_TEXT.clear()
+    seen = []
+    for language in ("en", "it"):
+        with app.test_request_context(), force_locale(language):
+            for spend, expected in (("1500.5", "10"), ("1500.50", "10"), ("1500.5", None)):
+                kept = guards._usage_text(usage(spend, expected))
+                assert kept == usage(spend, expected).formatted(current_formats())
+                assert guards._usage_text(usage(spend, expected)) is kept
+                seen.append(kept)
+    assert len({repr(text) for text in seen}) > 3
