@@ -7,11 +7,15 @@ without knowing about documents, and `documents/_panel.html` only draws it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
-from flask import url_for
+from flask import current_app, url_for
+from flask import request as http_request
+from flask_babel import get_locale, get_timezone
+from markupsafe import Markup
 from sqlalchemy import Select, bindparam, select
 
 from app.core.fire import available_transitions
@@ -68,6 +72,8 @@ class DocumentsPanel:
     can_upload: bool = False
     can_compose: bool = False
     rounds: list[RoundView] = field(default_factory=list)
+    # The panel drawn (documents/_panel.html), kept per content: `documents_panel`.
+    html: Markup | None = None
 
 
 def round_view(actor, request: DeviceRequest, information_round: InformationRound) -> RoundView:
@@ -318,13 +324,15 @@ def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
 
 def documents_panel(actor, req: DeviceRequest) -> DocumentsPanel:
     if not actor.is_authenticated or not document_rules.is_party(actor, req):
-        return DocumentsPanel(is_party=False)
+        panel = DocumentsPanel(is_party=False)
+        panel.html = _panel_html(req, panel)
+        return panel
     rounds = _page_rounds(actor, req)
     documents = _page_documents(req)
     # The types with a version, read off the documents just loaded (`present_types` asks
     # the database the same: documents joined to their versions).
     present = {document.doc_type for document in documents if document.versions}
-    return DocumentsPanel(
+    panel = DocumentsPanel(
         is_party=True,
         documents=documents,
         missing_types=document_rules.missing_document_types(
@@ -335,3 +343,58 @@ def documents_panel(actor, req: DeviceRequest) -> DocumentsPanel:
         can_compose=can_compose(actor, req),
         rounds=rounds,
     )
+    panel.html = _panel_html(req, panel)
+    return panel
+
+
+# The panel's HTML: {key: HTML}, the oldest dropped beyond _PANEL_HTML_SIZE. Exact: the key
+# holds everything documents/_panel.html and information/_thread.html read: the locale and
+# display zone, the application's root (its links), the request's id, what the reader may
+# do, and every value of the documents (with their versions and uploaders) and the rounds
+# (questions, answers, attached files) as read; their labels come from the catalogue.
+_PANEL_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_PANEL_HTML_SIZE = 512
+
+
+def _panel_key(req: DeviceRequest, panel: DocumentsPanel) -> tuple:
+    documents = tuple(
+        (d.id, d.doc_type, d.title, d.confidential, d.public, tuple(d.versions))
+        for d in panel.documents
+    )
+    rounds = tuple(
+        (
+            (r.number, r.kind, r.kind_label, r.opened_at, r.opened_by, r.closed_at),
+            (r.closed_by_action, r.is_open, r.answers_sent, r.url),
+            tuple((q.number, q.text, q.due_on, _answer_key(q.answer)) for q in r.questions),
+        )
+        for r in panel.rounds
+    )
+    return (
+        str(get_locale()),
+        str(get_timezone()),
+        http_request.script_root,
+        req.id,
+        (panel.is_party, panel.can_upload, panel.can_compose),
+        documents,
+        rounds,
+    )
+
+
+def _answer_key(answer: AnswerRow | None):
+    if answer is None:
+        return None
+    return (answer.text, answer.answered_at, answer.sent_at, tuple(answer.attachments))
+
+
+def _panel_html(req: DeviceRequest, panel: DocumentsPanel) -> Markup:
+    """documents/_panel.html for this panel, drawn once per key, then kept."""
+    key = _panel_key(req, panel)
+    html = _PANEL_HTML.get(key)
+    if html is None:
+        template = current_app.jinja_env.get_template("documents/_panel.html")
+        # Our own template's output, escaped as it rendered.
+        html = Markup(template.render(documents_panel=panel, req=req))  # noqa: S704
+        _PANEL_HTML[key] = html
+        if len(_PANEL_HTML) > _PANEL_HTML_SIZE:
+            _PANEL_HTML.popitem(last=False)
+    return html

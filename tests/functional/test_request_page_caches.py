@@ -564,3 +564,43 @@ def test_kept_usage_figures_follow_the_figures_and_the_language(app):
                 assert guards._usage_text(usage(spend, expected)) is kept
                 seen.append(kept)
     assert len({repr(text) for text in seen}) > 3
+
+
+def test_kept_documents_panel_follows_the_data_the_reader_and_the_language(
+    cast, make, as_user, app
+):
+    """The documents panel kept per content reads as the template draws it, shows a draft
+    answer to its author only, follows the language, and shows an edited answer at once."""
+    from flask import render_template
+
+    from app.documents import presenters as documents_presenters
+    from app.documents.presenters import documents_panel
+    from tests.functional.test_information import answer, compose, new_request, reload
+
+    request = new_request(make, cast, "assessment")
+    assessor, manufacturer = as_user(cast.assessor), as_user(cast.manufacturer)
+    assert compose(assessor, request, [("Follow-up?", "")]).status_code == 302
+    assert answer(manufacturer, request, 1, 1, "A draft reply").status_code == 302
+    request = reload(request)
+    documents_presenters._PANEL_HTML.clear()
+
+    def drawn(reader, language) -> str:
+        with app.test_request_context(), force_locale(language):
+            panel = documents_panel(reader, request)
+            fresh = render_template("documents/_panel.html", documents_panel=panel, req=request)
+            assert str(panel.html) == fresh, (reader.role, language)
+            return fresh
+
+    pages = {
+        (reader.role, language): drawn(reader, language)
+        for _pass in range(2)
+        for reader in (cast.manufacturer, cast.assessor)
+        for language in ("en", "it")
+    }
+    assert "A draft reply" in pages["manufacturer", "en"]
+    assert "A draft reply" not in pages["assessor", "en"]
+    assert pages["assessor", "en"] != pages["assessor", "it"]
+    assert answer(manufacturer, request, 1, 1, "A better reply").status_code == 302
+    request = reload(request)
+    again = drawn(cast.manufacturer, "en")
+    assert "A better reply" in again and "A draft reply" not in again
