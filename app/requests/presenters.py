@@ -26,7 +26,7 @@ from flask import request as http_request
 from flask_babel import get_locale, get_timezone
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
-from sqlalchemy import Select, bindparam, func, not_, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
@@ -649,10 +649,12 @@ def _hidden_audit(internal: bool):
 @lru_cache(maxsize=2)
 def _thinned_statement(internal: bool) -> Select:
     """`_thinned_audit`'s SELECT for an internal reader or not, built once (the request,
-    the batch and the window bound at each execution)."""
+    the batch and the window bound at each execution). The outer read is narrowed to the
+    request too, so that a large trail is read through the request's index."""
+    request_id = bindparam("request_id", type_=Integer)
     newest = (
         select(AuditEntry.id)
-        .where(AuditEntry.request_id == bindparam("request_id"))
+        .where(AuditEntry.request_id == request_id)
         .order_by(AuditEntry.seq.desc())
         .limit(bindparam("batch"))
         .cte("newest")
@@ -662,7 +664,7 @@ def _thinned_statement(internal: bool) -> Select:
         _audit_rows_query()
         .add_columns(batch_size.label("batch_size"))
         .join(newest, newest.c.id == AuditEntry.id)
-        .where(not_(_hidden_audit(internal)))
+        .where(AuditEntry.request_id == request_id, not_(_hidden_audit(internal)))
         .order_by(AuditEntry.seq.desc())
         .limit(bindparam("window"))
     )
