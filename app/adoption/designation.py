@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Integer, bindparam, literal, select, union_all
 
 from app.core.guards import GuardFailure, data_guard, state_guard
 from app.core.transition_hooks import after
@@ -173,11 +174,11 @@ class DesignationSummary:
 _CENTRE = "designated"
 
 
-def designation_summary(
-    request_id: int, criteria: str = "", *, with_asks: bool = True
-) -> DesignationSummary:
-    """One statement, whatever the number of centres: the centres and (`with_asks`, the
-    agency's view) the designation requests, each list by name."""
+@lru_cache(maxsize=2)
+def _summary_statement(with_asks: bool):
+    """`designation_summary`'s SELECT, built once per `with_asks` (the request id bound at
+    each execution: building it each view cost as much as running it)."""
+    request_id = bindparam("request_id", type_=Integer)
     centres = (
         select(Organisation.name, Organisation.region, literal(_CENTRE).label("status"))
         .join(DesignatedCentre, DesignatedCentre.irccs_id == Organisation.id)
@@ -191,7 +192,15 @@ def designation_summary(
             .where(DesignationRequest.request_id == request_id)
         )
         query = union_all(centres, asks)
-    rows = db.session.execute(query.order_by(query.selected_columns.name)).all()
+    return query.order_by(query.selected_columns.name)
+
+
+def designation_summary(
+    request_id: int, criteria: str = "", *, with_asks: bool = True
+) -> DesignationSummary:
+    """One statement, whatever the number of centres: the centres and (`with_asks`, the
+    agency's view) the designation requests, each list by name."""
+    rows = db.session.execute(_summary_statement(with_asks), {"request_id": request_id}).all()
 
     def label(name, region):
         return f"{name} ({region_label(region)})"

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from app.domain.redaction import RequestView
 from app.extensions import db
@@ -111,6 +112,19 @@ class PatientPath:
         return bars
 
 
+@cache
+def _paths_statement():
+    """`request_paths`' SELECT, built once (the request id bound at each execution)."""
+    query = select(Adoption.irccs_id, Organisation.name).join(
+        Organisation, Organisation.id == Adoption.irccs_id
+    )
+    return (
+        with_path_columns(query)
+        .where(Adoption.request_id == bindparam("request_id"))
+        .order_by(Organisation.name, Adoption.id)
+    )
+
+
 def request_paths(view: RequestView, request, timeline, now: datetime) -> list[PatientPath]:
     """The path to the first patient at every IRCCS with an adoption record whose figures
     this reader may see (the agency every one, an IRCCS its own); [] before publication."""
@@ -118,14 +132,7 @@ def request_paths(view: RequestView, request, timeline, now: datetime) -> list[P
     published = recommendation.published_at if recommendation is not None else None
     if published is None or not (view.sees_every_adoption or view.organisation_id):
         return []
-    query = select(Adoption.irccs_id, Organisation.name).join(
-        Organisation, Organisation.id == Adoption.irccs_id
-    )
-    rows = db.session.execute(
-        with_path_columns(query)
-        .where(Adoption.request_id == request.id)
-        .order_by(Organisation.name, Adoption.id)
-    ).all()
+    rows = db.session.execute(_paths_statement(), {"request_id": request.id}).all()
     before = request_segments(timeline, published)
     return [
         PatientPath(row.name, adoption_path(before, published, row, now))

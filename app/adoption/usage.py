@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import Integer, and_, bindparam, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import record_audit
@@ -273,14 +274,11 @@ def expected_per_quarter(request: DeviceRequest, view: RequestView) -> Decimal |
     return (Decimal(volume) / QUARTERS_PER_YEAR).quantize(Decimal("0.01"))
 
 
-def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
-    """The request's usage per quarter (latest versions, summed over the IRCCS the actor may
-    see: the agency all, an IRCCS its own); None for anyone else. The dossier's figures beside
-    them only when the actor may read them (`app.domain.redaction`). One statement."""
-    view = view_of(actor, request)
-    own_only = not view.sees_every_adoption
-    if own_only and not view.sees_adoption_figures(actor.organisation_id):
-        return None
+@lru_cache(maxsize=2)
+def _totals_statement(own_only: bool):
+    """`usage_totals`' SELECT, built once per `own_only` (the request and the reader's IRCCS
+    bound at each execution: building it each view cost as much as running it)."""
+    request_id = bindparam("request_id", type_=Integer)
     latest = (
         select(
             UsageReport.adoption_id,
@@ -292,7 +290,7 @@ def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
         # (a scan of all usage reports at scale, for a request with a high id).
         .where(
             UsageReport.adoption_id.in_(
-                select(Adoption.id).where(Adoption.request_id == request.id)
+                select(Adoption.id).where(Adoption.request_id == request_id)
             )
         )
         .group_by(UsageReport.adoption_id, UsageReport.year, UsageReport.quarter)
@@ -318,15 +316,29 @@ def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
             ),
         )
         .join(Adoption, Adoption.id == UsageReport.adoption_id)
-        .where(Adoption.request_id == request.id)
+        .where(Adoption.request_id == request_id)
         .group_by(UsageReport.year, UsageReport.quarter)
         .order_by(UsageReport.year, UsageReport.quarter)
     )
     if own_only:
-        query = query.where(Adoption.irccs_id == actor.organisation_id)
+        query = query.where(Adoption.irccs_id == bindparam("irccs_id"))
+    return query
+
+
+def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
+    """The request's usage per quarter (latest versions, summed over the IRCCS the actor may
+    see: the agency all, an IRCCS its own); None for anyone else. The dossier's figures beside
+    them only when the actor may read them (`app.domain.redaction`). One statement."""
+    view = view_of(actor, request)
+    own_only = not view.sees_every_adoption
+    if own_only and not view.sees_adoption_figures(actor.organisation_id):
+        return None
+    values = {"request_id": request.id}
+    if own_only:
+        values["irccs_id"] = actor.organisation_id
     quarters = [
         QuarterTotal(y, q, int(u or 0), int(p or 0), Decimal(str(s or 0)), int(a or 0), c)
-        for y, q, u, p, s, a, c in db.session.execute(query)
+        for y, q, u, p, s, a, c in db.session.execute(_totals_statement(own_only), values)
     ]
     return UsageTotals(
         quarters=quarters,

@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import flash, redirect, request, url_for
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -146,9 +148,9 @@ def duplicates_of(actor, req) -> list:
         return []
     if req.id is None or req.state == "draft":
         return []
-    from app.assessment.reuse import matches_for
+    from app.assessment.reuse import duplicates_among
 
-    return [m for m in matches_for(req) if m.duplicate]
+    return duplicates_among(req)
 
 
 def usage_totals_for(actor, req):
@@ -157,8 +159,36 @@ def usage_totals_for(actor, req):
         return None
     usage = usage_totals(actor, req)
     if usage is not None and usage.quarters:  # what the panel draws, formatted once
-        usage.text = usage.formatted(current_formats())
+        usage.text = _usage_text(usage)
     return usage
+
+
+# The usage table's figures as formatted: {key: UsageText}, the oldest dropped beyond
+# _USAGE_TEXT_SIZE. Exact: the key holds the locale and zone of the formatters and every
+# value `UsageTotals.formatted` reads (each quarter's totals, the dossier's two figures).
+_USAGE_TEXT: OrderedDict[tuple, object] = OrderedDict()
+_USAGE_TEXT_SIZE = 512
+
+
+def _usage_text(usage):
+    """`usage.formatted(current_formats())`, worked out once per key, then kept."""
+    key = (
+        str(get_locale()),
+        str(get_timezone()),
+        # Decimals by their text: equal values with other exponents may show otherwise.
+        tuple(
+            (q.year, q.quarter, q.units, q.procedures, str(q.spend), q.adverse_events, q.centres)
+            for q in usage.quarters
+        ),
+        str(usage.expected_per_quarter),
+        str(usage.budget_impact_3y),
+    )
+    text = _USAGE_TEXT.get(key)
+    if text is None:
+        text = _USAGE_TEXT[key] = usage.formatted(current_formats())
+        if len(_USAGE_TEXT) > _USAGE_TEXT_SIZE:
+            _USAGE_TEXT.popitem(last=False)
+    return text
 
 
 register_page_panel("area_links", assessment_links)

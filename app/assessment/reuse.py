@@ -14,8 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.core.request_edits import audit_request_edit
@@ -34,7 +35,7 @@ REFERENCE_MAX = 300
 
 @dataclass(frozen=True)
 class Match:
-    request: DeviceRequest
+    request: DeviceRequest | DuplicateRow
     reasons: tuple[str, ...]
 
     @property
@@ -57,20 +58,7 @@ def matches_among(requests: Iterable[DeviceRequest]) -> dict[int, list[Match]]:
     if not requests:
         return {}
     keys = {r.id: keys_of(r) for r in requests}
-    conditions = []
-    for r in requests:
-        if r.basic_udi_di:
-            conditions.append(DeviceRequest.basic_udi_di == r.basic_udi_di)
-        if r.udi_di:
-            gtin = r.udi_di.strip()
-            conditions.append(DeviceRequest.udi_di.in_({gtin, gtin.lstrip("0"), gtin.zfill(14)}))
-        if r.emdn_code:
-            conditions.append(
-                and_(
-                    DeviceRequest.emdn_code == r.emdn_code,
-                    DeviceRequest.manufacturer_id == r.manufacturer_id,
-                )
-            )
+    conditions = _candidate_conditions(requests)
     if not conditions:
         return {}
     candidates = db.session.scalars(
@@ -90,6 +78,102 @@ def matches_among(requests: Iterable[DeviceRequest]) -> dict[int, list[Match]]:
             if reasons:
                 found[r.id].append(Match(other, reasons))
     return dict(found)
+
+
+def _candidate_conditions(requests: list[DeviceRequest]) -> list:
+    """What a submitted request must share with one of `requests` to be a candidate match."""
+    conditions = []
+    for r in requests:
+        if r.basic_udi_di:
+            conditions.append(DeviceRequest.basic_udi_di == r.basic_udi_di)
+        if r.udi_di:
+            gtin = r.udi_di.strip()
+            conditions.append(DeviceRequest.udi_di.in_({gtin, gtin.lstrip("0"), gtin.zfill(14)}))
+        if r.emdn_code:
+            conditions.append(
+                and_(
+                    DeviceRequest.emdn_code == r.emdn_code,
+                    DeviceRequest.manufacturer_id == r.manufacturer_id,
+                )
+            )
+    return conditions
+
+
+@dataclass(frozen=True)
+class DuplicateRow:
+    """What the request page shows of a possible duplicate (a link: receipt number, else
+    `DeviceRequest.title`)."""
+
+    id: int
+    receipt_number: str | None
+    trade_name: str | None
+    model: str | None
+
+    @property
+    def title(self) -> str:
+        return " ".join(p for p in (self.trade_name, self.model) if p) or f"#{self.id}"
+
+
+def duplicates_among(request: DeviceRequest) -> list[Match]:
+    """`matches_for(request)`'s duplicates (same device), each request read as the columns
+    the matching and the page's link use (one statement, no request loaded whole)."""
+    if request.id is None:
+        return []
+    values: dict = {}
+    if request.basic_udi_di:
+        values["basic_udi_di"] = request.basic_udi_di
+    if request.udi_di:
+        gtin = request.udi_di.strip()
+        values["gtins"] = sorted({gtin, gtin.lstrip("0"), gtin.zfill(14)})
+    if request.emdn_code:
+        values |= {"emdn_code": request.emdn_code, "manufacturer_id": request.manufacturer_id}
+    if not values:
+        return []
+    rows = db.session.execute(_duplicates_statement(frozenset(values)), values)
+    mine = keys_of(request)
+    found = []
+    for row in rows:
+        if row.id == request.id:
+            continue
+        match = Match(
+            DuplicateRow(row.id, row.receipt_number, row.trade_name, row.model),
+            match_reasons(mine, keys_of(row)),
+        )
+        if match.duplicate:
+            found.append(match)
+    return found
+
+
+@lru_cache(maxsize=8)
+def _duplicates_statement(given: frozenset[str]) -> Select:
+    """`duplicates_among`'s SELECT for the identifiers the request has (`given`: the names
+    of the values bound), built once per such set: `_candidate_conditions`' conditions."""
+    conditions = []
+    if "basic_udi_di" in given:
+        conditions.append(DeviceRequest.basic_udi_di == bindparam("basic_udi_di"))
+    if "gtins" in given:
+        conditions.append(DeviceRequest.udi_di.in_(bindparam("gtins", expanding=True)))
+    if "emdn_code" in given:
+        conditions.append(
+            and_(
+                DeviceRequest.emdn_code == bindparam("emdn_code"),
+                DeviceRequest.manufacturer_id == bindparam("manufacturer_id"),
+            )
+        )
+    return (
+        select(
+            DeviceRequest.id,
+            DeviceRequest.receipt_number,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.basic_udi_di,
+            DeviceRequest.udi_di,
+            DeviceRequest.emdn_code,
+            DeviceRequest.manufacturer_id,
+        )
+        .where(or_(*conditions), DeviceRequest.state != "draft")
+        .order_by(DeviceRequest.submitted_at, DeviceRequest.id)
+    )
 
 
 def duplicate_flags(requests: Iterable[DeviceRequest]) -> dict[int, int]:

@@ -7,11 +7,16 @@ without knowing about documents, and `documents/_panel.html` only draws it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
-from flask import url_for
-from sqlalchemy import select
+from flask import current_app, url_for
+from flask import request as http_request
+from flask_babel import get_locale, get_timezone
+from markupsafe import Markup
+from sqlalchemy import Select, bindparam, select
 
 from app.core.fire import available_transitions
 from app.documents import information as information_service
@@ -67,6 +72,8 @@ class DocumentsPanel:
     can_upload: bool = False
     can_compose: bool = False
     rounds: list[RoundView] = field(default_factory=list)
+    # The panel drawn (documents/_panel.html), kept per content: `documents_panel`.
+    html: Markup | None = None
 
 
 def round_view(actor, request: DeviceRequest, information_round: InformationRound) -> RoundView:
@@ -136,13 +143,10 @@ class AnswerRow:
         return self.sent_at is None
 
 
-def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
-    """`round_view` of each of the request's rounds, newest first, from one statement of
-    columns: the rounds with who opened each, their questions (by number), answers and the
-    answers' attached files (a round has a few questions, a question one answer, an answer
-    a few files), what `information.rounds_for` loads as objects in six. A draft answer
-    shows to the manufacturer only (`information.visible_answer`)."""
-    rows = db.session.execute(
+@cache
+def _rounds_statement() -> Select:
+    """`_page_rounds`'s SELECT, built once (the request id bound at each execution)."""
+    return (
         select(
             InformationRound.id.label("round_id"),
             InformationRound.number.label("round_number"),
@@ -174,7 +178,7 @@ def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
         .outerjoin(AnswerAttachment, AnswerAttachment.answer_id == Answer.id)
         .outerjoin(DocumentVersion, DocumentVersion.id == AnswerAttachment.document_version_id)
         .outerjoin(Document, Document.id == DocumentVersion.document_id)
-        .where(InformationRound.request_id == req.id)
+        .where(InformationRound.request_id == bindparam("request_id"))
         .order_by(
             InformationRound.number.desc(),
             InformationRound.id,
@@ -183,6 +187,15 @@ def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
             AnswerAttachment.id,
         )
     )
+
+
+def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
+    """`round_view` of each of the request's rounds, newest first, from one statement of
+    columns: the rounds with who opened each, their questions (by number), answers and the
+    answers' attached files (a round has a few questions, a question one answer, an answer
+    a few files), what `information.rounds_for` loads as objects in six. A draft answer
+    shows to the manufacturer only (`information.visible_answer`)."""
+    rows = db.session.execute(_rounds_statement(), {"request_id": req.id})
     drafts_shown = permissions.is_manufacturer_of(actor, req)
     rounds: dict[int, RoundView] = {}
     questions: dict[int, QuestionView] = {}
@@ -264,11 +277,10 @@ class DocumentRow:
         return self.versions[-1] if self.versions else None
 
 
-def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
-    """The request's documents with their versions (in version order) and uploaders, as
-    columns in one statement (not ORM objects: a document may have many versions), ordered
-    as `documents_service.documents_of` orders them (type order, then title; ties by id)."""
-    rows = db.session.execute(
+@cache
+def _documents_statement() -> Select:
+    """`_page_documents`'s SELECT, built once (the request id bound at each execution)."""
+    return (
         select(
             Document.id,
             Document.doc_type,
@@ -284,9 +296,16 @@ def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
         )
         .outerjoin(DocumentVersion, DocumentVersion.document_id == Document.id)
         .outerjoin(User, User.id == DocumentVersion.uploaded_by_id)
-        .where(Document.request_id == req.id)
+        .where(Document.request_id == bindparam("request_id"))
         .order_by(Document.id, DocumentVersion.version)
     )
+
+
+def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
+    """The request's documents with their versions (in version order) and uploaders, as
+    columns in one statement (not ORM objects: a document may have many versions), ordered
+    as `documents_service.documents_of` orders them (type order, then title; ties by id)."""
+    rows = db.session.execute(_documents_statement(), {"request_id": req.id})
     documents: dict[int, DocumentRow] = {}
     for row in rows:
         document = documents.get(row.id)
@@ -305,13 +324,15 @@ def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
 
 def documents_panel(actor, req: DeviceRequest) -> DocumentsPanel:
     if not actor.is_authenticated or not document_rules.is_party(actor, req):
-        return DocumentsPanel(is_party=False)
+        panel = DocumentsPanel(is_party=False)
+        panel.html = _panel_html(req, panel)
+        return panel
     rounds = _page_rounds(actor, req)
     documents = _page_documents(req)
     # The types with a version, read off the documents just loaded (`present_types` asks
     # the database the same: documents joined to their versions).
     present = {document.doc_type for document in documents if document.versions}
-    return DocumentsPanel(
+    panel = DocumentsPanel(
         is_party=True,
         documents=documents,
         missing_types=document_rules.missing_document_types(
@@ -322,3 +343,58 @@ def documents_panel(actor, req: DeviceRequest) -> DocumentsPanel:
         can_compose=can_compose(actor, req),
         rounds=rounds,
     )
+    panel.html = _panel_html(req, panel)
+    return panel
+
+
+# The panel's HTML: {key: HTML}, the oldest dropped beyond _PANEL_HTML_SIZE. Exact: the key
+# holds everything documents/_panel.html and information/_thread.html read: the locale and
+# display zone, the application's root (its links), the request's id, what the reader may
+# do, and every value of the documents (with their versions and uploaders) and the rounds
+# (questions, answers, attached files) as read; their labels come from the catalogue.
+_PANEL_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_PANEL_HTML_SIZE = 512
+
+
+def _panel_key(req: DeviceRequest, panel: DocumentsPanel) -> tuple:
+    documents = tuple(
+        (d.id, d.doc_type, d.title, d.confidential, d.public, tuple(d.versions))
+        for d in panel.documents
+    )
+    rounds = tuple(
+        (
+            (r.number, r.kind, r.kind_label, r.opened_at, r.opened_by, r.closed_at),
+            (r.closed_by_action, r.is_open, r.answers_sent, r.url),
+            tuple((q.number, q.text, q.due_on, _answer_key(q.answer)) for q in r.questions),
+        )
+        for r in panel.rounds
+    )
+    return (
+        str(get_locale()),
+        str(get_timezone()),
+        http_request.script_root,
+        req.id,
+        (panel.is_party, panel.can_upload, panel.can_compose),
+        documents,
+        rounds,
+    )
+
+
+def _answer_key(answer: AnswerRow | None):
+    if answer is None:
+        return None
+    return (answer.text, answer.answered_at, answer.sent_at, tuple(answer.attachments))
+
+
+def _panel_html(req: DeviceRequest, panel: DocumentsPanel) -> Markup:
+    """documents/_panel.html for this panel, drawn once per key, then kept."""
+    key = _panel_key(req, panel)
+    html = _PANEL_HTML.get(key)
+    if html is None:
+        template = current_app.jinja_env.get_template("documents/_panel.html")
+        # Our own template's output, escaped as it rendered.
+        html = Markup(template.render(documents_panel=panel, req=req))  # noqa: S704
+        _PANEL_HTML[key] = html
+        if len(_PANEL_HTML) > _PANEL_HTML_SIZE:
+            _PANEL_HTML.popitem(last=False)
+    return html

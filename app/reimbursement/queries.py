@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, exists, func, select
+from sqlalchemy import Integer, and_, bindparam, exists, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -105,19 +105,32 @@ def region_counts_select():
 
 def request_cases(actor, request) -> list[Reimbursement]:
     """The cases of `request` its page shows to `actor`, by region (one statement)."""
-    query = select(Reimbursement).where(Reimbursement.request_id == request.id)
+    values = {"request_id": request.id}
     if actor.role == "irccs":
-        has_record = exists().where(
-            Adoption.request_id == request.id, Adoption.irccs_id == actor.organisation_id
-        )
-        query = query.where(Reimbursement.region == actor_region(actor), has_record)
+        values |= {"region": actor_region(actor), "irccs_id": actor.organisation_id}
     elif actor.role == "assessor":
-        query = query.where(Reimbursement.region == actor_region(actor))
+        values["region"] = actor_region(actor)
     elif actor.role != "agency" and not (
         actor.role == "manufacturer" and actor.organisation_id == request.manufacturer_id
     ):
         return []
-    return list(db.session.scalars(query.order_by(Reimbursement.region)))
+    return list(db.session.scalars(_cases_statement(actor.role), values))
+
+
+@lru_cache(maxsize=8)
+def _cases_statement(role: str):
+    """`request_cases`' SELECT for a reader in `role`, built once (the request, the reader's
+    region and organisation bound at each execution)."""
+    request_id = bindparam("request_id", type_=Integer)
+    query = select(Reimbursement).where(Reimbursement.request_id == request_id)
+    if role == "irccs":
+        has_record = exists().where(
+            Adoption.request_id == request_id, Adoption.irccs_id == bindparam("irccs_id")
+        )
+        query = query.where(Reimbursement.region == bindparam("region"), has_record)
+    elif role == "assessor":
+        query = query.where(Reimbursement.region == bindparam("region"))
+    return query.order_by(Reimbursement.region)
 
 
 def tariff_waits(adoptions: Iterable[Adoption]) -> dict[int, Reimbursement]:

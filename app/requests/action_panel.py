@@ -8,20 +8,21 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, g
-from flask_babel import get_locale
+from flask import current_app, g, get_template_attribute
+from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
-from sqlalchemy import select
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+from sqlalchemy import Select, bindparam, select
 
 from app.core.guards import GuardFailure
 from app.domain.redaction import RequestView, redact_audit_values
 from app.extensions import db
 from app.formatting import current_formats
-from app.forms.actions import ActionForm, build_action_form
+from app.forms.actions import ActionForm, action_form_class, build_action_form
 from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_LABELS
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.labels import REGION_NAMES, ROLE_LABELS, region_label
@@ -106,7 +107,7 @@ class ActionView:
     trigger: str
     label: str
     help: str
-    form: ActionForm | None
+    form: ActionForm | ShownForm | None
     url: str
     danger: bool = False
     is_open: bool = False
@@ -178,12 +179,18 @@ IRCCS_KINDS = ("irccs", "irccs_list")
 
 def active_irccs_choices() -> list[tuple[int, str]]:
     """Active IRCCS as (id, "Name (Region)"), by name."""
-    rows = db.session.execute(
+    rows = db.session.execute(_active_irccs_statement())
+    return [(row.id, f"{row.name} ({region_label(row.region)})") for row in rows]
+
+
+@cache
+def _active_irccs_statement() -> Select:
+    """`active_irccs_choices`' SELECT, built once (it has no parameter)."""
+    return (
         select(Organisation.id, Organisation.name, Organisation.region)
         .where(Organisation.kind == "irccs", Organisation.active.is_(True))
         .order_by(Organisation.name)
     )
-    return [(row.id, f"{row.name} ({region_label(row.region)})") for row in rows]
 
 
 def _needs_irccs(specs: Iterable[TransitionSpec]) -> bool:
@@ -223,11 +230,16 @@ def action_views(
         if action.blocked and not failed:
             views.append(_blocked_action(spec, blocked_reasons(action.blocked_by)))
             continue
-        form = (
-            failure.form
-            if failed
-            else build_action_form(spec, version=version, regional_bodies=bodies, irccs=irccs)
-        )
+        fields_html = None
+        if failed:
+            form = failure.form
+        elif keep_fields and _drawn_without_form(spec):
+            # The fields kept; the form itself only for its hidden tag, drawn without it.
+            form = ShownForm(spec.trigger, version)
+            fields_html = _kept_fields_html(spec, bodies, irccs)
+        else:
+            form = build_action_form(spec, version=version, regional_bodies=bodies, irccs=irccs)
+            fields_html = fresh_fields_html(form, bodies, irccs) if keep_fields else None
         views.append(
             ActionView(
                 trigger=spec.trigger,
@@ -239,12 +251,44 @@ def action_views(
                 is_open=failed,
                 message=failure.message if failed else "",
                 details=failure.details if failed else [],
-                fields_html=fresh_fields_html(form, bodies, irccs)
-                if keep_fields and not failed
-                else None,
+                fields_html=fields_html,
             )
         )
     return views
+
+
+@dataclass(frozen=True)
+class ShownForm:
+    """A fresh action form as the request page reads it once its fields are kept
+    (`fields_html`): no errors, and its hidden tag, `ActionForm.hidden_tag()`'s HTML (the
+    expected version, then the CSRF token when CSRF is on) without building the form."""
+
+    prefix: str
+    version: int | None
+    form_errors: tuple = ()
+
+    def hidden_tag(self) -> Markup:
+        version = "" if self.version is None else str(self.version)
+        tags = [_hidden_input(f"{self.prefix}-expected_version", version)]
+        config = current_app.config
+        if config.get("WTF_CSRF_ENABLED", True):
+            name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+            tags.append(_hidden_input(f"{self.prefix}-{name}", generate_csrf(token_key=name)))
+        return Markup("\n").join(tags)
+
+
+def _hidden_input(name: str, value: str) -> Markup:
+    name, value = escape(name), escape(value)  # as WTForms' html_params escapes them
+    return Markup(f'<input id="{name}" name="{name}" type="hidden" value="{value}">')  # noqa: S704
+
+
+def _drawn_without_form(spec: TransitionSpec) -> bool:
+    """Whether `ShownForm` can stand for the form: its only hidden field is the version (a
+    barrier field is hidden too: such forms are built)."""
+    return not any(data_field.kind in HIDDEN_KINDS for data_field in spec.fields)
+
+
+HIDDEN_KINDS = frozenset({"barrier"})  # data fields drawn as hidden inputs (app.forms.actions)
 
 
 # The HTML of fresh action forms' fields: {(locale, form class, bodies, irccs): HTML}, the
@@ -260,12 +304,26 @@ _FIELDS_HTML_SIZE = 256
 
 def fresh_fields_html(form: ActionForm, bodies: Sequence, irccs: Sequence) -> Markup:
     """The data fields and reason of `form` (fresh, unbound) as `action_list` draws them."""
-    key = (str(get_locale()), type(form), tuple(bodies), tuple(irccs))
+    return _fields_html(type(form), bodies, irccs, lambda: form)
+
+
+def _kept_fields_html(spec: TransitionSpec, bodies: Sequence, irccs: Sequence) -> Markup:
+    """`fresh_fields_html` of `spec`'s fresh form, the form built only when not kept."""
+    return _fields_html(
+        action_form_class(spec),
+        bodies,
+        irccs,
+        lambda: build_action_form(spec, regional_bodies=bodies, irccs=irccs),
+    )
+
+
+def _fields_html(form_class: type, bodies: Sequence, irccs: Sequence, build) -> Markup:
+    key = (str(get_locale()), form_class, tuple(bodies), tuple(irccs))
     html = _FIELDS_HTML.get(key)
     if html is None:
         template = current_app.jinja_env.get_template("actions/_fields.html")
         # Our own template's output, escaped as it rendered.
-        html = Markup(template.render(form=form))  # noqa: S704
+        html = Markup(template.render(form=build()))  # noqa: S704
         _FIELDS_HTML[key] = html
         if len(_FIELDS_HTML) > _FIELDS_HTML_SIZE:
             _FIELDS_HTML.popitem(last=False)
@@ -371,20 +429,19 @@ def _user_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
 
 
 def _organisation_names(entries: Sequence[AuditEntry]) -> dict[int, str]:
-    ids = {
-        item
-        for e in entries
-        for key, value in (e.data or {}).items()
-        if key in ORGANISATION_KEYS
-        for item in (value if isinstance(value, list) else [value])
-        if isinstance(item, int)
-    }
+    ids = {item for e in entries for item in _organisation_ids(e)}
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
-    )
+    rows = db.session.execute(_organisation_names_statement(), {"ids": sorted(ids)})
     return dict(rows.all())
+
+
+@cache
+def _organisation_names_statement() -> Select:
+    """`_organisation_names`' SELECT, built once (the ids bound at each execution)."""
+    return select(Organisation.id, Organisation.name).where(
+        Organisation.id.in_(bindparam("ids", expanding=True))
+    )
 
 
 def display_value(name: str, value: Any, organisations: dict[int, str]) -> str | list[str]:
@@ -480,35 +537,108 @@ def audit_rows(
     organisations = _organisation_names(entries)
     when = current_formats().datetime
     label = labels_memo()
-    rows = []
+    return [_audit_row(entry, names, organisations, when, label, role, view) for entry in entries]
+
+
+def _who(entry, names: dict[int, str]) -> str:
+    return names.get(entry.actor_id, entry.actor_name) if entry.actor_id else ""
+
+
+def _audit_row(entry, names, organisations, when, label, role, view) -> AuditRow:
+    data = [
+        (label(audit_key_label, key), _memo_display_value(label, key, value, organisations))
+        for key, value in _readable(view, entry.data).items()
+    ]
+    changes = [
+        (label(audit_key_label, key), *_change_pair(key, value, label))
+        for key, value in _readable(view, entry.changes).items()
+    ]
+    return AuditRow(
+        entry=entry,
+        when=when(entry.occurred_at),
+        who=_who(entry, names),
+        role=label(role_label, entry.actor_role),
+        action=label(action_label, entry.action),
+        from_state=_state_text(label, entry, role, entry.from_state) if entry.from_state else None,
+        to_state=_state_text(label, entry, role, entry.to_state) if entry.to_state else None,
+        reason=entry.reason,
+        data=[(k, v) for k, v in data if v],
+        changes=changes,
+    )
+
+
+# The audit trail's rows as HTML (`audit_row` of actions/_macros.html): {key: HTML}, the
+# oldest dropped beyond _AUDIT_ROW_HTML_SIZE. Exact: the key holds everything a row reads:
+# the locale and display zone, the reader's role (the states' wording) and redaction view,
+# the entry's own columns as read (its data and changes by their repr: JSON values, so equal
+# reprs are equal values), the actor's current name and the names of the organisations its
+# data names. Audit entries are append-only, so a page's rows are mostly found here.
+_AUDIT_ROW_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_AUDIT_ROW_HTML_SIZE = 4096
+
+
+def _organisation_ids(entry) -> tuple[int, ...]:
+    return tuple(
+        item
+        for key, value in (entry.data or {}).items()
+        if key in ORGANISATION_KEYS
+        for item in (value if isinstance(value, list) else [value])
+        if isinstance(item, int)
+    )
+
+
+def _audit_row_key(entry, who: str, organisations: dict[int, str]) -> tuple:
+    return (
+        entry.occurred_at,
+        entry.actor_role,
+        entry.entity_type,
+        entry.action,
+        entry.from_state,
+        entry.to_state,
+        entry.reason,
+        repr(entry.data),
+        repr(entry.changes),
+        who,
+        tuple((item, organisations.get(item)) for item in _organisation_ids(entry)),
+    )
+
+
+def audit_rows_html(
+    entries: Sequence, names: dict[int, str], *, role: str, view: RequestView
+) -> Markup:
+    """`audit_row` of each entry (anything with AuditEntry's columns), joined: each row drawn
+    once per key, then kept. `names`: {user id: current name} of the actors (as
+    `_user_names`); the organisations their data names are read here (one statement)."""
+    organisations = _organisation_names(entries)
+    reader = (str(get_locale()), str(get_timezone()), role, view)
+    draw = None
+    parts = []
     for entry in entries:
-        data = [
-            (label(audit_key_label, key), _memo_display_value(label, key, value, organisations))
-            for key, value in _readable(view, entry.data).items()
-        ]
-        changes = [
-            (label(audit_key_label, key), *_change_pair(key, value, label))
-            for key, value in _readable(view, entry.changes).items()
-        ]
-        rows.append(
-            AuditRow(
-                entry=entry,
-                when=when(entry.occurred_at),
-                who=names.get(entry.actor_id, entry.actor_name) if entry.actor_id else "",
-                role=label(role_label, entry.actor_role),
-                action=label(action_label, entry.action),
-                from_state=_state_text(label, entry, role, entry.from_state)
-                if entry.from_state
-                else None,
-                to_state=_state_text(label, entry, role, entry.to_state)
-                if entry.to_state
-                else None,
-                reason=entry.reason,
-                data=[(k, v) for k, v in data if v],
-                changes=changes,
-            )
-        )
-    return rows
+        who = _who(entry, names)
+        key = (reader, _audit_row_key(entry, who, organisations))
+        html = _AUDIT_ROW_HTML.get(key)
+        if html is None:
+            if draw is None:
+                draw = _row_drawer(organisations, role, view)
+            html = _AUDIT_ROW_HTML[key] = draw(entry, names)
+            if len(_AUDIT_ROW_HTML) > _AUDIT_ROW_HTML_SIZE:
+                _AUDIT_ROW_HTML.popitem(last=False)
+        parts.append(html)
+    return Markup("").join(parts)
+
+
+def _row_drawer(organisations: dict[int, str], role: str, view: RequestView):
+    """draw(entry, names) -> the entry's row as `audit_table` draws it."""
+    macro = get_template_attribute("actions/_macros.html", "audit_row")
+    when = current_formats().datetime
+    label = labels_memo()
+
+    def draw(entry, names) -> Markup:
+        row = _audit_row(entry, names, organisations, when, label, role, view)
+        # Our own template's output, escaped as it rendered.
+        return Markup(macro(row))  # noqa: S704
+
+    return draw
 
 
 def _change_pair(key: str, value: Any, label=None) -> tuple[str, str]:

@@ -18,14 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, get_template_attribute, url_for
 from flask import request as http_request
 from flask_babel import get_locale, get_timezone
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, func, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.adoption.designation import DesignationSummary, designation_summary
@@ -34,10 +35,18 @@ from app.core import fire as workflow_service
 from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
 from app.domain.permissions import PUBLISHED_STATES
-from app.domain.redaction import ALL_ADOPTION_READERS, view_of, visible_audit_entries
+from app.domain.redaction import (
+    ADOPTION_AUDIT_ENTITIES,
+    ALL_ADOPTION_READERS,
+    INTERNAL_AUDIT_ACTIONS,
+    INTERNAL_AUDIT_ENTITIES,
+    INTERNAL_AUDIT_READERS,
+    view_of,
+    visible_audit_entries,
+)
 from app.extensions import db
 from app.formatting import current_formats
-from app.models import AuditEntry, DeviceRequest
+from app.models import AuditEntry, DeviceRequest, StageRecord, User
 from app.models.types import utcnow
 from app.reimbursement.queries import request_cases
 from app.reports.time_to_patient import HOLDERS, holder_label
@@ -46,6 +55,7 @@ from app.requests.action_panel import (
     AuditRow,
     action_views,
     audit_rows,
+    audit_rows_html,
     failed_action_for,
     labels_memo,
 )
@@ -69,6 +79,7 @@ def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
     _PAGE_PANELS[name] = builder
 
 
+@cache
 def page_loading() -> tuple:
     """Loader options for the request page's own read of the request: with its row, the
     manufacturer, the recommendation (one each at most) and the comparators (a few; at most
@@ -130,24 +141,69 @@ class PathRow:
 
 
 def path_rows(paths: list[PatientPath], labels: dict[str, str]) -> list[PathRow]:
+    """Each path as the panel draws it; each worked out once per path and holder labels,
+    then kept (a path that reached its patient no longer changes)."""
+    words = tuple(labels.items())
     rows = []
     for item in paths:
-        days = item.days  # each holder's days, summed once (not once per bar and cell)
-        rows.append(
-            PathRow(
-                irccs=item.irccs,
-                reached_patient=item.path.reached_patient,
-                bars=tuple(
-                    PathBar(
-                        bar.holder, bar.offset, bar.width, f"{labels[bar.holder]}: {bar.days:.1f}"
-                    )
-                    for bar in item.bars()
-                ),
-                cells=tuple((holder, f"{days[holder]:.1f}") for holder in HOLDERS),
-                total=f"{item.path.total_days:.1f}",
-            )
-        )
+        # Exact: a PatientPath (frozen: the IRCCS, its segments' moments) holds all a row
+        # is worked out from, with the labels.
+        key = (words, item)
+        row = _PATH_ROWS.get(key)
+        if row is None:
+            row = _PATH_ROWS[key] = _path_row(item, labels)
+            if len(_PATH_ROWS) > _PATH_ROWS_SIZE:
+                _PATH_ROWS.popitem(last=False)
+        rows.append(row)
     return rows
+
+
+_PATH_ROWS: OrderedDict[tuple, PathRow] = OrderedDict()
+_PATH_ROWS_SIZE = 2048
+
+
+def _path_row(item: PatientPath, labels: dict[str, str]) -> PathRow:
+    days = item.days  # each holder's days, summed once (not once per bar and cell)
+    return PathRow(
+        irccs=item.irccs,
+        reached_patient=item.path.reached_patient,
+        bars=tuple(
+            PathBar(bar.holder, bar.offset, bar.width, f"{labels[bar.holder]}: {bar.days:.1f}")
+            for bar in item.bars()
+        ),
+        cells=tuple((holder, f"{days[holder]:.1f}") for holder in HOLDERS),
+        total=f"{item.path.total_days:.1f}",
+    )
+
+
+# Each IRCCS's time-to-patient figure and table row as HTML: {(locale, macro, PathRow): HTML},
+# the oldest dropped beyond _PATH_HTML_SIZE. Exact: a PathRow (frozen) holds every text and
+# figure the macros draw, already formatted; their words come from the locale's catalogue.
+_PATH_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_PATH_HTML_SIZE = 2048
+
+
+def patient_paths_html(rows: list[PathRow]) -> tuple[Markup, Markup]:
+    """(the figures, the table's rows) of requests/_time_to_patient.html for these rows,
+    each drawn once per row and locale, then kept."""
+    locale = str(get_locale())
+    drawn = []
+    for name in ("ttp_figure", "ttp_row"):
+        macro = None
+        parts = []
+        for row in rows:
+            key = (locale, name, row)
+            html = _PATH_HTML.get(key)
+            if html is None:
+                if macro is None:
+                    macro = get_template_attribute("requests/_time_to_patient.html", name)
+                # Our own template's output, escaped as it rendered.
+                html = _PATH_HTML[key] = Markup(macro(row))  # noqa: S704
+                if len(_PATH_HTML) > _PATH_HTML_SIZE:
+                    _PATH_HTML.popitem(last=False)
+            parts.append(html)
+        drawn.append(Markup("").join(parts))
+    return drawn[0], drawn[1]
 
 
 @dataclass
@@ -157,7 +213,9 @@ class WorkflowPanel:
     clock_stopped: bool
     actions: list[ActionView] = field(default_factory=list)
     timeline: list[TimelineRow] = field(default_factory=list)
-    audit: list[AuditRow] = field(default_factory=list)
+    timeline_html: Markup | None = None  # its rows drawn (`timeline_rows_html`)
+    audit: list = field(default_factory=list)  # the entries shown (rows of _AUDIT_COLUMNS)
+    audit_html: Markup | None = None  # their rows drawn (`audit_rows_html`)
     show_audit: bool = False
     role: str = ""
     # A published recommendation's designated centres (None: not published, or none named);
@@ -169,6 +227,8 @@ class WorkflowPanel:
     history_url: str = ""
     # Submission to first patient at each IRCCS this reader may see (app.adoption.time_to_patient).
     patient_paths: list[PathRow] = field(default_factory=list)
+    patient_figures_html: Markup | None = None  # their figures and table rows drawn
+    patient_rows_html: Markup | None = None  # (`patient_paths_html`)
     # The regional tariff's cases of this request the reader may see (app.reimbursement).
     tariff_cases: list = field(default_factory=list)
     # (holder, its label) in the order of the path, for the time-to-patient table's head.
@@ -176,23 +236,69 @@ class WorkflowPanel:
 
 
 def timeline_rows(stages, role: str) -> list[TimelineRow]:
+    """Each stage visit (`StageRow`) formatted for `role` in this locale and zone; each row
+    formatted once per key, then kept (a long history repeats the same closed visits)."""
     formats = current_formats()
     label = labels_memo()  # a state's words once per process and locale
-    return [
-        TimelineRow(
-            label=label(state_label, row.state, role),
-            entered=formats.datetime(row.entered_at),
-            left=formats.datetime(row.left_at),
-            due=formats.datetime(row.due_at),
-            gross_days=formats.number(row.gross_days),
-            net_days=formats.number(row.net_days),
-            clock_stopped=row.clock_stopped,
-            late=row.late,
-            near_due=row.near_due,
-            has_due=row.due_at is not None,
-        )
-        for row in stages
-    ]
+    reader = (str(get_locale()), str(get_timezone()), role)
+    rows = []
+    for row in stages:
+        # Exact: a StageRow (frozen) holds every value its TimelineRow is formatted from.
+        key = (reader, row)
+        shown = _TIMELINE_ROWS.get(key)
+        if shown is None:
+            shown = _TIMELINE_ROWS[key] = _timeline_row(row, role, formats, label)
+            if len(_TIMELINE_ROWS) > _TIMELINE_ROWS_SIZE:
+                _TIMELINE_ROWS.popitem(last=False)
+        rows.append(shown)
+    return rows
+
+
+# Formatted stage visits: {(locale, zone, role, StageRow): TimelineRow}, oldest dropped.
+_TIMELINE_ROWS: OrderedDict[tuple, TimelineRow] = OrderedDict()
+_TIMELINE_ROWS_SIZE = 4096
+
+
+def _timeline_row(row, role: str, formats, label) -> TimelineRow:
+    return TimelineRow(
+        label=label(state_label, row.state, role),
+        entered=formats.datetime(row.entered_at),
+        left=formats.datetime(row.left_at),
+        due=formats.datetime(row.due_at),
+        gross_days=formats.number(row.gross_days),
+        net_days=formats.number(row.net_days),
+        clock_stopped=row.clock_stopped,
+        late=row.late,
+        near_due=row.near_due,
+        has_due=row.due_at is not None,
+    )
+
+
+# The timeline's rows as HTML (`timeline_row` of requests/_timeline.html): {(locale, row):
+# HTML}, the oldest dropped beyond _TIMELINE_HTML_SIZE. Exact: a TimelineRow holds every
+# text and flag the row shows, already formatted (in the display zone, for the reader's
+# role, at this moment), and the words the template adds come from the locale's catalogue.
+_TIMELINE_HTML: OrderedDict[tuple, Markup] = OrderedDict()
+_TIMELINE_HTML_SIZE = 4096
+
+
+def timeline_rows_html(rows: list[TimelineRow]) -> Markup:
+    """`timeline_row` of each row, joined; each drawn once per row and locale, then kept."""
+    locale = str(get_locale())
+    macro = None
+    parts = []
+    for row in rows:
+        key = (locale, row)
+        html = _TIMELINE_HTML.get(key)
+        if html is None:
+            if macro is None:
+                macro = get_template_attribute("requests/_timeline.html", "timeline_row")
+            # Our own template's output, escaped as it rendered.
+            html = _TIMELINE_HTML[key] = Markup(macro(row))  # noqa: S704
+            if len(_TIMELINE_HTML) > _TIMELINE_HTML_SIZE:
+                _TIMELINE_HTML.popitem(last=False)
+        parts.append(html)
+    return Markup("").join(parts)
 
 
 # Label tables translated once per process and locale: {(locale, id(table)): (table, words)}.
@@ -345,7 +451,7 @@ def workflow_panel_context(actor, request) -> dict:
     # The audit trail is for the parties to the request (it carries reasons and data), each
     # reading the entries the redaction rules give them.
     view = view_of(actor, request)
-    stages = list(workflow_service.stage_timeline(request, now))
+    stages = page_stage_timeline(request, now)
     open_visits = [row for row in stages if row.is_open]
     panel = WorkflowPanel(
         state=request.state,
@@ -367,16 +473,107 @@ def workflow_panel_context(actor, request) -> dict:
     if paths:
         labels = {holder: holder_label(holder) for holder in HOLDERS}
         panel.patient_paths = path_rows(paths, labels)
+        panel.patient_figures_html, panel.patient_rows_html = patient_paths_html(
+            panel.patient_paths
+        )
         panel.holder_labels = list(labels.items())
+    panel.timeline_html = timeline_rows_html(panel.timeline)
     if panel.show_audit:
         entries, panel.earlier_audit = recent_audit(request.id, view, RECENT_WINDOW)
-        panel.audit = audit_rows(entries, role=role, view=view)
+        # (The template draws the table's frame for a non-empty `audit`, then these rows.)
+        panel.audit = entries
+        panel.audit_html = audit_rows_html(entries, actor_names(entries), role=role, view=view)
     return {"workflow_panel": panel}
 
 
+# What the request page reads of an audit entry (`audit_rows_html` draws it), with its
+# actor's current name joined: one statement for the entries and their actors' names.
+_AUDIT_COLUMNS = (
+    AuditEntry.id,
+    AuditEntry.occurred_at,
+    AuditEntry.actor_id,
+    AuditEntry.actor_name,
+    AuditEntry.actor_role,
+    AuditEntry.entity_type,
+    AuditEntry.action,
+    AuditEntry.from_state,
+    AuditEntry.to_state,
+    AuditEntry.reason,
+    AuditEntry.data,
+    AuditEntry.changes,
+    User.id.label("user_id"),
+    User.full_name.label("user_full_name"),
+    User.email.label("user_email"),
+)
+
+
+def _audit_rows_query() -> Select:
+    return select(*_AUDIT_COLUMNS).outerjoin(User, User.id == AuditEntry.actor_id)
+
+
+# The window's statements, built once (request id, batch size and ids bound at execution).
+@cache
+def _newest_rows_statement() -> Select:
+    return (
+        _audit_rows_query()
+        .where(AuditEntry.request_id == bindparam("request_id"))
+        .order_by(AuditEntry.seq.desc())
+        .limit(bindparam("batch"))
+    )
+
+
+@cache
+def _rows_by_ids_statement() -> Select:
+    return (
+        _audit_rows_query()
+        .where(AuditEntry.id.in_(bindparam("ids", expanding=True)))
+        .order_by(AuditEntry.seq)
+    )
+
+
+@cache
+def _newest_heads_statement() -> Select:
+    return (
+        select(AuditEntry.id, AuditEntry.entity_type, AuditEntry.action)
+        .where(AuditEntry.request_id == bindparam("request_id"))
+        .order_by(AuditEntry.seq.desc())
+        .limit(bindparam("batch"))
+    )
+
+
+def actor_names(rows) -> dict[int, str]:
+    """{user id: name} of the rows' actors, as `action_panel._user_names` reads them."""
+    return {
+        row.user_id: row.user_full_name or row.user_email for row in rows if row.user_id is not None
+    }
+
+
+@cache
+def _stages_statement() -> Select:
+    """The columns `stage_rows` reads of the request's stage visits, in its order (the
+    kernel's `stage_timeline` loads the records whole), built once."""
+    return (
+        select(
+            StageRecord.state,
+            StageRecord.entered_at,
+            StageRecord.left_at,
+            StageRecord.due_at,
+            StageRecord.clock_stopped,
+        )
+        .where(StageRecord.request_id == bindparam("request_id"))
+        .order_by(StageRecord.entered_at, StageRecord.id)
+    )
+
+
+def page_stage_timeline(request, now) -> list:
+    """`stage_timeline(request, now)`: the same StageRows, from five columns per visit."""
+    rows = db.session.execute(_stages_statement(), {"request_id": request.id})
+    return workflow_service.stage_rows(rows, now)
+
+
 def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
-    """`recent_entries_for_request`'s answer, reading `limit` + 1 entries instead of
-    4 x `limit` + 1 for a reader who sees every entry (the agency).
+    """`recent_entries_for_request`'s answer as rows of `_AUDIT_COLUMNS`, reading `limit` + 1
+    entries instead of 4 x `limit` + 1 for a reader who sees every entry (the agency).
 
     That function reads 4 x `limit` + 1 entries, newest first, so that one statement fills
     the window whatever the redaction hides. For a reader the redaction hides nothing from,
@@ -388,41 +585,89 @@ def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
     if view.relation not in ALL_ADOPTION_READERS:
         return _thinned_audit(request_id, view, limit)
     batch = limit + 1
-    newest_first = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.request_id == request_id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(batch)
+    newest_first = db.session.execute(
+        _newest_rows_statement(), {"request_id": request_id, "batch": batch}
     ).all()
     shown = visible_audit_entries(view, newest_first)
     if len(shown) > limit:
         return list(reversed(shown[:limit])), True
     if len(newest_first) < batch:
         return list(reversed(shown)), False
-    return recent_entries_for_request(request_id, view, limit)
+    entries, more = recent_entries_for_request(request_id, view, limit)
+    return _audit_rows_of([entry.id for entry in entries]), more
+
+
+def _audit_rows_of(ids: list[int]) -> list:
+    """The rows of `_AUDIT_COLUMNS` of these entries, in chain order."""
+    if not ids:
+        return []
+    return list(db.session.execute(_rows_by_ids_statement(), {"ids": ids}).all())
 
 
 def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
-    """`recent_entries_for_request`'s answer for a reader the redaction hides entries from:
-    the same 4 x `limit` + 1 newest entries are sorted by what decides whether an entry shows
-    (its entity type and action: `sees_audit_entry`), read as three columns, and only the
-    `limit` shown are loaded whole (their data and changes parsed), in chain order."""
+    """`recent_entries_for_request`'s answer for a reader the redaction hides entries from
+    (the manufacturer, the assessors), in one statement: of the same 4 x `limit` + 1 newest
+    entries, the visible ones (`_hidden_audit`, the SQL twin of `sees_audit_entry`), newest
+    first, `limit` + 1 at most, read whole with their actors' names, and how many the batch
+    held. There are earlier entries when more than `limit` show or the batch was full."""
     batch = limit * 4 + 1
-    heads = db.session.execute(
-        select(AuditEntry.id, AuditEntry.entity_type, AuditEntry.action)
+    internal = view.relation in INTERNAL_AUDIT_READERS
+    rows = db.session.execute(
+        _thinned_statement(internal),
+        {"request_id": request_id, "batch": batch, "window": limit + 1},
+    ).all()
+    shown = visible_audit_entries(view, rows)  # (the twin's answer, checked again)
+    held = rows[0].batch_size if rows else _batch_size(request_id, batch)
+    more = len(shown) > limit or held == batch
+    return list(reversed(shown[:limit])), more
+
+
+def _batch_size(request_id: int, batch: int) -> int:
+    """How many entries the batch held when none of them shows (rare: a trail of hidden
+    entries only)."""
+    return len(
+        db.session.execute(
+            _newest_heads_statement(), {"request_id": request_id, "batch": batch}
+        ).all()
+    )
+
+
+def _hidden_audit(internal: bool):
+    """The SQL twin of `sees_audit_entry`'s refusals for a party that does not see every
+    adoption (the redaction's own sets): an adoption record's entries, and for a reader
+    who is not internal (the manufacturer) the internal entities and actions too."""
+    hidden = AuditEntry.entity_type.in_(sorted(ADOPTION_AUDIT_ENTITIES))
+    if internal:
+        return hidden
+    return or_(
+        hidden,
+        AuditEntry.entity_type.in_(sorted(INTERNAL_AUDIT_ENTITIES)),
+        AuditEntry.action.in_(sorted(INTERNAL_AUDIT_ACTIONS)),
+    )
+
+
+@lru_cache(maxsize=2)
+def _thinned_statement(internal: bool) -> Select:
+    """`_thinned_audit`'s SELECT for an internal reader or not, built once (the request,
+    the batch and the window bound at each execution). The outer read is narrowed to the
+    request too, so that a large trail is read through the request's index."""
+    request_id = bindparam("request_id", type_=Integer)
+    newest = (
+        select(AuditEntry.id)
         .where(AuditEntry.request_id == request_id)
         .order_by(AuditEntry.seq.desc())
-        .limit(batch)
-    ).all()
-    shown = visible_audit_entries(view, heads)
-    more = len(shown) > limit or len(heads) == batch
-    ids = [head.id for head in shown[:limit]]
-    if not ids:
-        return [], more
-    entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.seq)
-    ).all()
-    return list(entries), more
+        .limit(bindparam("batch"))
+        .cte("newest")
+    )
+    batch_size = select(func.count()).select_from(newest).scalar_subquery()
+    return (
+        _audit_rows_query()
+        .add_columns(batch_size.label("batch_size"))
+        .join(newest, newest.c.id == AuditEntry.id)
+        .where(AuditEntry.request_id == request_id, not_(_hidden_audit(internal)))
+        .order_by(AuditEntry.seq.desc())
+        .limit(bindparam("window"))
+    )
 
 
 def _designation(actor, request) -> DesignationSummary | None:
@@ -442,6 +687,7 @@ class HistoryPage:
     """The whole timeline and the audit trail a page at a time (oldest first)."""
 
     timeline: list[TimelineRow]
+    timeline_html: Markup
     show_audit: bool
     audit: list[AuditRow]
     page: int
@@ -453,7 +699,7 @@ class HistoryPage:
 def history_context(actor, request, page: int) -> dict:
     role = actor.role
     view = view_of(actor, request)
-    timeline = timeline_rows(workflow_service.stage_timeline(request, utcnow()), role)
+    timeline = timeline_rows(page_stage_timeline(request, utcnow()), role)
     entries = entries_for_request(request.id, view) if view.sees_audit_trail else []
     pages = max((len(entries) + HISTORY_PAGE_SIZE - 1) // HISTORY_PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
@@ -462,6 +708,7 @@ def history_context(actor, request, page: int) -> dict:
     return {
         "history": HistoryPage(
             timeline=timeline,
+            timeline_html=timeline_rows_html(timeline),
             show_audit=view.sees_audit_trail,
             audit=audit_rows(shown, role=role, view=view),
             page=page,

@@ -7,7 +7,9 @@ agency) no longer sees it anywhere; one who has not declared yet still finds it 
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select
+from functools import lru_cache
+
+from sqlalchemy import Select, bindparam, false, or_, select
 
 from app.domain import permissions
 from app.domain.errors import CoiDeclarationRequired, NotFound
@@ -71,15 +73,16 @@ def get_request_for(
     An assessor must be cleared of conflicts of interest: CoiDeclarationRequired before they
     declared, NotFound after declaring a conflict the agency has not overridden. `options`:
     loader options for what the caller reads next (the request page's relationships)."""
-    query = select(DeviceRequest).where(DeviceRequest.id == request_id)
-    if options:
-        query = query.options(*options)
     if for_update:
         # Locked, and read again even if this request already loaded it: the checks
         # that follow must see the row as it is now, not as it was (app.core.locking).
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = (
+            _request_statement(options).with_for_update().execution_options(populate_existing=True)
+        )
+    else:
+        query = _request_statement(options)
     # (unique(): `options` may join a collection, one row per item.)
-    request = db.session.scalars(query).unique().one_or_none()
+    request = db.session.scalars(query, {"request_id": request_id}).unique().one_or_none()
     if request is None:
         raise NotFound("request not found")
     status = coi_status_for(actor, request)
@@ -89,6 +92,15 @@ def get_request_for(
     if not permissions.can_view_request(actor, request, outcome_of(request), cleared):
         raise NotFound("request not found", denied=("request", request.id))
     return request
+
+
+@lru_cache(maxsize=32)
+def _request_statement(options: tuple) -> Select:
+    """SELECT of one request (its id bound at execution) with these loader options, built
+    once per options (callers pass the same tuple each time: e.g. the request page's
+    `page_loading()`)."""
+    query = select(DeviceRequest).where(DeviceRequest.id == bindparam("request_id"))
+    return query.options(*options) if options else query
 
 
 def search_filter(query: Select, text: str | None) -> Select:

@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.domain.reuse import is_duplicate
 from app.extensions import db
 from app.models import (
     AuditEntry,
@@ -208,3 +209,24 @@ def test_the_record_shows_the_reuse_to_the_parties_only(cast, make, as_user):
     irccs = as_user(cast.irccs).get(f"/reports/requests/{new.id}.pdf")
     assert irccs.status_code == 200
     assert "JCA 2025/07 ValveOne" not in pdf_text(irccs.data)
+
+
+def test_the_request_page_s_duplicates_are_matches_for_s(make, cast):
+    """`duplicates_among` (the request page's columns) finds the duplicates `matches_for`
+    finds, in its order and with its reasons, whatever identifiers a request has."""
+    from app.assessment.reuse import duplicates_among, matches_for
+    from tests.functional.test_list_pages_render import IDENTIFIERS
+
+    requests = [
+        request_in(make, cast, "intake_review", trade_name=f"P{n}", **fields)
+        for n, fields in enumerate(IDENTIFIERS)
+    ]
+    requests.append(request_in(make, cast, "intake_review", trade_name="", model=""))
+    db.session.commit()
+    found = 0
+    for request in requests:
+        expected = [(m.request.id, m.request.title, m.reasons) for m in matches_for(request)]
+        shown = [(m.request.id, m.request.title, m.reasons) for m in duplicates_among(request)]
+        assert shown == [row for row in expected if row[2] and is_duplicate(row[2])], request.id
+        found += len(shown)
+    assert found
