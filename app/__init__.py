@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from inspect import iscoroutinefunction
 from pathlib import Path
 
 from flask import Flask
@@ -15,9 +16,38 @@ from flask import Flask
 from config import Config, config_for
 
 
+class HtaFlask(Flask):
+    """Flask, with `ensure_sync` answered once per function.
+
+    Flask passes every request hook, view and error handler through `ensure_sync` on every
+    request (about 25 calls per page), and each call asks `inspect.iscoroutinefunction`
+    afresh. Whether a function is a coroutine function never changes, so the answer is kept
+    per function (a bound method by its function: a class-based view's method is bound anew
+    per request). Every hook here is synchronous; an `async def` would still be wrapped."""
+
+    SYNC_ANSWERS_LIMIT = 4096  # (functions made per request would be kept: a bound)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._is_coroutine: dict = {}
+
+    def ensure_sync(self, func):
+        key = getattr(func, "__func__", func)
+        try:
+            is_coroutine = self._is_coroutine[key]
+        except KeyError:
+            is_coroutine = iscoroutinefunction(func)
+            if len(self._is_coroutine) >= self.SYNC_ANSWERS_LIMIT:
+                self._is_coroutine.clear()
+            self._is_coroutine[key] = is_coroutine
+        except TypeError:  # (an unhashable callable)
+            return super().ensure_sync(func)
+        return self.async_to_sync(func) if is_coroutine else func
+
+
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
     instance_dir = (test_config or {}).get("INSTANCE_DIR") or os.environ.get("HTA_INSTANCE_DIR")
-    app = Flask(__name__, instance_path=instance_dir and str(Path(instance_dir).resolve()))
+    app = HtaFlask(__name__, instance_path=instance_dir and str(Path(instance_dir).resolve()))
     app.config.from_object(config_for(config_name))
     if test_config:
         app.config.update(test_config)
@@ -216,4 +246,4 @@ def _register_cli(app: Flask) -> None:
     register_cli(app)
 
 
-__all__ = ["Config", "create_app"]
+__all__ = ["Config", "HtaFlask", "create_app"]

@@ -8,10 +8,13 @@ Europe/Rome.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import flask_babel
 from babel import support
 from flask import current_app, has_request_context, session
+from flask.globals import _cv_app
 from flask_babel import Domain, format_date, format_datetime, get_locale
-from flask_babel import _get_current_context as _babel_context
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -79,6 +82,24 @@ def forget_cached_locale() -> None:
     refresh()
 
 
+def babel_context() -> SimpleNamespace | None:
+    """Flask-Babel's per-app-context namespace (`g._flask_babel`: the locale, time zone,
+    domain and translations it chose), found without going through the `g` proxy.
+
+    Flask-Babel's own `_get_current_context` does the same through `flask.g` three times
+    (`not g`, `hasattr`, the attribute), and every `gettext` calls it twice: a list page
+    translates a few hundred words, so those proxy look-ups were a fixed part of each page.
+    Here: the app context from Flask's context variable (what `g` resolves to), then one
+    attribute. Same namespace, same answer (None outside an app context)."""
+    app_context = _cv_app.get(None)
+    if app_context is None:
+        return None
+    namespace = app_context.g.__dict__.get("_flask_babel")
+    if namespace is None:
+        namespace = app_context.g._flask_babel = SimpleNamespace()
+    return namespace
+
+
 class RequestTranslationsDomain(Domain):
     """Flask-Babel's message domain, with the request's translations looked up once.
 
@@ -91,7 +112,7 @@ class RequestTranslationsDomain(Domain):
     """
 
     def get_translations(self):
-        context = _babel_context()
+        context = babel_context()
         if context is None:
             return support.NullTranslations()
         translations = getattr(context, "babel_translations", None)
@@ -102,7 +123,12 @@ class RequestTranslationsDomain(Domain):
 
 def install_request_translations(babel, app) -> None:
     """Make `babel` (the extension, after init_app) use `RequestTranslationsDomain` (its
-    `domain_instance` is a cached property: set once, it stays)."""
+    `domain_instance` is a cached property: set once, it stays), and Flask-Babel's functions
+    (`gettext`, `get_locale`, `refresh`, `force_locale`...) find their namespace through
+    `babel_context` (they call the module's `_get_current_context` by name; this replaces it
+    with an equivalent, once per process; tests/unit/test_i18n_context.py compares the two)."""
+    if flask_babel._get_current_context is not babel_context:
+        flask_babel._get_current_context = babel_context
     if not isinstance(babel.__dict__.get("domain_instance"), RequestTranslationsDomain):
         domain = app.config.get("BABEL_DOMAIN", "messages")
         babel.domain_instance = RequestTranslationsDomain(domain=domain)

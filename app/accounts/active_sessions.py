@@ -69,9 +69,11 @@ def _browser_key() -> str | None:
 
 
 def load_user_with_row(user_id: int):
-    """The user (its organisation joined) and, in the same statement, this browser's open
-    session row: every logged-in page needs both, and `current()` then answers once from it
-    instead of asking the database again (the row is kept in `g` for this key and user).
+    """The user (its organisation joined) and, in the same statement, the id of this
+    browser's open session row: every logged-in page needs both, and `current_id()` then
+    answers once from it instead of asking the database again (kept in `g` for this key and
+    user). Only the id: the rule on every request needs no more (an entity per request cost
+    its columns and its identity-map bookkeeping).
 
     In a request that only reads (GET and HEAD, unless its view is marked `writes_on_read`:
     app/sqlite_reads.py, which the test suite enforces), the same statement also counts the
@@ -109,7 +111,7 @@ def _user_statement(with_row: bool, with_unread: bool):
             .where(User.id == bindparam("user_id"))
         )
         if with_row:
-            statement = statement.add_columns(UserSession).outerjoin(
+            statement = statement.add_columns(UserSession.id).outerjoin(
                 UserSession,
                 and_(
                     UserSession.user_id == User.id,
@@ -155,8 +157,17 @@ def forget_prefetched_row() -> None:
     g.pop(PREFETCHED_UNREAD, None)
 
 
-def current(user) -> UserSession | None:
-    """This browser's session row, if it is still open (none outside a web request)."""
+def _this_browsers_open_row(key: str, user_id: int):
+    return and_(
+        UserSession.key_hash == _digest(key),
+        UserSession.user_id == user_id,
+        UserSession.ended_at.is_(None),
+    )
+
+
+def current_id(user) -> int | None:
+    """The id of this browser's session row, if it is still open (none outside a web
+    request): from `load_user_with_row` when it read it in this request, else asked."""
     key = _browser_key()
     if key is None:
         return None
@@ -165,24 +176,29 @@ def current(user) -> UserSession | None:
         # Used once: a later call in the same request (after ending it, say) reads afresh.
         return prefetched.pop((user.id, key))
     return db.session.scalars(
-        select(UserSession).where(
-            UserSession.key_hash == _digest(key),
-            UserSession.user_id == user.id,
-            UserSession.ended_at.is_(None),
-        )
+        select(UserSession.id).where(_this_browsers_open_row(key, user.id))
     ).one_or_none()
 
 
-def touch(row: UserSession, now: datetime) -> None:
-    row.last_seen_at = now
-    db.session.flush()
+def current(user) -> UserSession | None:
+    """This browser's session row, if it is still open (none outside a web request)."""
+    key = _browser_key()
+    if key is None:
+        return None
+    return db.session.scalars(
+        select(UserSession).where(_this_browsers_open_row(key, user.id))
+    ).one_or_none()
+
+
+def touch(row_id: int, now: datetime) -> None:
+    """Record this session's activity (its row by id: the caller has no entity)."""
+    db.session.execute(update(UserSession).where(UserSession.id == row_id).values(last_seen_at=now))
 
 
 def end_current(user, now: datetime) -> None:
-    row = current(user)
-    if row is not None:
-        row.ended_at = now
-        db.session.flush()
+    row_id = current_id(user)
+    if row_id is not None:
+        db.session.execute(update(UserSession).where(UserSession.id == row_id).values(ended_at=now))
 
 
 def end_others(user, now: datetime) -> int:

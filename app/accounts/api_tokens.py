@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app.core.audit import record_audit
@@ -163,11 +163,7 @@ def authenticate(plain: str | None, now: datetime) -> TokenCheck:
         return TokenCheck(None, None, MISSING)
     if not looks_like_token(plain):
         return TokenCheck(None, None, INVALID)
-    token = db.session.scalars(
-        select(ApiToken)
-        .where(ApiToken.token_hash == hash_token(plain))
-        .options(joinedload(ApiToken.user).joinedload(User.organisation))
-    ).one_or_none()
+    token = db.session.scalars(_token_statement(), {"token_hash": hash_token(plain)}).one_or_none()
     if token is None:
         return TokenCheck(None, None, INVALID)
     if token.revoked_at is not None:
@@ -177,6 +173,22 @@ def authenticate(plain: str | None, now: datetime) -> TokenCheck:
     if not token.user.is_active:
         return TokenCheck(token, None, INACTIVE)
     return TokenCheck(token, token.user, None)
+
+
+_TOKEN_STATEMENTS: list = []
+
+
+def _token_statement():
+    """The token by its hash, with its user and their organisation: built once per process
+    (building the SELECT and its cache key cost about as much as running it), the hash bound
+    per request."""
+    if not _TOKEN_STATEMENTS:
+        _TOKEN_STATEMENTS.append(
+            select(ApiToken)
+            .where(ApiToken.token_hash == bindparam("token_hash"))
+            .options(joinedload(ApiToken.user).joinedload(User.organisation))
+        )
+    return _TOKEN_STATEMENTS[0]
 
 
 def touch(token: ApiToken, now: datetime) -> None:

@@ -179,13 +179,13 @@ def enforce_session_rules():
             active_sessions.end_current(user, now)
     elif is_required_for(user) and not second_factor_passed():
         message = _("Log in again with your second factor.")
-    elif (row := active_sessions.current(user)) is None:
+    elif (row_id := active_sessions.current_id(user)) is None:
         message = _("This session has been ended. Please log in again.")
     else:
         if _epoch(now) - session["seen_at"] >= SEEN_RESOLUTION_SECONDS:
             session["seen_at"] = _epoch(now)  # (not every request: the cookie would change)
             with short_write():
-                active_sessions.touch(row, now)
+                active_sessions.touch(row_id, now)
         return None
     logout_user()
     session.clear()

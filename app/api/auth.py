@@ -25,7 +25,7 @@ from app.api.ratelimit import configured_limit, hit
 from app.api.registry import PUBLIC_ENDPOINTS
 from app.extensions import db
 from app.models.types import utcnow
-from app.security import client_address, failure_counter
+from app.security import HeaderWriter, client_address, failure_counter
 
 REALM = 'Bearer realm="HTA Tracker API"'
 
@@ -141,10 +141,11 @@ def _commit_keeping(session) -> None:
 
 @bp.after_request
 def add_headers(response):
+    headers = HeaderWriter(response.headers)  # (setdefault, the names read once)
     usage = g.get("api_rate")
     if usage is not None:
         for name, value in usage.headers().items():
-            response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", "private, no-store")
+            headers.setdefault(name, value)
+    headers.setdefault("Cache-Control", "private, no-store")
     response.vary.add("Authorization")
     return response

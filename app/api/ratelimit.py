@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -79,22 +79,37 @@ def configured_limit() -> Limit | None:
     return parse_limit(raw)
 
 
-def _upsert(token_id: int, window_start: int):
-    table = ApiRateCounter.__table__
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(token_id=token_id, window_start=window_start, count=1)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.token_id, table.c.window_start],
-        set_={"count": table.c.count + 1},
-    ).returning(table.c.count)
+_UPSERTS: dict = {}
+
+
+def _upsert(dialect: str):
+    """The counter's UPSERT for this dialect, built once per process (the token and window
+    are bound per request: building it cost about as much as running it)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        table = ApiRateCounter.__table__
+        module = postgresql if dialect == "postgresql" else sqlite
+        statement = (
+            module.insert(table)
+            .values(token_id=bindparam("token_id"), window_start=bindparam("window_start"), count=1)
+            .on_conflict_do_update(
+                index_elements=[table.c.token_id, table.c.window_start],
+                set_={"count": table.c.count + 1},
+            )
+            .returning(table.c.count)
+        )
+        _UPSERTS[dialect] = statement
+    return statement
 
 
 def hit(token_id: int, now: datetime, limit: Limit) -> Usage:
     """Count one request of `token_id` at `now` (in the caller's transaction)."""
     epoch = now.timestamp()
     window_start = int(epoch // limit.seconds) * limit.seconds
-    count = db.session.execute(_upsert(token_id, window_start)).scalar_one()
+    dialect = db.session.get_bind().dialect.name
+    count = db.session.execute(
+        _upsert(dialect), {"token_id": token_id, "window_start": window_start}
+    ).scalar_one()
     if count == 1:
         db.session.execute(
             delete(ApiRateCounter).where(

@@ -148,3 +148,26 @@ def test_a_password_change_ends_the_other_sessions_in_the_list(two_browsers):
     assert logged_in(desktop) and not logged_in(phone)
     page = desktop.get("/account/sessions").get_data(as_text=True)
     assert DESKTOP in page and PHONE not in page
+
+
+def test_activity_moves_the_last_seen_time_once_a_minute_and_a_timeout_ends_the_row(
+    app, make, login, clock
+):
+    user = make.user("manufacturer")  # idle limit: 120 minutes
+    db.session.commit()
+    desktop = browser(app, DESKTOP, "192.0.2.10")
+    login(user, test_client=desktop)
+    row = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)).one()
+    started = row.last_seen_at
+    clock.advance(days=0.5 * MINUTE)
+    assert logged_in(desktop)
+    db.session.refresh(row)
+    assert row.last_seen_at == started  # (within the minute: no write)
+    clock.advance(days=1 * MINUTE)
+    assert logged_in(desktop)
+    db.session.refresh(row)
+    assert row.last_seen_at > started and row.ended_at is None
+    clock.advance(days=200 * MINUTE)
+    assert not logged_in(desktop)
+    db.session.refresh(row)
+    assert row.ended_at is not None

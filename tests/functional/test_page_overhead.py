@@ -51,3 +51,41 @@ def test_switching_language_shows_the_next_page_in_it(client, make, login):
     assert "Richieste" in client.get("/requests/").get_data(as_text=True)
     client.post("/language/en", data={"next": "/requests/"})
     assert ">Requests<" in client.get("/requests/").get_data(as_text=True)
+
+
+def test_flask_babel_finds_the_namespace_of_this_app_context(app):
+    import flask_babel
+    from flask import g
+
+    from app.i18n import babel_context
+
+    assert flask_babel._get_current_context is babel_context
+    with app.app_context():
+        namespace = babel_context()
+        assert namespace is g._flask_babel is babel_context()
+        with app.app_context():  # another context: its own namespace, its own locale
+            assert babel_context() is not namespace
+            with force_locale("en"):
+                assert gettext("Requests") == "Requests"
+        assert babel_context() is namespace
+
+
+def test_every_hook_and_view_still_passes_through_ensure_sync_as_itself(app):
+    class View:
+        def get(self):
+            return "ok"
+
+    async def coroutine_view():
+        return "ok"
+
+    first, second = View(), View()
+    assert app.ensure_sync(first.get) == first.get
+    assert app.ensure_sync(second.get) == second.get  # (the answer kept for View.get)
+    assert app.ensure_sync(test_every_hook_and_view_still_passes_through_ensure_sync_as_itself) is (
+        test_every_hook_and_view_still_passes_through_ensure_sync_as_itself
+    )
+    try:
+        wrapped = app.ensure_sync(coroutine_view)
+    except RuntimeError:  # (Flask's async support needs asgiref, not installed here)
+        wrapped = None
+    assert wrapped is not coroutine_view
