@@ -62,6 +62,13 @@ def actor_fields(actor) -> dict:
     }
 
 
+# Entries about accounts (sign-ins, failed logins, passwords, second factors, API tokens,
+# account administration) change nothing a report, a dashboard chart or the public map reads:
+# they move the chain head's `last_seq` but not its `data_seq`, the data version those pages
+# keep their figures under. (A reader's own role and organisation are in those keys already.)
+DATA_BLIND_ENTITIES = frozenset({"user", "api_token"})
+
+
 def record_audit(
     actor,
     *,
@@ -98,11 +105,10 @@ def record_audit(
     entry = AuditEntry(**fields)
     db.session.add(entry)
     db.session.flush()
-    db.session.execute(
-        update(_HEAD)
-        .where(_HEAD.c.id == HEAD_ID)
-        .values(last_seq=fields["seq"], last_hash=fields["hash"])
-    )
+    positions = {"last_seq": fields["seq"], "last_hash": fields["hash"]}
+    if entity_type not in DATA_BLIND_ENTITIES:
+        positions["data_seq"] = fields["seq"]
+    db.session.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(**positions))
     return entry
 
 

@@ -51,6 +51,9 @@ class AuditChainHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # The seq of the last entry that changed data (not an account's own sign-ins, passwords
+    # or tokens): what the reports' data version reads (`app.core.audit.DATA_BLIND_ENTITIES`).
+    data_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditAnchor(db.Model):

@@ -9,6 +9,7 @@ import re
 import pytest
 from flask import template_rendered
 
+from app.core.audit import chain_length, record_audit
 from app.core.deadline_settings import save_deadline
 from app.extensions import db
 from app.reports_pages import queries as report_queries
@@ -205,3 +206,28 @@ def test_the_filter_form_shows_each_views_own_values_and_errors(client, login, h
         assert page == _fresh(client, app, good)
     italian = _page(client, bad, "it")
     assert "Enter a date as YYYY-MM-DD." not in italian and 'value="2024-31-12"' in italian
+
+
+def test_signing_in_keeps_the_kept_sections_and_an_audited_change_does_not(
+    client, login, history, app, rendered
+):
+    """Sign-ins write audit entries about accounts: they move the chain, not the data version
+    the sections are kept under (DATA_BLIND_ENTITIES); any other audited change moves it."""
+    login(history.agency)
+    for url in PAGES:
+        _page(client, url)
+    version, length = report_queries.data_version(), chain_length()
+    login(history.maker1, test_client=app.test_client())
+    app.test_client().post("/auth/login", data={"email": history.irccs1.email, "password": "no"})
+    assert chain_length() >= length + 2  # the sign-in and the failed one are in the chain
+    assert report_queries.data_version() == version
+    rendered.clear()
+    for url in PAGES:
+        _page(client, url)
+    assert SECTIONS not in rendered
+    record_audit(history.agency, entity_type="request", entity_id=1, action="note", now=NOW)
+    db.session.commit()
+    assert report_queries.data_version() != version
+    rendered.clear()
+    assert _page(client, "/reports/adoption") == _fresh(client, app, "/reports/adoption")
+    assert SECTIONS in rendered

@@ -59,7 +59,8 @@ PG_SORT_MEMORY = "64MB"
 # records that takes seconds on either database. The aggregates do not depend on who reads
 # them (only the per-request tables do), so each process keeps the last figures per filter set
 # for REPORT_CACHE_SECONDS (0 disables it), and drops them as soon as the data changes: the key
-# includes the audit chain head and the highest ids of the tables the reports read.
+# includes the audit chain head's data position (`data_seq`: every audited change but an
+# account's own sign-ins, passwords and tokens) and the highest ids of the tables they read.
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_LOCK = threading.Lock()
@@ -80,7 +81,7 @@ def data_version_columns() -> list:
         return select(func.max(column)).scalar_subquery()
 
     return [
-        select(AuditChainHead.last_seq).where(AuditChainHead.id == 1).scalar_subquery(),
+        select(AuditChainHead.data_seq).where(AuditChainHead.id == 1).scalar_subquery(),
         highest(DeviceRequest.id),
         highest(StageRecord.id),
         highest(Recommendation.id),
