@@ -125,7 +125,8 @@ def _login(app, role: str):
     return client
 
 
-def _api_token(app) -> str:
+def _api_token(app) -> tuple[int, str]:
+    """(id, plain text) of a new token of the bench agency, revoked by `_revoke` at the end."""
     from sqlalchemy import select
 
     from app.accounts import api_tokens
@@ -134,9 +135,24 @@ def _api_token(app) -> str:
 
     with app.app_context():
         agency = db.session.scalar(select(User).where(User.email == "bench-agency@bench.example"))
-        _token, plain = api_tokens.issue_token(agency, "page-cpu", None, datetime.now(UTC))
+        token, plain = api_tokens.issue_token(agency, "page-cpu", None, datetime.now(UTC))
         db.session.commit()
-    return plain
+        return token.id, plain
+
+
+def _revoke(app, token_id: int) -> None:
+    """Each run's token counts against the bench agency's MAX_ACTIVE_TOKENS until revoked:
+    runs that left theirs active used the allowance up for everyone on a shared database."""
+    from sqlalchemy import select
+
+    from app.accounts import api_tokens
+    from app.extensions import db
+    from app.models import User
+
+    with app.app_context():
+        agency = db.session.scalar(select(User).where(User.email == "bench-agency@bench.example"))
+        api_tokens.revoke_token(agency, token_id, datetime.now(UTC))
+        db.session.commit()
 
 
 def main() -> None:
@@ -154,7 +170,16 @@ def main() -> None:
     app = create_app()
     # A token only when the API page is measured: each one counts against the bench agency's
     # active tokens (MAX_ACTIVE_TOKENS), which every run on a shared database used up.
-    token = _api_token(app) if "api" in args.pages.split(",") else ""
+    token_id, token = _api_token(app) if "api" in args.pages.split(",") else (None, "")
+    try:
+        _measure(app, args, token)
+    finally:
+        if token_id is not None:
+            _revoke(app, token_id)
+
+
+def _measure(app, args, token: str) -> None:
+    """Time each page of `args.pages` (and profile it with --profile)."""
     ids = _request_paths(app)
     print(f"request pages: {ids}", file=sys.__stdout__, flush=True)
     clients: dict = {}
