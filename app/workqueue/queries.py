@@ -28,9 +28,9 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import aliased, joinedload
 
-from app.core.paging import CountedPages, Page, paginate
+from app.core.paging import CountedPages, Page
 from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord
@@ -161,15 +161,27 @@ def request_queue_query(actor, now: datetime, filters: QueueFilters):
 
 
 def adoption_queue_query(actor, filters: QueueFilters):
-    """SELECT of the IRCCS's own open adoption records, longest waiting first."""
+    """SELECT of the IRCCS's own open adoption records, longest waiting first: the columns
+    the queue shows (the record, its request and the request's manufacturer, by the joins
+    the records' eager loads used; no ORM object per row)."""
     query = (
-        select(Adoption)
-        .join(Adoption.request)
+        select(
+            Adoption.id,
+            DeviceRequest.id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.receipt_number,
+            _MANUFACTURER.name,
+            Adoption.state,
+            Adoption.state_changed_at,
+        )
+        .select_from(Adoption)
+        .join(DeviceRequest, DeviceRequest.id == Adoption.request_id)
+        .outerjoin(_MANUFACTURER, _MANUFACTURER.id == DeviceRequest.manufacturer_id)
         .where(
             Adoption.irccs_id == actor.organisation_id,
             Adoption.state.in_(OPEN_ADOPTION_STATES),
         )
-        .options(contains_eager(Adoption.request).joinedload(DeviceRequest.manufacturer))
     )
     if filters.state in OPEN_ADOPTION_STATES:
         query = query.where(Adoption.state == filters.state)
@@ -177,48 +189,60 @@ def adoption_queue_query(actor, filters: QueueFilters):
     return query.order_by(Adoption.state_changed_at, Adoption.id)
 
 
-def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Page:
-    """One page of the actor's queue; items are QueueRow. One SQL statement for a request
-    queue's rows and count (two for an IRCCS's records; one more for the agency's duplicate
-    flags, or an IRCCS's tariff waits; an empty page is counted apart)."""
+def queue_rows_page(actor, now: datetime, filters: QueueFilters, per_page: int) -> tuple:
+    """(one page of the actor's queue, its rows' device identifiers): the page's items are
+    QueueRow, without the agency's duplicate flags or an IRCCS's tariff waits, which are
+    read with the page's panels (`app.workqueue.panels.queue_page`); the identifiers are
+    (id, basic UDI-DI, UDI-DI, EMDN code, manufacturer id) per row, for the agency's. One
+    statement for the rows and their count (an empty page is counted apart)."""
     if actor.role == "irccs":
         if filters.overdue_only:  # adoption records carry no due date
-            return Page(items=[], page=1, per_page=per_page, total=0)
-        page = paginate(adoption_queue_query(actor, filters), filters.page, per_page, scalars=True)
-        # What each record waits for from its region (one statement for the page).
-        from app.reimbursement.queries import tariff_waits
-
-        waits = tariff_waits(page.items)
-        page.items = [
-            QueueRow(
-                link_id=a.id,
-                request_id=a.request.id,
-                title=a.request.title,
-                receipt_number=a.request.receipt_number,
-                manufacturer=a.request.manufacturer.name if a.request.manufacturer else None,
-                body=None,
-                state=a.state,
-                entered_at=a.state_changed_at,
-                due_at=None,
-                status=None,
-                waiting_for_tariff_since=waits[a.id].requested_at if a.id in waits else None,
-            )
-            for a in page.items
-        ]
-        return page
+            return Page(items=[], page=1, per_page=per_page, total=0), []
+        page = _kept_adoption_pages(actor.organisation_id, *_kept(filters)).page(
+            filters.page, per_page
+        )
+        page.items = [_adoption_row(row) for row in page.items]
+        return page, []
     if not queue_states(actor.role):
-        return Page(items=[], page=1, per_page=per_page, total=0)
+        return Page(items=[], page=1, per_page=per_page, total=0), []
     page = _queue_pages(actor, now, filters).page(filters.page, per_page)
     rows = page.items
     page.items = [_request_row(row, now) for row in rows]
-    if actor.role == "agency":
-        # Duplicates are flagged to the agency (one statement for the page).
-        from app.workqueue.duplicates import duplicate_counts
+    identifiers = [(row[0], *row[_IDENTIFIERS]) for row in rows] if actor.role == "agency" else []
+    return page, identifiers
 
-        flags = duplicate_counts([(row[0], *row[_IDENTIFIERS]) for row in rows])
-        for row in page.items:
-            row.duplicates = flags.get(row.request_id, 0)
-    return page
+
+def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Page:
+    """One page of the actor's queue; items are QueueRow, with the agency's duplicate flags
+    (other requests for the same device) and an IRCCS's tariff waits."""
+    from app.workqueue.panels import queue_page
+
+    return queue_page(actor, now, filters, per_page)[0]
+
+
+@lru_cache(maxsize=256)
+def _kept_adoption_pages(organisation_id: int, *filters) -> CountedPages:
+    """An IRCCS's queue pages, built once per IRCCS and filters (as `_kept_queue_pages`):
+    the SELECT reads only the organisation and the state and text filters."""
+    state, text = filters
+    actor = SimpleNamespace(organisation_id=organisation_id)
+    return CountedPages(adoption_queue_query(actor, QueueFilters(state=state, text=text)))
+
+
+def _adoption_row(row) -> QueueRow:
+    adoption_id, request_id, trade_name, model, receipt, manufacturer, state, changed_at = row
+    return QueueRow(
+        link_id=adoption_id,
+        request_id=request_id,
+        title=request_title(trade_name, model, request_id),
+        receipt_number=receipt,
+        manufacturer=manufacturer,
+        body=None,
+        state=state,
+        entered_at=changed_at,
+        due_at=None,
+        status=None,
+    )
 
 
 def _queue_pages(actor, now: datetime, filters: QueueFilters) -> CountedPages:
