@@ -13,9 +13,10 @@ from app.workflow.action_labels import choice_label
 from app.workqueue.queries import QueueRow
 
 
-def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str]) -> list[tuple]:
+def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str]) -> tuple:
     """(row class, request id, link, title, receipt number, duplicates, waiting-for-tariff
-    date, manufacturer, state, state label, regional body, since, due, deadline status)."""
+    date, manufacturer, state, state label, regional body, since, due, deadline status) per
+    row, as a tuple (the template keeps the rows' HTML by them: `layout_fragment`)."""
     if role == "irccs":
         links = LinkPattern("adoptions.detail", "adoption_id")
     else:
@@ -46,13 +47,13 @@ def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str])
                 row.status,
             )
         )
-    return result
+    return tuple(result)
 
 
-def barrier_rows(rows) -> list[tuple]:
+def barrier_rows(rows) -> tuple:
     """The queue's adoption barriers (`app.adoption.barriers.queue_barriers`) as the table
     shows them: (row class, barrier id, link, kind, device, IRCCS, its region, status, due
-    date, overdue)."""
+    date, overdue) per barrier, as a tuple (the template keeps their HTML by them)."""
     links = LinkPattern("adoptions.barrier", "barrier_id")
     formats = current_formats()
     result = []
@@ -71,4 +72,4 @@ def barrier_rows(rows) -> list[tuple]:
                 row.overdue,
             )
         )
-    return result
+    return tuple(result)
