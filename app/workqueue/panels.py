@@ -37,7 +37,13 @@ from app.public.consultation import can_moderate_consultation
 from app.reimbursement.queries import OPEN_STATES, READY_STATES, CaseRow, actor_region
 from app.requests.list_rows import request_title
 from app.workqueue.duplicates import candidates_read, counts_among
-from app.workqueue.queries import QueueFilters, QueueRow, deadline_status, queue_rows_page
+from app.workqueue.queries import (
+    QueueFilters,
+    QueueRow,
+    deadline_status,
+    fixed,
+    queue_rows_page,
+)
 from app.workqueue.union import Part, read_parts
 
 
@@ -168,7 +174,9 @@ def _cases_statement():
         )
         .join(DeviceRequest, DeviceRequest.id == Reimbursement.request_id)
         .outerjoin(_CASE_MANUFACTURER, _CASE_MANUFACTURER.id == DeviceRequest.manufacturer_id)
-        .where(Reimbursement.region == bindparam("region"), Reimbursement.state.in_(OPEN_STATES))
+        .where(
+            Reimbursement.region == bindparam("region"), Reimbursement.state.in_(fixed(OPEN_STATES))
+        )
         .order_by(*_CASES_ORDER)
     )
 
@@ -206,6 +214,6 @@ def _waits_statement():
         )
         .where(
             Adoption.id.in_(bindparam("ready", type_=Integer, expanding=True)),
-            Reimbursement.state.in_(OPEN_STATES),
+            Reimbursement.state.in_(fixed(OPEN_STATES)),
         )
     )

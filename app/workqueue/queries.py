@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.core.paging import CountedPages, Page
@@ -93,6 +93,14 @@ def deadline_status(
     return "on_time"
 
 
+def fixed(values) -> list:
+    """`values` as one bound parameter each, for IN (as the register's statements): a list of
+    plain values is one "expanding" parameter, whose SQL SQLAlchemy renders again on every
+    execution; these are compiled once with the statement, and the database sees the same
+    query."""
+    return [literal(value) for value in values]
+
+
 def queue_states(role: str) -> tuple[str, ...]:
     """The states in `role`'s queue (the table's queue facts), in workflow order; a state
     handed over within one visit (the factual accuracy check) is in the first role's queue
@@ -113,7 +121,7 @@ def _role_condition(role: str):
     """SQL condition: a request in `role`'s queue."""
     states = states_where(workflow=REQUEST, queue=role)
     handed = [state for state in states if facts(state).hand_over is not None]
-    condition = DeviceRequest.state.in_([state for state in states if state not in handed])
+    condition = DeviceRequest.state.in_(fixed(state for state in states if state not in handed))
     for state in handed:
         hand_over = facts(state).hand_over
         done = _handed_over(hand_over.trigger)
@@ -125,7 +133,7 @@ def _role_condition(role: str):
         # The same rows: every branch is in one of the states. Said apart, the states can
         # bound an index read (a body's requests by state, ix_device_requests_body_state)
         # instead of filtering all of the body's requests through the OR.
-        condition = and_(DeviceRequest.state.in_(states), condition)
+        condition = and_(DeviceRequest.state.in_(fixed(states)), condition)
     return condition
 
 
@@ -147,7 +155,7 @@ def request_queue_query(actor, now: datetime, filters: QueueFilters):
     if actor.role == "agency":
         # The same rows (the open visit's state is the request's): lets the database walk
         # the agency queue's partial index in due-date order and stop after one page.
-        query = query.where(StageRecord.state.in_(AGENCY_QUEUE_STATES))
+        query = query.where(StageRecord.state.in_(fixed(AGENCY_QUEUE_STATES)))
     if filters.state in queue_states(actor.role):
         query = query.where(DeviceRequest.state == filters.state)
     if filters.overdue_only:
@@ -180,7 +188,7 @@ def adoption_queue_query(actor, filters: QueueFilters):
         .outerjoin(_MANUFACTURER, _MANUFACTURER.id == DeviceRequest.manufacturer_id)
         .where(
             Adoption.irccs_id == actor.organisation_id,
-            Adoption.state.in_(OPEN_ADOPTION_STATES),
+            Adoption.state.in_(fixed(OPEN_ADOPTION_STATES)),
         )
     )
     if filters.state in OPEN_ADOPTION_STATES:
@@ -360,7 +368,9 @@ def _summary_statement(role: str, organisation_id: int | None, user_id: int):
         none = literal_column("0")
         return select(
             func.count().label("waiting"), none.label("overdue"), none.label("due_soon")
-        ).where(Adoption.irccs_id == organisation_id, Adoption.state.in_(OPEN_ADOPTION_STATES))
+        ).where(
+            Adoption.irccs_id == organisation_id, Adoption.state.in_(fixed(OPEN_ADOPTION_STATES))
+        )
     if not queue_states(role):
         return None
     now, soon = bindparam("now", type_=UTCDateTime), bindparam("soon", type_=UTCDateTime)
@@ -374,7 +384,7 @@ def _summary_statement(role: str, organisation_id: int | None, user_id: int):
     if role == "agency":
         # From the open stage visits alone (an index-only count, `_agency_queue_count_query`).
         return select(*counts).where(
-            StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES)
+            StageRecord.left_at.is_(None), StageRecord.state.in_(fixed(AGENCY_QUEUE_STATES))
         )
     actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
     return (
@@ -391,7 +401,7 @@ def _agency_queue_count_query(actor, now: datetime, filters: QueueFilters):
     if actor.role != "agency" or filters.text:
         return None
     query = select(StageRecord.id).where(
-        StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES)
+        StageRecord.left_at.is_(None), StageRecord.state.in_(fixed(AGENCY_QUEUE_STATES))
     )
     if filters.state in AGENCY_QUEUE_STATES:
         query = query.where(StageRecord.state == filters.state)
