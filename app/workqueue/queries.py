@@ -10,8 +10,12 @@ manufacturer  its own requests in draft, incomplete, information_requested, and 
 irccs         its own adoption records not in a final state
 
 Request rows come from one SELECT joining the open StageRecord (due date and entry time) with
-the manufacturer and the assigned body eager-loaded, sorted by due date (none last); a page
-costs two statements (a bounded count + rows) whatever its size.
+the manufacturer's and the assigned body's names, sorted by due date (none last), an IRCCS's
+records from one SELECT of their columns; either reads a page with its bounded count in one
+statement whatever its size (`core.paging.CountedPages`; an empty page is counted apart).
+What the page shows beside (barriers, comments to moderate, tariff cases) and what its rows
+need from other tables (the agency's duplicate flags, an IRCCS's tariff waits) is read in one
+more statement (`app.workqueue.panels`).
 
 At scale: the agency's queue is every open stage visit in its states (a non-draft request has
 exactly one open visit, in the request's state), so its rows and its home-page counts are read

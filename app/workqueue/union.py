@@ -4,10 +4,12 @@ A statement costs a page about a third of a millisecond of its own work whatever
 (SQLAlchemy, the driver, the round trip), so the work queue reads its side panels together
 (`app.workqueue.panels`). Each part is the SELECT it would have run alone, its rows tagged
 with the part's number and numbered in the part's order (row_number() over its ORDER BY),
-its columns in columns of their own (in the other parts' rows, NULL cast to the column's
-type: a UNION's column takes its first member's type, which says how SQLAlchemy reads it
-back); the whole sorted by part and number. Each part gets back the rows its SELECT gives,
-in the same order. The statement of a list of parts is built once per process (`_union`).
+its columns in columns of their own (in the other parts' rows NULL: in the first member
+cast to the column's type, which says how the database and SQLAlchemy read the column; in
+the others plain, which keeps the SQL under psycopg's 4096 characters, beyond which it
+parses a statement's text again on every execution); the whole sorted by part and number.
+Each part gets back the rows its SELECT gives, in the same order. The statement of a list
+of parts is built once per process (`_union`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, Select, cast, func, literal_column, null, select, union_all
+from sqlalchemy import (
+    Integer,
+    Select,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from app.extensions import db
 
@@ -77,7 +89,10 @@ def _build_union(parts: list[Part]):
             if other == index:
                 values += inner[:-1]
             else:
-                values += [cast(null(), column.type) for column in others]
+                # (PostgreSQL types a UNION's column from its members two by two, left to
+                # right: the first member's NULLs say the type, the others' are plain)
+                pad = cast if index == 0 else type_coerce
+                values += [pad(null(), column.type) for column in others]
         members.append(select(*(value.label(f"c{n}") for n, value in enumerate(values))))
     if len(members) == 1:
         statement = members[0].order_by(literal_column("c1"))
