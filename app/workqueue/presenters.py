@@ -6,11 +6,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from app.formatting import current_formats
+from app.formatting import Formats, current_formats
 from app.labels import region_label
 from app.requests.list_rows import LinkPattern
 from app.workflow.action_labels import choice_label
 from app.workqueue.queries import QueueRow
+
+_DATES: dict = {}
+_DATES_LIMIT = 65536  # (a few hundred bytes each; then afresh)
+
+
+def _date(formats: Formats, value) -> str:
+    """`formats.date(value)`, kept per process by both: a pure function of the formats (the
+    language's pattern and the display zone) and the moment (equal moments, whatever their
+    zone, fall on the same local day). A queue page formats two dates per row."""
+    key = (formats, value)
+    text = _DATES.get(key)
+    if text is None:
+        if len(_DATES) >= _DATES_LIMIT:
+            _DATES.clear()
+        text = _DATES[key] = formats.date(value)
+    return text
 
 
 def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str]) -> tuple:
@@ -37,13 +53,13 @@ def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str])
                 row.title,
                 row.receipt_number,
                 row.duplicates,
-                formats.date(waiting) if waiting else None,
+                _date(formats, waiting) if waiting else None,
                 row.manufacturer if row.manufacturer is not None else "",
                 row.state,
                 state_text,
                 row.body or "",
-                formats.date(row.entered_at) if row.entered_at else "",
-                formats.date(row.due_at) if row.due_at else "—",
+                _date(formats, row.entered_at) if row.entered_at else "",
+                _date(formats, row.due_at) if row.due_at else "—",
                 row.status,
             )
         )
@@ -68,7 +84,7 @@ def barrier_rows(rows) -> tuple:
                 row.irccs_name,
                 region_label(row.irccs_region),
                 choice_label("barrier_status", row.status),
-                formats.date(row.due_date),
+                _date(formats, row.due_date),
                 row.overdue,
             )
         )

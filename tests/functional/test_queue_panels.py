@@ -188,3 +188,20 @@ def test_the_kept_barrier_rows_follow_the_data_and_the_language(runner, app, log
     barrier.status = "resolved"
     db.session.commit()
     assert marker not in client.get("/work/").get_data(as_text=True)
+
+
+def test_the_kept_dates_are_the_formats_own_for_each_language_and_moment():
+    from datetime import UTC, date, datetime, timezone
+
+    from app.formatting import formats_for
+    from app.workqueue.presenters import _date
+
+    late = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # already the 29th in Rome
+    moments = [late, late.astimezone(timezone(timedelta(hours=-5))), date(2026, 3, 28)]
+    for language in ("en", "it"):
+        formats = formats_for(language, "Europe/Rome")
+        for moment in moments * 2:  # (afresh, then kept)
+            assert _date(formats, moment) == formats.date(moment)
+    assert _date(formats_for("en", "Europe/Rome"), late) != _date(
+        formats_for("it", "Europe/Rome"), late
+    )
