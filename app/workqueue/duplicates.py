@@ -111,27 +111,10 @@ def _candidates_by_arrays(basic: bool, udi: bool, emdn: bool):
     return select(*_COLUMNS).where(or_(*conditions), DeviceRequest.state != "draft")
 
 
-def _candidates(basics: set, udis: set, emdns: set) -> list:
-    if db.session.get_bind().dialect.name == "postgresql":
-        pairs = sorted(emdns)
-        parameters = {
-            "basic": sorted(basics),
-            "udi": sorted(udis),
-            "emdn_codes": [code for code, _maker in pairs],
-            "emdn_makers": [maker for _code, maker in pairs],
-        }
-        statement = _candidates_by_arrays(bool(basics), bool(udis), bool(emdns))
-    else:
-        parameters = {"basic": sorted(basics), "udi": sorted(udis), "emdn": sorted(emdns)}
-        statement = _candidates_statement(bool(basics), bool(udis), bool(emdns))
-    used = {name: values for name, values in parameters.items() if values}
-    return db.session.execute(statement, used).all()
-
-
-def duplicate_counts(requests: Iterable[tuple]) -> dict[int, int]:
-    """{request id: how many other requests concern the same device} (only ids with some),
-    for (id, basic UDI-DI, UDI-DI, EMDN code, manufacturer id) tuples. One statement."""
-    requests = [r for r in requests if r[0] is not None]
+def candidates_read(requests: list[tuple]) -> tuple | None:
+    """(the candidates' SELECT, its parameters) for (id, basic UDI-DI, UDI-DI, EMDN code,
+    manufacturer id) tuples; None when none has an identifier (nothing to look up). The
+    SELECT is built once per shape (which kinds have values) and database."""
     basics: set[str] = set()
     udis: set[str] = set()
     emdns: set[tuple] = set()
@@ -144,8 +127,36 @@ def duplicate_counts(requests: Iterable[tuple]) -> dict[int, int]:
         if emdn_code:
             emdns.add((emdn_code, manufacturer_id))
     if not (basics or udis or emdns):
+        return None
+    if db.session.get_bind().dialect.name == "postgresql":
+        pairs = sorted(emdns)
+        parameters = {
+            "basic": sorted(basics),
+            "udi": sorted(udis),
+            "emdn_codes": [code for code, _maker in pairs],
+            "emdn_makers": [maker for _code, maker in pairs],
+        }
+        statement = _candidates_by_arrays(bool(basics), bool(udis), bool(emdns))
+    else:
+        parameters = {"basic": sorted(basics), "udi": sorted(udis), "emdn": sorted(emdns)}
+        statement = _candidates_statement(bool(basics), bool(udis), bool(emdns))
+    return statement, {name: values for name, values in parameters.items() if values}
+
+
+def duplicate_counts(requests: Iterable[tuple]) -> dict[int, int]:
+    """{request id: how many other requests concern the same device} (only ids with some),
+    for (id, basic UDI-DI, UDI-DI, EMDN code, manufacturer id) tuples. One statement."""
+    requests = [r for r in requests if r[0] is not None]
+    read = candidates_read(requests)
+    if read is None:
         return {}
-    candidates = _candidates(basics, udis, emdns)
+    statement, parameters = read
+    return counts_among(requests, db.session.execute(statement, parameters).all())
+
+
+def counts_among(requests: list[tuple], candidates) -> dict[int, int]:
+    """`duplicate_counts` of `requests` given the rows of their candidates' SELECT
+    (`candidates_read`: id and the four identifiers)."""
     # `is_duplicate(match_reasons(a, b))` holds when a's basic UDI-DI key or UDI-DI key is
     # b's (the SAME_DEVICE reasons): the candidates sharing either key, looked up by key.
     by_basic: dict[str, set[int]] = {}

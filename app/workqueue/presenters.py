@@ -6,16 +6,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from app.formatting import current_formats
+from app.formatting import Formats, current_formats
 from app.labels import region_label
 from app.requests.list_rows import LinkPattern
 from app.workflow.action_labels import choice_label
 from app.workqueue.queries import QueueRow
 
+_DATES: dict = {}
+_DATES_LIMIT = 65536  # (a few hundred bytes each; then afresh)
 
-def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str]) -> list[tuple]:
+
+def _date(formats: Formats, value) -> str:
+    """`formats.date(value)`, kept per process by both: a pure function of the formats (the
+    language's pattern and the display zone) and the moment (equal moments, whatever their
+    zone, fall on the same local day). A queue page formats two dates per row."""
+    key = (formats, value)
+    text = _DATES.get(key)
+    if text is None:
+        if len(_DATES) >= _DATES_LIMIT:
+            _DATES.clear()
+        text = _DATES[key] = formats.date(value)
+    return text
+
+
+def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str]) -> tuple:
     """(row class, request id, link, title, receipt number, duplicates, waiting-for-tariff
-    date, manufacturer, state, state label, regional body, since, due, deadline status)."""
+    date, manufacturer, state, state label, regional body, since, due, deadline status) per
+    row, as a tuple (the template keeps the rows' HTML by them: `layout_fragment`)."""
     if role == "irccs":
         links = LinkPattern("adoptions.detail", "adoption_id")
     else:
@@ -36,23 +53,23 @@ def queue_rows(rows: Iterable[QueueRow], role: str, label: Callable[[str], str])
                 row.title,
                 row.receipt_number,
                 row.duplicates,
-                formats.date(waiting) if waiting else None,
+                _date(formats, waiting) if waiting else None,
                 row.manufacturer if row.manufacturer is not None else "",
                 row.state,
                 state_text,
                 row.body or "",
-                formats.date(row.entered_at) if row.entered_at else "",
-                formats.date(row.due_at) if row.due_at else "—",
+                _date(formats, row.entered_at) if row.entered_at else "",
+                _date(formats, row.due_at) if row.due_at else "—",
                 row.status,
             )
         )
-    return result
+    return tuple(result)
 
 
-def barrier_rows(rows) -> list[tuple]:
+def barrier_rows(rows) -> tuple:
     """The queue's adoption barriers (`app.adoption.barriers.queue_barriers`) as the table
     shows them: (row class, barrier id, link, kind, device, IRCCS, its region, status, due
-    date, overdue)."""
+    date, overdue) per barrier, as a tuple (the template keeps their HTML by them)."""
     links = LinkPattern("adoptions.barrier", "barrier_id")
     formats = current_formats()
     result = []
@@ -67,8 +84,8 @@ def barrier_rows(rows) -> list[tuple]:
                 row.irccs_name,
                 region_label(row.irccs_region),
                 choice_label("barrier_status", row.status),
-                formats.date(row.due_date),
+                _date(formats, row.due_date),
                 row.overdue,
             )
         )
-    return result
+    return tuple(result)

@@ -10,8 +10,12 @@ manufacturer  its own requests in draft, incomplete, information_requested, and 
 irccs         its own adoption records not in a final state
 
 Request rows come from one SELECT joining the open StageRecord (due date and entry time) with
-the manufacturer and the assigned body eager-loaded, sorted by due date (none last); a page
-costs two statements (a bounded count + rows) whatever its size.
+the manufacturer's and the assigned body's names, sorted by due date (none last), an IRCCS's
+records from one SELECT of their columns; either reads a page with its bounded count in one
+statement whatever its size (`core.paging.CountedPages`; an empty page is counted apart).
+What the page shows beside (barriers, comments to moderate, tariff cases) and what its rows
+need from other tables (the agency's duplicate flags, an IRCCS's tariff waits) is read in one
+more statement (`app.workqueue.panels`).
 
 At scale: the agency's queue is every open stage visit in its states (a non-draft request has
 exactly one open visit, in the request's state), so its rows and its home-page counts are read
@@ -27,10 +31,22 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased, joinedload
 
-from app.core.paging import CountedPages, Page, paginate
+from app.core.paging import CountedPages, Page
 from app.domain.deadlines import NEAR_DUE_SHARE
 from app.extensions import db
 from app.models import Adoption, AuditEntry, DeviceRequest, Organisation, StageRecord
@@ -93,6 +109,14 @@ def deadline_status(
     return "on_time"
 
 
+def fixed(values) -> list:
+    """`values` as one bound parameter each, for IN (as the register's statements): a list of
+    plain values is one "expanding" parameter, whose SQL SQLAlchemy renders again on every
+    execution; these are compiled once with the statement, and the database sees the same
+    query."""
+    return [literal(value) for value in values]
+
+
 def queue_states(role: str) -> tuple[str, ...]:
     """The states in `role`'s queue (the table's queue facts), in workflow order; a state
     handed over within one visit (the factual accuracy check) is in the first role's queue
@@ -113,7 +137,7 @@ def _role_condition(role: str):
     """SQL condition: a request in `role`'s queue."""
     states = states_where(workflow=REQUEST, queue=role)
     handed = [state for state in states if facts(state).hand_over is not None]
-    condition = DeviceRequest.state.in_([state for state in states if state not in handed])
+    condition = DeviceRequest.state.in_(fixed(state for state in states if state not in handed))
     for state in handed:
         hand_over = facts(state).hand_over
         done = _handed_over(hand_over.trigger)
@@ -125,7 +149,7 @@ def _role_condition(role: str):
         # The same rows: every branch is in one of the states. Said apart, the states can
         # bound an index read (a body's requests by state, ix_device_requests_body_state)
         # instead of filtering all of the body's requests through the OR.
-        condition = and_(DeviceRequest.state.in_(states), condition)
+        condition = and_(DeviceRequest.state.in_(fixed(states)), condition)
     return condition
 
 
@@ -147,7 +171,7 @@ def request_queue_query(actor, now: datetime, filters: QueueFilters):
     if actor.role == "agency":
         # The same rows (the open visit's state is the request's): lets the database walk
         # the agency queue's partial index in due-date order and stop after one page.
-        query = query.where(StageRecord.state.in_(AGENCY_QUEUE_STATES))
+        query = query.where(StageRecord.state.in_(fixed(AGENCY_QUEUE_STATES)))
     if filters.state in queue_states(actor.role):
         query = query.where(DeviceRequest.state == filters.state)
     if filters.overdue_only:
@@ -161,15 +185,27 @@ def request_queue_query(actor, now: datetime, filters: QueueFilters):
 
 
 def adoption_queue_query(actor, filters: QueueFilters):
-    """SELECT of the IRCCS's own open adoption records, longest waiting first."""
+    """SELECT of the IRCCS's own open adoption records, longest waiting first: the columns
+    the queue shows (the record, its request and the request's manufacturer, by the joins
+    the records' eager loads used; no ORM object per row)."""
     query = (
-        select(Adoption)
-        .join(Adoption.request)
+        select(
+            Adoption.id,
+            DeviceRequest.id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.receipt_number,
+            _MANUFACTURER.name,
+            Adoption.state,
+            Adoption.state_changed_at,
+        )
+        .select_from(Adoption)
+        .join(DeviceRequest, DeviceRequest.id == Adoption.request_id)
+        .outerjoin(_MANUFACTURER, _MANUFACTURER.id == DeviceRequest.manufacturer_id)
         .where(
             Adoption.irccs_id == actor.organisation_id,
-            Adoption.state.in_(OPEN_ADOPTION_STATES),
+            Adoption.state.in_(fixed(OPEN_ADOPTION_STATES)),
         )
-        .options(contains_eager(Adoption.request).joinedload(DeviceRequest.manufacturer))
     )
     if filters.state in OPEN_ADOPTION_STATES:
         query = query.where(Adoption.state == filters.state)
@@ -177,55 +213,67 @@ def adoption_queue_query(actor, filters: QueueFilters):
     return query.order_by(Adoption.state_changed_at, Adoption.id)
 
 
-def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Page:
-    """One page of the actor's queue; items are QueueRow. One SQL statement for a request
-    queue's rows and count (two for an IRCCS's records; one more for the agency's duplicate
-    flags, or an IRCCS's tariff waits; an empty page is counted apart)."""
+def queue_rows_page(actor, now: datetime, filters: QueueFilters, per_page: int) -> tuple:
+    """(one page of the actor's queue, its rows' device identifiers): the page's items are
+    QueueRow, without the agency's duplicate flags or an IRCCS's tariff waits, which are
+    read with the page's panels (`app.workqueue.panels.queue_page`); the identifiers are
+    (id, basic UDI-DI, UDI-DI, EMDN code, manufacturer id) per row, for the agency's. One
+    statement for the rows and their count (an empty page is counted apart)."""
     if actor.role == "irccs":
         if filters.overdue_only:  # adoption records carry no due date
-            return Page(items=[], page=1, per_page=per_page, total=0)
-        page = paginate(adoption_queue_query(actor, filters), filters.page, per_page, scalars=True)
-        # What each record waits for from its region (one statement for the page).
-        from app.reimbursement.queries import tariff_waits
-
-        waits = tariff_waits(page.items)
-        page.items = [
-            QueueRow(
-                link_id=a.id,
-                request_id=a.request.id,
-                title=a.request.title,
-                receipt_number=a.request.receipt_number,
-                manufacturer=a.request.manufacturer.name if a.request.manufacturer else None,
-                body=None,
-                state=a.state,
-                entered_at=a.state_changed_at,
-                due_at=None,
-                status=None,
-                waiting_for_tariff_since=waits[a.id].requested_at if a.id in waits else None,
-            )
-            for a in page.items
-        ]
-        return page
+            return Page(items=[], page=1, per_page=per_page, total=0), []
+        page = _kept_adoption_pages(actor.organisation_id, *_kept(filters)).page(
+            filters.page, per_page
+        )
+        page.items = [_adoption_row(row) for row in page.items]
+        return page, []
     if not queue_states(actor.role):
-        return Page(items=[], page=1, per_page=per_page, total=0)
+        return Page(items=[], page=1, per_page=per_page, total=0), []
     page = _queue_pages(actor, now, filters).page(filters.page, per_page)
     rows = page.items
     page.items = [_request_row(row, now) for row in rows]
-    if actor.role == "agency":
-        # Duplicates are flagged to the agency (one statement for the page).
-        from app.workqueue.duplicates import duplicate_counts
+    identifiers = [(row[0], *row[_IDENTIFIERS]) for row in rows] if actor.role == "agency" else []
+    return page, identifiers
 
-        flags = duplicate_counts([(row[0], *row[_IDENTIFIERS]) for row in rows])
-        for row in page.items:
-            row.duplicates = flags.get(row.request_id, 0)
-    return page
+
+def work_queue(actor, now: datetime, filters: QueueFilters, per_page: int) -> Page:
+    """One page of the actor's queue; items are QueueRow, with the agency's duplicate flags
+    (other requests for the same device) and an IRCCS's tariff waits."""
+    from app.workqueue.panels import queue_page
+
+    return queue_page(actor, now, filters, per_page)[0]
+
+
+@lru_cache(maxsize=256)
+def _kept_adoption_pages(organisation_id: int, *filters) -> CountedPages:
+    """An IRCCS's queue pages, built once per IRCCS and filters (as `_kept_queue_pages`):
+    the SELECT reads only the organisation and the state and text filters."""
+    state, text = filters
+    actor = SimpleNamespace(organisation_id=organisation_id)
+    return CountedPages(adoption_queue_query(actor, QueueFilters(state=state, text=text)))
+
+
+def _adoption_row(row) -> QueueRow:
+    adoption_id, request_id, trade_name, model, receipt, manufacturer, state, changed_at = row
+    return QueueRow(
+        link_id=adoption_id,
+        request_id=request_id,
+        title=request_title(trade_name, model, request_id),
+        receipt_number=receipt,
+        manufacturer=manufacturer,
+        body=None,
+        state=state,
+        entered_at=changed_at,
+        due_at=None,
+        status=None,
+    )
 
 
 def _queue_pages(actor, now: datetime, filters: QueueFilters) -> CountedPages:
     """The queue's pages (rows and count) as SELECTs. Without the overdue filter they read
     no moment, so they are built once per reader and filters (`_kept_queue_pages`)."""
     if filters.overdue_only:  # the moment is in the SQL: built for this view
-        return CountedPages(*_build_queue_statements(actor, now, filters))
+        return _late_pages(actor, now, filters)
     return _kept_queue_pages(actor.role, actor.organisation_id, actor.id, *_kept(filters))
 
 
@@ -243,7 +291,7 @@ def _kept_queue_pages(role: str, organisation_id: int | None, user_id: int, *fil
     never kept."""
     actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
     state, text = filters
-    return CountedPages(*_build_queue_statements(actor, None, QueueFilters(state=state, text=text)))
+    return _late_pages(actor, None, QueueFilters(state=state, text=text))
 
 
 def _build_queue_statements(actor, now: datetime | None, filters: QueueFilters):
@@ -251,6 +299,56 @@ def _build_queue_statements(actor, now: datetime | None, filters: QueueFilters):
     # The same count as before: the agency's from its open visits, else the rows' query.
     count_query = _agency_queue_count_query(actor, now, filters)
     return _queue_row_columns(query), count_query if count_query is not None else query
+
+
+class LatePages(CountedPages):
+    """`CountedPages` of the queue's rows read late: the page is chosen among the queued
+    requests by their keys alone (id and the open visit's times, read from indexes), and
+    only its rows are then joined to their requests and names. The same rows in the same
+    order (sorted again by the same keys, the same NULL order), and the same count; at
+    scale a body's queue read every queued request's row to sort them (about 400 heap rows
+    for a page of 25 at 100,000 requests)."""
+
+    def __init__(self, keys: Select, count_query: Select):
+        super().__init__(keys, count_query)
+        limit = bindparam("page_limit", type_=Integer)
+        offset = bindparam("page_offset", type_=Integer)
+        page = keys.limit(limit).offset(offset).subquery("queue_page")
+        self.rows = _late_row_columns(page)
+        self.counted_rows = self.rows.add_columns(self.count.scalar_subquery())
+
+
+def _late_pages(actor, now: datetime | None, filters: QueueFilters) -> LatePages:
+    query = request_queue_query(actor, now, filters)
+    count_query = _agency_queue_count_query(actor, now, filters)
+    keys = query.with_only_columns(DeviceRequest.id, StageRecord.entered_at, StageRecord.due_at)
+    return LatePages(keys, count_query if count_query is not None else query)
+
+
+def _late_row_columns(page) -> Select:
+    """The page's rows (`_queue_row_columns`' columns) from its keys, in the queue's order."""
+    return (
+        select(
+            DeviceRequest.id,
+            DeviceRequest.trade_name,
+            DeviceRequest.model,
+            DeviceRequest.receipt_number,
+            DeviceRequest.state,
+            _MANUFACTURER.name,
+            _BODY.name,
+            page.c.entered_at,
+            page.c.due_at,
+            DeviceRequest.basic_udi_di,
+            DeviceRequest.udi_di,
+            DeviceRequest.emdn_code,
+            DeviceRequest.manufacturer_id,
+        )
+        .select_from(page)
+        .join(DeviceRequest, DeviceRequest.id == page.c.id)
+        .outerjoin(_MANUFACTURER, _MANUFACTURER.id == DeviceRequest.manufacturer_id)
+        .outerjoin(_BODY, _BODY.id == DeviceRequest.assigned_body_id)
+        .order_by(page.c.due_at.asc().nulls_last(), page.c.entered_at, page.c.id)
+    )
 
 
 _MANUFACTURER = aliased(Organisation, name="queue_manufacturer")
@@ -336,7 +434,9 @@ def _summary_statement(role: str, organisation_id: int | None, user_id: int):
         none = literal_column("0")
         return select(
             func.count().label("waiting"), none.label("overdue"), none.label("due_soon")
-        ).where(Adoption.irccs_id == organisation_id, Adoption.state.in_(OPEN_ADOPTION_STATES))
+        ).where(
+            Adoption.irccs_id == organisation_id, Adoption.state.in_(fixed(OPEN_ADOPTION_STATES))
+        )
     if not queue_states(role):
         return None
     now, soon = bindparam("now", type_=UTCDateTime), bindparam("soon", type_=UTCDateTime)
@@ -350,7 +450,7 @@ def _summary_statement(role: str, organisation_id: int | None, user_id: int):
     if role == "agency":
         # From the open stage visits alone (an index-only count, `_agency_queue_count_query`).
         return select(*counts).where(
-            StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES)
+            StageRecord.left_at.is_(None), StageRecord.state.in_(fixed(AGENCY_QUEUE_STATES))
         )
     actor = SimpleNamespace(role=role, organisation_id=organisation_id, id=user_id)
     return (
@@ -367,7 +467,7 @@ def _agency_queue_count_query(actor, now: datetime, filters: QueueFilters):
     if actor.role != "agency" or filters.text:
         return None
     query = select(StageRecord.id).where(
-        StageRecord.left_at.is_(None), StageRecord.state.in_(AGENCY_QUEUE_STATES)
+        StageRecord.left_at.is_(None), StageRecord.state.in_(fixed(AGENCY_QUEUE_STATES))
     )
     if filters.state in AGENCY_QUEUE_STATES:
         query = query.where(StageRecord.state == filters.state)

@@ -7,18 +7,16 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.adoption.barriers import queue_barriers
 from app.models.types import utcnow
-from app.public.consultation import pending_comments
-from app.reimbursement.queries import region_queue
 from app.requests.action_panel import role_label
 from app.workflow.action_labels import action_label, choice_label, field_label
 from app.workflow.definitions import ADOPTION_WORKFLOW, REIMBURSEMENT_WORKFLOW, REQUEST_WORKFLOW
 from app.workflow.labels import adoption_state_label, reimbursement_state_label, state_label
 from app.workqueue import bp
 from app.workqueue.diagram import mermaid_state_diagram, transition_rows
+from app.workqueue.panels import queue_page
 from app.workqueue.presenters import barrier_rows, queue_rows
-from app.workqueue.queries import QueueFilters, queue_states, work_queue
+from app.workqueue.queries import QueueFilters, queue_states
 
 
 def _filters() -> QueueFilters:
@@ -37,9 +35,9 @@ def queue():
     filters = _filters()
     role = current_user.role
     now = utcnow()
-    page = work_queue(current_user, now, filters, current_app.config["PAGE_SIZE"])
+    # The rows with their count, then the side panels: two statements at most.
+    page, panels = queue_page(current_user, now, filters, current_app.config["PAGE_SIZE"])
     label = adoption_state_label if role == "irccs" else (lambda s: state_label(s, role))
-    barriers = queue_barriers(current_user, now)
     return render_template(
         "workqueue/queue.html",
         page=page,
@@ -47,11 +45,11 @@ def queue():
         filters=filters,
         states=queue_states(role),
         label=label,
-        pending_comments=pending_comments(current_user),
-        barriers=barriers,
-        barrier_rows=barrier_rows(barriers),
+        pending_comments=panels.pending_comments,
+        barriers=panels.barriers,
+        barrier_rows=barrier_rows(panels.barriers),
         choice_label=choice_label,
-        tariff_cases=region_queue(current_user, now),
+        tariff_cases=panels.tariff_cases,
     )
 
 

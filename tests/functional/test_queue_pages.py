@@ -16,7 +16,12 @@ from app.core.paging import CountedPages, paginate
 from app.extensions import db
 from app.models import StageRecord
 from app.templating import LAYOUT_FRAGMENTS
-from app.workqueue.queries import QueueFilters, _build_queue_statements, work_queue
+from app.workqueue.queries import (
+    QueueFilters,
+    _build_queue_statements,
+    _late_pages,
+    work_queue,
+)
 from tests.workflow_support import make_cast
 
 NOW = datetime.now(UTC)
@@ -54,6 +59,30 @@ def test_counted_pages_are_paginate_s_pages(make, cast, monkeypatch, filters):
         for number in (1, 2, 3, 4, 99):
             expected = paginate(rows, number, 2, count_query=count)
             assert asdict(pages.page(number, 2)) == asdict(expected), (bound, number)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [QueueFilters(), QueueFilters(overdue_only=True), QueueFilters(text="Queued 1")],
+)
+def test_the_late_rows_are_the_rows_statement_s_pages(make, cast, monkeypatch, filters):
+    """`LatePages` (the page chosen by its keys, then its rows joined) gives exactly the
+    pages of the rows' own statement, for the agency and a body's assessor (whose queue
+    also holds requests without an open visit: no due date, sorted last)."""
+    _queued(make, cast, 7)
+    assigned = make.request(manufacturer=cast.manufacturer_org, trade_name="Queued 9")
+    assigned.state, assigned.assigned_body_id = "assessment", cast.assessor.organisation_id
+    db.session.commit()
+    for reader in (cast.agency, cast.assessor):
+        rows, count = _build_queue_statements(reader, NOW, filters)
+        late = _late_pages(reader, NOW, filters)
+        if filters == QueueFilters():
+            assert late.page(1, 2).items, reader  # (each reader has a queue)
+        for bound in (1000, 3):
+            monkeypatch.setattr(paging, "COUNT_LOOKAHEAD", bound)
+            for number in (1, 2, 3, 4, 99):
+                expected = paginate(rows, number, 2, count_query=count)
+                assert asdict(late.page(number, 2)) == asdict(expected), (reader, number)
 
 
 def test_an_empty_queue_and_a_page_past_its_end(make, cast):
