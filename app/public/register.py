@@ -607,8 +607,18 @@ SUMMARIES = KeptValues(
 )
 
 
-def _hashable(value):
-    return tuple(value) if isinstance(value, list) else value  # (the JSON confidential marks)
+_CONFIDENTIAL_AT = SUMMARY_COLUMNS.index("confidential_fields")
+
+
+def _row_values(row) -> tuple:
+    """A row of `_summary_columns()` as a key: its values, the confidential marks (a JSON
+    list) as a tuple."""
+    marks = row[_CONFIDENTIAL_AT]
+    if not isinstance(marks, list):
+        return tuple(row)
+    values = list(row)
+    values[_CONFIDENTIAL_AT] = tuple(marks)
+    return tuple(values)
 
 
 def _summary_key(locale: str, row, stages: list[StageRow], now: datetime) -> tuple | None:
@@ -621,7 +631,7 @@ def _summary_key(locale: str, row, stages: list[StageRow], now: datetime) -> tup
         for stage in stages
         if stage.left_at is None
     )
-    key = (locale, tuple(_hashable(value) for value in row), tuple(stages), now_values)
+    key = (locale, _row_values(row), tuple(stages), now_values)
     try:
         hash(key)
     except TypeError:
