@@ -639,12 +639,19 @@ def _summary_key(locale: str, row, stages: list[StageRow], now: datetime) -> tup
     return key
 
 
-def _public_summaries(rows, stages: dict[int, list[StageRow]], now: datetime) -> list[dict]:
+class Summaries(list):
+    """Public summaries (`to_public` dicts), with `keys`: the key each was kept under (None
+    for one that could not be kept), everything it is made of (`_summary_key`)."""
+
+    keys: tuple
+
+
+def _public_summaries(rows, stages: dict[int, list[StageRow]], now: datetime) -> Summaries:
     """`_serialise_all` of the requests of `rows` (of `_summary_columns()`), each summary
     made once per process and key and then kept (`SUMMARIES`)."""
     locale = str(get_locale())
     labels = public_labels()
-    summaries = []
+    summaries, keys = Summaries(), []
     for row in rows:
         request_stages = stages.get(row[0], [])
         key = _summary_key(locale, row, request_stages, now)
@@ -655,16 +662,18 @@ def _public_summaries(rows, stages: dict[int, list[StageRow]], now: datetime) ->
             if key is not None:
                 SUMMARIES.put(key, public)
         summaries.append(public)
+        keys.append(key)
+    summaries.keys = tuple(keys)
     return summaries
 
 
 def list_register(
     filters: RegisterFilters, *, page: int, per_page: int, now: datetime
-) -> tuple[Pagination, list[dict]]:
+) -> tuple[Pagination, Summaries]:
     """One page of the register: the pagination (its items the page's rows of
     `_summary_columns()`) and the public rows of its requests, in two statements (the
     page's rows with their count, their stage records). The public rows are kept
-    (`_public_summaries`): read them, never change them."""
+    (`_public_summaries`, their keys with them): read them, never change them."""
     filters = filters.cleaned()
     pagination = paginate_rows(
         _summary_query(filters),
