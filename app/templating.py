@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import labels
+from app.core.kept import KeptValues
 from app.domain import roles
 from app.formatting import current_formats
 from app.workflow.action_labels import choice_label
@@ -113,5 +114,21 @@ def layout_fragment(name: str, *key, caller) -> str:
     return fragment
 
 
+# Whole table bodies of the lists (the register's, the requests table's): a few to tens of
+# kilobytes each, so kept in a store bounded by bytes as well as entries.
+TABLE_BODIES: KeptValues = KeptValues("table bodies", entries=512, max_bytes=8 * 1024 * 1024)
+
+
+def body_fragment(name: str, *key, caller) -> str:
+    """`layout_fragment` for a list's whole table body, kept in `TABLE_BODIES` (bounded by
+    bytes: a body is tens of rows). The same rules: `key` holds everything the body reads
+    that can change; a key of None draws it afresh."""
+    if current_app.jinja_env.auto_reload or key == (None,):
+        return caller()
+    full_key = (name, key, request.script_root)
+    return TABLE_BODIES.get_or_make(full_key, caller)
+
+
 def register_layout_helpers(app: Flask) -> None:
     app.add_template_global(layout_fragment, "layout_fragment")
+    app.add_template_global(body_fragment, "body_fragment")

@@ -30,6 +30,7 @@ from app.api.dossier_input import (
 from app.api.paging import CURSOR, LIMIT, decode_cursor, encode_cursor, read_limit
 from app.api.problems import ApiError
 from app.api.registry import Param, actor, operation
+from app.core.paging import plain_rows
 from app.documents.operations import missing_mandatory_types
 from app.domain import permissions
 from app.domain.dossier_fields import CONFIDENTIAL_CAPABLE_FIELDS
@@ -42,7 +43,6 @@ from app.domain.vocab import (
     SEVERITIES,
     Regulation,
 )
-from app.extensions import db
 from app.forms import dossier as form_module
 from app.models import DeviceRequest, Organisation
 from app.models.types import utcnow
@@ -362,7 +362,7 @@ def _summary_page(reader: Reader, state: str, text: str) -> tuple[list, str | No
     after = decode_cursor(request.args.get("cursor"))
     build = _summary_query if text else _kept_summary_query
     query = build(reader, state, text, limit, after is not None)
-    rows = db.session.execute(query, {"after": after} if after is not None else {}).all()
+    rows = plain_rows(query, {"after": after} if after is not None else None).all()
     items = rows[:limit]
     if len(rows) <= limit or not items:
         return items, None, {}

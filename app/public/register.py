@@ -27,7 +27,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -35,11 +35,12 @@ from typing import NamedTuple
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
+from sqlalchemy import DateTime, Select, and_, bindparam, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import configure_mappers, contains_eager, selectinload
 
 from app.core.deadline_settings import effective_minimums
-from app.core.paging import paginate_rows
+from app.core.kept import KeptValues
+from app.core.paging import paginate_rows, plain_rows
 from app.domain.deadlines import days_between, earliest_leaving, stage_timing
 from app.domain.dossier_fields import Register, register_fields
 from app.domain.errors import NotFound
@@ -462,38 +463,63 @@ class StageRow(NamedTuple):
     entered_at: datetime
     left_at: datetime | None
     due_at: datetime | None
-    clock_stopped: bool
+
+
+def _stage_columns(dialect: str) -> list:
+    """StageRow's columns. On PostgreSQL the moments are read as psycopg gives them (aware,
+    in the session's zone) rather than through UTCDateTime, which moves each of a page's few
+    hundred to UTC: the list, CSV and feed only compare and subtract them (the same in any
+    zone), and the request's page, which shows them, moves its own few (`_in_utc`)."""
+    columns = []
+    for name in StageRow._fields:
+        column = getattr(StageRecord, name)
+        if dialect == "postgresql" and name.endswith("_at"):
+            column = type_coerce(column, DateTime(timezone=True)).label(name)
+        columns.append(column)
+    return columns
 
 
 @lru_cache(maxsize=64)
-def _stages_of_ids(count: int) -> Select:
+def _stages_of_ids(count: int, dialect: str) -> Select:
     """The stage records of `count` request ids (parameters id_0 ... id_<count - 1>), built
     once per count (a page's size): a new statement per page would be walked again for
     SQLAlchemy's cache key, and a list parameter's SQL rendered again, on each view."""
     ids = [bindparam(f"id_{n}") for n in range(count)]
-    return _stages_where(StageRecord.request_id.in_(ids))
+    return _stages_where(StageRecord.request_id.in_(ids), dialect)
 
 
-def _stages_where(condition) -> Select:
+def _stages_where(condition, dialect: str) -> Select:
     return (
-        select(*(getattr(StageRecord, name) for name in StageRow._fields))
+        select(*_stage_columns(dialect))
         .where(condition)
         .order_by(StageRecord.request_id, StageRecord.entered_at, StageRecord.id)
     )
 
 
 def stages_by_request(request_ids) -> dict[int, list[StageRow]]:
-    """Stage records of the given requests (a list of ids or an id subquery), in one query."""
+    """Stage records of the given requests (a list of ids or an id subquery), in one query
+    (of plain columns, read without the ORM: `plain_rows`)."""
     grouped: dict[int, list[StageRow]] = defaultdict(list)
+    dialect = db.session.get_bind().dialect.name
     if isinstance(request_ids, list | tuple):
         values = {f"id_{n}": request_id for n, request_id in enumerate(request_ids)}
-        rows = db.session.execute(_stages_of_ids(len(values)), values)
+        rows = plain_rows(_stages_of_ids(len(values), dialect), values)
     else:
-        rows = db.session.execute(_stages_where(StageRecord.request_id.in_(request_ids)))
-    for row in rows:
-        stage = StageRow(*row)
+        rows = plain_rows(_stages_where(StageRecord.request_id.in_(request_ids), dialect))
+    # (All at once: iterating a result fetches its rows one by one, at twice the cost.)
+    for stage in map(StageRow._make, rows.all()):
         grouped[stage.request_id].append(stage)
     return grouped
+
+
+def _in_utc(stage: StageRow) -> StageRow:
+    """`stage` with its moments in UTC, as UTCDateTime gives them (for a page that shows
+    them: `stages_by_request` may give them in the database session's zone)."""
+    return stage._replace(
+        entered_at=stage.entered_at.astimezone(UTC),
+        left_at=stage.left_at and stage.left_at.astimezone(UTC),
+        due_at=stage.due_at and stage.due_at.astimezone(UTC),
+    )
 
 
 def _serialise_all(requests: list, stages, now: datetime) -> list[dict]:
@@ -570,23 +596,96 @@ def _ids_query(filters: RegisterFilters) -> Select:
     return _filtered(_register_base(DeviceRequest.id), filters)
 
 
+# The public summaries of the register list's rows, kept per process by everything one is
+# made of (`_summary_key`): a page's rows are mostly the same from one view to the next, and
+# serialising them was a fifth of the page's CPU. Shared between views: never changed.
+SUMMARIES = KeptValues(
+    "register.summaries",
+    entries=4096,
+    max_bytes=8 * 1024 * 1024,
+    measure=lambda public: 2 * len(repr(public)),  # (only on a miss: rows, not pages)
+)
+
+
+_CONFIDENTIAL_AT = SUMMARY_COLUMNS.index("confidential_fields")
+
+
+def _row_values(row) -> tuple:
+    """A row of `_summary_columns()` as a key: its values, the confidential marks (a JSON
+    list) as a tuple."""
+    marks = row[_CONFIDENTIAL_AT]
+    if not isinstance(marks, list):
+        return tuple(row)
+    values = list(row)
+    values[_CONFIDENTIAL_AT] = tuple(marks)
+    return tuple(values)
+
+
+def _summary_key(locale: str, row, stages: list[StageRow], now: datetime) -> tuple | None:
+    """Everything `to_public` reads for the summary of a row of `_summary_columns()` with
+    its stage records: the language (labels), the row, the stage records, and what `now`
+    changes of them, the days and lateness of the open visits (a closed visit's days end
+    when it was left). None when a value cannot be a key."""
+    now_values = tuple(
+        gross_days_and_late(stage.entered_at, None, stage.due_at, now)
+        for stage in stages
+        if stage.left_at is None
+    )
+    key = (locale, _row_values(row), tuple(stages), now_values)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class Summaries(list):
+    """Public summaries (`to_public` dicts), with `keys`: the key each was kept under (None
+    for one that could not be kept), everything it is made of (`_summary_key`)."""
+
+    keys: tuple
+
+
+def _public_summaries(rows, stages: dict[int, list[StageRow]], now: datetime) -> Summaries:
+    """`_serialise_all` of the requests of `rows` (of `_summary_columns()`), each summary
+    made once per process and key and then kept (`SUMMARIES`)."""
+    locale = str(get_locale())
+    labels = public_labels()
+    summaries, keys = Summaries(), []
+    for row in rows:
+        request_stages = stages.get(row[0], [])
+        key = _summary_key(locale, row, request_stages, now)
+        public = SUMMARIES.get(key) if key is not None else None
+        if public is None:
+            request = summary_request(row)
+            public = to_public(request, stages=request_stages, now=now, labels=labels)
+            if key is not None:
+                SUMMARIES.put(key, public)
+        summaries.append(public)
+        keys.append(key)
+    summaries.keys = tuple(keys)
+    return summaries
+
+
 def list_register(
     filters: RegisterFilters, *, page: int, per_page: int, now: datetime
-) -> tuple[Pagination, list[dict]]:
-    """One page of the register: the pagination and the public rows of its requests, in
-    three statements (the page's rows, their count, their stage records)."""
+) -> tuple[Pagination, Summaries]:
+    """One page of the register: the pagination (its items the page's rows of
+    `_summary_columns()`) and the public rows of its requests, in two statements (the
+    page's rows with their count, their stage records). The public rows are kept
+    (`_public_summaries`, their keys with them): read them, never change them."""
     filters = filters.cleaned()
     pagination = paginate_rows(
         _summary_query(filters),
         page,
         per_page,
-        convert=summary_requests,
+        convert=list,
         count_query=_ids_query(filters),
         kept=True,  # (both queries are built once per set of filters)
     )
-    requests = pagination.items
-    stages = stages_by_request([r.id for r in requests]) if requests else {}
-    return pagination, _serialise_all(requests, stages, now)
+    rows = pagination.items
+    stages = stages_by_request([row[0] for row in rows]) if rows else {}
+    return pagination, _public_summaries(rows, stages, now)
 
 
 def export_rows(filters: RegisterFilters, *, now: datetime) -> list[dict]:
@@ -607,7 +706,7 @@ def get_public_request(request_id: int, *, now: datetime) -> dict:
     request = db.session.scalars(query).unique().one_or_none()
     if request is None:
         raise NotFound("request not in the public register")
-    stages = stages_by_request([request.id]).get(request.id, [])
+    stages = [_in_utc(stage) for stage in stages_by_request([request.id]).get(request.id, [])]
     public = to_public(request, stages=stages, now=now, detail=True)
     public["documents"] = public_documents(request)
     minimum_days = effective_minimums().get("consultation", 0)

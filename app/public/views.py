@@ -168,7 +168,10 @@ def index():
         filters=filters,
         preview=register.preview,
         marks=_cached_deadline_marks(context["deadline_labels"]),
-        row_keys=[_row_key(row, locale) for row in rows],
+        row_key=lambda row: _row_key(row, locale),
+        # The table's body, kept whole by its rows' summary keys (everything each row is
+        # made of, the language included) when each has one; else row by row.
+        body_key=rows.keys if None not in rows.keys else None,
         locale=locale,
         **context,
     )

@@ -134,3 +134,25 @@ def test_list_statements_kept_per_reader_show_each_reader_their_own_requests_as_
     rival.organisation_id = cast.manufacturer_org.id
     db.session.commit()
     assert _ids_listed(_text(as_user(rival), "/requests/")) == {own.id, assigned.id}
+
+
+def test_kept_table_bodies_follow_their_rows_and_the_manufacturer_column(app, make, cast, as_user):
+    """The requests table's body is kept whole (`body_fragment`) by its rows and whether it
+    shows the manufacturer: a renamed request shows at once, the manufacturer's own list has
+    no manufacturer column, the agency's has one."""
+    request = request_in(make, cast, "assessment", trade_name="Body Before")
+    maker, agency = as_user(cast.manufacturer), as_user(cast.agency)
+    for client in (maker, agency):
+        _language(client, "en")
+    organisation = cast.manufacturer_org.name
+    for _ in range(2):  # (the second time from the kept bodies)
+        agency_page, maker_page = _text(agency, "/requests/"), _text(maker, "/requests/")
+        assert "Body Before" in agency_page and "Body Before" in maker_page
+        assert f"<td>{organisation}</td>" in agency_page
+        assert f"<td>{organisation}</td>" not in maker_page
+
+    request.trade_name = "Body After"
+    db.session.commit()
+    for client in (maker, agency):
+        page = _text(client, "/requests/")
+        assert "Body After" in page and "Body Before" not in page
