@@ -29,8 +29,8 @@ from markupsafe import Markup
 from sqlalchemy import Integer, Select, bindparam, func, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.adoption.designation import DesignationSummary, designation_summary
-from app.adoption.time_to_patient import PatientPath, request_paths
+from app.adoption.designation import DesignationSummary, summary_of, summary_statement
+from app.adoption.time_to_patient import PatientPath, paths_of, paths_statement, shows_paths
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
@@ -48,7 +48,8 @@ from app.extensions import db
 from app.formatting import current_formats
 from app.models import AuditEntry, DeviceRequest, StageRecord, User
 from app.models.types import utcnow
-from app.reimbursement.queries import request_cases
+from app.public.consultation import can_moderate_consultation, request_pending_statement
+from app.reimbursement.queries import request_cases_columns, request_cases_values
 from app.reports.time_to_patient import HOLDERS, holder_label
 from app.requests.action_panel import (
     ActionView,
@@ -64,6 +65,7 @@ from app.requests.completeness import (
     INTAKE_CHECKLIST_TRIGGER,
     intake_checklist,
 )
+from app.requests.page_reads import Read, read_all
 from app.workflow.labels import state_label
 from app.workflow.states import CLOCK_STOP_STATES
 
@@ -429,11 +431,69 @@ def _add_intake_checklist(actions: list[ActionView], request) -> None:
                 )
 
 
-def workflow_panel_context(actor, request) -> dict:
+@dataclass(frozen=True)
+class PageReads:
+    """The request page's small lists of the request, read together (`page_reads`): each
+    as its own statement's rows; None where the page shows none to this reader."""
+
+    stages: list
+    designation: list | None
+    tariff_cases: list
+    paths: list | None
+    pending_comments: list[dict]
+
+
+def page_reads(actor, request) -> PageReads:
+    """The stage visits, the designated centres (once published), the tariff cases, the paths
+    to the first patient and the comments waiting for moderation that the page shows
+    `actor`, in one statement (`app.requests.page_reads`)."""
+    reads = [_read("stages")]
+    values = {"request_id": request.id}
+    if request.state in PUBLISHED_STATES:
+        # The pending and refused asks are the agency's to see: nobody else's view reads them.
+        reads.append(_read("designation", actor.role == "agency"))
+    cases = request_cases_values(actor, request)
+    if cases is not None:
+        reads.append(_read("cases", actor.role))
+        values |= cases
+    if shows_paths(view_of(actor, request), request):
+        reads.append(_read("paths"))
+    if can_moderate_consultation(actor):
+        reads.append(_read("pending"))
+    found = read_all(reads, values)
+    return PageReads(
+        stages=found["stages"],
+        designation=found.get("designation"),
+        tariff_cases=found.get("cases", []),
+        paths=found.get("paths"),
+        pending_comments=[row._asdict() for row in found.get("pending", ())],
+    )
+
+
+@lru_cache(maxsize=32)
+def _read(name: str, variant=None) -> Read:
+    """The page's read `name` (for `variant`: the designation with the asks or not, the
+    cases for a role), built once, so the union of a combination is built once too."""
+    if name == "stages":
+        query = _stages_statement().add_columns(StageRecord.id)
+        return Read(name, query, ("entered_at", "id"))
+    if name == "designation":
+        return Read(name, summary_statement(variant), ("name",))
+    if name == "cases":
+        return Read(name, request_cases_columns(variant), ("region",))
+    if name == "paths":
+        return Read(name, paths_statement(), ("name", "adoption_id"))
+    return Read(name, request_pending_statement(), ("oldest", "id"))
+
+
+def workflow_panel_context(actor, request, reads: PageReads | None = None) -> dict:
     """{"workflow_panel": WorkflowPanel} for the request page of `actor`: its actions, and the
-    last RECENT_WINDOW stage visits and audit entries (the rest on the history page)."""
+    last RECENT_WINDOW stage visits and audit entries (the rest on the history page).
+    `reads`: the page's small lists (`page_reads`), read here when not given."""
     role = actor.role
     now = utcnow()
+    if reads is None:
+        reads = page_reads(actor, request)
     actions = action_views(
         workflow_service.action_availability(actor, request, now),
         version=request.version,
@@ -451,7 +511,7 @@ def workflow_panel_context(actor, request) -> dict:
     # The audit trail is for the parties to the request (it carries reasons and data), each
     # reading the entries the redaction rules give them.
     view = view_of(actor, request)
-    stages = page_stage_timeline(request, now)
+    stages = workflow_service.stage_rows(reads.stages, now)
     open_visits = [row for row in stages if row.is_open]
     panel = WorkflowPanel(
         state=request.state,
@@ -466,10 +526,10 @@ def workflow_panel_context(actor, request) -> dict:
         role=role,
         earlier_stages=max(len(stages) - RECENT_WINDOW, 0),
         history_url=url_for("requests.history", request_id=request.id),
-        designation=_designation(actor, request),
-        tariff_cases=request_cases(actor, request),
+        designation=_designation(request, reads.designation),
+        tariff_cases=reads.tariff_cases,
     )
-    paths = request_paths(view, request, stages, now)
+    paths = paths_of(view, request, stages, now, reads.paths) if reads.paths is not None else []
     if paths:
         labels = {holder: holder_label(holder) for holder in HOLDERS}
         panel.patient_paths = path_rows(paths, labels)
@@ -670,13 +730,13 @@ def _thinned_statement(internal: bool) -> Select:
     )
 
 
-def _designation(actor, request) -> DesignationSummary | None:
-    if request.state not in PUBLISHED_STATES:
+def _designation(request, rows) -> DesignationSummary | None:
+    """The designated centres' panel from its read's rows (None: not published)."""
+    if rows is None:
         return None
     recommendation = getattr(request, "recommendation", None)
     criteria = recommendation.designation_criteria if recommendation is not None else ""
-    # The pending and refused asks are the agency's to see: nobody else's view reads them.
-    summary = designation_summary(request.id, criteria, with_asks=actor.role == "agency")
+    summary = summary_of(rows, criteria)
     if not summary.centres:
         return None
     return summary
