@@ -19,7 +19,7 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.adoption.usage import usage_totals
+from app.adoption.usage import usage_reads, usage_totals
 from app.assessment import bp
 from app.domain import permissions
 from app.domain.evidence import takes_milestones
@@ -153,11 +153,12 @@ def duplicates_of(actor, req) -> list:
     return duplicates_among(req)
 
 
-def usage_totals_for(actor, req):
-    """Usage totals of the request for `actor` (None when not theirs to see)."""
+def usage_totals_for(actor, req, rows: dict | None = None):
+    """Usage totals of the request for `actor` (None when not theirs to see); `rows`: the
+    request page's reads (`usage_reads_for`), when it read them."""
     if not actor.is_authenticated or req is None:
         return None
-    usage = usage_totals(actor, req)
+    usage = usage_totals(actor, req, (rows or {}).get("usage"))
     if usage is not None and usage.quarters:  # what the panel draws, formatted once
         usage.text = _usage_text(usage)
     return usage
@@ -192,7 +193,16 @@ def _usage_text(usage):
 
 
 register_page_panel("area_links", assessment_links)
-register_page_panel("usage", usage_totals_for)
+
+
+def usage_reads_for(actor, req):
+    """The usage panel's read, for the request page to run with its own."""
+    if not actor.is_authenticated or req is None:
+        return None
+    return usage_reads(actor, req)
+
+
+register_page_panel("usage", usage_totals_for, reads=usage_reads_for)
 register_page_panel("duplicates", duplicates_of)
 
 

@@ -61,7 +61,9 @@ def _statement(reads: tuple[Read, ...]):
     shapes, start = [], 2  # after the read's number and its row number
     for read, sub in zip(reads, subqueries, strict=True):
         names = [column.key for column in sub.c]
-        shapes.append((read.name, start, start + len(names), namedtuple(f"Row_{read.name}", names)))
+        # (An unnamed column, such as an aggregate, gets a positional name: `_<index>`.)
+        shape = namedtuple(f"Row_{read.name}", names, rename=True)
+        shapes.append((read.name, start, start + len(names), shape))
         start += len(names)
     branches = []
     for number, (read, sub) in enumerate(zip(reads, subqueries, strict=True)):

@@ -70,15 +70,24 @@ from app.workflow.labels import state_label
 from app.workflow.states import CLOCK_STOP_STATES
 
 # Panels other areas add to the request page (documents, assessment links, reported use):
-# name -> builder(actor, request) -> what its template draws. The view runs every builder
-# before rendering, so the templates only render (a template calling a service ran its
-# queries in the middle of rendering, and the page's cost grew with what it showed).
-_PAGE_PANELS: dict[str, Callable[[Any, Any], Any]] = {}
+# name -> (builder(actor, request) -> what its template draws, its reads or None). The view
+# runs every builder before rendering, so the templates only render (a template calling a
+# service ran its queries in the middle of rendering, and the page's cost grew with what it
+# showed).
+_PAGE_PANELS: dict[str, tuple[Callable[..., Any], Callable[[Any, Any], Any] | None]] = {}
 
 
-def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
-    """Add `name` to the request page's template context, built by `builder(actor, request)`."""
-    _PAGE_PANELS[name] = builder
+def register_page_panel(
+    name: str, builder: Callable[..., Any], reads: Callable[[Any, Any], Any] | None = None
+) -> None:
+    """Add `name` to the request page's template context, built by `builder(actor, request)`.
+
+    `reads(actor, request)`, when given, says what the panel reads of the request: (a list
+    of `page_reads.Read`, the values they bind), or None when it reads nothing. The page then
+    runs those reads with its own in one statement (`page_reads`) and calls
+    `builder(actor, request, rows=...)` with {read's name: its rows}; a builder called
+    without `rows` (elsewhere) reads them itself."""
+    _PAGE_PANELS[name] = (builder, reads)
 
 
 @cache
@@ -96,8 +105,15 @@ def page_loading() -> tuple:
     )
 
 
-def page_panels(actor, request) -> dict:
-    return {name: build(actor, request) for name, build in _PAGE_PANELS.items()}
+def page_panels(actor, request, reads: PageReads | None = None) -> dict:
+    """Each registered panel, built for `actor`; those with reads from `reads`' rows."""
+    panels = {}
+    for name, (build, panel_reads) in _PAGE_PANELS.items():
+        if panel_reads is None or reads is None:
+            panels[name] = build(actor, request)
+        else:
+            panels[name] = build(actor, request, rows=reads.rows)
+    return panels
 
 
 # The request page shows the most recent part of the timeline and of the audit trail; the
@@ -441,6 +457,7 @@ class PageReads:
     tariff_cases: list
     paths: list | None
     pending_comments: list[dict]
+    rows: dict[str, list]  # every read's rows by its name (the panels' reads among them)
 
 
 def page_reads(actor, request) -> PageReads:
@@ -460,6 +477,11 @@ def page_reads(actor, request) -> PageReads:
         reads.append(_read("paths"))
     if can_moderate_consultation(actor):
         reads.append(_read("pending"))
+    for _builder, panel_reads in _PAGE_PANELS.values():
+        asked = panel_reads(actor, request) if panel_reads is not None else None
+        if asked is not None:
+            reads += asked[0]
+            values |= _shared_values(values, asked[1])
     found = read_all(reads, values)
     return PageReads(
         stages=found["stages"],
@@ -467,7 +489,17 @@ def page_reads(actor, request) -> PageReads:
         tariff_cases=found.get("cases", []),
         paths=found.get("paths"),
         pending_comments=[row._asdict() for row in found.get("pending", ())],
+        rows=found,
     )
+
+
+def _shared_values(values: dict, more: dict) -> dict:
+    """`more`, checked against `values`: reads naming the same parameter share its value, so
+    two reads that would bind it differently cannot run together."""
+    for name, value in more.items():
+        if name in values and values[name] != value:
+            raise ValueError(f"page reads bind {name!r} to {values[name]!r} and {value!r}")
+    return more
 
 
 @lru_cache(maxsize=32)

@@ -181,7 +181,7 @@ def detail(request_id: int):
     context["pending_comments"] = reads.pending_comments
     context |= dossier_context(current_user, device_request)
     context |= workflow_panel_context(current_user, device_request, reads)
-    context |= page_panels(current_user, device_request)
+    context |= page_panels(current_user, device_request, reads)
     context["dossier_html"] = dossier_html(device_request, context)
     return render_template("requests/detail.html", **context)
 
