@@ -462,8 +462,22 @@ class PageReads:
 
 def page_reads(actor, request) -> PageReads:
     """The stage visits, the designated centres (once published), the tariff cases, the paths
-    to the first patient and the comments waiting for moderation that the page shows
-    `actor`, in one statement (`app.requests.page_reads`)."""
+    to the first patient, the comments waiting for moderation and the panels' reads that
+    the page shows `actor`, in one statement (`app.requests.page_reads`)."""
+    reads, values = page_read_list(actor, request)
+    found = read_all(reads, values)
+    return PageReads(
+        stages=found["stages"],
+        designation=found.get("designation"),
+        tariff_cases=found.get("cases", []),
+        paths=found.get("paths"),
+        pending_comments=[row._asdict() for row in found.get("pending", ())],
+        rows=found,
+    )
+
+
+def page_read_list(actor, request) -> tuple[list[Read], dict]:
+    """The reads `page_reads` runs for `actor` and the values they bind."""
     reads = [_read("stages")]
     values = {"request_id": request.id}
     if request.state in PUBLISHED_STATES:
@@ -482,15 +496,7 @@ def page_reads(actor, request) -> PageReads:
         if asked is not None:
             reads += asked[0]
             values |= _shared_values(values, asked[1])
-    found = read_all(reads, values)
-    return PageReads(
-        stages=found["stages"],
-        designation=found.get("designation"),
-        tariff_cases=found.get("cases", []),
-        paths=found.get("paths"),
-        pending_comments=[row._asdict() for row in found.get("pending", ())],
-        rows=found,
-    )
+    return reads, values
 
 
 def _shared_values(values: dict, more: dict) -> dict:
