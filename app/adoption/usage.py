@@ -25,6 +25,7 @@ from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from app.domain.redaction import RequestView, view_of
 from app.extensions import db
 from app.models import Adoption, DeviceRequest, UsageReport
+from app.requests.page_reads import Read
 
 USAGE_REPORTED = "usage_reported"
 USAGE_CORRECTED = "usage_corrected"
@@ -274,12 +275,9 @@ def expected_per_quarter(request: DeviceRequest, view: RequestView) -> Decimal |
     return (Decimal(volume) / QUARTERS_PER_YEAR).quantize(Decimal("0.01"))
 
 
-@lru_cache(maxsize=2)
 def usage_reads(actor, request) -> tuple[list, dict] | None:
     """`usage_totals`' statement as the request page's read "usage" (`page_reads.Read`) with
     its values; None when the actor sees no usage."""
-    from app.requests.page_reads import Read  # (the page's module imports the areas')
-
     asked = _totals_values(view_of(actor, request), actor, request)
     if asked is None:
         return None
@@ -299,6 +297,7 @@ def _totals_values(view: RequestView, actor, request) -> tuple[bool, dict] | Non
     return own_only, values
 
 
+@lru_cache(maxsize=2)
 def _totals_statement(own_only: bool):
     """`usage_totals`' SELECT, built once per `own_only` (the request and the reader's IRCCS
     bound at each execution: building it each view cost as much as running it)."""
