@@ -142,15 +142,29 @@ def assessment_links(actor, req) -> list[AreaLink]:
     return _links_for(actor, req)
 
 
-def duplicates_of(actor, req) -> list:
-    """For the agency: the other requests for the same device (the intake check flags them)."""
-    if not actor.is_authenticated or actor.role != "agency" or req is None:
-        return []
-    if req.id is None or req.state == "draft":
+def duplicates_of(actor, req, rows: dict | None = None) -> list:
+    """For the agency: the other requests for the same device (the intake check flags them).
+    `rows`: the request page's reads (`duplicates_reads_for`), when it read them."""
+    if not _shows_duplicates(actor, req):
         return []
     from app.assessment.reuse import duplicates_among
 
-    return duplicates_among(req)
+    return duplicates_among(req, (rows or {}).get("duplicates"))
+
+
+def duplicates_reads_for(actor, req):
+    """The duplicates panel's read, for the request page to run with its own."""
+    if not _shows_duplicates(actor, req):
+        return None
+    from app.assessment.reuse import duplicates_reads
+
+    return duplicates_reads(req)
+
+
+def _shows_duplicates(actor, req) -> bool:
+    if not actor.is_authenticated or actor.role != "agency" or req is None:
+        return False
+    return req.id is not None and req.state != "draft"
 
 
 def usage_totals_for(actor, req, rows: dict | None = None):
@@ -203,7 +217,7 @@ def usage_reads_for(actor, req):
 
 
 register_page_panel("usage", usage_totals_for, reads=usage_reads_for)
-register_page_panel("duplicates", duplicates_of)
+register_page_panel("duplicates", duplicates_of, reads=duplicates_reads_for)
 
 
 # --- Actions done on this area's pages --------------------------------------------------------

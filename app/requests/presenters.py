@@ -57,6 +57,7 @@ from app.requests.action_panel import (
     action_views,
     audit_rows,
     audit_rows_html,
+    choices_reads,
     failed_action_for,
     labels_memo,
 )
@@ -491,6 +492,8 @@ def page_read_list(actor, request) -> tuple[list[Read], dict]:
         reads.append(_read("paths"))
     if can_moderate_consultation(actor):
         reads.append(_read("pending"))
+    # The choices the action forms list (`action_views` draws the same actions' forms).
+    reads += choices_reads(workflow_service.available_transitions(actor, request))
     for _builder, panel_reads in _PAGE_PANELS.values():
         asked = panel_reads(actor, request) if panel_reads is not None else None
         if asked is not None:
@@ -544,6 +547,7 @@ def workflow_panel_context(actor, request, reads: PageReads | None = None) -> di
         # The request page changes no form after this (the intake checklist is drawn beside
         # the fields): each fresh form's fields can be the kept HTML.
         keep_fields=True,
+        choices=reads.rows,
     )
     _add_intake_checklist(actions, request)
     # The audit trail is for the parties to the request (it carries reasons and data), each
