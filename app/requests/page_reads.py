@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import namedtuple
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import Integer, Select, cast, func, literal_column, null, select, union_all
 
@@ -47,38 +48,71 @@ def read_all(reads: list[Read], values: dict) -> dict[str, list]:
     statement, shapes = _statement(tuple(reads))
     found: dict[str, list] = {read.name: [] for read in reads}
     for row in db.session.connection().execute(statement, values):
-        name, start, end, shape = shapes[row[0]]
-        found[name].append(shape._make(row[start:end]))
+        name, pick, shape = shapes[row[0]]
+        found[name].append(shape._make(pick(row)))
     return found
 
 
 @lru_cache(maxsize=64)
 def _statement(reads: tuple[Read, ...]):
-    """The UNION ALL of `reads` and, per read's number, (name, first and past-last column,
-    row type); built once per combination of reads (a page has few)."""
+    """The UNION ALL of `reads` and, per read's number, (name, a function picking its
+    columns out of a row, row type); built once per combination of reads (a page has few)."""
     subqueries = [read.query.subquery(f"read_{read.name}") for read in reads]
-    slots = [(number, column) for number, sub in enumerate(subqueries) for column in sub.c]
-    shapes, start = [], 2  # after the read's number and its row number
-    for read, sub in zip(reads, subqueries, strict=True):
+    slots, placed = _slots(subqueries)
+    shapes = []
+    for read, sub, positions in zip(reads, subqueries, placed, strict=True):
         names = [column.key for column in sub.c]
         # (An unnamed column, such as an aggregate, gets a positional name: `_<index>`.)
         shape = namedtuple(f"Row_{read.name}", names, rename=True)
-        shapes.append((read.name, start, start + len(names), shape))
-        start += len(names)
+        shapes.append((read.name, _picker(positions), shape))
     branches = []
-    for number, (read, sub) in enumerate(zip(reads, subqueries, strict=True)):
+    for number, (read, sub, positions) in enumerate(zip(reads, subqueries, placed, strict=True)):
         order = [
             sub.c[name[1:]].desc() if name.startswith("-") else sub.c[name] for name in read.order
         ]
+        own = {position - 2: column for position, column in zip(positions, sub.c, strict=True)}
         columns = [
             literal_column(str(number), Integer).label("read"),
             func.row_number().over(order_by=order).label("row_number"),
         ]
         columns += [
-            (column if owner == number else cast(null(), column.type)).label(f"c{index}")
-            for index, (owner, column) in enumerate(slots)
+            own.get(index, cast(null(), slot_type)).label(f"c{index}")
+            for index, slot_type in enumerate(slots)
         ]
         branches.append(select(*columns).select_from(sub))
     union = union_all(*branches)
     columns = union.selected_columns
     return union.order_by(columns.read, columns.row_number), tuple(shapes)
+
+
+def _slots(subqueries) -> tuple[list, list[tuple[int, ...]]]:
+    """The union's value columns (each a type) and, per read, the row positions of its
+    columns. Reads share a column where their columns have the same type (its repr: class
+    and arguments, so each value is converted as its own statement converts it): a read's
+    n-th column of a type goes to that type's n-th column, so the union is as wide as the
+    widest read per type, not as all reads together."""
+    slots: list = []
+    by_type: dict[str, list[int]] = {}
+    placed = []
+    for sub in subqueries:
+        used: dict[str, int] = {}
+        positions = []
+        for column in sub.c:
+            key = repr(column.type)
+            n = used.get(key, 0)
+            used[key] = n + 1
+            indexes = by_type.setdefault(key, [])
+            if n == len(indexes):
+                indexes.append(len(slots))
+                slots.append(column.type)
+            positions.append(indexes[n] + 2)  # after the read's number and its row number
+        placed.append(tuple(positions))
+    return slots, placed
+
+
+def _picker(positions: tuple[int, ...]):
+    """A function giving a row's values at `positions`, as a tuple."""
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda row: (row[position],)
+    return itemgetter(*positions)
