@@ -488,10 +488,19 @@ def page_read_list(actor, request) -> tuple[list[Read], dict]:
     if cases is not None:
         reads.append(_read("cases", actor.role))
         values |= cases
-    if shows_paths(view_of(actor, request), request):
+    view = view_of(actor, request)
+    if shows_paths(view, request):
         reads.append(_read("paths"))
     if can_moderate_consultation(actor):
         reads.append(_read("pending"))
+    if view.sees_audit_trail:
+        # `recent_audit`'s first statement (the agency's) or its only one (the others').
+        whole = view.relation in ALL_ADOPTION_READERS
+        reads.append(_audit_read(whole, view.relation in INTERNAL_AUDIT_READERS))
+        window = RECENT_WINDOW
+        values |= (
+            {"batch": window + 1} if whole else {"batch": window * 4 + 1, "window": window + 1}
+        )
     # The choices the action forms list (`action_views` draws the same actions' forms).
     reads += choices_reads(workflow_service.available_transitions(actor, request))
     for _builder, panel_reads in _PAGE_PANELS.values():
@@ -500,6 +509,14 @@ def page_read_list(actor, request) -> tuple[list[Read], dict]:
             reads += asked[0]
             values |= _shared_values(values, asked[1])
     return reads, values
+
+
+@lru_cache(maxsize=4)
+def _audit_read(whole: bool, internal: bool) -> Read:
+    """`recent_audit`'s statement as the page's read "audit", newest first: the newest
+    entries (a reader who sees them all) or the visible ones among them (`_thinned_audit`)."""
+    query = _newest_rows_statement() if whole else _thinned_statement(internal)
+    return Read("audit", query.add_columns(AuditEntry.seq), ("-seq",))
 
 
 def _shared_values(values: dict, more: dict) -> dict:
@@ -581,7 +598,9 @@ def workflow_panel_context(actor, request, reads: PageReads | None = None) -> di
         panel.holder_labels = list(labels.items())
     panel.timeline_html = timeline_rows_html(panel.timeline)
     if panel.show_audit:
-        entries, panel.earlier_audit = recent_audit(request.id, view, RECENT_WINDOW)
+        entries, panel.earlier_audit = recent_audit(
+            request.id, view, RECENT_WINDOW, reads.rows.get("audit")
+        )
         # (The template draws the table's frame for a non-empty `audit`, then these rows.)
         panel.audit = entries
         panel.audit_html = audit_rows_html(entries, actor_names(entries), role=role, view=view)
@@ -673,7 +692,7 @@ def page_stage_timeline(request, now) -> list:
     return workflow_service.stage_rows(rows, now)
 
 
-def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
+def recent_audit(request_id: int, view, limit: int, rows=None) -> tuple[list, bool]:
     """`recent_entries_for_request`'s answer as rows of `_AUDIT_COLUMNS`, reading `limit` + 1
     entries instead of 4 x `limit` + 1 for a reader who sees every entry (the agency).
 
@@ -683,13 +702,17 @@ def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
     trail was read (then nothing is earlier than what shows), or more than `limit` of the
     batch are visible (the window is the newest `limit` of them, and there are earlier ones),
     since whether an entry shows depends on that entry alone. Otherwise it asks that
-    function. Every other reader (whose trail the redaction thins) gets `_thinned_audit`."""
+    function. Every other reader (whose trail the redaction thins) gets `_thinned_audit`.
+    `rows`: the first statement's rows, when the page read them with its own (`_audit_read`,
+    `limit` RECENT_WINDOW)."""
     if view.relation not in ALL_ADOPTION_READERS:
-        return _thinned_audit(request_id, view, limit)
+        return _thinned_audit(request_id, view, limit, rows)
     batch = limit + 1
-    newest_first = db.session.execute(
-        _newest_rows_statement(), {"request_id": request_id, "batch": batch}
-    ).all()
+    newest_first = rows
+    if newest_first is None:
+        newest_first = db.session.execute(
+            _newest_rows_statement(), {"request_id": request_id, "batch": batch}
+        ).all()
     shown = visible_audit_entries(view, newest_first)
     if len(shown) > limit:
         return list(reversed(shown[:limit])), True
@@ -706,18 +729,18 @@ def _audit_rows_of(ids: list[int]) -> list:
     return list(db.session.execute(_rows_by_ids_statement(), {"ids": ids}).all())
 
 
-def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
+def _thinned_audit(request_id: int, view, limit: int, rows=None) -> tuple[list, bool]:
     """`recent_entries_for_request`'s answer for a reader the redaction hides entries from
     (the manufacturer, the assessors), in one statement: of the same 4 x `limit` + 1 newest
     entries, the visible ones (`_hidden_audit`, the SQL twin of `sees_audit_entry`), newest
     first, `limit` + 1 at most, read whole with their actors' names, and how many the batch
     held. There are earlier entries when more than `limit` show or the batch was full."""
     batch = limit * 4 + 1
-    internal = view.relation in INTERNAL_AUDIT_READERS
-    rows = db.session.execute(
-        _thinned_statement(internal),
-        {"request_id": request_id, "batch": batch, "window": limit + 1},
-    ).all()
+    if rows is None:
+        rows = db.session.execute(
+            _thinned_statement(view.relation in INTERNAL_AUDIT_READERS),
+            {"request_id": request_id, "batch": batch, "window": limit + 1},
+        ).all()
     shown = visible_audit_entries(view, rows)  # (the twin's answer, checked again)
     held = rows[0].batch_size if rows else _batch_size(request_id, batch)
     more = len(shown) > limit or held == batch
