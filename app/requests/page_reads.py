@@ -47,7 +47,8 @@ def read_all(reads: list[Read], values: dict) -> dict[str, list]:
         return {}
     statement, shapes = _statement(tuple(reads))
     found: dict[str, list] = {read.name: [] for read in reads}
-    for row in db.session.connection().execute(statement, values):
+    # (Through the session, as each read ran before: pending changes are flushed first.)
+    for row in db.session.execute(statement, values):
         name, pick, shape = shapes[row[0]]
         found[name].append(shape._make(pick(row)))
     return found

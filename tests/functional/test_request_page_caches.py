@@ -645,4 +645,5 @@ def test_the_page_s_one_statement_reads_what_each_read_reads_alone(app, runner):
                         seen.add(read.name)
                     compared += 1
     assert compared > 200
-    assert seen >= {"stages", "designation", "cases", "paths", "documents", "usage", "irccs", "audit"}
+    assert seen >= {"stages", "designation", "cases", "paths", "documents", "usage"}
+    assert seen >= {"document_rounds", "irccs", "audit"}
