@@ -175,9 +175,10 @@ _CENTRE = "designated"
 
 
 @lru_cache(maxsize=2)
-def _summary_statement(with_asks: bool):
-    """`designation_summary`'s SELECT, built once per `with_asks` (the request id bound at
-    each execution: building it each view cost as much as running it)."""
+def summary_statement(with_asks: bool):
+    """`designation_summary`'s SELECT (name, region, status), by name, built once per
+    `with_asks` (the request id bound at each execution: building it each view cost as much
+    as running it). The request page runs it among its other reads (`summary_of` its rows)."""
     request_id = bindparam("request_id", type_=Integer)
     centres = (
         select(Organisation.name, Organisation.region, literal(_CENTRE).label("status"))
@@ -200,7 +201,12 @@ def designation_summary(
 ) -> DesignationSummary:
     """One statement, whatever the number of centres: the centres and (`with_asks`, the
     agency's view) the designation requests, each list by name."""
-    rows = db.session.execute(_summary_statement(with_asks), {"request_id": request_id}).all()
+    rows = db.session.execute(summary_statement(with_asks), {"request_id": request_id}).all()
+    return summary_of(rows, criteria)
+
+
+def summary_of(rows, criteria: str = "") -> DesignationSummary:
+    """The summary of `summary_statement`'s rows (name, region, status), in their order."""
 
     def label(name, region):
         return f"{name} ({region_label(region)})"

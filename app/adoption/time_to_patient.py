@@ -113,26 +113,45 @@ class PatientPath:
 
 
 @cache
-def _paths_statement():
-    """`request_paths`' SELECT, built once (the request id bound at each execution)."""
+def paths_statement():
+    """`request_paths`' SELECT, built once (the request id bound at each execution); the
+    request page runs it among its other reads (`paths_of` its rows)."""
     query = select(Adoption.irccs_id, Organisation.name).join(
         Organisation, Organisation.id == Adoption.irccs_id
     )
     return (
         with_path_columns(query)
+        .add_columns(Adoption.id.label("adoption_id"))
         .where(Adoption.request_id == bindparam("request_id"))
         .order_by(Organisation.name, Adoption.id)
     )
 
 
+def shows_paths(view: RequestView, request) -> bool:
+    """Whether the page reads the paths: after publication, for a reader who may see the
+    figures of every adoption record or of its own organisation's."""
+    return _published(request) is not None and bool(
+        view.sees_every_adoption or view.organisation_id
+    )
+
+
+def _published(request) -> datetime | None:
+    recommendation = getattr(request, "recommendation", None)
+    return recommendation.published_at if recommendation is not None else None
+
+
 def request_paths(view: RequestView, request, timeline, now: datetime) -> list[PatientPath]:
     """The path to the first patient at every IRCCS with an adoption record whose figures
     this reader may see (the agency every one, an IRCCS its own); [] before publication."""
-    recommendation = getattr(request, "recommendation", None)
-    published = recommendation.published_at if recommendation is not None else None
-    if published is None or not (view.sees_every_adoption or view.organisation_id):
+    if not shows_paths(view, request):
         return []
-    rows = db.session.execute(_paths_statement(), {"request_id": request.id}).all()
+    rows = db.session.execute(paths_statement(), {"request_id": request.id}).all()
+    return paths_of(view, request, timeline, now, rows)
+
+
+def paths_of(view: RequestView, request, timeline, now: datetime, rows) -> list[PatientPath]:
+    """`request_paths` from `paths_statement`'s rows (when `shows_paths`)."""
+    published = _published(request)
     before = request_segments(timeline, published)
     return [
         PatientPath(row.name, adoption_path(before, published, row, now))

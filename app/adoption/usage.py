@@ -25,6 +25,7 @@ from app.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from app.domain.redaction import RequestView, view_of
 from app.extensions import db
 from app.models import Adoption, DeviceRequest, UsageReport
+from app.requests.page_reads import Read
 
 USAGE_REPORTED = "usage_reported"
 USAGE_CORRECTED = "usage_corrected"
@@ -274,6 +275,28 @@ def expected_per_quarter(request: DeviceRequest, view: RequestView) -> Decimal |
     return (Decimal(volume) / QUARTERS_PER_YEAR).quantize(Decimal("0.01"))
 
 
+def usage_reads(actor, request) -> tuple[list, dict] | None:
+    """`usage_totals`' statement as the request page's read "usage" (`page_reads.Read`) with
+    its values; None when the actor sees no usage."""
+    asked = _totals_values(view_of(actor, request), actor, request)
+    if asked is None:
+        return None
+    own_only, values = asked
+    return [Read("usage", _totals_statement(own_only), ("year", "quarter"))], values
+
+
+def _totals_values(view: RequestView, actor, request) -> tuple[bool, dict] | None:
+    """(whether the actor sees its own IRCCS's figures only, the statement's values), or
+    None when the actor sees none."""
+    own_only = not view.sees_every_adoption
+    if own_only and not view.sees_adoption_figures(actor.organisation_id):
+        return None
+    values = {"request_id": request.id}
+    if own_only:
+        values["irccs_id"] = actor.organisation_id
+    return own_only, values
+
+
 @lru_cache(maxsize=2)
 def _totals_statement(own_only: bool):
     """`usage_totals`' SELECT, built once per `own_only` (the request and the reader's IRCCS
@@ -325,20 +348,21 @@ def _totals_statement(own_only: bool):
     return query
 
 
-def usage_totals(actor, request: DeviceRequest) -> UsageTotals | None:
+def usage_totals(actor, request: DeviceRequest, rows=None) -> UsageTotals | None:
     """The request's usage per quarter (latest versions, summed over the IRCCS the actor may
     see: the agency all, an IRCCS its own); None for anyone else. The dossier's figures beside
-    them only when the actor may read them (`app.domain.redaction`). One statement."""
+    them only when the actor may read them (`app.domain.redaction`). One statement, unless
+    `rows` gives its rows (the request page read them with its own: `usage_reads`)."""
     view = view_of(actor, request)
-    own_only = not view.sees_every_adoption
-    if own_only and not view.sees_adoption_figures(actor.organisation_id):
+    asked = _totals_values(view, actor, request)
+    if asked is None:
         return None
-    values = {"request_id": request.id}
-    if own_only:
-        values["irccs_id"] = actor.organisation_id
+    own_only, values = asked
+    if rows is None:
+        rows = db.session.execute(_totals_statement(own_only), values)
     quarters = [
         QuarterTotal(y, q, int(u or 0), int(p or 0), Decimal(str(s or 0)), int(a or 0), c)
-        for y, q, u, p, s, a, c in db.session.execute(_totals_statement(own_only), values)
+        for y, q, u, p, s, a, c in rows
     ]
     return UsageTotals(
         quarters=quarters,

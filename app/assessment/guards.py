@@ -19,7 +19,7 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.adoption.usage import usage_totals
+from app.adoption.usage import usage_reads, usage_totals
 from app.assessment import bp
 from app.domain import permissions
 from app.domain.evidence import takes_milestones
@@ -142,22 +142,37 @@ def assessment_links(actor, req) -> list[AreaLink]:
     return _links_for(actor, req)
 
 
-def duplicates_of(actor, req) -> list:
-    """For the agency: the other requests for the same device (the intake check flags them)."""
-    if not actor.is_authenticated or actor.role != "agency" or req is None:
-        return []
-    if req.id is None or req.state == "draft":
+def duplicates_of(actor, req, rows: dict | None = None) -> list:
+    """For the agency: the other requests for the same device (the intake check flags them).
+    `rows`: the request page's reads (`duplicates_reads_for`), when it read them."""
+    if not _shows_duplicates(actor, req):
         return []
     from app.assessment.reuse import duplicates_among
 
-    return duplicates_among(req)
+    return duplicates_among(req, (rows or {}).get("duplicates"))
 
 
-def usage_totals_for(actor, req):
-    """Usage totals of the request for `actor` (None when not theirs to see)."""
+def duplicates_reads_for(actor, req):
+    """The duplicates panel's read, for the request page to run with its own."""
+    if not _shows_duplicates(actor, req):
+        return None
+    from app.assessment.reuse import duplicates_reads
+
+    return duplicates_reads(req)
+
+
+def _shows_duplicates(actor, req) -> bool:
+    if not actor.is_authenticated or actor.role != "agency" or req is None:
+        return False
+    return req.id is not None and req.state != "draft"
+
+
+def usage_totals_for(actor, req, rows: dict | None = None):
+    """Usage totals of the request for `actor` (None when not theirs to see); `rows`: the
+    request page's reads (`usage_reads_for`), when it read them."""
     if not actor.is_authenticated or req is None:
         return None
-    usage = usage_totals(actor, req)
+    usage = usage_totals(actor, req, (rows or {}).get("usage"))
     if usage is not None and usage.quarters:  # what the panel draws, formatted once
         usage.text = _usage_text(usage)
     return usage
@@ -192,8 +207,17 @@ def _usage_text(usage):
 
 
 register_page_panel("area_links", assessment_links)
-register_page_panel("usage", usage_totals_for)
-register_page_panel("duplicates", duplicates_of)
+
+
+def usage_reads_for(actor, req):
+    """The usage panel's read, for the request page to run with its own."""
+    if not actor.is_authenticated or req is None:
+        return None
+    return usage_reads(actor, req)
+
+
+register_page_panel("usage", usage_totals_for, reads=usage_reads_for)
+register_page_panel("duplicates", duplicates_of, reads=duplicates_reads_for)
 
 
 # --- Actions done on this area's pages --------------------------------------------------------

@@ -26,6 +26,7 @@ from app.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from app.domain.reuse import CHOICES, SOURCES, is_duplicate, keys_of, match_reasons
 from app.extensions import db
 from app.models import DeviceRequest, DomainAssessment, DomainReuse, PriorAssessment
+from app.requests.page_reads import Read
 
 PRIOR_RECORDED = "prior_assessment_recorded"
 REUSE_DECIDED = "assessment_reuse_decided"
@@ -114,22 +115,15 @@ class DuplicateRow:
         return " ".join(p for p in (self.trade_name, self.model) if p) or f"#{self.id}"
 
 
-def duplicates_among(request: DeviceRequest) -> list[Match]:
+def duplicates_among(request: DeviceRequest, rows=None) -> list[Match]:
     """`matches_for(request)`'s duplicates (same device), each request read as the columns
-    the matching and the page's link use (one statement, no request loaded whole)."""
-    if request.id is None:
+    the matching and the page's link use (one statement, no request loaded whole; `rows`:
+    its rows, when the request page read them with its own: `duplicates_reads`)."""
+    asked = _duplicates_values(request)
+    if asked is None:
         return []
-    values: dict = {}
-    if request.basic_udi_di:
-        values["basic_udi_di"] = request.basic_udi_di
-    if request.udi_di:
-        gtin = request.udi_di.strip()
-        values["gtins"] = sorted({gtin, gtin.lstrip("0"), gtin.zfill(14)})
-    if request.emdn_code:
-        values |= {"emdn_code": request.emdn_code, "manufacturer_id": request.manufacturer_id}
-    if not values:
-        return []
-    rows = db.session.execute(_duplicates_statement(frozenset(values)), values)
+    if rows is None:
+        rows = db.session.execute(_duplicates_statement(frozenset(asked)), asked)
     mine = keys_of(request)
     found = []
     for row in rows:
@@ -142,6 +136,36 @@ def duplicates_among(request: DeviceRequest) -> list[Match]:
         if match.duplicate:
             found.append(match)
     return found
+
+
+def duplicates_reads(request: DeviceRequest) -> tuple[list[Read], dict] | None:
+    """`duplicates_among`'s statement as the request page's read "duplicates", with its
+    values; None when the request has no identifier to match on."""
+    asked = _duplicates_values(request)
+    if asked is None:
+        return None
+    statement = _duplicates_statement(frozenset(asked))
+    return [_duplicates_read(statement)], asked
+
+
+@lru_cache(maxsize=8)
+def _duplicates_read(statement: Select) -> Read:
+    return Read("duplicates", statement, ("submitted_at", "id"))
+
+
+def _duplicates_values(request: DeviceRequest) -> dict | None:
+    """The identifiers `_duplicates_statement` binds for `request` (None: none to match)."""
+    if request.id is None:
+        return None
+    values: dict = {}
+    if request.basic_udi_di:
+        values["basic_udi_di"] = request.basic_udi_di
+    if request.udi_di:
+        gtin = request.udi_di.strip()
+        values["gtins"] = sorted({gtin, gtin.lstrip("0"), gtin.zfill(14)})
+    if request.emdn_code:
+        values |= {"emdn_code": request.emdn_code, "manufacturer_id": request.manufacturer_id}
+    return values or None
 
 
 @lru_cache(maxsize=8)
@@ -170,6 +194,7 @@ def _duplicates_statement(given: frozenset[str]) -> Select:
             DeviceRequest.udi_di,
             DeviceRequest.emdn_code,
             DeviceRequest.manufacturer_id,
+            DeviceRequest.submitted_at,  # (its order, as the page's read numbers its rows)
         )
         .where(or_(*conditions), DeviceRequest.state != "draft")
         .order_by(DeviceRequest.submitted_at, DeviceRequest.id)

@@ -34,6 +34,7 @@ from app.models import (
     Question,
     User,
 )
+from app.requests.page_reads import Read
 
 
 @dataclass
@@ -189,13 +190,15 @@ def _rounds_statement() -> Select:
     )
 
 
-def _page_rounds(actor, req: DeviceRequest) -> list[RoundView]:
+def _page_rounds(actor, req: DeviceRequest, rows=None) -> list[RoundView]:
     """`round_view` of each of the request's rounds, newest first, from one statement of
     columns: the rounds with who opened each, their questions (by number), answers and the
     answers' attached files (a round has a few questions, a question one answer, an answer
     a few files), what `information.rounds_for` loads as objects in six. A draft answer
-    shows to the manufacturer only (`information.visible_answer`)."""
-    rows = db.session.execute(_rounds_statement(), {"request_id": req.id})
+    shows to the manufacturer only (`information.visible_answer`). `rows`: the statement's,
+    when the request page read them already."""
+    if rows is None:
+        rows = db.session.execute(_rounds_statement(), {"request_id": req.id})
     drafts_shown = permissions.is_manufacturer_of(actor, req)
     rounds: dict[int, RoundView] = {}
     questions: dict[int, QuestionView] = {}
@@ -301,11 +304,13 @@ def _documents_statement() -> Select:
     )
 
 
-def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
+def _page_documents(req: DeviceRequest, rows=None) -> list[DocumentRow]:
     """The request's documents with their versions (in version order) and uploaders, as
     columns in one statement (not ORM objects: a document may have many versions), ordered
-    as `documents_service.documents_of` orders them (type order, then title; ties by id)."""
-    rows = db.session.execute(_documents_statement(), {"request_id": req.id})
+    as `documents_service.documents_of` orders them (type order, then title; ties by id).
+    `rows`: the statement's, when the request page read them already."""
+    if rows is None:
+        rows = db.session.execute(_documents_statement(), {"request_id": req.id})
     documents: dict[int, DocumentRow] = {}
     for row in rows:
         document = documents.get(row.id)
@@ -322,13 +327,38 @@ def _page_documents(req: DeviceRequest) -> list[DocumentRow]:
     return sorted(documents.values(), key=lambda d: (order.get(d.doc_type, 99), d.title.lower()))
 
 
-def documents_panel(actor, req: DeviceRequest) -> DocumentsPanel:
-    if not actor.is_authenticated or not document_rules.is_party(actor, req):
+def documents_reads(actor, req: DeviceRequest) -> tuple[list[Read], dict] | None:
+    """The panel's two reads (the rounds, the documents), for the request page to run with
+    its own (`register_page_panel`); None for a reader who is no party (none shows)."""
+    if not _shows_documents(actor, req):
+        return None
+    return list(_reads()), {"request_id": req.id}
+
+
+@cache
+def _reads() -> tuple[Read, Read]:
+    """`_rounds_statement` and `_documents_statement` as the page's reads, in their order."""
+    rounds_order = ("-round_number", "round_id", "question_number", "question_id")
+    return (
+        Read("document_rounds", _rounds_statement(), (*rounds_order, "attachment_id")),
+        Read("documents", _documents_statement(), ("id", "version")),
+    )
+
+
+def _shows_documents(actor, req: DeviceRequest) -> bool:
+    return actor.is_authenticated and document_rules.is_party(actor, req)
+
+
+def documents_panel(actor, req: DeviceRequest, rows: dict | None = None) -> DocumentsPanel:
+    """What the request page's documents panel shows `actor` (`rows`: its reads' rows, by
+    `documents_reads`, when the page read them; otherwise it reads them)."""
+    if not _shows_documents(actor, req):
         panel = DocumentsPanel(is_party=False)
         panel.html = _panel_html(req, panel)
         return panel
-    rounds = _page_rounds(actor, req)
-    documents = _page_documents(req)
+    rows = rows or {}
+    rounds = _page_rounds(actor, req, rows.get("document_rounds"))
+    documents = _page_documents(req, rows.get("documents"))
     # The types with a version, read off the documents just loaded (`present_types` asks
     # the database the same: documents joined to their versions).
     present = {document.doc_type for document in documents if document.versions}

@@ -23,7 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.documents import bp, labels, public_bp
 from app.documents import operations as service
-from app.documents.presenters import documents_panel
+from app.documents.presenters import documents_panel, documents_reads
 from app.domain import document_rules, permissions
 from app.domain.errors import PermissionDenied, ValidationFailed
 from app.errors import error_page, form_page
@@ -44,7 +44,7 @@ def require_login():
     return login_manager.unauthorized()
 
 
-register_page_panel("documents_panel", documents_panel)
+register_page_panel("documents_panel", documents_panel, reads=documents_reads)
 
 
 @bp.app_template_global("doc_type_label")

@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, bindparam, case, func, select
 
 from app.core.audit import record_audit
 from app.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -162,6 +162,13 @@ def _pending_statement():
         )
         .order_by(func.min(ConsultationComment.created_at), DeviceRequest.id)
     )
+
+
+@lru_cache(maxsize=1)
+def request_pending_statement():
+    """`pending_comments(actor, request_id)`'s SELECT (the request id bound at execution),
+    built once: the request page runs it among its other reads."""
+    return _pending_statement().where(DeviceRequest.id == bindparam("request_id", type_=Integer))
 
 
 def request_with_comments(actor, request_id: int) -> tuple[DeviceRequest, list]:

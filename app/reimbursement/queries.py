@@ -105,6 +105,14 @@ def region_counts_select():
 
 def request_cases(actor, request) -> list[Reimbursement]:
     """The cases of `request` its page shows to `actor`, by region (one statement)."""
+    values = request_cases_values(actor, request)
+    if values is None:
+        return []
+    return list(db.session.scalars(_cases_statement(actor.role), values))
+
+
+def request_cases_values(actor, request) -> dict | None:
+    """What `request_cases`' statement binds for `actor` (None: no case is theirs to see)."""
     values = {"request_id": request.id}
     if actor.role == "irccs":
         values |= {"region": actor_region(actor), "irccs_id": actor.organisation_id}
@@ -113,16 +121,35 @@ def request_cases(actor, request) -> list[Reimbursement]:
     elif actor.role != "agency" and not (
         actor.role == "manufacturer" and actor.organisation_id == request.manufacturer_id
     ):
-        return []
-    return list(db.session.scalars(_cases_statement(actor.role), values))
+        return None
+    return values
 
 
 @lru_cache(maxsize=8)
 def _cases_statement(role: str):
     """`request_cases`' SELECT for a reader in `role`, built once (the request, the reader's
     region and organisation bound at each execution)."""
+    return _cases_where(select(Reimbursement), role).order_by(Reimbursement.region)
+
+
+@lru_cache(maxsize=8)
+def request_cases_columns(role: str):
+    """`request_cases`' rows as the request page's table reads them (the columns it shows,
+    by region; no record loaded), for a reader in `role`, built once."""
+    query = select(
+        Reimbursement.id,
+        Reimbursement.region,
+        Reimbursement.state,
+        Reimbursement.requested_at,
+        Reimbursement.tariff_code,
+        Reimbursement.tariff_amount,
+    )
+    return _cases_where(query, role).order_by(Reimbursement.region)
+
+
+def _cases_where(query, role: str):
     request_id = bindparam("request_id", type_=Integer)
-    query = select(Reimbursement).where(Reimbursement.request_id == request_id)
+    query = query.where(Reimbursement.request_id == request_id)
     if role == "irccs":
         has_record = exists().where(
             Adoption.request_id == request_id, Adoption.irccs_id == bindparam("irccs_id")
@@ -130,7 +157,7 @@ def _cases_statement(role: str):
         query = query.where(Reimbursement.region == bindparam("region"), has_record)
     elif role == "assessor":
         query = query.where(Reimbursement.region == bindparam("region"))
-    return query.order_by(Reimbursement.region)
+    return query
 
 
 def tariff_waits(adoptions: Iterable[Adoption]) -> dict[int, Reimbursement]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, get_template_attribute
@@ -27,6 +27,7 @@ from app.forms.assessment import CRITERION_LABELS, DOMAIN_LABELS, DOMAIN_STATUS_
 from app.forms.dossier import FIELD_LABELS as DOSSIER_FIELD_LABELS
 from app.labels import REGION_NAMES, ROLE_LABELS, region_label
 from app.models import AuditEntry, Organisation, User
+from app.requests.page_reads import Read
 from app.workflow.action_labels import (
     ACTION_HELP,
     CHOICE_LABELS,
@@ -159,14 +160,39 @@ def blocked_reasons(failures) -> list[BlockedReason]:
     return reasons
 
 
-def regional_body_choices() -> list[tuple[int, str]]:
-    """Active regional HTA bodies as (id, "Name (Region)"), by name."""
-    bodies = db.session.scalars(
-        select(Organisation)
-        .where(Organisation.kind == "regional_body", Organisation.active.is_(True))
+def regional_body_choices(rows=None) -> list[tuple[int, str]]:
+    """Active regional HTA bodies as (id, "Name (Region)"), by name (`rows`: their read's
+    rows, when the request page read them with its own)."""
+    if rows is None:
+        rows = db.session.execute(_organisations_statement("regional_body"))
+    return [(row.id, f"{row.name} ({region_label(row.region)})") for row in rows]
+
+
+@lru_cache(maxsize=2)
+def _organisations_statement(kind: str) -> Select:
+    """The active organisations of `kind` (id, name, region), by name, built once."""
+    return (
+        select(Organisation.id, Organisation.name, Organisation.region)
+        .where(Organisation.kind == kind, Organisation.active.is_(True))
         .order_by(Organisation.name)
     )
-    return [(body.id, f"{body.name} ({region_label(body.region)})") for body in bodies]
+
+
+def choices_reads(specs: Iterable[TransitionSpec]) -> list[Read]:
+    """The reads of the choices the forms of these actions list (the regional bodies, the
+    IRCCS), for the request page to run with its own (`action_views`' `choices`)."""
+    specs = list(specs)
+    reads = []
+    if _needs_bodies(specs):
+        reads.append(_choices_read("bodies", "regional_body"))
+    if _needs_irccs(specs):
+        reads.append(_choices_read("irccs", "irccs"))
+    return reads
+
+
+@lru_cache(maxsize=2)
+def _choices_read(name: str, kind: str) -> Read:
+    return Read(name, _organisations_statement(kind), ("name",))
 
 
 def _needs_bodies(specs: Iterable[TransitionSpec]) -> bool:
@@ -177,20 +203,12 @@ def _needs_bodies(specs: Iterable[TransitionSpec]) -> bool:
 IRCCS_KINDS = ("irccs", "irccs_list")
 
 
-def active_irccs_choices() -> list[tuple[int, str]]:
-    """Active IRCCS as (id, "Name (Region)"), by name."""
-    rows = db.session.execute(_active_irccs_statement())
+def active_irccs_choices(rows=None) -> list[tuple[int, str]]:
+    """Active IRCCS as (id, "Name (Region)"), by name (`rows`: their read's rows, when the
+    request page read them with its own)."""
+    if rows is None:
+        rows = db.session.execute(_organisations_statement("irccs"))
     return [(row.id, f"{row.name} ({region_label(row.region)})") for row in rows]
-
-
-@cache
-def _active_irccs_statement() -> Select:
-    """`active_irccs_choices`' SELECT, built once (it has no parameter)."""
-    return (
-        select(Organisation.id, Organisation.name, Organisation.region)
-        .where(Organisation.kind == "irccs", Organisation.active.is_(True))
-        .order_by(Organisation.name)
-    )
 
 
 def _needs_irccs(specs: Iterable[TransitionSpec]) -> bool:
@@ -206,16 +224,19 @@ def action_views(
     kind: str = "request",
     obj=None,
     keep_fields: bool = False,
+    choices: dict | None = None,
 ) -> list[ActionView]:
     """One view per action `action_availability` lists: a blocked one with its reasons and no
     form; the one that just failed keeps its bound form and opens, with what refused it.
 
     `keep_fields`: draw each fresh form's fields through `fresh_fields_html` (kept per
     process). Only for a caller that changes no form afterwards (the request page): a page
-    that fills a form in after this (the adoption record's suggested barrier) must not."""
+    that fills a form in after this (the adoption record's suggested barrier) must not.
+    `choices`: the rows of `choices_reads`, when the page read them with its own."""
     specs = [action.spec for action in actions]
-    bodies = regional_body_choices() if _needs_bodies(specs) else []
-    irccs = active_irccs_choices() if _needs_irccs(specs) else []
+    choices = choices or {}
+    bodies = regional_body_choices(choices.get("bodies")) if _needs_bodies(specs) else []
+    irccs = active_irccs_choices(choices.get("irccs")) if _needs_irccs(specs) else []
     views = []
     for action in actions:
         spec = action.spec

@@ -29,8 +29,8 @@ from markupsafe import Markup
 from sqlalchemy import Integer, Select, bindparam, func, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.adoption.designation import DesignationSummary, designation_summary
-from app.adoption.time_to_patient import PatientPath, request_paths
+from app.adoption.designation import DesignationSummary, summary_of, summary_statement
+from app.adoption.time_to_patient import PatientPath, paths_of, paths_statement, shows_paths
 from app.core import fire as workflow_service
 from app.core.audit import entries_for_request, recent_entries_for_request
 from app.domain.dossier_fields import SECTIONS, fields_in_section
@@ -48,7 +48,8 @@ from app.extensions import db
 from app.formatting import current_formats
 from app.models import AuditEntry, DeviceRequest, StageRecord, User
 from app.models.types import utcnow
-from app.reimbursement.queries import request_cases
+from app.public.consultation import can_moderate_consultation, request_pending_statement
+from app.reimbursement.queries import request_cases_columns, request_cases_values
 from app.reports.time_to_patient import HOLDERS, holder_label
 from app.requests.action_panel import (
     ActionView,
@@ -56,6 +57,7 @@ from app.requests.action_panel import (
     action_views,
     audit_rows,
     audit_rows_html,
+    choices_reads,
     failed_action_for,
     labels_memo,
 )
@@ -64,19 +66,29 @@ from app.requests.completeness import (
     INTAKE_CHECKLIST_TRIGGER,
     intake_checklist,
 )
+from app.requests.page_reads import Read, read_all
 from app.workflow.labels import state_label
 from app.workflow.states import CLOCK_STOP_STATES
 
 # Panels other areas add to the request page (documents, assessment links, reported use):
-# name -> builder(actor, request) -> what its template draws. The view runs every builder
-# before rendering, so the templates only render (a template calling a service ran its
-# queries in the middle of rendering, and the page's cost grew with what it showed).
-_PAGE_PANELS: dict[str, Callable[[Any, Any], Any]] = {}
+# name -> (builder(actor, request) -> what its template draws, its reads or None). The view
+# runs every builder before rendering, so the templates only render (a template calling a
+# service ran its queries in the middle of rendering, and the page's cost grew with what it
+# showed).
+_PAGE_PANELS: dict[str, tuple[Callable[..., Any], Callable[[Any, Any], Any] | None]] = {}
 
 
-def register_page_panel(name: str, builder: Callable[[Any, Any], Any]) -> None:
-    """Add `name` to the request page's template context, built by `builder(actor, request)`."""
-    _PAGE_PANELS[name] = builder
+def register_page_panel(
+    name: str, builder: Callable[..., Any], reads: Callable[[Any, Any], Any] | None = None
+) -> None:
+    """Add `name` to the request page's template context, built by `builder(actor, request)`.
+
+    `reads(actor, request)`, when given, says what the panel reads of the request: (a list
+    of `page_reads.Read`, the values they bind), or None when it reads nothing. The page then
+    runs those reads with its own in one statement (`page_reads`) and calls
+    `builder(actor, request, rows=...)` with {read's name: its rows}; a builder called
+    without `rows` (elsewhere) reads them itself."""
+    _PAGE_PANELS[name] = (builder, reads)
 
 
 @cache
@@ -94,8 +106,15 @@ def page_loading() -> tuple:
     )
 
 
-def page_panels(actor, request) -> dict:
-    return {name: build(actor, request) for name, build in _PAGE_PANELS.items()}
+def page_panels(actor, request, reads: PageReads | None = None) -> dict:
+    """Each registered panel, built for `actor`; those with reads from `reads`' rows."""
+    panels = {}
+    for name, (build, panel_reads) in _PAGE_PANELS.items():
+        if panel_reads is None or reads is None:
+            panels[name] = build(actor, request)
+        else:
+            panels[name] = build(actor, request, rows=reads.rows)
+    return panels
 
 
 # The request page shows the most recent part of the timeline and of the audit trail; the
@@ -429,11 +448,110 @@ def _add_intake_checklist(actions: list[ActionView], request) -> None:
                 )
 
 
-def workflow_panel_context(actor, request) -> dict:
+@dataclass(frozen=True)
+class PageReads:
+    """The request page's small lists of the request, read together (`page_reads`): each
+    as its own statement's rows; None where the page shows none to this reader."""
+
+    stages: list
+    designation: list | None
+    tariff_cases: list
+    paths: list | None
+    pending_comments: list[dict]
+    rows: dict[str, list]  # every read's rows by its name (the panels' reads among them)
+
+
+def page_reads(actor, request) -> PageReads:
+    """The stage visits, the designated centres (once published), the tariff cases, the paths
+    to the first patient, the comments waiting for moderation and the panels' reads that
+    the page shows `actor`, in one statement (`app.requests.page_reads`)."""
+    reads, values = page_read_list(actor, request)
+    found = read_all(reads, values)
+    return PageReads(
+        stages=found["stages"],
+        designation=found.get("designation"),
+        tariff_cases=found.get("cases", []),
+        paths=found.get("paths"),
+        pending_comments=[row._asdict() for row in found.get("pending", ())],
+        rows=found,
+    )
+
+
+def page_read_list(actor, request) -> tuple[list[Read], dict]:
+    """The reads `page_reads` runs for `actor` and the values they bind."""
+    reads = [_read("stages")]
+    values = {"request_id": request.id}
+    if request.state in PUBLISHED_STATES:
+        # The pending and refused asks are the agency's to see: nobody else's view reads them.
+        reads.append(_read("designation", actor.role == "agency"))
+    cases = request_cases_values(actor, request)
+    if cases is not None:
+        reads.append(_read("cases", actor.role))
+        values |= cases
+    view = view_of(actor, request)
+    if shows_paths(view, request):
+        reads.append(_read("paths"))
+    if can_moderate_consultation(actor):
+        reads.append(_read("pending"))
+    if view.sees_audit_trail:
+        # `recent_audit`'s first statement (the agency's) or its only one (the others').
+        whole = view.relation in ALL_ADOPTION_READERS
+        reads.append(_audit_read(whole, view.relation in INTERNAL_AUDIT_READERS))
+        window = RECENT_WINDOW
+        values |= (
+            {"batch": window + 1} if whole else {"batch": window * 4 + 1, "window": window + 1}
+        )
+    # The choices the action forms list (`action_views` draws the same actions' forms).
+    reads += choices_reads(workflow_service.available_transitions(actor, request))
+    for _builder, panel_reads in _PAGE_PANELS.values():
+        asked = panel_reads(actor, request) if panel_reads is not None else None
+        if asked is not None:
+            reads += asked[0]
+            values |= _shared_values(values, asked[1])
+    return reads, values
+
+
+@lru_cache(maxsize=4)
+def _audit_read(whole: bool, internal: bool) -> Read:
+    """`recent_audit`'s statement as the page's read "audit", newest first: the newest
+    entries (a reader who sees them all) or the visible ones among them (`_thinned_audit`)."""
+    query = _newest_rows_statement() if whole else _thinned_statement(internal)
+    return Read("audit", query.add_columns(AuditEntry.seq), ("-seq",))
+
+
+def _shared_values(values: dict, more: dict) -> dict:
+    """`more`, checked against `values`: reads naming the same parameter share its value, so
+    two reads that would bind it differently cannot run together."""
+    for name, value in more.items():
+        if name in values and values[name] != value:
+            raise ValueError(f"page reads bind {name!r} to {values[name]!r} and {value!r}")
+    return more
+
+
+@lru_cache(maxsize=32)
+def _read(name: str, variant=None) -> Read:
+    """The page's read `name` (for `variant`: the designation with the asks or not, the
+    cases for a role), built once, so the union of a combination is built once too."""
+    if name == "stages":
+        query = _stages_statement().add_columns(StageRecord.id)
+        return Read(name, query, ("entered_at", "id"))
+    if name == "designation":
+        return Read(name, summary_statement(variant), ("name",))
+    if name == "cases":
+        return Read(name, request_cases_columns(variant), ("region",))
+    if name == "paths":
+        return Read(name, paths_statement(), ("name", "adoption_id"))
+    return Read(name, request_pending_statement(), ("oldest", "id"))
+
+
+def workflow_panel_context(actor, request, reads: PageReads | None = None) -> dict:
     """{"workflow_panel": WorkflowPanel} for the request page of `actor`: its actions, and the
-    last RECENT_WINDOW stage visits and audit entries (the rest on the history page)."""
+    last RECENT_WINDOW stage visits and audit entries (the rest on the history page).
+    `reads`: the page's small lists (`page_reads`), read here when not given."""
     role = actor.role
     now = utcnow()
+    if reads is None:
+        reads = page_reads(actor, request)
     actions = action_views(
         workflow_service.action_availability(actor, request, now),
         version=request.version,
@@ -446,12 +564,13 @@ def workflow_panel_context(actor, request) -> dict:
         # The request page changes no form after this (the intake checklist is drawn beside
         # the fields): each fresh form's fields can be the kept HTML.
         keep_fields=True,
+        choices=reads.rows,
     )
     _add_intake_checklist(actions, request)
     # The audit trail is for the parties to the request (it carries reasons and data), each
     # reading the entries the redaction rules give them.
     view = view_of(actor, request)
-    stages = page_stage_timeline(request, now)
+    stages = workflow_service.stage_rows(reads.stages, now)
     open_visits = [row for row in stages if row.is_open]
     panel = WorkflowPanel(
         state=request.state,
@@ -466,10 +585,10 @@ def workflow_panel_context(actor, request) -> dict:
         role=role,
         earlier_stages=max(len(stages) - RECENT_WINDOW, 0),
         history_url=url_for("requests.history", request_id=request.id),
-        designation=_designation(actor, request),
-        tariff_cases=request_cases(actor, request),
+        designation=_designation(request, reads.designation),
+        tariff_cases=reads.tariff_cases,
     )
-    paths = request_paths(view, request, stages, now)
+    paths = paths_of(view, request, stages, now, reads.paths) if reads.paths is not None else []
     if paths:
         labels = {holder: holder_label(holder) for holder in HOLDERS}
         panel.patient_paths = path_rows(paths, labels)
@@ -479,7 +598,9 @@ def workflow_panel_context(actor, request) -> dict:
         panel.holder_labels = list(labels.items())
     panel.timeline_html = timeline_rows_html(panel.timeline)
     if panel.show_audit:
-        entries, panel.earlier_audit = recent_audit(request.id, view, RECENT_WINDOW)
+        entries, panel.earlier_audit = recent_audit(
+            request.id, view, RECENT_WINDOW, reads.rows.get("audit")
+        )
         # (The template draws the table's frame for a non-empty `audit`, then these rows.)
         panel.audit = entries
         panel.audit_html = audit_rows_html(entries, actor_names(entries), role=role, view=view)
@@ -571,7 +692,7 @@ def page_stage_timeline(request, now) -> list:
     return workflow_service.stage_rows(rows, now)
 
 
-def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
+def recent_audit(request_id: int, view, limit: int, rows=None) -> tuple[list, bool]:
     """`recent_entries_for_request`'s answer as rows of `_AUDIT_COLUMNS`, reading `limit` + 1
     entries instead of 4 x `limit` + 1 for a reader who sees every entry (the agency).
 
@@ -581,13 +702,17 @@ def recent_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
     trail was read (then nothing is earlier than what shows), or more than `limit` of the
     batch are visible (the window is the newest `limit` of them, and there are earlier ones),
     since whether an entry shows depends on that entry alone. Otherwise it asks that
-    function. Every other reader (whose trail the redaction thins) gets `_thinned_audit`."""
+    function. Every other reader (whose trail the redaction thins) gets `_thinned_audit`.
+    `rows`: the first statement's rows, when the page read them with its own (`_audit_read`,
+    `limit` RECENT_WINDOW)."""
     if view.relation not in ALL_ADOPTION_READERS:
-        return _thinned_audit(request_id, view, limit)
+        return _thinned_audit(request_id, view, limit, rows)
     batch = limit + 1
-    newest_first = db.session.execute(
-        _newest_rows_statement(), {"request_id": request_id, "batch": batch}
-    ).all()
+    newest_first = rows
+    if newest_first is None:
+        newest_first = db.session.execute(
+            _newest_rows_statement(), {"request_id": request_id, "batch": batch}
+        ).all()
     shown = visible_audit_entries(view, newest_first)
     if len(shown) > limit:
         return list(reversed(shown[:limit])), True
@@ -604,18 +729,18 @@ def _audit_rows_of(ids: list[int]) -> list:
     return list(db.session.execute(_rows_by_ids_statement(), {"ids": ids}).all())
 
 
-def _thinned_audit(request_id: int, view, limit: int) -> tuple[list, bool]:
+def _thinned_audit(request_id: int, view, limit: int, rows=None) -> tuple[list, bool]:
     """`recent_entries_for_request`'s answer for a reader the redaction hides entries from
     (the manufacturer, the assessors), in one statement: of the same 4 x `limit` + 1 newest
     entries, the visible ones (`_hidden_audit`, the SQL twin of `sees_audit_entry`), newest
     first, `limit` + 1 at most, read whole with their actors' names, and how many the batch
     held. There are earlier entries when more than `limit` show or the batch was full."""
     batch = limit * 4 + 1
-    internal = view.relation in INTERNAL_AUDIT_READERS
-    rows = db.session.execute(
-        _thinned_statement(internal),
-        {"request_id": request_id, "batch": batch, "window": limit + 1},
-    ).all()
+    if rows is None:
+        rows = db.session.execute(
+            _thinned_statement(view.relation in INTERNAL_AUDIT_READERS),
+            {"request_id": request_id, "batch": batch, "window": limit + 1},
+        ).all()
     shown = visible_audit_entries(view, rows)  # (the twin's answer, checked again)
     held = rows[0].batch_size if rows else _batch_size(request_id, batch)
     more = len(shown) > limit or held == batch
@@ -670,13 +795,13 @@ def _thinned_statement(internal: bool) -> Select:
     )
 
 
-def _designation(actor, request) -> DesignationSummary | None:
-    if request.state not in PUBLISHED_STATES:
+def _designation(request, rows) -> DesignationSummary | None:
+    """The designated centres' panel from its read's rows (None: not published)."""
+    if rows is None:
         return None
     recommendation = getattr(request, "recommendation", None)
     criteria = recommendation.designation_criteria if recommendation is not None else ""
-    # The pending and refused asks are the agency's to see: nobody else's view reads them.
-    summary = designation_summary(request.id, criteria, with_asks=actor.role == "agency")
+    summary = summary_of(rows, criteria)
     if not summary.centres:
         return None
     return summary

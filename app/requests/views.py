@@ -21,7 +21,6 @@ from app.forms.dossier import FIELD_LABELS, MESSAGES, SECTION_LABELS, DossierFor
 from app.i18n import display_datetime
 from app.models import DeviceRequest
 from app.models.types import utcnow
-from app.public.consultation import pending_comments
 from app.requests import bp
 from app.requests.completeness import completeness_for, section_label
 from app.requests.list_rows import (
@@ -38,6 +37,7 @@ from app.requests.presenters import (
     history_context,
     page_loading,
     page_panels,
+    page_reads,
     translated_table,
     workflow_panel_context,
 )
@@ -175,11 +175,13 @@ def detail(request_id: int):
         "field_labels": translated_table(FIELD_LABELS),
         "section_labels": translated_table(SECTION_LABELS),
     }
+    # The page's small lists of the request, in one statement.
+    reads = page_reads(current_user, device_request)
     # The agency moderates the public consultation: comments waiting are said here too.
-    context["pending_comments"] = pending_comments(current_user, device_request.id)
+    context["pending_comments"] = reads.pending_comments
     context |= dossier_context(current_user, device_request)
-    context |= workflow_panel_context(current_user, device_request)
-    context |= page_panels(current_user, device_request)
+    context |= workflow_panel_context(current_user, device_request, reads)
+    context |= page_panels(current_user, device_request, reads)
     context["dossier_html"] = dossier_html(device_request, context)
     return render_template("requests/detail.html", **context)
 

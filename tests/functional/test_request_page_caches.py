@@ -604,3 +604,46 @@ def test_kept_documents_panel_follows_the_data_the_reader_and_the_language(
     request = reload(request)
     again = drawn(cast.manufacturer, "en")
     assert "A better reply" in again and "A draft reply" not in again
+
+
+def _typed(rows) -> list:
+    """Rows as (type, value) pairs: 1, 1.0 and Decimal("1") are not the same reading."""
+    return [tuple((type(value).__name__, value) for value in row) for row in rows]
+
+
+def test_the_page_s_one_statement_reads_what_each_read_reads_alone(app, runner):
+    """`page_reads` runs the page's small reads (stage visits, designation, tariff cases,
+    paths, pending comments, documents, rounds, usage) as one UNION ALL: each read gets the
+    rows its own statement answers, in its order and with the same types, for every demo
+    request and reader; and the page spends one statement on them all."""
+    from sqlalchemy import event, select
+
+    from app.demo.catalogue import DEMO_LOGINS
+    from app.extensions import db
+    from app.models import DeviceRequest, User
+    from app.requests.page_reads import read_all
+    from app.requests.presenters import page_read_list
+
+    assert runner.invoke(args=["seed-demo", "--copies", "1"]).exit_code == 0
+    readers = [
+        db.session.scalar(select(User).where(User.email == email)) for email, *_rest in DEMO_LOGINS
+    ]
+    statements = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+    seen, compared = set(), 0
+    with app.test_request_context():
+        for request in db.session.scalars(select(DeviceRequest)).all():
+            for reader in readers:
+                reads, values = page_read_list(reader, request)
+                statements.clear()
+                found = read_all(reads, values)
+                assert len(statements) == 1
+                for read in reads:
+                    alone = db.session.execute(read.query, values).all()
+                    assert _typed(found[read.name]) == _typed(alone), (read.name, request.id)
+                    if alone:
+                        seen.add(read.name)
+                    compared += 1
+    assert compared > 200
+    assert seen >= {"stages", "designation", "cases", "paths", "documents", "usage"}
+    assert seen >= {"document_rounds", "irccs", "audit"}

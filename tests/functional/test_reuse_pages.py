@@ -213,8 +213,10 @@ def test_the_record_shows_the_reuse_to_the_parties_only(cast, make, as_user):
 
 def test_the_request_page_s_duplicates_are_matches_for_s(make, cast):
     """`duplicates_among` (the request page's columns) finds the duplicates `matches_for`
-    finds, in its order and with its reasons, whatever identifiers a request has."""
-    from app.assessment.reuse import duplicates_among, matches_for
+    finds, in its order and with its reasons, whatever identifiers a request has; and so
+    from the rows the page reads with its other reads in one statement."""
+    from app.assessment.reuse import duplicates_among, duplicates_reads, matches_for
+    from app.requests.page_reads import read_all
     from tests.functional.test_list_pages_render import IDENTIFIERS
 
     requests = [
@@ -228,5 +230,12 @@ def test_the_request_page_s_duplicates_are_matches_for_s(make, cast):
         expected = [(m.request.id, m.request.title, m.reasons) for m in matches_for(request)]
         shown = [(m.request.id, m.request.title, m.reasons) for m in duplicates_among(request)]
         assert shown == [row for row in expected if row[2] and is_duplicate(row[2])], request.id
+        reads = duplicates_reads(request)
+        if reads is not None:
+            rows = read_all(*reads)["duplicates"]
+            read = [
+                (m.request.id, m.request.title, m.reasons) for m in duplicates_among(request, rows)
+            ]
+            assert read == shown, request.id
         found += len(shown)
     assert found
